@@ -1,0 +1,1 @@
+//! droste-cli (being written).

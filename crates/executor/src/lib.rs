@@ -1,0 +1,1 @@
+//! droste-executor (being written).

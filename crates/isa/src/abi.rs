@@ -1,0 +1,93 @@
+//! The guest/host contract: memory map and system calls.
+//!
+//! This module is the single place where the layout of a guest's address space and the numbers of
+//! its system calls are fixed. The executor, the guest runtime (`droste-zkvm`), the linker script in
+//! `toolchain/` and (later) the machine's AIRs all read these constants, so they cannot drift apart.
+//! `docs/abi.md` explains them for guest authors.
+//!
+//! # Memory map
+//!
+//! ```text
+//! 0x0000_0000 ..= PROGRAM_START-1     unmapped (catches null-pointer accesses)
+//! PROGRAM_START .. HEAP_END            ELF segments (text, rodata, data, bss), then the heap
+//! HEAP_END      .. STACK_TOP           the stack (grows down from STACK_TOP)
+//! INPUT_START   .. INPUT_START+16+len  private input: 16-byte header, then the payload (read-only)
+//! everything else                      unmapped
+//! ```
+//!
+//! Why these numbers: every mapped address is below 2^30, so an address (and an address plus a
+//! small offset) fits in one KoalaBear field element (p = 2^31 - 2^24 + 1) with room to spare.
+//! That keeps address arithmetic in the memory-checking AIRs to a single limb. The private input
+//! sits above the stack so that its header and payload are 16-byte aligned and can be read in
+//! place (an archived proof is a private input).
+//!
+//! # System calls
+//!
+//! A guest executes `ecall` with the call number in `a7` (x17) and arguments in `a0..a5`
+//! (x10..x15); results come back in `a0` (x10). This is the Linux RISC-V convention, so existing
+//! tools (disassemblers, qemu) read our guests naturally. Numbers are stable: new calls get new
+//! numbers; precompiles start at [`syscall::PRECOMPILE_BASE`].
+
+/// First mapped address. Lower addresses are unmapped so that null-pointer accesses fault.
+pub const PROGRAM_START: u64 = 0x0001_0000;
+/// The stack grows down from here; `sp` starts at this value.
+pub const STACK_TOP: u64 = 0x2000_0000;
+/// Bytes reserved for the stack below [`STACK_TOP`]; the heap may not grow into them.
+pub const STACK_SIZE: u64 = 16 << 20;
+/// End (exclusive) of the region where ELF segments and the heap live.
+pub const HEAP_END: u64 = STACK_TOP - STACK_SIZE;
+/// Start of the private input region: a 16-byte header followed by the payload.
+pub const INPUT_START: u64 = 0x2000_0000;
+/// Size of the private input header: `len: u32` little-endian, then 12 reserved zero bytes.
+pub const INPUT_HEADER_LEN: u64 = 16;
+/// Address of the first payload byte of the private input (16-byte aligned).
+pub const INPUT_PAYLOAD_START: u64 = INPUT_START + INPUT_HEADER_LEN;
+/// Largest private input payload, in bytes.
+pub const INPUT_MAX_LEN: u64 = (256 << 20) - INPUT_HEADER_LEN;
+/// End (exclusive) of all mapped memory. Every mapped address is below this bound.
+pub const MEMORY_END: u64 = INPUT_START + INPUT_HEADER_LEN + INPUT_MAX_LEN;
+
+/// File descriptors accepted by [`syscall::WRITE`].
+pub mod fd {
+    /// Guest standard output (captured by the host, not part of the proof).
+    pub const STDOUT: u64 = 1;
+    /// Guest standard error (captured by the host, not part of the proof).
+    pub const STDERR: u64 = 2;
+}
+
+/// System call numbers (value of `a7` at `ecall`).
+pub mod syscall {
+    /// End execution. `a0` = exit code (low 32 bits). Never returns.
+    pub const HALT: u64 = 0;
+    /// Write `a2` bytes at address `a1` to file descriptor `a0` ([`super::fd`]). Not proven output.
+    pub const WRITE: u64 = 1;
+    /// Append `a1` bytes at address `a0` to the public output (committed by the proof).
+    pub const COMMIT: u64 = 2;
+    /// End execution as a panic: `a1` bytes of UTF-8 message at address `a0` are reported to the
+    /// host, and the exit code is [`super::PANIC_EXIT_CODE`]. Never returns.
+    pub const PANIC: u64 = 3;
+    /// Returns in `a0` the number of instructions executed before this `ecall`.
+    pub const CYCLE_COUNT: u64 = 4;
+    /// Returns in `a0` the byte length of the next item of the input stream, or `u64::MAX` when
+    /// the stream is exhausted. Does not consume the item.
+    pub const INPUT_LEN: u64 = 5;
+    /// Copy the next item of the input stream to address `a0`, whose buffer is `a1` bytes long;
+    /// `a1` must equal the item's length. Consumes the item.
+    pub const INPUT_READ: u64 = 6;
+    /// Fill `a1` bytes at address `a0` with host-supplied entropy. Execution fails with a clear
+    /// error when the host supplied none: silently fixed "randomness" would be a security bug.
+    pub const RANDOM: u64 = 7;
+    /// Precompiles (accelerated operations) are numbered from here.
+    pub const PRECOMPILE_BASE: u64 = 0x100;
+}
+
+/// Exit code reported when a guest panics (the same as a panicking native Rust program).
+pub const PANIC_EXIT_CODE: u32 = 101;
+
+// The map is ordered, the payload is 16-byte aligned, and every mapped address plus a doubleword
+// stays below the KoalaBear modulus. Checked at compile time.
+const _: () = {
+    assert!(PROGRAM_START < HEAP_END && HEAP_END < STACK_TOP && STACK_TOP <= INPUT_START);
+    assert!(INPUT_PAYLOAD_START % 16 == 0);
+    assert!(MEMORY_END + 8 < (1 << 31) - (1 << 24) + 1);
+};

@@ -1,0 +1,1 @@
+//! droste-pcs (being written).

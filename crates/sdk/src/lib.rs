@@ -1,0 +1,1 @@
+//! droste-sdk (being written).

@@ -1,0 +1,1 @@
+//! droste-stark (being written).

@@ -1,0 +1,1 @@
+//! droste-zkvm (being written).
