@@ -1,0 +1,116 @@
+//! Raw `ecall`s: number in `a7`, arguments in `a0..`, result in `a0` (see `droste_isa::abi`).
+//! Calls without a result still declare `a0` clobbered, so the host may leave anything there.
+
+use core::arch::asm;
+use core::mem::MaybeUninit;
+use droste_isa::abi::syscall;
+
+/// Ends execution with `code`.
+pub fn halt(code: u32) -> ! {
+    // SAFETY: HALT reads only registers and never returns.
+    unsafe {
+        asm!("ecall", in("a7") syscall::HALT, in("a0") u64::from(code), options(noreturn, nostack));
+    }
+}
+
+/// Ends execution as a panic with `message`; the host reports exit code
+/// [`droste_isa::abi::PANIC_EXIT_CODE`].
+pub fn panic(message: &[u8]) -> ! {
+    // SAFETY: PANIC reads `message` (valid for its length) and never returns.
+    unsafe {
+        asm!(
+            "ecall",
+            in("a7") syscall::PANIC,
+            in("a0") message.as_ptr(),
+            in("a1") message.len(),
+            options(noreturn, nostack, readonly)
+        );
+    }
+}
+
+/// Writes `bytes` to the host's file descriptor `fd` (`droste_isa::abi::fd`).
+pub fn write(fd: u64, bytes: &[u8]) {
+    // SAFETY: WRITE only reads `bytes`, which is valid for its length.
+    unsafe {
+        asm!(
+            "ecall",
+            in("a7") syscall::WRITE,
+            inlateout("a0") fd => _,
+            in("a1") bytes.as_ptr(),
+            in("a2") bytes.len(),
+            options(nostack, readonly, preserves_flags)
+        );
+    }
+}
+
+/// Appends `bytes` to the public output.
+pub fn commit(bytes: &[u8]) {
+    // SAFETY: COMMIT only reads `bytes`, which is valid for its length.
+    unsafe {
+        asm!(
+            "ecall",
+            in("a7") syscall::COMMIT,
+            inlateout("a0") bytes.as_ptr() => _,
+            in("a1") bytes.len(),
+            options(nostack, readonly, preserves_flags)
+        );
+    }
+}
+
+/// Instructions executed before this call.
+pub fn cycle_count() -> u64 {
+    let cycles: u64;
+    // SAFETY: CYCLE_COUNT touches no memory.
+    unsafe {
+        asm!(
+            "ecall",
+            in("a7") syscall::CYCLE_COUNT,
+            lateout("a0") cycles,
+            options(nostack, nomem, preserves_flags)
+        );
+    }
+    cycles
+}
+
+/// Length of the next input item, or `None` when the input stream is exhausted.
+pub fn input_len() -> Option<usize> {
+    let len: u64;
+    // SAFETY: INPUT_LEN touches no guest memory.
+    unsafe {
+        asm!(
+            "ecall",
+            in("a7") syscall::INPUT_LEN,
+            lateout("a0") len,
+            options(nostack, nomem, preserves_flags)
+        );
+    }
+    (len != u64::MAX).then_some(len as usize)
+}
+
+/// Moves the next input item into `buffer`, whose length must be [`input_len`].
+pub fn input_read(buffer: &mut [MaybeUninit<u8>]) {
+    // SAFETY: INPUT_READ writes exactly `buffer.len()` bytes into `buffer`.
+    unsafe {
+        asm!(
+            "ecall",
+            in("a7") syscall::INPUT_READ,
+            inlateout("a0") buffer.as_mut_ptr() => _,
+            in("a1") buffer.len(),
+            options(nostack, preserves_flags)
+        );
+    }
+}
+
+/// Fills `buffer` with host-supplied entropy (execution fails if the host supplied none).
+pub fn random(buffer: &mut [u8]) {
+    // SAFETY: RANDOM writes exactly `buffer.len()` bytes into `buffer`.
+    unsafe {
+        asm!(
+            "ecall",
+            in("a7") syscall::RANDOM,
+            inlateout("a0") buffer.as_mut_ptr() => _,
+            in("a1") buffer.len(),
+            options(nostack, preserves_flags)
+        );
+    }
+}
