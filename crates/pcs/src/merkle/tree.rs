@@ -1,0 +1,131 @@
+//! Building the mixed-height Merkle tree (prover side), hashing `Packing::WIDTH` leaves or nodes
+//! per permutation call with the SIMD packing and spreading the work over rayon.
+
+use alloc::vec::Vec;
+
+use p3_field::{Field, PackedValue};
+use p3_matrix::dense::RowMajorMatrix;
+use p3_matrix::Matrix;
+use p3_maybe_rayon::prelude::*;
+use p3_symmetric::{CryptographicHasher, PseudoCompressionFunction};
+
+use crate::codec::digest_to_u32s;
+use crate::hash::Hasher;
+use crate::proof::DigestWords;
+use crate::{Digest, Val, DIGEST_ELEMS};
+
+type Packed = <Val as Field>::Packing;
+
+/// A Merkle tree over a batch of matrices (see the module docs for the layout). Keeps every
+/// layer so openings are lookups.
+#[derive(Clone, Debug)]
+pub struct MerkleTree {
+    /// `layers[0]` are the leaves, the last layer is the root alone.
+    layers: Vec<Vec<Digest>>,
+}
+
+impl MerkleTree {
+    /// Commit to `mats` (power-of-two heights, at least one matrix).
+    ///
+    /// # Panics
+    /// If `mats` is empty or a height is not a power of two (prover-side programming errors).
+    pub fn new(hasher: &Hasher, mats: &[&RowMajorMatrix<Val>]) -> Self {
+        assert!(!mats.is_empty(), "a Merkle tree needs at least one matrix");
+        assert!(
+            mats.iter().all(|m| m.height().is_power_of_two()),
+            "Merkle tree matrices must have power-of-two heights"
+        );
+        let max_height = mats.iter().map(|m| m.height()).max().unwrap_or(1);
+        let mut layers = Vec::new();
+        let mut current = hash_rows(hasher, mats, max_height);
+        let mut height = max_height;
+        while height > 1 {
+            height /= 2;
+            let prev = &current;
+            let mut next = compress_layer(hasher, height, |i| (prev[2 * i], prev[2 * i + 1]));
+            if mats.iter().any(|m| m.height() == height) {
+                let injected = hash_rows(hasher, mats, height);
+                next = compress_layer(hasher, height, |i| (next[i], injected[i]));
+            }
+            layers.push(core::mem::replace(&mut current, next));
+        }
+        layers.push(current);
+        Self { layers }
+    }
+
+    /// The commitment.
+    pub fn root(&self) -> Digest {
+        self.layers.last().expect("a tree has a root layer")[0]
+    }
+
+    /// log2 of the number of leaves.
+    pub fn log_height(&self) -> usize {
+        self.layers.len() - 1
+    }
+
+    /// Sibling path of leaf `index`, leaves first.
+    pub fn path(&self, index: usize) -> Vec<DigestWords> {
+        self.layers[..self.layers.len() - 1]
+            .iter()
+            .enumerate()
+            .map(|(level, layer)| digest_to_u32s(&layer[(index >> level) ^ 1]))
+            .collect()
+    }
+}
+
+/// Leaf digests of the matrices of exactly `height` rows: row `i` of each, concatenated in batch
+/// order, hashed by one sponge.
+fn hash_rows(hasher: &Hasher, mats: &[&RowMajorMatrix<Val>], height: usize) -> Vec<Digest> {
+    let group: Vec<&RowMajorMatrix<Val>> =
+        mats.iter().copied().filter(|m| m.height() == height).collect();
+    let mut digests = alloc::vec![[Val::default(); DIGEST_ELEMS]; height];
+    let lanes = Packed::WIDTH;
+    let packed_rows = if height >= lanes { height } else { 0 };
+    digests[..packed_rows]
+        .par_chunks_exact_mut(lanes)
+        .enumerate()
+        .for_each(|(chunk, out)| {
+            let first = chunk * lanes;
+            let packed: [Packed; DIGEST_ELEMS] = hasher
+                .leaf_hasher()
+                .hash_iter(group.iter().flat_map(|m| m.vertically_packed_row::<Packed>(first)));
+            for (lane, d) in out.iter_mut().enumerate() {
+                *d = core::array::from_fn(|j| packed[j].as_slice()[lane]);
+            }
+        });
+    for (r, d) in digests.iter_mut().enumerate().skip(packed_rows) {
+        *d = hasher.hash_iter(group.iter().flat_map(|m| m.row_slice(r).expect("row in range").to_vec()));
+    }
+    digests
+}
+
+/// `len` compressions `compress(pair(i).0, pair(i).1)`, packed and parallel.
+fn compress_layer(
+    hasher: &Hasher,
+    len: usize,
+    pair: impl Fn(usize) -> (Digest, Digest) + Sync,
+) -> Vec<Digest> {
+    let mut out = alloc::vec![[Val::default(); DIGEST_ELEMS]; len];
+    let lanes = Packed::WIDTH;
+    let packed_len = if len >= lanes { len } else { 0 };
+    out[..packed_len]
+        .par_chunks_exact_mut(lanes)
+        .enumerate()
+        .for_each(|(chunk, out)| {
+            let first = chunk * lanes;
+            let pairs: Vec<(Digest, Digest)> = (first..first + lanes).map(&pair).collect();
+            let left: [Packed; DIGEST_ELEMS] =
+                core::array::from_fn(|j| Packed::from_fn(|lane| pairs[lane].0[j]));
+            let right: [Packed; DIGEST_ELEMS] =
+                core::array::from_fn(|j| Packed::from_fn(|lane| pairs[lane].1[j]));
+            let packed = hasher.compressor().compress([left, right]);
+            for (lane, d) in out.iter_mut().enumerate() {
+                *d = core::array::from_fn(|j| packed[j].as_slice()[lane]);
+            }
+        });
+    for (i, d) in out.iter_mut().enumerate().skip(packed_len) {
+        let (l, r) = pair(i);
+        *d = hasher.compress(&l, &r);
+    }
+    out
+}

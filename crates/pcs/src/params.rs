@@ -1,0 +1,73 @@
+//! FRI parameters and the presets chosen with the security calculator.
+
+use crate::transcript::MAX_POW_BITS;
+use crate::PcsError;
+
+/// Largest supported folding arity (2^3 = 8).
+pub const MAX_LOG_FOLDING_ARITY: u8 = 3;
+/// Largest supported blowup (2^4 = 16 times the trace length).
+pub const MAX_LOG_BLOWUP: u8 = 4;
+
+/// FRI parameters. Part of the verifying key, so archivable and fixed-width.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
+#[rkyv(derive(Debug))]
+pub struct FriParameters {
+    /// log2 of the Reed-Solomon blowup factor (rate rho = 2^-log_blowup).
+    pub log_blowup: u8,
+    /// Number of FRI query repetitions.
+    pub num_queries: u16,
+    /// Proof-of-work bits ground before sampling the query indices.
+    pub query_pow_bits: u8,
+    /// log2 of the folding arity (1 = fold by 2, 2 = by 4, 3 = by 8).
+    pub log_folding_arity: u8,
+    /// log2 of the number of coefficients of the final polynomial sent in clear.
+    pub log_final_poly_len: u8,
+}
+
+impl FriParameters {
+    /// Reject parameters this implementation cannot run (or would run insecurely by mistake).
+    pub fn validate(&self) -> Result<(), PcsError> {
+        if self.log_blowup == 0 || self.log_blowup > MAX_LOG_BLOWUP {
+            return Err(PcsError::InvalidParameters("log_blowup must be in 1..=4"));
+        }
+        if self.num_queries == 0 {
+            return Err(PcsError::InvalidParameters("num_queries must be positive"));
+        }
+        if self.query_pow_bits > MAX_POW_BITS {
+            return Err(PcsError::InvalidParameters("query_pow_bits must be at most 26"));
+        }
+        if self.log_folding_arity == 0 || self.log_folding_arity > MAX_LOG_FOLDING_ARITY {
+            return Err(PcsError::InvalidParameters("log_folding_arity must be in 1..=3"));
+        }
+        if self.log_final_poly_len > 16 {
+            return Err(PcsError::InvalidParameters("log_final_poly_len must be at most 16"));
+        }
+        Ok(())
+    }
+
+    /// Default preset: at least 100 *provable* bits (Johnson-bound regime) for LDE domains up to
+    /// 2^24, as computed by [`crate::security`] (see docs/security.md for the numbers).
+    pub const fn default_preset() -> Self {
+        Self {
+            log_blowup: 2,
+            num_queries: 110,
+            query_pow_bits: 20,
+            log_folding_arity: 3,
+            log_final_poly_len: 3,
+        }
+    }
+
+    /// Faster preset: at least 100 *conjectured* bits (ethSTARK conjecture), for users who accept
+    /// that conjecture.
+    pub const fn fast_preset() -> Self {
+        Self {
+            log_blowup: 1,
+            num_queries: 84,
+            query_pow_bits: 16,
+            log_folding_arity: 3,
+            log_final_poly_len: 3,
+        }
+    }
+}

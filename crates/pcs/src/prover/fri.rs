@@ -1,0 +1,135 @@
+//! FRI commit phase and query answers (prover side).
+
+use alloc::vec::Vec;
+
+use p3_dft::TwoAdicSubgroupDft;
+use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing, TwoAdicField};
+use p3_matrix::dense::RowMajorMatrix;
+use p3_maybe_rayon::prelude::*;
+
+use super::Pcs;
+use crate::codec::ext_to_u32s;
+use crate::fold::{fold_pair, lde_shift, FoldPlan};
+use crate::merkle::MerkleTree;
+use crate::proof::FoldOpening;
+use crate::{Challenge, Transcript, Val, EXT_DEGREE};
+
+/// One committed folding round: the codeword (bit-reversed) before folding and its tree, whose
+/// leaves are the folding cosets (`2^log_arity` consecutive values).
+pub(super) struct FoldRound {
+    log_arity: usize,
+    codeword: Vec<Challenge>,
+    pub(super) tree: MerkleTree,
+}
+
+/// Fold the batched DEEP quotients down to the final polynomial, committing each round's
+/// codeword and drawing its challenge; `inputs` are `(log LDE height, codeword)` by decreasing
+/// height, the first at `plan.log_max_height`. Absorbs, in order: each round's root (then samples
+/// its beta), then the final polynomial's coefficients.
+pub(super) fn commit_phase(
+    pcs: &Pcs,
+    plan: &FoldPlan,
+    inputs: Vec<(usize, Vec<Challenge>)>,
+    t: &mut Transcript,
+) -> (Vec<FoldRound>, Vec<Challenge>) {
+    let mut inputs = inputs.into_iter().peekable();
+    let (log_first, mut current) = inputs.next().expect("at least one opened matrix");
+    debug_assert_eq!(log_first, plan.log_max_height);
+    let mut log_n = log_first;
+    let mut shift = lde_shift();
+    let mut rounds = Vec::with_capacity(plan.round_log_arities.len());
+    for &log_arity in &plan.round_log_arities {
+        let leaf_width = EXT_DEGREE << log_arity;
+        let flat: Vec<Val> = current
+            .iter()
+            .flat_map(|x| x.as_basis_coefficients_slice().iter().copied())
+            .collect();
+        let tree = MerkleTree::new(pcs.hasher(), &[&RowMajorMatrix::new(flat, leaf_width)]);
+        t.observe_digest(&tree.root());
+        let beta = t.sample_ext();
+        let folded = fold_codeword(&current, log_arity, log_n, shift, beta);
+        rounds.push(FoldRound {
+            log_arity,
+            codeword: core::mem::replace(&mut current, folded),
+            tree,
+        });
+        log_n -= log_arity;
+        shift = shift.exp_power_of_2(log_arity);
+        if let Some((_, input)) = inputs.next_if(|(h, _)| *h == log_n) {
+            let weight = beta.exp_power_of_2(log_arity);
+            current
+                .par_iter_mut()
+                .zip(input.par_iter())
+                .for_each(|(c, &x)| *c += weight * x);
+        }
+    }
+    debug_assert_eq!(log_n, plan.log_final_height);
+    debug_assert!(inputs.next().is_none(), "every input height is reached");
+
+    // Interpolate the final codeword; an honest prover's higher coefficients are zero, so only
+    // the first 2^log_final_len are sent (a dishonest codeword then fails the final check).
+    p3_util::reverse_slice_index_bits(&mut current);
+    let mut coeffs = pcs.dft.coset_idft_algebra(current, shift);
+    coeffs.truncate(1 << plan.log_final_len);
+    for c in &coeffs {
+        t.observe_ext(*c);
+    }
+    (rounds, coeffs)
+}
+
+/// Fold a bit-reversed codeword over `shift * H_{2^log_n}` by `2^log_arity`.
+fn fold_codeword(
+    codeword: &[Challenge],
+    log_arity: usize,
+    log_n: usize,
+    shift: Val,
+    beta: Challenge,
+) -> Vec<Challenge> {
+    let mut current = codeword.to_vec();
+    let mut shift = shift;
+    let mut beta = beta;
+    for level in 0..log_arity {
+        let log_len = log_n - level;
+        let half = 1usize << (log_len - 1);
+        // 1/x_j for x_j = shift * omega^{bitrev_{log_len-1}(j)}, omega of order 2^log_len.
+        let mut x_invs: Vec<Val> = Val::two_adic_generator(log_len)
+            .inverse()
+            .shifted_powers(shift.inverse())
+            .take(half)
+            .collect();
+        p3_util::reverse_slice_index_bits(&mut x_invs);
+        current = current
+            .par_chunks_exact(2)
+            .zip(x_invs.par_iter())
+            .map(|(pair, &x_inv)| fold_pair(pair[0], pair[1], beta, x_inv))
+            .collect();
+        shift = shift.square();
+        beta = beta.square();
+    }
+    current
+}
+
+/// The folding-coset openings answering query `index` (into the first codeword).
+pub(super) fn open_query(rounds: &[FoldRound], index: usize) -> Vec<FoldOpening> {
+    let mut index = index;
+    rounds
+        .iter()
+        .map(|round| {
+            let arity = 1usize << round.log_arity;
+            let coset = index >> round.log_arity;
+            let own = index & (arity - 1);
+            let members = &round.codeword[coset * arity..(coset + 1) * arity];
+            let siblings = members
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| i != own)
+                .map(|(_, x)| ext_to_u32s(x))
+                .collect();
+            index = coset;
+            FoldOpening {
+                siblings,
+                path: round.tree.path(coset),
+            }
+        })
+        .collect()
+}

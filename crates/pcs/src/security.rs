@@ -1,0 +1,1 @@
+//! Security calculator (filled in below; see docs/security.md).

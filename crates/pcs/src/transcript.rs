@@ -1,0 +1,261 @@
+//! Fiat-Shamir transcript: a Poseidon2 duplex sponge (rate 8, capacity 8).
+//!
+//! Observed elements are buffered and written over the rate part of the state (overwrite mode)
+//! when the buffer is full or a challenge is requested; challenges are read from the rate part of
+//! the permuted state. Any observation invalidates pending outputs, so a challenge always depends
+//! on everything observed before it. This is the construction of Plonky3's `DuplexChallenger`,
+//! kept here because the verifier needs a `no_std` version that runs in the guest, and because
+//! one Poseidon2 for commitments and transcript makes a single in-VM precompile pay for both.
+
+use p3_field::{BasedVectorSpace, PrimeCharacteristicRing, PrimeField32};
+
+use crate::hash::{Hasher, RATE, WIDTH};
+use crate::{Challenge, Digest, Val, EXT_DEGREE};
+
+/// Largest proof-of-work difficulty [`Transcript::grind`] accepts. Witnesses are field elements
+/// (about 2^31 candidates), so 26 bits leaves ~32 expected solutions: failing to find one has
+/// probability about e^-32.
+pub const MAX_POW_BITS: u8 = 26;
+
+/// The sponge state without the permutation, cheap to copy (grinding tries many candidates
+/// from one starting state).
+#[derive(Clone, Copy, Debug)]
+struct Duplex {
+    state: [Val; WIDTH],
+    input: [Val; RATE],
+    input_len: usize,
+    output: [Val; RATE],
+    output_len: usize,
+}
+
+impl Duplex {
+    fn new() -> Self {
+        Self {
+            state: [Val::ZERO; WIDTH],
+            input: [Val::ZERO; RATE],
+            input_len: 0,
+            output: [Val::ZERO; RATE],
+            output_len: 0,
+        }
+    }
+
+    fn observe(&mut self, hasher: &Hasher, v: Val) {
+        self.output_len = 0;
+        self.input[self.input_len] = v;
+        self.input_len += 1;
+        if self.input_len == RATE {
+            self.duplex(hasher);
+        }
+    }
+
+    fn duplex(&mut self, hasher: &Hasher) {
+        self.state[..self.input_len].copy_from_slice(&self.input[..self.input_len]);
+        self.input_len = 0;
+        hasher.permute(&mut self.state);
+        self.output.copy_from_slice(&self.state[..RATE]);
+        self.output_len = RATE;
+    }
+
+    fn sample(&mut self, hasher: &Hasher) -> Val {
+        if self.input_len > 0 || self.output_len == 0 {
+            self.duplex(hasher);
+        }
+        self.output_len -= 1;
+        self.output[self.output_len]
+    }
+
+    fn sample_bits(&mut self, hasher: &Hasher, bits: usize) -> usize {
+        let mask = 1u32.checked_shl(bits as u32).map_or(u32::MAX, |b| b - 1);
+        (self.sample(hasher).as_canonical_u32() & mask) as usize
+    }
+}
+
+/// The Fiat-Shamir transcript shared by prover and verifier.
+#[derive(Clone, Debug)]
+pub struct Transcript {
+    hasher: Hasher,
+    sponge: Duplex,
+}
+
+impl Transcript {
+    /// Start a transcript bound to a protocol/domain separator (its length, then its bytes in
+    /// little-endian 3-byte limbs, each below p).
+    pub fn new(domain_separator: &[u8]) -> Self {
+        let mut t = Self {
+            hasher: Hasher::new(),
+            sponge: Duplex::new(),
+        };
+        t.observe(Val::from_usize(domain_separator.len()));
+        for chunk in domain_separator.chunks(3) {
+            let limb = chunk
+                .iter()
+                .rev()
+                .fold(0u32, |acc, &b| (acc << 8) | u32::from(b));
+            t.observe(Val::from_u32(limb));
+        }
+        t
+    }
+
+    /// The Poseidon2 instance of this transcript (the verifier reuses it for Merkle paths).
+    pub fn hasher(&self) -> &Hasher {
+        &self.hasher
+    }
+
+    /// Absorb one base-field element.
+    pub fn observe(&mut self, v: Val) {
+        self.sponge.observe(&self.hasher, v);
+    }
+
+    /// Absorb base-field elements in order.
+    pub fn observe_slice(&mut self, vs: &[Val]) {
+        for &v in vs {
+            self.observe(v);
+        }
+    }
+
+    /// Absorb an extension element (its 4 basis coefficients).
+    pub fn observe_ext(&mut self, x: Challenge) {
+        self.observe_slice(x.as_basis_coefficients_slice());
+    }
+
+    /// Absorb a Merkle root.
+    pub fn observe_digest(&mut self, d: &Digest) {
+        self.observe_slice(d);
+    }
+
+    /// Squeeze a base-field challenge.
+    pub fn sample(&mut self) -> Val {
+        self.sponge.sample(&self.hasher)
+    }
+
+    /// Squeeze an extension-field challenge (4 base challenges as basis coefficients).
+    pub fn sample_ext(&mut self) -> Challenge {
+        let c: [Val; EXT_DEGREE] = core::array::from_fn(|_| self.sample());
+        Challenge::from_basis_coefficients_fn(|i| c[i])
+    }
+
+    /// Squeeze `bits` uniform-ish bits (low bits of a base challenge; the bias is below 2^-30 for
+    /// `bits <= 24` because p - 1 is a multiple of 2^24). `bits >= 32` returns the whole value.
+    pub fn sample_bits(&mut self, bits: usize) -> usize {
+        self.sponge.sample_bits(&self.hasher, bits)
+    }
+
+    /// Check a proof-of-work witness and absorb it: the witness `w < p` is observed as a field
+    /// element and the next `bits`-bit challenge must be zero. Returns false (the transcript
+    /// having absorbed it anyway) for a wrong witness, a non-canonical witness or `bits` above
+    /// [`MAX_POW_BITS`].
+    pub fn check_grind(&mut self, bits: u8, witness: u64) -> bool {
+        if bits > MAX_POW_BITS || witness >= u64::from(Val::ORDER_U32) {
+            return false;
+        }
+        self.observe(Val::from_u64(witness));
+        self.sample_bits(usize::from(bits)) == 0
+    }
+
+    /// Find the smallest proof-of-work witness for `bits` (in parallel) and absorb it like
+    /// [`Self::check_grind`]. Deterministic: the same transcript always gives the same witness.
+    ///
+    /// # Panics
+    /// If `bits > MAX_POW_BITS` (a parameter error, rejected by `FriParameters::validate`).
+    #[cfg(feature = "std")]
+    pub fn grind(&mut self, bits: u8) -> u64 {
+        use p3_maybe_rayon::prelude::*;
+        assert!(bits <= MAX_POW_BITS, "proof-of-work of {bits} bits exceeds {MAX_POW_BITS}");
+        let start = self.sponge;
+        let hasher = &self.hasher;
+        let witness = (0..Val::ORDER_U32)
+            .into_par_iter()
+            .find_first(|&w| {
+                let mut s = start;
+                s.observe(hasher, Val::from_u32(w));
+                s.sample_bits(hasher, usize::from(bits)) == 0
+            })
+            .expect("a 26-bit proof of work has a solution among 2^31 candidates");
+        let ok = self.check_grind(bits, u64::from(witness));
+        debug_assert!(ok);
+        u64::from(witness)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_after(observed: &[u32]) -> Challenge {
+        let mut t = Transcript::new(b"test");
+        for &v in observed {
+            t.observe(Val::from_u32(v));
+        }
+        t.sample_ext()
+    }
+
+    #[test]
+    fn deterministic() {
+        assert_eq!(sample_after(&[1, 2, 3]), sample_after(&[1, 2, 3]));
+    }
+
+    #[test]
+    fn sensitive_to_every_observation_and_its_order() {
+        let base = sample_after(&[1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        for i in 0..9 {
+            let mut v: alloc::vec::Vec<u32> = (1..=9).collect();
+            v[i] += 1;
+            assert_ne!(sample_after(&v), base, "change at {i} ignored");
+        }
+        assert_ne!(sample_after(&[2, 1, 3, 4, 5, 6, 7, 8, 9]), base);
+        assert_ne!(sample_after(&[1, 2, 3, 4, 5, 6, 7, 8]), base);
+        assert_ne!(sample_after(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 0]), base);
+    }
+
+    #[test]
+    fn sensitive_to_domain_separator() {
+        let mut a = Transcript::new(b"droste-a");
+        let mut b = Transcript::new(b"droste-b");
+        let mut c = Transcript::new(b"droste-a\0");
+        let (sa, sb, sc) = (a.sample(), b.sample(), c.sample());
+        assert_ne!(sa, sb);
+        assert_ne!(sa, sc);
+    }
+
+    #[test]
+    fn consecutive_samples_differ_and_observation_refreshes() {
+        let mut t = Transcript::new(b"x");
+        let s: alloc::vec::Vec<Val> = (0..20).map(|_| t.sample()).collect();
+        for i in 0..s.len() {
+            for j in i + 1..s.len() {
+                assert_ne!(s[i], s[j]);
+            }
+        }
+        let mut u = Transcript::new(b"x");
+        let first = u.sample();
+        u.observe(Val::ONE);
+        assert_ne!(u.sample(), s[1], "observation must invalidate buffered outputs");
+        assert_eq!(first, s[0]);
+    }
+
+    #[test]
+    fn sample_bits_in_range() {
+        let mut t = Transcript::new(b"bits");
+        for bits in 0..=24 {
+            assert!(t.sample_bits(bits) < (1 << bits));
+        }
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn grind_round_trip_and_wrong_witness_rejected() {
+        let mut prover = Transcript::new(b"pow");
+        prover.observe(Val::from_u32(42));
+        let verifier_start = prover.clone();
+        let w = prover.grind(10);
+        let mut v = verifier_start.clone();
+        assert!(v.check_grind(10, w));
+        assert_eq!(v.sample(), prover.sample(), "both sides must absorb the witness alike");
+        // The grinder returns the smallest witness, so every smaller one fails.
+        for bad in 0..w {
+            assert!(!verifier_start.clone().check_grind(10, bad));
+        }
+        assert!(!verifier_start.clone().check_grind(10, u64::from(Val::ORDER_U32)));
+        assert!(!verifier_start.clone().check_grind(MAX_POW_BITS + 1, w));
+    }
+}
