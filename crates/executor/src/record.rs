@@ -1,0 +1,124 @@
+//! Execution records: what STARK trace generation needs to know about a run.
+//!
+//! The record is three flat vectors of small `Copy` structs, appended to in execution order, so
+//! recording costs a few stores per instruction. A step's clock (`clk`) is its index in
+//! [`ExecutionRecord::steps`]: the number of instructions executed before it. See
+//! `docs/executor.md` for the exact meaning of every field.
+
+use std::collections::TryReserveError;
+
+/// One executed instruction. Its clock is its index in [`ExecutionRecord::steps`]; the
+/// instruction itself is `program.instruction_at(pc)` (and `program.word_at(pc)` its encoding).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct StepEvent {
+    /// Address of the instruction (every fetchable address is below 2^32).
+    pub pc: u32,
+    /// Address of the next instruction executed (truncated to 32 bits; a wider target makes the
+    /// next fetch fail, which ends the execution with an error).
+    pub next_pc: u32,
+    /// Value of register `rs1` before the instruction (0 when the format has no rs1: the decoded
+    /// field is then 0 and x0 reads 0).
+    pub rs1_value: u64,
+    /// Value of register `rs2` before the instruction (likewise 0 when unused).
+    pub rs2_value: u64,
+    /// Value of register `rd` after the instruction: the value written, 0 when rd is x0. For
+    /// instructions without a destination (stores, branches, fence, ecall) rd is x0 in every
+    /// decoded instruction except `fence`, whose ignored rd field keeps its old value.
+    pub rd_value: u64,
+}
+
+/// One memory access: a load or store by an instruction, or a piece of a system call's buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct MemoryEvent {
+    /// Clock of the instruction (or `ecall`) that made the access.
+    pub clk: u64,
+    /// First byte accessed (every mapped address is below 2^31).
+    pub addr: u32,
+    /// Bytes accessed: 1, 2, 4 or 8.
+    pub width: u8,
+    /// True for a store.
+    pub write: bool,
+    /// The `width` bytes read or written, little-endian in the low bits (zero-extended).
+    pub value: u64,
+    /// The bytes before the access (equal to `value` for a load).
+    pub prev_value: u64,
+}
+
+/// One `ecall`: the registers it read and the `a0` it left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct SyscallEvent {
+    pub clk: u64,
+    /// The call number (`a7`).
+    pub number: u64,
+    /// `a0`, `a1`, `a2` at the call.
+    pub args: [u64; 3],
+    /// `a0` after the call (unchanged for calls without a result).
+    pub result: u64,
+}
+
+/// Everything a run did, in order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExecutionRecord {
+    /// Registers before the first instruction.
+    pub initial_registers: [u64; 32],
+    pub steps: Vec<StepEvent>,
+    /// Instruction accesses (one event each, any alignment) and system call buffers (split into
+    /// naturally aligned pieces of up to 8 bytes), in clock order.
+    pub memory: Vec<MemoryEvent>,
+    pub syscalls: Vec<SyscallEvent>,
+}
+
+/// Appends with amortized doubling but reports allocation failure instead of aborting, so an
+/// oversized recording run ends with an error rather than killing the host.
+#[inline(always)]
+pub(crate) fn try_push<T>(events: &mut Vec<T>, event: T) -> Result<(), TryReserveError> {
+    if events.len() == events.capacity() {
+        events.try_reserve(events.capacity().max(1 << 12))?;
+    }
+    events.push(event);
+    Ok(())
+}
+
+/// Splits `[addr, addr + len)` into naturally aligned pieces of 1, 2, 4 or 8 bytes, as
+/// `(offset from addr, width)`.
+pub(crate) fn aligned_pieces(addr: u64, len: u64) -> impl Iterator<Item = (u64, u8)> {
+    let mut offset = 0u64;
+    std::iter::from_fn(move || {
+        if offset >= len {
+            return None;
+        }
+        let at = addr + offset;
+        let remaining = len - offset;
+        let width = [8u64, 4, 2, 1].into_iter().find(|w| at % w == 0 && *w <= remaining)?;
+        let piece = (offset, width as u8);
+        offset += width;
+        Some(piece)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_stay_compact() {
+        assert_eq!(std::mem::size_of::<StepEvent>(), 32);
+        assert_eq!(std::mem::size_of::<MemoryEvent>(), 32);
+    }
+
+    #[test]
+    fn pieces_are_aligned_and_cover_the_range() {
+        let pieces: Vec<_> = aligned_pieces(0x1003, 14).collect();
+        assert_eq!(pieces, vec![(0, 1), (1, 4), (5, 8), (13, 1)]);
+        for (addr, len) in [(0x2000, 0), (0x2001, 1), (0x2006, 3), (0x2000, 17)] {
+            let pieces: Vec<_> = aligned_pieces(addr, len).collect();
+            let mut next = 0;
+            for (offset, width) in pieces {
+                assert_eq!(offset, next);
+                assert_eq!((addr + offset) % u64::from(width), 0);
+                next += u64::from(width);
+            }
+            assert_eq!(next, len);
+        }
+    }
+}
