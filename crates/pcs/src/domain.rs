@@ -66,7 +66,7 @@ impl Domain {
 mod tests {
     use super::*;
     use crate::Challenge;
-    use p3_field::BasedVectorSpace;
+    use p3_field::{BasedVectorSpace, Field};
 
     #[test]
     fn vanishing_is_zero_exactly_on_the_domain() {

@@ -1,0 +1,40 @@
+//! End-to-end openings: honest proofs verify, wrong claims and tampered proofs are rejected.
+
+mod common;
+
+use common::*;
+use p3_field::PrimeCharacteristicRing;
+
+#[test]
+fn single_matrix_arity_2() {
+    let h = prove(params(1, 1, 0, 20, 4), &[vec![(5, 3)]], 1);
+    h.verify_proof(&h.proof).unwrap();
+}
+
+#[test]
+fn mixed_heights_arity_8_two_rounds() {
+    let shapes = [vec![(3, 2), (8, 5), (5, 1)], vec![(8, 4), (3, 3)]];
+    let h = prove(params(2, 3, 1, 24, 6), &shapes, 2);
+    h.verify_proof(&h.proof).unwrap();
+}
+
+#[test]
+fn mixed_heights_arity_4() {
+    let shapes = [vec![(3, 2), (5, 3), (8, 2)]];
+    let h = prove(params(1, 2, 2, 24, 0), &shapes, 3);
+    h.verify_proof(&h.proof).unwrap();
+}
+
+#[test]
+fn wrong_claimed_value_rejected() {
+    let shapes = [vec![(4, 3), (6, 2)]];
+    let h = prove(params(1, 2, 1, 24, 0), &shapes, 4);
+    let bytes = to_bytes(&h.proof);
+    for (m, p, c) in [(0, 0, 0), (0, 1, 2), (1, 0, 1), (1, 1, 0)] {
+        let mut values = h.values.clone();
+        values[0][m][p][c] += Challenge::ONE;
+        assert!(h.verify_bytes_with(&bytes, &values).is_err(), "altered value {m}/{p}/{c} accepted");
+    }
+}
+
+use droste_pcs::Challenge;
