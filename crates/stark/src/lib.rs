@@ -1,1 +1,66 @@
-//! droste-stark (being written).
+//! droste-stark: the multi-table STARK of droste, with LogUp buses between tables.
+//!
+//! A proof covers any number of [`Table`]s (AIRs written with `p3-air`, plus bus
+//! [`Interaction`]s) of different power-of-two heights, some with preprocessed columns committed
+//! once in the [`VerifyingKey`]. The protocol (rounds, openings, LogUp packing, key digest) is
+//! described in `docs/stark.md`, the Fiat-Shamir order in `docs/transcript.md`.
+//!
+//! - [`setup`] derives the proving and verifying keys from the tables.
+//! - [`prove`] (feature `std`) proves main traces for them, with public bus endpoints.
+//! - [`verify_bytes`] is the one verifier: `no_std` + `alloc`, reading the rkyv archive in place,
+//!   returning a [`VerifyError`] (never panicking) on any bytes. [`verify`] serializes an owned
+//!   [`Proof`] and delegates to it.
+//! - [`check_constraints`] (feature `std`) is the debug checker that names the failing
+//!   constraint and row, or the unbalanced bus tuple.
+
+#![no_std]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod air;
+mod error;
+mod folder;
+pub mod logup;
+pub mod proof;
+mod verifier;
+pub mod vk;
+
+#[cfg(feature = "std")]
+mod aux_trace;
+#[cfg(feature = "std")]
+pub mod debug;
+#[cfg(feature = "std")]
+mod prover;
+#[cfg(feature = "std")]
+mod quotient;
+
+pub use air::{BusId, Direction, Interaction, PublicEndpoint, Table};
+pub use droste_pcs::{Challenge, Digest, EXT_DEGREE, FriParameters, Val};
+pub use error::VerifyError;
+pub use folder::VerifierFolder;
+pub use proof::{ArchivedProof, Proof};
+pub use verifier::{verify, verify_archived, verify_bytes};
+pub use vk::VerifyingKey;
+
+#[cfg(feature = "std")]
+pub use aux_trace::RowEvaluator;
+#[cfg(feature = "std")]
+pub use debug::{ConstraintViolation, check_constraints};
+#[cfg(feature = "std")]
+pub use error::{ProveError, SetupError};
+#[cfg(feature = "std")]
+pub use folder::ProverFolder;
+#[cfg(feature = "std")]
+pub use prover::{ProverTable, ProvingKey, prove, setup};
+
+/// The SIMD packing of [`Val`] the prover evaluates constraints with.
+#[cfg(feature = "std")]
+pub type PackedVal = <Val as p3_field::Field>::Packing;
+/// The SIMD packing of [`Challenge`].
+#[cfg(feature = "std")]
+pub type PackedChallenge = <Challenge as p3_field::ExtensionField<Val>>::ExtensionPacking;
+
+/// Domain separator of droste-stark transcripts.
+pub const TRANSCRIPT_DOMAIN: &[u8] = b"droste-stark/v1";

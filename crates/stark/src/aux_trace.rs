@@ -1,0 +1,165 @@
+//! Prover side of LogUp: the auxiliary (extension-field) columns of a table and its claimed sum.
+//!
+//! Column `c < last` holds the row's sum over group `c` of `s_i m_i / d_i`; the last column holds
+//! the running sum `phi` (`phi[0] = 0`, `phi[r+1] = phi[r] + total(r) - claimed / n`), see
+//! [`crate::logup`]. Each extension column is stored as its 4 base-field coordinates, so the
+//! auxiliary matrix is an ordinary base-field matrix of width `4 * groups` for the PCS.
+
+use alloc::vec::Vec;
+
+use p3_air::{AirBuilder, RowWindow};
+use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing, batch_multiplicative_inverse};
+use p3_matrix::Matrix;
+use p3_matrix::dense::RowMajorMatrix;
+use p3_maybe_rayon::prelude::*;
+
+use crate::air::Interaction;
+use crate::logup::{BusChallenges, claimed_share};
+use crate::{Challenge, EXT_DEGREE, Val};
+
+/// Rows handled together: one batch inversion per chunk keeps the scratch memory small.
+const ROWS_PER_CHUNK: usize = 1 << 12;
+
+/// Evaluates a table on one concrete row pair (current, next; the last row wraps to the first)
+/// of its trace, in the base field: interaction expressions for the auxiliary trace, and AIR
+/// constraints for the debug checker, which records the index of every constraint that is not
+/// zero. Row selectors evaluate to their 0/1 values on the trace domain.
+#[derive(Debug)]
+pub struct RowEvaluator<'a> {
+    main: RowWindow<'a, Val>,
+    preprocessed: RowWindow<'a, Val>,
+    row: usize,
+    height: usize,
+    next_constraint: usize,
+    pub(crate) failures: Vec<usize>,
+}
+
+impl<'a> RowEvaluator<'a> {
+    /// The window of row `row` (and its cyclic successor) of `main` and `preprocessed`.
+    pub(crate) fn at(
+        main: &'a RowMajorMatrix<Val>,
+        preprocessed: Option<&'a RowMajorMatrix<Val>>,
+        row: usize,
+    ) -> Self {
+        let height = main.height();
+        let next = (row + 1) % height;
+        let window = |m: &'a RowMajorMatrix<Val>| {
+            let w = m.width;
+            RowWindow::from_two_rows(
+                &m.values[row * w..(row + 1) * w],
+                &m.values[next * w..(next + 1) * w],
+            )
+        };
+        Self {
+            main: window(main),
+            preprocessed: preprocessed.map_or(RowWindow::from_two_rows(&[], &[]), window),
+            row,
+            height,
+            next_constraint: 0,
+            failures: Vec::new(),
+        }
+    }
+}
+
+impl<'a> AirBuilder for RowEvaluator<'a> {
+    type F = Val;
+    type Expr = Val;
+    type Var = Val;
+    type PreprocessedWindow = RowWindow<'a, Val>;
+    type MainWindow = RowWindow<'a, Val>;
+    type PublicVar = Val;
+    type PeriodicVar = Val;
+
+    fn main(&self) -> Self::MainWindow {
+        self.main
+    }
+
+    fn preprocessed(&self) -> &Self::PreprocessedWindow {
+        &self.preprocessed
+    }
+
+    fn is_first_row(&self) -> Val {
+        Val::from_bool(self.row == 0)
+    }
+
+    fn is_last_row(&self) -> Val {
+        Val::from_bool(self.row + 1 == self.height)
+    }
+
+    fn is_transition(&self) -> Val {
+        Val::from_bool(self.row + 1 != self.height)
+    }
+
+    fn assert_zero<I: Into<Val>>(&mut self, x: I) {
+        if !x.into().is_zero() {
+            self.failures.push(self.next_constraint);
+        }
+        self.next_constraint += 1;
+    }
+}
+
+/// The auxiliary trace of one table and its claimed LogUp sum. `None` if some fingerprint is
+/// zero (the challenges hit a tuple: probability about rows * interactions / |Challenge|).
+pub(crate) fn generate(
+    main: &RowMajorMatrix<Val>,
+    preprocessed: Option<&RowMajorMatrix<Val>>,
+    interactions: &[Interaction],
+    group_sizes: &[usize],
+    challenges: &BusChallenges,
+) -> Option<(RowMajorMatrix<Val>, Challenge)> {
+    let height = main.height();
+    let groups = group_sizes.len();
+    let width = groups * EXT_DEGREE;
+    let mut aux = Val::zero_vec(height * width);
+
+    // Pass 1 (parallel): per-row group sums, the last group's sum parked in the last column.
+    let chunk_sums: Vec<Option<Challenge>> = aux
+        .par_chunks_mut(ROWS_PER_CHUNK * width)
+        .enumerate()
+        .map(|(chunk, out)| {
+            let first_row = chunk * ROWS_PER_CHUNK;
+            let rows = out.len() / width;
+            let mut multiplicities = Vec::with_capacity(rows * interactions.len());
+            let mut fingerprints = Vec::with_capacity(rows * interactions.len());
+            for row in first_row..first_row + rows {
+                let eval = RowEvaluator::at(main, preprocessed, row);
+                for interaction in interactions {
+                    let (m, d) = challenges.interaction_terms::<_, Challenge>(&eval, interaction);
+                    multiplicities.push(m);
+                    fingerprints.push(d);
+                }
+            }
+            if fingerprints.iter().any(Field::is_zero) {
+                return None;
+            }
+            let inverses = batch_multiplicative_inverse(&fingerprints);
+            let mut sum = Challenge::ZERO;
+            let mut terms = multiplicities.iter().zip(&inverses);
+            for row_out in out.chunks_exact_mut(width) {
+                for (column, &size) in group_sizes.iter().enumerate() {
+                    let h: Challenge = terms.by_ref().take(size).map(|(&m, &inv)| inv * m).sum();
+                    sum += h;
+                    row_out[column * EXT_DEGREE..(column + 1) * EXT_DEGREE]
+                        .copy_from_slice(h.as_basis_coefficients_slice());
+                }
+            }
+            Some(sum)
+        })
+        .collect();
+    let claimed: Challenge = chunk_sums.into_iter().sum::<Option<Challenge>>()?;
+
+    // Pass 2 (sequential prefix sum): turn the last column into the running sum.
+    let share = claimed_share(claimed, height.trailing_zeros() as usize);
+    let last = (groups - 1) * EXT_DEGREE;
+    let mut phi = Challenge::ZERO;
+    for row_out in aux.chunks_exact_mut(width) {
+        let total: Challenge = row_out
+            .chunks_exact(EXT_DEGREE)
+            .map(|c| Challenge::from_basis_coefficients_slice(c).expect("EXT_DEGREE coefficients"))
+            .sum();
+        row_out[last..].copy_from_slice(phi.as_basis_coefficients_slice());
+        phi += total - share;
+    }
+    debug_assert!(phi.is_zero(), "the running sum closes its cycle");
+    Some((RowMajorMatrix::new(aux, width), claimed))
+}

@@ -1,0 +1,218 @@
+//! LogUp: the bus argument, and how a table's interactions are packed into auxiliary columns.
+//!
+//! Every interaction `i` of a row contributes `s_i * m_i / d_i` to its bus, where `s_i = +1` for a
+//! send and `-1` for a receive, `m_i` is the multiplicity and `d_i = gamma - (bus + sum_j
+//! beta^(j+1) * v_j)` the random fingerprint of the tuple `v`. All buses balance (every tuple sent
+//! as often as it is received) exactly when the sum over all rows of all tables, plus the public
+//! endpoints, is zero (up to a soundness error of about (total interactions) / |Challenge|).
+//!
+//! A table's interactions are packed greedily into groups; each group gets one extension-field
+//! auxiliary column `h_c` holding the group's per-row sum, checked by
+//!
+//! ```text
+//!     h_c * prod_{i in G} d_i  =  sum_{i in G} s_i m_i prod_{k in G, k != i} d_k
+//! ```
+//!
+//! whose degree grows with the group size, so a group takes interactions while the degree stays
+//! within the table's budget (its own AIR degree, at least 3). The last group's column is instead
+//! the running sum `phi`, constrained cyclically on every row (no selectors):
+//!
+//! ```text
+//!     (phi' - phi - sum_{c < last} h_c + claimed / n) * prod_{i in G_last} d_i  =  (its numerator)
+//! ```
+//!
+//! Summed over the whole cycle of `n` rows the `phi' - phi` terms cancel, which forces the sum of
+//! all the table's contributions to equal its `claimed` sum. The verifier checks that the claimed
+//! sums of all tables plus the public endpoint terms add up to zero.
+
+use alloc::vec::Vec;
+
+use p3_air::AirBuilder;
+use p3_field::{Algebra, Field, PrimeCharacteristicRing};
+
+use crate::air::{Direction, Interaction};
+use crate::{Challenge, Val};
+
+/// The smallest degree budget a table gets for its LogUp columns: 3 lets two degree-1
+/// interactions share a column, at the price of a quotient twice the trace size.
+pub const MIN_LOGUP_DEGREE_BUDGET: usize = 3;
+
+/// Degree of the constraint of one auxiliary column holding the interactions `group`.
+pub fn group_degree(interactions: &[Interaction], group: &[usize]) -> usize {
+    let den_total: usize = group.iter().map(|&i| interactions[i].tuple_degree()).sum();
+    let column_term = 1 + den_total;
+    let numerator = group
+        .iter()
+        .map(|&i| {
+            let it = &interactions[i];
+            it.multiplicity_degree() + den_total - it.tuple_degree()
+        })
+        .max()
+        .unwrap_or(0);
+    column_term.max(numerator)
+}
+
+/// Pack interactions (in declaration order) into groups whose constraint degree stays within
+/// `budget`; an interaction too large for the budget on its own gets its own group.
+pub fn pack_interactions(interactions: &[Interaction], budget: usize) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut current: Vec<usize> = Vec::new();
+    for i in 0..interactions.len() {
+        current.push(i);
+        if current.len() > 1 && group_degree(interactions, &current) > budget {
+            current.pop();
+            groups.push(core::mem::take(&mut current));
+            current.push(i);
+        }
+    }
+    if !current.is_empty() {
+        groups.push(current);
+    }
+    groups
+}
+
+/// The bus randomness: `gamma` shifts fingerprints, powers of `beta` compress tuples.
+#[derive(Clone, Debug)]
+pub struct BusChallenges {
+    /// The fingerprint shift.
+    pub gamma: Challenge,
+    /// `beta^0 .. beta^max_tuple_len`.
+    pub beta_powers: Vec<Challenge>,
+}
+
+impl BusChallenges {
+    /// Challenges able to compress tuples of up to `max_tuple_len` elements.
+    pub fn new(gamma: Challenge, beta: Challenge, max_tuple_len: usize) -> Self {
+        Self {
+            gamma,
+            beta_powers: beta.powers().take(max_tuple_len + 1).collect(),
+        }
+    }
+
+    /// The fingerprint `gamma - (bus + sum_j beta^(j+1) v_j)` of a tuple given as already
+    /// evaluated elements, in any algebra (scalars for the verifier, SIMD packings for the
+    /// prover). The challenges must cover the tuple length (they are built for the longest tuple
+    /// of the tables and endpoints at hand).
+    #[inline]
+    pub fn fingerprint<E, EF>(&self, bus: u16, values: impl IntoIterator<Item = E>) -> EF
+    where
+        E: Algebra<Val> + Copy,
+        EF: Algebra<E> + Algebra<Challenge> + Copy,
+    {
+        let shift = self.gamma - Challenge::from(Val::from_u16(bus));
+        let mut acc = EF::from(shift);
+        for (v, &b) in values.into_iter().zip(&self.beta_powers[1..]) {
+            acc -= EF::from(b) * v;
+        }
+        acc
+    }
+
+    /// Fingerprint of one interaction's tuple evaluated on `builder`'s current window, and its
+    /// signed multiplicity.
+    #[inline]
+    pub fn interaction_terms<AB, EF>(&self, builder: &AB, interaction: &Interaction) -> (AB::Expr, EF)
+    where
+        AB: AirBuilder<F = Val>,
+        AB::Expr: Algebra<Val> + Copy,
+        EF: Algebra<AB::Expr> + Algebra<Challenge> + Copy,
+    {
+        let values = interaction.values.iter().map(|v| v.resolve(builder));
+        let fingerprint = self.fingerprint(interaction.bus, values);
+        let multiplicity = signed(interaction.direction, interaction.multiplicity.resolve(builder));
+        (multiplicity, fingerprint)
+    }
+
+    /// Evaluates the LogUp constraints of one table (one per auxiliary column, in column order)
+    /// on `builder`'s window and hands each to `emit`. `aux_local`/`aux_next` hold the auxiliary
+    /// columns (one extension element per group) on the current and next row.
+    #[allow(clippy::too_many_arguments)]
+    pub fn eval_table<AB, EF>(
+        &self,
+        builder: &AB,
+        interactions: &[Interaction],
+        group_sizes: &[usize],
+        aux_local: &[EF],
+        aux_next: &[EF],
+        claimed_share: Challenge,
+        mut emit: impl FnMut(EF),
+    ) where
+        AB: AirBuilder<F = Val>,
+        AB::Expr: Algebra<Val> + Copy,
+        EF: Algebra<AB::Expr> + Algebra<Challenge> + Copy,
+    {
+        let last = group_sizes.len().saturating_sub(1);
+        let mut start = 0;
+        let mut others = EF::ZERO;
+        for (column, &size) in group_sizes.iter().enumerate() {
+            let mut fraction = GroupFraction::<EF>::new();
+            for interaction in &interactions[start..start + size] {
+                let (m, d) = self.interaction_terms::<AB, EF>(builder, interaction);
+                fraction.add(m, d);
+            }
+            start += size;
+            if column == last {
+                let step = aux_next[column] - aux_local[column] - others + EF::from(claimed_share);
+                emit(fraction.constraint(step));
+            } else {
+                others += aux_local[column];
+                emit(fraction.constraint(aux_local[column]));
+            }
+        }
+    }
+}
+
+/// Signed multiplicity: `+m` for a send, `-m` for a receive.
+#[inline]
+pub fn signed<E: PrimeCharacteristicRing>(direction: Direction, multiplicity: E) -> E {
+    match direction {
+        Direction::Send => multiplicity,
+        Direction::Receive => -multiplicity,
+    }
+}
+
+/// Accumulates the fraction `sum_i m_i / d_i` of a group as a single numerator and denominator
+/// (`num / den`) without inversions, for constraint evaluation.
+#[derive(Clone, Copy, Debug)]
+pub struct GroupFraction<EF> {
+    /// `sum_i m_i prod_{k != i} d_k`.
+    pub numerator: EF,
+    /// `prod_i d_i`.
+    pub denominator: EF,
+}
+
+impl<EF: PrimeCharacteristicRing + Copy> GroupFraction<EF> {
+    /// The empty sum `0 / 1`.
+    pub fn new() -> Self {
+        Self {
+            numerator: EF::ZERO,
+            denominator: EF::ONE,
+        }
+    }
+
+    /// Adds `m / d`.
+    #[inline]
+    pub fn add<E>(&mut self, signed_multiplicity: E, fingerprint: EF)
+    where
+        EF: Algebra<E>,
+    {
+        self.numerator = self.numerator * fingerprint + self.denominator * signed_multiplicity;
+        self.denominator *= fingerprint;
+    }
+
+    /// The constraint `value * den - num`, zero exactly when `value = num / den` (for `den != 0`).
+    #[inline]
+    pub fn constraint(&self, value: EF) -> EF {
+        value * self.denominator - self.numerator
+    }
+}
+
+impl<EF: PrimeCharacteristicRing + Copy> Default for GroupFraction<EF> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `claimed / n`, the per-row share of the claimed sum subtracted by the running column.
+pub fn claimed_share(claimed: Challenge, log_height: usize) -> Challenge {
+    claimed * Val::from_u32(1 << log_height).inverse()
+}

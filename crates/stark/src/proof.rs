@@ -1,0 +1,97 @@
+//! The proof format: one rkyv archive (little-endian, 16-byte aligned) after a 16-byte header
+//! (8-byte magic, `u32` format version, `u32` reserved = 0), so the archive keeps the buffer's
+//! alignment. Field elements are raw `u32` words in the verifier's own (Montgomery)
+//! representation, checked canonical when read ([`droste_pcs::codec`]). The verifier reads the
+//! archive in place after `rkyv::access` has validated its structure (bytecheck).
+
+use alloc::vec::Vec;
+
+use droste_pcs::proof::{DigestWords, ExtWords};
+use droste_pcs::OpeningProof;
+
+use crate::VerifyError;
+
+/// The first 8 bytes of every proof.
+pub const PROOF_MAGIC: [u8; 8] = *b"DROSTEpf";
+/// Version of the proof layout; bump on any change of [`Proof`] or of the protocol.
+pub const PROOF_VERSION: u32 = 1;
+/// Length of the header before the archive.
+pub const HEADER_LEN: usize = 16;
+
+/// A proof for a set of tables under one verifying key.
+#[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct Proof {
+    /// log2 of each table's height, in table order.
+    pub log_heights: Vec<u8>,
+    /// Root of the main traces (one matrix per table).
+    pub main_commitment: DigestWords,
+    /// Root of the LogUp auxiliary traces (one matrix per table with interactions); `None` when
+    /// no table has interactions.
+    pub aux_commitment: Option<DigestWords>,
+    /// LogUp claimed sum of each table with interactions, in table order.
+    pub claimed_sums: Vec<ExtWords>,
+    /// Root of the quotient chunks (one matrix per table).
+    pub quotient_commitment: DigestWords,
+    /// Values opened at the out-of-domain point, per table.
+    pub openings: Vec<TableOpenings>,
+    /// The PCS opening proof (FRI) for all of them.
+    pub opening_proof: OpeningProof,
+}
+
+/// The values of one table opened at `zeta` (`local`) and `zeta * omega` (`next`), one
+/// extension element per committed base column. Auxiliary columns are committed as their 4 base
+/// coordinates, quotient chunks likewise, so those lists have 4 entries per extension column.
+#[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct TableOpenings {
+    /// Preprocessed columns at `zeta` (empty if the table has none).
+    pub preprocessed_local: Vec<ExtWords>,
+    /// Preprocessed columns at `zeta * omega`.
+    pub preprocessed_next: Vec<ExtWords>,
+    /// Main columns at `zeta`.
+    pub main_local: Vec<ExtWords>,
+    /// Main columns at `zeta * omega`.
+    pub main_next: Vec<ExtWords>,
+    /// Auxiliary base columns at `zeta` (empty without interactions).
+    pub aux_local: Vec<ExtWords>,
+    /// Auxiliary base columns at `zeta * omega`.
+    pub aux_next: Vec<ExtWords>,
+    /// Quotient chunk base columns at `zeta`.
+    pub quotient: Vec<ExtWords>,
+}
+
+impl Proof {
+    /// The proof as bytes: header, then the archive. The buffer is 16-byte aligned, as
+    /// [`access`] requires of the bytes it is given.
+    #[cfg(feature = "std")]
+    pub fn to_bytes(&self) -> rkyv::util::AlignedVec<16> {
+        let archive =
+            rkyv::to_bytes::<rkyv::rancor::Error>(self).expect("serializing into memory cannot fail");
+        let mut out = rkyv::util::AlignedVec::<16>::with_capacity(HEADER_LEN + archive.len());
+        out.extend_from_slice(&header());
+        out.extend_from_slice(&archive);
+        out
+    }
+}
+
+fn header() -> [u8; HEADER_LEN] {
+    let mut h = [0u8; HEADER_LEN];
+    h[..8].copy_from_slice(&PROOF_MAGIC);
+    h[8..12].copy_from_slice(&PROOF_VERSION.to_le_bytes());
+    h
+}
+
+/// Checks the header and validates the archive in place (structure, bounds, alignment), without
+/// copying or deserializing it. The bytes must start at a 16-byte aligned address.
+pub fn access(bytes: &[u8]) -> Result<&ArchivedProof, VerifyError> {
+    if bytes.len() < HEADER_LEN || bytes[..8] != PROOF_MAGIC {
+        return Err(VerifyError::Format("missing proof magic"));
+    }
+    if bytes[8..12] != PROOF_VERSION.to_le_bytes() || bytes[12..16] != [0; 4] {
+        return Err(VerifyError::Format("unsupported proof version"));
+    }
+    if bytes.as_ptr() as usize % 16 != 0 {
+        return Err(VerifyError::Format("proof bytes are not 16-byte aligned"));
+    }
+    rkyv::access::<ArchivedProof, rkyv::rancor::Failure>(&bytes[HEADER_LEN..])
+        .map_err(|_| VerifyError::Format("malformed proof archive"))
+}

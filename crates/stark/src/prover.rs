@@ -1,0 +1,358 @@
+//! Setup (proving and verifying keys) and the prover.
+
+use alloc::format;
+use alloc::string::ToString;
+use alloc::vec::Vec;
+
+use droste_pcs::codec::{digest_to_u32s, ext_to_u32s};
+use droste_pcs::{Committed, Pcs, Transcript};
+use p3_air::{Air, AirLayout, BaseAir, SymbolicAirBuilder, SymbolicExpression};
+use p3_field::{TwoAdicField, PrimeCharacteristicRing};
+use p3_matrix::Matrix;
+use p3_matrix::dense::RowMajorMatrix;
+
+use crate::aux_trace::{self, RowEvaluator};
+use crate::folder::ProverFolder;
+use crate::logup::{BusChallenges, MIN_LOGUP_DEGREE_BUDGET, claimed_share, group_degree, pack_interactions};
+use crate::proof::TableOpenings;
+use crate::quotient::{QuotientInputs, quotient_chunks};
+use crate::verifier::{MIN_LOG_HEIGHT, check_tables, max_tuple_len, observe_endpoints};
+use crate::vk::{InteractionMeta, TableMeta};
+use crate::{
+    Challenge, FriParameters, Proof, ProveError, PublicEndpoint, SetupError, TRANSCRIPT_DOMAIN,
+    Table, Val, VerifyingKey,
+};
+
+/// Longest tuple an interaction may have (keeps the bus challenges' powers small).
+pub const MAX_TUPLE_LEN: usize = 64;
+
+/// A table the prover can handle: a [`Table`] whose AIR also evaluates on the packed quotient
+/// folder and on concrete rows. Implemented automatically for tables whose `Air` impl is generic
+/// over the builder.
+pub trait ProverTable:
+    Table + for<'a> Air<ProverFolder<'a>> + for<'a> Air<RowEvaluator<'a>>
+{
+    /// The table as the verifier sees it.
+    fn as_table(&self) -> &dyn Table;
+}
+
+impl<T> ProverTable for T
+where
+    T: Table + for<'a> Air<ProverFolder<'a>> + for<'a> Air<RowEvaluator<'a>>,
+{
+    fn as_table(&self) -> &dyn Table {
+        self
+    }
+}
+
+/// What the prover keeps from setup: the verifying key, the PCS, and the committed preprocessed
+/// traces (committed once, opened in every proof).
+#[derive(Debug)]
+pub struct ProvingKey {
+    /// The matching verifying key.
+    pub vk: VerifyingKey,
+    pcs: Pcs,
+    preprocessed: Option<Committed>,
+    /// Per table: its preprocessed trace and its matrix index in the preprocessed commitment.
+    preprocessed_traces: Vec<Option<(RowMajorMatrix<Val>, usize)>>,
+}
+
+impl ProvingKey {
+    /// The PCS prover with the key's FRI parameters.
+    pub fn pcs(&self) -> &Pcs {
+        &self.pcs
+    }
+}
+
+fn table_error(table: &dyn ProverTable, what: impl ToString) -> SetupError {
+    SetupError::Table {
+        table: table.name().to_string(),
+        what: what.to_string(),
+    }
+}
+
+/// Derives the keys of `tables`: checks what each table uses, infers its constraint degree
+/// symbolically, packs its interactions into LogUp columns, and commits the preprocessed traces.
+pub fn setup(
+    tables: &[&dyn ProverTable],
+    fri: FriParameters,
+) -> Result<(ProvingKey, VerifyingKey), SetupError> {
+    let pcs = Pcs::new(fri).map_err(SetupError::Parameters)?;
+    let max_log_height = Val::TWO_ADICITY - usize::from(fri.log_blowup);
+    let mut metas = Vec::with_capacity(tables.len());
+    let mut preprocessed_traces = Vec::with_capacity(tables.len());
+    let mut preprocessed_mats = Vec::new();
+    for &table in tables {
+        let main_width = BaseAir::<Val>::width(table);
+        if main_width == 0 {
+            return Err(table_error(table, "a table needs at least one main column"));
+        }
+        if BaseAir::<Val>::num_public_values(table) != 0
+            || BaseAir::<Val>::num_periodic_columns(table) != 0 {
+            return Err(table_error(
+                table,
+                "AIR public values and periodic columns are not supported (use bus endpoints)",
+            ));
+        }
+        let preprocessed_width = BaseAir::<Val>::preprocessed_width(table);
+        let preprocessed = BaseAir::<Val>::preprocessed_trace(table);
+        let preprocessed_log_height = match &preprocessed {
+            None if preprocessed_width == 0 => None,
+            Some(p) if p.width() == preprocessed_width && preprocessed_width > 0 => {
+                let h = p.height();
+                let log = h.trailing_zeros() as usize;
+                if !h.is_power_of_two() || log < usize::from(MIN_LOG_HEIGHT) || log > max_log_height {
+                    return Err(table_error(table, format!("preprocessed height {h} is not allowed")));
+                }
+                Some(log as u8)
+            }
+            _ => return Err(table_error(table, "preprocessed trace does not match its width")),
+        };
+
+        let layout = AirLayout {
+            preprocessed_width,
+            main_width,
+            ..AirLayout::default()
+        };
+        let mut symbolic = SymbolicAirBuilder::<Val>::new(layout);
+        Air::<SymbolicAirBuilder<Val>>::eval(table, &mut symbolic);
+        let constraints = symbolic.base_constraints();
+        let air_degree = constraints
+            .iter()
+            .map(SymbolicExpression::degree_multiple)
+            .max()
+            .unwrap_or(0);
+
+        let interactions = table.interactions();
+        for interaction in &interactions {
+            crate::air::validate_interaction(interaction, main_width, preprocessed_width)
+                .map_err(|what| table_error(table, what))?;
+            if interaction.values.len() > MAX_TUPLE_LEN {
+                return Err(table_error(table, "interaction tuple longer than 64"));
+            }
+        }
+        let budget = air_degree.max(MIN_LOGUP_DEGREE_BUDGET);
+        let groups = pack_interactions(&interactions, budget);
+        let degree = groups
+            .iter()
+            .map(|g| group_degree(&interactions, g))
+            .fold(air_degree, usize::max);
+        let log_quotient_chunks = degree.saturating_sub(1).max(1).next_power_of_two().trailing_zeros();
+        if log_quotient_chunks > u32::from(fri.log_blowup) {
+            return Err(table_error(
+                table,
+                format!("constraint degree {degree} needs a blowup of at least {}", degree - 1),
+            ));
+        }
+        if let Some(p) = preprocessed {
+            preprocessed_traces.push(Some((p.clone(), preprocessed_mats.len())));
+            preprocessed_mats.push(p);
+        } else {
+            preprocessed_traces.push(None);
+        }
+        metas.push(TableMeta {
+            name: table.name().to_string(),
+            main_width: main_width as u32,
+            preprocessed_width: preprocessed_width as u32,
+            preprocessed_log_height,
+            num_air_constraints: constraints.len() as u32,
+            constraint_degree: degree as u8,
+            log_quotient_chunks: log_quotient_chunks as u8,
+            interactions: interactions.iter().map(InteractionMeta::of).collect(),
+            group_sizes: groups.iter().map(|g| g.len() as u32).collect(),
+        });
+    }
+    let preprocessed = (!preprocessed_mats.is_empty()).then(|| pcs.commit_evaluations(preprocessed_mats));
+    let vk = VerifyingKey {
+        fri,
+        preprocessed_commitment: preprocessed.as_ref().map(|(root, _)| digest_to_u32s(root)),
+        tables: metas,
+    };
+    let pk = ProvingKey {
+        vk: vk.clone(),
+        pcs,
+        preprocessed: preprocessed.map(|(_, committed)| committed),
+        preprocessed_traces,
+    };
+    Ok((pk, vk))
+}
+
+/// Proves that `traces` (the main trace of each table, in key order) satisfy the tables'
+/// constraints and that all buses balance together with the public `endpoints`.
+pub fn prove(
+    pk: &ProvingKey,
+    tables: &[&dyn ProverTable],
+    traces: Vec<RowMajorMatrix<Val>>,
+    endpoints: &[PublicEndpoint],
+) -> Result<Proof, ProveError> {
+    let vk = &pk.vk;
+    let views: Vec<&dyn Table> = tables.iter().map(|t| t.as_table()).collect();
+    check_tables(vk, &views).map_err(ProveError::KeyMismatch)?;
+    if traces.len() != tables.len() {
+        return Err(ProveError::TraceCount {
+            tables: tables.len(),
+            traces: traces.len(),
+        });
+    }
+    let max_log_height = Val::TWO_ADICITY - usize::from(vk.fri.log_blowup);
+    let mut log_heights = Vec::with_capacity(traces.len());
+    for (trace, meta) in traces.iter().zip(&vk.tables) {
+        let h = trace.height();
+        let log = h.trailing_zeros() as usize;
+        let fixed_ok = meta.preprocessed_log_height.is_none_or(|p| usize::from(p) == log);
+        if trace.width() != meta.main_width as usize
+            || !h.is_power_of_two()
+            || log < usize::from(MIN_LOG_HEIGHT)
+            || log > max_log_height
+            || !fixed_ok
+        {
+            return Err(ProveError::TraceShape {
+                table: meta.name.clone(),
+                width: trace.width(),
+                height: h,
+            });
+        }
+        log_heights.push(log as u8);
+    }
+
+    let pcs = &pk.pcs;
+    let mut transcript = Transcript::new(TRANSCRIPT_DOMAIN);
+    transcript.observe_digest(&vk.digest().map_err(ProveError::KeyMismatch)?);
+    observe_endpoints(&mut transcript, endpoints);
+    transcript.observe_slice(&log_heights.iter().map(|&h| Val::from_u8(h)).collect::<Vec<_>>());
+
+    // Round 1: main traces. Tables with interactions keep their trace for the LogUp columns.
+    let kept: Vec<Option<RowMajorMatrix<Val>>> = traces
+        .iter()
+        .zip(&vk.tables)
+        .map(|(t, meta)| (meta.aux_columns() > 0).then(|| t.clone()))
+        .collect();
+    let (main_root, main) = pcs.commit_evaluations(traces);
+    transcript.observe_digest(&main_root);
+    let gamma = transcript.sample_ext();
+    let beta = transcript.sample_ext();
+    let challenges = BusChallenges::new(gamma, beta, max_tuple_len(vk, endpoints));
+
+    // Round 2: LogUp auxiliary traces and claimed sums.
+    let mut aux_mats = Vec::new();
+    let mut aux_index = Vec::with_capacity(tables.len());
+    let mut claimed = Vec::with_capacity(tables.len());
+    for (i, &table) in tables.iter().enumerate() {
+        let Some(trace) = &kept[i] else {
+            aux_index.push(None);
+            claimed.push(Challenge::ZERO);
+            continue;
+        };
+        let interactions = table.interactions();
+        let prep = pk.preprocessed_traces[i].as_ref().map(|(m, _)| m);
+        let (aux, sum) = aux_trace::generate(
+            trace,
+            prep,
+            &interactions,
+            &vk.tables[i].group_sizes_usize(),
+            &challenges,
+        )
+        .ok_or_else(|| ProveError::ZeroFingerprint(table.name().to_string()))?;
+        aux_index.push(Some(aux_mats.len()));
+        aux_mats.push(aux);
+        claimed.push(sum);
+    }
+    drop(kept);
+    let aux = (!aux_mats.is_empty()).then(|| pcs.commit_evaluations(aux_mats));
+    if let Some((root, _)) = &aux {
+        transcript.observe_digest(root);
+    }
+    for (i, meta) in vk.tables.iter().enumerate() {
+        if meta.aux_columns() > 0 {
+            transcript.observe_ext(claimed[i]);
+        }
+    }
+    let alpha = transcript.sample_ext();
+
+    // Round 3: quotient chunks.
+    let mut quotient_mats = Vec::with_capacity(tables.len());
+    for (i, &table) in tables.iter().enumerate() {
+        let meta = &vk.tables[i];
+        let log_chunks = usize::from(meta.log_quotient_chunks);
+        let interactions = table.interactions();
+        let (domain, main_q) = pcs.evaluations_on_quotient_domain(&main, i, log_chunks);
+        let prep_q = pk.preprocessed_traces[i].as_ref().map(|(_, index)| {
+            let committed = pk.preprocessed.as_ref().expect("preprocessed tables are committed");
+            pcs.evaluations_on_quotient_domain(committed, *index, log_chunks).1
+        });
+        let aux_q = aux_index[i].map(|index| {
+            let (_, committed) = aux.as_ref().expect("aux traces are committed");
+            pcs.evaluations_on_quotient_domain(committed, index, log_chunks).1
+        });
+        let inputs = QuotientInputs {
+            table,
+            interactions: &interactions,
+            group_sizes: &meta.group_sizes_usize(),
+            num_air_constraints: meta.num_air_constraints as usize,
+            log_height: usize::from(log_heights[i]),
+            log_chunks,
+            challenges: &challenges,
+            claimed_share: claimed_share(claimed[i], usize::from(log_heights[i])),
+            alpha,
+        };
+        quotient_mats.push(quotient_chunks(&inputs, domain.shift, &main_q, prep_q.as_ref(), aux_q.as_ref()));
+    }
+    let (quotient_root, quotient) = pcs.commit_coefficients(quotient_mats);
+    transcript.observe_digest(&quotient_root);
+    let zeta = transcript.sample_ext();
+
+    // Round 4: open everything at zeta (and zeta * omega for the traces).
+    let points: Vec<Vec<Challenge>> = log_heights
+        .iter()
+        .map(|&h| alloc::vec![zeta, zeta * Val::two_adic_generator(usize::from(h))])
+        .collect();
+    let prep_tables: Vec<usize> = (0..tables.len()).filter(|&i| pk.preprocessed_traces[i].is_some()).collect();
+    let aux_tables: Vec<usize> = (0..tables.len()).filter(|&i| aux_index[i].is_some()).collect();
+    let mut rounds: Vec<(&Committed, Vec<Vec<Challenge>>)> = Vec::with_capacity(4);
+    if let Some(committed) = &pk.preprocessed {
+        rounds.push((committed, prep_tables.iter().map(|&i| points[i].clone()).collect()));
+    }
+    rounds.push((&main, points.clone()));
+    if let Some((_, committed)) = &aux {
+        rounds.push((committed, aux_tables.iter().map(|&i| points[i].clone()).collect()));
+    }
+    rounds.push((&quotient, (0..tables.len()).map(|_| alloc::vec![zeta]).collect()));
+    let (values, opening_proof) = pcs.open(&rounds, &mut transcript);
+
+    let words = |v: &[Challenge]| v.iter().map(ext_to_u32s).collect::<Vec<_>>();
+    let mut rounds_values = values.into_iter();
+    let prep_values = if pk.preprocessed.is_some() { rounds_values.next() } else { None };
+    let main_values = rounds_values.next().expect("main round opened");
+    let aux_values = if aux.is_some() { rounds_values.next() } else { None };
+    let quotient_values = rounds_values.next().expect("quotient round opened");
+    let mut openings: Vec<TableOpenings> = (0..tables.len())
+        .map(|i| TableOpenings {
+            preprocessed_local: Vec::new(),
+            preprocessed_next: Vec::new(),
+            main_local: words(&main_values[i][0]),
+            main_next: words(&main_values[i][1]),
+            aux_local: Vec::new(),
+            aux_next: Vec::new(),
+            quotient: words(&quotient_values[i][0]),
+        })
+        .collect();
+    for (k, &i) in prep_tables.iter().enumerate() {
+        let v = &prep_values.as_ref().expect("preprocessed round opened")[k];
+        openings[i].preprocessed_local = words(&v[0]);
+        openings[i].preprocessed_next = words(&v[1]);
+    }
+    for (k, &i) in aux_tables.iter().enumerate() {
+        let v = &aux_values.as_ref().expect("aux round opened")[k];
+        openings[i].aux_local = words(&v[0]);
+        openings[i].aux_next = words(&v[1]);
+    }
+    Ok(Proof {
+        log_heights,
+        main_commitment: digest_to_u32s(&main_root),
+        aux_commitment: aux.as_ref().map(|(root, _)| digest_to_u32s(root)),
+        claimed_sums: aux_tables.iter().map(|&i| ext_to_u32s(&claimed[i])).collect(),
+        quotient_commitment: digest_to_u32s(&quotient_root),
+        openings,
+        opening_proof,
+    })
+}

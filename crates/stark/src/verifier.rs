@@ -1,0 +1,442 @@
+//! The verifier: one implementation, `no_std` + `alloc`, over the archived proof in place.
+//!
+//! Every count, length and height read from the proof is checked against the verifying key
+//! before it is used, every field element is checked canonical, and every failure is a
+//! [`VerifyError`]: no byte string makes it panic. Its memory use depends on the key (widths,
+//! number of tables), not on the proof bytes.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use droste_pcs::codec::{digest_from_archived, ext_from_archived};
+use droste_pcs::{MatrixClaim, RoundClaim, Transcript};
+use p3_air::{Air, BaseAir, RowWindow};
+use rkyv::Archived;
+use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing, TwoAdicField};
+
+use crate::air::{Table, validate_interaction};
+use crate::logup::{BusChallenges, claimed_share};
+use crate::proof::{self, ArchivedProof, ArchivedTableOpenings};
+use crate::vk::{InteractionMeta, TableMeta};
+use crate::{
+    Challenge, EXT_DEGREE, PublicEndpoint, TRANSCRIPT_DOMAIN, Val, VerifierFolder, VerifyError,
+    VerifyingKey,
+};
+
+/// Smallest table height (log2) a proof may claim: FRI needs a few rows per folding step.
+pub const MIN_LOG_HEIGHT: u8 = 1;
+
+/// Verifies an owned proof by serializing it and reading the archive, so every verification goes
+/// through the wire format.
+#[cfg(feature = "std")]
+pub fn verify(
+    vk: &VerifyingKey,
+    tables: &[&dyn Table],
+    proof: &crate::Proof,
+    endpoints: &[PublicEndpoint],
+) -> Result<(), VerifyError> {
+    verify_bytes(vk, tables, &proof.to_bytes(), endpoints)
+}
+
+/// Verifies proof bytes (header + rkyv archive, 16-byte aligned) for `tables` under `vk`, with
+/// the public bus `endpoints` the verifier adds itself.
+pub fn verify_bytes(
+    vk: &VerifyingKey,
+    tables: &[&dyn Table],
+    bytes: &[u8],
+    endpoints: &[PublicEndpoint],
+) -> Result<(), VerifyError> {
+    verify_archived(vk, tables, proof::access(bytes)?, endpoints)
+}
+
+/// The values one table opened, decoded and checked.
+struct Opened {
+    preprocessed_local: Vec<Challenge>,
+    preprocessed_next: Vec<Challenge>,
+    main_local: Vec<Challenge>,
+    main_next: Vec<Challenge>,
+    aux_local: Vec<Challenge>,
+    aux_next: Vec<Challenge>,
+    quotient: Vec<Challenge>,
+}
+
+/// Verifies an archived proof (already validated by `rkyv::access`).
+pub fn verify_archived(
+    vk: &VerifyingKey,
+    tables: &[&dyn Table],
+    proof: &ArchivedProof,
+    endpoints: &[PublicEndpoint],
+) -> Result<(), VerifyError> {
+    check_tables(vk, tables)?;
+    let num_tables = tables.len();
+    let log_heights = check_heights(vk, proof)?;
+    let has_aux = vk.tables.iter().any(|t| t.aux_columns() > 0);
+    let claimed_tables: Vec<usize> = (0..num_tables)
+        .filter(|&i| vk.tables[i].aux_columns() > 0)
+        .collect();
+    expect_len("openings", num_tables, num_tables, proof.openings.len())?;
+    expect_len("claimed sums", num_tables, claimed_tables.len(), proof.claimed_sums.len())?;
+    if proof.aux_commitment.is_some() != has_aux {
+        return Err(VerifyError::Shape {
+            what: "aux commitment",
+            table: num_tables,
+            expected: has_aux.into(),
+            got: proof.aux_commitment.is_some().into(),
+        });
+    }
+
+    let mut transcript = Transcript::new(TRANSCRIPT_DOMAIN);
+    transcript.observe_digest(&vk.digest()?);
+    observe_endpoints(&mut transcript, endpoints);
+    transcript.observe_slice(&log_heights.iter().map(|&h| Val::from_u8(h)).collect::<Vec<_>>());
+
+    let main_root = digest_from_archived(&proof.main_commitment)?;
+    transcript.observe_digest(&main_root);
+    let gamma = transcript.sample_ext();
+    let beta = transcript.sample_ext();
+    let challenges = BusChallenges::new(gamma, beta, max_tuple_len(vk, endpoints));
+
+    let aux_root = match proof.aux_commitment.as_ref() {
+        Some(words) => {
+            let root = digest_from_archived(words)?;
+            transcript.observe_digest(&root);
+            Some(root)
+        }
+        None => None,
+    };
+    let mut claimed = vec![Challenge::ZERO; num_tables];
+    for (&table, words) in claimed_tables.iter().zip(proof.claimed_sums.iter()) {
+        claimed[table] = ext_from_archived(words)?;
+        transcript.observe_ext(claimed[table]);
+    }
+    let alpha = transcript.sample_ext();
+    let quotient_root = digest_from_archived(&proof.quotient_commitment)?;
+    transcript.observe_digest(&quotient_root);
+    let zeta = transcript.sample_ext();
+
+    // Constraints at zeta against the quotient, table by table.
+    let mut opened = Vec::with_capacity(num_tables);
+    for (i, (&table, meta)) in tables.iter().zip(&vk.tables).enumerate() {
+        let values = decode_openings(i, meta, &proof.openings[i])?;
+        check_constraints_at_zeta(
+            i,
+            table,
+            meta,
+            usize::from(log_heights[i]),
+            &values,
+            &challenges,
+            claimed[i],
+            alpha,
+            zeta,
+        )?;
+        opened.push(values);
+    }
+
+    // The buses balance: all claimed sums plus the public endpoint terms vanish.
+    let mut total: Challenge = claimed.iter().copied().sum();
+    for endpoint in endpoints {
+        let fingerprint: Challenge =
+            challenges.fingerprint(endpoint.bus, endpoint.values.iter().copied());
+        let inverse = fingerprint
+            .try_inverse()
+            .ok_or(VerifyError::DegenerateChallenge("zero endpoint fingerprint"))?;
+        total += inverse * endpoint.multiplicity;
+    }
+    if !total.is_zero() {
+        return Err(VerifyError::Unbalanced);
+    }
+
+    // The PCS opening of everything, in commitment order: preprocessed, main, aux, quotient.
+    let points: Vec<[Challenge; 2]> = log_heights
+        .iter()
+        .map(|&h| [zeta, zeta * Val::two_adic_generator(usize::from(h))])
+        .collect();
+    let flat = |local: &[Challenge], next: &[Challenge]| -> Vec<Challenge> {
+        local.iter().chain(next).copied().collect()
+    };
+    let mut matrices: Vec<Vec<Challenge>> = Vec::new();
+    let mut claims_of = |rows: &mut dyn Iterator<Item = (usize, usize, Vec<Challenge>, bool)>| {
+        let mut round = Vec::new();
+        for (i, width, values, both_points) in rows {
+            matrices.push(values);
+            round.push((i, width, both_points));
+        }
+        round
+    };
+    let prep_round = claims_of(&mut (0..num_tables).filter_map(|i| {
+        let w = vk.tables[i].preprocessed_width as usize;
+        (w > 0).then(|| {
+            let o = &opened[i];
+            (i, w, flat(&o.preprocessed_local, &o.preprocessed_next), true)
+        })
+    }));
+    let main_round = claims_of(&mut (0..num_tables).map(|i| {
+        let o = &opened[i];
+        (i, vk.tables[i].main_width as usize, flat(&o.main_local, &o.main_next), true)
+    }));
+    let aux_round = claims_of(&mut claimed_tables.iter().map(|&i| {
+        let o = &opened[i];
+        (i, o.aux_local.len(), flat(&o.aux_local, &o.aux_next), true)
+    }));
+    let quotient_round = claims_of(&mut (0..num_tables).map(|i| {
+        let o = &opened[i];
+        (i, o.quotient.len(), o.quotient.clone(), false)
+    }));
+
+    let mut values = matrices.iter();
+    let mut to_claims = |round: &[(usize, usize, bool)]| -> Vec<MatrixClaim<'_>> {
+        round
+            .iter()
+            .map(|&(i, width, both)| MatrixClaim {
+                log_height: log_heights[i],
+                width,
+                points: if both { &points[i][..] } else { &points[i][..1] },
+                values: values.next().map(Vec::as_slice).unwrap_or(&[]),
+            })
+            .collect()
+    };
+    let prep_claims = to_claims(&prep_round);
+    let main_claims = to_claims(&main_round);
+    let aux_claims = to_claims(&aux_round);
+    let quotient_claims = to_claims(&quotient_round);
+
+    let mut rounds = Vec::with_capacity(4);
+    if let Some(root) = vk.preprocessed_digest()? {
+        rounds.push(RoundClaim {
+            digest: root,
+            matrices: &prep_claims,
+        });
+    }
+    rounds.push(RoundClaim {
+        digest: main_root,
+        matrices: &main_claims,
+    });
+    if let Some(root) = aux_root {
+        rounds.push(RoundClaim {
+            digest: root,
+            matrices: &aux_claims,
+        });
+    }
+    rounds.push(RoundClaim {
+        digest: quotient_root,
+        matrices: &quotient_claims,
+    });
+    droste_pcs::verify(&vk.fri, &rounds, &proof.opening_proof, &mut transcript)?;
+    Ok(())
+}
+
+/// The tables must be exactly the ones the key describes, and the key itself well formed.
+pub(crate) fn check_tables(vk: &VerifyingKey, tables: &[&dyn Table]) -> Result<(), VerifyError> {
+    let mismatch = |table, what| VerifyError::KeyMismatch { table, what };
+    if vk.tables.len() != tables.len() {
+        return Err(mismatch(tables.len(), "number of tables"));
+    }
+    if vk.fri.validate().is_err() {
+        return Err(mismatch(0, "invalid FRI parameters"));
+    }
+    let has_prep = vk.tables.iter().any(|t| t.preprocessed_width > 0);
+    if has_prep != vk.preprocessed_commitment.is_some() {
+        return Err(mismatch(0, "preprocessed commitment presence"));
+    }
+    for (i, (&table, meta)) in tables.iter().zip(&vk.tables).enumerate() {
+        if meta.main_width as usize != BaseAir::<Val>::width(table) || meta.main_width == 0 {
+            return Err(mismatch(i, "main width"));
+        }
+        if meta.preprocessed_width as usize != BaseAir::<Val>::preprocessed_width(table)
+            || (meta.preprocessed_width > 0) != meta.preprocessed_log_height.is_some()
+        {
+            return Err(mismatch(i, "preprocessed width"));
+        }
+        let interactions = table.interactions();
+        if interactions.len() != meta.interactions.len()
+            || interactions
+                .iter()
+                .zip(&meta.interactions)
+                .any(|(it, m)| InteractionMeta::of(it) != *m)
+        {
+            return Err(mismatch(i, "interactions"));
+        }
+        for interaction in &interactions {
+            validate_interaction(
+                interaction,
+                BaseAir::<Val>::width(table),
+                BaseAir::<Val>::preprocessed_width(table),
+            )
+                .map_err(|what| mismatch(i, what))?;
+        }
+        let grouped: Option<usize> = meta
+            .group_sizes
+            .iter()
+            .try_fold(0usize, |acc, &s| (s > 0).then(|| acc + s as usize));
+        if grouped != Some(interactions.len()) {
+            return Err(mismatch(i, "interaction groups"));
+        }
+        if meta.log_quotient_chunks > vk.fri.log_blowup
+            || (1usize << meta.log_quotient_chunks) + 1 < usize::from(meta.constraint_degree)
+        {
+            return Err(mismatch(i, "quotient chunks"));
+        }
+    }
+    Ok(())
+}
+
+/// Heights from the proof, checked: one per table, within the field's two-adicity after the
+/// blowup, equal to the key's for preprocessed tables.
+fn check_heights(vk: &VerifyingKey, proof: &ArchivedProof) -> Result<Vec<u8>, VerifyError> {
+    expect_len("heights", vk.tables.len(), vk.tables.len(), proof.log_heights.len())?;
+    let max = Val::TWO_ADICITY - usize::from(vk.fri.log_blowup);
+    let mut heights = Vec::with_capacity(vk.tables.len());
+    for (i, (&h, meta)) in proof.log_heights.iter().zip(&vk.tables).enumerate() {
+        let fixed_ok = meta.preprocessed_log_height.is_none_or(|p| p == h);
+        if h < MIN_LOG_HEIGHT || usize::from(h) > max || !fixed_ok {
+            return Err(VerifyError::Height {
+                table: i,
+                log_height: h,
+            });
+        }
+        heights.push(h);
+    }
+    Ok(heights)
+}
+
+fn expect_len(what: &'static str, table: usize, expected: usize, got: usize) -> Result<(), VerifyError> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(VerifyError::Shape {
+            what,
+            table,
+            expected,
+            got,
+        })
+    }
+}
+
+/// Absorbs the public endpoints: count, then per endpoint bus, multiplicity, length, values.
+pub(crate) fn observe_endpoints(transcript: &mut Transcript, endpoints: &[PublicEndpoint]) {
+    transcript.observe(Val::from_usize(endpoints.len()));
+    for e in endpoints {
+        transcript.observe(Val::from_u16(e.bus));
+        transcript.observe(e.multiplicity);
+        transcript.observe(Val::from_usize(e.values.len()));
+        transcript.observe_slice(&e.values);
+    }
+}
+
+/// Longest tuple among the key's interactions and the endpoints.
+pub(crate) fn max_tuple_len(vk: &VerifyingKey, endpoints: &[PublicEndpoint]) -> usize {
+    let tables = vk
+        .tables
+        .iter()
+        .flat_map(|t| &t.interactions)
+        .map(|i| i.tuple_len as usize);
+    tables
+        .chain(endpoints.iter().map(|e| e.values.len()))
+        .max()
+        .unwrap_or(0)
+}
+
+/// An archived extension element (its 4 basis coordinates).
+type ArchivedExtWords = [Archived<u32>; EXT_DEGREE];
+
+fn decode_openings(
+    table: usize,
+    meta: &TableMeta,
+    o: &ArchivedTableOpenings,
+) -> Result<Opened, VerifyError> {
+    let decode = |what, expected: usize, words: &[ArchivedExtWords]| {
+        expect_len(what, table, expected, words.len())?;
+        words
+            .iter()
+            .map(|w| ext_from_archived(w).map_err(VerifyError::from))
+            .collect::<Result<Vec<Challenge>, VerifyError>>()
+    };
+    let prep = meta.preprocessed_width as usize;
+    let main = meta.main_width as usize;
+    let aux = meta.aux_columns() * EXT_DEGREE;
+    let quotient = EXT_DEGREE << meta.log_quotient_chunks;
+    Ok(Opened {
+        preprocessed_local: decode("preprocessed at zeta", prep, &o.preprocessed_local)?,
+        preprocessed_next: decode("preprocessed at zeta*omega", prep, &o.preprocessed_next)?,
+        main_local: decode("main at zeta", main, &o.main_local)?,
+        main_next: decode("main at zeta*omega", main, &o.main_next)?,
+        aux_local: decode("aux at zeta", aux, &o.aux_local)?,
+        aux_next: decode("aux at zeta*omega", aux, &o.aux_next)?,
+        quotient: decode("quotient at zeta", quotient, &o.quotient)?,
+    })
+}
+
+/// Recombines extension columns committed as 4 base columns each.
+fn recombine(base_columns: &[Challenge]) -> Vec<Challenge> {
+    base_columns
+        .chunks_exact(EXT_DEGREE)
+        .map(|c| {
+            c.iter()
+                .enumerate()
+                .map(|(d, &v)| v * <Challenge as BasedVectorSpace<Val>>::ith_basis_element(d).unwrap_or(Challenge::ZERO))
+                .sum()
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_constraints_at_zeta(
+    index: usize,
+    table: &dyn Table,
+    meta: &TableMeta,
+    log_height: usize,
+    o: &Opened,
+    challenges: &BusChallenges,
+    claimed: Challenge,
+    alpha: Challenge,
+    zeta: Challenge,
+) -> Result<(), VerifyError> {
+    let vanishing = zeta.exp_power_of_2(log_height) - Challenge::ONE;
+    let last_row = Val::two_adic_generator(log_height).inverse();
+    let inverses = (
+        vanishing.try_inverse(),
+        (zeta - Challenge::ONE).try_inverse(),
+        (zeta - last_row).try_inverse(),
+    );
+    let (Some(_), Some(inv_first), Some(inv_last)) = inverses else {
+        return Err(VerifyError::DegenerateChallenge("zeta in the trace domain"));
+    };
+    let mut folder = VerifierFolder {
+        main: RowWindow::from_two_rows(&o.main_local, &o.main_next),
+        preprocessed: RowWindow::from_two_rows(&o.preprocessed_local, &o.preprocessed_next),
+        is_first_row: vanishing * inv_first,
+        is_last_row: vanishing * inv_last,
+        is_transition: zeta - last_row,
+        alpha,
+        accumulator: Challenge::ZERO,
+    };
+    Air::<VerifierFolder<'_>>::eval(table, &mut folder);
+    if meta.aux_columns() > 0 {
+        let interactions = table.interactions();
+        let aux_local = recombine(&o.aux_local);
+        let aux_next = recombine(&o.aux_next);
+        let mut logup = Vec::with_capacity(aux_local.len());
+        challenges.eval_table::<_, Challenge>(
+            &folder,
+            &interactions,
+            &meta.group_sizes_usize(),
+            &aux_local,
+            &aux_next,
+            claimed_share(claimed, log_height),
+            |c| logup.push(c),
+        );
+        for c in logup {
+            folder.fold(c);
+        }
+    }
+    // q(zeta) = sum_j zeta^(j n) q_j(zeta).
+    let zeta_n = zeta.exp_power_of_2(log_height);
+    let quotient = recombine(&o.quotient)
+        .iter()
+        .rev()
+        .fold(Challenge::ZERO, |acc, &chunk| acc * zeta_n + chunk);
+    if folder.accumulator != quotient * vanishing {
+        return Err(VerifyError::ConstraintMismatch { table: index });
+    }
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! The verifying key: what a verifier must know about a set of tables besides their code.
+//!
+//! It holds the FRI parameters, the commitment to all preprocessed traces (program ROM, initial
+//! memory...), and per table the shape the prover must respect: widths, the fixed height of
+//! preprocessed tables, constraint count and degree, the number of quotient chunks, and the
+//! LogUp layout (interactions and how they are packed into columns). Its digest, a Poseidon2
+//! hash of a fixed-width canonical encoding (see [`VerifyingKey::encode`]), is the first thing
+//! the transcript absorbs, so a proof is bound to exactly one key.
+//!
+//! The key is rkyv-archivable (field elements as their raw `u32` words) so that a recursion guest
+//! can read it in place like a proof.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use droste_pcs::codec::val_from_u32;
+use droste_pcs::hash::Hasher;
+use droste_pcs::{DIGEST_ELEMS, Digest, FriParameters};
+use p3_field::PrimeCharacteristicRing;
+
+use crate::air::{Direction, Interaction};
+use crate::{BusId, Val, VerifyError};
+
+/// Version of the key encoding; bump when [`VerifyingKey::encode`] changes.
+pub const VK_ENCODING_VERSION: u32 = 1;
+
+/// One interaction as the key records it: enough to pin the LogUp layout, not the expressions
+/// (those are the table's code, like its constraints).
+#[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct InteractionMeta {
+    /// The bus.
+    pub bus: BusId,
+    /// `true` for a send, `false` for a receive.
+    pub is_send: bool,
+    /// Number of tuple elements.
+    pub tuple_len: u32,
+}
+
+impl InteractionMeta {
+    /// What the key records about `interaction`.
+    pub fn of(interaction: &Interaction) -> Self {
+        Self {
+            bus: interaction.bus,
+            is_send: interaction.direction == Direction::Send,
+            tuple_len: interaction.values.len() as u32,
+        }
+    }
+}
+
+/// Per-table part of the verifying key.
+#[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct TableMeta {
+    /// The table's name (for messages; not part of the digest).
+    pub name: String,
+    /// Number of main columns.
+    pub main_width: u32,
+    /// Number of preprocessed columns (0 if none).
+    pub preprocessed_width: u32,
+    /// log2 of the height, fixed by the preprocessed trace; `None` for tables without one, whose
+    /// height each proof chooses.
+    pub preprocessed_log_height: Option<u8>,
+    /// Number of AIR constraints (`assert_zero` calls of one `eval`).
+    pub num_air_constraints: u32,
+    /// Largest constraint degree, LogUp columns included.
+    pub constraint_degree: u8,
+    /// log2 of the number of quotient chunks (`2^log >= degree - 1`).
+    pub log_quotient_chunks: u8,
+    /// The table's interactions, in declaration order.
+    pub interactions: Vec<InteractionMeta>,
+    /// Sizes of the consecutive interaction groups, one auxiliary column each.
+    pub group_sizes: Vec<u32>,
+}
+
+impl TableMeta {
+    /// Number of auxiliary extension columns.
+    pub fn aux_columns(&self) -> usize {
+        self.group_sizes.len()
+    }
+
+    /// Group sizes as `usize` (validated against the interaction count by the verifier).
+    pub(crate) fn group_sizes_usize(&self) -> Vec<usize> {
+        self.group_sizes.iter().map(|&s| s as usize).collect()
+    }
+}
+
+/// The verifying key of a set of tables.
+#[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct VerifyingKey {
+    /// FRI parameters of every proof under this key.
+    pub fri: FriParameters,
+    /// Merkle root of the preprocessed traces (raw words), `None` if no table has one.
+    pub preprocessed_commitment: Option<[u32; DIGEST_ELEMS]>,
+    /// One entry per table, in proving order.
+    pub tables: Vec<TableMeta>,
+}
+
+impl VerifyingKey {
+    /// The preprocessed commitment as field elements.
+    pub fn preprocessed_digest(&self) -> Result<Option<Digest>, VerifyError> {
+        self.preprocessed_commitment
+            .map(|words| {
+                let mut digest = [Val::ZERO; DIGEST_ELEMS];
+                for (d, w) in digest.iter_mut().zip(words) {
+                    *d = val_from_u32(w)?;
+                }
+                Ok(digest)
+            })
+            .transpose()
+    }
+
+    /// The canonical encoding hashed into the digest: every field one element, every list
+    /// preceded by its length, so distinct keys never share an encoding.
+    ///
+    /// `[version, log_blowup, num_queries, query_pow_bits, log_folding_arity, log_final_poly_len,
+    /// has_preprocessed, preprocessed root (8 elements, zeros if none), num_tables]`, then per
+    /// table `[main_width, preprocessed_width, has_fixed_height, log_height (0 if not fixed),
+    /// num_air_constraints, constraint_degree, log_quotient_chunks, num_interactions,
+    /// (bus, is_send, tuple_len) per interaction, num_groups, group sizes...]`.
+    pub fn encode(&self) -> Result<Vec<Val>, VerifyError> {
+        let mut out = Vec::new();
+        let fri = &self.fri;
+        out.extend(
+            [
+                VK_ENCODING_VERSION,
+                fri.log_blowup.into(),
+                fri.num_queries.into(),
+                fri.query_pow_bits.into(),
+                fri.log_folding_arity.into(),
+                fri.log_final_poly_len.into(),
+            ]
+            .map(Val::from_u32),
+        );
+        let root = self.preprocessed_digest()?;
+        out.push(Val::from_bool(root.is_some()));
+        out.extend(root.unwrap_or([Val::ZERO; DIGEST_ELEMS]));
+        out.push(Val::from_usize(self.tables.len()));
+        for t in &self.tables {
+            out.extend(
+                [
+                    t.main_width,
+                    t.preprocessed_width,
+                    t.preprocessed_log_height.is_some().into(),
+                    t.preprocessed_log_height.unwrap_or(0).into(),
+                    t.num_air_constraints,
+                    t.constraint_degree.into(),
+                    t.log_quotient_chunks.into(),
+                    t.interactions.len() as u32,
+                ]
+                .map(Val::from_u32),
+            );
+            for i in &t.interactions {
+                out.extend([i.bus.into(), i.is_send.into(), i.tuple_len].map(Val::from_u32));
+            }
+            out.push(Val::from_usize(t.group_sizes.len()));
+            out.extend(t.group_sizes.iter().map(|&s| Val::from_u32(s)));
+        }
+        Ok(out)
+    }
+
+    /// Poseidon2 digest of [`Self::encode`], absorbed first by the transcript and committed to by
+    /// recursion guests.
+    pub fn digest(&self) -> Result<Digest, VerifyError> {
+        Ok(Hasher::new().hash_slice(&self.encode()?))
+    }
+
+    /// The key as an aligned rkyv archive (what a recursion guest reads in place).
+    #[cfg(feature = "std")]
+    pub fn to_bytes(&self) -> rkyv::util::AlignedVec<16> {
+        rkyv::to_bytes::<rkyv::rancor::Error>(self).expect("serializing into memory cannot fail")
+    }
+}

@@ -1,0 +1,154 @@
+//! Small real tables shared by the integration tests.
+
+#![allow(dead_code)]
+
+use droste_stark::air::{main_row, preprocessed_row};
+use droste_stark::{Interaction, Table, Val};
+use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
+use p3_field::PrimeCharacteristicRing;
+use p3_matrix::dense::RowMajorMatrix;
+
+/// Bus on which the Fibonacci table publishes its last value.
+pub const OUTPUT_BUS: u16 = 1;
+/// Bus of byte range checks.
+pub const RANGE_BUS: u16 = 2;
+
+/// Fibonacci: columns (a, b, is_last). a_0 = 0, b_0 = 1, (a, b)' = (b, a + b); `is_last` is 1
+/// exactly on the last row, where the table sends `b` on the output bus.
+pub struct FibTable;
+
+impl BaseAir<Val> for FibTable {
+    fn width(&self) -> usize {
+        3
+    }
+}
+
+impl<AB: AirBuilder<F = Val>> Air<AB> for FibTable {
+    fn eval(&self, builder: &mut AB) {
+        let main = builder.main();
+        let (a, b, last) = (main.current_slice()[0], main.current_slice()[1], main.current_slice()[2]);
+        let (a_next, b_next) = (main.next_slice()[0], main.next_slice()[1]);
+        builder.when_first_row().assert_zero(a);
+        builder.when_first_row().assert_one(b);
+        builder.when_transition().assert_eq(a_next, b);
+        builder.when_transition().assert_eq(b_next, a + b);
+        builder.when_transition().assert_zero(last);
+        builder.when_last_row().assert_one(last);
+    }
+}
+
+impl Table for FibTable {
+    fn name(&self) -> &str {
+        "fibonacci"
+    }
+
+    fn interactions(&self) -> Vec<Interaction> {
+        let row = main_row(3);
+        vec![Interaction::send(OUTPUT_BUS, [row[1]], row[2])]
+    }
+}
+
+/// The Fibonacci trace of `2^log_height` rows and its last `b`.
+pub fn fib_trace(log_height: usize) -> (RowMajorMatrix<Val>, Val) {
+    let n = 1 << log_height;
+    let mut values = Vec::with_capacity(3 * n);
+    let (mut a, mut b) = (Val::ZERO, Val::ONE);
+    for row in 0..n {
+        values.extend([a, b, Val::from_bool(row == n - 1)]);
+        (a, b) = (b, a + b);
+    }
+    let last_b = values[3 * (n - 1) + 1];
+    (RowMajorMatrix::new(values, 3), last_b)
+}
+
+/// Byte table: preprocessed column 0..=255, main column = how often each byte is looked up.
+pub struct ByteTable {
+    /// Offset added to the preprocessed values (a different "program" for vk tests).
+    pub offset: u32,
+}
+
+impl BaseAir<Val> for ByteTable {
+    fn width(&self) -> usize {
+        1
+    }
+
+    fn preprocessed_width(&self) -> usize {
+        1
+    }
+
+    fn preprocessed_trace(&self) -> Option<RowMajorMatrix<Val>> {
+        Some(RowMajorMatrix::new_col(
+            (0..256u32).map(|v| Val::from_u32((v + self.offset) % 256)).collect(),
+        ))
+    }
+}
+
+impl<AB: AirBuilder<F = Val>> Air<AB> for ByteTable {
+    fn eval(&self, _builder: &mut AB) {}
+}
+
+impl Table for ByteTable {
+    fn name(&self) -> &str {
+        "bytes"
+    }
+
+    fn interactions(&self) -> Vec<Interaction> {
+        vec![Interaction::receive(RANGE_BUS, [preprocessed_row(1)[0]], main_row(1)[0])]
+    }
+}
+
+/// Four byte columns and their sum, with every byte range-checked on the range bus (4 lookups per
+/// row, packed two per LogUp column).
+pub struct SumOfBytesTable;
+
+impl BaseAir<Val> for SumOfBytesTable {
+    fn width(&self) -> usize {
+        5
+    }
+}
+
+impl<AB: AirBuilder<F = Val>> Air<AB> for SumOfBytesTable {
+    fn eval(&self, builder: &mut AB) {
+        let main = builder.main();
+        let row = main.current_slice();
+        let sum = row[0] + row[1] + row[2] + row[3];
+        builder.assert_eq(row[4], sum);
+    }
+}
+
+impl Table for SumOfBytesTable {
+    fn name(&self) -> &str {
+        "sum-of-bytes"
+    }
+
+    fn interactions(&self) -> Vec<Interaction> {
+        let row = main_row(5);
+        (0..4)
+            .map(|j| Interaction::send(RANGE_BUS, [row[j]], Val::ONE))
+            .collect()
+    }
+}
+
+/// A `2^log_height`-row trace of [`SumOfBytesTable`] with pseudo-random bytes, and the matching
+/// [`ByteTable`] multiplicities.
+pub fn bytes_traces(log_height: usize, seed: u32) -> (RowMajorMatrix<Val>, RowMajorMatrix<Val>) {
+    let n = 1 << log_height;
+    let mut counts = [0u32; 256];
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    let mut values = Vec::with_capacity(5 * n);
+    for _ in 0..n {
+        let mut sum = 0;
+        for _ in 0..4 {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let byte = state % 256;
+            counts[byte as usize] += 1;
+            sum += byte;
+            values.push(Val::from_u32(byte));
+        }
+        values.push(Val::from_u32(sum));
+    }
+    let mults = RowMajorMatrix::new_col(counts.iter().map(|&c| Val::from_u32(c)).collect());
+    (RowMajorMatrix::new(values, 5), mults)
+}
