@@ -54,13 +54,22 @@ pub struct ElfBuilder {
 impl ElfBuilder {
     /// A file whose execution starts at `entry`.
     pub fn new(entry: u64) -> Self {
-        Self { entry, segments: Vec::new(), symbols: Vec::new() }
+        Self {
+            entry,
+            segments: Vec::new(),
+            symbols: Vec::new(),
+        }
     }
 
     /// Adds a segment at `vaddr` with initialized bytes `data`, zero-filled up to `mem_size`
     /// (a `mem_size` below `data.len()` is written as is, to test loaders).
     pub fn segment(&mut self, vaddr: u64, data: Vec<u8>, mem_size: u64, perm: Perm) -> &mut Self {
-        self.segments.push(SegmentSpec { vaddr, data, mem_size, perm });
+        self.segments.push(SegmentSpec {
+            vaddr,
+            data,
+            mem_size,
+            perm,
+        });
         self
     }
 
@@ -170,7 +179,15 @@ impl ElfBuilder {
             put64(&mut sh, 32, size);
             put32(&mut sh, 40, link);
             put32(&mut sh, 44, info);
-            put64(&mut sh, 48, match kind { 0 => 0, 2 => 8, _ => 1 });
+            put64(
+                &mut sh,
+                48,
+                match kind {
+                    0 => 0,
+                    2 => 8,
+                    _ => 1,
+                },
+            );
             put64(&mut sh, 56, entsize);
             out.extend_from_slice(&sh);
         }

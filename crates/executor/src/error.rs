@@ -15,18 +15,39 @@ pub enum ElfError {
     WrongMachine { machine: u16, expected: u16 },
     #[error("ELF type is {kind}, expected EXEC (a statically linked executable)")]
     NotExecutable { kind: String },
-    #[error("ELF flags say the code uses compressed (RVC) instructions; build for rv64im without C")]
+    #[error(
+        "ELF flags say the code uses compressed (RVC) instructions; build for rv64im without C"
+    )]
     CompressedCode,
     #[error("ELF has no loadable segment")]
     NoLoadSegment,
     #[error("segment at {vaddr:#x}: file size {file_size:#x} exceeds memory size {mem_size:#x}")]
-    FileSizeExceedsMemSize { vaddr: u64, file_size: u64, mem_size: u64 },
+    FileSizeExceedsMemSize {
+        vaddr: u64,
+        file_size: u64,
+        mem_size: u64,
+    },
     #[error("segment at {vaddr:#x}: bytes {offset:#x}+{file_size:#x} lie outside the {file_len:#x}-byte file")]
-    SegmentDataOutsideFile { vaddr: u64, offset: u64, file_size: u64, file_len: u64 },
+    SegmentDataOutsideFile {
+        vaddr: u64,
+        offset: u64,
+        file_size: u64,
+        file_len: u64,
+    },
     #[error("segment [{start:#x}, {end:#x}) is outside the program region [{region_start:#x}, {region_end:#x})")]
-    SegmentOutsideMap { start: u64, end: u64, region_start: u64, region_end: u64 },
+    SegmentOutsideMap {
+        start: u64,
+        end: u64,
+        region_start: u64,
+        region_end: u64,
+    },
     #[error("segments [{first_start:#x}, {first_end:#x}) and [{second_start:#x}, {second_end:#x}) overlap")]
-    OverlappingSegments { first_start: u64, first_end: u64, second_start: u64, second_end: u64 },
+    OverlappingSegments {
+        first_start: u64,
+        first_end: u64,
+        second_start: u64,
+        second_end: u64,
+    },
     #[error("entry point {entry:#x} is not 4-byte aligned inside an executable segment")]
     EntryNotExecutable { entry: u64 },
     #[error("executable segments span {span:#x} bytes, more than the supported {max:#x}")]
@@ -54,12 +75,19 @@ impl std::fmt::Display for Access {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExecError {
     #[error("{access} of {len} bytes at {addr:#x} is outside mapped memory (pc {pc:#x})")]
-    Unmapped { pc: u64, access: Access, addr: u64, len: u64 },
+    Unmapped {
+        pc: u64,
+        access: Access,
+        addr: u64,
+        len: u64,
+    },
     #[error("store of {len} bytes at {addr:#x} writes the read-only private input (pc {pc:#x})")]
     ReadOnly { pc: u64, addr: u64, len: u64 },
     #[error("{source} (pc {pc:#x})")]
     InvalidInstruction { pc: u64, source: DecodeError },
-    #[error("jump to {pc:#x}, which is not an instruction in an executable segment (from pc {from:#x})")]
+    #[error(
+        "jump to {pc:#x}, which is not an instruction in an executable segment (from pc {from:#x})"
+    )]
     NotExecutable { pc: u64, from: u64 },
     #[error("ebreak executed (pc {pc:#x})")]
     Breakpoint { pc: u64 },
@@ -68,7 +96,11 @@ pub enum ExecError {
     #[error("unknown system call {number} (pc {pc:#x})")]
     UnknownSyscall { pc: u64, number: u64 },
     #[error("{syscall}: {reason} (pc {pc:#x})")]
-    BadSyscall { pc: u64, syscall: &'static str, reason: String },
+    BadSyscall {
+        pc: u64,
+        syscall: &'static str,
+        reason: String,
+    },
     #[error("RANDOM system call, but the host supplied no entropy (Input::entropy is None) (pc {pc:#x})")]
     NoEntropy { pc: u64 },
     #[error("private input is {len} bytes, more than the maximum {max}")]

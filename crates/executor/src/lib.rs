@@ -58,7 +58,11 @@ pub const DEFAULT_MAX_CYCLES: u64 = 1 << 32;
 
 impl Default for ExecOptions {
     fn default() -> Self {
-        ExecOptions { max_cycles: DEFAULT_MAX_CYCLES, record: false, profile: false }
+        ExecOptions {
+            max_cycles: DEFAULT_MAX_CYCLES,
+            record: false,
+            profile: false,
+        }
     }
 }
 
@@ -81,7 +85,11 @@ pub struct Execution {
 }
 
 /// Runs `program` on `input` until it halts or panics.
-pub fn execute(program: &Program, input: &Input, opts: &ExecOptions) -> Result<Execution, ExecError> {
+pub fn execute(
+    program: &Program,
+    input: &Input,
+    opts: &ExecOptions,
+) -> Result<Execution, ExecError> {
     let mut machine = Machine::new(program, input, opts)?;
     machine.run()?;
     Ok(machine.into_execution())
@@ -95,7 +103,10 @@ impl Machine<'_> {
             .slot_counts
             .as_ref()
             .map(|counts| Profile::new(self.program, counts, &self.markers, self.cycles));
-        let exit = self.exit.unwrap_or(Exit { code: 0, panic_message: None });
+        let exit = self.exit.unwrap_or(Exit {
+            code: 0,
+            panic_message: None,
+        });
         Execution {
             exit_code: exit.code,
             panic_message: exit.panic_message,

@@ -61,15 +61,27 @@ const NO_STOP: u64 = u64::MAX;
 impl<'a> Machine<'a> {
     /// A machine at the program's entry, with `sp` = [`abi::STACK_TOP`], every other register 0,
     /// the program's segments loaded and the private input mapped.
-    pub fn new(program: &'a Program, input: &'a Input, opts: &ExecOptions) -> Result<Self, ExecError> {
+    pub fn new(
+        program: &'a Program,
+        input: &'a Input,
+        opts: &ExecOptions,
+    ) -> Result<Self, ExecError> {
         let len = input.private_input.len() as u64;
         if len > abi::INPUT_MAX_LEN {
-            return Err(ExecError::PrivateInputTooLarge { len, max: abi::INPUT_MAX_LEN });
+            return Err(ExecError::PrivateInputTooLarge {
+                len,
+                max: abi::INPUT_MAX_LEN,
+            });
         }
         let mut regs = [0u64; 32];
         regs[2] = abi::STACK_TOP;
-        let record = opts.record.then(|| ExecutionRecord { initial_registers: regs, ..Default::default() });
-        let slot_counts = opts.profile.then(|| vec![0u64; program.code.instructions.len()]);
+        let record = opts.record.then(|| ExecutionRecord {
+            initial_registers: regs,
+            ..Default::default()
+        });
+        let slot_counts = opts
+            .profile
+            .then(|| vec![0u64; program.code.instructions.len()]);
         Ok(Machine {
             program,
             regs,
@@ -122,13 +134,17 @@ impl<'a> Machine<'a> {
     /// Reads `len` bytes of guest memory at `addr` (the same rules as a guest load).
     pub fn read_memory(&self, addr: u64, len: u64) -> Result<Vec<u8>, ExecError> {
         let mut bytes = Vec::new();
-        self.memory.read_bytes(addr, len, &mut bytes).map_err(|f| f.at(self.pc))?;
+        self.memory
+            .read_bytes(addr, len, &mut bytes)
+            .map_err(|f| f.at(self.pc))?;
         Ok(bytes)
     }
 
     /// Writes guest memory at `addr` (the same rules as a guest store).
     pub fn write_memory(&mut self, addr: u64, bytes: &[u8]) -> Result<(), ExecError> {
-        self.memory.write_bytes(addr, bytes).map_err(|f| f.at(self.pc))
+        self.memory
+            .write_bytes(addr, bytes)
+            .map_err(|f| f.at(self.pc))
     }
 
     /// How the guest ended, once it has.
@@ -228,7 +244,10 @@ impl<'a> Machine<'a> {
                 if clk - start >= step_limit {
                     break;
                 }
-                fail!(ExecError::CycleLimit { pc, max_cycles: self.max_cycles });
+                fail!(ExecError::CycleLimit {
+                    pc,
+                    max_cycles: self.max_cycles
+                });
             }
             let offset = pc.wrapping_sub(base);
             let slot = (offset >> 2) as usize;
@@ -264,14 +283,24 @@ impl<'a> Machine<'a> {
                         Err(fault) => fail!(fault.at(pc)),
                     };
                     record_memory!(addr, W, false, raw, raw);
-                    self.regs[rd] = extend_load(LoadOp { width: MemWidth::$width, signed: $signed }, raw);
+                    self.regs[rd] = extend_load(
+                        LoadOp {
+                            width: MemWidth::$width,
+                            signed: $signed,
+                        },
+                        raw,
+                    );
                 }};
             }
             macro_rules! store {
                 ($width:ident) => {{
                     const W: usize = MemWidth::$width as usize;
                     let addr = rs1.wrapping_add(imm);
-                    let prev = if RECORD { self.memory.load::<W>(addr).unwrap_or(0) } else { 0 };
+                    let prev = if RECORD {
+                        self.memory.load::<W>(addr).unwrap_or(0)
+                    } else {
+                        0
+                    };
                     if let Err(fault) = self.memory.store::<W>(addr, rs2) {
                         fail!(fault.at(pc));
                     }

@@ -23,11 +23,21 @@ pub(crate) struct Fault {
 
 impl Fault {
     pub(crate) fn at(self, pc: u64) -> ExecError {
-        let Fault { access, addr, len, read_only } = self;
+        let Fault {
+            access,
+            addr,
+            len,
+            read_only,
+        } = self;
         if read_only {
             ExecError::ReadOnly { pc, addr, len }
         } else {
-            ExecError::Unmapped { pc, access, addr, len }
+            ExecError::Unmapped {
+                pc,
+                access,
+                addr,
+                len,
+            }
         }
     }
 }
@@ -90,7 +100,12 @@ impl Memory {
     /// Copies `len` guest bytes at `addr` to the end of `out`. A zero-length range is valid at
     /// any address.
     pub(crate) fn read_bytes(&self, addr: u64, len: u64, out: &mut Vec<u8>) -> Result<(), Fault> {
-        let fault = Fault { access: Access::Load, addr, len, read_only: false };
+        let fault = Fault {
+            access: Access::Load,
+            addr,
+            len,
+            read_only: false,
+        };
         if len == 0 {
             return Ok(());
         }
@@ -107,7 +122,10 @@ impl Memory {
         if end > STACK_TOP {
             let start = addr.max(INPUT_START) - INPUT_START;
             let input_end = end - INPUT_START;
-            let bytes = self.input.get(start as usize..input_end as usize).ok_or(fault)?;
+            let bytes = self
+                .input
+                .get(start as usize..input_end as usize)
+                .ok_or(fault)?;
             out.extend_from_slice(bytes);
         }
         Ok(())
@@ -154,7 +172,12 @@ impl Memory {
                 Region::Ram => self.ram[byte_addr as usize],
                 Region::Input => self.input[(byte_addr - INPUT_START) as usize],
                 Region::Unmapped => {
-                    return Err(Fault { access: Access::Load, addr, len: width, read_only: false })
+                    return Err(Fault {
+                        access: Access::Load,
+                        addr,
+                        len: width,
+                        read_only: false,
+                    })
                 }
             };
             value |= u64::from(byte) << (8 * i);
@@ -168,8 +191,14 @@ impl Memory {
     #[cold]
     fn store_fault(&self, addr: u64, len: u64) -> Fault {
         let mapped_end = INPUT_START + self.input.len() as u64;
-        let mapped = addr >= PROGRAM_START && addr.checked_add(len).is_some_and(|end| end <= mapped_end);
-        Fault { access: Access::Store, addr, len, read_only: mapped }
+        let mapped =
+            addr >= PROGRAM_START && addr.checked_add(len).is_some_and(|end| end <= mapped_end);
+        Fault {
+            access: Access::Store,
+            addr,
+            len,
+            read_only: mapped,
+        }
     }
 }
 
@@ -182,7 +211,12 @@ mod tests {
     fn memory(private_input: &[u8]) -> Memory {
         let mut elf = ElfBuilder::new(PROGRAM_START);
         elf.code(PROGRAM_START, &[Instruction::nop()]).unwrap();
-        elf.segment(0x2_0000, vec![1, 2, 3, 4, 5, 6, 7, 8, 9], 0x100, Perm::ReadWrite);
+        elf.segment(
+            0x2_0000,
+            vec![1, 2, 3, 4, 5, 6, 7, 8, 9],
+            0x100,
+            Perm::ReadWrite,
+        );
         Memory::new(&Program::from_elf(&elf.build()).unwrap(), private_input)
     }
 
@@ -215,7 +249,15 @@ mod tests {
         assert_eq!(mem.load::<8>(STACK_TOP - 8), Ok(u64::MAX));
         assert!(mem.load::<1>(PROGRAM_START).is_ok());
         let below = mem.load::<2>(PROGRAM_START - 1).unwrap_err();
-        assert_eq!(below, Fault { access: Access::Load, addr: PROGRAM_START - 1, len: 2, read_only: false });
+        assert_eq!(
+            below,
+            Fault {
+                access: Access::Load,
+                addr: PROGRAM_START - 1,
+                len: 2,
+                read_only: false
+            }
+        );
         assert!(mem.load::<8>(u64::MAX - 3).is_err());
         assert!(mem.load::<1>(0).is_err());
     }
@@ -225,7 +267,10 @@ mod tests {
         let mut mem = memory(b"hello");
         assert_eq!(mem.load::<4>(INPUT_START), Ok(5));
         assert_eq!(mem.load::<8>(INPUT_START + 4), Ok(0));
-        assert_eq!(mem.load::<8>(INPUT_START + 12), Ok(u64::from_le_bytes(*b"\0\0\0\0hell")));
+        assert_eq!(
+            mem.load::<8>(INPUT_START + 12),
+            Ok(u64::from_le_bytes(*b"\0\0\0\0hell"))
+        );
         assert_eq!(mem.load::<1>(INPUT_START + 20), Ok(u64::from(b'o')));
         // One byte past the payload is unmapped.
         assert!(!mem.load::<1>(INPUT_START + 21).unwrap_err().read_only);

@@ -46,7 +46,12 @@ pub struct Profile {
 
 impl Profile {
     /// Builds the profile from per-slot execution counts and the markers seen.
-    pub(crate) fn new(program: &Program, slot_counts: &[u64], markers: &[(u64, i64)], total_cycles: u64) -> Profile {
+    pub(crate) fn new(
+        program: &Program,
+        slot_counts: &[u64],
+        markers: &[(u64, i64)],
+        total_cycles: u64,
+    ) -> Profile {
         let (base, _) = program.code_range();
         let owners = innermost_symbols(program, slot_counts.len());
         let mut functions: BTreeMap<Option<u32>, u64> = BTreeMap::new();
@@ -60,17 +65,27 @@ impl Profile {
         let mut functions: Vec<FunctionCycles> = functions
             .into_iter()
             .map(|(owner, cycles)| FunctionCycles {
-                name: owner.map_or(NO_SYMBOL, |i| program.symbols()[i as usize].name.as_str()).to_string(),
+                name: owner
+                    .map_or(NO_SYMBOL, |i| program.symbols()[i as usize].name.as_str())
+                    .to_string(),
                 cycles,
             })
             .collect();
         functions.sort_by(|a, b| b.cycles.cmp(&a.cycles).then_with(|| a.name.cmp(&b.name)));
 
-        let mut opcodes: Vec<(Opcode, u64)> =
-            Opcode::ALL.into_iter().zip(opcodes).filter(|(_, count)| *count > 0).collect();
+        let mut opcodes: Vec<(Opcode, u64)> = Opcode::ALL
+            .into_iter()
+            .zip(opcodes)
+            .filter(|(_, count)| *count > 0)
+            .collect();
         opcodes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
 
-        Profile { total_cycles, functions, markers: marker_phases(markers, total_cycles), opcodes }
+        Profile {
+            total_cycles,
+            functions,
+            markers: marker_phases(markers, total_cycles),
+            opcodes,
+        }
     }
 
     /// A text report with at most `rows` lines per section.
@@ -81,27 +96,46 @@ impl Profile {
             out.push_str(&format!("\n{title}\n{:>14}  {:>6}\n", "cycles", "%"));
             let hidden = lines.len().saturating_sub(rows);
             for (label, cycles) in lines.iter().take(rows) {
-                out.push_str(&format!("{cycles:>14}  {:>5.1}%  {label}\n", percent(*cycles)));
+                out.push_str(&format!(
+                    "{cycles:>14}  {:>5.1}%  {label}\n",
+                    percent(*cycles)
+                ));
             }
             if hidden > 0 {
                 let rest: u64 = lines.iter().skip(rows).map(|(_, c)| c).sum();
-                out.push_str(&format!("{rest:>14}  {:>5.1}%  ({hidden} more)\n", percent(rest)));
+                out.push_str(&format!(
+                    "{rest:>14}  {:>5.1}%  ({hidden} more)\n",
+                    percent(rest)
+                ));
             }
         };
         section(
             "by function (innermost ELF symbol):",
-            self.functions.iter().map(|f| (f.name.clone(), f.cycles)).collect(),
+            self.functions
+                .iter()
+                .map(|f| (f.name.clone(), f.cycles))
+                .collect(),
         );
         section(
             "by step marker (latest `addi x0, x0, N` executed):",
             self.markers
                 .iter()
-                .map(|m| (m.marker.map_or("before the first marker".to_string(), |n| format!("marker {n}")), m.cycles))
+                .map(|m| {
+                    (
+                        m.marker.map_or("before the first marker".to_string(), |n| {
+                            format!("marker {n}")
+                        }),
+                        m.cycles,
+                    )
+                })
                 .collect(),
         );
         section(
             "by opcode:",
-            self.opcodes.iter().map(|(op, count)| (op.mnemonic().to_string(), *count)).collect(),
+            self.opcodes
+                .iter()
+                .map(|(op, count)| (op.mnemonic().to_string(), *count))
+                .collect(),
         );
         out
     }
@@ -120,7 +154,8 @@ fn innermost_symbols(program: &Program, slots: usize) -> Vec<Option<u32>> {
     let (base, _) = program.code_range();
     let mut owners = vec![None; slots];
     let mut order: Vec<usize> = (0..program.symbols().len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(program.symbols()[i].end - program.symbols()[i].start));
+    order
+        .sort_by_key(|&i| std::cmp::Reverse(program.symbols()[i].end - program.symbols()[i].start));
     for index in order {
         let symbol = &program.symbols()[index];
         let first = symbol.start.saturating_sub(base).div_ceil(4) as usize;
@@ -160,13 +195,34 @@ mod tests {
         assert_eq!(
             phases,
             vec![
-                MarkerCycles { marker: None, cycles: 10 },
-                MarkerCycles { marker: Some(1), cycles: 5 + 80 },
-                MarkerCycles { marker: Some(2), cycles: 5 },
+                MarkerCycles {
+                    marker: None,
+                    cycles: 10
+                },
+                MarkerCycles {
+                    marker: Some(1),
+                    cycles: 5 + 80
+                },
+                MarkerCycles {
+                    marker: Some(2),
+                    cycles: 5
+                },
             ]
         );
-        assert_eq!(marker_phases(&[], 7), vec![MarkerCycles { marker: None, cycles: 7 }]);
+        assert_eq!(
+            marker_phases(&[], 7),
+            vec![MarkerCycles {
+                marker: None,
+                cycles: 7
+            }]
+        );
         // A marker as the very first instruction leaves no "before" phase.
-        assert_eq!(marker_phases(&[(0, 3)], 4), vec![MarkerCycles { marker: Some(3), cycles: 4 }]);
+        assert_eq!(
+            marker_phases(&[(0, 3)], 4),
+            vec![MarkerCycles {
+                marker: Some(3),
+                cycles: 4
+            }]
+        );
     }
 }

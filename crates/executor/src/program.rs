@@ -90,7 +90,12 @@ impl Program {
         }
         let code = predecode(&segments)?;
         let symbols = function_symbols(&elf);
-        Ok(Program { entry, segments, symbols, code })
+        Ok(Program {
+            entry,
+            segments,
+            symbols,
+            code,
+        })
     }
 
     /// The address of the first instruction executed.
@@ -111,7 +116,11 @@ impl Program {
     /// The decoded instruction at `pc`, if `pc` is an aligned address in an executable segment
     /// holding a valid instruction.
     pub fn instruction_at(&self, pc: u64) -> Option<Instruction> {
-        self.code.instructions.get(self.code_index(pc)?).copied().flatten()
+        self.code
+            .instructions
+            .get(self.code_index(pc)?)
+            .copied()
+            .flatten()
     }
 
     /// The raw instruction word at `pc`, if `pc` is an aligned address in an executable segment.
@@ -162,7 +171,10 @@ fn check_header(elf: &Elf) -> Result<(), ElfError> {
         return Err(ElfError::BigEndian);
     }
     if elf.header.e_machine != EM_RISCV {
-        return Err(ElfError::WrongMachine { machine: elf.header.e_machine, expected: EM_RISCV });
+        return Err(ElfError::WrongMachine {
+            machine: elf.header.e_machine,
+            expected: EM_RISCV,
+        });
     }
     if elf.header.e_type != header::ET_EXEC {
         let kind = header::et_to_str(elf.header.e_type).to_string();
@@ -182,19 +194,25 @@ fn load_segments(elf: &Elf, bytes: &[u8]) -> Result<Vec<Segment>, ElfError> {
         }
         let (vaddr, file_size, mem_size) = (ph.p_vaddr, ph.p_filesz, ph.p_memsz);
         if file_size > mem_size {
-            return Err(ElfError::FileSizeExceedsMemSize { vaddr, file_size, mem_size });
+            return Err(ElfError::FileSizeExceedsMemSize {
+                vaddr,
+                file_size,
+                mem_size,
+            });
         }
         let data = ph
             .p_offset
             .checked_add(file_size)
-            .and_then(|end| bytes.get(usize::try_from(ph.p_offset).ok()?..usize::try_from(end).ok()?))
+            .and_then(|end| {
+                bytes.get(usize::try_from(ph.p_offset).ok()?..usize::try_from(end).ok()?)
+            })
             .ok_or(ElfError::SegmentDataOutsideFile {
                 vaddr,
                 offset: ph.p_offset,
                 file_size,
                 file_len: bytes.len() as u64,
             })?;
-        let end = vaddr.checked_add(mem_size).unwrap_or(u64::MAX);
+        let end = vaddr.saturating_add(mem_size);
         if vaddr < abi::PROGRAM_START || end > abi::HEAP_END {
             return Err(ElfError::SegmentOutsideMap {
                 start: vaddr,
@@ -235,7 +253,10 @@ fn predecode(segments: &[Segment]) -> Result<Code, ElfError> {
     let end = executable().map(Segment::end).max().unwrap_or(base);
     let span = end - base;
     if span > MAX_CODE_SPAN {
-        return Err(ElfError::CodeTooLarge { span, max: MAX_CODE_SPAN });
+        return Err(ElfError::CodeTooLarge {
+            span,
+            max: MAX_CODE_SPAN,
+        });
     }
     let slots = (span / 4) as usize;
     let mut instructions = vec![None; slots];
@@ -256,7 +277,11 @@ fn predecode(segments: &[Segment]) -> Result<Code, ElfError> {
             pc += 4;
         }
     }
-    Ok(Code { base, instructions, words })
+    Ok(Code {
+        base,
+        instructions,
+        words,
+    })
 }
 
 /// Function symbols with a non-zero size, demangled, sorted by start address.
@@ -274,7 +299,7 @@ fn function_symbols(elf: &Elf) -> Vec<Symbol> {
             })
         })
         .collect();
-    symbols.sort_by(|a, b| (a.start, a.end).cmp(&(b.start, b.end)));
+    symbols.sort_by_key(|s| (s.start, s.end));
     symbols.dedup_by(|a, b| a.start == b.start && a.end == b.end);
     symbols
 }

@@ -89,7 +89,9 @@ pub(crate) fn aligned_pieces(addr: u64, len: u64) -> impl Iterator<Item = (u64, 
         }
         let at = addr + offset;
         let remaining = len - offset;
-        let width = [8u64, 4, 2, 1].into_iter().find(|w| at % w == 0 && *w <= remaining)?;
+        let width = [8u64, 4, 2, 1]
+            .into_iter()
+            .find(|w| at % w == 0 && *w <= remaining)?;
         let piece = (offset, width as u8);
         offset += width;
         Some(piece)

@@ -14,13 +14,20 @@ const A7: usize = 17;
 
 impl Machine<'_> {
     /// Performs the system call selected by `a7`. Returns whether the guest ended.
-    pub(crate) fn ecall<const RECORD: bool>(&mut self, pc: u64, clk: u64) -> Result<bool, ExecError> {
+    pub(crate) fn ecall<const RECORD: bool>(
+        &mut self,
+        pc: u64,
+        clk: u64,
+    ) -> Result<bool, ExecError> {
         let number = self.regs[A7];
         let (a0, a1, a2) = (self.regs[A0], self.regs[A1], self.regs[A2]);
         let mut halted = false;
         match number {
             syscall::HALT => {
-                self.exit = Some(Exit { code: a0 as u32, panic_message: None });
+                self.exit = Some(Exit {
+                    code: a0 as u32,
+                    panic_message: None,
+                });
                 halted = true;
             }
             syscall::WRITE => {
@@ -29,8 +36,13 @@ impl Machine<'_> {
                     fd::STDOUT => self.io.stdout.extend_from_slice(&bytes),
                     fd::STDERR => self.io.stderr.extend_from_slice(&bytes),
                     other => {
-                        let reason = format!("file descriptor {other} is neither stdout (1) nor stderr (2)");
-                        return Err(ExecError::BadSyscall { pc, syscall: "WRITE", reason });
+                        let reason =
+                            format!("file descriptor {other} is neither stdout (1) nor stderr (2)");
+                        return Err(ExecError::BadSyscall {
+                            pc,
+                            syscall: "WRITE",
+                            reason,
+                        });
                     }
                 }
             }
@@ -41,23 +53,41 @@ impl Machine<'_> {
             syscall::PANIC => {
                 let bytes = self.read_guest::<RECORD>(pc, clk, a0, a1)?;
                 let message = String::from_utf8_lossy(&bytes).into_owned();
-                self.exit = Some(Exit { code: PANIC_EXIT_CODE, panic_message: Some(message) });
+                self.exit = Some(Exit {
+                    code: PANIC_EXIT_CODE,
+                    panic_message: Some(message),
+                });
                 halted = true;
             }
             syscall::CYCLE_COUNT => self.regs[A0] = clk,
             syscall::INPUT_LEN => {
-                let len = self.io.stream.get(self.io.next_item).map(|item| item.len() as u64);
+                let len = self
+                    .io
+                    .stream
+                    .get(self.io.next_item)
+                    .map(|item| item.len() as u64);
                 self.regs[A0] = len.unwrap_or(u64::MAX);
             }
             syscall::INPUT_READ => {
                 let stream = self.io.stream;
                 let Some(item) = stream.get(self.io.next_item) else {
                     let reason = "the input stream is exhausted".to_string();
-                    return Err(ExecError::BadSyscall { pc, syscall: "INPUT_READ", reason });
+                    return Err(ExecError::BadSyscall {
+                        pc,
+                        syscall: "INPUT_READ",
+                        reason,
+                    });
                 };
                 if a1 != item.len() as u64 {
-                    let reason = format!("buffer of {a1} bytes for an input item of {} bytes", item.len());
-                    return Err(ExecError::BadSyscall { pc, syscall: "INPUT_READ", reason });
+                    let reason = format!(
+                        "buffer of {a1} bytes for an input item of {} bytes",
+                        item.len()
+                    );
+                    return Err(ExecError::BadSyscall {
+                        pc,
+                        syscall: "INPUT_READ",
+                        reason,
+                    });
                 }
                 self.write_guest::<RECORD>(pc, clk, a0, item)?;
                 self.io.next_item += 1;
@@ -75,18 +105,32 @@ impl Machine<'_> {
             number => return Err(ExecError::UnknownSyscall { pc, number }),
         }
         if RECORD {
-            let event = SyscallEvent { clk, number, args: [a0, a1, a2], result: self.regs[A0] };
+            let event = SyscallEvent {
+                clk,
+                number,
+                args: [a0, a1, a2],
+                result: self.regs[A0],
+            };
             if let Some(record) = self.record.as_mut() {
-                try_push(&mut record.syscalls, event).map_err(|_| ExecError::RecordTooLarge { pc, cycles: clk })?;
+                try_push(&mut record.syscalls, event)
+                    .map_err(|_| ExecError::RecordTooLarge { pc, cycles: clk })?;
             }
         }
         Ok(halted)
     }
 
     /// Copies `len` guest bytes at `addr` for a system call, recording the reads.
-    fn read_guest<const RECORD: bool>(&mut self, pc: u64, clk: u64, addr: u64, len: u64) -> Result<Vec<u8>, ExecError> {
+    fn read_guest<const RECORD: bool>(
+        &mut self,
+        pc: u64,
+        clk: u64,
+        addr: u64,
+        len: u64,
+    ) -> Result<Vec<u8>, ExecError> {
         let mut bytes = Vec::new();
-        self.memory.read_bytes(addr, len, &mut bytes).map_err(|f| f.at(pc))?;
+        self.memory
+            .read_bytes(addr, len, &mut bytes)
+            .map_err(|f| f.at(pc))?;
         if RECORD {
             self.record_buffer(pc, clk, addr, &bytes, None)?;
         }
@@ -94,10 +138,18 @@ impl Machine<'_> {
     }
 
     /// Writes `bytes` into guest memory for a system call, recording the writes.
-    fn write_guest<const RECORD: bool>(&mut self, pc: u64, clk: u64, addr: u64, bytes: &[u8]) -> Result<(), ExecError> {
+    fn write_guest<const RECORD: bool>(
+        &mut self,
+        pc: u64,
+        clk: u64,
+        addr: u64,
+        bytes: &[u8],
+    ) -> Result<(), ExecError> {
         let previous = if RECORD {
             let mut previous = Vec::new();
-            self.memory.read_bytes(addr, bytes.len() as u64, &mut previous).map_err(|f| f.at(pc))?;
+            self.memory
+                .read_bytes(addr, bytes.len() as u64, &mut previous)
+                .map_err(|f| f.at(pc))?;
             Some(previous)
         } else {
             None
@@ -110,11 +162,23 @@ impl Machine<'_> {
     }
 
     /// Records a system call buffer as aligned pieces; `previous` is the old content for writes.
-    fn record_buffer(&mut self, pc: u64, clk: u64, addr: u64, bytes: &[u8], previous: Option<&[u8]>) -> Result<(), ExecError> {
+    fn record_buffer(
+        &mut self,
+        pc: u64,
+        clk: u64,
+        addr: u64,
+        bytes: &[u8],
+        previous: Option<&[u8]>,
+    ) -> Result<(), ExecError> {
         let Some(record) = self.record.as_mut() else {
             return Ok(());
         };
-        let le = |slice: &[u8]| slice.iter().rev().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+        let le = |slice: &[u8]| {
+            slice
+                .iter()
+                .rev()
+                .fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
+        };
         for (offset, width) in aligned_pieces(addr, bytes.len() as u64) {
             let range = offset as usize..offset as usize + usize::from(width);
             let value = le(&bytes[range.clone()]);
@@ -126,7 +190,8 @@ impl Machine<'_> {
                 value,
                 prev_value: previous.map_or(value, |p| le(&p[range])),
             };
-            try_push(&mut record.memory, event).map_err(|_| ExecError::RecordTooLarge { pc, cycles: clk })?;
+            try_push(&mut record.memory, event)
+                .map_err(|_| ExecError::RecordTooLarge { pc, cycles: clk })?;
         }
         Ok(())
     }
