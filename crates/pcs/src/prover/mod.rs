@@ -176,3 +176,6 @@ pub(crate) fn bitrev_coset_points(log_n: usize, shift: Val) -> Vec<Val> {
     p3_util::reverse_slice_index_bits(&mut points);
     points
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,7 +6,7 @@ use droste_pcs::{
     verify, ArchivedOpeningProof, Challenge, FriParameters, MatrixClaim, OpeningProof, Pcs,
     PcsError, RoundClaim, Transcript, Val,
 };
-use p3_field::{BasedVectorSpace, PrimeCharacteristicRing, PrimeField32, TwoAdicField};
+use p3_field::{PrimeCharacteristicRing, PrimeField32, TwoAdicField};
 use p3_matrix::dense::RowMajorMatrix;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -29,10 +29,6 @@ pub fn random_matrix(rng: &mut StdRng, log_height: usize, width: usize) -> RowMa
         .map(|_| Val::from_u32(rng.gen_range(0..Val::ORDER_U32)))
         .collect();
     RowMajorMatrix::new(values, width)
-}
-
-pub fn random_ext(rng: &mut StdRng) -> Challenge {
-    Challenge::from_basis_coefficients_fn(|_| Val::from_u32(rng.gen_range(1..1 << 30)))
 }
 
 /// Shapes of one test round: (log height, width) per matrix.

@@ -1,0 +1,124 @@
+//! Soundness against a prover that commits to codewords of too high a degree: these need a
+//! hand-built `Committed`, so they live next to its private fields.
+
+use alloc::vec::Vec;
+
+use p3_field::{PrimeCharacteristicRing, TwoAdicField};
+use p3_matrix::dense::RowMajorMatrix;
+
+use super::{bitrev_coset_points, Committed, Pcs};
+use crate::fold::lde_shift;
+use crate::merkle::MerkleTree;
+use crate::{verify, Challenge, FriParameters, MatrixClaim, PcsError, RoundClaim, Transcript, Val};
+
+fn params(log_arity: u8, num_queries: u16) -> FriParameters {
+    FriParameters {
+        log_blowup: 1,
+        num_queries,
+        query_pow_bits: 0,
+        log_folding_arity: log_arity,
+        log_final_poly_len: 0,
+    }
+}
+
+/// Commit to the evaluations over the LDE domain of a `2^log_height` matrix of one column
+/// holding the polynomial with coefficients `coeffs` (possibly too many for the height).
+fn commit_polynomial(pcs: &Pcs, log_height: usize, coeffs: &[Val]) -> Committed {
+    let log_lde = log_height + usize::from(pcs.params.log_blowup);
+    let values: Vec<Val> = bitrev_coset_points(log_lde, lde_shift())
+        .into_iter()
+        .map(|x| coeffs.iter().rev().fold(Val::ZERO, |acc, &c| acc * x + c))
+        .collect();
+    let lde = RowMajorMatrix::new(values, 1);
+    let tree = MerkleTree::new(pcs.hasher(), &[&lde]);
+    Committed {
+        ldes: alloc::vec![lde],
+        log_heights: alloc::vec![log_height],
+        tree,
+    }
+}
+
+fn prove_and_verify(params: FriParameters, log_height: usize, coeffs: &[Val]) -> Result<(), PcsError> {
+    let pcs = Pcs::new(params).unwrap();
+    let c = commit_polynomial(&pcs, log_height, coeffs);
+    let mut t = Transcript::new(b"degree");
+    t.observe_digest(&c.root());
+    let zeta = t.sample_ext();
+    let v = t.clone();
+    let points = alloc::vec![alloc::vec![zeta, zeta * Val::two_adic_generator(log_height)]];
+    let (values, proof) = pcs.open(&[(&c, points.clone())], &mut t);
+    let bytes = rkyv::to_bytes::<rkyv::rancor::Error>(&proof).unwrap();
+    let archived =
+        rkyv::access::<crate::ArchivedOpeningProof, rkyv::rancor::Error>(&bytes).unwrap();
+    let flat: Vec<Challenge> = values[0][0].iter().flatten().copied().collect();
+    let matrices = [MatrixClaim {
+        log_height: log_height as u8,
+        width: 1,
+        points: &points[0],
+        values: &flat,
+    }];
+    let claims = [RoundClaim {
+        digest: c.root(),
+        matrices: &matrices,
+    }];
+    verify(&params, &claims, archived, &mut v.clone())
+}
+
+fn poly_of_degree(degree: usize) -> Vec<Val> {
+    (0..=degree)
+        .map(|i| Val::from_usize(i * 7919 + 13).square())
+        .collect()
+}
+
+#[test]
+fn declared_degree_is_accepted_and_one_more_is_rejected() {
+    for log_arity in [1, 2, 3] {
+        let log_height = 6;
+        let n = 1 << log_height;
+        prove_and_verify(params(log_arity, 40), log_height, &poly_of_degree(n - 1))
+            .unwrap_or_else(|e| panic!("degree n-1 rejected at arity 2^{log_arity}: {e}"));
+        let err = prove_and_verify(params(log_arity, 40), log_height, &poly_of_degree(n))
+            .expect_err("degree n accepted");
+        assert!(
+            matches!(err, PcsError::FinalPolyMismatch { .. }),
+            "unexpected error {err}"
+        );
+    }
+}
+
+#[test]
+fn far_from_low_degree_is_rejected() {
+    // A codeword of full degree (2n - 1 over the 2n-point LDE) is as far as it gets.
+    let log_height = 5;
+    let coeffs = poly_of_degree((2 << log_height) - 1);
+    assert!(prove_and_verify(params(2, 20), log_height, &coeffs).is_err());
+}
+
+#[test]
+fn opening_point_inside_the_lde_domain_is_an_error() {
+    // A one-row matrix has the two-point LDE domain {g, -g}; claiming an opening at g makes
+    // every query landing on g divide by zero, which must be an error, not a panic.
+    let pcs = Pcs::new(params(1, 16)).unwrap();
+    let c = commit_polynomial(&pcs, 0, &poly_of_degree(0));
+    let mut t = Transcript::new(b"domain");
+    let zeta = t.sample_ext();
+    let (values, proof) = pcs.open(&[(&c, alloc::vec![alloc::vec![zeta]])], &mut t.clone());
+    let bytes = rkyv::to_bytes::<rkyv::rancor::Error>(&proof).unwrap();
+    let archived =
+        rkyv::access::<crate::ArchivedOpeningProof, rkyv::rancor::Error>(&bytes).unwrap();
+    let in_domain = [Challenge::from(lde_shift())];
+    let matrices = [MatrixClaim {
+        log_height: 0,
+        width: 1,
+        points: &in_domain,
+        values: &values[0][0][0],
+    }];
+    let claims = [RoundClaim {
+        digest: c.root(),
+        matrices: &matrices,
+    }];
+    assert_eq!(
+        verify(&pcs.params, &claims, archived, &mut t),
+        Err(PcsError::PointInDomain)
+    );
+}
