@@ -151,7 +151,9 @@ mod tests {
                 capacity: 0x100
             }
         );
-        assert!(err.to_string().starts_with("out of memory: cannot allocate 32 bytes"));
+        assert!(err
+            .to_string()
+            .starts_with("out of memory: cannot allocate 32 bytes"));
         // The failed request took nothing.
         assert_eq!(heap.free_bytes(), 0x10);
     }
@@ -184,7 +186,10 @@ mod tests {
         let heap = heap(0x1000, 0x1100);
         let a = heap.alloc(layout(0x10, 8)).unwrap();
         let b = heap.alloc(layout(0x10, 8)).unwrap();
-        assert!(!heap.resize_in_place(a, 0x10, 0x20), "growing a would overwrite b");
+        assert!(
+            !heap.resize_in_place(a, 0x10, 0x20),
+            "growing a would overwrite b"
+        );
         assert!(heap.resize_in_place(a, 0x10, 0x8));
         assert!(heap.resize_in_place(b, 0x10, 0xf0));
         assert_eq!(heap.free_bytes(), 0);

@@ -17,18 +17,21 @@ use crate::{codec, syscall};
 
 /// Reads the next input item and decodes it as a `T`. Panics (ending the guest) when the stream
 /// is exhausted or the item is not exactly one encoded `T`.
+#[track_caller]
 pub fn read<T: DeserializeOwned>() -> T {
     let item = read_vec();
-    codec::from_item(&item).unwrap_or_else(|error| {
-        panic!(
+    match codec::from_item(&item) {
+        Ok(value) => value,
+        Err(error) => panic!(
             "io::read::<{}>: input item of {} bytes does not decode: {error}",
             type_name::<T>(),
             item.len()
-        )
-    })
+        ),
+    }
 }
 
 /// Reads the next input item's bytes. Panics (ending the guest) when the stream is exhausted.
+#[track_caller]
 pub fn read_vec() -> Vec<u8> {
     let Some(len) = syscall::input_len() else {
         panic!("io::read: the input stream is exhausted (the host supplied fewer items)")
@@ -41,11 +44,12 @@ pub fn read_vec() -> Vec<u8> {
 }
 
 /// Appends `value`, encoded with postcard, to the public output.
+#[track_caller]
 pub fn commit<T: Serialize + ?Sized>(value: &T) {
-    let bytes = codec::to_bytes(value).unwrap_or_else(|error| {
-        panic!("io::commit::<{}>: cannot encode: {error}", type_name::<T>())
-    });
-    syscall::commit(&bytes);
+    match codec::to_bytes(value) {
+        Ok(bytes) => syscall::commit(&bytes),
+        Err(error) => panic!("io::commit::<{}>: cannot encode: {error}", type_name::<T>()),
+    }
 }
 
 /// Appends `bytes` verbatim to the public output.
@@ -54,6 +58,7 @@ pub fn commit_slice(bytes: &[u8]) {
 }
 
 /// The private input payload, read in place: 16-byte aligned, read-only, valid for the whole run.
+#[track_caller]
 pub fn private_input_slice() -> &'static [u8] {
     let header = core::ptr::with_exposed_provenance::<u32>(abi::INPUT_START as usize);
     let payload = core::ptr::with_exposed_provenance::<u8>(abi::INPUT_PAYLOAD_START as usize);

@@ -32,7 +32,9 @@ pub extern "C" fn sys_halt() -> ! {
 /// RISC Zero's journal words. droste's public output is `droste_zkvm::io::commit`.
 #[unsafe(no_mangle)]
 pub extern "C" fn sys_output(_output_id: u32, _output_value: u32) {
-    unsupported("sys_output is not supported by droste: commit public output with droste_zkvm::io::commit")
+    unsupported(
+        "sys_output is not supported by droste: commit public output with droste_zkvm::io::commit",
+    )
 }
 
 /// RISC Zero's SHA-256 accelerator; droste has none (use the `sha2` crate).
@@ -43,7 +45,9 @@ pub extern "C" fn sys_sha_compress(
     _block1: *const [u32; 8],
     _block2: *const [u32; 8],
 ) {
-    unsupported("sys_sha_compress is not supported by droste: use a software SHA-256 (the sha2 crate)")
+    unsupported(
+        "sys_sha_compress is not supported by droste: use a software SHA-256 (the sha2 crate)",
+    )
 }
 
 /// RISC Zero's SHA-256 accelerator; droste has none (use the `sha2` crate).
@@ -54,7 +58,9 @@ pub extern "C" fn sys_sha_buffer(
     _buf: *const u8,
     _count: u32,
 ) {
-    unsupported("sys_sha_buffer is not supported by droste: use a software SHA-256 (the sha2 crate)")
+    unsupported(
+        "sys_sha_buffer is not supported by droste: use a software SHA-256 (the sha2 crate)",
+    )
 }
 
 /// Fills `words` words with host entropy (std's randomness, e.g. `HashMap`'s seed). Ends the
@@ -88,7 +94,9 @@ pub unsafe extern "C" fn sys_panic(msg_ptr: *const u8, len: usize) -> ! {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sys_log(msg_ptr: *const u8, len: usize) {
     // SAFETY: the caller guarantees `msg_ptr` is valid for `len` bytes.
-    syscall::write(abi::fd::STDERR, unsafe { slice::from_raw_parts(msg_ptr, len) });
+    syscall::write(abi::fd::STDERR, unsafe {
+        slice::from_raw_parts(msg_ptr, len)
+    });
     syscall::write(abi::fd::STDERR, b"\n");
 }
 
@@ -160,6 +168,8 @@ pub extern "C" fn sys_alloc_words(nwords: usize) -> *mut u32 {
 pub extern "C" fn sys_alloc_aligned(bytes: usize, align: usize) -> *mut u8 {
     match Layout::from_size_align(bytes, align) {
         Ok(layout) => allocate(layout),
-        Err(_) => unsupported("sys_alloc_aligned: alignment is not a power of two or size overflows"),
+        Err(_) => {
+            unsupported("sys_alloc_aligned: alignment is not a power of two or size overflows")
+        }
     }
 }

@@ -14,7 +14,10 @@ fn fibonacci(n: u64) -> u64 {
 fn main() {
     let item = droste_zkvm::io::read_vec();
     let Ok(n) = <[u8; 8]>::try_from(item.as_slice()) else {
-        panic!("fibonacci: expected n as 8 bytes little-endian, got {} bytes", item.len());
+        panic!(
+            "fibonacci: expected n as 8 bytes little-endian, got {} bytes",
+            item.len()
+        );
     };
     let n = u64::from_le_bytes(n);
     droste_zkvm::io::commit_slice(&fibonacci(n).to_le_bytes());

@@ -1,1 +1,0 @@
-//! droste-cli (being written).

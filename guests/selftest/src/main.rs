@@ -1,0 +1,205 @@
+//! Exercises the guest runtime and Rust's std on droste. The first input item (a postcard
+//! `String`) names the scenario; droste-sdk's `tests/runtime.rs` runs each one and checks the
+//! result against the same computation on the host.
+#![no_main]
+droste_zkvm::entrypoint!(main);
+
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet, VecDeque};
+
+use droste_zkvm::io;
+use serde::{Deserialize, Serialize};
+
+/// A structured value sent by the host and committed back (serde derive through postcard).
+#[derive(Serialize, Deserialize)]
+struct Record {
+    id: u32,
+    name: String,
+    tags: Vec<String>,
+    wide: u128,
+    signed: i128,
+    nested: Option<Box<Record>>,
+}
+
+fn main() {
+    let scenario: String = io::read();
+    match scenario.as_str() {
+        "echo" => io::commit(&io::read::<Record>()),
+        "collections" => collections(),
+        "wide-arithmetic" => wide_arithmetic(),
+        "misaligned" => misaligned(),
+        "floats" => floats(),
+        "hashmap" => hashmap(),
+        "environment" => environment(),
+        "private-input" => private_input(),
+        "print" => {
+            println!("hello from the guest");
+            eprintln!("warning from the guest");
+        }
+        "panic" => panic!("scenario says {}", 42),
+        "out-of-memory" => {
+            // black_box keeps the compiler from eliding an allocation nobody reads.
+            let mut huge: Vec<u8> = std::hint::black_box(Vec::with_capacity(1 << 40));
+            huge.push(1);
+            io::commit(&huge.capacity());
+        }
+        "heap" => heap(),
+        "exit" => droste_zkvm::halt(7),
+        "cycles" => cycles(),
+        "read-past-end" => {
+            io::read_vec();
+        }
+        other => panic!("unknown scenario {other:?}"),
+    }
+}
+
+/// BTreeMap word counts, VecDeque rotation and BinaryHeap ordering of the input words.
+fn collections() {
+    let text: String = io::read();
+    let mut counts = BTreeMap::new();
+    for word in text.split_whitespace() {
+        *counts.entry(word.to_string()).or_insert(0u32) += 1;
+    }
+    let mut ring: VecDeque<&str> = text.split_whitespace().collect();
+    ring.rotate_left(2);
+    let sorted: Vec<String> = text
+        .split_whitespace()
+        .map(str::to_string)
+        .collect::<BinaryHeap<_>>()
+        .into_sorted_vec();
+    io::commit(&(counts, ring, sorted));
+}
+
+/// 128-bit multiply, divide, remainder and shifts (compiler-builtins on RV64).
+fn wide_arithmetic() {
+    let (a, b): (u128, u128) = io::read();
+    let (c, d): (i128, i128) = io::read();
+    io::commit(&(
+        a.wrapping_mul(b),
+        a / b,
+        a % b,
+        a.rotate_left(77),
+        c / d,
+        c % d,
+        c.wrapping_mul(d),
+        c >> 100,
+    ));
+}
+
+/// Loads and stores at misaligned addresses, both through `read_unaligned` and through raw
+/// `ld`/`lw`/`lh`/`sd` instructions (the VM allows misaligned access).
+fn misaligned() {
+    let bytes = io::read_vec();
+    assert!(bytes.len() >= 24, "misaligned needs 24 bytes");
+    let mut results = Vec::new();
+    for offset in [1usize, 3, 5, 7] {
+        // SAFETY: offset + 8 <= 24 <= bytes.len().
+        let via_rust = unsafe { bytes.as_ptr().add(offset).cast::<u64>().read_unaligned() };
+        results.push(via_rust);
+    }
+    let base = bytes.as_ptr();
+    let (double, word, half): (u64, i64, i64);
+    // SAFETY: all accesses lie inside `bytes` (offsets 1..9, 3..7, 5..7).
+    unsafe {
+        core::arch::asm!(
+            "ld {double}, 1({base})",
+            "lw {word}, 3({base})",
+            "lh {half}, 5({base})",
+            base = in(reg) base,
+            double = out(reg) double,
+            word = out(reg) word,
+            half = out(reg) half,
+            options(readonly, nostack),
+        );
+    }
+    let mut buffer = [0u8; 24];
+    // SAFETY: bytes 9..17 of `buffer` are in range.
+    unsafe {
+        core::arch::asm!(
+            "sd {value}, 9({base})",
+            base = in(reg) buffer.as_mut_ptr(),
+            value = in(reg) double,
+            options(nostack),
+        );
+    }
+    io::commit(&(results, double, word, half, buffer));
+}
+
+/// Soft-float arithmetic and formatting (no F/D extension: compiler-builtins does the work).
+fn floats() {
+    let x: f64 = io::read();
+    io::commit(&format!(
+        "{:.6} {:.6} {:e} {}",
+        x.sqrt(),
+        x * 1.5 - 0.25,
+        x / 3.0,
+        (x as f32) * 2.0
+    ));
+}
+
+/// `HashMap` and `HashSet` seed their hasher from `sys_rand`: this works only when the host
+/// supplied entropy. The committed values do not depend on the seed.
+fn hashmap() {
+    let words: Vec<String> = io::read();
+    let mut counts: HashMap<&str, u32> = HashMap::new();
+    for word in &words {
+        *counts.entry(word).or_default() += 1;
+    }
+    let distinct: HashSet<&String> = words.iter().collect();
+    let mut pairs: Vec<(&str, u32)> = counts.into_iter().collect();
+    pairs.sort();
+    io::commit(&(pairs, distinct.len()));
+}
+
+/// Guests have no environment variables, no arguments and an empty stdin.
+fn environment() {
+    use std::io::Read;
+    let home = std::env::var("HOME").is_err();
+    let args = std::env::args().count();
+    let mut stdin = Vec::new();
+    let read = std::io::stdin()
+        .read_to_end(&mut stdin)
+        .map_err(|e| e.to_string());
+    io::commit(&(home, args, read));
+}
+
+/// The private input, viewed in place: its length, its alignment and a checksum.
+fn private_input() {
+    let payload = io::private_input_slice();
+    let checksum = payload.iter().fold(0u64, |acc, &byte| {
+        acc.wrapping_mul(31).wrapping_add(u64::from(byte))
+    });
+    io::commit(&(payload.len(), payload.as_ptr() as usize % 16, checksum));
+}
+
+/// Many allocations, frees and reallocations: growing vectors, nested boxes, dropped temporaries.
+fn heap() {
+    let rounds: u32 = io::read();
+    let mut total = 0u64;
+    let mut keep = Vec::new();
+    for round in 0..rounds {
+        let mut grow = Vec::new();
+        for i in 0..(round % 50) {
+            grow.push(u64::from(i) * u64::from(round));
+        }
+        let temporary: Vec<u8> = vec![round as u8; (round as usize % 300) + 1];
+        total += grow.iter().sum::<u64>() + temporary.iter().map(|&b| u64::from(b)).sum::<u64>();
+        if round % 7 == 0 {
+            keep.push(Box::new((round, grow)));
+        }
+    }
+    let kept: u64 = keep.iter().map(|entry| entry.1.iter().sum::<u64>()).sum();
+    io::commit(&(total, keep.len(), kept));
+}
+
+/// The cycle counter advances, and step markers are plain no-ops.
+fn cycles() {
+    let before = droste_zkvm::cycle_count();
+    droste_zkvm::step_marker::<1>();
+    let mut sum = 0u64;
+    for i in 0..1000u64 {
+        sum = sum.wrapping_add(std::hint::black_box(i));
+    }
+    droste_zkvm::step_marker::<2>();
+    let after = droste_zkvm::cycle_count();
+    io::commit(&(sum, after > before + 1000));
+}
