@@ -78,6 +78,7 @@ impl Program {
     /// [`abi::PROGRAM_START`]..[`abi::HEAP_END`] and overlaps no other; the entry point is a
     /// 4-byte aligned address inside an executable segment.
     pub fn from_elf(bytes: &[u8]) -> Result<Program, ElfError> {
+        check_ident(bytes)?;
         let elf = Elf::parse(bytes).map_err(|e| ElfError::Malformed(one_line(&e.to_string())))?;
         check_header(&elf)?;
         let segments = load_segments(&elf, bytes)?;
@@ -163,13 +164,19 @@ fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Checks class and byte order from `e_ident` before the full parse, so that a 32-bit or
+/// big-endian file gets its precise error rather than whatever parsing it as ELF64 hits first.
+fn check_ident(bytes: &[u8]) -> Result<(), ElfError> {
+    const ELFCLASS64: u8 = 2;
+    const ELFDATA2LSB: u8 = 1;
+    match bytes {
+        [0x7f, b'E', b'L', b'F', class, _, ..] if *class != ELFCLASS64 => Err(ElfError::Not64Bit),
+        [0x7f, b'E', b'L', b'F', _, data, ..] if *data != ELFDATA2LSB => Err(ElfError::BigEndian),
+        _ => Ok(()),
+    }
+}
+
 fn check_header(elf: &Elf) -> Result<(), ElfError> {
-    if !elf.is_64 {
-        return Err(ElfError::Not64Bit);
-    }
-    if !elf.little_endian {
-        return Err(ElfError::BigEndian);
-    }
     if elf.header.e_machine != EM_RISCV {
         return Err(ElfError::WrongMachine {
             machine: elf.header.e_machine,
