@@ -75,13 +75,17 @@ pub fn repo_root() -> PathBuf {
 /// Installs the guest toolchain first when it is missing (`toolchain/setup.sh`). Build progress
 /// and compiler messages go to this process's stderr; stdout stays untouched.
 pub fn build_guest(dir: impl AsRef<Path>) -> Result<PathBuf, BuildError> {
-    let dir = dir.as_ref();
+    let given = dir.as_ref();
+    // Absolute, because cargo runs inside the guest directory.
+    let dir = given
+        .canonicalize()
+        .ok()
+        .filter(|dir| dir.join("Cargo.toml").is_file())
+        .ok_or_else(|| BuildError::NoManifest {
+            dir: given.to_path_buf(),
+        })?;
+    let dir = dir.as_path();
     let manifest = dir.join("Cargo.toml");
-    if !manifest.is_file() {
-        return Err(BuildError::NoManifest {
-            dir: dir.to_path_buf(),
-        });
-    }
     let root = repo_root();
     run_setup(&root)?;
 

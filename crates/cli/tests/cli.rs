@@ -1,0 +1,287 @@
+//! The `droste` command end to end: scaffolding, building and running guests, input ordering,
+//! JSON output, exit codes and one-line errors on bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use droste_sdk::{repo_root, PublicOutput};
+
+fn droste(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_droste"))
+        .args(args)
+        .output()
+        .expect("droste runs")
+}
+
+fn guest_dir(name: &str) -> String {
+    repo_root().join("guests").join(name).display().to_string()
+}
+
+/// A selftest input item: the scenario name as a postcard string, in hex.
+fn scenario_hex(name: &str) -> String {
+    format!("{:02x}{}", name.len(), hex::encode(name))
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|err| panic!("stdout is not one JSON object ({err}): {}", stdout(output)))
+}
+
+/// Asserts a failure with exit code 1, nothing on stdout and one `error:` line on stderr that
+/// contains `expected`.
+fn assert_one_line_error(output: &Output, expected: &str) {
+    let message = stderr(output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(output.stdout.is_empty(), "{}", stdout(output));
+    let last = message.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: ") && last.contains(expected),
+        "{message}"
+    );
+}
+
+#[test]
+fn new_guest_builds_and_runs_as_generated() {
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("My Guest");
+    let dir = dir.to_str().unwrap();
+    let created = droste(&["new", dir]);
+    assert!(created.status.success(), "{}", stderr(&created));
+    let manifest = std::fs::read_to_string(Path::new(dir).join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("name = \"my-guest\""), "{manifest}");
+    assert!(manifest.contains(&repo_root().join("crates/zkvm").display().to_string()));
+
+    let run = droste(&["run", dir, "--json"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let report = json(&run);
+    assert_eq!(report["exit_code"], 0);
+    assert!(report["cycles"].as_u64().unwrap() > 0);
+    assert!(report.get("panic_message").is_none());
+    assert!(report["stdout"]
+        .as_str()
+        .unwrap()
+        .starts_with("word counts: {"));
+    let output = hex::decode(report["public_output_hex"].as_str().unwrap()).unwrap();
+    let mut output = PublicOutput::new(&output);
+    assert_eq!(output.read::<u64>().unwrap(), 9, "distinct words");
+    assert_eq!(
+        output.read::<Option<(String, u32)>>().unwrap(),
+        Some(("the".into(), 3))
+    );
+
+    let again = droste(&["new", dir]);
+    assert_one_line_error(&again, "already exists and is not empty");
+}
+
+#[test]
+fn build_prints_the_elf_path_and_run_reports_the_result() {
+    let built = droste(&["build", &guest_dir("fibonacci")]);
+    assert!(built.status.success(), "{}", stderr(&built));
+    let elf = PathBuf::from(stdout(&built).trim());
+    assert!(elf.is_file(), "{}", elf.display());
+
+    let run = droste(&[
+        "run",
+        elf.to_str().unwrap(),
+        "--input-hex",
+        "0a00000000000000",
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let text = stdout(&run);
+    assert!(text.contains("exit code: 0"), "{text}");
+    assert!(
+        text.contains("public output (16 bytes): 37000000000000000a00000000000000"),
+        "{text}"
+    );
+}
+
+#[test]
+fn input_items_keep_command_line_order_across_files_and_hex() {
+    let scratch = tempfile::tempdir().unwrap();
+    let scenario_file = scratch.path().join("scenario");
+    std::fs::write(
+        &scenario_file,
+        hex::decode(scenario_hex("collections")).unwrap(),
+    )
+    .unwrap();
+    let text = "b a b";
+    let text_hex = format!("{:02x}{}", text.len(), hex::encode(text));
+    let text_file = scratch.path().join("text");
+    std::fs::write(&text_file, hex::decode(&text_hex).unwrap()).unwrap();
+    let guest = guest_dir("selftest");
+    let expected_stream = {
+        let collections = droste(&[
+            "run",
+            &guest,
+            "--json",
+            "--input-hex",
+            &scenario_hex("collections"),
+            "--input-hex",
+            &text_hex,
+        ]);
+        assert!(collections.status.success(), "{}", stderr(&collections));
+        json(&collections)["public_output_hex"].clone()
+    };
+
+    // The scenario comes from a file given first, the text from hex given second.
+    let file_first = droste(&[
+        "run",
+        &guest,
+        "--json",
+        "--input",
+        scenario_file.to_str().unwrap(),
+        "--input-hex",
+        &text_hex,
+    ]);
+    assert!(file_first.status.success(), "{}", stderr(&file_first));
+    assert_eq!(json(&file_first)["public_output_hex"], expected_stream);
+
+    // The scenario from hex given first, the text from a file given second.
+    let hex_first = droste(&[
+        "run",
+        &guest,
+        "--json",
+        "--input-hex",
+        &scenario_hex("collections"),
+        "--input",
+        text_file.to_str().unwrap(),
+    ]);
+    assert!(hex_first.status.success(), "{}", stderr(&hex_first));
+    assert_eq!(json(&hex_first)["public_output_hex"], expected_stream);
+}
+
+#[test]
+fn a_panicking_guest_exits_101_and_reports_its_message() {
+    let run = droste(&[
+        "run",
+        &guest_dir("selftest"),
+        "--json",
+        "--input-hex",
+        &scenario_hex("panic"),
+    ]);
+    assert_eq!(run.status.code(), Some(101), "{}", stderr(&run));
+    let report = json(&run);
+    assert_eq!(report["exit_code"], 101);
+    assert!(report["panic_message"]
+        .as_str()
+        .unwrap()
+        .ends_with("scenario says 42"));
+
+    let text = droste(&[
+        "run",
+        &guest_dir("selftest"),
+        "--input-hex",
+        &scenario_hex("panic"),
+    ]);
+    assert_eq!(text.status.code(), Some(101));
+    assert!(
+        stdout(&text).contains("guest panicked (exit code 101)"),
+        "{}",
+        stdout(&text)
+    );
+}
+
+#[test]
+fn guest_stdout_goes_into_the_json_and_stderr_to_stderr() {
+    let run = droste(&[
+        "run",
+        &guest_dir("selftest"),
+        "--json",
+        "--input-hex",
+        &scenario_hex("print"),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert_eq!(json(&run)["stdout"], "hello from the guest\n");
+    assert!(stderr(&run).contains("warning from the guest"));
+}
+
+#[test]
+fn entropy_option_feeds_the_guests_randomness() {
+    let words = format!("01{}", scenario_hex("x"));
+    let guest = guest_dir("selftest");
+    let base = [
+        "run",
+        guest.as_str(),
+        "--input-hex",
+        &scenario_hex("hashmap"),
+        "--input-hex",
+        &words,
+    ];
+    let without = droste(&base);
+    assert_one_line_error(&without, "no entropy");
+
+    let entropy = "ab".repeat(32);
+    let with = droste(&[&base[..], &["--entropy", &entropy]].concat());
+    assert!(with.status.success(), "{}", stderr(&with));
+
+    let short = droste(&[&base[..], &["--entropy", "abcd"]].concat());
+    assert_one_line_error(&short, "--entropy must be 32 bytes");
+}
+
+#[test]
+fn profile_reports_functions_and_markers() {
+    let run = droste(&[
+        "run",
+        &guest_dir("selftest"),
+        "--profile",
+        "--input-hex",
+        &scenario_hex("cycles"),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let text = stdout(&run);
+    assert!(text.contains("selftest::main"), "{text}");
+    assert!(
+        text.contains("marker 1") && text.contains("marker 2"),
+        "{text}"
+    );
+}
+
+#[test]
+fn execution_errors_are_one_line_with_the_pc() {
+    let run = droste(&[
+        "run",
+        &guest_dir("fibonacci"),
+        "--max-cycles",
+        "50",
+        "--input-hex",
+        "0a00000000000000",
+    ]);
+    assert_one_line_error(&run, "cycle budget of 50 exceeded (pc 0x");
+}
+
+#[test]
+fn bad_inputs_are_one_line_errors() {
+    let scratch = tempfile::tempdir().unwrap();
+    let not_elf = scratch.path().join("not.elf");
+    std::fs::write(&not_elf, b"\x7fELF but not really").unwrap();
+    let fibonacci = guest_dir("fibonacci");
+    let missing = scratch.path().join("missing");
+    let missing = missing.to_str().unwrap();
+
+    assert_one_line_error(
+        &droste(&["run", not_elf.to_str().unwrap()]),
+        "cannot load guest ELF",
+    );
+    assert_one_line_error(&droste(&["run", missing]), "cannot read guest ELF");
+    assert_one_line_error(
+        &droste(&["run", &fibonacci, "--input", missing]),
+        "cannot read input file",
+    );
+    assert_one_line_error(
+        &droste(&["run", &fibonacci, "--input-hex", "xyz"]),
+        "--input-hex \"xyz\" is not hex",
+    );
+    assert_one_line_error(
+        &droste(&["run", &fibonacci, "--private-input", missing]),
+        "cannot read private input file",
+    );
+    assert_one_line_error(&droste(&["build", missing]), "not a guest crate");
+}
