@@ -33,6 +33,7 @@ pub mod hash;
 pub mod merkle;
 mod params;
 pub mod proof;
+#[cfg(feature = "std")]
 pub mod security;
 pub mod transcript;
 mod verifier;

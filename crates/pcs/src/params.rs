@@ -18,7 +18,8 @@ pub struct FriParameters {
     pub log_blowup: u8,
     /// Number of FRI query repetitions.
     pub num_queries: u16,
-    /// Proof-of-work bits ground before sampling the query indices.
+    /// Proof-of-work bits, ground twice: before the batching challenge (it divides the batching
+    /// error, which grows with the number of opened columns) and before the query indices.
     pub query_pow_bits: u8,
     /// log2 of the folding arity (1 = fold by 2, 2 = by 4, 3 = by 8).
     pub log_folding_arity: u8,
@@ -51,9 +52,9 @@ impl FriParameters {
     /// 2^24, as computed by [`crate::security`] (see docs/security.md for the numbers).
     pub const fn default_preset() -> Self {
         Self {
-            log_blowup: 2,
-            num_queries: 110,
-            query_pow_bits: 20,
+            log_blowup: 3,
+            num_queries: 102,
+            query_pow_bits: 16,
             log_folding_arity: 3,
             log_final_poly_len: 3,
         }
@@ -64,7 +65,7 @@ impl FriParameters {
     pub const fn fast_preset() -> Self {
         Self {
             log_blowup: 1,
-            num_queries: 84,
+            num_queries: 85,
             query_pow_bits: 16,
             log_folding_arity: 3,
             log_final_poly_len: 3,

@@ -10,10 +10,13 @@ pub type DigestWords = [u32; DIGEST_ELEMS];
 /// An extension element as archived words (basis coefficients).
 pub type ExtWords = [u32; EXT_DEGREE];
 
-/// Everything the verifier needs beyond the caller's claims: FRI commit-phase roots, the final
-/// polynomial, the query proof of work and one [`QueryProof`] per query.
+/// Everything the verifier needs beyond the caller's claims: the batching proof of work, FRI
+/// commit-phase roots, the final polynomial, the query proof of work and one [`QueryProof`] per
+/// query.
 #[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct OpeningProof {
+    /// Proof-of-work witness ground before the batching challenge `alpha` is drawn.
+    pub batch_pow_witness: u64,
     /// Merkle root of each FRI folding round's codeword (in folding order).
     pub fold_roots: Vec<DigestWords>,
     /// Coefficients (lowest degree first) of the final folded polynomial.

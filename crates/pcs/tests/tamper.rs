@@ -34,6 +34,7 @@ fn every_word(proof: &OpeningProof) -> Vec<(String, Box<dyn Fn(&mut OpeningProof
         }
     }
     out.push(("pow_witness".into(), Box::new(|p| p.pow_witness += 1)));
+    out.push(("batch_pow_witness".into(), Box::new(|p| p.batch_pow_witness += 1)));
     for (q, query) in proof.queries.iter().enumerate() {
         for (r, round) in query.rounds.iter().enumerate() {
             for i in 0..round.values.len() {
@@ -94,6 +95,9 @@ fn non_canonical_words_are_rejected() {
     assert!(h.verify_proof(&p).is_err());
     let mut p = h.proof.clone();
     p.pow_witness = u64::from(Val::ORDER_U32);
+    assert!(h.verify_proof(&p).is_err());
+    let mut p = h.proof.clone();
+    p.batch_pow_witness = u64::MAX;
     assert!(h.verify_proof(&p).is_err());
 }
 

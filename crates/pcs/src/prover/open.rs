@@ -49,6 +49,7 @@ impl Pcs {
         for v in values.iter().flatten().flatten().flatten() {
             t.observe_ext(*v);
         }
+        let batch_pow_witness = t.grind(self.params.query_pow_bits);
         let alpha = t.sample_ext();
         let reduced = reduced_openings(self.log_blowup(), rounds, &values, alpha);
 
@@ -76,6 +77,7 @@ impl Pcs {
             })
             .collect();
         let proof = OpeningProof {
+            batch_pow_witness,
             fold_roots: fold_rounds.iter().map(|r| codec::digest_to_u32s(&r.tree.root())).collect(),
             final_poly: final_poly.iter().map(codec::ext_to_u32s).collect(),
             pow_witness,

@@ -60,6 +60,11 @@ pub fn verify(
             t.observe_ext(v);
         }
     }
+    if !t.check_grind(params.query_pow_bits, proof.batch_pow_witness.to_native()) {
+        return Err(PcsError::ProofOfWork {
+            bits: params.query_pow_bits,
+        });
+    }
     let alpha = t.sample_ext();
     let max_width = rounds.iter().flat_map(|r| r.matrices).map(|m| m.width).max().unwrap_or(0);
     let alpha_pows: Vec<Challenge> = alpha.powers().take(max_width).collect();
