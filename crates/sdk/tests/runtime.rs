@@ -294,6 +294,18 @@ fn heap_reuse_and_in_place_growth_keep_values_intact() {
 }
 
 #[test]
+fn zeroed_allocations_are_zero_on_reused_and_fresh_memory() {
+    let execution = run_ok("selftest", &scenario("zeroed").write(&4096usize).unwrap());
+    let mut output = PublicOutput::new(&execution.public_output);
+    let (reused, nonzero_reused, nonzero_fresh) = output.read::<(bool, u64, u64)>().unwrap();
+    assert!(
+        reused,
+        "the second block must reuse the freed one for this test to mean anything"
+    );
+    assert_eq!((nonzero_reused, nonzero_fresh), (0, 0));
+}
+
+#[test]
 fn halt_sets_the_exit_code() {
     let execution = run("selftest", &scenario("exit"));
     assert_eq!((execution.exit_code, execution.panic_message), (7, None));

@@ -135,6 +135,17 @@ unsafe impl GlobalAlloc for GuestAllocator {
         allocate(layout)
     }
 
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let (address, dirty) = match heap().alloc_with_dirty_prefix(layout) {
+            Ok(block) => block,
+            Err(error) => out_of_memory(error),
+        };
+        let ptr = address as *mut u8;
+        // SAFETY: the block is live and `dirty <= layout.size()`; the rest is still zero.
+        unsafe { core::ptr::write_bytes(ptr, 0, dirty) };
+        ptr
+    }
+
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         heap().dealloc(ptr as usize, layout);
     }

@@ -6,6 +6,10 @@
 //! allocation can grow or shrink in place (a `Vec` being pushed to is usually the newest block)
 //! and freeing it gives its space back (temporary buffers).
 //!
+//! Memory the heap has never handed out is still zero (the ABI starts all non-ELF memory at zero),
+//! so `alloc_zeroed` only clears the part of a block below the heap's high-water mark: a large
+//! `vec![0; n]` costs no `memset`.
+//!
 //! [`BumpHeap`] is only bookkeeping on addresses, so its rules are tested on the host; the guest
 //! wraps it in its `#[global_allocator]` and in std's `sys_alloc_aligned`.
 
@@ -31,6 +35,8 @@ pub struct OutOfMemory {
 pub struct BumpHeap {
     start: Cell<usize>,
     top: Cell<usize>,
+    /// Highest `top` ever: memory from here up has never been handed out.
+    high_water: Cell<usize>,
     end: Cell<usize>,
 }
 
@@ -40,6 +46,7 @@ impl BumpHeap {
         Self {
             start: Cell::new(0),
             top: Cell::new(0),
+            high_water: Cell::new(0),
             end: Cell::new(0),
         }
     }
@@ -49,6 +56,7 @@ impl BumpHeap {
         let end = end.max(start);
         self.start.set(start);
         self.top.set(start);
+        self.high_water.set(start);
         self.end.set(end);
     }
 
@@ -61,7 +69,7 @@ impl BumpHeap {
             .filter(|&(_, block_end)| block_end <= self.end.get());
         match block {
             Some((block, block_end)) => {
-                self.top.set(block_end);
+                self.set_top(block_end);
                 Ok(block)
             }
             None => Err(self.out_of_memory(layout.size(), layout.align())),
@@ -81,7 +89,7 @@ impl BumpHeap {
         if self.is_newest(addr, old_size) {
             match addr.checked_add(new_size) {
                 Some(new_end) if new_end <= self.end.get() => {
-                    self.top.set(new_end);
+                    self.set_top(new_end);
                     true
                 }
                 _ => false,
@@ -89,6 +97,15 @@ impl BumpHeap {
         } else {
             new_size <= old_size
         }
+    }
+
+    /// Like [`BumpHeap::alloc`], and also returns how many leading bytes of the block may hold
+    /// old data (they lie below the high-water mark); the rest has never been handed out and is
+    /// still zero, so zeroing the block only needs that prefix.
+    pub fn alloc_with_dirty_prefix(&self, layout: Layout) -> Result<(usize, usize), OutOfMemory> {
+        let high_water = self.high_water.get();
+        let block = self.alloc(layout)?;
+        Ok((block, high_water.saturating_sub(block).min(layout.size())))
     }
 
     /// Bytes between the allocation pointer and the end of the heap.
@@ -104,6 +121,11 @@ impl BumpHeap {
             free: self.free_bytes(),
             capacity: self.end.get() - self.start.get(),
         }
+    }
+
+    fn set_top(&self, top: usize) {
+        self.top.set(top);
+        self.high_water.set(self.high_water.get().max(top));
     }
 
     fn is_newest(&self, addr: usize, size: usize) -> bool {
@@ -179,6 +201,33 @@ mod tests {
         assert_eq!(heap.free_bytes(), 0x1000 - 0x20, "older block is leaked");
         heap.dealloc(b, layout(0x10, 8));
         assert_eq!(heap.alloc(layout(0x10, 8)).unwrap(), b);
+    }
+
+    #[test]
+    fn only_memory_handed_out_before_is_dirty() {
+        let heap = heap(0x1000, 0x2000);
+        assert_eq!(
+            heap.alloc_with_dirty_prefix(layout(0x100, 8)).unwrap(),
+            (0x1000, 0),
+            "fresh heap is clean"
+        );
+        heap.dealloc(0x1000, layout(0x100, 8));
+        // The freed block is reused: its 0x100 bytes are dirty, what lies beyond is clean.
+        assert_eq!(
+            heap.alloc_with_dirty_prefix(layout(0x180, 8)).unwrap(),
+            (0x1000, 0x100)
+        );
+        assert!(heap.resize_in_place(0x1000, 0x180, 0x40), "shrink");
+        assert_eq!(
+            heap.alloc_with_dirty_prefix(layout(0x200, 1)).unwrap(),
+            (0x1040, 0x140),
+            "shrinking keeps the high-water mark"
+        );
+        assert_eq!(
+            heap.alloc_with_dirty_prefix(layout(0x10, 1)).unwrap(),
+            (0x1240, 0),
+            "above the high-water mark"
+        );
     }
 
     #[test]

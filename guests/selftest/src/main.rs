@@ -43,6 +43,7 @@ fn main() {
             io::commit(&huge.capacity());
         }
         "heap" => heap(),
+        "zeroed" => zeroed(),
         "exit" => droste_zkvm::halt(7),
         "cycles" => cycles(),
         "read-past-end" => {
@@ -189,6 +190,21 @@ fn heap() {
     }
     let kept: u64 = keep.iter().map(|entry| entry.1.iter().sum::<u64>()).sum();
     io::commit(&(total, keep.len(), kept));
+}
+
+/// `vec![0; n]` is zero both where the heap reuses freed memory and where it is fresh.
+fn zeroed() {
+    let len: usize = io::read();
+    let dirty = std::hint::black_box(vec![0xffu8; len]);
+    let dirty_address = dirty.as_ptr() as usize;
+    drop(dirty);
+    let reused = std::hint::black_box(vec![0u8; 2 * len]);
+    let fresh = std::hint::black_box(vec![0u64; len]);
+    io::commit(&(
+        reused.as_ptr() as usize == dirty_address,
+        reused.iter().filter(|&&byte| byte != 0).count(),
+        fresh.iter().filter(|&&word| word != 0).count(),
+    ));
 }
 
 /// The cycle counter advances, and step markers are plain no-ops.
