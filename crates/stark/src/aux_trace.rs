@@ -8,14 +8,14 @@
 use alloc::vec::Vec;
 
 use p3_air::{AirBuilder, RowWindow};
-use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing, batch_multiplicative_inverse};
-use p3_matrix::Matrix;
+use p3_field::{batch_multiplicative_inverse, BasedVectorSpace, Field, PrimeCharacteristicRing};
 use p3_matrix::dense::RowMajorMatrix;
+use p3_matrix::Matrix;
 use p3_maybe_rayon::prelude::*;
 
 use crate::air::Interaction;
-use crate::logup::{BusChallenges, claimed_share};
-use crate::{Challenge, EXT_DEGREE, Val};
+use crate::logup::{claimed_share, BusChallenges};
+use crate::{Challenge, Val, EXT_DEGREE};
 
 /// Rows handled together: one batch inversion per chunk keeps the scratch memory small.
 const ROWS_PER_CHUNK: usize = 1 << 12;

@@ -10,8 +10,8 @@ use alloc::vec::Vec;
 
 use p3_air::{Air, BaseAir};
 use p3_field::{Field, PrimeCharacteristicRing, PrimeField32};
-use p3_matrix::Matrix;
 use p3_matrix::dense::RowMajorMatrix;
+use p3_matrix::Matrix;
 
 use crate::air::PublicEndpoint;
 use crate::aux_trace::RowEvaluator;
@@ -129,7 +129,11 @@ pub fn check_constraints(
                 if m.is_zero() {
                     continue;
                 }
-                let values: Vec<Val> = interaction.values.iter().map(|v| v.resolve(&eval)).collect();
+                let values: Vec<Val> = interaction
+                    .values
+                    .iter()
+                    .map(|v| v.resolve(&eval))
+                    .collect();
                 *bus_totals
                     .entry((interaction.bus, canonical(&values)))
                     .or_insert(Val::ZERO) += m;

@@ -3,8 +3,6 @@
 //! prover (SIMD lanes of the quotient coset). Both fold constraints in the same order with the
 //! same powers of `alpha`: the table's AIR constraints in `eval` order, then its LogUp columns.
 
-use alloc::vec::Vec;
-
 use p3_air::{AirBuilder, RowWindow};
 
 use crate::{Challenge, Val};
@@ -70,6 +68,7 @@ pub use prover::ProverFolder;
 mod prover {
     use super::*;
     use crate::{PackedChallenge, PackedVal};
+    use alloc::vec::Vec;
     use p3_field::{Algebra, BasedVectorSpace};
 
     /// Evaluates a table's AIR constraints on `PackedVal::WIDTH` points of the quotient coset at

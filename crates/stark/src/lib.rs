@@ -37,7 +37,7 @@ mod prover;
 mod quotient;
 
 pub use air::{BusId, Direction, Interaction, PublicEndpoint, Table};
-pub use droste_pcs::{Challenge, Digest, EXT_DEGREE, FriParameters, Val};
+pub use droste_pcs::{Challenge, Digest, FriParameters, Val, EXT_DEGREE};
 pub use error::VerifyError;
 pub use folder::VerifierFolder;
 pub use proof::{ArchivedProof, Proof};
@@ -47,13 +47,13 @@ pub use vk::VerifyingKey;
 #[cfg(feature = "std")]
 pub use aux_trace::RowEvaluator;
 #[cfg(feature = "std")]
-pub use debug::{ConstraintViolation, check_constraints};
+pub use debug::{check_constraints, ConstraintViolation};
 #[cfg(feature = "std")]
 pub use error::{ProveError, SetupError};
 #[cfg(feature = "std")]
 pub use folder::ProverFolder;
 #[cfg(feature = "std")]
-pub use prover::{ProverTable, ProvingKey, prove, setup};
+pub use prover::{prove, setup, ProverTable, ProvingKey};
 
 /// The SIMD packing of [`Val`] the prover evaluates constraints with.
 #[cfg(feature = "std")]

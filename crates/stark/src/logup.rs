@@ -110,7 +110,11 @@ impl BusChallenges {
     /// Fingerprint of one interaction's tuple evaluated on `builder`'s current window, and its
     /// signed multiplicity.
     #[inline]
-    pub fn interaction_terms<AB, EF>(&self, builder: &AB, interaction: &Interaction) -> (AB::Expr, EF)
+    pub fn interaction_terms<AB, EF>(
+        &self,
+        builder: &AB,
+        interaction: &Interaction,
+    ) -> (AB::Expr, EF)
     where
         AB: AirBuilder<F = Val>,
         AB::Expr: Algebra<Val> + Copy,
@@ -118,7 +122,10 @@ impl BusChallenges {
     {
         let values = interaction.values.iter().map(|v| v.resolve(builder));
         let fingerprint = self.fingerprint(interaction.bus, values);
-        let multiplicity = signed(interaction.direction, interaction.multiplicity.resolve(builder));
+        let multiplicity = signed(
+            interaction.direction,
+            interaction.multiplicity.resolve(builder),
+        );
         (multiplicity, fingerprint)
     }
 

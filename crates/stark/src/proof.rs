@@ -62,10 +62,9 @@ pub struct TableOpenings {
 impl Proof {
     /// The proof as bytes: header, then the archive. The buffer is 16-byte aligned, as
     /// [`access`] requires of the bytes it is given.
-    #[cfg(feature = "std")]
     pub fn to_bytes(&self) -> rkyv::util::AlignedVec<16> {
-        let archive =
-            rkyv::to_bytes::<rkyv::rancor::Error>(self).expect("serializing into memory cannot fail");
+        let archive = rkyv::to_bytes::<rkyv::rancor::Error>(self)
+            .expect("serializing into memory cannot fail");
         let mut out = rkyv::util::AlignedVec::<16>::with_capacity(HEADER_LEN + archive.len());
         out.extend_from_slice(&header());
         out.extend_from_slice(&archive);

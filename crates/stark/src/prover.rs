@@ -7,20 +7,22 @@ use alloc::vec::Vec;
 use droste_pcs::codec::{digest_to_u32s, ext_to_u32s};
 use droste_pcs::{Committed, Pcs, Transcript};
 use p3_air::{Air, AirLayout, BaseAir, SymbolicAirBuilder, SymbolicExpression};
-use p3_field::{TwoAdicField, PrimeCharacteristicRing};
-use p3_matrix::Matrix;
+use p3_field::{PrimeCharacteristicRing, TwoAdicField};
 use p3_matrix::dense::RowMajorMatrix;
+use p3_matrix::Matrix;
 
 use crate::aux_trace::{self, RowEvaluator};
 use crate::folder::ProverFolder;
-use crate::logup::{BusChallenges, MIN_LOGUP_DEGREE_BUDGET, claimed_share, group_degree, pack_interactions};
+use crate::logup::{
+    claimed_share, group_degree, pack_interactions, BusChallenges, MIN_LOGUP_DEGREE_BUDGET,
+};
 use crate::proof::TableOpenings;
-use crate::quotient::{QuotientInputs, quotient_chunks};
-use crate::verifier::{MIN_LOG_HEIGHT, check_tables, max_tuple_len, observe_endpoints};
+use crate::quotient::{quotient_chunks, QuotientInputs};
+use crate::verifier::{check_tables, max_tuple_len, observe_endpoints, MIN_LOG_HEIGHT};
 use crate::vk::{InteractionMeta, TableMeta};
 use crate::{
-    Challenge, FriParameters, Proof, ProveError, PublicEndpoint, SetupError, TRANSCRIPT_DOMAIN,
-    Table, Val, VerifyingKey,
+    Challenge, FriParameters, Proof, ProveError, PublicEndpoint, SetupError, Table, Val,
+    VerifyingKey, TRANSCRIPT_DOMAIN,
 };
 
 /// Longest tuple an interaction may have (keeps the bus challenges' powers small).
@@ -88,7 +90,8 @@ pub fn setup(
             return Err(table_error(table, "a table needs at least one main column"));
         }
         if BaseAir::<Val>::num_public_values(table) != 0
-            || BaseAir::<Val>::num_periodic_columns(table) != 0 {
+            || BaseAir::<Val>::num_periodic_columns(table) != 0
+        {
             return Err(table_error(
                 table,
                 "AIR public values and periodic columns are not supported (use bus endpoints)",
@@ -101,12 +104,21 @@ pub fn setup(
             Some(p) if p.width() == preprocessed_width && preprocessed_width > 0 => {
                 let h = p.height();
                 let log = h.trailing_zeros() as usize;
-                if !h.is_power_of_two() || log < usize::from(MIN_LOG_HEIGHT) || log > max_log_height {
-                    return Err(table_error(table, format!("preprocessed height {h} is not allowed")));
+                if !h.is_power_of_two() || log < usize::from(MIN_LOG_HEIGHT) || log > max_log_height
+                {
+                    return Err(table_error(
+                        table,
+                        format!("preprocessed height {h} is not allowed"),
+                    ));
                 }
                 Some(log as u8)
             }
-            _ => return Err(table_error(table, "preprocessed trace does not match its width")),
+            _ => {
+                return Err(table_error(
+                    table,
+                    "preprocessed trace does not match its width",
+                ))
+            }
         };
 
         let layout = AirLayout {
@@ -137,11 +149,18 @@ pub fn setup(
             .iter()
             .map(|g| group_degree(&interactions, g))
             .fold(air_degree, usize::max);
-        let log_quotient_chunks = degree.saturating_sub(1).max(1).next_power_of_two().trailing_zeros();
+        let log_quotient_chunks = degree
+            .saturating_sub(1)
+            .max(1)
+            .next_power_of_two()
+            .trailing_zeros();
         if log_quotient_chunks > u32::from(fri.log_blowup) {
             return Err(table_error(
                 table,
-                format!("constraint degree {degree} needs a blowup of at least {}", degree - 1),
+                format!(
+                    "constraint degree {degree} needs a blowup of at least {}",
+                    degree - 1
+                ),
             ));
         }
         if let Some(p) = preprocessed {
@@ -162,7 +181,8 @@ pub fn setup(
             group_sizes: groups.iter().map(|g| g.len() as u32).collect(),
         });
     }
-    let preprocessed = (!preprocessed_mats.is_empty()).then(|| pcs.commit_evaluations(preprocessed_mats));
+    let preprocessed =
+        (!preprocessed_mats.is_empty()).then(|| pcs.commit_evaluations(preprocessed_mats));
     let vk = VerifyingKey {
         fri,
         preprocessed_commitment: preprocessed.as_ref().map(|(root, _)| digest_to_u32s(root)),
@@ -199,7 +219,9 @@ pub fn prove(
     for (trace, meta) in traces.iter().zip(&vk.tables) {
         let h = trace.height();
         let log = h.trailing_zeros() as usize;
-        let fixed_ok = meta.preprocessed_log_height.is_none_or(|p| usize::from(p) == log);
+        let fixed_ok = meta
+            .preprocessed_log_height
+            .is_none_or(|p| usize::from(p) == log);
         if trace.width() != meta.main_width as usize
             || !h.is_power_of_two()
             || log < usize::from(MIN_LOG_HEIGHT)
@@ -219,7 +241,12 @@ pub fn prove(
     let mut transcript = Transcript::new(TRANSCRIPT_DOMAIN);
     transcript.observe_digest(&vk.digest().map_err(ProveError::KeyMismatch)?);
     observe_endpoints(&mut transcript, endpoints);
-    transcript.observe_slice(&log_heights.iter().map(|&h| Val::from_u8(h)).collect::<Vec<_>>());
+    transcript.observe_slice(
+        &log_heights
+            .iter()
+            .map(|&h| Val::from_u8(h))
+            .collect::<Vec<_>>(),
+    );
 
     // Round 1: main traces. Tables with interactions keep their trace for the LogUp columns.
     let kept: Vec<Option<RowMajorMatrix<Val>>> = traces
@@ -277,12 +304,17 @@ pub fn prove(
         let interactions = table.interactions();
         let (domain, main_q) = pcs.evaluations_on_quotient_domain(&main, i, log_chunks);
         let prep_q = pk.preprocessed_traces[i].as_ref().map(|(_, index)| {
-            let committed = pk.preprocessed.as_ref().expect("preprocessed tables are committed");
-            pcs.evaluations_on_quotient_domain(committed, *index, log_chunks).1
+            let committed = pk
+                .preprocessed
+                .as_ref()
+                .expect("preprocessed tables are committed");
+            pcs.evaluations_on_quotient_domain(committed, *index, log_chunks)
+                .1
         });
         let aux_q = aux_index[i].map(|index| {
             let (_, committed) = aux.as_ref().expect("aux traces are committed");
-            pcs.evaluations_on_quotient_domain(committed, index, log_chunks).1
+            pcs.evaluations_on_quotient_domain(committed, index, log_chunks)
+                .1
         });
         let inputs = QuotientInputs {
             table,
@@ -295,7 +327,13 @@ pub fn prove(
             claimed_share: claimed_share(claimed[i], usize::from(log_heights[i])),
             alpha,
         };
-        quotient_mats.push(quotient_chunks(&inputs, domain.shift, &main_q, prep_q.as_ref(), aux_q.as_ref()));
+        quotient_mats.push(quotient_chunks(
+            &inputs,
+            domain.shift,
+            &main_q,
+            prep_q.as_ref(),
+            aux_q.as_ref(),
+        ));
     }
     let (quotient_root, quotient) = pcs.commit_coefficients(quotient_mats);
     transcript.observe_digest(&quotient_root);
@@ -306,24 +344,45 @@ pub fn prove(
         .iter()
         .map(|&h| alloc::vec![zeta, zeta * Val::two_adic_generator(usize::from(h))])
         .collect();
-    let prep_tables: Vec<usize> = (0..tables.len()).filter(|&i| pk.preprocessed_traces[i].is_some()).collect();
-    let aux_tables: Vec<usize> = (0..tables.len()).filter(|&i| aux_index[i].is_some()).collect();
+    let prep_tables: Vec<usize> = (0..tables.len())
+        .filter(|&i| pk.preprocessed_traces[i].is_some())
+        .collect();
+    let aux_tables: Vec<usize> = (0..tables.len())
+        .filter(|&i| aux_index[i].is_some())
+        .collect();
     let mut rounds: Vec<(&Committed, Vec<Vec<Challenge>>)> = Vec::with_capacity(4);
     if let Some(committed) = &pk.preprocessed {
-        rounds.push((committed, prep_tables.iter().map(|&i| points[i].clone()).collect()));
+        rounds.push((
+            committed,
+            prep_tables.iter().map(|&i| points[i].clone()).collect(),
+        ));
     }
     rounds.push((&main, points.clone()));
     if let Some((_, committed)) = &aux {
-        rounds.push((committed, aux_tables.iter().map(|&i| points[i].clone()).collect()));
+        rounds.push((
+            committed,
+            aux_tables.iter().map(|&i| points[i].clone()).collect(),
+        ));
     }
-    rounds.push((&quotient, (0..tables.len()).map(|_| alloc::vec![zeta]).collect()));
+    rounds.push((
+        &quotient,
+        (0..tables.len()).map(|_| alloc::vec![zeta]).collect(),
+    ));
     let (values, opening_proof) = pcs.open(&rounds, &mut transcript);
 
     let words = |v: &[Challenge]| v.iter().map(ext_to_u32s).collect::<Vec<_>>();
     let mut rounds_values = values.into_iter();
-    let prep_values = if pk.preprocessed.is_some() { rounds_values.next() } else { None };
+    let prep_values = if pk.preprocessed.is_some() {
+        rounds_values.next()
+    } else {
+        None
+    };
     let main_values = rounds_values.next().expect("main round opened");
-    let aux_values = if aux.is_some() { rounds_values.next() } else { None };
+    let aux_values = if aux.is_some() {
+        rounds_values.next()
+    } else {
+        None
+    };
     let quotient_values = rounds_values.next().expect("quotient round opened");
     let mut openings: Vec<TableOpenings> = (0..tables.len())
         .map(|i| TableOpenings {
@@ -350,7 +409,10 @@ pub fn prove(
         log_heights,
         main_commitment: digest_to_u32s(&main_root),
         aux_commitment: aux.as_ref().map(|(root, _)| digest_to_u32s(root)),
-        claimed_sums: aux_tables.iter().map(|&i| ext_to_u32s(&claimed[i])).collect(),
+        claimed_sums: aux_tables
+            .iter()
+            .map(|&i| ext_to_u32s(&claimed[i]))
+            .collect(),
         quotient_commitment: digest_to_u32s(&quotient_root),
         openings,
         opening_proof,

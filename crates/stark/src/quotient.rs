@@ -9,17 +9,17 @@ use alloc::vec::Vec;
 use p3_air::RowWindow;
 use p3_dft::{Radix2DitParallel, TwoAdicSubgroupDft};
 use p3_field::{
-    BasedVectorSpace, Field, PackedFieldExtension, PackedValue, PrimeCharacteristicRing,
-    TwoAdicField, batch_multiplicative_inverse,
+    batch_multiplicative_inverse, BasedVectorSpace, Field, PackedFieldExtension, PackedValue,
+    PrimeCharacteristicRing, TwoAdicField,
 };
-use p3_matrix::Matrix;
 use p3_matrix::dense::RowMajorMatrix;
+use p3_matrix::Matrix;
 use p3_maybe_rayon::prelude::*;
 
 use crate::air::Interaction;
 use crate::folder::ProverFolder;
 use crate::logup::BusChallenges;
-use crate::{Challenge, EXT_DEGREE, PackedChallenge, PackedVal, ProverTable, Val};
+use crate::{Challenge, PackedChallenge, PackedVal, ProverTable, Val, EXT_DEGREE};
 
 /// Everything the quotient of one table depends on, besides its traces on the quotient coset.
 pub(crate) struct QuotientInputs<'a> {
@@ -68,7 +68,9 @@ fn selectors(log_height: usize, log_size: usize, shift: Val) -> Selectors {
         is_first_row: (0..size).map(|i| z(i) * inv_minus_one[i]).collect(),
         is_last_row: (0..size).map(|i| z(i) * inv_minus_last[i]).collect(),
         is_transition: minus_last,
-        inv_vanishing: (0..size).map(|i| inv_vanishing_period[i % period]).collect(),
+        inv_vanishing: (0..size)
+            .map(|i| inv_vanishing_period[i % period])
+            .collect(),
     }
 }
 

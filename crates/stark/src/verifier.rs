@@ -11,16 +11,16 @@ use alloc::vec::Vec;
 use droste_pcs::codec::{digest_from_archived, ext_from_archived};
 use droste_pcs::{MatrixClaim, RoundClaim, Transcript};
 use p3_air::{Air, BaseAir, RowWindow};
-use rkyv::Archived;
 use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing, TwoAdicField};
+use rkyv::Archived;
 
-use crate::air::{Table, validate_interaction};
-use crate::logup::{BusChallenges, claimed_share};
+use crate::air::{validate_interaction, Table};
+use crate::logup::{claimed_share, BusChallenges};
 use crate::proof::{self, ArchivedProof, ArchivedTableOpenings};
 use crate::vk::{InteractionMeta, TableMeta};
 use crate::{
-    Challenge, EXT_DEGREE, PublicEndpoint, TRANSCRIPT_DOMAIN, Val, VerifierFolder, VerifyError,
-    VerifyingKey,
+    Challenge, PublicEndpoint, Val, VerifierFolder, VerifyError, VerifyingKey, EXT_DEGREE,
+    TRANSCRIPT_DOMAIN,
 };
 
 /// Smallest table height (log2) a proof may claim: FRI needs a few rows per folding step.
@@ -28,7 +28,6 @@ pub const MIN_LOG_HEIGHT: u8 = 1;
 
 /// Verifies an owned proof by serializing it and reading the archive, so every verification goes
 /// through the wire format.
-#[cfg(feature = "std")]
 pub fn verify(
     vk: &VerifyingKey,
     tables: &[&dyn Table],
@@ -75,7 +74,12 @@ pub fn verify_archived(
         .filter(|&i| vk.tables[i].aux_columns() > 0)
         .collect();
     expect_len("openings", num_tables, num_tables, proof.openings.len())?;
-    expect_len("claimed sums", num_tables, claimed_tables.len(), proof.claimed_sums.len())?;
+    expect_len(
+        "claimed sums",
+        num_tables,
+        claimed_tables.len(),
+        proof.claimed_sums.len(),
+    )?;
     if proof.aux_commitment.is_some() != has_aux {
         return Err(VerifyError::Shape {
             what: "aux commitment",
@@ -88,7 +92,12 @@ pub fn verify_archived(
     let mut transcript = Transcript::new(TRANSCRIPT_DOMAIN);
     transcript.observe_digest(&vk.digest()?);
     observe_endpoints(&mut transcript, endpoints);
-    transcript.observe_slice(&log_heights.iter().map(|&h| Val::from_u8(h)).collect::<Vec<_>>());
+    transcript.observe_slice(
+        &log_heights
+            .iter()
+            .map(|&h| Val::from_u8(h))
+            .collect::<Vec<_>>(),
+    );
 
     let main_root = digest_from_archived(&proof.main_commitment)?;
     transcript.observe_digest(&main_root);
@@ -139,7 +148,9 @@ pub fn verify_archived(
             challenges.fingerprint(endpoint.bus, endpoint.values.iter().copied());
         let inverse = fingerprint
             .try_inverse()
-            .ok_or(VerifyError::DegenerateChallenge("zero endpoint fingerprint"))?;
+            .ok_or(VerifyError::DegenerateChallenge(
+                "zero endpoint fingerprint",
+            ))?;
         total += inverse * endpoint.multiplicity;
     }
     if !total.is_zero() {
@@ -167,12 +178,22 @@ pub fn verify_archived(
         let w = vk.tables[i].preprocessed_width as usize;
         (w > 0).then(|| {
             let o = &opened[i];
-            (i, w, flat(&o.preprocessed_local, &o.preprocessed_next), true)
+            (
+                i,
+                w,
+                flat(&o.preprocessed_local, &o.preprocessed_next),
+                true,
+            )
         })
     }));
     let main_round = claims_of(&mut (0..num_tables).map(|i| {
         let o = &opened[i];
-        (i, vk.tables[i].main_width as usize, flat(&o.main_local, &o.main_next), true)
+        (
+            i,
+            vk.tables[i].main_width as usize,
+            flat(&o.main_local, &o.main_next),
+            true,
+        )
     }));
     let aux_round = claims_of(&mut claimed_tables.iter().map(|&i| {
         let o = &opened[i];
@@ -190,7 +211,11 @@ pub fn verify_archived(
             .map(|&(i, width, both)| MatrixClaim {
                 log_height: log_heights[i],
                 width,
-                points: if both { &points[i][..] } else { &points[i][..1] },
+                points: if both {
+                    &points[i][..]
+                } else {
+                    &points[i][..1]
+                },
                 values: values.next().map(Vec::as_slice).unwrap_or(&[]),
             })
             .collect()
@@ -262,7 +287,7 @@ pub(crate) fn check_tables(vk: &VerifyingKey, tables: &[&dyn Table]) -> Result<(
                 BaseAir::<Val>::width(table),
                 BaseAir::<Val>::preprocessed_width(table),
             )
-                .map_err(|what| mismatch(i, what))?;
+            .map_err(|what| mismatch(i, what))?;
         }
         let grouped: Option<usize> = meta
             .group_sizes
@@ -283,7 +308,12 @@ pub(crate) fn check_tables(vk: &VerifyingKey, tables: &[&dyn Table]) -> Result<(
 /// Heights from the proof, checked: one per table, within the field's two-adicity after the
 /// blowup, equal to the key's for preprocessed tables.
 fn check_heights(vk: &VerifyingKey, proof: &ArchivedProof) -> Result<Vec<u8>, VerifyError> {
-    expect_len("heights", vk.tables.len(), vk.tables.len(), proof.log_heights.len())?;
+    expect_len(
+        "heights",
+        vk.tables.len(),
+        vk.tables.len(),
+        proof.log_heights.len(),
+    )?;
     let max = Val::TWO_ADICITY - usize::from(vk.fri.log_blowup);
     let mut heights = Vec::with_capacity(vk.tables.len());
     for (i, (&h, meta)) in proof.log_heights.iter().zip(&vk.tables).enumerate() {
@@ -299,7 +329,12 @@ fn check_heights(vk: &VerifyingKey, proof: &ArchivedProof) -> Result<Vec<u8>, Ve
     Ok(heights)
 }
 
-fn expect_len(what: &'static str, table: usize, expected: usize, got: usize) -> Result<(), VerifyError> {
+fn expect_len(
+    what: &'static str,
+    table: usize,
+    expected: usize,
+    got: usize,
+) -> Result<(), VerifyError> {
     if expected == got {
         Ok(())
     } else {
@@ -373,7 +408,10 @@ fn recombine(base_columns: &[Challenge]) -> Vec<Challenge> {
         .map(|c| {
             c.iter()
                 .enumerate()
-                .map(|(d, &v)| v * <Challenge as BasedVectorSpace<Val>>::ith_basis_element(d).unwrap_or(Challenge::ZERO))
+                .map(|(d, &v)| {
+                    v * <Challenge as BasedVectorSpace<Val>>::ith_basis_element(d)
+                        .unwrap_or(Challenge::ZERO)
+                })
                 .sum()
         })
         .collect()

@@ -15,7 +15,7 @@ use alloc::vec::Vec;
 
 use droste_pcs::codec::val_from_u32;
 use droste_pcs::hash::Hasher;
-use droste_pcs::{DIGEST_ELEMS, Digest, FriParameters};
+use droste_pcs::{Digest, FriParameters, DIGEST_ELEMS};
 use p3_field::PrimeCharacteristicRing;
 
 use crate::air::{Direction, Interaction};
@@ -164,7 +164,6 @@ impl VerifyingKey {
     }
 
     /// The key as an aligned rkyv archive (what a recursion guest reads in place).
-    #[cfg(feature = "std")]
     pub fn to_bytes(&self) -> rkyv::util::AlignedVec<16> {
         rkyv::to_bytes::<rkyv::rancor::Error>(self).expect("serializing into memory cannot fail")
     }

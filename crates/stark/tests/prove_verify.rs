@@ -4,11 +4,11 @@
 mod common;
 
 use common::*;
-use droste_stark::{
-    FriParameters, ProverTable, PublicEndpoint, Table, Val, VerifyError, check_constraints, prove,
-    setup, verify,
-};
 use droste_stark::debug::ConstraintViolation;
+use droste_stark::{
+    check_constraints, prove, setup, verify, FriParameters, ProverTable, PublicEndpoint, Table,
+    Val, VerifyError,
+};
 use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
 
@@ -33,7 +33,7 @@ fn fibonacci_with_public_output_verifies() {
     let (pk, vk) = setup(&tables, test_params()).unwrap();
     let (trace, last) = fib_trace(5);
     let endpoints = [PublicEndpoint::receive(OUTPUT_BUS, vec![last], Val::ONE)];
-    check_constraints(&tables, &[trace.clone()], &endpoints).unwrap();
+    check_constraints(&tables, std::slice::from_ref(&trace), &endpoints).unwrap();
     let proof = prove(&pk, &tables, vec![trace], &endpoints).unwrap();
     verify(&vk, &as_tables(&tables), &proof, &endpoints).unwrap();
 }
@@ -45,7 +45,11 @@ fn wrong_public_output_is_rejected() {
     let (trace, last) = fib_trace(4);
     let endpoints = [PublicEndpoint::receive(OUTPUT_BUS, vec![last], Val::ONE)];
     let proof = prove(&pk, &tables, vec![trace], &endpoints).unwrap();
-    let wrong = [PublicEndpoint::receive(OUTPUT_BUS, vec![last + Val::ONE], Val::ONE)];
+    let wrong = [PublicEndpoint::receive(
+        OUTPUT_BUS,
+        vec![last + Val::ONE],
+        Val::ONE,
+    )];
     assert!(verify(&vk, &as_tables(&tables), &proof, &wrong).is_err());
     assert!(verify(&vk, &as_tables(&tables), &proof, &[]).is_err());
 }
@@ -57,7 +61,8 @@ fn mutated_fibonacci_cell_is_reported_and_rejected() {
     let (mut trace, last) = fib_trace(4);
     trace.values[3 * 5 + 1] += Val::ONE; // b on row 5
     let endpoints = [PublicEndpoint::receive(OUTPUT_BUS, vec![last], Val::ONE)];
-    let violation = check_constraints(&tables, &[trace.clone()], &endpoints).unwrap_err();
+    let violation =
+        check_constraints(&tables, std::slice::from_ref(&trace), &endpoints).unwrap_err();
     assert!(
         matches!(&violation, ConstraintViolation::Constraint { row: 4, .. }),
         "{violation}"
@@ -78,7 +83,11 @@ fn range_checked_bytes_with_preprocessed_table_verify() {
     let byte_table = ByteTable { offset: 0 };
     let tables: [&dyn ProverTable; 2] = [&SumOfBytesTable, &byte_table];
     let (pk, vk) = range_setup(0);
-    assert_eq!(vk.tables[0].group_sizes, vec![2, 2], "two lookups per LogUp column");
+    assert_eq!(
+        vk.tables[0].group_sizes,
+        vec![2, 2],
+        "two lookups per LogUp column"
+    );
     assert_eq!(vk.tables[0].constraint_degree, 3);
     let (values, mults) = bytes_traces(6, 7);
     let traces = vec![values, mults];

@@ -26,7 +26,11 @@ impl BaseAir<Val> for FibTable {
 impl<AB: AirBuilder<F = Val>> Air<AB> for FibTable {
     fn eval(&self, builder: &mut AB) {
         let main = builder.main();
-        let (a, b, last) = (main.current_slice()[0], main.current_slice()[1], main.current_slice()[2]);
+        let (a, b, last) = (
+            main.current_slice()[0],
+            main.current_slice()[1],
+            main.current_slice()[2],
+        );
         let (a_next, b_next) = (main.next_slice()[0], main.next_slice()[1]);
         builder.when_first_row().assert_zero(a);
         builder.when_first_row().assert_one(b);
@@ -78,7 +82,9 @@ impl BaseAir<Val> for ByteTable {
 
     fn preprocessed_trace(&self) -> Option<RowMajorMatrix<Val>> {
         Some(RowMajorMatrix::new_col(
-            (0..256u32).map(|v| Val::from_u32((v + self.offset) % 256)).collect(),
+            (0..256u32)
+                .map(|v| Val::from_u32((v + self.offset) % 256))
+                .collect(),
         ))
     }
 }
@@ -93,7 +99,11 @@ impl Table for ByteTable {
     }
 
     fn interactions(&self) -> Vec<Interaction> {
-        vec![Interaction::receive(RANGE_BUS, [preprocessed_row(1)[0]], main_row(1)[0])]
+        vec![Interaction::receive(
+            RANGE_BUS,
+            [preprocessed_row(1)[0]],
+            main_row(1)[0],
+        )]
     }
 }
 
