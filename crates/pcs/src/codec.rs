@@ -38,7 +38,10 @@ pub fn val_from_archived(raw: &Archived<u32>) -> Result<Val, PcsError> {
 }
 
 /// Decode a slice of archived words, appending to `out` (a scratch buffer the caller reuses).
-pub fn vals_from_archived(raw: &[Archived<u32>], out: &mut alloc::vec::Vec<Val>) -> Result<(), PcsError> {
+pub fn vals_from_archived(
+    raw: &[Archived<u32>],
+    out: &mut alloc::vec::Vec<Val>,
+) -> Result<(), PcsError> {
     out.reserve(raw.len());
     for w in raw {
         out.push(val_from_archived(w)?);
@@ -93,7 +96,10 @@ mod tests {
     #[test]
     fn non_canonical_words_are_rejected() {
         for raw in [Val::ORDER_U32, Val::ORDER_U32 + 1, u32::MAX] {
-            assert_eq!(val_from_u32(raw), Err(PcsError::NonCanonical { value: raw }));
+            assert_eq!(
+                val_from_u32(raw),
+                Err(PcsError::NonCanonical { value: raw })
+            );
         }
     }
 

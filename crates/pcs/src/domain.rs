@@ -57,7 +57,8 @@ impl Domain {
     /// `Z(x) * p_i / (n * shift^n * (x - p_i))`. Returns `None` if `x` is a point of the domain.
     pub fn lagrange_at<E: ExtensionField<Val>>(&self, i: usize, x: E) -> Option<E> {
         let p = self.element(i);
-        let denom = (x - p) * (Val::from_usize(self.size()) * self.shift.exp_power_of_2(self.log_n));
+        let denom =
+            (x - p) * (Val::from_usize(self.size()) * self.shift.exp_power_of_2(self.log_n));
         Some(self.vanishing_at(x) * denom.try_inverse()? * p)
     }
 }
@@ -84,7 +85,9 @@ mod tests {
         // Sum of all Lagrange polynomials is 1; weighted by points it is x.
         let sum: Challenge = (0..8).map(|i| d.lagrange_at(i, x).unwrap()).sum();
         assert_eq!(sum, Challenge::ONE);
-        let id: Challenge = (0..8).map(|i| d.lagrange_at(i, x).unwrap() * d.element(i)).sum();
+        let id: Challenge = (0..8)
+            .map(|i| d.lagrange_at(i, x).unwrap() * d.element(i))
+            .sum();
         assert_eq!(id, x);
         assert_eq!(d.lagrange_at(2, Challenge::from(d.element(2))), None);
     }

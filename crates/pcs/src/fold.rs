@@ -39,7 +39,11 @@ impl FoldPlan {
         let log_blowup = usize::from(params.log_blowup);
         let log_final_len = usize::from(params.log_final_poly_len).min(min_log_height);
         let log_final_height = log_final_len + log_blowup;
-        let log_max_height = lde_log_heights.iter().copied().max().unwrap_or(log_final_height);
+        let log_max_height = lde_log_heights
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(log_final_height);
         let mut round_log_arities = Vec::new();
         let mut current = log_max_height;
         while current > log_final_height {

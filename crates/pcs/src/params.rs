@@ -37,13 +37,19 @@ impl FriParameters {
             return Err(PcsError::InvalidParameters("num_queries must be positive"));
         }
         if self.query_pow_bits > MAX_POW_BITS {
-            return Err(PcsError::InvalidParameters("query_pow_bits must be at most 26"));
+            return Err(PcsError::InvalidParameters(
+                "query_pow_bits must be at most 26",
+            ));
         }
         if self.log_folding_arity == 0 || self.log_folding_arity > MAX_LOG_FOLDING_ARITY {
-            return Err(PcsError::InvalidParameters("log_folding_arity must be in 1..=3"));
+            return Err(PcsError::InvalidParameters(
+                "log_folding_arity must be in 1..=3",
+            ));
         }
         if self.log_final_poly_len > 16 {
-            return Err(PcsError::InvalidParameters("log_final_poly_len must be at most 16"));
+            return Err(PcsError::InvalidParameters(
+                "log_final_poly_len must be at most 16",
+            ));
         }
         Ok(())
     }

@@ -132,7 +132,13 @@ impl Regime {
     }
 
     /// The same with coefficients `1, r, r^2, ..`: `num_functions - 1` times the linear error.
-    pub fn powers_error_bits(self, rate: f64, dimension: f64, num_functions: u64, log2_field: f64) -> f64 {
+    pub fn powers_error_bits(
+        self,
+        rate: f64,
+        dimension: f64,
+        num_functions: u64,
+        log2_field: f64,
+    ) -> f64 {
         let extra = (num_functions.saturating_sub(1).max(1) as f64).log2();
         self.linear_error_bits(rate, dimension, log2_field) - extra
     }
@@ -180,7 +186,9 @@ fn regime_report(inputs: &SecurityInputs, regime: Regime) -> RegimeReport {
     let query = -(f64::from(inputs.params.num_queries) * (1.0 - theta).log2()) + pow;
     let batching = regime.powers_error_bits(rate, k, inputs.num_functions, field) + pow;
 
-    let log_trace = inputs.log_lde_domain.saturating_sub(u32::from(inputs.params.log_blowup)) as usize;
+    let log_trace = inputs
+        .log_lde_domain
+        .saturating_sub(u32::from(inputs.params.log_blowup)) as usize;
     let plan = FoldPlan::new(&inputs.params, &[inputs.log_lde_domain as usize], log_trace);
     let mut dimension = k;
     let commit_rounds = plan

@@ -160,7 +160,10 @@ impl Transcript {
     #[cfg(feature = "std")]
     pub fn grind(&mut self, bits: u8) -> u64 {
         use p3_maybe_rayon::prelude::*;
-        assert!(bits <= MAX_POW_BITS, "proof-of-work of {bits} bits exceeds {MAX_POW_BITS}");
+        assert!(
+            bits <= MAX_POW_BITS,
+            "proof-of-work of {bits} bits exceeds {MAX_POW_BITS}"
+        );
         let start = self.sponge;
         let hasher = &self.hasher;
         let witness = (0..Val::ORDER_U32)
@@ -229,7 +232,11 @@ mod tests {
         let mut u = Transcript::new(b"x");
         let first = u.sample();
         u.observe(Val::ONE);
-        assert_ne!(u.sample(), s[1], "observation must invalidate buffered outputs");
+        assert_ne!(
+            u.sample(),
+            s[1],
+            "observation must invalidate buffered outputs"
+        );
         assert_eq!(first, s[0]);
     }
 
@@ -250,12 +257,18 @@ mod tests {
         let w = prover.grind(10);
         let mut v = verifier_start.clone();
         assert!(v.check_grind(10, w));
-        assert_eq!(v.sample(), prover.sample(), "both sides must absorb the witness alike");
+        assert_eq!(
+            v.sample(),
+            prover.sample(),
+            "both sides must absorb the witness alike"
+        );
         // The grinder returns the smallest witness, so every smaller one fails.
         for bad in 0..w {
             assert!(!verifier_start.clone().check_grind(10, bad));
         }
-        assert!(!verifier_start.clone().check_grind(10, u64::from(Val::ORDER_U32)));
+        assert!(!verifier_start
+            .clone()
+            .check_grind(10, u64::from(Val::ORDER_U32)));
         assert!(!verifier_start.clone().check_grind(MAX_POW_BITS + 1, w));
     }
 }

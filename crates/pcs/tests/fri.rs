@@ -33,7 +33,10 @@ fn wrong_claimed_value_rejected() {
     for (m, p, c) in [(0, 0, 0), (0, 1, 2), (1, 0, 1), (1, 1, 0)] {
         let mut values = h.values.clone();
         values[0][m][p][c] += Challenge::ONE;
-        assert!(h.verify_bytes_with(&bytes, &values).is_err(), "altered value {m}/{p}/{c} accepted");
+        assert!(
+            h.verify_bytes_with(&bytes, &values).is_err(),
+            "altered value {m}/{p}/{c} accepted"
+        );
     }
 }
 

@@ -27,7 +27,10 @@ fn matches_soundcalc_pico_riscv() {
     // Batching and folding without grinding (Pico grinds only before the queries).
     assert_eq!(udr.powers_error_bits(rate, k, 1435, field).floor(), 92.0);
     assert_eq!(jbr.powers_error_bits(rate, k, 1435, field).floor(), 69.0);
-    assert_eq!(udr.powers_error_bits(rate, k / 2.0, 2, field).floor(), 103.0);
+    assert_eq!(
+        udr.powers_error_bits(rate, k / 2.0, 2, field).floor(),
+        103.0
+    );
     assert_eq!(jbr.powers_error_bits(rate, k / 2.0, 2, field).floor(), 81.0);
 
     let mut inputs = SecurityInputs::koala_bear(fri(1, 84, 16, 1), 23, 1435, 4729, 3);
@@ -54,20 +57,32 @@ fn more_queries_or_pow_never_lower_bits_and_more_functions_never_raise_them() {
     let base = SecurityInputs::koala_bear(fri(2, 50, 8, 2), 20, 512, 1000, 3);
     let mut last = analyze(&base);
     for q in 51..200 {
-        let r = analyze(&SecurityInputs { params: fri(2, q, 8, 2), ..base });
+        let r = analyze(&SecurityInputs {
+            params: fri(2, q, 8, 2),
+            ..base
+        });
         assert!(r.unique_decoding.total >= last.unique_decoding.total);
         assert!(r.johnson_bound.total >= last.johnson_bound.total);
         assert!(r.provable >= last.provable && r.conjectured >= last.conjectured);
         last = r;
     }
     for pow in 9..=26 {
-        let r = analyze(&SecurityInputs { params: fri(2, 50, pow, 2), ..base });
-        let before = analyze(&SecurityInputs { params: fri(2, 50, pow - 1, 2), ..base });
+        let r = analyze(&SecurityInputs {
+            params: fri(2, 50, pow, 2),
+            ..base
+        });
+        let before = analyze(&SecurityInputs {
+            params: fri(2, 50, pow - 1, 2),
+            ..base
+        });
         assert!(r.provable >= before.provable && r.conjectured >= before.conjectured);
     }
     let mut last = analyze(&base);
     for functions in [1024, 4096, 1 << 16, 1 << 20] {
-        let r = analyze(&SecurityInputs { num_functions: functions, ..base });
+        let r = analyze(&SecurityInputs {
+            num_functions: functions,
+            ..base
+        });
         assert!(r.unique_decoding.batching <= last.unique_decoding.batching);
         assert!(r.provable <= last.provable);
         last = r;
@@ -82,7 +97,13 @@ fn default_preset_is_provably_100_bits_up_to_2_pow_24() {
     // degree at most 4, any LDE domain the field supports.
     for log_lde in (u32::from(p.log_blowup) + 1)..=24 {
         for degree in [2, 3, 4] {
-            let r = analyze(&SecurityInputs::koala_bear(p, log_lde, 1 << 16, 1 << 16, degree));
+            let r = analyze(&SecurityInputs::koala_bear(
+                p,
+                log_lde,
+                1 << 16,
+                1 << 16,
+                degree,
+            ));
             assert!(r.provable >= 100.0, "2^{log_lde}, degree {degree}: {:?}", r);
         }
     }

@@ -20,21 +20,33 @@ fn bump(word: &mut u32) {
     *word = droste_pcs::codec::val_to_u32(v);
 }
 
+/// A named edit of a proof.
+type Mutation = (String, Box<dyn Fn(&mut OpeningProof)>);
+
 /// Every word position of the proof, as a closure that mutates it.
-fn every_word(proof: &OpeningProof) -> Vec<(String, Box<dyn Fn(&mut OpeningProof)>)> {
-    let mut out: Vec<(String, Box<dyn Fn(&mut OpeningProof)>)> = Vec::new();
+fn every_word(proof: &OpeningProof) -> Vec<Mutation> {
+    let mut out: Vec<Mutation> = Vec::new();
     for r in 0..proof.fold_roots.len() {
         for k in 0..8 {
-            out.push((format!("fold_roots[{r}][{k}]"), Box::new(move |p| bump(&mut p.fold_roots[r][k]))));
+            out.push((
+                format!("fold_roots[{r}][{k}]"),
+                Box::new(move |p| bump(&mut p.fold_roots[r][k])),
+            ));
         }
     }
     for c in 0..proof.final_poly.len() {
         for k in 0..4 {
-            out.push((format!("final_poly[{c}][{k}]"), Box::new(move |p| bump(&mut p.final_poly[c][k]))));
+            out.push((
+                format!("final_poly[{c}][{k}]"),
+                Box::new(move |p| bump(&mut p.final_poly[c][k])),
+            ));
         }
     }
     out.push(("pow_witness".into(), Box::new(|p| p.pow_witness += 1)));
-    out.push(("batch_pow_witness".into(), Box::new(|p| p.batch_pow_witness += 1)));
+    out.push((
+        "batch_pow_witness".into(),
+        Box::new(|p| p.batch_pow_witness += 1),
+    ));
     for (q, query) in proof.queries.iter().enumerate() {
         for (r, round) in query.rounds.iter().enumerate() {
             for i in 0..round.values.len() {
@@ -75,7 +87,11 @@ fn every_word_of_the_proof_is_bound() {
     let h = honest();
     h.verify_proof(&h.proof).unwrap();
     let mutations = every_word(&h.proof);
-    assert!(mutations.len() > 300, "walk covers the proof ({} words)", mutations.len());
+    assert!(
+        mutations.len() > 300,
+        "walk covers the proof ({} words)",
+        mutations.len()
+    );
     for (name, mutate) in mutations {
         let mut p = h.proof.clone();
         mutate(&mut p);
@@ -89,7 +105,10 @@ fn non_canonical_words_are_rejected() {
     let p_word = Val::ORDER_U32;
     let mut p = h.proof.clone();
     p.queries[0].rounds[0].values[0] = p_word;
-    assert_eq!(h.verify_proof(&p), Err(droste_pcs::PcsError::NonCanonical { value: p_word }));
+    assert_eq!(
+        h.verify_proof(&p),
+        Err(droste_pcs::PcsError::NonCanonical { value: p_word })
+    );
     let mut p = h.proof.clone();
     p.final_poly[0][0] = u32::MAX;
     assert!(h.verify_proof(&p).is_err());
@@ -131,11 +150,15 @@ fn every_list_length_is_checked() {
         ("drop opened value", |p| {
             p.queries[2].rounds[0].values.pop();
         }),
-        ("extra opened value", |p| p.queries[2].rounds[1].values.push(0)),
+        ("extra opened value", |p| {
+            p.queries[2].rounds[1].values.push(0)
+        }),
         ("short Merkle path", |p| {
             p.queries[0].rounds[1].path.pop();
         }),
-        ("long Merkle path", |p| p.queries[0].folds[0].path.push([0; 8])),
+        ("long Merkle path", |p| {
+            p.queries[0].folds[0].path.push([0; 8])
+        }),
         ("drop sibling", |p| {
             p.queries[3].folds[1].siblings.pop();
         }),
@@ -172,7 +195,10 @@ fn every_single_bit_flip_of_the_archive_is_rejected_or_harmless() {
         if h.verify_bytes(&aligned).is_ok() {
             // Only acceptable if the flip hit bytes that carry no content (padding).
             let back = rkyv::from_bytes::<OpeningProof, rkyv::rancor::Error>(&aligned).unwrap();
-            assert_eq!(back, h.proof, "flip at byte {pos} bit {bit} changed content yet verified");
+            assert_eq!(
+                back, h.proof,
+                "flip at byte {pos} bit {bit} changed content yet verified"
+            );
         }
     }
 }

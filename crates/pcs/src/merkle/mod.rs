@@ -62,7 +62,9 @@ pub fn verify_batch(
     let Some(log_max) = shapes.iter().map(|s| s.log_height).max() else {
         return Err(PcsError::InvalidClaim("a committed batch has no matrices"));
     };
-    let total_width = shapes.iter().try_fold(0usize, |acc, s| acc.checked_add(s.width));
+    let total_width = shapes
+        .iter()
+        .try_fold(0usize, |acc, s| acc.checked_add(s.width));
     if total_width != Some(rows.len()) {
         return Err(PcsError::Shape {
             what: "opened rows",
@@ -118,7 +120,9 @@ mod tests {
     }
 
     fn archived(path: &[DigestWords]) -> Vec<Archived<DigestWords>> {
-        path.iter().map(|d| d.map(Archived::<u32>::from_native)).collect()
+        path.iter()
+            .map(|d| d.map(Archived::<u32>::from_native))
+            .collect()
     }
 
     /// Rows of every matrix at tallest-leaf `index`, concatenated in batch order.
@@ -131,10 +135,21 @@ mod tests {
             .collect()
     }
 
-    fn setup() -> (Hasher, Vec<RowMajorMatrix<Val>>, Vec<MatrixShape>, MerkleTree) {
+    fn setup() -> (
+        Hasher,
+        Vec<RowMajorMatrix<Val>>,
+        Vec<MatrixShape>,
+        MerkleTree,
+    ) {
         let hasher = Hasher::new();
         // Mixed heights, interleaved, including two of the same height and one of height 1.
-        let mats = alloc::vec![matrix(3, 2, 1), matrix(6, 5, 2), matrix(0, 3, 3), matrix(6, 1, 4), matrix(4, 9, 5)];
+        let mats = alloc::vec![
+            matrix(3, 2, 1),
+            matrix(6, 5, 2),
+            matrix(0, 3, 3),
+            matrix(6, 1, 4),
+            matrix(4, 9, 5)
+        ];
         let shapes = mats
             .iter()
             .map(|m| MatrixShape {
@@ -154,7 +169,10 @@ mod tests {
         for index in 0..64 {
             let rows = opened_rows(&mats, index, 6);
             let path = archived(&tree.path(index));
-            assert_eq!(verify_batch(&hasher, &tree.root(), &shapes, index, &rows, &path), Ok(true));
+            assert_eq!(
+                verify_batch(&hasher, &tree.root(), &shapes, index, &rows, &path),
+                Ok(true)
+            );
         }
     }
 
@@ -165,9 +183,14 @@ mod tests {
         let hasher = Hasher::new();
         let m = matrix(5, 3, 9);
         let tree = MerkleTree::new(&hasher, &[&m]);
-        let mut layer: Vec<Digest> = (0..32).map(|r| hasher.hash_slice(&m.row_slice(r).unwrap())).collect();
+        let mut layer: Vec<Digest> = (0..32)
+            .map(|r| hasher.hash_slice(&m.row_slice(r).unwrap()))
+            .collect();
         while layer.len() > 1 {
-            layer = layer.chunks(2).map(|p| hasher.compress(&p[0], &p[1])).collect();
+            layer = layer
+                .chunks(2)
+                .map(|p| hasher.compress(&p[0], &p[1]))
+                .collect();
         }
         assert_eq!(tree.root(), layer[0]);
     }
@@ -183,7 +206,11 @@ mod tests {
         for i in 0..rows.len() {
             let mut bad = rows.clone();
             bad[i] += Val::ONE;
-            assert_eq!(verify_batch(&hasher, &root, &shapes, index, &bad, &path), Ok(false), "value {i}");
+            assert_eq!(
+                verify_batch(&hasher, &root, &shapes, index, &bad, &path),
+                Ok(false),
+                "value {i}"
+            );
         }
         // Any word of any sibling.
         for j in 0..path.len() {
@@ -191,14 +218,23 @@ mod tests {
                 let mut bad: Vec<DigestWords> = tree.path(index);
                 bad[j][k] = val_to_u32(crate::codec::val_from_u32(bad[j][k]).unwrap() + Val::ONE);
                 let bad = archived(&bad);
-                assert_eq!(verify_batch(&hasher, &root, &shapes, index, &rows, &bad), Ok(false));
+                assert_eq!(
+                    verify_batch(&hasher, &root, &shapes, index, &rows, &bad),
+                    Ok(false)
+                );
             }
         }
         // Wrong root, wrong index.
         let mut bad_root = root;
         bad_root[3] += Val::ONE;
-        assert_eq!(verify_batch(&hasher, &bad_root, &shapes, index, &rows, &path), Ok(false));
-        assert_eq!(verify_batch(&hasher, &root, &shapes, index ^ 1, &rows, &path), Ok(false));
+        assert_eq!(
+            verify_batch(&hasher, &bad_root, &shapes, index, &rows, &path),
+            Ok(false)
+        );
+        assert_eq!(
+            verify_batch(&hasher, &root, &shapes, index ^ 1, &rows, &path),
+            Ok(false)
+        );
         // Another matrix order is another commitment.
         let mut swapped = shapes.clone();
         swapped.swap(1, 3);
@@ -207,7 +243,10 @@ mod tests {
             m.swap(1, 3);
             opened_rows(&m, index, 6)
         };
-        assert_eq!(verify_batch(&hasher, &root, &swapped, index, &swapped_rows, &path), Ok(false));
+        assert_eq!(
+            verify_batch(&hasher, &root, &swapped, index, &swapped_rows, &path),
+            Ok(false)
+        );
     }
 
     #[test]

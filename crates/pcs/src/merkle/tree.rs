@@ -76,8 +76,11 @@ impl MerkleTree {
 /// Leaf digests of the matrices of exactly `height` rows: row `i` of each, concatenated in batch
 /// order, hashed by one sponge.
 fn hash_rows(hasher: &Hasher, mats: &[&RowMajorMatrix<Val>], height: usize) -> Vec<Digest> {
-    let group: Vec<&RowMajorMatrix<Val>> =
-        mats.iter().copied().filter(|m| m.height() == height).collect();
+    let group: Vec<&RowMajorMatrix<Val>> = mats
+        .iter()
+        .copied()
+        .filter(|m| m.height() == height)
+        .collect();
     let mut digests = alloc::vec![[Val::default(); DIGEST_ELEMS]; height];
     let lanes = Packed::WIDTH;
     let packed_rows = if height >= lanes { height } else { 0 };
@@ -86,15 +89,21 @@ fn hash_rows(hasher: &Hasher, mats: &[&RowMajorMatrix<Val>], height: usize) -> V
         .enumerate()
         .for_each(|(chunk, out)| {
             let first = chunk * lanes;
-            let packed: [Packed; DIGEST_ELEMS] = hasher
-                .leaf_hasher()
-                .hash_iter(group.iter().flat_map(|m| m.vertically_packed_row::<Packed>(first)));
+            let packed: [Packed; DIGEST_ELEMS] = hasher.leaf_hasher().hash_iter(
+                group
+                    .iter()
+                    .flat_map(|m| m.vertically_packed_row::<Packed>(first)),
+            );
             for (lane, d) in out.iter_mut().enumerate() {
                 *d = core::array::from_fn(|j| packed[j].as_slice()[lane]);
             }
         });
     for (r, d) in digests.iter_mut().enumerate().skip(packed_rows) {
-        *d = hasher.hash_iter(group.iter().flat_map(|m| m.row_slice(r).expect("row in range").to_vec()));
+        *d = hasher.hash_iter(
+            group
+                .iter()
+                .flat_map(|m| m.row_slice(r).expect("row in range").to_vec()),
+        );
     }
     digests
 }

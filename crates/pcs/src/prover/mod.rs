@@ -112,7 +112,10 @@ impl Pcs {
         let log_heights: Vec<usize> = mats
             .iter()
             .map(|m| {
-                assert!(m.height().is_power_of_two(), "matrix height must be a power of two");
+                assert!(
+                    m.height().is_power_of_two(),
+                    "matrix height must be a power of two"
+                );
                 let log_h = m.height().trailing_zeros() as usize;
                 assert!(
                     log_h + self.log_blowup() <= Val::TWO_ADICITY,
@@ -147,7 +150,10 @@ impl Pcs {
         i: usize,
         log_extra: usize,
     ) -> (Domain, impl Matrix<Val> + 'a) {
-        assert!(log_extra <= self.log_blowup(), "quotient domain larger than the LDE");
+        assert!(
+            log_extra <= self.log_blowup(),
+            "quotient domain larger than the LDE"
+        );
         let lde = &c.ldes[i];
         let log_n = c.log_heights[i] + log_extra;
         let width = lde.width();

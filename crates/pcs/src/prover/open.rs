@@ -39,11 +39,16 @@ impl Pcs {
             assert_eq!(points.len(), c.num_matrices(), "one points list per matrix");
             for z in points.iter().flatten() {
                 assert!(
-                    BasedVectorSpace::<Val>::as_basis_coefficients_slice(z)[1..].iter().any(|&v| v != Val::ZERO),
+                    BasedVectorSpace::<Val>::as_basis_coefficients_slice(z)[1..]
+                        .iter()
+                        .any(|&v| v != Val::ZERO),
                     "opening points must lie outside the base field"
                 );
             }
-            assert!(points.iter().all(|p| !p.is_empty()), "every matrix must be opened");
+            assert!(
+                points.iter().all(|p| !p.is_empty()),
+                "every matrix must be opened"
+            );
         }
         let values = evaluate_at_points(rounds);
         for v in values.iter().flatten().flatten().flatten() {
@@ -78,7 +83,10 @@ impl Pcs {
             .collect();
         let proof = OpeningProof {
             batch_pow_witness,
-            fold_roots: fold_rounds.iter().map(|r| codec::digest_to_u32s(&r.tree.root())).collect(),
+            fold_roots: fold_rounds
+                .iter()
+                .map(|r| codec::digest_to_u32s(&r.tree.root()))
+                .collect(),
             final_poly: final_poly.iter().map(codec::ext_to_u32s).collect(),
             pow_witness,
             queries,
@@ -135,7 +143,10 @@ fn barycentric_weights(log_n: usize, z: Challenge) -> Vec<Challenge> {
 }
 
 /// `sum_i weights[i] * row_i` for the first `weights.len()` rows of `lde`.
-fn weighted_column_sums(lde: &p3_matrix::dense::RowMajorMatrix<Val>, weights: &[Challenge]) -> Vec<Challenge> {
+fn weighted_column_sums(
+    lde: &p3_matrix::dense::RowMajorMatrix<Val>,
+    weights: &[Challenge],
+) -> Vec<Challenge> {
     let width = lde.width();
     let rows = &lde.values[..width * weights.len()];
     if width == 0 {
@@ -230,7 +241,12 @@ fn reduced_openings(
 
 /// The rows of every matrix of `c` answering query `index` (an index into LDE height
 /// `2^log_max_height`) and the Merkle path.
-fn open_batch(c: &Committed, index: usize, log_max_height: usize, log_blowup: usize) -> BatchOpening {
+fn open_batch(
+    c: &Committed,
+    index: usize,
+    log_max_height: usize,
+    log_blowup: usize,
+) -> BatchOpening {
     let log_tree = c.tree.log_height();
     let leaf = index >> (log_max_height - log_tree);
     let values = c

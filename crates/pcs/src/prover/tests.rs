@@ -38,14 +38,21 @@ fn commit_polynomial(pcs: &Pcs, log_height: usize, coeffs: &[Val]) -> Committed 
     }
 }
 
-fn prove_and_verify(params: FriParameters, log_height: usize, coeffs: &[Val]) -> Result<(), PcsError> {
+fn prove_and_verify(
+    params: FriParameters,
+    log_height: usize,
+    coeffs: &[Val],
+) -> Result<(), PcsError> {
     let pcs = Pcs::new(params).unwrap();
     let c = commit_polynomial(&pcs, log_height, coeffs);
     let mut t = Transcript::new(b"degree");
     t.observe_digest(&c.root());
     let zeta = t.sample_ext();
     let v = t.clone();
-    let points = alloc::vec![alloc::vec![zeta, zeta * Val::two_adic_generator(log_height)]];
+    let points = alloc::vec![alloc::vec![
+        zeta,
+        zeta * Val::two_adic_generator(log_height)
+    ]];
     let (values, proof) = pcs.open(&[(&c, points.clone())], &mut t);
     let bytes = rkyv::to_bytes::<rkyv::rancor::Error>(&proof).unwrap();
     let archived =

@@ -72,7 +72,10 @@ impl FriCheck<'_> {
                     ext_from_archived(siblings.next().ok_or(PcsError::InvalidClaim("siblings"))?)?
                 };
             }
-            for (chunk, v) in leaf.chunks_exact_mut(EXT_DEGREE).zip(&coset_values[..arity]) {
+            for (chunk, v) in leaf
+                .chunks_exact_mut(EXT_DEGREE)
+                .zip(&coset_values[..arity])
+            {
                 chunk.copy_from_slice(v.as_basis_coefficients_slice());
             }
             let shape = [MatrixShape {
@@ -80,14 +83,28 @@ impl FriCheck<'_> {
                 width: EXT_DEGREE * arity,
             }];
             let leaf_values = &leaf[..EXT_DEGREE * arity];
-            if !verify_batch(self.hasher, &self.roots[r], &shape, coset, leaf_values, &opening.path)? {
+            if !verify_batch(
+                self.hasher,
+                &self.roots[r],
+                &shape,
+                coset,
+                leaf_values,
+                &opening.path,
+            )? {
                 return Err(PcsError::MerkleMismatch {
                     what: "a FRI folding round",
                     query,
                 });
             }
             let beta = self.betas[r];
-            current = fold_coset(&mut coset_values[..arity], log_arity, log_n, shift, coset, beta);
+            current = fold_coset(
+                &mut coset_values[..arity],
+                log_arity,
+                log_n,
+                shift,
+                coset,
+                beta,
+            );
             log_n -= log_arity;
             shift = shift.exp_power_of_2(log_arity);
             index = coset;
@@ -96,7 +113,9 @@ impl FriCheck<'_> {
             }
         }
         if inputs.next().is_some() {
-            return Err(PcsError::InvalidClaim("an input height is below the final codeword"));
+            return Err(PcsError::InvalidClaim(
+                "an input height is below the final codeword",
+            ));
         }
         let x = bitrev_point(log_n, shift, index);
         let expected = self

@@ -66,7 +66,12 @@ pub fn verify(
         });
     }
     let alpha = t.sample_ext();
-    let max_width = rounds.iter().flat_map(|r| r.matrices).map(|m| m.width).max().unwrap_or(0);
+    let max_width = rounds
+        .iter()
+        .flat_map(|r| r.matrices)
+        .map(|m| m.width)
+        .max()
+        .unwrap_or(0);
     let alpha_pows: Vec<Challenge> = alpha.powers().take(max_width).collect();
     let point_terms = point_terms(rounds, alpha, &alpha_pows);
 
@@ -123,7 +128,9 @@ pub fn verify(
             got: proof.queries.len(),
         });
     }
-    let indices: Vec<usize> = (0..num_queries).map(|_| t.sample_bits(plan.log_max_height)).collect();
+    let indices: Vec<usize> = (0..num_queries)
+        .map(|_| t.sample_bits(plan.log_max_height))
+        .collect();
 
     let hasher = t.hasher();
     let fri = fri::FriCheck {
@@ -134,7 +141,8 @@ pub fn verify(
         final_poly: &final_poly,
     };
     let mut rows = Vec::new();
-    let mut reduced: Vec<(usize, Challenge)> = heights.iter().map(|&h| (h, Challenge::ZERO)).collect();
+    let mut reduced: Vec<(usize, Challenge)> =
+        heights.iter().map(|&h| (h, Challenge::ZERO)).collect();
     for (query, (q, &index)) in proof.queries.iter().zip(&indices).enumerate() {
         if q.rounds.len() != rounds.len() {
             return Err(PcsError::Shape {
@@ -150,7 +158,14 @@ pub fn verify(
             let leaf = index >> (plan.log_max_height - log_tree);
             rows.clear();
             vals_from_archived(&opening.values, &mut rows)?;
-            if !verify_batch(hasher, &claim.digest, round_shapes, leaf, &rows, &opening.path)? {
+            if !verify_batch(
+                hasher,
+                &claim.digest,
+                round_shapes,
+                leaf,
+                &rows,
+                &opening.path,
+            )? {
                 return Err(PcsError::MerkleMismatch {
                     what: "a commitment round",
                     query,
@@ -160,7 +175,11 @@ pub fn verify(
             for (m, shape) in claim.matrices.iter().zip(round_shapes) {
                 let row = &rows[offset..offset + m.width];
                 offset += m.width;
-                let x = bitrev_point(shape.log_height, lde_shift(), leaf >> (log_tree - shape.log_height));
+                let x = bitrev_point(
+                    shape.log_height,
+                    lde_shift(),
+                    leaf >> (log_tree - shape.log_height),
+                );
                 let combined: Challenge = row.iter().zip(&alpha_pows).map(|(&f, &a)| a * f).sum();
                 let acc = reduced
                     .iter_mut()
@@ -180,7 +199,10 @@ pub fn verify(
 
 /// Validate the caller's claims (shapes within the two-adicity, values matching points and
 /// widths) and return each round's matrix shapes at LDE height.
-fn check_claims(rounds: &[RoundClaim<'_>], log_blowup: usize) -> Result<Vec<Vec<MatrixShape>>, PcsError> {
+fn check_claims(
+    rounds: &[RoundClaim<'_>],
+    log_blowup: usize,
+) -> Result<Vec<Vec<MatrixShape>>, PcsError> {
     if rounds.is_empty() {
         return Err(PcsError::InvalidClaim("no commitment rounds"));
     }
@@ -215,7 +237,11 @@ fn check_claims(rounds: &[RoundClaim<'_>], log_blowup: usize) -> Result<Vec<Vec<
         .collect()
 }
 
-fn point_terms(rounds: &[RoundClaim<'_>], alpha: Challenge, alpha_pows: &[Challenge]) -> Vec<PointTerm> {
+fn point_terms(
+    rounds: &[RoundClaim<'_>],
+    alpha: Challenge,
+    alpha_pows: &[Challenge],
+) -> Vec<PointTerm> {
     let mut alpha_offset = Challenge::ONE;
     let mut terms = Vec::new();
     for m in rounds.iter().flat_map(|r| r.matrices) {

@@ -1,7 +1,6 @@
 //! Shared helpers for the integration tests: random matrices, an honest prove, and verification
 //! from archived bytes (the verifier only ever sees bytes, like in production).
 
-
 use droste_pcs::{
     verify, ArchivedOpeningProof, Challenge, FriParameters, MatrixClaim, OpeningProof, Pcs,
     PcsError, RoundClaim, Transcript, Val,
@@ -14,7 +13,13 @@ use rkyv::rancor;
 
 pub const DOMAIN: &[u8] = b"droste-pcs-test";
 
-pub fn params(log_blowup: u8, log_arity: u8, log_final: u8, num_queries: u16, pow: u8) -> FriParameters {
+pub fn params(
+    log_blowup: u8,
+    log_arity: u8,
+    log_final: u8,
+    num_queries: u16,
+    pow: u8,
+) -> FriParameters {
     FriParameters {
         log_blowup,
         num_queries,
@@ -51,7 +56,10 @@ pub fn prove(params: FriParameters, shapes: &[RoundShape], seed: u64) -> Honest 
     let mut committed = Vec::new();
     let mut digests = Vec::new();
     for shape in shapes {
-        let mats = shape.iter().map(|&(h, w)| random_matrix(&mut rng, h, w)).collect();
+        let mats = shape
+            .iter()
+            .map(|&(h, w)| random_matrix(&mut rng, h, w))
+            .collect();
         let (digest, c) = pcs.commit_evaluations(mats);
         t.observe_digest(&digest);
         digests.push(digest);
@@ -67,7 +75,11 @@ pub fn prove(params: FriParameters, shapes: &[RoundShape], seed: u64) -> Honest 
                 .collect()
         })
         .collect();
-    let rounds: Vec<_> = committed.iter().zip(&points).map(|(c, p)| (c, p.clone())).collect();
+    let rounds: Vec<_> = committed
+        .iter()
+        .zip(&points)
+        .map(|(c, p)| (c, p.clone()))
+        .collect();
     let (values, proof) = pcs.open(&rounds, &mut t);
     Honest {
         params,
@@ -109,7 +121,11 @@ impl Honest {
         assert_eq!(zeta, self.points[0][0][0], "test transcript replay");
         let flat: Vec<Vec<Vec<Challenge>>> = values
             .iter()
-            .map(|r| r.iter().map(|m| m.iter().flatten().copied().collect()).collect())
+            .map(|r| {
+                r.iter()
+                    .map(|m| m.iter().flatten().copied().collect())
+                    .collect()
+            })
             .collect();
         let matrix_claims: Vec<Vec<MatrixClaim<'_>>> = self
             .shapes
