@@ -305,6 +305,49 @@ fn zeroed_allocations_are_zero_on_reused_and_fresh_memory() {
     assert_eq!((nonzero_reused, nonzero_fresh), (0, 0));
 }
 
+type SyncResult = (
+    u32,
+    String,
+    String,
+    Vec<u32>,
+    u64,
+    Result<u64, u64>,
+    u64,
+    String,
+    u64,
+    bool,
+);
+
+#[test]
+fn std_sync_types_work_single_threaded_and_threads_are_refused() {
+    let execution = run_ok("selftest", &scenario("sync"));
+    let mut output = PublicOutput::new(&execution.public_output);
+    let expected: SyncResult = (
+        3,
+        "configured".into(),
+        "configured".into(),
+        vec![1, 2],
+        5,
+        Ok(15),
+        20,
+        "ab".into(),
+        1,
+        true,
+    );
+    assert_eq!(output.read::<SyncResult>().unwrap(), expected);
+}
+
+#[test]
+fn clocks_are_unavailable_and_say_so() {
+    let execution = run("selftest", &scenario("clock"));
+    assert_eq!(execution.exit_code, 101);
+    let message = execution.panic_message.unwrap();
+    assert!(
+        message.ends_with("time not implemented on this platform"),
+        "{message}"
+    );
+}
+
 #[test]
 fn halt_sets_the_exit_code() {
     let execution = run("selftest", &scenario("exit"));

@@ -44,6 +44,10 @@ fn main() {
         }
         "heap" => heap(),
         "zeroed" => zeroed(),
+        "sync" => sync(),
+        "clock" => {
+            io::commit(&std::time::Instant::now().elapsed().as_nanos());
+        }
         "exit" => droste_zkvm::halt(7),
         "cycles" => cycles(),
         "read-past-end" => {
@@ -204,6 +208,44 @@ fn zeroed() {
         reused.as_ptr() as usize == dirty_address,
         reused.iter().filter(|&&byte| byte != 0).count(),
         fresh.iter().filter(|&&word| word != 0).count(),
+    ));
+}
+
+/// Single-threaded use of std's synchronisation and sharing types (atomics are lowered to plain
+/// memory operations), and threads reported as unsupported.
+fn sync() {
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{Arc, Mutex, OnceLock};
+
+    thread_local!(static CALLS: Cell<u32> = const { Cell::new(0) });
+    static CONFIG: OnceLock<String> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(5);
+
+    for _ in 0..3 {
+        CALLS.with(|calls| calls.set(calls.get() + 1));
+    }
+    let config = CONFIG.get_or_init(|| "configured".to_string()).clone();
+    let again = CONFIG.get_or_init(|| "ignored".to_string()).clone();
+    let shared = Arc::new(Mutex::new(vec![1u32]));
+    shared.lock().unwrap().push(2);
+    let previous = COUNTER.fetch_add(10, Ordering::SeqCst);
+    let swapped = COUNTER.compare_exchange(15, 20, Ordering::AcqRel, Ordering::Acquire);
+    let rc = Rc::new(RefCell::new(String::from("a")));
+    rc.borrow_mut().push('b');
+    let spawn_failed = std::thread::Builder::new().spawn(|| ()).is_err();
+    io::commit(&(
+        CALLS.with(Cell::get),
+        config,
+        again,
+        shared.lock().unwrap().clone(),
+        previous,
+        swapped,
+        COUNTER.load(Ordering::Relaxed),
+        rc.borrow().clone(),
+        Rc::strong_count(&rc),
+        spawn_failed,
     ));
 }
 
