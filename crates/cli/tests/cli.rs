@@ -285,3 +285,48 @@ fn bad_inputs_are_one_line_errors() {
     );
     assert_one_line_error(&droste(&["build", missing]), "not a guest crate");
 }
+
+#[test]
+fn host_build_settings_do_not_leak_into_the_guest_build() {
+    let output = Command::new(env!("CARGO_BIN_EXE_droste"))
+        .args(["build", &guest_dir("fibonacci")])
+        .env("RUSTFLAGS", "-C this-flag-does-not-exist")
+        .env("CARGO_ENCODED_RUSTFLAGS", "--cfg\x1fbroken")
+        .env("CARGO_TARGET_DIR", "/nonexistent/droste-target")
+        .env("CARGO_BUILD_TARGET", "x86_64-unknown-linux-gnu")
+        .env("RUSTC_WRAPPER", "/nonexistent/wrapper")
+        .env("CARGO_PROFILE_RELEASE_LTO", "banana")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let elf = PathBuf::from(stdout(&output).trim());
+    assert!(
+        elf.starts_with(repo_root().join("target/guests")),
+        "{}",
+        elf.display()
+    );
+}
+
+#[test]
+fn a_guest_that_does_not_compile_is_a_one_line_error_after_the_compiler_output() {
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("broken");
+    let dir = dir.to_str().unwrap();
+    assert!(droste(&["new", dir]).status.success());
+    std::fs::write(
+        Path::new(dir).join("src/main.rs"),
+        "#![no_main]\ndroste_zkvm::entrypoint!(main);\nfn main() { let x: u32 = \"text\"; }\n",
+    )
+    .unwrap();
+    let output = droste(&["build", dir]);
+    assert_one_line_error(&output, "building guest");
+    let message = stderr(&output);
+    assert!(
+        message.contains("mismatched types"),
+        "compiler output passed through: {message}"
+    );
+    assert!(
+        message.lines().last().unwrap().contains("error[E0308]"),
+        "{message}"
+    );
+}

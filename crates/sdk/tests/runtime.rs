@@ -379,3 +379,30 @@ fn the_cycle_budget_is_enforced() {
         "{err}"
     );
 }
+
+#[test]
+fn toolchain_setup_is_silent_once_installed() {
+    let setup = droste_sdk::repo_root().join("toolchain/setup.sh");
+    // The first run installs whatever is missing; the second must find everything and say nothing.
+    let first = std::process::Command::new("bash")
+        .arg(&setup)
+        .output()
+        .unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let second = std::process::Command::new("bash")
+        .arg(&setup)
+        .output()
+        .unwrap();
+    assert!(second.status.success());
+    assert_eq!(
+        (
+            String::from_utf8_lossy(&second.stdout),
+            String::from_utf8_lossy(&second.stderr)
+        ),
+        ("".into(), "".into())
+    );
+}
