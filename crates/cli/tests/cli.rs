@@ -330,3 +330,25 @@ fn a_guest_that_does_not_compile_is_a_one_line_error_after_the_compiler_output()
         "{message}"
     );
 }
+
+#[test]
+fn a_guest_whose_memory_does_not_fit_below_the_heap_end_fails_to_link() {
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("too-big");
+    let dir = dir.to_str().unwrap();
+    assert!(droste(&["new", dir]).status.success());
+    std::fs::write(
+        Path::new(dir).join("src/main.rs"),
+        "#![no_main]\ndroste_zkvm::entrypoint!(main);\n\
+         static mut BIG: [u8; 600 << 20] = [0; 600 << 20];\n\
+         fn main() { unsafe { (*std::hint::black_box(&raw mut BIG))[7] = 1 }; }\n",
+    )
+    .unwrap();
+    let output = droste(&["build", dir]);
+    assert_one_line_error(&output, "building guest");
+    let message = stderr(&output);
+    assert!(
+        message.contains("do not fit below abi::HEAP_END"),
+        "linker script assertion: {message}"
+    );
+}

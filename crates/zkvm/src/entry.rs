@@ -7,8 +7,9 @@ use droste_isa::abi;
 use crate::heap::{BumpHeap, OutOfMemory};
 use crate::syscall;
 
-// `_start` is the ELF entry (see `toolchain/droste.ld`). The executor starts every register at
-// zero, so the stack pointer and the global pointer are set here before any Rust code runs.
+// `_start` is the ELF entry (see `toolchain/droste.ld`). It sets the global pointer (the loader
+// leaves it zero) and the stack pointer (so the runtime does not rely on the loader for it) before
+// any Rust code runs.
 // `.option norelax` keeps the linker from rewriting `la gp` into a gp-relative access of itself.
 core::arch::global_asm!(
     ".section .text._start, \"ax\", @progbits",
