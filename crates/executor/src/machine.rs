@@ -75,10 +75,9 @@ impl<'a> Machine<'a> {
         }
         let mut regs = [0u64; 32];
         regs[2] = abi::STACK_TOP;
-        let record = opts.record.then(|| ExecutionRecord {
-            initial_registers: regs,
-            ..Default::default()
-        });
+        let record = opts
+            .record
+            .then(|| ExecutionRecord::reserved(regs, opts.max_cycles));
         let slot_counts = opts
             .profile
             .then(|| vec![0u64; program.code.instructions.len()]);
@@ -178,11 +177,6 @@ impl<'a> Machine<'a> {
         }
     }
 
-    #[cold]
-    fn record_full(&self, pc: u64, clk: u64) -> ExecError {
-        ExecError::RecordTooLarge { pc, cycles: clk }
-    }
-
     /// The interpreter loop. Stops before executing the instruction at `stop_pc`, after
     /// `step_limit` instructions, when the guest ends, or with an error.
     #[inline(never)]
@@ -203,6 +197,16 @@ impl<'a> Machine<'a> {
         let mut pc = self.pc;
         // The previous instruction's pc, for "jump to a non-executable address" errors.
         let mut from = pc;
+        // The record and the counters live in locals while the loop runs (no Option test or
+        // pointer chase per step); they go back into `self` when it stops.
+        let mut record = match RECORD {
+            true => self.record.take().unwrap_or_default(),
+            false => ExecutionRecord::default(),
+        };
+        let mut counts = match PROFILE {
+            true => self.slot_counts.take().unwrap_or_default(),
+            false => Vec::new(),
+        };
 
         macro_rules! reg {
             ($index:expr) => {
@@ -210,11 +214,9 @@ impl<'a> Machine<'a> {
             };
         }
         macro_rules! fail {
-            ($error:expr) => {{
-                self.pc = pc;
-                self.cycles = clk;
-                return Err($error);
-            }};
+            ($error:expr) => {
+                break Err($error)
+            };
         }
         macro_rules! record_memory {
             ($addr:expr, $width:expr, $write:expr, $value:expr, $prev:expr) => {
@@ -227,22 +229,20 @@ impl<'a> Machine<'a> {
                         value: $value,
                         prev_value: $prev,
                     };
-                    if let Some(record) = self.record.as_mut() {
-                        if try_push(&mut record.memory, event).is_err() {
-                            fail!(self.record_full(pc, clk));
-                        }
+                    if try_push(&mut record.memory, event).is_err() {
+                        fail!(ExecError::RecordTooLarge { pc, cycles: clk });
                     }
                 }
             };
         }
 
-        loop {
+        let result = loop {
             if pc == stop_pc {
-                break;
+                break Ok(());
             }
             if clk >= stop_cycle {
                 if clk - start >= step_limit {
-                    break;
+                    break Ok(());
                 }
                 fail!(ExecError::CycleLimit {
                     pc,
@@ -385,7 +385,7 @@ impl<'a> Machine<'a> {
                 Opcode::Remw => op!(Remw, rs2),
                 Opcode::Remuw => op!(Remuw, rs2),
                 Opcode::Fence => {}
-                Opcode::Ecall => match self.ecall::<RECORD>(pc, clk) {
+                Opcode::Ecall => match self.ecall::<RECORD>(pc, clk, &mut record) {
                     Ok(halt) => halted = halt,
                     Err(error) => fail!(error),
                 },
@@ -401,26 +401,30 @@ impl<'a> Machine<'a> {
                     rs2_value: rs2,
                     rd_value: self.regs[rd],
                 };
-                if let Some(record) = self.record.as_mut() {
-                    if try_push(&mut record.steps, event).is_err() {
-                        fail!(self.record_full(pc, clk));
-                    }
+                if try_push(&mut record.steps, event).is_err() {
+                    fail!(ExecError::RecordTooLarge { pc, cycles: clk });
                 }
             }
             if PROFILE {
-                if let Some(counts) = self.slot_counts.as_mut() {
-                    counts[slot] += 1;
+                if let Some(count) = counts.get_mut(slot) {
+                    *count += 1;
                 }
             }
             clk += 1;
             from = pc;
             pc = next;
             if halted {
-                break;
+                break Ok(());
             }
-        }
+        };
         self.pc = pc;
         self.cycles = clk;
-        Ok(())
+        if RECORD {
+            self.record = Some(record);
+        }
+        if PROFILE {
+            self.slot_counts = Some(counts);
+        }
+        result
     }
 }

@@ -68,6 +68,36 @@ pub struct ExecutionRecord {
     pub syscalls: Vec<SyscallEvent>,
 }
 
+/// Steps reserved up front when recording (1 GiB of address space).
+const RESERVED_STEPS: u64 = 1 << 25;
+/// Memory events reserved up front when recording (512 MiB of address space).
+const RESERVED_MEMORY_EVENTS: u64 = 1 << 24;
+
+impl ExecutionRecord {
+    /// An empty record with capacity for up to 2^25 steps and 2^24 memory events (fewer when
+    /// `max_cycles` is smaller).
+    ///
+    /// Why reserve: the OS maps pages only when they are first written, so a large reservation
+    /// costs address space, not memory, while growing a vector by reallocation copies it and
+    /// faults in both copies. Measured on the `hash` and `fib` benchmarks: recording runs about
+    /// twice as fast. If the reservation is refused (strict overcommit), the vectors grow on
+    /// demand instead.
+    pub(crate) fn reserved(initial_registers: [u64; 32], max_cycles: u64) -> Self {
+        fn reserve<T>(count: u64) -> Vec<T> {
+            let mut events = Vec::new();
+            // A refused reservation only means growing later; the error carries nothing else.
+            let _ = events.try_reserve_exact(count as usize);
+            events
+        }
+        ExecutionRecord {
+            initial_registers,
+            steps: reserve(max_cycles.min(RESERVED_STEPS)),
+            memory: reserve(max_cycles.min(RESERVED_MEMORY_EVENTS)),
+            syscalls: Vec::new(),
+        }
+    }
+}
+
 /// Appends with amortized doubling but reports allocation failure instead of aborting, so an
 /// oversized recording run ends with an error rather than killing the host.
 #[inline(always)]

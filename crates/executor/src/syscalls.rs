@@ -5,19 +5,29 @@ use rand_chacha::rand_core::RngCore;
 
 use crate::error::ExecError;
 use crate::machine::{Exit, Machine};
-use crate::record::{aligned_pieces, try_push, MemoryEvent, SyscallEvent};
+use crate::record::{aligned_pieces, try_push, ExecutionRecord, MemoryEvent, SyscallEvent};
 
 const A0: usize = 10;
 const A1: usize = 11;
 const A2: usize = 12;
 const A7: usize = 17;
 
+fn bad(pc: u64, syscall: &'static str, reason: String) -> ExecError {
+    ExecError::BadSyscall {
+        pc,
+        syscall,
+        reason,
+    }
+}
+
 impl Machine<'_> {
-    /// Performs the system call selected by `a7`. Returns whether the guest ended.
+    /// Performs the system call selected by `a7`. Returns whether the guest ended. With
+    /// `RECORD`, appends the call and its buffer accesses to `record`.
     pub(crate) fn ecall<const RECORD: bool>(
         &mut self,
         pc: u64,
         clk: u64,
+        record: &mut ExecutionRecord,
     ) -> Result<bool, ExecError> {
         let number = self.regs[A7];
         let (a0, a1, a2) = (self.regs[A0], self.regs[A1], self.regs[A2]);
@@ -31,27 +41,23 @@ impl Machine<'_> {
                 halted = true;
             }
             syscall::WRITE => {
-                let bytes = self.read_guest::<RECORD>(pc, clk, a1, a2)?;
+                let bytes = self.read_guest::<RECORD>(pc, clk, a1, a2, record)?;
                 match a0 {
                     fd::STDOUT => self.io.stdout.extend_from_slice(&bytes),
                     fd::STDERR => self.io.stderr.extend_from_slice(&bytes),
                     other => {
                         let reason =
                             format!("file descriptor {other} is neither stdout (1) nor stderr (2)");
-                        return Err(ExecError::BadSyscall {
-                            pc,
-                            syscall: "WRITE",
-                            reason,
-                        });
+                        return Err(bad(pc, "WRITE", reason));
                     }
                 }
             }
             syscall::COMMIT => {
-                let bytes = self.read_guest::<RECORD>(pc, clk, a0, a1)?;
+                let bytes = self.read_guest::<RECORD>(pc, clk, a0, a1, record)?;
                 self.io.public_output.extend_from_slice(&bytes);
             }
             syscall::PANIC => {
-                let bytes = self.read_guest::<RECORD>(pc, clk, a0, a1)?;
+                let bytes = self.read_guest::<RECORD>(pc, clk, a0, a1, record)?;
                 let message = String::from_utf8_lossy(&bytes).into_owned();
                 self.exit = Some(Exit {
                     code: PANIC_EXIT_CODE,
@@ -71,36 +77,31 @@ impl Machine<'_> {
             syscall::INPUT_READ => {
                 let stream = self.io.stream;
                 let Some(item) = stream.get(self.io.next_item) else {
-                    let reason = "the input stream is exhausted".to_string();
-                    return Err(ExecError::BadSyscall {
+                    return Err(bad(
                         pc,
-                        syscall: "INPUT_READ",
-                        reason,
-                    });
+                        "INPUT_READ",
+                        "the input stream is exhausted".to_string(),
+                    ));
                 };
                 if a1 != item.len() as u64 {
                     let reason = format!(
                         "buffer of {a1} bytes for an input item of {} bytes",
                         item.len()
                     );
-                    return Err(ExecError::BadSyscall {
-                        pc,
-                        syscall: "INPUT_READ",
-                        reason,
-                    });
+                    return Err(bad(pc, "INPUT_READ", reason));
                 }
-                self.write_guest::<RECORD>(pc, clk, a0, item)?;
+                self.write_guest::<RECORD>(pc, clk, a0, item, record)?;
                 self.io.next_item += 1;
             }
             syscall::RANDOM => {
+                // Check the range before allocating a host buffer of the guest-chosen size.
+                self.memory.check_writable(a0, a1).map_err(|f| f.at(pc))?;
                 let Some(rng) = self.io.rng.as_mut() else {
                     return Err(ExecError::NoEntropy { pc });
                 };
-                // Check the range before allocating a host buffer of the guest-chosen size.
-                self.memory.check_writable(a0, a1).map_err(|f| f.at(pc))?;
                 let mut bytes = vec![0u8; a1 as usize];
                 rng.fill_bytes(&mut bytes);
-                self.write_guest::<RECORD>(pc, clk, a0, &bytes)?;
+                self.write_guest::<RECORD>(pc, clk, a0, &bytes, record)?;
             }
             number => return Err(ExecError::UnknownSyscall { pc, number }),
         }
@@ -111,10 +112,8 @@ impl Machine<'_> {
                 args: [a0, a1, a2],
                 result: self.regs[A0],
             };
-            if let Some(record) = self.record.as_mut() {
-                try_push(&mut record.syscalls, event)
-                    .map_err(|_| ExecError::RecordTooLarge { pc, cycles: clk })?;
-            }
+            try_push(&mut record.syscalls, event)
+                .map_err(|_| ExecError::RecordTooLarge { pc, cycles: clk })?;
         }
         Ok(halted)
     }
@@ -126,73 +125,70 @@ impl Machine<'_> {
         clk: u64,
         addr: u64,
         len: u64,
+        record: &mut ExecutionRecord,
     ) -> Result<Vec<u8>, ExecError> {
         let mut bytes = Vec::new();
         self.memory
             .read_bytes(addr, len, &mut bytes)
             .map_err(|f| f.at(pc))?;
         if RECORD {
-            self.record_buffer(pc, clk, addr, &bytes, None)?;
+            record_buffer(record, pc, clk, addr, &bytes, None)?;
         }
         Ok(bytes)
     }
 
-    /// Writes `bytes` into guest memory for a system call, recording the writes.
+    /// Writes `bytes` into guest memory for a system call, recording the writes with the bytes
+    /// they replace.
     fn write_guest<const RECORD: bool>(
         &mut self,
         pc: u64,
         clk: u64,
         addr: u64,
         bytes: &[u8],
+        record: &mut ExecutionRecord,
     ) -> Result<(), ExecError> {
-        let previous = if RECORD {
-            let mut previous = Vec::new();
+        let mut previous = Vec::new();
+        if RECORD {
             self.memory
                 .read_bytes(addr, bytes.len() as u64, &mut previous)
                 .map_err(|f| f.at(pc))?;
-            Some(previous)
-        } else {
-            None
-        };
+        }
         self.memory.write_bytes(addr, bytes).map_err(|f| f.at(pc))?;
         if RECORD {
-            self.record_buffer(pc, clk, addr, bytes, previous.as_deref())?;
+            record_buffer(record, pc, clk, addr, bytes, Some(&previous))?;
         }
         Ok(())
     }
+}
 
-    /// Records a system call buffer as aligned pieces; `previous` is the old content for writes.
-    fn record_buffer(
-        &mut self,
-        pc: u64,
-        clk: u64,
-        addr: u64,
-        bytes: &[u8],
-        previous: Option<&[u8]>,
-    ) -> Result<(), ExecError> {
-        let Some(record) = self.record.as_mut() else {
-            return Ok(());
+/// Records a system call buffer as aligned pieces; `previous` is the old content for writes.
+fn record_buffer(
+    record: &mut ExecutionRecord,
+    pc: u64,
+    clk: u64,
+    addr: u64,
+    bytes: &[u8],
+    previous: Option<&[u8]>,
+) -> Result<(), ExecError> {
+    let le = |slice: &[u8]| {
+        slice
+            .iter()
+            .rev()
+            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
+    };
+    for (offset, width) in aligned_pieces(addr, bytes.len() as u64) {
+        let range = offset as usize..offset as usize + usize::from(width);
+        let value = le(&bytes[range.clone()]);
+        let event = MemoryEvent {
+            clk,
+            addr: (addr + offset) as u32,
+            width,
+            write: previous.is_some(),
+            value,
+            prev_value: previous.map_or(value, |p| le(&p[range])),
         };
-        let le = |slice: &[u8]| {
-            slice
-                .iter()
-                .rev()
-                .fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
-        };
-        for (offset, width) in aligned_pieces(addr, bytes.len() as u64) {
-            let range = offset as usize..offset as usize + usize::from(width);
-            let value = le(&bytes[range.clone()]);
-            let event = MemoryEvent {
-                clk,
-                addr: (addr + offset) as u32,
-                width,
-                write: previous.is_some(),
-                value,
-                prev_value: previous.map_or(value, |p| le(&p[range])),
-            };
-            try_push(&mut record.memory, event)
-                .map_err(|_| ExecError::RecordTooLarge { pc, cycles: clk })?;
-        }
-        Ok(())
+        try_push(&mut record.memory, event)
+            .map_err(|_| ExecError::RecordTooLarge { pc, cycles: clk })?;
     }
+    Ok(())
 }
