@@ -1,0 +1,45 @@
+//! The instruction chips: one table per instruction family, each row an instruction frame plus
+//! the family's own columns. [`instruction_chips`] is the registry of the chips whose rows are
+//! built from [`FrameEvent`]s alone; the machine proves every table it lists.
+
+use droste_isa::Opcode;
+use droste_stark::{ProverTable, Val};
+use p3_matrix::dense::RowMajorMatrix;
+
+use crate::events::FrameEvent;
+use crate::lookup::LookupCounter;
+
+pub mod add_sub;
+
+/// A chip proving the instructions of some opcodes from their [`FrameEvent`]s.
+pub trait InstructionChip: ProverTable {
+    /// The opcodes whose executions this chip proves. Every opcode is proven by exactly one chip.
+    fn opcodes(&self) -> &'static [Opcode];
+
+    /// The chip's main trace for `events` (all of them have one of [`Self::opcodes`]), padded
+    /// with zero rows to a power of two; records every lookup it makes in `lookups`.
+    fn generate_trace(&self, events: &[FrameEvent], lookups: &LookupCounter)
+        -> RowMajorMatrix<Val>;
+}
+
+/// The instruction chips, in proving order. Add a chip with one line here.
+pub fn instruction_chips() -> Vec<Box<dyn InstructionChip>> {
+    vec![Box::new(add_sub::AddSubChip)]
+}
+
+/// Implements [`droste_stark::Table`] for a chip whose `Air` impl is generic over
+/// [`crate::bus::MachineBuilder`]: its name, and its interactions collected from `eval`.
+#[macro_export]
+macro_rules! impl_table {
+    ($chip:ty, $name:literal) => {
+        impl ::droste_stark::Table for $chip {
+            fn name(&self) -> &str {
+                $name
+            }
+
+            fn interactions(&self) -> ::std::vec::Vec<::droste_stark::Interaction> {
+                $crate::bus::collect_interactions(self)
+            }
+        }
+    };
+}

@@ -1,0 +1,82 @@
+//! droste-machine: the RV64IM machine of droste as STARK tables connected by LogUp buses, their
+//! trace generation from executor records, and the machine-level setup / prove / verify.
+//!
+//! The design (which tables, which buses, why they are sound) is `docs/machine.md`; the column
+//! list of every table, generated from the column structs, is `docs/machine-tables.md`.
+//!
+//! # How to add a chip
+//!
+//! An instruction chip proves the executions of some opcodes. Each row is one instruction: the
+//! [`frame::FrameCols`] (state token, ROM fetch, register reads and write) followed by the
+//! family's own columns. To add one (see [`chips::add_sub`] for a complete example):
+//!
+//! 1. **Columns.** Declare the row with [`columns!`], frame first:
+//!    ```ignore
+//!    droste_machine::columns! {
+//!        pub struct MulCols<T> {
+//!            pub frame: FrameCols<T>,
+//!            pub selector: [T; 5],   // one-hot opcode selector
+//!            pub product: [T; 8],    // the family's own columns
+//!        }
+//!    }
+//!    ```
+//!    `MulCols::<u8>::WIDTH` is the column count, `MulCols::<Col>::names()` the names.
+//! 2. **Constraints and interactions in one `eval`**, generic over [`bus::MachineBuilder`]:
+//!    ```ignore
+//!    impl<AB: MachineBuilder> Air<AB> for MulChip {
+//!        fn eval(&self, builder: &mut AB) {
+//!            let main = builder.main();
+//!            let local: &MulCols<AB::Var> = main.current_slice().borrow();
+//!            // selectors boolean, sum(selector) == frame.is_real,
+//!            // opcode = sum(selector_i * (op_i as u8)),
+//!            // constrain frame.rd_value from frame.rs1_value and frame.rs2_or_imm,
+//!            // range-check every limb of frame.rd_value you produce:
+//!            //     lookup::range_check(builder, limb, 16, frame.is_real);
+//!            // byte operations: lookup::byte_op(builder, ByteOp::Xor, a, b, c, mult);
+//!            eval_frame(builder, &local.frame, FrameIo {
+//!                opcode,
+//!                imm: operand_imm::<AB>(&local.frame), // or the chip's own immediate limbs
+//!                next_pc: pc_plus_4::<AB>(&local.frame),
+//!            });
+//!        }
+//!    }
+//!    droste_machine::impl_table!(MulChip, "mul");
+//!    ```
+//!    Every constraint must hold on an all-zero padding row (guard with `builder.when(is_real)`
+//!    or make it vanish at zero), and every send must have multiplicity 0 there. Keep the
+//!    degree at most 3 (the fast preset's blowup of 2 allows no more); `builder.send`/`receive`
+//!    tuples of degree 1 pack two per LogUp column, degree 2 ones take a column alone.
+//! 3. **Trace generation.** Implement [`chips::InstructionChip`]: `opcodes()` and
+//!    `generate_trace(events, lookups)`, usually
+//!    `trace::rows_from_events(events, MulCols::<u8>::WIDTH, |event, row| { ... })` with
+//!    `cols.frame.populate(event, lookups)` and the chip's own columns. Record exactly the
+//!    lookups `eval` sends with a non-zero multiplicity (`lookups.range(x, 16)`,
+//!    `lookups.byte(ByteOp::Xor, a, b)`), or the range/byte tables will not balance. The result
+//!    of the instruction is `event.result` (computed with `droste_isa::alu`, also for `rd = x0`),
+//!    its operands `event.rs1_value` and `event.operand_b()`.
+//! 4. **Register** it: one line in [`chips::instruction_chips`].
+//! 5. **Test** it: honest programs prove and verify (`tests/`), and a corrupted witness (a wrong
+//!    result limb, a flipped selector, a wrong carry) is caught by the debug checker
+//!    ([`droste_stark::check_constraints`]) and rejected by a full prove/verify.
+//!
+//! # Conventions
+//!
+//! - A 64-bit value is a [`Word`] of four little-endian 16-bit limbs.
+//! - Bus ids and tuple layouts are all in [`bus`]; range widths and byte operations in
+//!   [`lookup`].
+//! - Memory cells are accessed only through [`memory_access::MemoryAccess`] with the timestamp
+//!   slots of [`memory_access::slot`].
+
+extern crate alloc;
+
+pub mod bus;
+pub mod chips;
+pub mod columns;
+pub mod events;
+pub mod frame;
+pub mod lookup;
+pub mod memory_access;
+pub mod program;
+pub mod trace;
+
+pub use columns::Word;

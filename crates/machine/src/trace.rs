@@ -1,0 +1,30 @@
+//! Trace generation helpers shared by all tables.
+
+use droste_stark::Val;
+use p3_field::PrimeCharacteristicRing;
+use p3_matrix::dense::RowMajorMatrix;
+use p3_maybe_rayon::prelude::*;
+
+/// Fewest rows a table gets (padding rows are all zero, `is_real = 0`).
+pub const MIN_ROWS: usize = 4;
+
+/// The power-of-two height of a table with `rows` real rows.
+pub fn padded_height(rows: usize) -> usize {
+    rows.next_power_of_two().max(MIN_ROWS)
+}
+
+/// A zero-padded trace of `width` columns with one row per event, filled in parallel by `fill`
+/// (which gets a zeroed row).
+pub fn rows_from_events<E: Sync>(
+    events: &[E],
+    width: usize,
+    fill: impl Fn(&E, &mut [Val]) + Sync + Send,
+) -> RowMajorMatrix<Val> {
+    let height = padded_height(events.len());
+    let mut values = vec![Val::ZERO; height * width];
+    values[..events.len() * width]
+        .par_chunks_mut(width)
+        .zip(events.par_iter())
+        .for_each(|(row, event)| fill(event, row));
+    RowMajorMatrix::new(values, width)
+}
