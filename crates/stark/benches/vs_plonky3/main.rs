@@ -1,0 +1,199 @@
+//! droste-stark vs Plonky3 0.8, side by side in one run, same machine and parameters.
+//!
+//! ```text
+//! cargo bench -p droste-stark --bench vs_plonky3
+//! DROSTE_BENCH_LOG_ROWS=16 DROSTE_BENCH_RANGE_BITS=12 cargo bench -p droste-stark --bench vs_plonky3
+//! ```
+//!
+//! (a) a width-32 Fibonacci-style AIR (droste vs p3-uni-stark); (b) 16 columns with 8 range-check
+//! lookups into a 2^16 preprocessed table (droste vs p3-batch-stark + p3-lookup). Each
+//! measurement runs in its own child process so that its peak RSS (VmHWM) is its own. Prove
+//! time is one run after a warm-up run of the same size; verify time is the median of 10.
+
+mod airs;
+mod plonky3;
+
+use std::process::Command;
+use std::time::Instant;
+
+use droste_stark::{prove, setup, verify_bytes, FriParameters, ProverTable, Table};
+
+use airs::{limb_traces, wide_fib_trace, Limbs, Range, WideFib};
+
+/// The parameters both systems run with: rate 1/2, 100 queries, 16 bits of query
+/// proof-of-work, folding by 8, final polynomial of 8 coefficients.
+fn params() -> FriParameters {
+    FriParameters {
+        log_blowup: 1,
+        num_queries: 100,
+        query_pow_bits: 16,
+        log_folding_arity: 3,
+        log_final_poly_len: 3,
+    }
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// What one child process reports.
+pub struct Measured {
+    prove_s: f64,
+    verify_ms: f64,
+    proof_bytes: usize,
+    baseline_rss: u64,
+    peak_rss: u64,
+}
+
+fn status_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Proves twice (warm-up, then timed with the peak RSS reset just before), verifies 10 times.
+pub fn measure<I, P>(
+    input: impl Fn() -> I,
+    prove_once: impl Fn(I) -> P,
+    size: impl Fn(&P) -> usize,
+    verify_once: impl Fn(&P),
+) -> Measured {
+    drop(prove_once(input()));
+    let input = input();
+    // Reset VmHWM to the current RSS (Linux: "5" to clear_refs), so the peak is this proof's.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let baseline_rss = status_kib("VmRSS:") * 1024;
+    let start = Instant::now();
+    let proof = prove_once(input);
+    let prove_s = start.elapsed().as_secs_f64();
+    let peak_rss = status_kib("VmHWM:") * 1024;
+    let mut times: Vec<f64> = (0..10)
+        .map(|_| {
+            let start = Instant::now();
+            verify_once(&proof);
+            start.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    Measured {
+        prove_s,
+        verify_ms: times[times.len() / 2],
+        proof_bytes: size(&proof),
+        baseline_rss,
+        peak_rss,
+    }
+}
+
+fn droste(
+    tables: &[&dyn ProverTable],
+    traces: Vec<p3_matrix::dense::RowMajorMatrix<droste_stark::Val>>,
+) -> Measured {
+    let (pk, vk) = setup(tables, params()).expect("droste setup");
+    let views: Vec<&dyn Table> = tables.iter().map(|t| t.as_table()).collect();
+    measure(
+        || traces.clone(),
+        |traces| {
+            prove(&pk, tables, traces, &[])
+                .expect("droste proves")
+                .to_bytes()
+        },
+        |bytes| bytes.len(),
+        |bytes| verify_bytes(&vk, &views, bytes, &[]).expect("droste verifies"),
+    )
+}
+
+/// Runs one measurement in this process and prints it as one line for the parent.
+fn child(which: &str, log_rows: usize, bits: usize) {
+    let m = match which {
+        "a-droste" => droste(&[&WideFib], vec![wide_fib_trace(log_rows)]),
+        "a-plonky3" => plonky3::wide_fib(&params(), wide_fib_trace(log_rows)),
+        "b-droste" => {
+            let (limbs, mults) = limb_traces(log_rows, bits);
+            droste(&[&Limbs, &Range { bits }], vec![limbs, mults])
+        }
+        "b-plonky3" => {
+            let (limbs, mults) = limb_traces(log_rows, bits);
+            plonky3::lookups(&params(), bits, limbs, mults)
+        }
+        other => panic!("unknown measurement {other}"),
+    };
+    println!(
+        "RESULT {} {} {} {} {}",
+        m.prove_s, m.verify_ms, m.proof_bytes, m.baseline_rss, m.peak_rss
+    );
+}
+
+fn run_child(which: &str) -> Measured {
+    let out = Command::new(std::env::current_exe().expect("own path"))
+        .env("DROSTE_BENCH_CHILD", which)
+        .output()
+        .expect("child runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .unwrap_or_else(|| panic!("{which} failed: {}", String::from_utf8_lossy(&out.stderr)));
+    let f: Vec<f64> = line
+        .split(' ')
+        .map(|x| x.parse().expect("number"))
+        .collect();
+    Measured {
+        prove_s: f[0],
+        verify_ms: f[1],
+        proof_bytes: f[2] as usize,
+        baseline_rss: f[3] as u64,
+        peak_rss: f[4] as u64,
+    }
+}
+
+fn main() {
+    let log_rows = env_usize("DROSTE_BENCH_LOG_ROWS", 20);
+    let bits = env_usize("DROSTE_BENCH_RANGE_BITS", 16);
+    if let Ok(which) = std::env::var("DROSTE_BENCH_CHILD") {
+        child(&which, log_rows, bits);
+        return;
+    }
+    let p = params();
+    println!(
+        "droste-stark vs Plonky3 0.8: 2^{log_rows} rows, range table 2^{bits}; log_blowup {}, {} queries, {} PoW bits, folding arity {}, final poly {} coefficients; {} threads",
+        p.log_blowup,
+        p.num_queries,
+        p.query_pow_bits,
+        1 << p.log_folding_arity,
+        1 << p.log_final_poly_len,
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+    );
+    let cells_a = (1usize << log_rows) * airs::WIDE_FIB_COLUMNS;
+    let cells_b = (1usize << log_rows) * airs::LIMB_COLUMNS + (1 << bits);
+    println!(
+        "{:<28} {:>9} {:>10} {:>11} {:>10} {:>14}",
+        "case / system", "prove s", "verify ms", "proof KiB", "peak RSS MiB", "RSS B/cell"
+    );
+    for (case, cells) in [("a", cells_a), ("b", cells_b)] {
+        let d = run_child(&format!("{case}-droste"));
+        let p3 = run_child(&format!("{case}-plonky3"));
+        for (name, m) in [("droste", &d), ("plonky3", &p3)] {
+            println!(
+                "{:<28} {:>9.3} {:>10.2} {:>11.1} {:>10.1} {:>14.1}",
+                format!("({case}) {name}"),
+                m.prove_s,
+                m.verify_ms,
+                m.proof_bytes as f64 / 1024.0,
+                m.peak_rss as f64 / (1 << 20) as f64,
+                m.peak_rss.saturating_sub(m.baseline_rss) as f64 / cells as f64,
+            );
+        }
+        println!(
+            "({case}) plonky3/droste: prove time x{:.2}, verify time x{:.2}, proof size x{:.2}",
+            p3.prove_s / d.prove_s,
+            p3.verify_ms / d.verify_ms,
+            p3.proof_bytes as f64 / d.proof_bytes as f64,
+        );
+    }
+}
