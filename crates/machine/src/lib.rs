@@ -74,6 +74,7 @@ pub mod chips;
 pub mod columns;
 pub mod events;
 pub mod frame;
+pub mod gadgets;
 pub mod lookup;
 pub mod memory_access;
 pub mod program;

@@ -10,6 +10,7 @@ use crate::events::FrameEvent;
 use crate::lookup::LookupCounter;
 
 pub mod add_sub;
+pub mod bitwise;
 
 /// A chip proving the instructions of some opcodes from their [`FrameEvent`]s.
 pub trait InstructionChip: ProverTable {
@@ -24,7 +25,10 @@ pub trait InstructionChip: ProverTable {
 
 /// The instruction chips, in proving order. Add a chip with one line here.
 pub fn instruction_chips() -> Vec<Box<dyn InstructionChip>> {
-    vec![Box::new(add_sub::AddSubChip)]
+    vec![
+        Box::new(add_sub::AddSubChip),
+        Box::new(bitwise::BitwiseChip),
+    ]
 }
 
 /// Implements [`droste_stark::Table`] for a chip whose `Air` impl is generic over
