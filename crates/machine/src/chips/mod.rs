@@ -11,6 +11,8 @@ use crate::lookup::LookupCounter;
 
 pub mod add_sub;
 pub mod bitwise;
+pub mod lt;
+pub mod shift;
 
 /// A chip proving the instructions of some opcodes from their [`FrameEvent`]s.
 pub trait InstructionChip: ProverTable {
@@ -28,6 +30,8 @@ pub fn instruction_chips() -> Vec<Box<dyn InstructionChip>> {
     vec![
         Box::new(add_sub::AddSubChip),
         Box::new(bitwise::BitwiseChip),
+        Box::new(lt::LtChip),
+        Box::new(shift::ShiftChip),
     ]
 }
 
