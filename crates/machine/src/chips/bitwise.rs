@@ -161,7 +161,7 @@ mod tests {
                 let bad = cell::<Cols>(&trace, row, &name) + Val::ONE;
                 let tampered = with_cell::<Cols>(&trace, row, &name, bad);
                 assert!(matches!(
-                    first_failure(&BitwiseChip, &tampered),
+                    first_failure(&BitwiseChip, &tampered, row),
                     Some(RowFailure::Lookup { bus: BYTE, .. })
                 ));
             }
@@ -174,7 +174,7 @@ mod tests {
         for name in ["rs1_low[1]", "operand_low[2]", "rd_low[3]"] {
             let bad = cell::<Cols>(&trace, 5, name) + Val::from_u32(3);
             let tampered = with_cell::<Cols>(&trace, 5, name, bad);
-            assert!(first_failure(&BitwiseChip, &tampered).is_some(), "{name}");
+            assert!(first_failure(&BitwiseChip, &tampered, 5).is_some(), "{name}");
         }
     }
 
@@ -183,7 +183,7 @@ mod tests {
         let trace = honest_trace();
         let tampered = with_cell::<Cols>(&trace, 0, "selector[2]", Val::ONE);
         assert!(matches!(
-            first_failure(&BitwiseChip, &tampered),
+            first_failure(&BitwiseChip, &tampered, 0),
             Some(RowFailure::Constraint { row: 0, .. })
         ));
     }

@@ -158,7 +158,7 @@ mod tests {
         for (row, event) in events.iter().enumerate() {
             let flipped = Val::from_bool(event.result == 0);
             let tampered = with_cell::<Cols>(&trace, row, "frame.rd_value[0]", flipped);
-            assert!(first_failure(&LtChip, &tampered).is_some(), "{event:?}");
+            assert!(first_failure(&LtChip, &tampered, row).is_some(), "{event:?}");
         }
     }
 
@@ -181,7 +181,7 @@ mod tests {
             let forged = -marked - Val::TWO;
             tampered = with_cell::<Cols>(&tampered, row, "compare.diff", forged);
             assert!(
-                matches!(first_failure(&LtChip, &tampered), Some(RowFailure::Lookup { bus: RANGE, .. })),
+                matches!(first_failure(&LtChip, &tampered, row), Some(RowFailure::Lookup { bus: RANGE, .. })),
                 "{event:?}"
             );
             caught += 1;
@@ -197,14 +197,14 @@ mod tests {
             .position(|e| e.instruction.opcode == Opcode::Slt && e.rs1_value == u64::MAX && e.rs2_value == 0)
             .unwrap();
         let tampered = with_cell::<Cols>(&trace, row, "rs1_sign", Val::ZERO);
-        assert!(first_failure(&LtChip, &tampered).is_some());
+        assert!(first_failure(&LtChip, &tampered, row).is_some());
         // An unsigned opcode may not flip anything.
         let row = events
             .iter()
             .position(|e| e.instruction.opcode == Opcode::Sltu && e.rs1_value == u64::MAX)
             .unwrap();
         let tampered = with_cell::<Cols>(&trace, row, "rs1_sign", Val::ONE);
-        assert!(matches!(first_failure(&LtChip, &tampered), Some(RowFailure::Constraint { .. })));
+        assert!(matches!(first_failure(&LtChip, &tampered, row), Some(RowFailure::Constraint { .. })));
     }
 
     #[test]
@@ -216,6 +216,6 @@ mod tests {
         let moved = with_cell::<Cols>(&moved, 0, "compare.lhs_at_marker", Val::from_u32(5));
         let moved = with_cell::<Cols>(&moved, 0, "compare.rhs_at_marker", Val::from_u32(9));
         let moved = with_cell::<Cols>(&moved, 0, "compare.diff", Val::from_u32(3));
-        assert!(matches!(first_failure(&LtChip, &moved), Some(RowFailure::Constraint { .. })));
+        assert!(matches!(first_failure(&LtChip, &moved, 0), Some(RowFailure::Constraint { .. })));
     }
 }

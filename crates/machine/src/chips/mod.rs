@@ -12,6 +12,7 @@ use crate::lookup::LookupCounter;
 pub mod add_sub;
 pub mod bitwise;
 pub mod lt;
+pub mod mul;
 pub mod shift;
 
 /// A chip proving the instructions of some opcodes from their [`FrameEvent`]s.
@@ -31,6 +32,7 @@ pub fn instruction_chips() -> Vec<Box<dyn InstructionChip>> {
         Box::new(add_sub::AddSubChip),
         Box::new(bitwise::BitwiseChip),
         Box::new(lt::LtChip),
+        Box::new(mul::MulChip),
         Box::new(shift::ShiftChip),
     ]
 }

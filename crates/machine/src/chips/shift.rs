@@ -366,7 +366,7 @@ mod tests {
                 let name = format!("frame.rd_value[{m}]");
                 let bad = cell::<Cols>(trace, row, &name) + Val::ONE;
                 let tampered = with_cell::<Cols>(trace, row, &name, bad);
-                assert!(first_failure(&ShiftChip, &tampered).is_some(), "{:?} limb {m}", events[row]);
+                assert!(first_failure(&ShiftChip, &tampered, row).is_some(), "{:?} limb {m}", events[row]);
             }
         }
     }
@@ -378,17 +378,17 @@ mod tests {
         // Claiming bit 6 of the amount as bit 0 leaves a fractional rest.
         let tampered = with_cell::<Cols>(trace, row, "shamt_bits[0]", Val::ZERO);
         assert!(matches!(
-            first_failure(&ShiftChip, &tampered),
+            first_failure(&ShiftChip, &tampered, row),
             Some(RowFailure::Constraint { .. } | RowFailure::Lookup { bus: RANGE, .. })
         ));
         // Another byte shift than the bits say.
         let row = row_of(events, Opcode::Srl, 1, 9);
         let tampered = with_cell::<Cols>(trace, row, "byte_shift[1]", Val::ZERO);
         let tampered = with_cell::<Cols>(&tampered, row, "byte_shift[2]", Val::ONE);
-        assert!(matches!(first_failure(&ShiftChip, &tampered), Some(RowFailure::Constraint { .. })));
+        assert!(matches!(first_failure(&ShiftChip, &tampered, row), Some(RowFailure::Constraint { .. })));
         // Another multiplier than 2^(8-r) for a right shift.
         let tampered = with_cell::<Cols>(trace, row, "multiplier", Val::from_u32(64));
-        assert!(matches!(first_failure(&ShiftChip, &tampered), Some(RowFailure::Constraint { .. })));
+        assert!(matches!(first_failure(&ShiftChip, &tampered, row), Some(RowFailure::Constraint { .. })));
     }
 
     #[test]
@@ -398,12 +398,12 @@ mod tests {
         for op in [Opcode::Sra, Opcode::Sraw, Opcode::Sraiw] {
             let row = row_of(events, op, 0x8123_4567_89ab_cdef, 4);
             let tampered = with_cell::<Cols>(trace, row, "sign", Val::ZERO);
-            assert!(first_failure(&ShiftChip, &tampered).is_some(), "{op:?}");
+            assert!(first_failure(&ShiftChip, &tampered, row).is_some(), "{op:?}");
         }
         // SRL may not fill with ones, even with a consistent fill witness.
         let row = row_of(events, Opcode::Srl, 0x8123_4567_89ab_cdef, 4);
         let tampered = with_cell::<Cols>(trace, row, "sign", Val::ONE);
-        assert!(matches!(first_failure(&ShiftChip, &tampered), Some(RowFailure::Constraint { .. })));
+        assert!(matches!(first_failure(&ShiftChip, &tampered, row), Some(RowFailure::Constraint { .. })));
     }
 
     #[test]
@@ -416,7 +416,7 @@ mod tests {
         let tampered = with_cell::<Cols>(trace, row, "lo[2]", lo);
         let tampered = with_cell::<Cols>(&tampered, row, "hi[2]", hi);
         assert!(matches!(
-            first_failure(&ShiftChip, &tampered),
+            first_failure(&ShiftChip, &tampered, row),
             Some(RowFailure::Constraint { .. } | RowFailure::Lookup { bus: BYTE, .. })
         ));
     }
@@ -426,6 +426,6 @@ mod tests {
         let (events, trace) = fixture();
         let row = row_of(events, Opcode::Sllw, 1, 31);
         let tampered = with_cell::<Cols>(trace, row, "word_sign", Val::ZERO);
-        assert!(first_failure(&ShiftChip, &tampered).is_some());
+        assert!(first_failure(&ShiftChip, &tampered, row).is_some());
     }
 }
