@@ -106,7 +106,11 @@ impl InstructionChip for BitwiseChip {
         &OPCODES
     }
 
-    fn generate_trace(&self, events: &[FrameEvent], lookups: &LookupCounter) -> RowMajorMatrix<Val> {
+    fn generate_trace(
+        &self,
+        events: &[FrameEvent],
+        lookups: &LookupCounter,
+    ) -> RowMajorMatrix<Val> {
         rows_from_events(events, BitwiseCols::<u8>::WIDTH, |event, row| {
             let cols: &mut BitwiseCols<Val> = row.borrow_mut();
             populate(cols, event, lookups);
@@ -123,7 +127,10 @@ fn populate(cols: &mut BitwiseCols<Val>, event: &FrameEvent, lookups: &LookupCou
         Opcode::Or | Opcode::Ori => ByteOp::Or,
         _ => ByteOp::Xor,
     };
-    let (a, b) = (event.rs1_value.to_le_bytes(), event.operand_b().to_le_bytes());
+    let (a, b) = (
+        event.rs1_value.to_le_bytes(),
+        event.operand_b().to_le_bytes(),
+    );
     let c = event.result.to_le_bytes();
     for i in 0..8 {
         let result = lookups.byte(byte_op, a[i], b[i]);
@@ -174,7 +181,10 @@ mod tests {
         for name in ["rs1_low[1]", "operand_low[2]", "rd_low[3]"] {
             let bad = cell::<Cols>(&trace, 5, name) + Val::from_u32(3);
             let tampered = with_cell::<Cols>(&trace, 5, name, bad);
-            assert!(first_failure(&BitwiseChip, &tampered, 5).is_some(), "{name}");
+            assert!(
+                first_failure(&BitwiseChip, &tampered, 5).is_some(),
+                "{name}"
+            );
         }
     }
 

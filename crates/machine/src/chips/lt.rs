@@ -63,8 +63,8 @@ fn order_limbs<AB: MachineBuilder>(
     is_signed: &AB::Expr,
 ) -> [AB::Expr; WORD_LIMBS] {
     let mut out = word.into_exprs::<AB::Expr>();
-    out[WORD_LIMBS - 1] += is_signed.clone() * AB::Expr::from_u32(1 << 15)
-        - sign.into() * AB::Expr::from_u32(1 << 16);
+    out[WORD_LIMBS - 1] +=
+        is_signed.clone() * AB::Expr::from_u32(1 << 15) - sign.into() * AB::Expr::from_u32(1 << 16);
     out
 }
 
@@ -77,8 +77,18 @@ impl<AB: MachineBuilder> Air<AB> for LtChip {
         let is_signed = opcode_selector::any_of::<AB>(&local.selector, &OPCODES, &SIGNED);
 
         let top = WORD_LIMBS - 1;
-        sign_bit::eval(builder, frame.rs1_value.0[top].into(), local.rs1_sign.into(), is_signed.clone());
-        sign_bit::eval(builder, frame.rs2_or_imm.0[top].into(), local.operand_sign.into(), is_signed.clone());
+        sign_bit::eval(
+            builder,
+            frame.rs1_value.0[top].into(),
+            local.rs1_sign.into(),
+            is_signed.clone(),
+        );
+        sign_bit::eval(
+            builder,
+            frame.rs2_or_imm.0[top].into(),
+            local.operand_sign.into(),
+            is_signed.clone(),
+        );
         let lhs = order_limbs::<AB>(&frame.rs1_value, local.rs1_sign, &is_signed);
         let rhs = order_limbs::<AB>(&frame.rs2_or_imm, local.operand_sign, &is_signed);
 
@@ -87,7 +97,9 @@ impl<AB: MachineBuilder> Air<AB> for LtChip {
         for &limb in &frame.rd_value.0[1..] {
             builder.assert_zero(limb);
         }
-        local.compare.eval(builder, &lhs, &rhs, lt.into(), frame.is_real.into());
+        local
+            .compare
+            .eval(builder, &lhs, &rhs, lt.into(), frame.is_real.into());
 
         let io = FrameIo {
             opcode,
@@ -105,7 +117,11 @@ impl InstructionChip for LtChip {
         &OPCODES
     }
 
-    fn generate_trace(&self, events: &[FrameEvent], lookups: &LookupCounter) -> RowMajorMatrix<Val> {
+    fn generate_trace(
+        &self,
+        events: &[FrameEvent],
+        lookups: &LookupCounter,
+    ) -> RowMajorMatrix<Val> {
         rows_from_events(events, LtCols::<u8>::WIDTH, |event, row| {
             let cols: &mut LtCols<Val> = row.borrow_mut();
             populate(cols, event, lookups);
@@ -158,7 +174,10 @@ mod tests {
         for (row, event) in events.iter().enumerate() {
             let flipped = Val::from_bool(event.result == 0);
             let tampered = with_cell::<Cols>(&trace, row, "frame.rd_value[0]", flipped);
-            assert!(first_failure(&LtChip, &tampered, row).is_some(), "{event:?}");
+            assert!(
+                first_failure(&LtChip, &tampered, row).is_some(),
+                "{event:?}"
+            );
         }
     }
 
@@ -176,12 +195,16 @@ mod tests {
                 continue;
             }
             let flipped = u64::from(event.result == 0);
-            let mut tampered = with_cell::<Cols>(&trace, row, "frame.rd_value[0]", Val::from_u64(flipped));
+            let mut tampered =
+                with_cell::<Cols>(&trace, row, "frame.rd_value[0]", Val::from_u64(flipped));
             // diff' = -(diff + 1) - 1 = -diff - 2 makes the diff constraint hold for the flip.
             let forged = -marked - Val::TWO;
             tampered = with_cell::<Cols>(&tampered, row, "compare.diff", forged);
             assert!(
-                matches!(first_failure(&LtChip, &tampered, row), Some(RowFailure::Lookup { bus: RANGE, .. })),
+                matches!(
+                    first_failure(&LtChip, &tampered, row),
+                    Some(RowFailure::Lookup { bus: RANGE, .. })
+                ),
                 "{event:?}"
             );
             caught += 1;
@@ -194,7 +217,9 @@ mod tests {
         let (events, trace) = honest_trace();
         let row = events
             .iter()
-            .position(|e| e.instruction.opcode == Opcode::Slt && e.rs1_value == u64::MAX && e.rs2_value == 0)
+            .position(|e| {
+                e.instruction.opcode == Opcode::Slt && e.rs1_value == u64::MAX && e.rs2_value == 0
+            })
             .unwrap();
         let tampered = with_cell::<Cols>(&trace, row, "rs1_sign", Val::ZERO);
         assert!(first_failure(&LtChip, &tampered, row).is_some());
@@ -204,18 +229,29 @@ mod tests {
             .position(|e| e.instruction.opcode == Opcode::Sltu && e.rs1_value == u64::MAX)
             .unwrap();
         let tampered = with_cell::<Cols>(&trace, row, "rs1_sign", Val::ONE);
-        assert!(matches!(first_failure(&LtChip, &tampered, row), Some(RowFailure::Constraint { .. })));
+        assert!(matches!(
+            first_failure(&LtChip, &tampered, row),
+            Some(RowFailure::Constraint { .. })
+        ));
     }
 
     #[test]
     fn a_marker_below_the_top_difference_is_caught() {
-        let events = [event(Opcode::Sltu, 0x0001_0000_0000_0005, 0x0002_0000_0000_0009, 1)];
+        let events = [event(
+            Opcode::Sltu,
+            0x0001_0000_0000_0005,
+            0x0002_0000_0000_0009,
+            1,
+        )];
         let trace = assert_chip_honest(&LtChip, &events);
         let moved = with_cell::<Cols>(&trace, 0, "compare.marker[3]", Val::ZERO);
         let moved = with_cell::<Cols>(&moved, 0, "compare.marker[0]", Val::ONE);
         let moved = with_cell::<Cols>(&moved, 0, "compare.lhs_at_marker", Val::from_u32(5));
         let moved = with_cell::<Cols>(&moved, 0, "compare.rhs_at_marker", Val::from_u32(9));
         let moved = with_cell::<Cols>(&moved, 0, "compare.diff", Val::from_u32(3));
-        assert!(matches!(first_failure(&LtChip, &moved, 0), Some(RowFailure::Constraint { .. })));
+        assert!(matches!(
+            first_failure(&LtChip, &moved, 0),
+            Some(RowFailure::Constraint { .. })
+        ));
     }
 }

@@ -11,6 +11,7 @@ use crate::lookup::LookupCounter;
 
 pub mod add_sub;
 pub mod bitwise;
+pub mod divrem;
 pub mod lt;
 pub mod mul;
 pub mod shift;
@@ -33,6 +34,7 @@ pub fn instruction_chips() -> Vec<Box<dyn InstructionChip>> {
         Box::new(bitwise::BitwiseChip),
         Box::new(lt::LtChip),
         Box::new(mul::MulChip),
+        Box::new(divrem::DivRemChip),
         Box::new(shift::ShiftChip),
     ]
 }

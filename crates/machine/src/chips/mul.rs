@@ -82,24 +82,51 @@ impl<AB: MachineBuilder> Air<AB> for MulChip {
         let rs1 = frame.rs1_value.into_exprs::<AB::Expr>();
         let rs2 = frame.rs2_or_imm.into_exprs::<AB::Expr>();
         let top = WORD_LIMBS - 1;
-        sign_bit::eval(builder, rs1[top].clone(), local.rs1_sign.into(), is(&SIGNED_RS1));
-        sign_bit::eval(builder, rs2[top].clone(), local.rs2_sign.into(), is(&SIGNED_RS2));
-        let lhs = extend_expr(local.rs1_bytes.eval(builder, &rs1, is_real.clone()), local.rs1_sign.into());
-        let rhs = extend_expr(local.rs2_bytes.eval(builder, &rs2, is_real.clone()), local.rs2_sign.into());
+        sign_bit::eval(
+            builder,
+            rs1[top].clone(),
+            local.rs1_sign.into(),
+            is(&SIGNED_RS1),
+        );
+        sign_bit::eval(
+            builder,
+            rs2[top].clone(),
+            local.rs2_sign.into(),
+            is(&SIGNED_RS2),
+        );
+        let lhs = extend_expr(
+            local.rs1_bytes.eval(builder, &rs1, is_real.clone()),
+            local.rs1_sign.into(),
+        );
+        let rhs = extend_expr(
+            local.rs2_bytes.eval(builder, &rs2, is_real.clone()),
+            local.rs2_sign.into(),
+        );
 
         let product = local.product.map(Into::<AB::Expr>::into);
         for limb in &product {
             range_check(builder, limb.clone(), 16, is_real.clone());
         }
         let zero: [AB::Expr; WIDE_LIMBS] = core::array::from_fn(|_| AB::Expr::ZERO);
-        local.mul.eval(builder, &lhs, &rhs, &zero, &product, AB::Expr::ONE, is_real);
+        local
+            .mul
+            .eval(builder, &lhs, &rhs, &zero, &product, AB::Expr::ONE, is_real);
 
         let (is_mul, is_high, is_word) = (is(&[Opcode::Mul]), is(&HIGH), is(&[Opcode::Mulw]));
         let rd = frame.rd_value.into_exprs::<AB::Expr>();
-        sign_bit::eval(builder, rd[1].clone(), local.word_sign.into(), is_word.clone());
+        sign_bit::eval(
+            builder,
+            rd[1].clone(),
+            local.word_sign.into(),
+            is_word.clone(),
+        );
         let word_fill = local.word_sign.into() * AB::Expr::from_u32(0xffff);
         for m in 0..WORD_LIMBS {
-            let low = if m < 2 { is_mul.clone() + is_word.clone() } else { is_mul.clone() };
+            let low = if m < 2 {
+                is_mul.clone() + is_word.clone()
+            } else {
+                is_mul.clone()
+            };
             let mut expected = low * product[m].clone() + is_high.clone() * product[m + 4].clone();
             if m >= 2 {
                 expected += is_word.clone() * word_fill.clone();
@@ -123,7 +150,11 @@ impl InstructionChip for MulChip {
         &OPCODES
     }
 
-    fn generate_trace(&self, events: &[FrameEvent], lookups: &LookupCounter) -> RowMajorMatrix<Val> {
+    fn generate_trace(
+        &self,
+        events: &[FrameEvent],
+        lookups: &LookupCounter,
+    ) -> RowMajorMatrix<Val> {
         rows_from_events(events, MulCols::<u8>::WIDTH, |event, row| {
             let cols: &mut MulCols<Val> = row.borrow_mut();
             populate(cols, event, lookups);
@@ -193,10 +224,14 @@ mod tests {
                 let name = format!("frame.rd_value[{m}]");
                 let bad = cell::<Cols>(trace, row, &name) + Val::ONE;
                 let tampered = with_cell::<Cols>(trace, row, &name, bad);
-                assert!(matches!(
-                    first_failure(&MulChip, &tampered, row),
-                    Some(RowFailure::Constraint { .. })
-                ), "{:?}", events[row]);
+                assert!(
+                    matches!(
+                        first_failure(&MulChip, &tampered, row),
+                        Some(RowFailure::Constraint { .. })
+                    ),
+                    "{:?}",
+                    events[row]
+                );
             }
         }
     }
@@ -210,8 +245,18 @@ mod tests {
             for m in 0..WIDE_LIMBS - 1 {
                 let limb = format!("product[{m}]");
                 let carry = format!("mul.carry[{m}]");
-                let tampered = with_cell::<Cols>(trace, row, &limb, cell::<Cols>(trace, row, &limb) + Val::from_u32(1 << 16));
-                let tampered = with_cell::<Cols>(&tampered, row, &carry, cell::<Cols>(trace, row, &carry) - Val::ONE);
+                let tampered = with_cell::<Cols>(
+                    trace,
+                    row,
+                    &limb,
+                    cell::<Cols>(trace, row, &limb) + Val::from_u32(1 << 16),
+                );
+                let tampered = with_cell::<Cols>(
+                    &tampered,
+                    row,
+                    &carry,
+                    cell::<Cols>(trace, row, &carry) - Val::ONE,
+                );
                 assert!(first_failure(&MulChip, &tampered, row).is_some());
             }
         }
@@ -225,7 +270,9 @@ mod tests {
         let (events, trace) = fixture();
         let row = events
             .iter()
-            .position(|e| e.instruction.opcode == Opcode::Mul && e.rs1_value == 0 && e.rs2_value == 0)
+            .position(|e| {
+                e.instruction.opcode == Opcode::Mul && e.rs1_value == 0 && e.rs2_value == 0
+            })
             .unwrap();
         let p = Val::ORDER_U32;
         let (low, high) = (p & 0xffff, p >> 16);
@@ -241,7 +288,11 @@ mod tests {
         }
         assert_eq!(
             first_failure(&MulChip, &forged, row),
-            Some(RowFailure::Lookup { row, bus: RANGE, values: vec![high, 14] })
+            Some(RowFailure::Lookup {
+                row,
+                bus: RANGE,
+                values: vec![high, 14]
+            })
         );
     }
 
@@ -251,7 +302,9 @@ mod tests {
         for op in [Opcode::Mulh, Opcode::Mulhsu] {
             let row = events
                 .iter()
-                .position(|e| e.instruction.opcode == op && e.rs1_value == u64::MAX && e.rs2_value == 2)
+                .position(|e| {
+                    e.instruction.opcode == op && e.rs1_value == u64::MAX && e.rs2_value == 2
+                })
                 .unwrap();
             let tampered = with_cell::<Cols>(trace, row, "rs1_sign", Val::ZERO);
             assert!(first_failure(&MulChip, &tampered, row).is_some(), "{op:?}");
@@ -261,6 +314,9 @@ mod tests {
             .position(|e| e.instruction.opcode == Opcode::Mulhu && e.rs1_value == u64::MAX)
             .unwrap();
         let tampered = with_cell::<Cols>(trace, row, "rs1_sign", Val::ONE);
-        assert!(matches!(first_failure(&MulChip, &tampered, row), Some(RowFailure::Constraint { .. })));
+        assert!(matches!(
+            first_failure(&MulChip, &tampered, row),
+            Some(RowFailure::Constraint { .. })
+        ));
     }
 }

@@ -137,15 +137,22 @@ impl<AB: MachineBuilder> Air<AB> for ShiftChip {
 
         // 2^r from the three low bits; `is_real` stands for the constant 1 so that padding rows
         // (all zero) satisfy it.
-        let pow_01 = is_real.clone() + bits[0].clone() + bits[1].clone() * c(3)
+        let pow_01 = is_real.clone()
+            + bits[0].clone()
+            + bits[1].clone() * c(3)
             + bits[0].clone() * bits[1].clone() * c(3);
-        builder.assert_eq(local.bit_pow, pow_01 * (AB::Expr::ONE + bits[2].clone() * c(15)));
+        builder.assert_eq(
+            local.bit_pow,
+            pow_01 * (AB::Expr::ONE + bits[2].clone() * c(15)),
+        );
         let multiplier: AB::Expr = local.multiplier.into();
         builder.assert_zero(is_left.clone() * (multiplier.clone() - local.bit_pow.into()));
-        builder.assert_zero(is_right.clone() * (multiplier.clone() * local.bit_pow.into() - c(256)));
+        builder
+            .assert_zero(is_right.clone() * (multiplier.clone() * local.bit_pow.into() - c(256)));
 
         // q = s / 8, bit 5 of s ignored by the *W forms.
-        let q = bits[3].clone() + bits[4].clone() * c(2)
+        let q = bits[3].clone()
+            + bits[4].clone() * c(2)
             + bits[5].clone() * (AB::Expr::ONE - is_word.clone()) * c(4);
         let mut shifts = AB::Expr::ZERO;
         for (i, &s) in local.byte_shift.iter().enumerate() {
@@ -163,7 +170,10 @@ impl<AB: MachineBuilder> Air<AB> for ShiftChip {
         );
         sign_bit::eval(builder, local.sign_limb.into(), local.sign.into(), is_arith);
         let sign: AB::Expr = local.sign.into();
-        builder.assert_eq(local.fill_hi, sign.clone() * (multiplier.clone() - AB::Expr::ONE));
+        builder.assert_eq(
+            local.fill_hi,
+            sign.clone() * (multiplier.clone() - AB::Expr::ONE),
+        );
         builder.assert_eq(local.fill_lo, sign.clone() * (c(256) - multiplier.clone()));
 
         // The bit shift of every byte of the value (bytes 4..8 are the fill byte for *W).
@@ -198,24 +208,31 @@ impl<AB: MachineBuilder> Air<AB> for ShiftChip {
                 let (k, q) = (k as isize, q as isize);
                 // A left shift never reaches index 8, so its fill is never used.
                 left += s.into()
-                    * (part(&local.lo, local.fill_lo, k - q) + part(&local.hi, local.fill_hi, k - q - 1));
+                    * (part(&local.lo, local.fill_lo, k - q)
+                        + part(&local.hi, local.fill_hi, k - q - 1));
                 right += s.into()
-                    * (part(&local.hi, local.fill_hi, k + q) + part(&local.lo, local.fill_lo, k + q + 1));
+                    * (part(&local.hi, local.fill_hi, k + q)
+                        + part(&local.lo, local.fill_lo, k + q + 1));
             }
             is_left.clone() * left + is_right.clone() * right
         };
         let result_limb = |m: usize| result_byte(2 * m) + result_byte(2 * m + 1) * c(256);
         let rd = frame.rd_value.into_exprs::<AB::Expr>();
-        for m in 0..2 {
-            builder.assert_eq(rd[m].clone(), result_limb(m));
-            builder.assert_eq(local.upper[m], result_limb(m + 2));
+        for (m, (limb, &upper)) in rd.iter().zip(&local.upper).enumerate() {
+            builder.assert_eq(limb.clone(), result_limb(m));
+            builder.assert_eq(upper, result_limb(m + 2));
         }
-        sign_bit::eval(builder, rd[1].clone(), local.word_sign.into(), is_word.clone());
+        sign_bit::eval(
+            builder,
+            rd[1].clone(),
+            local.word_sign.into(),
+            is_word.clone(),
+        );
         let word_fill = local.word_sign.into() * c(0xffff);
-        for m in 0..2 {
-            let upper: AB::Expr = local.upper[m].into();
+        for (limb, &upper) in rd[2..].iter().zip(&local.upper) {
+            let upper: AB::Expr = upper.into();
             builder.assert_eq(
-                rd[m + 2].clone(),
+                limb.clone(),
                 upper.clone() + is_word.clone() * (word_fill.clone() - upper),
             );
         }
@@ -236,7 +253,11 @@ impl InstructionChip for ShiftChip {
         &OPCODES
     }
 
-    fn generate_trace(&self, events: &[FrameEvent], lookups: &LookupCounter) -> RowMajorMatrix<Val> {
+    fn generate_trace(
+        &self,
+        events: &[FrameEvent],
+        lookups: &LookupCounter,
+    ) -> RowMajorMatrix<Val> {
         rows_from_events(events, ShiftCols::<u8>::WIDTH, |event, row| {
             let cols: &mut ShiftCols<Val> = row.borrow_mut();
             populate(cols, event, lookups);
@@ -248,7 +269,11 @@ fn populate(cols: &mut ShiftCols<Val>, event: &FrameEvent, lookups: &LookupCount
     cols.frame.populate(event, lookups);
     let op = event.instruction.opcode;
     opcode_selector::populate(&mut cols.selector, &OPCODES, op);
-    let (is_left, is_arith, is_word) = (LEFT.contains(&op), ARITHMETIC.contains(&op), WORD.contains(&op));
+    let (is_left, is_arith, is_word) = (
+        LEFT.contains(&op),
+        ARITHMETIC.contains(&op),
+        WORD.contains(&op),
+    );
 
     let b0 = limbs(event.operand_b())[0];
     for (i, bit) in cols.shamt_bits.iter_mut().enumerate() {
@@ -276,7 +301,11 @@ fn populate(cols: &mut ShiftCols<Val>, event: &FrameEvent, lookups: &LookupCount
     let mut lo = [0u32; WORD_BYTES];
     let mut hi = [0u32; WORD_BYTES];
     for (j, byte) in event.rs1_value.to_le_bytes().into_iter().enumerate() {
-        let byte = if is_word && j >= WORD_BYTES / 2 { 0xff * sign } else { u32::from(byte) };
+        let byte = if is_word && j >= WORD_BYTES / 2 {
+            0xff * sign
+        } else {
+            u32::from(byte)
+        };
         let product = byte * multiplier;
         (lo[j], hi[j]) = (product & 0xff, product >> 8);
         lookups.byte_pair(lo[j] as u8, hi[j] as u8);
@@ -300,7 +329,10 @@ fn populate(cols: &mut ShiftCols<Val>, event: &FrameEvent, lookups: &LookupCount
     let limb = |m: usize| shifted[2 * m] + 256 * shifted[2 * m + 1];
     cols.upper = [limb(2), limb(3)].map(Val::from_u32);
     let result = limbs(event.result);
-    debug_assert!((0..2).all(|m| limb(m) == u32::from(result[m])), "{op:?} result");
+    debug_assert!(
+        (0..2).all(|m| limb(m) == u32::from(result[m])),
+        "{op:?} result"
+    );
     cols.word_sign = sign_bit::populate(result[1], is_word, lookups);
 }
 
@@ -323,7 +355,9 @@ mod tests {
             let amounts: Vec<u64> = if immediate {
                 (0..if WORD.contains(&op) { 32 } else { 64 }).collect()
             } else {
-                (0..64).chain([64, 65, 0xffff_ffff_ffff_ffc1, 0x1_0000_0021]).collect()
+                (0..64)
+                    .chain([64, 65, 0xffff_ffff_ffff_ffc1, 0x1_0000_0021])
+                    .collect()
             };
             for &a in &values {
                 for &s in &amounts {
@@ -366,7 +400,11 @@ mod tests {
                 let name = format!("frame.rd_value[{m}]");
                 let bad = cell::<Cols>(trace, row, &name) + Val::ONE;
                 let tampered = with_cell::<Cols>(trace, row, &name, bad);
-                assert!(first_failure(&ShiftChip, &tampered, row).is_some(), "{:?} limb {m}", events[row]);
+                assert!(
+                    first_failure(&ShiftChip, &tampered, row).is_some(),
+                    "{:?} limb {m}",
+                    events[row]
+                );
             }
         }
     }
@@ -385,10 +423,16 @@ mod tests {
         let row = row_of(events, Opcode::Srl, 1, 9);
         let tampered = with_cell::<Cols>(trace, row, "byte_shift[1]", Val::ZERO);
         let tampered = with_cell::<Cols>(&tampered, row, "byte_shift[2]", Val::ONE);
-        assert!(matches!(first_failure(&ShiftChip, &tampered, row), Some(RowFailure::Constraint { .. })));
+        assert!(matches!(
+            first_failure(&ShiftChip, &tampered, row),
+            Some(RowFailure::Constraint { .. })
+        ));
         // Another multiplier than 2^(8-r) for a right shift.
         let tampered = with_cell::<Cols>(trace, row, "multiplier", Val::from_u32(64));
-        assert!(matches!(first_failure(&ShiftChip, &tampered, row), Some(RowFailure::Constraint { .. })));
+        assert!(matches!(
+            first_failure(&ShiftChip, &tampered, row),
+            Some(RowFailure::Constraint { .. })
+        ));
     }
 
     #[test]
@@ -398,12 +442,18 @@ mod tests {
         for op in [Opcode::Sra, Opcode::Sraw, Opcode::Sraiw] {
             let row = row_of(events, op, 0x8123_4567_89ab_cdef, 4);
             let tampered = with_cell::<Cols>(trace, row, "sign", Val::ZERO);
-            assert!(first_failure(&ShiftChip, &tampered, row).is_some(), "{op:?}");
+            assert!(
+                first_failure(&ShiftChip, &tampered, row).is_some(),
+                "{op:?}"
+            );
         }
         // SRL may not fill with ones, even with a consistent fill witness.
         let row = row_of(events, Opcode::Srl, 0x8123_4567_89ab_cdef, 4);
         let tampered = with_cell::<Cols>(trace, row, "sign", Val::ONE);
-        assert!(matches!(first_failure(&ShiftChip, &tampered, row), Some(RowFailure::Constraint { .. })));
+        assert!(matches!(
+            first_failure(&ShiftChip, &tampered, row),
+            Some(RowFailure::Constraint { .. })
+        ));
     }
 
     #[test]

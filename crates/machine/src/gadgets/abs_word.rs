@@ -47,9 +47,7 @@ impl<V: Copy> AbsWordCols<V> {
         let mut carry = AB::Expr::ZERO;
         for (x_m, &abs_m) in x.iter().zip(&self.abs.0) {
             let abs_m: AB::Expr = abs_m.into();
-            builder.assert_zero(
-                (AB::Expr::ONE - negative.clone()) * (abs_m.clone() - x_m.clone()),
-            );
+            builder.assert_zero((AB::Expr::ONE - negative.clone()) * (abs_m.clone() - x_m.clone()));
             carry = (x_m.clone() + abs_m.clone() + carry) * inv_radix;
             builder.assert_zero(negative.clone() * carry.clone() * (carry.clone() - AB::Expr::ONE));
             range_check(builder, abs_m, 16, multiplicity.clone());

@@ -56,7 +56,12 @@ impl<V: Copy> ByteSplitCols<V> {
             }
         });
         for pair in bytes.chunks_exact(2) {
-            byte_pair_check(builder, pair[0].clone(), pair[1].clone(), multiplicity.clone());
+            byte_pair_check(
+                builder,
+                pair[0].clone(),
+                pair[1].clone(),
+                multiplicity.clone(),
+            );
         }
         bytes
     }

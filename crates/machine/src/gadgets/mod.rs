@@ -4,8 +4,8 @@
 
 pub mod abs_word;
 pub mod byte_split;
-pub mod opcode_selector;
 pub mod mul_add128;
+pub mod opcode_selector;
 pub mod sign_bit;
 pub mod word_compare;
 

@@ -92,7 +92,11 @@ impl<V: Copy> MulAdd128Cols<V> {
     {
         let convolution = |k: usize| -> AB::Expr {
             (0..FACTOR_BYTES)
-                .filter_map(|i| k.checked_sub(i).filter(|&j| j < FACTOR_BYTES).map(|j| (i, j)))
+                .filter_map(|i| {
+                    k.checked_sub(i)
+                        .filter(|&j| j < FACTOR_BYTES)
+                        .map(|j| (i, j))
+                })
                 .map(|(i, j)| lhs[i].clone() * rhs[j].clone())
                 .sum()
         };
@@ -129,7 +133,16 @@ pub fn extend_bytes(value: u64, signed: bool) -> [u8; FACTOR_BYTES] {
 }
 
 /// A factor's 16 byte expressions: its eight bytes, then eight copies of `0xff * sign`.
-pub fn extend_expr<E: PrimeCharacteristicRing + Clone>(bytes: [E; 8], sign: E) -> [E; FACTOR_BYTES] {
+pub fn extend_expr<E: PrimeCharacteristicRing + Clone>(
+    bytes: [E; 8],
+    sign: E,
+) -> [E; FACTOR_BYTES] {
     let fill = sign * E::from_u32(0xff);
-    core::array::from_fn(|i| if i < 8 { bytes[i].clone() } else { fill.clone() })
+    core::array::from_fn(|i| {
+        if i < 8 {
+            bytes[i].clone()
+        } else {
+            fill.clone()
+        }
+    })
 }

@@ -165,7 +165,12 @@ fn recorded(counter: &LookupCounter) -> Tally {
     for (op, counts) in ByteOp::ALL.iter().zip(counter.byte_counts()) {
         for (ab, &n) in counts.iter().enumerate().filter(|(_, &n)| n > 0) {
             let (a, b) = ((ab / 256) as u8, (ab % 256) as u8);
-            let values = vec![*op as u32, u32::from(a), u32::from(b), u32::from(op.apply(a, b))];
+            let values = vec![
+                *op as u32,
+                u32::from(a),
+                u32::from(b),
+                u32::from(op.apply(a, b)),
+            ];
             tally.insert((BYTE, values), u64::from(n));
         }
     }
@@ -178,8 +183,13 @@ pub fn assert_honest<C>(chip: &C, trace: &RowMajorMatrix<Val>, counter: &LookupC
 where
     C: for<'a> Air<RowChecker<'a>>,
 {
-    let sent = check_rows(chip, trace, 0..trace.height()).unwrap_or_else(|failure| panic!("{failure:?}"));
-    assert_eq!(sent, recorded(counter), "sent lookups differ from the recorded ones");
+    let sent =
+        check_rows(chip, trace, 0..trace.height()).unwrap_or_else(|failure| panic!("{failure:?}"));
+    assert_eq!(
+        sent,
+        recorded(counter),
+        "sent lookups differ from the recorded ones"
+    );
 }
 
 /// The first problem of row `row` of a trace, if any. The instruction chips never read the next
@@ -226,7 +236,13 @@ pub fn events_on_pairs(ops: &[Opcode], values: &[u64]) -> Vec<FrameEvent> {
             for &b in values {
                 let b = match op.format() {
                     Format::R => b,
-                    Format::Shift => b & if op.alu_op().is_some_and(is_word_shift) { 31 } else { 63 },
+                    Format::Shift => {
+                        b & if op.alu_op().is_some_and(is_word_shift) {
+                            31
+                        } else {
+                            63
+                        }
+                    }
                     _ => (b as i64 as i32).wrapping_shl(20).wrapping_shr(20) as i64 as u64,
                 };
                 events.push(event(op, a, b, events.len() as u32 + 1));

@@ -97,7 +97,11 @@ impl<V: Copy> WordCompareCols<V> {
             );
         }
         let select = |limbs: &[AB::Expr; WORD_LIMBS]| -> AB::Expr {
-            marker.iter().zip(limbs).map(|(m, x)| m.clone() * x.clone()).sum()
+            marker
+                .iter()
+                .zip(limbs)
+                .map(|(m, x)| m.clone() * x.clone())
+                .sum()
         };
         builder.assert_eq(self.lhs_at_marker, select(lhs));
         builder.assert_eq(self.rhs_at_marker, select(rhs));
