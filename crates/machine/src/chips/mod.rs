@@ -10,6 +10,9 @@ use crate::events::FrameEvent;
 use crate::lookup::LookupCounter;
 
 pub mod add_sub;
+pub mod buffer;
+pub mod ecall;
+pub mod memory;
 
 /// A chip proving the instructions of some opcodes from their [`FrameEvent`]s.
 pub trait InstructionChip: ProverTable {

@@ -1,0 +1,37 @@
+//! Whole programs prove and verify, with the right public values.
+
+mod common;
+
+use common::*;
+use droste_executor::Input;
+use droste_isa::abi::syscall;
+use droste_isa::{Instruction as I, Opcode};
+
+#[test]
+fn arithmetic_then_halt() {
+    let mut code = li(5, 40);
+    code.extend(li(6, 2));
+    code.push(I::r(Opcode::Add, 10, 5, 6));
+    code.extend(halt());
+    let public = prove_and_verify(&program(&code, &[]), &Input::default());
+    assert_eq!(public.exit_code, 42);
+    assert!(public.public_output.is_empty());
+}
+
+#[test]
+fn commit_and_loads_stores() {
+    let mut code = li(5, DATA as i32);
+    code.push(I::i(Opcode::Ld, 6, 5, 0));
+    code.push(I::s(Opcode::Sd, 5, 6, 13));
+    code.push(I::i(Opcode::Lhu, 7, 5, 14));
+    code.push(I::s(Opcode::Sw, 5, 7, 30));
+    code.extend(li(10, DATA as i32 + 11));
+    code.extend(li(11, 9));
+    code.extend(ecall(syscall::COMMIT));
+    code.extend(li(10, 3));
+    code.extend(halt());
+    let data: Vec<u8> = (1..=16).collect();
+    let public = prove_and_verify(&program(&code, &data), &Input::default());
+    assert_eq!(public.exit_code, 3);
+    assert_eq!(public.public_output, [12, 13, 1, 2, 3, 4, 5, 6, 7]);
+}
