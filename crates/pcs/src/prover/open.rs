@@ -2,14 +2,19 @@
 
 use alloc::vec::Vec;
 
-use p3_field::{batch_multiplicative_inverse, BasedVectorSpace, Field, PrimeCharacteristicRing};
+use p3_field::{
+    batch_multiplicative_inverse, BasedVectorSpace, Field, PackedValue, PrimeCharacteristicRing,
+};
+use p3_matrix::dense::RowMajorMatrix;
 use p3_matrix::Matrix;
 use p3_maybe_rayon::prelude::*;
 
 use super::{bitrev_coset_points, fri, Committed, Pcs};
 use crate::fold::{lde_shift, FoldPlan};
 use crate::proof::{BatchOpening, OpeningProof, QueryProof};
-use crate::{codec, Challenge, Transcript, Val};
+use crate::{codec, Challenge, Transcript, Val, EXT_DEGREE};
+
+type Packed = <Val as Field>::Packing;
 
 /// Rows per parallel task when summing over a matrix.
 const ROW_CHUNK: usize = 1 << 12;
@@ -143,33 +148,93 @@ fn barycentric_weights(log_n: usize, z: Challenge) -> Vec<Challenge> {
 }
 
 /// `sum_i weights[i] * row_i` for the first `weights.len()` rows of `lde`.
-fn weighted_column_sums(
-    lde: &p3_matrix::dense::RowMajorMatrix<Val>,
-    weights: &[Challenge],
-) -> Vec<Challenge> {
+///
+/// Extension-times-base products are linear in the base element, so each of the 4 coordinates
+/// is a base-field dot product; those run on `Packing::WIDTH` rows at once.
+fn weighted_column_sums(lde: &RowMajorMatrix<Val>, weights: &[Challenge]) -> Vec<Challenge> {
     let width = lde.width();
-    let rows = &lde.values[..width * weights.len()];
     if width == 0 {
         return Vec::new();
     }
-    rows.par_chunks(width * ROW_CHUNK)
-        .zip(weights.par_chunks(ROW_CHUNK))
-        .map(|(chunk, ws)| {
-            let mut acc = alloc::vec![Challenge::ZERO; width];
-            for (row, &w) in chunk.chunks_exact(width).zip(ws) {
-                for (a, &f) in acc.iter_mut().zip(row) {
-                    *a += w * f;
+    let lanes = Packed::WIDTH;
+    let packed_rows = weights.len() / lanes * lanes;
+    let packed_sums = lde.values[..width * packed_rows]
+        .par_chunks(width * lanes * ROW_CHUNK)
+        .zip(weights[..packed_rows].par_chunks(lanes * ROW_CHUNK))
+        .map(|(rows, ws)| {
+            let mut acc = alloc::vec![[Packed::ZERO; EXT_DEGREE]; width];
+            for (group, w) in rows.chunks_exact(width * lanes).zip(ws.chunks_exact(lanes)) {
+                let w: [Packed; EXT_DEGREE] = core::array::from_fn(|j| {
+                    Packed::from_fn(|l| w[l].as_basis_coefficients_slice()[j])
+                });
+                for (c, a) in acc.iter_mut().enumerate() {
+                    let f = Packed::from_fn(|l| group[l * width + c]);
+                    for j in 0..EXT_DEGREE {
+                        a[j] += w[j] * f;
+                    }
                 }
             }
             acc
         })
         .reduce(
-            || alloc::vec![Challenge::ZERO; width],
+            || alloc::vec![[Packed::ZERO; EXT_DEGREE]; width],
             |mut a, b| {
-                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                for (x, y) in a.iter_mut().zip(b) {
+                    for j in 0..EXT_DEGREE {
+                        x[j] += y[j];
+                    }
+                }
                 a
             },
-        )
+        );
+    let mut sums: Vec<Challenge> = packed_sums
+        .iter()
+        .map(|a| {
+            Challenge::from_basis_coefficients_fn(|j| a[j].as_slice().iter().copied().sum::<Val>())
+        })
+        .collect();
+    for (i, &w) in weights.iter().enumerate().skip(packed_rows) {
+        for (s, &f) in sums.iter_mut().zip(&lde.values[i * width..(i + 1) * width]) {
+            *s += w * f;
+        }
+    }
+    sums
+}
+
+/// `sum_c alpha_pows[c] * row[c]` for every row of `lde`, packed like [`weighted_column_sums`].
+fn combine_columns(lde: &RowMajorMatrix<Val>, alpha_pows: &[Challenge]) -> Vec<Challenge> {
+    let width = lde.width();
+    let height = lde.height();
+    if width == 0 {
+        return alloc::vec![Challenge::ZERO; height];
+    }
+    let lanes = Packed::WIDTH;
+    let coeffs: Vec<[Val; EXT_DEGREE]> = alpha_pows
+        .iter()
+        .map(|a| core::array::from_fn(|j| a.as_basis_coefficients_slice()[j]))
+        .collect();
+    let mut out = alloc::vec![Challenge::ZERO; height];
+    let packed_rows = height / lanes * lanes;
+    out[..packed_rows]
+        .par_chunks_exact_mut(lanes)
+        .zip(lde.values[..packed_rows * width].par_chunks_exact(lanes * width))
+        .for_each(|(out, group)| {
+            let mut acc = [Packed::ZERO; EXT_DEGREE];
+            for (c, coeff) in coeffs.iter().enumerate() {
+                let f = Packed::from_fn(|l| group[l * width + c]);
+                for j in 0..EXT_DEGREE {
+                    acc[j] += f * coeff[j];
+                }
+            }
+            for (l, o) in out.iter_mut().enumerate() {
+                *o = Challenge::from_basis_coefficients_fn(|j| acc[j].as_slice()[l]);
+            }
+        });
+    for (r, o) in out.iter_mut().enumerate().skip(packed_rows) {
+        let row = &lde.values[r * width..(r + 1) * width];
+        *o = row.iter().zip(alpha_pows).map(|(&f, &a)| a * f).sum();
+    }
+    out
 }
 
 /// The DEEP-quotient batch per LDE height, descending by height:
@@ -192,14 +257,7 @@ fn reduced_openings(
             let log_lde = c.log_heights[m] + log_blowup;
             let width = lde.width();
             let alpha_pows: Vec<Challenge> = alpha.powers().take(width).collect();
-            let combined: Vec<Challenge> = if width == 0 {
-                alloc::vec![Challenge::ZERO; 1 << log_lde]
-            } else {
-                lde.values
-                    .par_chunks_exact(width)
-                    .map(|row| row.iter().zip(&alpha_pows).map(|(&f, &a)| a * f).sum())
-                    .collect()
-            };
+            let combined = combine_columns(lde, &alpha_pows);
             for (&z, vals) in pts.iter().zip(mat_values) {
                 let at_z: Challenge = vals.iter().zip(&alpha_pows).map(|(&v, &a)| a * v).sum();
                 let pos = groups
