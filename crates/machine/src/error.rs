@@ -19,6 +19,14 @@ pub enum MachineError {
     /// The entry point does not fit 32 bits.
     #[error("the entry point is above 2^32")]
     EntryTooLarge,
+    /// The run executed an instruction that no table of this machine proves yet.
+    #[error("no table proves `{mnemonic}` (executed at pc {pc:#x})")]
+    NoChip {
+        /// Address of the instruction.
+        pc: u32,
+        /// Its mnemonic.
+        mnemonic: &'static str,
+    },
     /// Deriving the keys failed.
     #[error("setup: {0}")]
     Setup(#[from] SetupError),

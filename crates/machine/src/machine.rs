@@ -259,7 +259,7 @@ impl MachineProver {
             &image,
             &tables.chip_of(),
             tables.chips.len(),
-        );
+        )?;
         let lookups = LookupCounter::default();
         let rom_height = tables.program.height().expect("prover tables have the ROM");
         let mut traces = vec![ProgramTable::generate_trace(

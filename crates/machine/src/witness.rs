@@ -9,6 +9,7 @@ use droste_isa::abi::{syscall, INPUT_HEADER_LEN, INPUT_START, PROGRAM_START, STA
 use droste_isa::alu::{alu, extend_load};
 use droste_isa::Opcode;
 
+use crate::error::MachineError;
 use crate::events::{BufferEvent, DwordAccess, EcallEvent, FrameEvent, MemoryInstructionEvent};
 use crate::memory_access::{slot, timestamp};
 use crate::memory_tables::{CellState, DynamicCell};
@@ -163,7 +164,7 @@ pub fn build_witness(
     image: &[u64],
     chip_of: &[Option<usize>],
     num_chips: usize,
-) -> Witness {
+) -> Result<Witness, MachineError> {
     let region = input_region(input);
     let mut cells = Cells {
         registers: record.initial_registers.map(|v| (0, v)),
@@ -315,7 +316,12 @@ pub fn build_witness(
                 }
             }
             (None, Some(chip)) => w.frames[chip].push(frame),
-            (None, None) => unreachable!("no chip proves {:?}", inst.opcode),
+            (None, None) => {
+                return Err(MachineError::NoChip {
+                    pc: step.pc,
+                    mnemonic: inst.opcode.mnemonic(),
+                })
+            }
         }
     }
     w.registers_final = cells.registers.to_vec();

@@ -11,6 +11,7 @@ use crate::lookup::LookupCounter;
 
 pub mod add_sub;
 pub mod buffer;
+pub mod control;
 pub mod ecall;
 pub mod memory;
 
@@ -27,7 +28,11 @@ pub trait InstructionChip: ProverTable {
 
 /// The instruction chips, in proving order. Add a chip with one line here.
 pub fn instruction_chips() -> Vec<Box<dyn InstructionChip>> {
-    vec![Box::new(add_sub::AddSubChip)]
+    vec![
+        Box::new(add_sub::AddSubChip),
+        Box::new(control::BranchChip),
+        Box::new(control::JumpChip),
+    ]
 }
 
 /// Implements [`droste_stark::Table`] for a chip whose `Air` impl is generic over
