@@ -224,6 +224,16 @@ impl MachineProver {
     /// Runs the program on `input` and proves the run.
     pub fn prove(pk: &ProvingKey, input: &Input) -> Result<crate::MachineProof, MachineError> {
         let (traces, public) = Self::traces(pk, input)?;
+        Self::prove_traces(pk, traces, public)
+    }
+
+    /// Proves given traces with given public values. [`Self::prove`] is this on the honest
+    /// witness; tests and tools use it to show that a dishonest witness is rejected.
+    pub fn prove_traces(
+        pk: &ProvingKey,
+        traces: Vec<RowMajorMatrix<Val>>,
+        public: PublicValues,
+    ) -> Result<crate::MachineProof, MachineError> {
         let endpoints = public_endpoints(pk.vk.entry, public.exit_code, &public.public_output);
         let proof = droste_stark::prove(&pk.stark, &pk.tables.all(), traces, &endpoints)?;
         Ok(crate::MachineProof {

@@ -335,7 +335,7 @@ pub fn build_witness(
         .dynamic
         .iter()
         .all(|d| u64::from(d.0) * 8 < STACK_TOP || d.1));
-    w
+    Ok(w)
 }
 
 /// The doubleword accesses of a load or store event.
