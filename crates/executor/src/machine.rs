@@ -113,9 +113,9 @@ impl<'a> Machine<'a> {
         self.cycles
     }
 
-    /// Register `index` (x0..x31; x0 reads 0).
+    /// Register `index` (x0..x31; x0 reads 0). Panics if `index >= 32`, like slice indexing.
     pub fn reg(&self, index: usize) -> u64 {
-        self.regs[index % 32]
+        self.regs[index]
     }
 
     /// All 32 registers.
@@ -123,10 +123,10 @@ impl<'a> Machine<'a> {
         &self.regs
     }
 
-    /// Sets register `index` (writes to x0 are ignored).
+    /// Sets register `index` (writes to x0 are ignored). Panics if `index >= 32`.
     pub fn set_reg(&mut self, index: usize, value: u64) {
-        if index % 32 != 0 {
-            self.regs[index % 32] = value;
+        if index != 0 {
+            self.regs[index] = value;
         }
     }
 

@@ -92,8 +92,11 @@ impl Profile {
     pub fn report(&self, rows: usize) -> String {
         let mut out = format!("total cycles: {}\n", self.total_cycles);
         let percent = |cycles: u64| 100.0 * cycles as f64 / self.total_cycles.max(1) as f64;
-        let mut section = |title: &str, lines: Vec<(String, u64)>| {
-            out.push_str(&format!("\n{title}\n{:>14}  {:>6}\n", "cycles", "%"));
+        let mut section = |title: &str, label: &str, lines: Vec<(String, u64)>| {
+            out.push_str(&format!(
+                "\n{title}\n{:>14}  {:>6}  {label}\n",
+                "cycles", "%"
+            ));
             let hidden = lines.len().saturating_sub(rows);
             for (label, cycles) in lines.iter().take(rows) {
                 out.push_str(&format!(
@@ -111,6 +114,7 @@ impl Profile {
         };
         section(
             "by function (innermost ELF symbol):",
+            "function",
             self.functions
                 .iter()
                 .map(|f| (f.name.clone(), f.cycles))
@@ -118,6 +122,7 @@ impl Profile {
         );
         section(
             "by step marker (latest `addi x0, x0, N` executed):",
+            "phase",
             self.markers
                 .iter()
                 .map(|m| {
@@ -132,6 +137,7 @@ impl Profile {
         );
         section(
             "by opcode:",
+            "opcode",
             self.opcodes
                 .iter()
                 .map(|(op, count)| (op.mnemonic().to_string(), *count))

@@ -656,3 +656,45 @@ fn the_machine_steps_stops_at_a_pc_and_exposes_state() {
     let out = machine.into_execution();
     assert_eq!((out.exit_code, out.cycles), (3, 6));
 }
+
+#[test]
+fn every_mode_computes_the_same_run() {
+    // A loop with memory traffic, a marker and a commit.
+    let mut code = li(5, DATA as i32).to_vec();
+    code.push(addi(6, 0, 50));
+    code.push(addi(0, 0, 7));
+    code.push(Instruction::i(Opcode::Ld, 7, 5, 3)); // loop:
+    code.push(Instruction::r(Opcode::Mul, 7, 7, 6));
+    code.push(Instruction::s(Opcode::Sd, 5, 7, 3));
+    code.push(addi(6, 6, -1));
+    code.push(Instruction::s(Opcode::Bne, 6, 0, -16));
+    code.extend(commit_data(16));
+    code.extend(halt(0));
+    let elf = common::elf(&code, &[3; 16]);
+    let program = Program::from_elf(&elf).unwrap();
+    let run = |record, profile| {
+        let opts = ExecOptions {
+            record,
+            profile,
+            ..ExecOptions::default()
+        };
+        execute(&program, &Input::default(), &opts).unwrap()
+    };
+    let plain = run(false, false);
+    for (record, profile) in [(true, false), (false, true), (true, true)] {
+        let other = run(record, profile);
+        assert_eq!(
+            (&other.public_output, other.cycles, &other.markers),
+            (&plain.public_output, plain.cycles, &plain.markers)
+        );
+        assert_eq!(
+            other.record.as_ref().map(|r| r.steps.len() as u64),
+            record.then_some(plain.cycles)
+        );
+        assert_eq!(
+            other.profile.as_ref().map(|p| p.total_cycles),
+            profile.then_some(plain.cycles)
+        );
+    }
+    assert_eq!(plain.markers, vec![(3, 7)]);
+}

@@ -233,7 +233,7 @@ mod tests {
 
     #[test]
     fn decodes_reference_encodings() {
-        // Words produced by GNU as for the listed instructions.
+        // Words produced by `llvm-mc -triple=riscv64 -show-encoding` for the listed instructions.
         let cases: &[(u32, Instruction)] = &[
             (0x00000013, Instruction::nop()),
             (0xfff00093, Instruction::i(Opcode::Addi, 1, 0, -1)),

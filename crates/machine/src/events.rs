@@ -42,3 +42,65 @@ impl FrameEvent {
         }
     }
 }
+
+/// One aligned doubleword access of a load, store or system call buffer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DwordAccess {
+    /// Byte address of the doubleword (a multiple of 8).
+    pub addr: u32,
+    /// The cell is in the input region (space `INPUT`), not RAM.
+    pub is_input: bool,
+    /// Timestamp of the previous access.
+    pub prev_ts: u32,
+    /// Value before the access.
+    pub prev_value: u64,
+    /// Value after it.
+    pub value: u64,
+}
+
+/// A load or store: the frame plus the one or two doublewords it touches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryInstructionEvent {
+    pub frame: FrameEvent,
+    /// The byte address accessed (`rs1 + imm`).
+    pub addr: u32,
+    /// The first doubleword, and the second one when the access crosses into it.
+    pub dwords: [Option<DwordAccess>; 2],
+}
+
+/// An `ecall`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EcallEvent {
+    pub clk: u32,
+    pub pc: u32,
+    /// The call number (`a7`).
+    pub number: u64,
+    pub a7_prev_ts: u32,
+    /// `a0` before and after the call.
+    pub a0: u64,
+    pub a0_new: u64,
+    pub a0_prev_ts: u32,
+    pub a1: u64,
+    pub a1_prev_ts: u32,
+    /// Public output bytes committed before this call.
+    pub output_cursor: u32,
+    /// The clock after the previous COMMIT (0 if none): the output chain's order witness.
+    pub output_min_clk: u32,
+}
+
+/// One doubleword piece of a system call buffer (COMMIT reads, INPUT_READ and RANDOM write).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BufferEvent {
+    pub clk: u32,
+    /// First byte of the piece.
+    pub addr: u32,
+    /// Bytes of the call's buffer from `addr` on.
+    pub remaining: u32,
+    /// Index in the public output of the piece's first byte (COMMIT), else 0.
+    pub output_index: u32,
+    /// The call writes the buffer.
+    pub is_write: bool,
+    /// Bytes of the piece: `min(8 - addr % 8, remaining)`.
+    pub len: u32,
+    pub access: DwordAccess,
+}

@@ -72,12 +72,24 @@ extern crate alloc;
 pub mod bus;
 pub mod chips;
 pub mod columns;
+mod error;
 pub mod events;
 pub mod frame;
 pub mod gadgets;
 pub mod lookup;
+pub mod lookup_tables;
+mod machine;
 pub mod memory_access;
+pub mod memory_tables;
 pub mod program;
+pub mod proof;
 pub mod trace;
+pub mod witness;
 
 pub use columns::Word;
+pub use error::MachineError;
+pub use machine::{
+    public_endpoints, MachineProver, MachineTables, ProofOptions, ProvingKey, PublicValues,
+    VerifyingKey, MAX_CYCLES,
+};
+pub use proof::MachineProof;

@@ -74,29 +74,31 @@ pub(crate) fn lde_shift() -> Val {
 }
 
 /// `1 / x` for the pair `j` of a bit-reversed codeword over `shift * H_{2^log_n}`, where
-/// `x = shift * omega^{bitrev_{log_n - 1}(j)}` (`log_n >= 1`).
+/// `x = shift * omega^{bitrev_{log_n - 1}(j)}` (`log_n >= 1`), as `shift^-1 * omega^(n - e)`
+/// (no field inversion).
 pub(crate) fn pair_point_inverse(log_n: usize, shift_inv: Val, j: usize) -> Val {
-    let omega_inv = Val::two_adic_generator(log_n).inverse();
-    shift_inv * omega_inv.exp_u64(reverse_bits_len(j, log_n - 1) as u64)
+    let e = reverse_bits_len(j, log_n - 1) as u64;
+    shift_inv * Val::two_adic_generator(log_n).exp_u64((1u64 << log_n) - e)
 }
 
 /// The binary fold of `(f(x), f(-x))` at challenge `beta`, given `1/x`.
 #[inline]
 pub(crate) fn fold_pair(lo: Challenge, hi: Challenge, beta: Challenge, x_inv: Val) -> Challenge {
-    ((lo + hi) + (lo - hi) * beta * x_inv) * Val::TWO.inverse()
+    ((lo + hi) + (lo - hi) * beta * x_inv).halve()
 }
 
 /// Fold one folding coset (the `2^log_arity` values at positions `coset * 2^log_arity ..`) of a
-/// codeword of length `2^log_n` over `shift * H` down to its single folded value.
+/// codeword of length `2^log_n` over `shift * H` (given `shift_inv = 1 / shift`) down to its
+/// single folded value.
 pub(crate) fn fold_coset(
     values: &mut [Challenge],
     log_arity: usize,
     log_n: usize,
-    shift: Val,
+    shift_inv: Val,
     coset: usize,
     beta: Challenge,
 ) -> Challenge {
-    let mut shift_inv = shift.inverse();
+    let mut shift_inv = shift_inv;
     let mut beta = beta;
     let mut len = values.len();
     for level in 0..log_arity {

@@ -223,3 +223,83 @@ impl<EF: PrimeCharacteristicRing + Copy> Default for GroupFraction<EF> {
 pub fn claimed_share(claimed: Challenge, log_height: usize) -> Challenge {
     claimed * Val::from_u32(1 << log_height).inverse()
 }
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    use p3_air::SymbolicExpression;
+
+    use super::*;
+    use crate::air::main_row;
+
+    fn lookups(n: usize) -> Vec<Interaction> {
+        let row = main_row(n);
+        (0..n)
+            .map(|j| Interaction::send(0, [row[j]], Val::ONE))
+            .collect()
+    }
+
+    #[test]
+    fn unit_lookups_pack_two_per_column_at_degree_three() {
+        let it = lookups(8);
+        assert_eq!(group_degree(&it, &[0]), 2);
+        assert_eq!(group_degree(&it, &[0, 1]), 3);
+        assert_eq!(group_degree(&it, &[0, 1, 2]), 4);
+        let groups = pack_interactions(&it, 3);
+        assert_eq!(groups, vec![vec![0, 1], vec![2, 3], vec![4, 5], vec![6, 7]]);
+        let groups = pack_interactions(&it, 5);
+        assert_eq!(groups, vec![vec![0, 1, 2, 3], vec![4, 5, 6, 7]]);
+    }
+
+    #[test]
+    fn variable_multiplicities_and_products_raise_the_degree() {
+        let row = main_row(4);
+        let product: SymbolicExpression<Val> = row[0] * row[1];
+        let it = vec![
+            Interaction::receive(1, [row[2]], row[3]),
+            Interaction::send(1, [product.clone(), row[2].into()], row[3]),
+            Interaction::send(1, [row[0]], product),
+        ];
+        assert_eq!(group_degree(&it, &[0]), 2);
+        assert_eq!(group_degree(&it, &[1]), 3);
+        assert_eq!(group_degree(&it, &[2]), 2);
+        assert_eq!(group_degree(&it, &[0, 2]), 3);
+        // An interaction over budget alone still gets a column.
+        assert_eq!(pack_interactions(&it, 2), vec![vec![0], vec![1], vec![2]]);
+        assert_eq!(pack_interactions(&it, 3), vec![vec![0], vec![1], vec![2]]);
+        assert_eq!(pack_interactions(&it, 4), vec![vec![0, 1], vec![2]]);
+    }
+
+    #[test]
+    fn group_fraction_constraint_vanishes_exactly_on_the_sum() {
+        let d = [
+            Challenge::from(Val::from_u32(3)),
+            Challenge::from(Val::from_u32(5)),
+        ];
+        let m = [Val::from_u32(2), -Val::ONE];
+        let mut f = GroupFraction::<Challenge>::new();
+        for (&m, &d) in m.iter().zip(&d) {
+            f.add(m, d);
+        }
+        let sum = d[0].inverse() * m[0] + d[1].inverse() * m[1];
+        assert_eq!(f.constraint(sum), Challenge::ZERO);
+        assert_ne!(f.constraint(sum + Challenge::ONE), Challenge::ZERO);
+    }
+
+    #[test]
+    fn fingerprints_separate_buses_and_positions() {
+        let ch = BusChallenges::new(
+            Challenge::from(Val::from_u32(1000)),
+            Challenge::from(Val::from_u32(7)),
+            2,
+        );
+        let v = [Val::from_u32(1), Val::from_u32(2)];
+        let base: Challenge = ch.fingerprint(3, v);
+        assert_ne!(base, ch.fingerprint::<Val, Challenge>(4, v));
+        assert_ne!(base, ch.fingerprint::<Val, Challenge>(3, [v[1], v[0]]));
+        // gamma - (3 + 7 * 1 + 49 * 2)
+        assert_eq!(base, Challenge::from(Val::from_u32(1000 - 3 - 7 - 98)));
+    }
+}

@@ -48,15 +48,18 @@ pub fn verify_bytes(
     verify_archived(vk, tables, proof::access(bytes)?, endpoints)
 }
 
-/// The values one table opened, decoded and checked.
+/// The values one table opened, decoded and checked, laid out as the PCS claims them
+/// (`[point][column]`: all columns at `zeta`, then all at `zeta * omega`).
 struct Opened {
-    preprocessed_local: Vec<Challenge>,
-    preprocessed_next: Vec<Challenge>,
-    main_local: Vec<Challenge>,
-    main_next: Vec<Challenge>,
-    aux_local: Vec<Challenge>,
-    aux_next: Vec<Challenge>,
+    preprocessed: Vec<Challenge>,
+    main: Vec<Challenge>,
+    aux: Vec<Challenge>,
     quotient: Vec<Challenge>,
+}
+
+/// The `(zeta, zeta * omega)` rows of values opened at both points.
+fn rows(values: &[Challenge]) -> (&[Challenge], &[Challenge]) {
+    values.split_at(values.len() / 2)
 }
 
 /// Verifies an archived proof (already validated by `rkyv::access`).
@@ -162,68 +165,30 @@ pub fn verify_archived(
         .iter()
         .map(|&h| [zeta, zeta * Val::two_adic_generator(usize::from(h))])
         .collect();
-    let flat = |local: &[Challenge], next: &[Challenge]| -> Vec<Challenge> {
-        local.iter().chain(next).copied().collect()
+    let claim = |i: usize, width, values, num_points| {
+        matrix_claim(log_heights[i], width, &points[i][..num_points], values)
     };
-    let mut matrices: Vec<Vec<Challenge>> = Vec::new();
-    let mut claims_of = |rows: &mut dyn Iterator<Item = (usize, usize, Vec<Challenge>, bool)>| {
-        let mut round = Vec::new();
-        for (i, width, values, both_points) in rows {
-            matrices.push(values);
-            round.push((i, width, both_points));
-        }
-        round
-    };
-    let prep_round = claims_of(&mut (0..num_tables).filter_map(|i| {
-        let w = vk.tables[i].preprocessed_width as usize;
-        (w > 0).then(|| {
-            let o = &opened[i];
-            (
+    let prep_claims: Vec<MatrixClaim<'_>> = (0..num_tables)
+        .filter(|&i| vk.tables[i].preprocessed_width > 0)
+        .map(|i| {
+            claim(
                 i,
-                w,
-                flat(&o.preprocessed_local, &o.preprocessed_next),
-                true,
+                vk.tables[i].preprocessed_width as usize,
+                &opened[i].preprocessed,
+                2,
             )
         })
-    }));
-    let main_round = claims_of(&mut (0..num_tables).map(|i| {
-        let o = &opened[i];
-        (
-            i,
-            vk.tables[i].main_width as usize,
-            flat(&o.main_local, &o.main_next),
-            true,
-        )
-    }));
-    let aux_round = claims_of(&mut claimed_tables.iter().map(|&i| {
-        let o = &opened[i];
-        (i, o.aux_local.len(), flat(&o.aux_local, &o.aux_next), true)
-    }));
-    let quotient_round = claims_of(&mut (0..num_tables).map(|i| {
-        let o = &opened[i];
-        (i, o.quotient.len(), o.quotient.clone(), false)
-    }));
-
-    let mut values = matrices.iter();
-    let mut to_claims = |round: &[(usize, usize, bool)]| -> Vec<MatrixClaim<'_>> {
-        round
-            .iter()
-            .map(|&(i, width, both)| MatrixClaim {
-                log_height: log_heights[i],
-                width,
-                points: if both {
-                    &points[i][..]
-                } else {
-                    &points[i][..1]
-                },
-                values: values.next().map(Vec::as_slice).unwrap_or(&[]),
-            })
-            .collect()
-    };
-    let prep_claims = to_claims(&prep_round);
-    let main_claims = to_claims(&main_round);
-    let aux_claims = to_claims(&aux_round);
-    let quotient_claims = to_claims(&quotient_round);
+        .collect();
+    let main_claims: Vec<MatrixClaim<'_>> = (0..num_tables)
+        .map(|i| claim(i, vk.tables[i].main_width as usize, &opened[i].main, 2))
+        .collect();
+    let aux_claims: Vec<MatrixClaim<'_>> = claimed_tables
+        .iter()
+        .map(|&i| claim(i, opened[i].aux.len() / 2, &opened[i].aux, 2))
+        .collect();
+    let quotient_claims: Vec<MatrixClaim<'_>> = (0..num_tables)
+        .map(|i| claim(i, opened[i].quotient.len(), &opened[i].quotient, 1))
+        .collect();
 
     let mut rounds = Vec::with_capacity(4);
     if let Some(root) = vk.preprocessed_digest()? {
@@ -248,6 +213,20 @@ pub fn verify_archived(
     });
     droste_pcs::verify(&vk.fri, &rounds, &proof.opening_proof, &mut transcript)?;
     Ok(())
+}
+
+fn matrix_claim<'a>(
+    log_height: u8,
+    width: usize,
+    points: &'a [Challenge],
+    values: &'a [Challenge],
+) -> MatrixClaim<'a> {
+    MatrixClaim {
+        log_height,
+        width,
+        points,
+        values,
+    }
 }
 
 /// The tables must be exactly the ones the key describes, and the key itself well formed.
@@ -386,17 +365,37 @@ fn decode_openings(
             .map(|w| ext_from_archived(w).map_err(VerifyError::from))
             .collect::<Result<Vec<Challenge>, VerifyError>>()
     };
+    let both = |what_local, what_next, width: usize, local: &[ArchivedExtWords], next| {
+        let mut values = decode(what_local, width, local)?;
+        values.extend(decode(what_next, width, next)?);
+        Ok::<_, VerifyError>(values)
+    };
     let prep = meta.preprocessed_width as usize;
     let main = meta.main_width as usize;
     let aux = meta.aux_columns() * EXT_DEGREE;
     let quotient = EXT_DEGREE << meta.log_quotient_chunks;
     Ok(Opened {
-        preprocessed_local: decode("preprocessed at zeta", prep, &o.preprocessed_local)?,
-        preprocessed_next: decode("preprocessed at zeta*omega", prep, &o.preprocessed_next)?,
-        main_local: decode("main at zeta", main, &o.main_local)?,
-        main_next: decode("main at zeta*omega", main, &o.main_next)?,
-        aux_local: decode("aux at zeta", aux, &o.aux_local)?,
-        aux_next: decode("aux at zeta*omega", aux, &o.aux_next)?,
+        preprocessed: both(
+            "preprocessed at zeta",
+            "preprocessed at zeta*omega",
+            prep,
+            &o.preprocessed_local,
+            &o.preprocessed_next,
+        )?,
+        main: both(
+            "main at zeta",
+            "main at zeta*omega",
+            main,
+            &o.main_local,
+            &o.main_next,
+        )?,
+        aux: both(
+            "aux at zeta",
+            "aux at zeta*omega",
+            aux,
+            &o.aux_local,
+            &o.aux_next,
+        )?,
         quotient: decode("quotient at zeta", quotient, &o.quotient)?,
     })
 }
@@ -439,9 +438,11 @@ fn check_constraints_at_zeta(
     let (Some(_), Some(inv_first), Some(inv_last)) = inverses else {
         return Err(VerifyError::DegenerateChallenge("zeta in the trace domain"));
     };
+    let (main_local, main_next) = rows(&o.main);
+    let (prep_local, prep_next) = rows(&o.preprocessed);
     let mut folder = VerifierFolder {
-        main: RowWindow::from_two_rows(&o.main_local, &o.main_next),
-        preprocessed: RowWindow::from_two_rows(&o.preprocessed_local, &o.preprocessed_next),
+        main: RowWindow::from_two_rows(main_local, main_next),
+        preprocessed: RowWindow::from_two_rows(prep_local, prep_next),
         is_first_row: vanishing * inv_first,
         is_last_row: vanishing * inv_last,
         is_transition: zeta - last_row,
@@ -451,8 +452,8 @@ fn check_constraints_at_zeta(
     Air::<VerifierFolder<'_>>::eval(table, &mut folder);
     if meta.aux_columns() > 0 {
         let interactions = table.interactions();
-        let aux_local = recombine(&o.aux_local);
-        let aux_next = recombine(&o.aux_next);
+        let (aux_local, aux_next) = rows(&o.aux);
+        let (aux_local, aux_next) = (recombine(aux_local), recombine(aux_next));
         let mut logup = Vec::with_capacity(aux_local.len());
         challenges.eval_table::<_, Challenge>(
             &folder,

@@ -168,3 +168,77 @@ impl VerifyingKey {
         rkyv::to_bytes::<rkyv::rancor::Error>(self).expect("serializing into memory cannot fail")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use alloc::string::ToString;
+    use alloc::vec;
+
+    use super::*;
+
+    fn key() -> VerifyingKey {
+        VerifyingKey {
+            fri: FriParameters::fast_preset(),
+            preprocessed_commitment: Some([5; DIGEST_ELEMS]),
+            tables: vec![TableMeta {
+                name: "t".to_string(),
+                main_width: 3,
+                preprocessed_width: 1,
+                preprocessed_log_height: Some(4),
+                num_air_constraints: 2,
+                constraint_degree: 3,
+                log_quotient_chunks: 1,
+                interactions: vec![InteractionMeta {
+                    bus: 1,
+                    is_send: true,
+                    tuple_len: 2,
+                }],
+                group_sizes: vec![1],
+            }],
+        }
+    }
+
+    #[test]
+    fn every_field_of_the_key_changes_the_digest() {
+        let base = key().digest().unwrap();
+        let mutations: [fn(&mut VerifyingKey); 18] = [
+            |k| k.fri.log_blowup += 1,
+            |k| k.fri.num_queries += 1,
+            |k| k.fri.query_pow_bits += 1,
+            |k| k.fri.log_folding_arity += 1,
+            |k| k.fri.log_final_poly_len += 1,
+            |k| k.preprocessed_commitment = None,
+            |k| k.preprocessed_commitment.as_mut().unwrap()[7] += 1,
+            |k| k.tables[0].main_width += 1,
+            |k| k.tables[0].preprocessed_width += 1,
+            |k| k.tables[0].preprocessed_log_height = None,
+            |k| k.tables[0].preprocessed_log_height = Some(5),
+            |k| k.tables[0].num_air_constraints += 1,
+            |k| k.tables[0].constraint_degree += 1,
+            |k| k.tables[0].log_quotient_chunks += 1,
+            |k| k.tables[0].interactions[0].bus += 1,
+            |k| k.tables[0].interactions[0].is_send = false,
+            |k| k.tables[0].interactions[0].tuple_len += 1,
+            |k| k.tables[0].group_sizes.push(1),
+        ];
+        for (i, mutate) in mutations.iter().enumerate() {
+            let mut k = key();
+            mutate(&mut k);
+            assert_ne!(k.digest().unwrap(), base, "mutation {i} kept the digest");
+        }
+        let mut k = key();
+        k.tables.push(k.tables[0].clone());
+        assert_ne!(k.digest().unwrap(), base);
+        // Names are cosmetic.
+        let mut k = key();
+        k.tables[0].name = "renamed".to_string();
+        assert_eq!(k.digest().unwrap(), base);
+    }
+
+    #[test]
+    fn non_canonical_preprocessed_root_is_an_error() {
+        let mut k = key();
+        k.preprocessed_commitment = Some([u32::MAX; DIGEST_ELEMS]);
+        assert!(k.digest().is_err());
+    }
+}

@@ -146,6 +146,12 @@ fn changing_heights_or_pow_witness_is_rejected() {
         let mut proof = original.clone();
         proof.opening_proof.pow_witness ^= delta;
         assert!(check(&proof).is_err(), "pow witness ^ {delta} accepted");
+        let mut proof = original.clone();
+        proof.opening_proof.batch_pow_witness ^= delta;
+        assert!(
+            check(&proof).is_err(),
+            "batch pow witness ^ {delta} accepted"
+        );
     }
 }
 

@@ -11,8 +11,12 @@ use crate::lookup::LookupCounter;
 
 pub mod add_sub;
 pub mod bitwise;
+pub mod buffer;
+pub mod control;
 pub mod divrem;
+pub mod ecall;
 pub mod lt;
+pub mod memory;
 pub mod mul;
 pub mod shift;
 
@@ -31,11 +35,13 @@ pub trait InstructionChip: ProverTable {
 pub fn instruction_chips() -> Vec<Box<dyn InstructionChip>> {
     vec![
         Box::new(add_sub::AddSubChip),
+        Box::new(control::BranchChip),
+        Box::new(control::JumpChip),
         Box::new(bitwise::BitwiseChip),
         Box::new(lt::LtChip),
+        Box::new(shift::ShiftChip),
         Box::new(mul::MulChip),
         Box::new(divrem::DivRemChip),
-        Box::new(shift::ShiftChip),
     ]
 }
 

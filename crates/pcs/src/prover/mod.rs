@@ -1,5 +1,6 @@
 //! The prover: low-degree extensions, commitments and opening proofs.
 
+mod deep;
 mod fri;
 mod open;
 

@@ -2,20 +2,14 @@
 
 use alloc::vec::Vec;
 
-use p3_field::{batch_multiplicative_inverse, BasedVectorSpace, Field, PrimeCharacteristicRing};
+use p3_field::{BasedVectorSpace, PrimeCharacteristicRing};
 use p3_matrix::Matrix;
-use p3_maybe_rayon::prelude::*;
 
-use super::{bitrev_coset_points, fri, Committed, Pcs};
-use crate::fold::{lde_shift, FoldPlan};
+use super::deep::{evaluate_at_points, reduced_openings, InverseTables, OpenedValues};
+use super::{fri, Committed, Pcs};
+use crate::fold::FoldPlan;
 use crate::proof::{BatchOpening, OpeningProof, QueryProof};
 use crate::{codec, Challenge, Transcript, Val};
-
-/// Rows per parallel task when summing over a matrix.
-const ROW_CHUNK: usize = 1 << 12;
-
-/// Opened values, indexed `[round][matrix][point][column]`.
-pub type OpenedValues = Vec<Vec<Vec<Vec<Challenge>>>>;
 
 impl Pcs {
     /// Open every matrix of every round at its points (`points[matrix]`, e.g. `[zeta, zeta *
@@ -50,13 +44,15 @@ impl Pcs {
                 "every matrix must be opened"
             );
         }
-        let values = evaluate_at_points(rounds);
+        let inverses = InverseTables::new(self.log_blowup(), rounds);
+        let values = evaluate_at_points(self.log_blowup(), rounds, &inverses);
         for v in values.iter().flatten().flatten().flatten() {
             t.observe_ext(*v);
         }
         let batch_pow_witness = t.grind(self.params.query_pow_bits);
         let alpha = t.sample_ext();
-        let reduced = reduced_openings(self.log_blowup(), rounds, &values, alpha);
+        let reduced = reduced_openings(self.log_blowup(), rounds, &values, alpha, &inverses);
+        drop(inverses);
 
         let heights: Vec<usize> = reduced.iter().map(|(h, _)| *h).collect();
         let min_log_height = rounds
@@ -93,150 +89,6 @@ impl Pcs {
         };
         (values, proof)
     }
-}
-
-/// Evaluate every column of every matrix at its points by barycentric interpolation over the
-/// first `height` rows of the LDE (the coset `g * H_height`, bit-reversed), which determine the
-/// polynomial because its degree is below `height`.
-fn evaluate_at_points(rounds: &[(&Committed, Vec<Vec<Challenge>>)]) -> OpenedValues {
-    let mut weight_cache: Vec<(usize, Challenge, Vec<Challenge>)> = Vec::new();
-    rounds
-        .iter()
-        .map(|(c, points)| {
-            points
-                .iter()
-                .enumerate()
-                .map(|(m, pts)| {
-                    let log_h = c.log_heights[m];
-                    pts.iter()
-                        .map(|&z| {
-                            let pos = weight_cache
-                                .iter()
-                                .position(|(h, p, _)| *h == log_h && *p == z)
-                                .unwrap_or_else(|| {
-                                    weight_cache.push((log_h, z, barycentric_weights(log_h, z)));
-                                    weight_cache.len() - 1
-                                });
-                            weighted_column_sums(&c.ldes[m], &weight_cache[pos].2)
-                        })
-                        .collect()
-                })
-                .collect()
-        })
-        .collect()
-}
-
-/// Weights `w_i` with `f(z) = sum_i w_i f(x_i)` over the bit-reversed coset `x_i in g * H_n`:
-/// `w_i = (z^n - g^n) / (n g^n) * x_i / (z - x_i)`.
-fn barycentric_weights(log_n: usize, z: Challenge) -> Vec<Challenge> {
-    let g = lde_shift();
-    let points = bitrev_coset_points(log_n, g);
-    let diffs: Vec<Challenge> = points.par_iter().map(|&x| z - x).collect();
-    let inverses = batch_multiplicative_inverse(&diffs);
-    let g_n = g.exp_power_of_2(log_n);
-    let scale = (z.exp_power_of_2(log_n) - g_n) * (Val::from_usize(1 << log_n) * g_n).inverse();
-    inverses
-        .par_iter()
-        .zip(points.par_iter())
-        .map(|(&inv, &x)| scale * inv * x)
-        .collect()
-}
-
-/// `sum_i weights[i] * row_i` for the first `weights.len()` rows of `lde`.
-fn weighted_column_sums(
-    lde: &p3_matrix::dense::RowMajorMatrix<Val>,
-    weights: &[Challenge],
-) -> Vec<Challenge> {
-    let width = lde.width();
-    let rows = &lde.values[..width * weights.len()];
-    if width == 0 {
-        return Vec::new();
-    }
-    rows.par_chunks(width * ROW_CHUNK)
-        .zip(weights.par_chunks(ROW_CHUNK))
-        .map(|(chunk, ws)| {
-            let mut acc = alloc::vec![Challenge::ZERO; width];
-            for (row, &w) in chunk.chunks_exact(width).zip(ws) {
-                for (a, &f) in acc.iter_mut().zip(row) {
-                    *a += w * f;
-                }
-            }
-            acc
-        })
-        .reduce(
-            || alloc::vec![Challenge::ZERO; width],
-            |mut a, b| {
-                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-                a
-            },
-        )
-}
-
-/// The DEEP-quotient batch per LDE height, descending by height:
-/// `ro_h(x) = sum over matrices of that height, points z, columns c of
-/// alpha^k * (f_c(x) - f_c(z)) / (x - z)`, with `k` counting (matrix, point, column) triples in
-/// the order round, matrix, point, column. Only matrices, points and columns enter, never
-/// the prover's choices, so the verifier recomputes the same combination at its query points.
-fn reduced_openings(
-    log_blowup: usize,
-    rounds: &[(&Committed, Vec<Vec<Challenge>>)],
-    values: &OpenedValues,
-    alpha: Challenge,
-) -> Vec<(usize, Vec<Challenge>)> {
-    // Numerators grouped by (LDE height, point): sum of alpha^k * (d(x) - d(z)).
-    let mut groups: Vec<(usize, Challenge, Vec<Challenge>)> = Vec::new();
-    let mut alpha_offset = Challenge::ONE;
-    for ((c, points), round_values) in rounds.iter().zip(values) {
-        for (m, (pts, mat_values)) in points.iter().zip(round_values).enumerate() {
-            let lde = &c.ldes[m];
-            let log_lde = c.log_heights[m] + log_blowup;
-            let width = lde.width();
-            let alpha_pows: Vec<Challenge> = alpha.powers().take(width).collect();
-            let combined: Vec<Challenge> = if width == 0 {
-                alloc::vec![Challenge::ZERO; 1 << log_lde]
-            } else {
-                lde.values
-                    .par_chunks_exact(width)
-                    .map(|row| row.iter().zip(&alpha_pows).map(|(&f, &a)| a * f).sum())
-                    .collect()
-            };
-            for (&z, vals) in pts.iter().zip(mat_values) {
-                let at_z: Challenge = vals.iter().zip(&alpha_pows).map(|(&v, &a)| a * v).sum();
-                let pos = groups
-                    .iter()
-                    .position(|(h, p, _)| *h == log_lde && *p == z)
-                    .unwrap_or_else(|| {
-                        groups.push((log_lde, z, alloc::vec![Challenge::ZERO; 1 << log_lde]));
-                        groups.len() - 1
-                    });
-                let offset = alpha_offset;
-                groups[pos]
-                    .2
-                    .par_iter_mut()
-                    .zip(combined.par_iter())
-                    .for_each(|(acc, &d)| *acc += offset * (d - at_z));
-                alpha_offset *= alpha.exp_u64(width as u64);
-            }
-        }
-    }
-    let mut heights: Vec<usize> = groups.iter().map(|(h, _, _)| *h).collect();
-    heights.sort_unstable_by(|a, b| b.cmp(a));
-    heights.dedup();
-    heights
-        .into_iter()
-        .map(|log_lde| {
-            let points = bitrev_coset_points(log_lde, lde_shift());
-            let mut ro = alloc::vec![Challenge::ZERO; 1 << log_lde];
-            for (_, z, numer) in groups.iter().filter(|(h, _, _)| *h == log_lde) {
-                let diffs: Vec<Challenge> = points.par_iter().map(|&x| -*z + x).collect();
-                let inverses = batch_multiplicative_inverse(&diffs);
-                ro.par_iter_mut()
-                    .zip(numer.par_iter().zip(inverses.par_iter()))
-                    .for_each(|(r, (&n, &inv))| *r += n * inv);
-            }
-            (log_lde, ro)
-        })
-        .collect()
 }
 
 /// The rows of every matrix of `c` answering query `index` (an index into LDE height

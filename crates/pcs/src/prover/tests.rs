@@ -129,3 +129,50 @@ fn opening_point_inside_the_lde_domain_is_an_error() {
         Err(PcsError::PointInDomain)
     );
 }
+
+fn eval_poly(coeffs: &[Val], x: Val) -> Val {
+    coeffs.iter().rev().fold(Val::ZERO, |acc, &c| acc * x + c)
+}
+
+#[test]
+fn quotient_domain_view_is_natural_order_over_the_coset() {
+    use p3_matrix::Matrix;
+    let pcs = Pcs::new(FriParameters {
+        log_blowup: 2,
+        ..params(1, 4)
+    })
+    .unwrap();
+    let log_h = 4;
+    let coeffs = poly_of_degree((1 << log_h) - 1);
+    let omega = Val::two_adic_generator(log_h);
+    let evals: Vec<Val> = omega
+        .powers()
+        .take(1 << log_h)
+        .map(|x| eval_poly(&coeffs, x))
+        .collect();
+    let (_, c) = pcs.commit_evaluations(alloc::vec![RowMajorMatrix::new(evals, 1)]);
+    for log_extra in 0..=2 {
+        let (domain, view) = pcs.evaluations_on_quotient_domain(&c, 0, log_extra);
+        assert_eq!(domain.log_n, log_h + log_extra);
+        assert_eq!(view.height(), 1 << (log_h + log_extra));
+        for j in 0..view.height() {
+            let x = domain.element(j);
+            assert_eq!(view.get(j, 0), Some(eval_poly(&coeffs, x)), "row {j}");
+        }
+    }
+}
+
+#[test]
+fn coefficient_and_evaluation_commitments_agree() {
+    let pcs = Pcs::new(params(2, 4)).unwrap();
+    let log_h = 5;
+    let coeffs = poly_of_degree((1 << log_h) - 1);
+    let evals: Vec<Val> = Val::two_adic_generator(log_h)
+        .powers()
+        .take(1 << log_h)
+        .map(|x| eval_poly(&coeffs, x))
+        .collect();
+    let (from_evals, _) = pcs.commit_evaluations(alloc::vec![RowMajorMatrix::new(evals, 1)]);
+    let (from_coeffs, _) = pcs.commit_coefficients(alloc::vec![RowMajorMatrix::new(coeffs, 1)]);
+    assert_eq!(from_evals, from_coeffs);
+}

@@ -1,6 +1,6 @@
 //! FRI query checks (verifier side).
 
-use p3_field::{BasedVectorSpace, PrimeCharacteristicRing};
+use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing};
 use rkyv::vec::ArchivedVec;
 
 use crate::codec::ext_from_archived;
@@ -49,6 +49,7 @@ impl FriCheck<'_> {
         };
         let mut log_n = self.plan.log_max_height;
         let mut shift = lde_shift();
+        let mut shift_inv = shift.inverse();
         let mut index = index;
         let mut coset_values = [Challenge::ZERO; MAX_ARITY];
         let mut leaf = [Val::ZERO; MAX_ARITY * EXT_DEGREE];
@@ -101,12 +102,13 @@ impl FriCheck<'_> {
                 &mut coset_values[..arity],
                 log_arity,
                 log_n,
-                shift,
+                shift_inv,
                 coset,
                 beta,
             );
             log_n -= log_arity;
             shift = shift.exp_power_of_2(log_arity);
+            shift_inv = shift_inv.exp_power_of_2(log_arity);
             index = coset;
             if let Some(&(_, ro)) = inputs.next_if(|(h, _)| *h == log_n) {
                 current += beta.exp_power_of_2(log_arity) * ro;

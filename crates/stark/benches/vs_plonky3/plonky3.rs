@@ -36,7 +36,8 @@ fn config(params: &FriParameters) -> Config {
         log_final_poly_len: params.log_final_poly_len.into(),
         max_log_arity: params.log_folding_arity.into(),
         num_queries: params.num_queries.into(),
-        batch_proof_of_work_bits: 0,
+        // droste's PCS grinds before its batching challenge with the query bits too.
+        batch_proof_of_work_bits: params.query_pow_bits.into(),
         commit_proof_of_work_bits: 0,
         query_proof_of_work_bits: params.query_pow_bits.into(),
         mmcs: ChallengeMmcs::new(val_mmcs.clone()),

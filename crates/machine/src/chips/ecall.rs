@@ -1,0 +1,289 @@
+//! `ecall`: the system calls of [`droste_isa::abi::syscall`].
+//!
+//! A row reads `a7` (whose value must be the call number its one-hot selector names), reads and
+//! rewrites `a0` (changed only by CYCLE_COUNT, to the clock, and INPUT_LEN, to a private value),
+//! and reads `a1`. Then, by call:
+//!
+//! - HALT / PANIC consume the output cursor and send the exit `(code, output_len)` on [`EXIT`];
+//!   they are the only rows that do not pass the state token on.
+//! - COMMIT, INPUT_READ, RANDOM hand the buffer `[a0, a0 + a1)` to the `buffer` table on
+//!   [`BUFFER`] and take back its end; COMMIT also advances the output cursor.
+//! - WRITE (stdout/stderr) is not part of the statement: it only advances the state.
+//!
+//! The output cursor `(offset, min_clk)` forms one chain from the verifier's `(0, 0)` through
+//! every COMMIT in clock order (`clk >= min_clk` is range-checked, each COMMIT sends
+//! `clk + 1`) to the halt, so the public output is exactly the committed bytes, in order.
+
+use core::borrow::{Borrow, BorrowMut};
+
+use droste_isa::abi::{syscall, PANIC_EXIT_CODE};
+use droste_isa::Opcode;
+use droste_stark::Val;
+use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
+use p3_field::PrimeCharacteristicRing;
+use p3_matrix::dense::RowMajorMatrix;
+
+use crate::bus::{space, MachineBuilder, BUFFER, EXIT, OUTPUT_CURSOR, PROGRAM, STATE};
+use crate::columns::{Word, WORD_LIMBS};
+use crate::events::EcallEvent;
+use crate::lookup::{range_check, LookupCounter};
+use crate::memory_access::{slot, timestamp, timestamp_expr, AccessCols, MemoryAccess, TS_BITS};
+use crate::trace::rows_from_events;
+
+/// The system calls in selector order: selector `i` is call number `CALLS[i]`.
+pub const CALLS: [u64; 8] = [
+    syscall::HALT,
+    syscall::WRITE,
+    syscall::COMMIT,
+    syscall::PANIC,
+    syscall::CYCLE_COUNT,
+    syscall::INPUT_LEN,
+    syscall::INPUT_READ,
+    syscall::RANDOM,
+];
+
+const fn call_index(number: u64) -> usize {
+    let mut i = 0;
+    while i < CALLS.len() {
+        if CALLS[i] == number {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("unknown system call");
+}
+
+const HALT: usize = call_index(syscall::HALT);
+const COMMIT: usize = call_index(syscall::COMMIT);
+const PANIC: usize = call_index(syscall::PANIC);
+const CYCLE_COUNT: usize = call_index(syscall::CYCLE_COUNT);
+const INPUT_LEN: usize = call_index(syscall::INPUT_LEN);
+const INPUT_READ: usize = call_index(syscall::INPUT_READ);
+const RANDOM: usize = call_index(syscall::RANDOM);
+
+/// Bits of a buffer address and length (`< 2^30`).
+const ADDR_HI_BITS: u32 = 14;
+
+crate::columns! {
+    /// One row of the `ecall` chip.
+    pub struct EcallCols<T> {
+        pub is_real: T,
+        pub clk: T,
+        pub pc: T,
+        /// One-hot selector of the call, in [`CALLS`] order.
+        pub selector: [T; 8],
+        pub a7_access: AccessCols<T>,
+        pub a0: Word<T>,
+        pub a0_new: Word<T>,
+        pub a0_access: AccessCols<T>,
+        pub a1: Word<T>,
+        pub a1_access: AccessCols<T>,
+        /// Output cursor received by COMMIT, HALT and PANIC: bytes committed so far, and the
+        /// smallest clock the call may have.
+        pub cursor: T,
+        pub min_clk: T,
+        /// `clk - min_clk` as 16 + 11 bits.
+        pub clk_gap: [T; 2],
+    }
+}
+
+/// The `ecall` chip.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EcallChip;
+
+impl BaseAir<Val> for EcallChip {
+    fn width(&self) -> usize {
+        EcallCols::<u8>::WIDTH
+    }
+}
+
+impl<AB: MachineBuilder> Air<AB> for EcallChip {
+    fn eval(&self, builder: &mut AB) {
+        let main = builder.main();
+        let local: &EcallCols<AB::Var> = main.current_slice().borrow();
+        let is_real: AB::Expr = local.is_real.into();
+        let sel = |i: usize| -> AB::Expr { local.selector[i].into() };
+        builder.assert_bool(is_real.clone());
+        let mut selected = AB::Expr::ZERO;
+        let mut number = AB::Expr::ZERO;
+        for (i, &s) in local.selector.iter().enumerate() {
+            builder.assert_bool(s);
+            selected += s.into();
+            number += s.into() * AB::Expr::from_u64(CALLS[i]);
+        }
+        builder.assert_eq(selected, is_real.clone());
+        let ends = sel(HALT) + sel(PANIC);
+        let uses_buffer = sel(COMMIT) + sel(INPUT_READ) + sel(RANDOM);
+        let writes_a0 = sel(CYCLE_COUNT) + sel(INPUT_LEN);
+        let uses_cursor = sel(COMMIT) + ends.clone();
+        let base = AB::Expr::from_u32(1 << 16);
+
+        builder.receive(STATE, [local.clk.into(), local.pc.into()], is_real.clone());
+        builder.send(
+            STATE,
+            [
+                local.clk.into() + AB::Expr::ONE,
+                local.pc.into() + AB::Expr::from_u32(4),
+            ],
+            is_real.clone() - ends.clone(),
+        );
+        let fetch = [local.pc.into(), AB::Expr::from_u8(Opcode::Ecall as u8)]
+            .into_iter()
+            .chain((0..8).map(|_| AB::Expr::ZERO));
+        builder.send(PROGRAM, fetch, is_real.clone());
+
+        let register = |r: u32| AB::Expr::from_u32(r);
+        let a7 = [number, AB::Expr::ZERO, AB::Expr::ZERO, AB::Expr::ZERO];
+        MemoryAccess {
+            space: register(space::REGISTER),
+            addr: register(17),
+            ts: timestamp_expr::<AB>(local.clk, slot::RS1),
+            prev_value: a7.clone(),
+            value: a7,
+        }
+        .eval(builder, &local.a7_access, is_real.clone());
+        MemoryAccess {
+            space: register(space::REGISTER),
+            addr: register(10),
+            ts: timestamp_expr::<AB>(local.clk, slot::RS2),
+            prev_value: local.a0.into_exprs(),
+            value: local.a0_new.into_exprs(),
+        }
+        .eval(builder, &local.a0_access, is_real.clone());
+        let a1 = local.a1.into_exprs::<AB::Expr>();
+        MemoryAccess {
+            space: register(space::REGISTER),
+            addr: register(11),
+            ts: timestamp_expr::<AB>(local.clk, slot::A1),
+            prev_value: a1.clone(),
+            value: a1,
+        }
+        .eval(builder, &local.a1_access, is_real.clone());
+
+        // a0 changes only for CYCLE_COUNT (to clk) and INPUT_LEN (to a range-checked value).
+        for k in 0..WORD_LIMBS {
+            builder
+                .when(AB::Expr::ONE - writes_a0.clone())
+                .assert_eq(local.a0_new.0[k], local.a0.0[k]);
+            range_check(builder, local.a0_new.0[k], 16, writes_a0.clone());
+        }
+        let mut cycle = builder.when(sel(CYCLE_COUNT));
+        cycle.assert_eq(
+            local.a0_new.0[0].into() + local.a0_new.0[1].into() * base.clone(),
+            local.clk,
+        );
+        cycle.assert_zero(local.a0_new.0[2]);
+        cycle.assert_zero(local.a0_new.0[3]);
+        range_check(builder, local.a0_new.0[1], TS_BITS - 16, sel(CYCLE_COUNT));
+
+        // Buffer calls: address a0 and length a1 below 2^30.
+        let addr = local.a0.0[0].into() + local.a0.0[1].into() * base.clone();
+        let len = local.a1.0[0].into() + local.a1.0[1].into() * base.clone();
+        for word in [local.a0, local.a1] {
+            builder.when(uses_buffer.clone()).assert_zero(word.0[2]);
+            builder.when(uses_buffer.clone()).assert_zero(word.0[3]);
+            range_check(builder, word.0[1], ADDR_HI_BITS, uses_buffer.clone());
+        }
+        let is_write = sel(INPUT_READ) + sel(RANDOM);
+        let cursor: AB::Expr = local.cursor.into();
+        builder.send(
+            BUFFER,
+            [
+                local.clk.into(),
+                addr.clone(),
+                len.clone(),
+                cursor.clone(),
+                is_write.clone(),
+            ],
+            uses_buffer.clone(),
+        );
+        builder.receive(
+            BUFFER,
+            [
+                local.clk.into(),
+                addr + len.clone(),
+                AB::Expr::ZERO,
+                cursor.clone() + len.clone(),
+                is_write,
+            ],
+            uses_buffer,
+        );
+
+        // The output cursor chain, in clock order.
+        builder.receive(
+            OUTPUT_CURSOR,
+            [cursor.clone(), local.min_clk.into()],
+            uses_cursor.clone(),
+        );
+        builder.when(uses_cursor.clone()).assert_eq(
+            local.clk_gap[0].into() + local.clk_gap[1].into() * base,
+            local.clk.into() - local.min_clk.into(),
+        );
+        range_check(builder, local.clk_gap[0], 16, uses_cursor.clone());
+        range_check(builder, local.clk_gap[1], TS_BITS - 16, uses_cursor);
+        builder.send(
+            OUTPUT_CURSOR,
+            [cursor.clone() + len, local.clk.into() + AB::Expr::ONE],
+            sel(COMMIT),
+        );
+        let code_lo = sel(HALT) * local.a0.0[0].into()
+            + sel(PANIC) * AB::Expr::from_u32(PANIC_EXIT_CODE & 0xffff);
+        let code_hi = sel(HALT) * local.a0.0[1].into()
+            + sel(PANIC) * AB::Expr::from_u32(PANIC_EXIT_CODE >> 16);
+        builder.send(EXIT, [code_lo, code_hi, cursor], ends);
+    }
+}
+
+crate::impl_table!(EcallChip, "ecall");
+
+impl EcallChip {
+    /// The chip's main trace.
+    pub fn generate_trace(events: &[EcallEvent], lookups: &LookupCounter) -> RowMajorMatrix<Val> {
+        rows_from_events(events, EcallCols::<u8>::WIDTH, |event, row| {
+            let cols: &mut EcallCols<Val> = row.borrow_mut();
+            populate(cols, event, lookups);
+        })
+    }
+}
+
+fn populate(cols: &mut EcallCols<Val>, e: &EcallEvent, lookups: &LookupCounter) {
+    let call = call_index_checked(e.number);
+    cols.is_real = Val::ONE;
+    cols.clk = Val::from_u32(e.clk);
+    cols.pc = Val::from_u32(e.pc);
+    cols.selector[call] = Val::ONE;
+    cols.a7_access
+        .populate(e.a7_prev_ts, timestamp(e.clk, slot::RS1), lookups);
+    cols.a0 = Word::from_u64(e.a0);
+    cols.a0_new = Word::from_u64(e.a0_new);
+    cols.a0_access
+        .populate(e.a0_prev_ts, timestamp(e.clk, slot::RS2), lookups);
+    cols.a1 = Word::from_u64(e.a1);
+    cols.a1_access
+        .populate(e.a1_prev_ts, timestamp(e.clk, slot::A1), lookups);
+    if call == CYCLE_COUNT || call == INPUT_LEN {
+        lookups.range_word(e.a0_new);
+    }
+    if call == CYCLE_COUNT {
+        lookups.range((e.a0_new >> 16) as u32 & 0xffff, TS_BITS - 16);
+    }
+    if matches!(call, COMMIT | INPUT_READ | RANDOM) {
+        lookups.range((e.a0 >> 16) as u32 & 0xffff, ADDR_HI_BITS);
+        lookups.range((e.a1 >> 16) as u32 & 0xffff, ADDR_HI_BITS);
+    }
+    if matches!(call, COMMIT | HALT | PANIC) {
+        cols.cursor = Val::from_u32(e.output_cursor);
+        cols.min_clk = Val::from_u32(e.output_min_clk);
+        let gap = e.clk - e.output_min_clk;
+        cols.clk_gap = [gap & 0xffff, gap >> 16].map(Val::from_u32);
+        lookups.range(gap & 0xffff, 16);
+        lookups.range(gap >> 16, TS_BITS - 16);
+    }
+}
+
+fn call_index_checked(number: u64) -> usize {
+    CALLS
+        .iter()
+        .position(|&c| c == number)
+        .expect("the executor runs only known system calls")
+}

@@ -1,0 +1,49 @@
+//! The machine proof format: a 16-byte header (8-byte magic, `u32` version, `u32` reserved = 0)
+//! and one rkyv archive holding the public values and the stark proof, so a verifier (or a
+//! recursion guest) reads everything in place from one buffer.
+
+use crate::error::MachineError;
+
+/// The first 8 bytes of every machine proof.
+pub const MACHINE_PROOF_MAGIC: [u8; 8] = *b"DROSTEmp";
+/// Version of the machine proof layout.
+pub const MACHINE_PROOF_VERSION: u32 = 1;
+/// Bytes before the archive.
+pub const HEADER_LEN: usize = 16;
+
+/// A proof that a program, run on some input, halted with `exit_code` after committing
+/// `public_output`.
+#[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct MachineProof {
+    /// Digest of the verifying key the proof was made for.
+    pub vkey_digest: [u32; 8],
+    pub exit_code: u32,
+    pub public_output: Vec<u8>,
+    pub proof: droste_stark::Proof,
+}
+
+impl MachineProof {
+    /// The proof as bytes (16-byte aligned buffer).
+    pub fn to_bytes(&self) -> rkyv::util::AlignedVec<16> {
+        let archive = rkyv::to_bytes::<rkyv::rancor::Error>(self)
+            .expect("serializing into memory cannot fail");
+        let mut out = rkyv::util::AlignedVec::<16>::with_capacity(HEADER_LEN + archive.len());
+        out.extend_from_slice(&MACHINE_PROOF_MAGIC);
+        out.extend_from_slice(&MACHINE_PROOF_VERSION.to_le_bytes());
+        out.extend_from_slice(&[0; 4]);
+        out.extend_from_slice(&archive);
+        out
+    }
+}
+
+/// Checks the header and validates the archive in place. `bytes` must be 16-byte aligned.
+pub fn access(bytes: &[u8]) -> Result<&ArchivedMachineProof, MachineError> {
+    if bytes.len() < HEADER_LEN || bytes[..8] != MACHINE_PROOF_MAGIC {
+        return Err(MachineError::Format("missing machine proof magic"));
+    }
+    if bytes[8..12] != MACHINE_PROOF_VERSION.to_le_bytes() || bytes[12..16] != [0; 4] {
+        return Err(MachineError::Format("unsupported machine proof version"));
+    }
+    rkyv::access::<ArchivedMachineProof, rkyv::rancor::Failure>(&bytes[HEADER_LEN..])
+        .map_err(|_| MachineError::Format("malformed machine proof archive"))
+}

@@ -1,0 +1,369 @@
+//! The memory pass: one sequential walk over an execution record that tracks, for every memory
+//! cell, the timestamp and value of its last access, and turns each step into the event of the
+//! chip that proves it. Everything after it (row filling) runs in parallel per chip.
+
+use std::collections::BTreeMap;
+
+use droste_executor::{ExecutionRecord, Input, Program};
+use droste_isa::abi::{syscall, INPUT_HEADER_LEN, INPUT_START, PROGRAM_START, STACK_TOP};
+use droste_isa::alu::{alu, extend_load};
+use droste_isa::Opcode;
+
+use crate::error::MachineError;
+use crate::events::{BufferEvent, DwordAccess, EcallEvent, FrameEvent, MemoryInstructionEvent};
+use crate::memory_access::{slot, timestamp};
+use crate::memory_tables::{CellState, DynamicCell};
+use crate::program::InstructionFlags;
+
+/// Registers read by `ecall`.
+const A0: usize = 10;
+const A1: usize = 11;
+const A7: usize = 17;
+
+/// Everything trace generation needs, sorted by table.
+#[derive(Debug, Default)]
+pub struct Witness {
+    /// Frame events per instruction chip, indexed like [`crate::chips::instruction_chips`].
+    pub frames: Vec<Vec<FrameEvent>>,
+    pub loads: Vec<MemoryInstructionEvent>,
+    pub stores: Vec<MemoryInstructionEvent>,
+    pub ecalls: Vec<EcallEvent>,
+    pub buffers: Vec<BufferEvent>,
+    /// Execution count per ROM slot.
+    pub rom_counts: Vec<u32>,
+    pub registers_final: Vec<CellState>,
+    pub image_final: Vec<CellState>,
+    pub dynamic: Vec<DynamicCell>,
+}
+
+/// A RAM or input cell outside the image: its initial value and current state.
+#[derive(Clone, Copy, Debug)]
+struct DynamicState {
+    is_input: bool,
+    init: u64,
+    state: CellState,
+}
+
+/// The memory model of the pass.
+struct Cells<'a> {
+    registers: [CellState; 32],
+    image: Vec<CellState>,
+    dynamic: BTreeMap<u32, DynamicState>,
+    input_region: &'a [u8],
+}
+
+impl Cells<'_> {
+    fn reg_read(&mut self, r: u8, ts: u32) -> (u32, u64) {
+        let cell = &mut self.registers[usize::from(r)];
+        let prev = *cell;
+        cell.0 = ts;
+        prev
+    }
+
+    fn reg_write(&mut self, r: u8, ts: u32, value: u64) -> (u32, u64) {
+        let cell = &mut self.registers[usize::from(r)];
+        let prev = *cell;
+        *cell = (ts, value);
+        prev
+    }
+
+    /// Accesses the doubleword at `addr` (aligned) at `ts`; `update` turns its value into the
+    /// new one (identity for reads).
+    fn dword(&mut self, addr: u32, ts: u32, update: impl FnOnce(u64) -> u64) -> DwordAccess {
+        let index = (u64::from(addr) - PROGRAM_START) / 8;
+        let (is_input, cell) = if let Some(cell) = self.image.get_mut(index as usize) {
+            (false, cell)
+        } else {
+            let is_input = u64::from(addr) >= INPUT_START;
+            let init = if is_input { self.input_dword(addr) } else { 0 };
+            let entry = self.dynamic.entry(addr / 8).or_insert(DynamicState {
+                is_input,
+                init,
+                state: (0, init),
+            });
+            (is_input, &mut entry.state)
+        };
+        let (prev_ts, prev_value) = *cell;
+        let value = update(prev_value);
+        *cell = (ts, value);
+        DwordAccess {
+            addr,
+            is_input,
+            prev_ts,
+            prev_value,
+            value,
+        }
+    }
+
+    fn input_dword(&self, addr: u32) -> u64 {
+        let offset = (u64::from(addr) - INPUT_START) as usize;
+        let mut bytes = [0u8; 8];
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = self.input_region.get(offset + i).copied().unwrap_or(0);
+        }
+        u64::from_le_bytes(bytes)
+    }
+}
+
+/// The initial doublewords of the image: `[PROGRAM_START, end of the last segment)`.
+pub fn image_cells(program: &Program) -> Vec<u64> {
+    let end = program
+        .segments()
+        .iter()
+        .map(|s| s.end())
+        .max()
+        .unwrap_or(PROGRAM_START);
+    let cells = (end.max(PROGRAM_START + 8) - PROGRAM_START).div_ceil(8) as usize;
+    let mut bytes = vec![0u8; cells * 8];
+    for segment in program.segments() {
+        let start = (segment.vaddr - PROGRAM_START) as usize;
+        bytes[start..start + segment.data.len()].copy_from_slice(&segment.data);
+    }
+    bytes
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+        .collect()
+}
+
+/// The input region as the guest sees it: the 16-byte header, then the payload.
+fn input_region(input: &Input) -> Vec<u8> {
+    let mut region = Vec::with_capacity(INPUT_HEADER_LEN as usize + input.private_input.len());
+    region.extend_from_slice(&(input.private_input.len() as u32).to_le_bytes());
+    region.resize(INPUT_HEADER_LEN as usize, 0);
+    region.extend_from_slice(&input.private_input);
+    region
+}
+
+/// Splits `[addr, addr + len)` into doubleword pieces `(addr, len)`.
+fn buffer_pieces(addr: u32, len: u32) -> impl Iterator<Item = (u32, u32)> {
+    let end = addr + len;
+    let mut at = addr;
+    std::iter::from_fn(move || {
+        (at < end).then(|| {
+            let piece = (8 - at % 8).min(end - at);
+            let out = (at, piece);
+            at += piece;
+            out
+        })
+    })
+}
+
+/// Replaces bytes `[offset, offset + len)` of `value` by those of `bytes`.
+fn splice(value: u64, offset: u32, bytes: &[u8]) -> u64 {
+    let mut out = value.to_le_bytes();
+    out[offset as usize..offset as usize + bytes.len()].copy_from_slice(bytes);
+    u64::from_le_bytes(out)
+}
+
+/// Runs the memory pass. `chip_of[opcode]` is the instruction chip proving `opcode` (loads,
+/// stores and `ecall` have their own tables).
+pub fn build_witness(
+    program: &Program,
+    input: &Input,
+    record: &ExecutionRecord,
+    image: &[u64],
+    chip_of: &[Option<usize>],
+    num_chips: usize,
+) -> Result<Witness, MachineError> {
+    let region = input_region(input);
+    let mut cells = Cells {
+        registers: record.initial_registers.map(|v| (0, v)),
+        image: image.iter().map(|&v| (0, v)).collect(),
+        dynamic: BTreeMap::new(),
+        input_region: &region,
+    };
+    let (code_base, slots) = program.code_range();
+    let mut w = Witness {
+        frames: vec![Vec::new(); num_chips],
+        rom_counts: vec![0; slots],
+        ..Witness::default()
+    };
+    let mut memory = record.memory.iter().peekable();
+    let mut syscalls = record.syscalls.iter();
+    let mut output_cursor = 0u32;
+    let mut output_min_clk = 0u32;
+    for (clk, step) in record.steps.iter().enumerate() {
+        let clk = clk as u32;
+        let pc = u64::from(step.pc);
+        let inst = program
+            .instruction_at(pc)
+            .expect("executed instructions are in the ROM");
+        w.rom_counts[((pc - code_base) / 4) as usize] += 1;
+        let mut events_here = Vec::new();
+        while let Some(e) = memory.next_if(|e| e.clk == u64::from(clk)) {
+            events_here.push(*e);
+        }
+        if inst.opcode == Opcode::Ecall {
+            let call = syscalls.next().expect("every ecall has a syscall event");
+            let (a7_prev_ts, _) = cells.reg_read(A7 as u8, timestamp(clk, slot::RS1));
+            let a0 = call.args[0];
+            let (a0_prev_ts, _) = cells.reg_write(A0 as u8, timestamp(clk, slot::RS2), call.result);
+            let (a1_prev_ts, _) = cells.reg_read(A1 as u8, timestamp(clk, slot::A1));
+            w.ecalls.push(EcallEvent {
+                clk,
+                pc: step.pc,
+                number: call.number,
+                a7_prev_ts,
+                a0,
+                a0_new: call.result,
+                a0_prev_ts,
+                a1: call.args[1],
+                a1_prev_ts,
+                output_cursor,
+                output_min_clk,
+            });
+            let is_write = matches!(call.number, syscall::INPUT_READ | syscall::RANDOM);
+            if is_write || call.number == syscall::COMMIT {
+                let (addr, len) = (a0 as u32, call.args[1] as u32);
+                let mut remaining = len;
+                for (piece_addr, piece_len) in buffer_pieces(addr, len) {
+                    let dw = piece_addr & !7;
+                    let offset = piece_addr % 8;
+                    let access = cells.dword(dw, timestamp(clk, slot::RAM0), |old| {
+                        if !is_write {
+                            return old;
+                        }
+                        events_here
+                            .iter()
+                            .filter(|e| e.write && e.addr & !7 == dw)
+                            .fold(old, |v, e| {
+                                let bytes = e.value.to_le_bytes();
+                                splice(v, e.addr % 8, &bytes[..usize::from(e.width)])
+                            })
+                    });
+                    w.buffers.push(BufferEvent {
+                        clk,
+                        addr: piece_addr,
+                        remaining,
+                        output_index: if is_write {
+                            0
+                        } else {
+                            output_cursor + (len - remaining)
+                        },
+                        is_write,
+                        len: piece_len,
+                        access,
+                    });
+                    debug_assert_eq!(offset + piece_len <= 8, true);
+                    remaining -= piece_len;
+                }
+                if call.number == syscall::COMMIT {
+                    output_cursor += len;
+                    output_min_clk = clk + 1;
+                }
+            }
+            continue;
+        }
+        let flags = InstructionFlags::of(&inst);
+        let (rs1_prev_ts, rs1_value) = cells.reg_read(inst.rs1, timestamp(clk, slot::RS1));
+        debug_assert_eq!(rs1_value, step.rs1_value, "rs1 at clk {clk}");
+        let (mut rs2_prev_ts, mut rs2_value) = (0, 0);
+        if !flags.uses_imm {
+            (rs2_prev_ts, rs2_value) = cells.reg_read(inst.rs2, timestamp(clk, slot::RS2));
+        }
+        let imm = inst.imm as i64 as u64;
+        let b = if flags.uses_imm { imm } else { rs2_value };
+        let mut frame = FrameEvent {
+            clk,
+            pc: step.pc,
+            next_pc: step.next_pc,
+            instruction: inst,
+            rs1_value,
+            rs2_value,
+            result: 0,
+            rs1_prev_ts,
+            rs2_prev_ts,
+            rd_prev_ts: 0,
+            rd_prev_value: 0,
+        };
+        let mut memory_event = None;
+        frame.result = match inst.opcode {
+            Opcode::Lui => imm,
+            Opcode::Auipc => pc.wrapping_add(imm),
+            Opcode::Jal | Opcode::Jalr => pc + 4,
+            Opcode::Fence => rs1_value.wrapping_add(imm),
+            op if op.alu_op().is_some() => alu(op.alu_op().expect("alu op"), rs1_value, b),
+            op if op.load_op().is_some() || op.store_width().is_some() => {
+                let e = events_here
+                    .first()
+                    .expect("a memory instruction has its event");
+                memory_event = Some(memory_instruction(&mut cells, clk, e));
+                match op.load_op() {
+                    Some(load) => extend_load(load, e.value),
+                    None => 0,
+                }
+            }
+            _ => 0,
+        };
+        if flags.writes_rd {
+            let (prev_ts, prev_value) =
+                cells.reg_write(inst.rd, timestamp(clk, slot::RD), frame.result);
+            debug_assert_eq!(frame.result, step.rd_value, "rd at clk {clk}");
+            frame.rd_prev_ts = prev_ts;
+            frame.rd_prev_value = prev_value;
+        }
+        match (memory_event, chip_of[inst.opcode as usize]) {
+            (Some((addr, dwords)), _) => {
+                let event = MemoryInstructionEvent {
+                    frame,
+                    addr,
+                    dwords,
+                };
+                if inst.opcode.load_op().is_some() {
+                    w.loads.push(event);
+                } else {
+                    w.stores.push(event);
+                }
+            }
+            (None, Some(chip)) => w.frames[chip].push(frame),
+            (None, None) => {
+                return Err(MachineError::NoChip {
+                    pc: step.pc,
+                    mnemonic: inst.opcode.mnemonic(),
+                })
+            }
+        }
+    }
+    w.registers_final = cells.registers.to_vec();
+    w.image_final = cells.image;
+    w.dynamic = cells
+        .dynamic
+        .into_iter()
+        .map(|(index, d)| (index, d.is_input, d.init, d.state))
+        .collect();
+    debug_assert!(w
+        .dynamic
+        .iter()
+        .all(|d| u64::from(d.0) * 8 < STACK_TOP || d.1));
+    Ok(w)
+}
+
+/// The doubleword accesses of a load or store event.
+fn memory_instruction(
+    cells: &mut Cells<'_>,
+    clk: u32,
+    e: &droste_executor::MemoryEvent,
+) -> (u32, [Option<DwordAccess>; 2]) {
+    let width = u32::from(e.width);
+    let first = e.addr & !7;
+    let offset = e.addr % 8;
+    let in_first = width.min(8 - offset);
+    let bytes = e.value.to_le_bytes();
+    let first_access = cells.dword(first, timestamp(clk, slot::RAM0), |old| {
+        if e.write {
+            splice(old, offset, &bytes[..in_first as usize])
+        } else {
+            old
+        }
+    });
+    let second = (offset + width > 8).then(|| {
+        cells.dword(first + 8, timestamp(clk, slot::RAM1), |old| {
+            if e.write {
+                splice(old, 0, &bytes[in_first as usize..width as usize])
+            } else {
+                old
+            }
+        })
+    });
+    (e.addr, [Some(first_access), second])
+}

@@ -1,0 +1,103 @@
+//! Small hand-encoded programs and the helpers every test uses.
+
+#![allow(dead_code)]
+
+use droste_executor::elf_builder::{ElfBuilder, Perm};
+use droste_executor::{Input, Program};
+use droste_isa::abi::{syscall, PROGRAM_START};
+use droste_isa::{Instruction as I, Opcode};
+use droste_machine::{MachineProver, ProofOptions, ProvingKey, PublicValues, VerifyingKey};
+use droste_stark::{check_constraints, ConstraintViolation, FriParameters, Val};
+use p3_matrix::dense::RowMajorMatrix;
+
+/// Small but complete FRI parameters: fast tests, every code path exercised.
+pub fn test_options() -> ProofOptions {
+    ProofOptions {
+        fri: FriParameters {
+            log_blowup: 1,
+            num_queries: 16,
+            query_pow_bits: 2,
+            log_folding_arity: 2,
+            log_final_poly_len: 1,
+        },
+    }
+}
+
+/// Address of the data segment of test programs.
+pub const DATA: u64 = PROGRAM_START + 0x1000;
+
+/// A program of `code` at `PROGRAM_START`, with `data` (padded to 64 bytes of bss) at [`DATA`].
+pub fn program(code: &[I], data: &[u8]) -> Program {
+    let mut elf = ElfBuilder::new(PROGRAM_START);
+    elf.code(PROGRAM_START, code).unwrap();
+    elf.segment(DATA, data.to_vec(), data.len() as u64 + 64, Perm::ReadWrite);
+    Program::from_elf(&elf.build()).unwrap()
+}
+
+/// `li rd, value` for a value that fits 32 bits signed (lui + addi).
+pub fn li(rd: u8, value: i32) -> Vec<I> {
+    let lo = (value << 20) >> 20;
+    let hi = value.wrapping_sub(lo);
+    let mut out = Vec::new();
+    if hi != 0 {
+        out.push(I::u(Opcode::Lui, rd, hi));
+        out.push(I::i(Opcode::Addi, rd, rd, lo));
+    } else {
+        out.push(I::i(Opcode::Addi, rd, 0, lo));
+    }
+    out
+}
+
+/// `ecall` number `call`.
+pub fn ecall(call: u64) -> Vec<I> {
+    let mut out = li(17, call as i32);
+    out.push(I::system(Opcode::Ecall));
+    out
+}
+
+/// Halt with the exit code in `a0`.
+pub fn halt() -> Vec<I> {
+    ecall(syscall::HALT)
+}
+
+/// Keys with the test options.
+pub fn keys(program: &Program) -> (ProvingKey, VerifyingKey) {
+    MachineProver::setup(program, test_options()).unwrap()
+}
+
+/// Traces and public values of a run.
+pub fn traces(pk: &ProvingKey, input: &Input) -> (Vec<RowMajorMatrix<Val>>, PublicValues) {
+    MachineProver::traces(pk, input).unwrap()
+}
+
+/// The debug checker on traces with the honest public endpoints.
+pub fn check(
+    pk: &ProvingKey,
+    traces: &[RowMajorMatrix<Val>],
+    public: &PublicValues,
+) -> Result<(), ConstraintViolation> {
+    let endpoints =
+        droste_machine::public_endpoints(pk.vk.entry, public.exit_code, &public.public_output);
+    check_constraints(&MachineProver::tables(pk), traces, &endpoints)
+}
+
+/// Index of the table named `name` in proving order.
+pub fn table_index(pk: &ProvingKey, name: &str) -> usize {
+    MachineProver::tables(pk)
+        .iter()
+        .position(|t| t.name() == name)
+        .unwrap_or_else(|| panic!("no table {name}"))
+}
+
+/// Proves and verifies `program` on `input`; returns the verified public values.
+pub fn prove_and_verify(program: &Program, input: &Input) -> PublicValues {
+    let (pk, vk) = keys(program);
+    let (traces, public) = traces(&pk, input);
+    if let Err(violation) = check(&pk, &traces, &public) {
+        panic!("honest witness fails: {violation}");
+    }
+    let proof = MachineProver::prove(&pk, input).unwrap();
+    let verified = MachineProver::verify(&vk, &proof.to_bytes()).unwrap();
+    assert_eq!(verified, public);
+    verified
+}

@@ -1,0 +1,66 @@
+//! Whole programs prove and verify, with the right public values.
+
+mod common;
+
+use common::*;
+use droste_executor::Input;
+use droste_isa::abi::syscall;
+use droste_isa::{Instruction as I, Opcode};
+
+#[test]
+fn arithmetic_then_halt() {
+    let mut code = li(5, 40);
+    code.extend(li(6, 2));
+    code.push(I::r(Opcode::Add, 10, 5, 6));
+    code.extend(halt());
+    let public = prove_and_verify(&program(&code, &[]), &Input::default());
+    assert_eq!(public.exit_code, 42);
+    assert!(public.public_output.is_empty());
+}
+
+#[test]
+fn commit_and_loads_stores() {
+    let mut code = li(5, DATA as i32);
+    code.push(I::i(Opcode::Ld, 6, 5, 0));
+    code.push(I::s(Opcode::Sd, 5, 6, 13));
+    code.push(I::i(Opcode::Lhu, 7, 5, 14));
+    code.push(I::s(Opcode::Sw, 5, 7, 30));
+    code.extend(li(10, DATA as i32 + 11));
+    code.extend(li(11, 9));
+    code.extend(ecall(syscall::COMMIT));
+    code.extend(li(10, 3));
+    code.extend(halt());
+    let data: Vec<u8> = (1..=16).collect();
+    let public = prove_and_verify(&program(&code, &data), &Input::default());
+    assert_eq!(public.exit_code, 3);
+    assert_eq!(public.public_output, [12, 13, 1, 2, 3, 4, 5, 6, 7]);
+}
+
+#[test]
+fn loops_calls_and_branches() {
+    // Sum 1..=10 in a loop, call a function with jal/jalr, exercise every branch condition.
+    let mut code = li(5, 0); // sum
+    code.extend(li(6, 10)); // counter
+    code.push(I::r(Opcode::Add, 5, 5, 6)); // loop: sum += counter
+    code.push(I::i(Opcode::Addi, 6, 6, -1));
+    code.push(I::s(Opcode::Bne, 6, 0, -8));
+    code.push(I::u(Opcode::Jal, 1, 12)); // call double (3 instructions ahead)
+    code.push(I::i(Opcode::Addi, 10, 5, 0)); // a0 = sum after return
+    code.push(I::u(Opcode::Jal, 0, 12)); // skip the function
+    code.push(I::r(Opcode::Add, 5, 5, 5)); // double: sum *= 2
+    code.push(I::i(Opcode::Jalr, 0, 1, 0)); // return
+    code.extend(li(7, -1));
+    code.push(I::s(Opcode::Blt, 7, 0, 8)); // -1 < 0 signed: taken
+    code.push(I::i(Opcode::Addi, 10, 10, 100)); // skipped
+    code.push(I::s(Opcode::Bltu, 7, 0, 8)); // u64::MAX < 0: not taken
+    code.push(I::i(Opcode::Addi, 10, 10, 1));
+    code.push(I::s(Opcode::Bge, 0, 7, 8)); // 0 >= -1: taken
+    code.push(I::i(Opcode::Addi, 10, 10, 100)); // skipped
+    code.push(I::s(Opcode::Bgeu, 0, 7, 8)); // 0 >= MAX unsigned: not taken
+    code.push(I::i(Opcode::Addi, 10, 10, 1));
+    code.push(I::s(Opcode::Beq, 7, 7, 8)); // taken
+    code.push(I::i(Opcode::Addi, 10, 10, 100)); // skipped
+    code.extend(halt());
+    let public = prove_and_verify(&program(&code, &[]), &Input::default());
+    assert_eq!(public.exit_code, 110 + 2);
+}

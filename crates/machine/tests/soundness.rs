@@ -1,0 +1,250 @@
+//! A dishonest witness is caught: the debug checker names the failing constraint or bus, and a
+//! full proof of it does not verify.
+
+mod common;
+
+use core::borrow::BorrowMut;
+
+use common::*;
+use droste_executor::Input;
+use droste_isa::abi::syscall;
+use droste_isa::{Instruction as I, Opcode};
+use droste_machine::bus::{MEMORY, OUTPUT, PROGRAM, STATE};
+use droste_machine::chips::add_sub::AddSubCols;
+use droste_machine::chips::control::BranchCols;
+use droste_machine::chips::memory::LoadCols;
+use droste_machine::{MachineError, MachineProver, ProvingKey, PublicValues};
+use droste_stark::{ConstraintViolation, Val, VerifyError};
+use p3_field::PrimeCharacteristicRing;
+use p3_matrix::dense::RowMajorMatrix;
+
+/// A program using add_sub, load, store, branch, jump, commit and halt.
+fn sample() -> droste_executor::Program {
+    let mut code = li(5, DATA as i32);
+    code.push(I::i(Opcode::Ld, 6, 5, 0)); // x6 = 0x0807060504030201
+    code.push(I::r(Opcode::Add, 7, 6, 6));
+    code.push(I::s(Opcode::Sd, 5, 7, 8));
+    code.push(I::s(Opcode::Beq, 7, 7, 8));
+    code.push(I::i(Opcode::Addi, 7, 7, 1)); // skipped
+    code.extend(li(10, DATA as i32 + 8));
+    code.extend(li(11, 4));
+    code.extend(ecall(syscall::COMMIT));
+    code.extend(li(10, 9));
+    code.extend(halt());
+    program(&code, &(1..=8).collect::<Vec<u8>>())
+}
+
+fn row_mut(trace: &mut RowMajorMatrix<Val>, row: usize) -> &mut [Val] {
+    let w = trace.width;
+    &mut trace.values[row * w..(row + 1) * w]
+}
+
+/// Proves the (tampered) witness and expects the verifier to reject it.
+fn assert_rejected(pk: &ProvingKey, traces: Vec<RowMajorMatrix<Val>>, public: PublicValues) {
+    match MachineProver::prove_traces(pk, traces, public) {
+        Ok(proof) => {
+            let result = MachineProver::verify(&pk.vk, &proof.to_bytes());
+            assert!(
+                matches!(result, Err(MachineError::Verify(_))),
+                "accepted: {result:?}"
+            );
+        }
+        // The prover may refuse a malformed witness outright (e.g. a zero fingerprint).
+        Err(e) => assert!(matches!(e, MachineError::Prove(_)), "{e}"),
+    }
+}
+
+fn setup() -> (ProvingKey, Vec<RowMajorMatrix<Val>>, PublicValues) {
+    let (pk, _) = keys(&sample());
+    let (traces, public) = traces(&pk, &Input::default());
+    check(&pk, &traces, &public).expect("honest witness");
+    (pk, traces, public)
+}
+
+#[test]
+fn wrong_alu_result_fails_the_adder() {
+    let (pk, mut traces, public) = setup();
+    let t = table_index(&pk, "add_sub");
+    let cols: &mut AddSubCols<Val> = row_mut(&mut traces[t], 0).borrow_mut();
+    cols.frame.rd_value.0[0] += Val::ONE;
+    let violation = check(&pk, &traces, &public).unwrap_err();
+    assert!(
+        matches!(&violation, ConstraintViolation::Constraint { table, row: 0, .. } if table == "add_sub"),
+        "{violation}"
+    );
+    assert_rejected(&pk, traces, public);
+}
+
+#[test]
+fn wrong_loaded_value_unbalances_memory() {
+    let (pk, mut traces, public) = setup();
+    let t = table_index(&pk, "load");
+    let cols: &mut LoadCols<Val> = row_mut(&mut traces[t], 0).borrow_mut();
+    // Change the loaded doubleword and the register value consistently: only memory checking
+    // can notice.
+    cols.bytes[0] += Val::ONE;
+    cols.frame.rd_value.0[0] += Val::ONE;
+    let violation = check(&pk, &traces, &public).unwrap_err();
+    assert!(
+        matches!(
+            &violation,
+            ConstraintViolation::Unbalanced { bus: MEMORY, .. }
+        ),
+        "{violation}"
+    );
+    assert_rejected(&pk, traces, public);
+}
+
+#[test]
+fn skipped_instruction_breaks_the_state_chain() {
+    let (pk, mut traces, public) = setup();
+    let t = table_index(&pk, "add_sub");
+    // Turn the first add_sub row into padding: the instruction never happened.
+    row_mut(&mut traces[t], 0).fill(Val::ZERO);
+    let violation = check(&pk, &traces, &public).unwrap_err();
+    assert!(
+        matches!(&violation, ConstraintViolation::Unbalanced { .. }),
+        "{violation}"
+    );
+    assert_rejected(&pk, traces, public);
+}
+
+#[test]
+fn repeated_instruction_breaks_the_state_chain() {
+    let (pk, mut traces, public) = setup();
+    let t = table_index(&pk, "add_sub");
+    let real = traces[t]
+        .values
+        .chunks(traces[t].width)
+        .take_while(|r| r[0] == Val::ONE)
+        .count();
+    let copy = row_mut(&mut traces[t], 0).to_vec();
+    row_mut(&mut traces[t], real).copy_from_slice(&copy);
+    let violation = check(&pk, &traces, &public).unwrap_err();
+    assert!(
+        matches!(&violation, ConstraintViolation::Unbalanced { .. }),
+        "{violation}"
+    );
+    assert_rejected(&pk, traces, public);
+}
+
+#[test]
+fn wrong_branch_target_fails_the_branch() {
+    let (pk, mut traces, public) = setup();
+    let t = table_index(&pk, "branch");
+    let cols: &mut BranchCols<Val> = row_mut(&mut traces[t], 0).borrow_mut();
+    cols.next_pc += Val::from_u32(4);
+    let violation = check(&pk, &traces, &public).unwrap_err();
+    assert!(
+        matches!(&violation, ConstraintViolation::Constraint { table, .. } if table == "branch"),
+        "{violation}"
+    );
+    assert_rejected(&pk, traces, public);
+}
+
+#[test]
+fn wrong_pc_is_not_in_the_rom() {
+    let (pk, mut traces, public) = setup();
+    let t = table_index(&pk, "add_sub");
+    let cols: &mut AddSubCols<Val> = row_mut(&mut traces[t], 0).borrow_mut();
+    cols.frame.pc += Val::from_u32(4);
+    let violation = check(&pk, &traces, &public).unwrap_err();
+    assert!(
+        matches!(&violation, ConstraintViolation::Unbalanced { bus, .. } if *bus == STATE || *bus == PROGRAM),
+        "{violation}"
+    );
+    assert_rejected(&pk, traces, public);
+}
+
+#[test]
+fn a_write_to_x0_cannot_stick() {
+    // addi x0, x0, 5 then a0 = x0: the ROM says the addi writes nothing.
+    let mut code = vec![I::i(Opcode::Addi, 0, 0, 5), I::r(Opcode::Add, 10, 0, 0)];
+    code.extend(halt());
+    let (pk, _) = keys(&program(&code, &[]));
+    let (mut traces, public) = traces(&pk, &Input::default());
+    let t = table_index(&pk, "add_sub");
+    let cols: &mut AddSubCols<Val> = row_mut(&mut traces[t], 0).borrow_mut();
+    assert_eq!(cols.frame.writes_rd, Val::ZERO);
+    cols.frame.writes_rd = Val::ONE;
+    cols.frame.rd_access.diff_lo = Val::from_u32(6); // prev_ts 0 at ts 7
+    let violation = check(&pk, &traces, &public).unwrap_err();
+    assert!(
+        matches!(&violation, ConstraintViolation::Unbalanced { bus, .. } if *bus == PROGRAM || *bus == MEMORY),
+        "{violation}"
+    );
+    assert_rejected(&pk, traces, public);
+}
+
+#[test]
+fn forged_output_and_exit_code_are_rejected() {
+    let (pk, traces, public) = setup();
+    assert_eq!(public.public_output, [2, 4, 6, 8]);
+    let mut forged = public.clone();
+    forged.public_output[1] = 5;
+    let violation = check(&pk, &traces, &forged).unwrap_err();
+    assert!(
+        matches!(
+            &violation,
+            ConstraintViolation::Unbalanced { bus: OUTPUT, .. }
+        ),
+        "{violation}"
+    );
+    let honest = MachineProver::prove_traces(&pk, traces.clone(), public.clone()).unwrap();
+    let verified = MachineProver::verify(&pk.vk, &honest.to_bytes()).unwrap();
+    assert_eq!(verified.exit_code, 9);
+    for tamper in [
+        |p: &mut droste_machine::MachineProof| p.public_output[1] = 5,
+        |p: &mut droste_machine::MachineProof| p.public_output.push(0),
+        |p: &mut droste_machine::MachineProof| p.public_output.truncate(3),
+        |p: &mut droste_machine::MachineProof| p.exit_code = 0,
+    ] {
+        let mut proof = honest.clone();
+        tamper(&mut proof);
+        let err = MachineProver::verify(&pk.vk, &proof.to_bytes()).unwrap_err();
+        // The public values are absorbed before any challenge, so the mismatch shows as a
+        // failed constraint check or an unbalanced bus, depending on where it surfaces first.
+        assert!(
+            matches!(
+                err,
+                MachineError::Verify(
+                    VerifyError::Unbalanced | VerifyError::ConstraintMismatch { .. }
+                )
+            ),
+            "{err}"
+        );
+    }
+    assert_rejected(&pk, traces, forged);
+}
+
+#[test]
+fn a_proof_of_another_program_is_rejected() {
+    let (pk, _) = keys(&sample());
+    let mut other_code = li(10, 9);
+    other_code.extend(halt());
+    let (other_pk, other_vk) = keys(&program(&other_code, &[]));
+    assert_ne!(pk.vk.digest().unwrap(), other_vk.digest().unwrap());
+    let proof = MachineProver::prove(&other_pk, &Input::default()).unwrap();
+    let err = MachineProver::verify(&pk.vk, &proof.to_bytes()).unwrap_err();
+    assert!(matches!(err, MachineError::WrongKey), "{err}");
+    // Claiming the right key digest does not help: the transcript and commitments differ.
+    let mut relabeled = proof;
+    relabeled.vkey_digest = pk.vk.digest_words().unwrap();
+    let err = MachineProver::verify(&pk.vk, &relabeled.to_bytes()).unwrap_err();
+    assert!(matches!(err, MachineError::Verify(_)), "{err}");
+}
+
+#[test]
+fn malformed_bytes_are_an_error() {
+    let (pk, _) = keys(&sample());
+    for bytes in [&b""[..], b"DROSTEmp", &[0u8; 64]] {
+        assert!(matches!(
+            MachineProver::verify(&pk.vk, bytes),
+            Err(MachineError::Format(_))
+        ));
+    }
+    let proof = MachineProver::prove(&pk, &Input::default()).unwrap();
+    let bytes = proof.to_bytes();
+    let cut = &bytes[..bytes.len() / 2];
+    assert!(MachineProver::verify(&pk.vk, cut).is_err());
+}
