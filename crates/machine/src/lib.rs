@@ -83,6 +83,7 @@ pub mod memory_access;
 pub mod memory_tables;
 pub mod program;
 pub mod proof;
+pub mod tables_doc;
 pub mod trace;
 pub mod witness;
 

@@ -15,6 +15,7 @@ use crate::proof::DigestWords;
 use crate::{Digest, Val, DIGEST_ELEMS};
 
 type Packed = <Val as Field>::Packing;
+const LANES: usize = <Packed as PackedValue>::WIDTH;
 
 /// A Merkle tree over a batch of matrices (see the module docs for the layout). Keeps every
 /// layer so openings are lookups.
@@ -115,14 +116,14 @@ fn compress_layer(
     pair: impl Fn(usize) -> (Digest, Digest) + Sync,
 ) -> Vec<Digest> {
     let mut out = alloc::vec![[Val::default(); DIGEST_ELEMS]; len];
-    let lanes = Packed::WIDTH;
+    let lanes = LANES;
     let packed_len = if len >= lanes { len } else { 0 };
     out[..packed_len]
         .par_chunks_exact_mut(lanes)
         .enumerate()
         .for_each(|(chunk, out)| {
             let first = chunk * lanes;
-            let pairs: Vec<(Digest, Digest)> = (first..first + lanes).map(&pair).collect();
+            let pairs: [(Digest, Digest); LANES] = core::array::from_fn(|lane| pair(first + lane));
             let left: [Packed; DIGEST_ELEMS] =
                 core::array::from_fn(|j| Packed::from_fn(|lane| pairs[lane].0[j]));
             let right: [Packed; DIGEST_ELEMS] =

@@ -1,0 +1,74 @@
+//! Generates `docs/machine-tables.md` and checks the committed copy is current. Run with
+//! `DROSTE_UPDATE_DOCS=1` to rewrite it.
+
+mod common;
+
+use common::*;
+use droste_executor::Input;
+use droste_isa::{Instruction as I, Opcode};
+use droste_machine::tables_doc::{render, TableSize};
+use droste_machine::MachineProver;
+use p3_matrix::Matrix;
+
+/// A loop copying 256 doublewords and summing them: loads, stores, adds, a branch per
+/// iteration.
+fn sample() -> (Vec<I>, &'static str) {
+    let mut code = li(5, DATA as i32); // src
+    code.extend(li(6, DATA as i32 + 2048)); // dst
+    code.extend(li(7, 256)); // count
+    code.extend(li(10, 0)); // sum
+    code.push(I::i(Opcode::Ld, 8, 5, 0));
+    code.push(I::s(Opcode::Sd, 6, 8, 0));
+    code.push(I::r(Opcode::Add, 10, 10, 8));
+    code.push(I::i(Opcode::Addi, 5, 5, 8));
+    code.push(I::i(Opcode::Addi, 6, 6, 8));
+    code.push(I::i(Opcode::Addi, 7, 7, -1));
+    code.push(I::s(Opcode::Bne, 7, 0, -24));
+    code.extend(halt());
+    (
+        code,
+        "a loop copying and summing 256 doublewords (ld, sd, add, 3 addi, bne per iteration)",
+    )
+}
+
+#[test]
+fn machine_tables_doc_is_current() {
+    let (code, description) = sample();
+    let program = program(&code, &[1u8; 2048]);
+    let (pk, _) = keys(&program);
+    let (traces, _) = traces(&pk, &Input::default());
+    let run = droste_executor::execute(&program, &Input::default(), &Default::default()).unwrap();
+    let tables = MachineProver::tables(&pk);
+    let sizes: Vec<TableSize> = tables
+        .iter()
+        .zip(&traces)
+        .zip(&pk.vk.stark.tables)
+        .map(|((table, trace), meta)| {
+            let real_rows = trace
+                .row_slices()
+                .filter(|r| {
+                    r.iter()
+                        .any(|v| *v != p3_field::PrimeCharacteristicRing::ZERO)
+                })
+                .count();
+            TableSize {
+                name: table.name().to_string(),
+                real_rows,
+                height: trace.height(),
+                main_width: meta.main_width as usize,
+                preprocessed_width: meta.preprocessed_width as usize,
+                aux_width: 4 * meta.aux_columns(),
+            }
+        })
+        .collect();
+    let doc = render(&tables, &sizes, run.cycles, description);
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/machine-tables.md");
+    if std::env::var_os("DROSTE_UPDATE_DOCS").is_some() {
+        std::fs::write(path, &doc).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == doc,
+        "docs/machine-tables.md is stale: rerun with DROSTE_UPDATE_DOCS=1"
+    );
+}
