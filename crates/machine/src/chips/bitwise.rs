@@ -197,4 +197,9 @@ mod tests {
             Some(RowFailure::Constraint { row: 0, .. })
         ));
     }
+
+    #[test]
+    fn random_pairs_satisfy_the_chip() {
+        assert_chip_honest(&BitwiseChip, &events_on(&OPCODES, &random_pairs(32, 2)));
+    }
 }

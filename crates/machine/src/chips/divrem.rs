@@ -587,4 +587,32 @@ mod tests {
         let tampered = with_cell::<Cols>(trace, row, "dividend_sign", Val::ZERO);
         assert!(first_failure(&DivRemChip, &tampered, row).is_some());
     }
+
+    /// Random operands prove; moving one divisor from the quotient into the remainder (the
+    /// identity still holds) is caught on every row where that is possible.
+    #[test]
+    fn random_pairs_satisfy_the_chip_and_a_shifted_quotient_fails() {
+        let events = events_on(&OPCODES, &random_pairs(32, 5));
+        let trace = assert_chip_honest(&DivRemChip, &events);
+        let width = DivRemCols::<u8>::WIDTH;
+        let mut checked = 0;
+        for (row, event) in events.iter().enumerate() {
+            let (x, y) = operands(event);
+            let (q, r) = divide(x, y, SIGNED.contains(&event.instruction.opcode));
+            if y == 0 || q == 0 {
+                continue;
+            }
+            let (q, r) = (q.wrapping_sub(1), r.wrapping_add(y));
+            let mut tampered = trace.clone();
+            let cells = &mut tampered.values[row * width..(row + 1) * width];
+            cells.fill(Val::ZERO);
+            populate_division(cells.borrow_mut(), event, q, r, &LookupCounter::default());
+            assert!(
+                first_failure(&DivRemChip, &tampered, row).is_some(),
+                "{event:?}"
+            );
+            checked += 1;
+        }
+        assert!(checked > 64);
+    }
 }

@@ -254,4 +254,18 @@ mod tests {
             Some(RowFailure::Constraint { .. })
         ));
     }
+
+    #[test]
+    fn random_pairs_are_compared_right() {
+        let events = events_on(&OPCODES, &random_pairs(64, 1));
+        let trace = assert_chip_honest(&LtChip, &events);
+        for (row, event) in events.iter().enumerate() {
+            let flipped = Val::from_bool(event.result == 0);
+            let tampered = with_cell::<Cols>(&trace, row, "frame.rd_value[0]", flipped);
+            assert!(
+                first_failure(&LtChip, &tampered, row).is_some(),
+                "{event:?}"
+            );
+        }
+    }
 }

@@ -319,4 +319,9 @@ mod tests {
             Some(RowFailure::Constraint { .. })
         ));
     }
+
+    #[test]
+    fn random_pairs_satisfy_the_chip() {
+        assert_chip_honest(&MulChip, &events_on(&OPCODES, &random_pairs(32, 4)));
+    }
 }

@@ -478,4 +478,15 @@ mod tests {
         let tampered = with_cell::<Cols>(trace, row, "word_sign", Val::ZERO);
         assert!(first_failure(&ShiftChip, &tampered, row).is_some());
     }
+
+    #[test]
+    fn random_values_and_amounts_satisfy_the_chip() {
+        let events = events_on(&OPCODES, &random_pairs(32, 3));
+        let trace = assert_chip_honest(&ShiftChip, &events);
+        for row in (0..events.len()).step_by(5) {
+            let bad = cell::<Cols>(&trace, row, "frame.rd_value[1]") + Val::ONE;
+            let tampered = with_cell::<Cols>(&trace, row, "frame.rd_value[1]", bad);
+            assert!(first_failure(&ShiftChip, &tampered, row).is_some());
+        }
+    }
 }

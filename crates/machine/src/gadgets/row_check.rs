@@ -227,34 +227,47 @@ pub fn event(op: Opcode, rs1: u64, b: u64, clk: u32) -> FrameEvent {
     }
 }
 
-/// Events of each of `ops` on every pair of `values`; immediate forms take `b` cut to what their
-/// immediate can hold (12 signed bits, or a 6- or 5-bit shift amount).
-pub fn events_on_pairs(ops: &[Opcode], values: &[u64]) -> Vec<FrameEvent> {
-    let mut events = Vec::new();
-    for &op in ops {
-        for &a in values {
-            for &b in values {
-                let b = match op.format() {
-                    Format::R => b,
-                    Format::Shift => {
-                        b & if op.alu_op().is_some_and(is_word_shift) {
-                            31
-                        } else {
-                            63
-                        }
-                    }
-                    _ => (b as i64 as i32).wrapping_shl(20).wrapping_shr(20) as i64 as u64,
-                };
-                events.push(event(op, a, b, events.len() as u32 + 1));
+/// `b` cut to what the second operand of `op` can hold: anything for register forms, 12 signed
+/// bits for immediates, a 6- or 5-bit amount for immediate shifts.
+fn cut_operand(op: Opcode, b: u64) -> u64 {
+    match op.format() {
+        Format::R => b,
+        Format::Shift => {
+            b & if op.alu_op().is_some_and(is_word_shift) {
+                31
+            } else {
+                63
             }
         }
+        _ => (b as i64 as i32).wrapping_shl(20).wrapping_shr(20) as i64 as u64,
     }
-    events
 }
 
 fn is_word_shift(op: droste_isa::AluOp) -> bool {
     use droste_isa::AluOp::*;
     matches!(op, Sllw | Srlw | Sraw)
+}
+
+/// Events of each of `ops` on every pair of `values` (the second operand cut to what the opcode
+/// can hold).
+pub fn events_on_pairs(ops: &[Opcode], values: &[u64]) -> Vec<FrameEvent> {
+    let pairs: Vec<(u64, u64)> = values
+        .iter()
+        .flat_map(|&a| values.iter().map(move |&b| (a, b)))
+        .collect();
+    events_on(ops, &pairs)
+}
+
+/// Events of each of `ops` on each of `pairs` (the second operand cut to what the opcode can
+/// hold).
+pub fn events_on(ops: &[Opcode], pairs: &[(u64, u64)]) -> Vec<FrameEvent> {
+    let mut events = Vec::new();
+    for &op in ops {
+        for &(a, b) in pairs {
+            events.push(event(op, a, cut_operand(op, b), events.len() as u32 + 1));
+        }
+    }
+    events
 }
 
 /// Edge values of 64-bit operands: 0, 1, -1, the 64- and 32-bit extremes and a few mixed limbs.
@@ -272,6 +285,30 @@ pub const EDGE_VALUES: [u64; 12] = [
     0x1234_5678_9abc_def0,
     0xfedc_ba98_7654_3210,
 ];
+
+/// `n` pseudo-random operand pairs that stress limb-wise logic: independent words, words that
+/// differ in one limb only, small values, and words built from 0, `0xffff` and `0x8000` limbs.
+pub fn random_pairs(n: usize, seed: u64) -> Vec<(u64, u64)> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let special = |rng: &mut rand::rngs::StdRng| -> u64 {
+        (0..4).fold(0, |acc, i| {
+            acc | [0, 0xffff, 0x8000, 1][rng.gen_range(0..4)] << (16 * i)
+        })
+    };
+    (0..n)
+        .map(|i| match i % 4 {
+            0 => (rng.gen(), rng.gen()),
+            1 => {
+                let a: u64 = rng.gen();
+                let limb = 16 * rng.gen_range(0..4);
+                (a, a ^ (u64::from(rng.gen::<u16>()) << limb))
+            }
+            2 => (rng.gen_range(0..100), rng.gen_range(0..100)),
+            _ => (special(&mut rng), special(&mut rng)),
+        })
+        .collect()
+}
 
 /// Generates the trace of `events` and checks it as [`assert_honest`] does.
 pub fn assert_chip_honest<C>(chip: &C, events: &[FrameEvent]) -> RowMajorMatrix<Val>
