@@ -101,7 +101,7 @@ pub enum ExecError {
         syscall: &'static str,
         reason: String,
     },
-    #[error("RANDOM system call, but the host supplied no entropy (Input::entropy is None) (pc {pc:#x})")]
+    #[error("the guest asked for randomness (RANDOM system call; std's HashMap::new seeds its hasher this way) but the host supplied no entropy: pass `--entropy <64 hex digits>` / `Input::entropy`, or use BTreeMap or HashMap::with_hasher (pc {pc:#x})")]
     NoEntropy { pc: u64 },
     #[error("private input is {len} bytes, more than the maximum {max}")]
     PrivateInputTooLarge { len: u64, max: u64 },

@@ -14,10 +14,14 @@
 //! Features: `std` (default) adds the prover ([`Pcs`]), with rayon parallelism and p3-dft.
 //! Without it only the verifier ([`verify`]) and what it needs are compiled.
 //!
-//! API notes (differences from the first sketch): [`Pcs`] is built with [`Pcs::new`] (it holds
-//! its Poseidon2 and DFT instances), and `open`/`verify` absorb the opened values into the
-//! transcript themselves (the caller absorbs its commitment digests); see docs/pcs.md for the
-//! exact transcript order.
+//! API notes (differences from the first sketch in the brief):
+//! * [`Pcs`] is built with [`Pcs::new`] (it holds its Poseidon2 and DFT instances).
+//! * `open`/`verify` absorb the opened values into the transcript themselves; the caller only
+//!   absorbs its commitment digests. docs/pcs.md gives the exact transcript order.
+//! * `query_pow_bits` is ground twice: before the batching challenge (this keeps the batching
+//!   error at 100 provable bits with many columns, see docs/security.md) and before the queries;
+//!   [`OpeningProof`] carries both witnesses.
+//! * [`security`] (the calculator) needs floating point and is compiled with `std` only.
 
 #![no_std]
 
