@@ -1,5 +1,7 @@
 //! End-to-end openings: honest proofs verify, wrong claims and tampered proofs are rejected.
 
+#![cfg(feature = "std")]
+
 mod common;
 
 use common::*;

@@ -1,5 +1,7 @@
 //! The security calculator against soundcalc's published reports, monotonicity, and the presets.
 
+#![cfg(feature = "std")]
+
 use droste_pcs::security::{analyze, koala_bear_ext_log2_order, Regime, SecurityInputs};
 use droste_pcs::FriParameters;
 

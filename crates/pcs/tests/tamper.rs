@@ -1,5 +1,7 @@
 //! Tampering with any part of an opening proof is rejected with an error, never a panic.
 
+#![cfg(feature = "std")]
+
 mod common;
 
 use common::*;
