@@ -1,5 +1,7 @@
 //! Executing a guest without proving it: cycles, public output, captured stdout/stderr.
 
+use std::borrow::Cow;
+
 use droste_executor::{ElfError, ExecError, ExecOptions, Execution, Program};
 
 use crate::Input;
@@ -12,6 +14,16 @@ pub enum Guest<'a> {
     Elf(&'a [u8]),
     /// A loaded program.
     Program(&'a Program),
+}
+
+impl<'a> Guest<'a> {
+    /// The loaded program: parses an ELF, borrows a [`Program`].
+    pub fn load(self) -> Result<Cow<'a, Program>, ElfError> {
+        match self {
+            Guest::Program(program) => Ok(Cow::Borrowed(program)),
+            Guest::Elf(elf) => Ok(Cow::Owned(Program::from_elf(elf)?)),
+        }
+    }
 }
 
 impl<'a> From<&'a [u8]> for Guest<'a> {
@@ -50,16 +62,9 @@ pub fn execute<'a>(
     input: &Input,
     options: &ExecOptions,
 ) -> Result<Execution, ExecuteError> {
-    let loaded;
-    let program = match guest.into() {
-        Guest::Program(program) => program,
-        Guest::Elf(elf) => {
-            loaded = Program::from_elf(elf)?;
-            &loaded
-        }
-    };
+    let program = guest.into().load()?;
     Ok(droste_executor::execute(
-        program,
+        &program,
         input.as_executor_input(),
         options,
     )?)

@@ -1,15 +1,20 @@
-//! The host side of droste: build a guest, give it input, execute it, read what it committed.
+//! The host side of droste: build a guest, give it input, execute it, prove and verify its runs,
+//! read what it committed.
 //!
 //! ```no_run
-//! use droste_sdk::{build_guest, execute, ExecOptions, Input, PublicOutput};
+//! use droste_sdk::{build_guest, execute, prove, verify, ExecOptions, Input, ProofOptions};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let elf = std::fs::read(build_guest("guests/fibonacci")?)?;
 //! let input = Input::new().write_slice(&90u64.to_le_bytes());
 //! let execution = execute(&elf, &input, &ExecOptions::default())?;
-//! let mut output = PublicOutput::new(&execution.public_output);
-//! let fib = u64::from_le_bytes(output.read_slice(8)?.try_into()?);
-//! println!("fib(90) = {fib} in {} cycles", execution.cycles);
+//! println!("{} cycles", execution.cycles);
+//!
+//! let proof = prove(&elf, &input, ProofOptions::default())?;
+//! proof.save("fib.proof")?;
+//! let public = verify(proof.bytes(), &elf)?;
+//! let fib = u64::from_le_bytes(public.public_output[..8].try_into()?);
+//! println!("fib(90) = {fib}, exit code {}", public.exit_code);
 //! # Ok(())
 //! # }
 //! ```
@@ -17,11 +22,25 @@
 mod execute;
 mod guest_build;
 mod input;
+mod inspect;
 mod output;
+mod proof_file;
+mod prove;
+mod verify;
 
 pub use droste_executor::{ExecError, ExecOptions, Execution, Program};
+pub use droste_machine::{MachineError, ProofOptions, PublicValues, MAX_CYCLES};
 pub use droste_zkvm::codec::CodecError;
 pub use execute::{execute, ExecuteError, Guest};
 pub use guest_build::{build_guest, repo_root, BuildError, GUEST_TARGET};
 pub use input::Input;
+pub use inspect::{
+    inspect, InspectError, ParametersReport, ProofReport, SectionSize, SecurityFigures, TableReport,
+};
 pub use output::{OutputError, PublicOutput};
+pub use proof_file::{read_proof_file, ProofFile, ProofFileError};
+pub use prove::{
+    prove, prove_with_progress, Phase, ProgressEvent, Proof, ProveError, ProveStats, Prover,
+    TableHeight,
+};
+pub use verify::{proof_vkey, verify, vkey, Verifier, VerifyError, VkeyDigest, PRESETS};

@@ -1,0 +1,97 @@
+//! Reading a proof file without its guest: format version, verifying-key digest, public values,
+//! table heights, proof parameters with their security, and where the bytes go.
+//!
+//! Nothing here verifies the proof: the figures describe what the file *claims*. Verify it with
+//! [`crate::verify`] before trusting its public values.
+
+mod sections;
+mod security;
+
+use droste_machine::proof::MACHINE_PROOF_VERSION;
+use droste_machine::{MachineError, MachineProof, MachineTables};
+use rkyv::rancor::Failure;
+
+pub use sections::SectionSize;
+pub use security::{ParametersReport, SecurityFigures};
+
+use crate::verify::aligned;
+use crate::VkeyDigest;
+
+/// One table of the proof.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TableReport {
+    /// The table's name in this machine's table list (`None` when the proof has a different
+    /// number of tables than this machine, e.g. a proof from another droste version).
+    pub name: Option<String>,
+    /// log2 of its height.
+    pub log_height: u8,
+    /// Its height.
+    pub rows: u64,
+}
+
+/// What [`inspect`] reads from a proof.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ProofReport {
+    /// Version of the machine proof format.
+    pub format_version: u32,
+    /// Size of the whole proof in bytes.
+    pub size: usize,
+    /// The verifying-key digest the proof claims (64 hex digits).
+    pub vkey_digest: String,
+    /// The exit code the proof claims.
+    pub exit_code: u32,
+    /// The public output the proof claims, hex.
+    pub public_output_hex: String,
+    /// Every table's height, in proving order.
+    pub tables: Vec<TableReport>,
+    /// The proof options, when they are one of the presets (`None` otherwise).
+    pub parameters: Option<ParametersReport>,
+    /// Security of those options for this proof's sizes (`None` without known parameters or
+    /// table list).
+    pub security: Option<SecurityFigures>,
+    /// Bytes by section, in proof order; they add up to [`Self::size`].
+    pub sections: Vec<SectionSize>,
+}
+
+/// The bytes are not a machine proof this version can read.
+#[derive(Debug, thiserror::Error)]
+#[error("not a droste proof: {0}")]
+pub struct InspectError(#[from] MachineError);
+
+/// Reads `proof` (machine proof bytes, any alignment) and reports what it claims.
+pub fn inspect(proof: &[u8]) -> Result<ProofReport, InspectError> {
+    let bytes = aligned(proof);
+    let archived = droste_machine::proof::access(&bytes)?;
+    let proof: MachineProof = rkyv::deserialize::<MachineProof, Failure>(archived)
+        .map_err(|_| MachineError::Format("malformed machine proof archive"))?;
+    let machine = MachineTables::for_verifier();
+    let tables = machine.all();
+    let known_tables = tables.len() == proof.proof.log_heights.len();
+    let table_reports = proof
+        .proof
+        .log_heights
+        .iter()
+        .enumerate()
+        .map(|(i, &log_height)| TableReport {
+            name: known_tables.then(|| tables[i].name().to_string()),
+            log_height,
+            rows: 1u64.checked_shl(log_height.into()).unwrap_or(0),
+        })
+        .collect();
+    let parameters = security::parameters(&proof.proof);
+    let security = parameters
+        .as_ref()
+        .filter(|_| known_tables)
+        .map(|parameters| security::figures(parameters, &proof.proof, &tables));
+    Ok(ProofReport {
+        format_version: MACHINE_PROOF_VERSION,
+        size: bytes.len(),
+        vkey_digest: VkeyDigest(proof.vkey_digest).to_string(),
+        exit_code: proof.exit_code,
+        public_output_hex: hex::encode(&proof.public_output),
+        tables: table_reports,
+        parameters,
+        security,
+        sections: sections::sizes(&proof, bytes.len()),
+    })
+}

@@ -1,0 +1,142 @@
+//! The proof's parameters and their security, from the droste-pcs calculator.
+//!
+//! A proof does not record its FRI parameters (its verifying key does, bound by the digest), so
+//! they are recognised here: a preset matches when the proof has its number of queries and its
+//! Merkle paths are as deep as the preset's blowup makes them. The calculator's other inputs come
+//! from the proof's shape (heights, opened columns) and this machine's tables (constraint counts).
+
+use droste_machine::ProofOptions;
+use droste_pcs::security::{analyze, SecurityInputs};
+use droste_pcs::FriParameters;
+use droste_stark::{Proof, ProverTable, Val, EXT_DEGREE};
+use p3_air::{Air, AirLayout, BaseAir, SymbolicAirBuilder};
+
+use crate::verify::PRESETS;
+
+/// The proof's FRI parameters.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ParametersReport {
+    /// The preset they are.
+    pub preset: &'static str,
+    /// log2 of the Reed-Solomon blowup.
+    pub log_blowup: u8,
+    /// FRI queries.
+    pub num_queries: u16,
+    /// Proof-of-work bits, ground twice (before batching and before the queries).
+    pub query_pow_bits: u8,
+    /// log2 of the FRI folding arity.
+    pub log_folding_arity: u8,
+    /// log2 of the final polynomial's length.
+    pub log_final_poly_len: u8,
+}
+
+/// Security of the proof, in bits, with the calculator's inputs.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SecurityFigures {
+    /// Provable bits: the better of the two regimes.
+    pub provable: f64,
+    /// Provable bits in the unique-decoding regime.
+    pub unique_decoding: f64,
+    /// Provable bits in the Johnson-bound regime.
+    pub johnson_bound: f64,
+    /// Bits under the ethSTARK conjecture.
+    pub conjectured: f64,
+    /// log2 of the largest LDE domain.
+    pub log_lde_domain: u32,
+    /// Functions batched into FRI (opened columns times their opening points).
+    pub batched_functions: u64,
+    /// Constraints combined by the STARK (AIR constraints and LogUp columns of every table).
+    pub constraints: u64,
+    /// Upper bound on the constraint degree, from the number of quotient chunks.
+    pub max_constraint_degree: u64,
+}
+
+/// The preset whose parameters the proof has, if any.
+pub fn parameters(proof: &Proof) -> Option<ParametersReport> {
+    let opening = &proof.opening_proof;
+    let max_log_height = usize::from(*proof.log_heights.iter().max()?);
+    let main_round = super::sections::round_names(proof)
+        .iter()
+        .position(|&name| name == "main")?;
+    let path_depth = opening.queries.first()?.rounds.get(main_round)?.path.len();
+    PRESETS.iter().find_map(|&(preset, options)| {
+        let fri: FriParameters = options.fri;
+        let matches = usize::from(fri.num_queries) == opening.queries.len()
+            && max_log_height + usize::from(fri.log_blowup) == path_depth;
+        matches.then(|| report(preset, options))
+    })
+}
+
+fn report(preset: &'static str, options: ProofOptions) -> ParametersReport {
+    let fri = options.fri;
+    ParametersReport {
+        preset,
+        log_blowup: fri.log_blowup,
+        num_queries: fri.num_queries,
+        query_pow_bits: fri.query_pow_bits,
+        log_folding_arity: fri.log_folding_arity,
+        log_final_poly_len: fri.log_final_poly_len,
+    }
+}
+
+/// The calculator's figures for `proof` under `parameters`; `tables` are this machine's tables,
+/// one per proof table.
+pub fn figures(
+    parameters: &ParametersReport,
+    proof: &Proof,
+    tables: &[&dyn ProverTable],
+) -> SecurityFigures {
+    let fri = FriParameters {
+        log_blowup: parameters.log_blowup,
+        num_queries: parameters.num_queries,
+        query_pow_bits: parameters.query_pow_bits,
+        log_folding_arity: parameters.log_folding_arity,
+        log_final_poly_len: parameters.log_final_poly_len,
+    };
+    let max_log_height = proof.log_heights.iter().copied().max().unwrap_or(0);
+    let log_lde_domain = u32::from(max_log_height) + u32::from(fri.log_blowup);
+    let mut batched_functions = 0u64;
+    let mut constraints = 0u64;
+    let mut max_degree = 0u64;
+    for (openings, &table) in proof.openings.iter().zip(tables) {
+        let two_points = openings.preprocessed_local.len()
+            + openings.main_local.len()
+            + openings.aux_local.len();
+        batched_functions += 2 * two_points as u64 + openings.quotient.len() as u64;
+        let logup_columns = openings.aux_local.len() / EXT_DEGREE;
+        constraints += air_constraints(table) + logup_columns as u64;
+        let quotient_chunks = (openings.quotient.len() / EXT_DEGREE) as u64;
+        max_degree = max_degree.max(quotient_chunks + 1);
+    }
+    let inputs = SecurityInputs::koala_bear(
+        fri,
+        log_lde_domain,
+        batched_functions,
+        constraints,
+        max_degree,
+    );
+    let report = analyze(&inputs);
+    SecurityFigures {
+        provable: report.provable,
+        unique_decoding: report.unique_decoding.total,
+        johnson_bound: report.johnson_bound.total,
+        conjectured: report.conjectured,
+        log_lde_domain,
+        batched_functions,
+        constraints,
+        max_constraint_degree: max_degree,
+    }
+}
+
+/// The number of AIR constraints of `table`, counted by evaluating it symbolically.
+fn air_constraints(table: &dyn ProverTable) -> u64 {
+    let table = table.as_table();
+    let layout = AirLayout {
+        preprocessed_width: BaseAir::<Val>::preprocessed_width(table),
+        main_width: BaseAir::<Val>::width(table),
+        ..AirLayout::default()
+    };
+    let mut builder = SymbolicAirBuilder::<Val>::new(layout);
+    Air::<SymbolicAirBuilder<Val>>::eval(table, &mut builder);
+    builder.base_constraints().len() as u64
+}

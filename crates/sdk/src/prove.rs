@@ -1,0 +1,299 @@
+//! Proving a guest: setup (keys), execution, trace generation and the STARK proof, with a
+//! progress hook called at the start and end of every phase.
+//!
+//! The guest is executed once on its own before its trace is generated: that costs little (the
+//! interpreter runs far faster than the prover) and lets a run too long for one proof fail in
+//! milliseconds, naming the limit, instead of after recording it.
+
+use std::time::{Duration, Instant};
+
+use droste_executor::{ElfError, ExecError, ExecOptions, Program};
+use droste_machine::{
+    MachineError, MachineProver, ProofOptions, ProvingKey, PublicValues, VerifyingKey, MAX_CYCLES,
+};
+use droste_stark::Val;
+use p3_field::TwoAdicField;
+use p3_matrix::Matrix;
+use rkyv::util::AlignedVec;
+
+use crate::proof_file::{ProofFile, ProofFileError};
+use crate::{Guest, Input, VkeyDigest};
+
+/// A phase of proving, as reported to progress hooks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// Deriving the proving and verifying keys (commits the program ROM and memory image).
+    Setup,
+    /// Running the guest to count its cycles and check that one proof holds them.
+    Execute,
+    /// Recording the run and filling every table's trace.
+    TraceGeneration,
+    /// The STARK proof itself: trace, LogUp and quotient commitments, then the openings (FRI).
+    /// The machine prover does these in one call and reports no finer progress.
+    Prove,
+}
+
+impl Phase {
+    /// A short lowercase name for progress displays.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Setup => "setup",
+            Phase::Execute => "execute",
+            Phase::TraceGeneration => "trace generation",
+            Phase::Prove => "commit, quotient, open",
+        }
+    }
+}
+
+/// What a progress hook is told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProgressEvent {
+    /// The phase begins.
+    Started(Phase),
+    /// The phase ended successfully after this long.
+    Finished(Phase, Duration),
+}
+
+/// Why a guest could not be proven (or its keys derived).
+#[derive(Debug, thiserror::Error)]
+pub enum ProveError {
+    /// The ELF file is not a droste program.
+    #[error("cannot load guest ELF: {0}")]
+    Elf(#[from] ElfError),
+    /// A table of the run is taller than the preset's largest proven domain allows.
+    #[error(
+        "table `{table}` needs {rows} rows, more than the {limit} one proof holds at log_blowup \
+         {log_blowup} (use a shorter run, or a preset with a smaller blowup)"
+    )]
+    TableTooTall {
+        /// The table.
+        table: String,
+        /// Its padded height.
+        rows: usize,
+        /// The largest height the proof options allow.
+        limit: usize,
+        /// log2 of the options' blowup.
+        log_blowup: u8,
+    },
+    /// Setup, execution (including a run longer than [`MAX_CYCLES`]) or the proof failed.
+    #[error(transparent)]
+    Machine(#[from] MachineError),
+}
+
+/// Height of one table in a proof.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TableHeight {
+    /// The table's name.
+    pub name: String,
+    /// Its row count (a power of two).
+    pub rows: usize,
+}
+
+/// What proving measured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProveStats {
+    /// Instructions executed, including the final `ecall`.
+    pub cycles: u64,
+    /// Every table's height, in proving order.
+    pub tables: Vec<TableHeight>,
+    /// Time spent in each phase, in order (setup only when the keys were derived for this proof).
+    pub phases: Vec<(Phase, Duration)>,
+}
+
+impl ProveStats {
+    /// Total time of all phases but setup: what proving one more input with the same keys costs.
+    pub fn prove_time(&self) -> Duration {
+        self.phases
+            .iter()
+            .filter(|(phase, _)| *phase != Phase::Setup)
+            .map(|(_, time)| *time)
+            .sum()
+    }
+}
+
+/// A proof of one run of a guest: its bytes (the machine proof format, 16-byte aligned), the
+/// public values it proves, and what proving it measured.
+#[derive(Clone, Debug)]
+pub struct Proof {
+    bytes: AlignedVec<16>,
+    public: PublicValues,
+    stats: ProveStats,
+}
+
+impl Proof {
+    /// The proof as written to a file and read by [`crate::verify`].
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The public values the proof vouches for (verified proofs return the same).
+    pub fn public_values(&self) -> &PublicValues {
+        &self.public
+    }
+
+    /// Cycles, table heights and phase times.
+    pub fn stats(&self) -> &ProveStats {
+        &self.stats
+    }
+
+    /// Writes the proof to `path` atomically: a complete file or none (an existing file stays
+    /// untouched on failure).
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<(), ProofFileError> {
+        ProofFile::create(path.as_ref())?.write(self.bytes())
+    }
+}
+
+/// A guest's keys for one set of proof options, ready to prove any number of inputs.
+pub struct Prover {
+    program: Program,
+    pk: ProvingKey,
+    vk: VerifyingKey,
+    options: ProofOptions,
+}
+
+impl Prover {
+    /// Derives the keys of `guest` under `options`.
+    pub fn new<'a>(guest: impl Into<Guest<'a>>, options: ProofOptions) -> Result<Self, ProveError> {
+        let program = guest.into().load()?.into_owned();
+        let (pk, vk) = MachineProver::setup(&program, options)?;
+        Ok(Self {
+            program,
+            pk,
+            vk,
+            options,
+        })
+    }
+
+    /// The verifying key.
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.vk
+    }
+
+    /// The verifying key's digest: what proofs of this guest under these options carry.
+    pub fn vkey(&self) -> Result<VkeyDigest, ProveError> {
+        Ok(VkeyDigest(self.vk.digest_words()?))
+    }
+
+    /// Proves the run of the guest on `input`.
+    pub fn prove(&self, input: &Input) -> Result<Proof, ProveError> {
+        self.prove_with_progress(input, &mut |_| {})
+    }
+
+    /// Proves the run of the guest on `input`, telling `progress` when each phase starts and
+    /// ends.
+    pub fn prove_with_progress(
+        &self,
+        input: &Input,
+        progress: &mut dyn FnMut(ProgressEvent),
+    ) -> Result<Proof, ProveError> {
+        let mut phases = PhaseTimer::new(progress);
+        self.prove_phases(input, &mut phases)
+    }
+
+    fn prove_phases(&self, input: &Input, timer: &mut PhaseTimer) -> Result<Proof, ProveError> {
+        let input = input.as_executor_input();
+        let cycles = timer.run(Phase::Execute, || self.count_cycles(input))?;
+        let (traces, public) = timer.run(Phase::TraceGeneration, || {
+            MachineProver::traces(&self.pk, input)
+        })?;
+        let names = MachineProver::tables(&self.pk);
+        let tables: Vec<TableHeight> = names
+            .iter()
+            .zip(&traces)
+            .map(|(table, trace)| TableHeight {
+                name: table.name().to_string(),
+                rows: trace.height(),
+            })
+            .collect();
+        self.check_heights(&tables)?;
+        let proof = timer.run(Phase::Prove, || {
+            MachineProver::prove_traces(&self.pk, traces, public.clone())
+        })?;
+        Ok(Proof {
+            bytes: proof.to_bytes(),
+            public,
+            stats: ProveStats {
+                cycles,
+                tables,
+                phases: std::mem::take(&mut timer.phases),
+            },
+        })
+    }
+
+    /// Executes without recording; a run over [`MAX_CYCLES`] fails here.
+    fn count_cycles(&self, input: &droste_executor::Input) -> Result<u64, MachineError> {
+        let options = ExecOptions {
+            max_cycles: MAX_CYCLES,
+            ..ExecOptions::default()
+        };
+        match droste_executor::execute(&self.program, input, &options) {
+            Ok(run) => Ok(run.cycles),
+            Err(ExecError::CycleLimit { .. }) => {
+                Err(MachineError::TooManyCycles { limit: MAX_CYCLES })
+            }
+            Err(other) => Err(MachineError::Execution(other)),
+        }
+    }
+
+    /// Refuses tables taller than the options' largest trace domain, before any commitment.
+    fn check_heights(&self, tables: &[TableHeight]) -> Result<(), ProveError> {
+        let log_blowup = self.options.fri.log_blowup;
+        let limit = 1usize << (Val::TWO_ADICITY - usize::from(log_blowup));
+        match tables.iter().find(|table| table.rows > limit) {
+            Some(table) => Err(ProveError::TableTooTall {
+                table: table.name.clone(),
+                rows: table.rows,
+                limit,
+                log_blowup,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Times phases and reports them to a progress hook.
+struct PhaseTimer<'a> {
+    progress: &'a mut dyn FnMut(ProgressEvent),
+    phases: Vec<(Phase, Duration)>,
+}
+
+impl<'a> PhaseTimer<'a> {
+    fn new(progress: &'a mut dyn FnMut(ProgressEvent)) -> Self {
+        Self {
+            progress,
+            phases: Vec::new(),
+        }
+    }
+
+    fn run<T, E>(&mut self, phase: Phase, work: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+        (self.progress)(ProgressEvent::Started(phase));
+        let start = Instant::now();
+        let result = work()?;
+        let elapsed = start.elapsed();
+        self.phases.push((phase, elapsed));
+        (self.progress)(ProgressEvent::Finished(phase, elapsed));
+        Ok(result)
+    }
+}
+
+/// Derives the keys of `guest` and proves its run on `input`.
+pub fn prove<'a>(
+    guest: impl Into<Guest<'a>>,
+    input: &Input,
+    options: ProofOptions,
+) -> Result<Proof, ProveError> {
+    prove_with_progress(guest, input, options, &mut |_| {})
+}
+
+/// [`prove`], telling `progress` when each phase (setup included) starts and ends.
+pub fn prove_with_progress<'a>(
+    guest: impl Into<Guest<'a>>,
+    input: &Input,
+    options: ProofOptions,
+    progress: &mut dyn FnMut(ProgressEvent),
+) -> Result<Proof, ProveError> {
+    let guest = guest.into();
+    let mut timer = PhaseTimer::new(progress);
+    let prover = timer.run(Phase::Setup, || Prover::new(guest, options))?;
+    prover.prove_phases(input, &mut timer)
+}

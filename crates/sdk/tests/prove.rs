@@ -1,0 +1,274 @@
+//! Proving and verifying through the SDK on small hand-assembled programs: round trips, the
+//! verifier's refusals (other program, tampered, truncated, garbage bytes), keys, the cycle limit
+//! and what `inspect` reports.
+
+use droste_executor::elf_builder::{ElfBuilder, Perm};
+use droste_isa::abi::{syscall, PROGRAM_START};
+use droste_isa::{Instruction as I, Opcode};
+use droste_machine::MachineError;
+use droste_sdk::{
+    inspect, proof_vkey, prove, prove_with_progress, verify, vkey, Input, Phase, ProgressEvent,
+    ProofOptions, ProveError, Prover, Verifier, VerifyError, MAX_CYCLES,
+};
+use droste_stark::FriParameters;
+
+/// Small but complete FRI parameters: quick, every code path exercised.
+fn small_options() -> ProofOptions {
+    ProofOptions {
+        fri: FriParameters {
+            log_blowup: 1,
+            num_queries: 16,
+            query_pow_bits: 2,
+            log_folding_arity: 2,
+            log_final_poly_len: 1,
+        },
+    }
+}
+
+const BUFFER: u64 = PROGRAM_START + 0x1000;
+
+fn li(rd: u8, value: i32) -> [I; 2] {
+    let lo = (value << 20) >> 20;
+    [
+        I::u(Opcode::Lui, rd, value.wrapping_sub(lo)),
+        I::i(Opcode::Addi, rd, rd, lo),
+    ]
+}
+
+fn ecall(code: &mut Vec<I>, call: u64) {
+    code.extend(li(17, call as i32));
+    code.push(I::system(Opcode::Ecall));
+}
+
+/// An "echo" program: reads one input item (at most 64 bytes), commits it, and halts with
+/// `exit_code`. Different exit codes make different programs (and keys).
+fn echo_elf(exit_code: i32) -> Vec<u8> {
+    let mut code = Vec::new();
+    ecall(&mut code, syscall::INPUT_LEN);
+    code.push(I::i(Opcode::Addi, 8, 10, 0));
+    for call in [syscall::INPUT_READ, syscall::COMMIT] {
+        code.extend(li(10, BUFFER as i32));
+        code.push(I::i(Opcode::Addi, 11, 8, 0));
+        ecall(&mut code, call);
+    }
+    code.extend(li(10, exit_code));
+    ecall(&mut code, syscall::HALT);
+    let mut elf = ElfBuilder::new(PROGRAM_START);
+    elf.code(PROGRAM_START, &code).unwrap();
+    elf.segment(BUFFER, Vec::new(), 64, Perm::ReadWrite);
+    elf.build()
+}
+
+/// A program that never halts.
+fn endless_elf() -> Vec<u8> {
+    let mut elf = ElfBuilder::new(PROGRAM_START);
+    elf.code(PROGRAM_START, &[I::u(Opcode::Jal, 0, 0)]).unwrap();
+    elf.build()
+}
+
+fn echo_input(bytes: &[u8]) -> Input {
+    Input::new().write_slice(bytes)
+}
+
+#[test]
+fn proofs_verify_and_carry_the_public_values() {
+    let elf = echo_elf(7);
+    let prover = Prover::new(&elf, small_options()).unwrap();
+    let proof = prover.prove(&echo_input(b"hello droste")).unwrap();
+    assert_eq!(proof.public_values().public_output, b"hello droste");
+    assert_eq!(proof.public_values().exit_code, 7);
+    assert_eq!(proof.stats().cycles, 21);
+    let phases: Vec<Phase> = proof.stats().phases.iter().map(|(p, _)| *p).collect();
+    assert_eq!(
+        phases,
+        [Phase::Execute, Phase::TraceGeneration, Phase::Prove]
+    );
+    assert!(proof
+        .stats()
+        .tables
+        .iter()
+        .all(|t| t.rows.is_power_of_two()));
+
+    let verifier = Verifier::new(&elf, small_options()).unwrap();
+    let public = verifier.verify(proof.bytes()).unwrap();
+    assert_eq!(&public, proof.public_values());
+    assert_eq!(verifier.vkey().unwrap(), prover.vkey().unwrap());
+    assert_eq!(proof_vkey(proof.bytes()).unwrap(), prover.vkey().unwrap());
+}
+
+#[test]
+fn verify_finds_the_preset_and_progress_sees_every_phase() {
+    let elf = echo_elf(0);
+    let mut events = Vec::new();
+    let proof = prove_with_progress(
+        &elf,
+        &echo_input(b"abc"),
+        ProofOptions::fast(),
+        &mut |event| events.push(event),
+    )
+    .unwrap();
+    let started: Vec<Phase> = events
+        .iter()
+        .filter_map(|e| match e {
+            ProgressEvent::Started(phase) => Some(*phase),
+            ProgressEvent::Finished(..) => None,
+        })
+        .collect();
+    assert_eq!(
+        started,
+        [
+            Phase::Setup,
+            Phase::Execute,
+            Phase::TraceGeneration,
+            Phase::Prove
+        ]
+    );
+    assert_eq!(events.len(), 8, "every phase starts and finishes");
+    let public = verify(proof.bytes(), &elf).unwrap();
+    assert_eq!(public.public_output, b"abc");
+    assert_eq!(
+        proof_vkey(proof.bytes()).unwrap(),
+        vkey(&elf, ProofOptions::fast()).unwrap()
+    );
+}
+
+#[test]
+fn a_proof_of_another_program_is_refused_with_both_digests() {
+    let proof = prove(&echo_elf(0), &echo_input(b"x"), ProofOptions::fast()).unwrap();
+    let other = echo_elf(1);
+    let err = verify(proof.bytes(), &other).unwrap_err();
+    assert!(matches!(err, VerifyError::WrongProgram { .. }), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("the proof is for another program"),
+        "{message}"
+    );
+    assert!(message.contains(&proof_vkey(proof.bytes()).unwrap().to_string()));
+    assert!(message.contains(&vkey(&other, ProofOptions::fast()).unwrap().to_string()));
+    assert!(message.contains(&vkey(&other, ProofOptions::secure()).unwrap().to_string()));
+    assert!(!message.contains('\n'));
+}
+
+#[test]
+fn tampered_truncated_and_garbage_proofs_fail_with_one_line() {
+    let elf = echo_elf(0);
+    let prover = Prover::new(&elf, small_options()).unwrap();
+    let verifier = Verifier::new(&elf, small_options()).unwrap();
+    let proof = prover.prove(&echo_input(b"tamper me")).unwrap();
+    let bytes = proof.bytes();
+
+    // A flipped bit anywhere must be rejected; sample positions across the whole proof.
+    let step = (bytes.len() / 97).max(1);
+    for position in (0..bytes.len()).step_by(step) {
+        let mut tampered = bytes.to_vec();
+        tampered[position] ^= 0x10;
+        match verifier.verify(&tampered) {
+            Ok(public) => panic!("flip at byte {position} accepted: {public:?}"),
+            Err(err) => assert!(!err.to_string().contains('\n'), "{err}"),
+        }
+    }
+    for len in [0, 8, 16, 100, bytes.len() / 2, bytes.len() - 1] {
+        let err = verifier.verify(&bytes[..len]).unwrap_err();
+        assert!(matches!(err, VerifyError::Format(_)), "{len}: {err}");
+    }
+    let err = verify(b"definitely not a proof", &elf).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "not a droste proof: machine proof format: missing machine proof magic"
+    );
+    assert!(inspect(&bytes[..bytes.len() / 2]).is_err());
+}
+
+#[test]
+fn changed_public_output_is_rejected() {
+    let elf = echo_elf(0);
+    let prover = Prover::new(&elf, small_options()).unwrap();
+    let verifier = Verifier::new(&elf, small_options()).unwrap();
+    let proof = prover.prove(&echo_input(b"AAAA")).unwrap();
+    let mut bytes = proof.bytes().to_vec();
+    let at = bytes
+        .windows(4)
+        .position(|w| w == b"AAAA")
+        .expect("the output is archived verbatim");
+    bytes[at] = b'B';
+    let err = verifier.verify(&bytes).unwrap_err();
+    assert!(matches!(err, VerifyError::Invalid(_)), "{err}");
+}
+
+#[test]
+fn keys_are_deterministic_and_differ_between_programs_and_presets() {
+    let a = vkey(&echo_elf(0), ProofOptions::fast()).unwrap();
+    assert_eq!(a, vkey(&echo_elf(0), ProofOptions::fast()).unwrap());
+    assert_ne!(a, vkey(&echo_elf(1), ProofOptions::fast()).unwrap());
+    assert_ne!(a, vkey(&echo_elf(0), ProofOptions::secure()).unwrap());
+    assert_eq!(a.to_string().len(), 64);
+}
+
+#[test]
+fn a_run_longer_than_one_proof_fails_up_front_naming_the_limit() {
+    let prover = Prover::new(&endless_elf(), small_options()).unwrap();
+    let err = prover.prove(&Input::new()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ProveError::Machine(MachineError::TooManyCycles { limit: MAX_CYCLES })
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains(&MAX_CYCLES.to_string()), "{err}");
+}
+
+#[test]
+fn bad_elf_and_failing_runs_are_errors() {
+    let err = Prover::new(b"not an elf".as_slice(), small_options())
+        .err()
+        .unwrap();
+    assert!(matches!(err, ProveError::Elf(_)), "{err}");
+    // The echo program reads an item that is not there.
+    let prover = Prover::new(&echo_elf(0), small_options()).unwrap();
+    let err = prover.prove(&Input::new()).unwrap_err();
+    assert!(err.to_string().starts_with("execution failed"), "{err}");
+}
+
+#[test]
+fn inspect_reports_the_claims_heights_security_and_sizes() {
+    let elf = echo_elf(3);
+    let proof = prove(&elf, &echo_input(b"seen"), ProofOptions::fast()).unwrap();
+    let report = inspect(proof.bytes()).unwrap();
+    assert_eq!(report.size, proof.bytes().len());
+    assert_eq!(report.exit_code, 3);
+    assert_eq!(report.public_output_hex, hex::encode(b"seen"));
+    assert_eq!(
+        report.vkey_digest,
+        vkey(&elf, ProofOptions::fast()).unwrap().to_string()
+    );
+    let stats = &proof.stats().tables;
+    assert_eq!(report.tables.len(), stats.len());
+    for (table, stat) in report.tables.iter().zip(stats) {
+        assert_eq!(table.name.as_deref(), Some(stat.name.as_str()));
+        assert_eq!(table.rows, stat.rows as u64);
+    }
+    let parameters = report.parameters.as_ref().expect("the fast preset");
+    assert_eq!(parameters.preset, "fast");
+    assert_eq!(parameters.num_queries, ProofOptions::fast().fri.num_queries);
+    let security = report.security.as_ref().unwrap();
+    assert!(security.conjectured >= 100.0, "{security:?}");
+    assert!(security.provable > 0.0 && security.provable < security.conjectured);
+    let total: usize = report.sections.iter().map(|s| s.bytes).sum();
+    assert_eq!(total, report.size);
+    assert!(report
+        .sections
+        .iter()
+        .any(|s| s.name == "queries: main rows" && s.bytes > 0));
+}
+
+#[test]
+fn inspect_does_not_guess_parameters_it_does_not_know() {
+    let proof = Prover::new(&echo_elf(0), small_options())
+        .unwrap()
+        .prove(&echo_input(b"x"))
+        .unwrap();
+    let report = inspect(proof.bytes()).unwrap();
+    assert_eq!(report.parameters, None);
+    assert_eq!(report.security, None);
+}
