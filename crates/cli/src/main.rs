@@ -1,4 +1,4 @@
-//! `droste`: build, scaffold and run droste guests.
+//! `droste`: build, scaffold, run, prove and verify droste guests, and inspect proofs.
 //!
 //! Each subcommand lives in its own module under `commands/`; this file only parses the command
 //! line and turns errors into one line on stderr and a non-zero exit code.
@@ -25,6 +25,14 @@ enum Command {
     New(commands::new::Args),
     /// Execute a guest (an ELF, or a guest crate directory, built first) and report the result.
     Run(commands::run::Args),
+    /// Prove a guest's run (an ELF, or a guest crate directory, built first) into a proof file.
+    Prove(commands::prove::Args),
+    /// Verify a proof file against a guest: exit code 0 when valid, 1 with the reason when not.
+    Verify(commands::verify::Args),
+    /// Show what a proof file claims, its parameters, security and size by section.
+    Inspect(commands::inspect::Args),
+    /// Print a guest's verifying-key digest (hex).
+    Vkey(commands::vkey::Args),
 }
 
 fn main() -> ExitCode {
@@ -33,13 +41,16 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => err.exit(),
     };
+    // `run` and `prove` need their own matches to order input items by position.
+    let (_, sub_matches) = matches.subcommand().expect("clap enforces a subcommand");
     let result = match cli.command {
         Command::Build(args) => commands::build::run(args),
         Command::New(args) => commands::new::run(args),
-        Command::Run(args) => {
-            let (_, run_matches) = matches.subcommand().expect("clap enforces a subcommand");
-            commands::run::run(args, run_matches)
-        }
+        Command::Run(args) => commands::run::run(args, sub_matches),
+        Command::Prove(args) => commands::prove::run(args, sub_matches),
+        Command::Verify(args) => commands::verify::run(args),
+        Command::Inspect(args) => commands::inspect::run(args),
+        Command::Vkey(args) => commands::vkey::run(args),
     };
     match result {
         Ok(code) => code,

@@ -74,8 +74,8 @@ fn echo_input(bytes: &[u8]) -> Input {
 fn proofs_verify_and_carry_the_public_values() {
     let elf = echo_elf(7);
     let prover = Prover::new(&elf, small_options()).unwrap();
-    let proof = prover.prove(&echo_input(b"hello droste")).unwrap();
-    assert_eq!(proof.public_values().public_output, b"hello droste");
+    let proof = prover.prove(&echo_input(b"droste!")).unwrap();
+    assert_eq!(proof.public_values().public_output, b"droste!");
     assert_eq!(proof.public_values().exit_code, 7);
     assert_eq!(proof.stats().cycles, 21);
     let phases: Vec<Phase> = proof.stats().phases.iter().map(|(p, _)| *p).collect();
@@ -94,6 +94,21 @@ fn proofs_verify_and_carry_the_public_values() {
     assert_eq!(&public, proof.public_values());
     assert_eq!(verifier.vkey().unwrap(), prover.vkey().unwrap());
     assert_eq!(proof_vkey(proof.bytes()).unwrap(), prover.vkey().unwrap());
+}
+
+#[test]
+fn buffers_spanning_several_doublewords_prove() {
+    let elf = echo_elf(0);
+    let verifier = Verifier::new(&elf, small_options()).unwrap();
+    let prover = Prover::new(&elf, small_options()).unwrap();
+    for len in [9, 16, 40] {
+        let data: Vec<u8> = (0..len).collect();
+        let proof = prover.prove(&echo_input(&data)).unwrap();
+        let public = verifier
+            .verify(proof.bytes())
+            .unwrap_or_else(|err| panic!("{len} bytes: {err}"));
+        assert_eq!(public.public_output, data);
+    }
 }
 
 #[test]
@@ -154,8 +169,9 @@ fn tampered_truncated_and_garbage_proofs_fail_with_one_line() {
     let elf = echo_elf(0);
     let prover = Prover::new(&elf, small_options()).unwrap();
     let verifier = Verifier::new(&elf, small_options()).unwrap();
-    let proof = prover.prove(&echo_input(b"tamper me")).unwrap();
+    let proof = prover.prove(&echo_input(b"tamper")).unwrap();
     let bytes = proof.bytes();
+    verifier.verify(bytes).expect("the honest proof verifies");
 
     // A flipped bit anywhere must be rejected; sample positions across the whole proof.
     let step = (bytes.len() / 97).max(1);
@@ -185,6 +201,9 @@ fn changed_public_output_is_rejected() {
     let prover = Prover::new(&elf, small_options()).unwrap();
     let verifier = Verifier::new(&elf, small_options()).unwrap();
     let proof = prover.prove(&echo_input(b"AAAA")).unwrap();
+    verifier
+        .verify(proof.bytes())
+        .expect("the honest proof verifies");
     let mut bytes = proof.bytes().to_vec();
     let at = bytes
         .windows(4)

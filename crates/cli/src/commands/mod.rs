@@ -1,5 +1,11 @@
 //! The subcommands of `droste`, one module each. Each `run` returns the process exit code.
 
 pub mod build;
+pub mod input;
+pub mod inspect;
 pub mod new;
+pub mod preset;
+pub mod prove;
 pub mod run;
+pub mod verify;
+pub mod vkey;

@@ -1,0 +1,110 @@
+//! `droste inspect`: what a proof file claims, its parameters, security and size by section.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use droste_sdk::{read_proof_file, ProofReport};
+
+/// Arguments of `droste inspect`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The proof file.
+    proof: PathBuf,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Prints the report. It does not verify the proof.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let bytes = read_proof_file(&args.proof)?;
+    let report = droste_sdk::inspect(&bytes)
+        .with_context(|| format!("cannot inspect {}", args.proof.display()))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", text(&report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn text(report: &ProofReport) -> String {
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let mut line = |text: String| {
+        let _ = writeln!(out, "{text}");
+    };
+    line(format!(
+        "droste proof, format version {}, {} bytes (claims below are not verified: use `droste verify`)",
+        report.format_version, report.size
+    ));
+    line(format!("vkey digest:   {}", report.vkey_digest));
+    line(format!("exit code:     {}", report.exit_code));
+    line(format!(
+        "public output: {} bytes: {}",
+        report.public_output_hex.len() / 2,
+        report.public_output_hex
+    ));
+    match &report.parameters {
+        Some(p) => line(format!(
+            "parameters:    {} preset: log_blowup {}, {} queries, {} bits of proof of work (twice), \
+             folding arity {}, final polynomial of {} coefficients",
+            p.preset,
+            p.log_blowup,
+            p.num_queries,
+            p.query_pow_bits,
+            1u32 << p.log_folding_arity,
+            1u32 << p.log_final_poly_len
+        )),
+        None => line("parameters:    not one of the presets".to_string()),
+    }
+    match &report.security {
+        Some(s) => {
+            line(format!(
+                "security:      provable {:.1} bits (unique decoding {:.1}, Johnson bound {:.1}), \
+                 conjectured {:.1} bits",
+                s.provable, s.unique_decoding, s.johnson_bound, s.conjectured
+            ));
+            line(format!(
+                "               for an LDE domain of 2^{}, {} batched functions, {} constraints \
+                 of degree <= {}",
+                s.log_lde_domain, s.batched_functions, s.constraints, s.max_constraint_degree
+            ));
+        }
+        None => {
+            line("security:      unknown (parameters or table list not recognised)".to_string())
+        }
+    }
+    line("table heights (rows):".to_string());
+    let width = report
+        .tables
+        .iter()
+        .map(|t| t.name.as_deref().map_or(0, str::len))
+        .max()
+        .unwrap_or(0);
+    for (i, table) in report.tables.iter().enumerate() {
+        let name = table.name.clone().unwrap_or_else(|| format!("table {i}"));
+        line(format!(
+            "  {name:<width$}  2^{:<2} = {}",
+            table.log_height, table.rows
+        ));
+    }
+    line("size by section (bytes):".to_string());
+    let width = report
+        .sections
+        .iter()
+        .map(|s| s.name.len())
+        .max()
+        .unwrap_or(0);
+    for section in &report.sections {
+        line(format!(
+            "  {:<width$}  {:>9}  {:>5.1}%",
+            section.name,
+            section.bytes,
+            100.0 * section.bytes as f64 / report.size.max(1) as f64
+        ));
+    }
+    out
+}
