@@ -66,8 +66,8 @@ impl RangeTable {
         let mut values = vec![Val::ZERO; ROWS * WIDTHS];
         for (i, row) in values.chunks_exact_mut(WIDTHS).enumerate() {
             let cols: &mut RangeCountCols<Val> = row.borrow_mut();
-            for w in 0..WIDTHS {
-                cols.count[w] = Val::from_u32(counts[w][i]);
+            for (count, per_value) in cols.count.iter_mut().zip(&counts) {
+                *count = Val::from_u32(per_value[i]);
             }
         }
         RowMajorMatrix::new(values, WIDTHS)
@@ -128,8 +128,8 @@ impl ByteTable {
         let mut values = vec![Val::ZERO; ROWS * OPS];
         for (i, row) in values.chunks_exact_mut(OPS).enumerate() {
             let cols: &mut ByteCountCols<Val> = row.borrow_mut();
-            for op in 0..OPS {
-                cols.count[op] = Val::from_u32(counts[op][i]);
+            for (count, per_pair) in cols.count.iter_mut().zip(&counts) {
+                *count = Val::from_u32(per_pair[i]);
             }
         }
         RowMajorMatrix::new(values, OPS)

@@ -244,7 +244,7 @@ pub fn build_witness(
                         len: piece_len,
                         access,
                     });
-                    debug_assert_eq!(offset + piece_len <= 8, true);
+                    debug_assert!(offset + piece_len <= 8);
                     remaining -= piece_len;
                 }
                 if call.number == syscall::COMMIT {
