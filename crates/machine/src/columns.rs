@@ -5,6 +5,8 @@
 //! Declare a row with [`crate::columns!`]:
 //!
 //! ```
+//! use droste_machine::columns::ColumnNames;
+//!
 //! droste_machine::columns! {
 //!     /// One row of an example chip.
 //!     pub struct ExampleCols<T> {

@@ -6,23 +6,33 @@ use std::fmt::Write;
 use droste_stark::{Direction, ProverTable};
 
 use crate::chips::add_sub::AddSubCols;
+use crate::chips::bitwise::BitwiseCols;
 use crate::chips::buffer::BufferCols;
 use crate::chips::control::{BranchCols, JumpCols};
+use crate::chips::divrem::DivRemCols;
 use crate::chips::ecall::EcallCols;
+use crate::chips::lt::LtCols;
 use crate::chips::memory::{LoadCols, StoreCols};
+use crate::chips::mul::MulCols;
+use crate::chips::shift::ShiftCols;
 use crate::columns::{Col, ColumnNames};
 use crate::lookup_tables::{ByteCountCols, BytePairCols, RangeCountCols, RangeValueCols};
 use crate::memory_tables::{DynamicCols, FinalCols, ImageCellCols, RegisterInitCols};
 use crate::program::{RomCols, RomCountCols};
 
-/// Main and preprocessed column names of the table called `name`, for the tables this crate
-/// defines (`None` for others, e.g. chips added elsewhere).
+/// Main and preprocessed column names of the table called `name` (`None` for a table this list
+/// does not know yet: add a line here with each new table).
 pub fn column_names(name: &str) -> Option<(Vec<String>, Vec<String>)> {
     Some(match name {
         "program" => (RomCountCols::<Col>::names(), RomCols::<Col>::names()),
         "add_sub" => (AddSubCols::<Col>::names(), vec![]),
         "branch" => (BranchCols::<Col>::names(), vec![]),
         "jump" => (JumpCols::<Col>::names(), vec![]),
+        "bitwise" => (BitwiseCols::<Col>::names(), vec![]),
+        "lt" => (LtCols::<Col>::names(), vec![]),
+        "shift" => (ShiftCols::<Col>::names(), vec![]),
+        "mul" => (MulCols::<Col>::names(), vec![]),
+        "divrem" => (DivRemCols::<Col>::names(), vec![]),
         "load" => (LoadCols::<Col>::names(), vec![]),
         "store" => (StoreCols::<Col>::names(), vec![]),
         "ecall" => (EcallCols::<Col>::names(), vec![]),

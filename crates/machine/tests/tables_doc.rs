@@ -10,8 +10,8 @@ use droste_machine::tables_doc::{render, TableSize};
 use droste_machine::MachineProver;
 use p3_matrix::Matrix;
 
-/// A loop copying 256 doublewords and summing them: loads, stores, adds, a branch per
-/// iteration.
+/// A loop copying 256 doublewords and summing them, with one instruction of every other
+/// arithmetic chip per iteration.
 fn sample() -> (Vec<I>, &'static str) {
     let mut code = li(5, DATA as i32); // src
     code.extend(li(6, DATA as i32 + 2048)); // dst
@@ -22,12 +22,18 @@ fn sample() -> (Vec<I>, &'static str) {
     code.push(I::r(Opcode::Add, 10, 10, 8));
     code.push(I::i(Opcode::Addi, 5, 5, 8));
     code.push(I::i(Opcode::Addi, 6, 6, 8));
+    code.push(I::r(Opcode::Mul, 9, 8, 7));
+    code.push(I::r(Opcode::Xor, 9, 9, 8));
+    code.push(I::r(Opcode::Sltu, 9, 9, 8));
+    code.push(I::i(Opcode::Srli, 9, 8, 3));
+    code.push(I::r(Opcode::Divu, 9, 8, 7));
     code.push(I::i(Opcode::Addi, 7, 7, -1));
-    code.push(I::s(Opcode::Bne, 7, 0, -24));
+    code.push(I::s(Opcode::Bne, 7, 0, -44));
     code.extend(halt());
     (
         code,
-        "a loop copying and summing 256 doublewords (ld, sd, add, 3 addi, bne per iteration)",
+        "a loop over 256 doublewords (ld, sd, add, 3 addi, mul, xor, sltu, srli, divu, bne per \
+         iteration)",
     )
 }
 
