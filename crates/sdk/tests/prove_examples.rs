@@ -36,7 +36,8 @@ fn fibonacci_proves() {
 fn sha256_proves() {
     let data = b"abc".to_vec();
     let public = prove_and_verify("sha256", &Input::new().write_slice(&data));
-    assert_eq!(public.public_output, Sha256::digest(&data).as_slice());
+    let expected: [u8; 32] = Sha256::digest(&data).into();
+    assert_eq!(public.public_output, expected);
 }
 
 #[test]
