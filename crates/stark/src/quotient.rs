@@ -74,6 +74,48 @@ fn selectors(log_height: usize, log_size: usize, shift: Val) -> Selectors {
     }
 }
 
+/// Per-thread scratch space of the quotient loop, reused from one packed group to the next.
+struct Buffers {
+    main: Vec<PackedVal>,
+    preprocessed: Vec<PackedVal>,
+    aux: Vec<PackedVal>,
+    aux_local: Vec<PackedChallenge>,
+    aux_next: Vec<PackedChallenge>,
+    constraints: Vec<PackedVal>,
+}
+
+impl Buffers {
+    fn new(num_constraints: usize) -> Self {
+        Self {
+            main: Vec::new(),
+            preprocessed: Vec::new(),
+            aux: Vec::new(),
+            aux_local: Vec::new(),
+            aux_next: Vec::new(),
+            constraints: Vec::with_capacity(num_constraints),
+        }
+    }
+}
+
+/// Packs rows `start..start + WIDTH` (lane `l` = row `start + l`) of `m` into `out`, followed by
+/// the rows `next_step` further down (the next trace rows), all wrapping at `size`.
+fn pack_row_pair<M: Matrix<Val>>(
+    m: &M,
+    start: usize,
+    next_step: usize,
+    size: usize,
+    out: &mut Vec<PackedVal>,
+) {
+    out.clear();
+    for offset in [0, next_step] {
+        let rows: [_; PackedVal::WIDTH] = core::array::from_fn(|lane| {
+            m.row_slice((start + offset + lane) % size)
+                .expect("row index reduced modulo the matrix height")
+        });
+        out.extend((0..m.width()).map(|c| PackedVal::from_fn(|lane| rows[lane][c])));
+    }
+}
+
 /// The (current, next) window over a buffer holding the two packed rows one after the other.
 fn window(rows: &[PackedVal]) -> RowWindow<'_, PackedVal> {
     let (local, next) = rows.split_at(rows.len() / 2);
@@ -112,47 +154,47 @@ pub(crate) fn quotient_chunks<M: Matrix<Val> + Sync>(
 
     let width = PackedVal::WIDTH;
     let mut values = Challenge::zero_vec(size.max(width));
-    values
-        .par_chunks_mut(width)
-        .enumerate()
-        .for_each(|(group, out)| {
+    values.par_chunks_mut(width).enumerate().for_each_init(
+        || Buffers::new(inputs.num_air_constraints),
+        |bufs, (group, out)| {
             let i = group * width;
             let pack = |v: &[Val]| PackedVal::from_fn(|lane| v[(i + lane) % size]);
-            let rows = |m: &M| -> Vec<PackedVal> {
-                let mut r: Vec<PackedVal> = m.vertically_packed_row(i).collect();
-                r.extend(m.vertically_packed_row::<PackedVal>((i + next_step) % size));
-                r
-            };
-            let main_rows = rows(main);
-            let prep_rows = preprocessed.map(rows).unwrap_or_default();
+            pack_row_pair(main, i, next_step, size, &mut bufs.main);
+            match preprocessed {
+                Some(m) => pack_row_pair(m, i, next_step, size, &mut bufs.preprocessed),
+                None => bufs.preprocessed.clear(),
+            }
             let mut folder = ProverFolder {
-                main: window(&main_rows),
-                preprocessed: window(&prep_rows),
+                main: window(&bufs.main),
+                preprocessed: window(&bufs.preprocessed),
                 is_first_row: pack(&sels.is_first_row),
                 is_last_row: pack(&sels.is_last_row),
                 is_transition: pack(&sels.is_transition),
-                constraints: Vec::with_capacity(inputs.num_air_constraints),
+                constraints: core::mem::take(&mut bufs.constraints),
             };
             inputs.table.eval(&mut folder);
             debug_assert_eq!(folder.constraints.len(), inputs.num_air_constraints);
             let mut acc = folder.fold(&base_alpha_powers);
 
             if let Some(aux) = aux {
-                let aux_rows = rows(aux);
-                let (local, next) = aux_rows.split_at(aux_rows.len() / 2);
-                let ext = |row: &[PackedVal]| -> Vec<PackedChallenge> {
-                    row.chunks_exact(EXT_DEGREE)
-                        .map(|c| PackedChallenge::from_basis_coefficients_fn(|d| c[d]))
-                        .collect()
+                pack_row_pair(aux, i, next_step, size, &mut bufs.aux);
+                let ext = |row: &[PackedVal], out: &mut Vec<PackedChallenge>| {
+                    out.clear();
+                    out.extend(
+                        row.chunks_exact(EXT_DEGREE)
+                            .map(|c| PackedChallenge::from_basis_coefficients_fn(|d| c[d])),
+                    );
                 };
-                let (aux_local, aux_next) = (ext(local), ext(next));
+                let (local, next) = bufs.aux.split_at(bufs.aux.len() / 2);
+                ext(local, &mut bufs.aux_local);
+                ext(next, &mut bufs.aux_next);
                 let mut powers = logup_powers.iter();
                 inputs.challenges.eval_table(
                     &folder,
                     inputs.interactions,
                     inputs.group_sizes,
-                    &aux_local,
-                    &aux_next,
+                    &bufs.aux_local,
+                    &bufs.aux_next,
                     inputs.claimed_share,
                     |c: PackedChallenge| {
                         let &power = powers.next().expect("one power per LogUp constraint");
@@ -160,22 +202,28 @@ pub(crate) fn quotient_chunks<M: Matrix<Val> + Sync>(
                     },
                 );
             }
+            bufs.constraints = folder.constraints;
+            bufs.constraints.clear();
             let quotient = acc * pack(&sels.inv_vanishing);
             for (lane, q) in out.iter_mut().enumerate() {
                 *q = quotient.extract(lane);
             }
-        });
+        },
+    );
     values.truncate(size);
 
     let coefficients = Radix2DitParallel::default().coset_idft_algebra(values, shift);
     let height = 1 << inputs.log_height;
     let chunks = 1 << inputs.log_chunks;
-    let mut matrix = Val::zero_vec(height * chunks * EXT_DEGREE);
-    for (j, chunk) in coefficients.chunks_exact(height).enumerate() {
-        for (r, c) in chunk.iter().enumerate() {
-            let at = (r * chunks + j) * EXT_DEGREE;
-            matrix[at..at + EXT_DEGREE].copy_from_slice(c.as_basis_coefficients_slice());
-        }
-    }
-    RowMajorMatrix::new(matrix, chunks * EXT_DEGREE)
+    let row_width = chunks * EXT_DEGREE;
+    let mut matrix = Val::zero_vec(height * row_width);
+    matrix
+        .par_chunks_mut(row_width)
+        .enumerate()
+        .for_each(|(r, row)| {
+            for (j, out) in row.chunks_exact_mut(EXT_DEGREE).enumerate() {
+                out.copy_from_slice(coefficients[j * height + r].as_basis_coefficients_slice());
+            }
+        });
+    RowMajorMatrix::new(matrix, row_width)
 }
