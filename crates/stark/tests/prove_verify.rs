@@ -161,6 +161,20 @@ fn three_tables_of_different_heights_in_one_proof() {
 }
 
 #[test]
+fn smallest_heights_prove_and_verify() {
+    let tables: [&dyn ProverTable; 1] = [&FibTable];
+    let (pk, vk) = setup(&tables, test_params()).unwrap();
+    for log_height in [1, 2] {
+        let (trace, last) = fib_trace(log_height);
+        let endpoints = [PublicEndpoint::receive(OUTPUT_BUS, vec![last], Val::ONE)];
+        let proof = prove(&pk, &tables, vec![trace], &endpoints).unwrap();
+        verify(&vk, &as_tables(&tables), &proof, &endpoints).unwrap();
+    }
+    let (trace, _) = fib_trace(0);
+    assert!(prove(&pk, &tables, vec![trace], &[]).is_err());
+}
+
+#[test]
 fn traces_that_do_not_fit_the_key_are_errors() {
     let byte_table = ByteTable { offset: 0 };
     let tables: [&dyn ProverTable; 2] = [&SumOfBytesTable, &byte_table];
