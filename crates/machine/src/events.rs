@@ -96,7 +96,8 @@ pub struct BufferEvent {
     pub addr: u32,
     /// Bytes of the call's buffer from `addr` on.
     pub remaining: u32,
-    /// Index in the public output of the piece's first byte (COMMIT), else 0.
+    /// The output cursor plus the bytes of the buffer before this piece: for COMMIT, the index
+    /// in the public output of the piece's first byte; for writes only a position in the token.
     pub output_index: u32,
     /// The call writes the buffer.
     pub is_write: bool,

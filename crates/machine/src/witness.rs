@@ -235,11 +235,9 @@ pub fn build_witness(
                         clk,
                         addr: piece_addr,
                         remaining,
-                        output_index: if is_write {
-                            0
-                        } else {
-                            output_cursor + (len - remaining)
-                        },
+                        // The buffer token advances its index on every row (the AIR does
+                        // not branch on the direction); only reads send it on OUTPUT.
+                        output_index: output_cursor + (len - remaining),
                         is_write,
                         len: piece_len,
                         access,

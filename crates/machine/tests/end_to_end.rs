@@ -64,3 +64,41 @@ fn loops_calls_and_branches() {
     let public = prove_and_verify(&program(&code, &[]), &Input::default());
     assert_eq!(public.exit_code, 110 + 2);
 }
+
+/// Reads one input item into a buffer and commits it back: system call buffers of every length
+/// and alignment, spanning several doublewords, prove (both the INPUT_READ writes and the COMMIT
+/// reads of the buffer table).
+#[test]
+fn input_read_and_commit_buffers_of_every_shape() {
+    for (offset, len) in [
+        (0u64, 9u8),
+        (0, 16),
+        (0, 40),
+        (3, 9),
+        (5, 1),
+        (7, 2),
+        (1, 23),
+    ] {
+        let mut code = ecall(syscall::INPUT_LEN);
+        code.push(I::i(Opcode::Addi, 8, 10, 0));
+        for call in [syscall::INPUT_READ, syscall::COMMIT] {
+            code.extend(li(10, (DATA + offset) as i32));
+            code.push(I::i(Opcode::Addi, 11, 8, 0));
+            code.extend(ecall(call));
+        }
+        code.extend(li(10, 0));
+        code.extend(halt());
+        let program = program(&code, &[]);
+        let (pk, _) = keys(&program);
+        let data: Vec<u8> = (0..len).map(|i| i.wrapping_mul(37) ^ 0xa5).collect();
+        let input = Input {
+            stream: vec![data.clone()],
+            ..Input::default()
+        };
+        let (traces, public) = traces(&pk, &input);
+        assert_eq!(public.public_output, data);
+        if let Err(violation) = check(&pk, &traces, &public) {
+            panic!("buffer at +{offset}, {len} bytes: {violation}");
+        }
+    }
+}
