@@ -41,6 +41,12 @@ pub struct ProofFile {
 impl ProofFile {
     /// Creates the temporary file next to `path`.
     pub fn create(path: &Path) -> Result<Self, ProofFileError> {
+        if path.is_dir() {
+            return Err(ProofFileError::Write {
+                path: path.to_path_buf(),
+                source: std::io::ErrorKind::IsADirectory.into(),
+            });
+        }
         let dir = match path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
@@ -135,6 +141,14 @@ mod tests {
             err.to_string().starts_with("cannot write proof file"),
             "{err}"
         );
+        assert_eq!(entries(dir.path()), [] as [String; 0]);
+    }
+
+    #[test]
+    fn a_directory_is_refused_at_creation() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = ProofFile::create(dir.path()).err().unwrap();
+        assert!(err.to_string().ends_with("is a directory"), "{err}");
         assert_eq!(entries(dir.path()), [] as [String; 0]);
     }
 

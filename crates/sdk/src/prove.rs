@@ -297,3 +297,43 @@ pub fn prove_with_progress<'a>(
     let prover = timer.run(Phase::Setup, || Prover::new(guest, options))?;
     prover.prove_phases(input, &mut timer)
 }
+
+#[cfg(test)]
+mod tests {
+    use droste_executor::elf_builder::ElfBuilder;
+    use droste_isa::abi::PROGRAM_START;
+    use droste_isa::{Instruction, Opcode};
+
+    use super::*;
+
+    #[test]
+    fn tables_taller_than_the_options_allow_are_refused() {
+        let mut elf = ElfBuilder::new(PROGRAM_START);
+        elf.code(PROGRAM_START, &[Instruction::system(Opcode::Ecall)])
+            .unwrap();
+        let prover = Prover::new(&elf.build(), ProofOptions::secure()).unwrap();
+        let tables = |rows| {
+            vec![TableHeight {
+                name: "add_sub".to_string(),
+                rows,
+            }]
+        };
+        assert!(prover.check_heights(&tables(1 << 21)).is_ok());
+        let err = prover.check_heights(&tables(1 << 22)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ProveError::TableTooTall {
+                    rows: 0x40_0000,
+                    limit: 0x20_0000,
+                    log_blowup: 3,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err
+            .to_string()
+            .starts_with("table `add_sub` needs 4194304 rows"));
+    }
+}
