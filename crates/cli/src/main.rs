@@ -55,8 +55,44 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", one_line(&err));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The error and its causes joined by ": ", skipping a cause whose text the message already
+/// holds: the libraries' errors name their cause in their own message, so printing every link of
+/// the chain would repeat it.
+fn one_line(err: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer: {0}")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn causes_already_in_the_message_are_not_repeated() {
+        let inner = std::io::Error::other("disk on fire");
+        let err = anyhow::Error::new(Outer(inner)).context("while proving");
+        assert_eq!(one_line(&err), "while proving: outer: disk on fire");
+        let plain = anyhow::anyhow!("cause").context("context");
+        assert_eq!(one_line(&plain), "context: cause");
     }
 }

@@ -187,6 +187,11 @@ fn failed_proves_leave_no_file_and_keep_the_old_one() {
     let missing_dir = scratch.path().join("no/such/dir/fib.proof");
     let output = prove_fibonacci(&missing_dir, "fast");
     assert_one_line_error(&output, "cannot write proof file");
+    assert!(
+        stderr(&output).contains("dir does not exist"),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(entries(scratch.path()), [] as [String; 0]);
 
     // The hashmap scenario (with one word to count) needs entropy; without it execution fails.

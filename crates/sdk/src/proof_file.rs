@@ -20,6 +20,14 @@ pub enum ProofFileError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The destination's directory does not exist.
+    #[error("cannot write proof file {}: directory {} does not exist", path.display(), dir.display())]
+    NoDirectory {
+        /// The destination.
+        path: PathBuf,
+        /// Its directory.
+        dir: PathBuf,
+    },
     /// The file could not be read.
     #[error("cannot read proof file {}: {source}", path.display())]
     Read {
@@ -51,6 +59,12 @@ impl ProofFile {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
         };
+        if !dir.is_dir() {
+            return Err(ProofFileError::NoDirectory {
+                path: path.to_path_buf(),
+                dir: dir.to_path_buf(),
+            });
+        }
         let temp = tempfile::Builder::new()
             .prefix(".droste-proof-")
             .tempfile_in(dir)
