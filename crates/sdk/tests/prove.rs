@@ -7,8 +7,8 @@ use droste_isa::abi::{syscall, PROGRAM_START};
 use droste_isa::{Instruction as I, Opcode};
 use droste_machine::MachineError;
 use droste_sdk::{
-    inspect, proof_vkey, prove, prove_with_progress, verify, vkey, Input, Phase, ProgressEvent,
-    ProofOptions, ProveError, Prover, Verifier, VerifyError, MAX_CYCLES,
+    inspect, proof_vkey, prove, prove_with_progress, read_proof_file, verify, vkey, Input, Phase,
+    ProgressEvent, ProofOptions, ProveError, Prover, Verifier, VerifyError, MAX_CYCLES,
 };
 use droste_stark::FriParameters;
 
@@ -94,6 +94,13 @@ fn proofs_verify_and_carry_the_public_values() {
     assert_eq!(&public, proof.public_values());
     assert_eq!(verifier.vkey().unwrap(), prover.vkey().unwrap());
     assert_eq!(proof_vkey(proof.bytes()).unwrap(), prover.vkey().unwrap());
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("echo.proof");
+    proof.save(&path).unwrap();
+    let saved = read_proof_file(&path).unwrap();
+    assert_eq!(saved.as_slice(), proof.bytes());
+    assert_eq!(verifier.verify(&saved).unwrap(), public);
 }
 
 #[test]
