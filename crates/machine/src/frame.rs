@@ -78,6 +78,21 @@ pub fn pc_plus_4<AB: MachineBuilder>(frame: &FrameCols<AB::Var>) -> AB::Expr {
     frame.pc + AB::Expr::from_u32(4)
 }
 
+/// The frame of an ALU-style instruction: the second operand is `rs2` or the immediate, and
+/// execution falls through to `pc + 4`.
+pub fn eval_alu_frame<AB: MachineBuilder>(
+    builder: &mut AB,
+    frame: &FrameCols<AB::Var>,
+    opcode: AB::Expr,
+) {
+    let io = FrameIo {
+        opcode,
+        imm: operand_imm::<AB>(frame),
+        next_pc: pc_plus_4::<AB>(frame),
+    };
+    eval_frame(builder, frame, io);
+}
+
 /// Evaluates the frame's constraints and interactions.
 pub fn eval_frame<AB: MachineBuilder>(
     builder: &mut AB,

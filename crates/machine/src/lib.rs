@@ -33,11 +33,9 @@
 //!            // range-check every limb of frame.rd_value you produce:
 //!            //     lookup::range_check(builder, limb, 16, frame.is_real);
 //!            // byte operations: lookup::byte_op(builder, ByteOp::Xor, a, b, c, mult);
-//!            eval_frame(builder, &local.frame, FrameIo {
-//!                opcode,
-//!                imm: operand_imm::<AB>(&local.frame), // or the chip's own immediate limbs
-//!                next_pc: pc_plus_4::<AB>(&local.frame),
-//!            });
+//!            // ALU-style (operand rs2 or imm, falls through to pc + 4):
+//!            eval_alu_frame(builder, &local.frame, opcode);
+//!            // otherwise: eval_frame(builder, &local.frame, FrameIo { opcode, imm, next_pc })
 //!        }
 //!    }
 //!    droste_machine::impl_table!(MulChip, "mul");
@@ -47,7 +45,9 @@
 //!    degree at most 3 (the fast preset's blowup of 2 allows no more); `builder.send`/`receive`
 //!    tuples of degree 1 pack two per LogUp column, degree 2 ones take a column alone.
 //! 3. **Trace generation.** Implement [`chips::InstructionChip`]: `opcodes()` and
-//!    `generate_trace(events, lookups)`, usually
+//!    `generate_trace(events, lookups)`; for one row per event, [`impl_instruction_chip!`]
+//!    `(MulChip, MulCols, OPCODES, populate)` writes it from a `populate(cols, event, lookups)`.
+//!    By hand it is usually
 //!    `trace::rows_from_events(events, MulCols::<u8>::WIDTH, |event, row| { ... })` with
 //!    `cols.frame.populate(event, lookups)` and the chip's own columns. Record exactly the
 //!    lookups `eval` sends with a non-zero multiplicity (`lookups.range(x, 16)`,

@@ -6,21 +6,18 @@
 //! is `rs2` or the immediate. The `*W` forms add only the low two limbs and sign-extend limb 1
 //! into limbs 2 and 3.
 
-use core::borrow::{Borrow, BorrowMut};
+use core::borrow::Borrow;
 
 use droste_isa::Opcode;
 use droste_stark::Val;
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
-use p3_matrix::dense::RowMajorMatrix;
 
 use crate::bus::MachineBuilder;
-use crate::chips::InstructionChip;
 use crate::columns::{limbs, WORD_LIMBS};
 use crate::events::FrameEvent;
-use crate::frame::{eval_frame, operand_imm, pc_plus_4, FrameCols, FrameIo};
+use crate::frame::{eval_alu_frame, FrameCols};
 use crate::lookup::{range_check, LookupCounter};
-use crate::trace::rows_from_events;
 
 /// The opcodes of this chip, in selector order.
 const OPCODES: [Opcode; 9] = [
@@ -128,33 +125,13 @@ impl<AB: MachineBuilder> Air<AB> for AddSubChip {
             range_check(builder, frame.rd_value.0[k], 16, frame.is_real);
         }
 
-        let io = FrameIo {
-            opcode,
-            imm: operand_imm::<AB>(frame),
-            next_pc: pc_plus_4::<AB>(frame),
-        };
-        eval_frame(builder, frame, io);
+        eval_alu_frame(builder, frame, opcode);
     }
 }
 
 crate::impl_table!(AddSubChip, "add_sub");
 
-impl InstructionChip for AddSubChip {
-    fn opcodes(&self) -> &'static [Opcode] {
-        &OPCODES
-    }
-
-    fn generate_trace(
-        &self,
-        events: &[FrameEvent],
-        lookups: &LookupCounter,
-    ) -> RowMajorMatrix<Val> {
-        rows_from_events(events, AddSubCols::<u8>::WIDTH, |event, row| {
-            let cols: &mut AddSubCols<Val> = row.borrow_mut();
-            populate(cols, event, lookups);
-        })
-    }
-}
+crate::impl_instruction_chip!(AddSubChip, AddSubCols, OPCODES, populate);
 
 fn populate(cols: &mut AddSubCols<Val>, event: &FrameEvent, lookups: &LookupCounter) {
     cols.frame.populate(event, lookups);

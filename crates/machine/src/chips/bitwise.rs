@@ -6,22 +6,19 @@
 //! `(limb - low) / 256`, and the lookup shows it is a byte, so it also proves the split and the
 //! range of every limb: the result needs no separate range check.
 
-use core::borrow::{Borrow, BorrowMut};
+use core::borrow::Borrow;
 
 use droste_isa::Opcode;
 use droste_stark::Val;
 use p3_air::{Air, BaseAir, WindowAccess};
 use p3_field::{Field, PrimeCharacteristicRing};
-use p3_matrix::dense::RowMajorMatrix;
 
 use crate::bus::{MachineBuilder, BYTE};
-use crate::chips::InstructionChip;
 use crate::columns::{limbs, Word, WORD_LIMBS};
 use crate::events::FrameEvent;
-use crate::frame::{eval_frame, operand_imm, pc_plus_4, FrameCols, FrameIo};
+use crate::frame::{eval_alu_frame, FrameCols};
 use crate::gadgets::opcode_selector;
 use crate::lookup::{ByteOp, LookupCounter};
-use crate::trace::rows_from_events;
 
 /// The opcodes of this chip, in selector order.
 const OPCODES: [Opcode; 6] = [
@@ -90,33 +87,13 @@ impl<AB: MachineBuilder> Air<AB> for BitwiseChip {
             }
         }
 
-        let io = FrameIo {
-            opcode,
-            imm: operand_imm::<AB>(frame),
-            next_pc: pc_plus_4::<AB>(frame),
-        };
-        eval_frame(builder, frame, io);
+        eval_alu_frame(builder, frame, opcode);
     }
 }
 
 crate::impl_table!(BitwiseChip, "bitwise");
 
-impl InstructionChip for BitwiseChip {
-    fn opcodes(&self) -> &'static [Opcode] {
-        &OPCODES
-    }
-
-    fn generate_trace(
-        &self,
-        events: &[FrameEvent],
-        lookups: &LookupCounter,
-    ) -> RowMajorMatrix<Val> {
-        rows_from_events(events, BitwiseCols::<u8>::WIDTH, |event, row| {
-            let cols: &mut BitwiseCols<Val> = row.borrow_mut();
-            populate(cols, event, lookups);
-        })
-    }
-}
+crate::impl_instruction_chip!(BitwiseChip, BitwiseCols, OPCODES, populate);
 
 fn populate(cols: &mut BitwiseCols<Val>, event: &FrameEvent, lookups: &LookupCounter) {
     cols.frame.populate(event, lookups);
@@ -147,6 +124,7 @@ mod tests {
     use super::*;
     use crate::columns::Col;
     use crate::gadgets::row_check::*;
+    use p3_matrix::dense::RowMajorMatrix;
 
     type Cols = BitwiseCols<Col>;
 

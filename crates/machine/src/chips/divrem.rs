@@ -24,26 +24,23 @@
 //! can never be `MIN` and `-1` at once, and `sext32` of the 64-bit quotient is exactly what the
 //! spec asks, including for `-2^31 / -1` and division by zero.
 
-use core::borrow::{Borrow, BorrowMut};
+use core::borrow::Borrow;
 
 use droste_isa::Opcode;
 use droste_stark::Val;
 use p3_air::{Air, BaseAir, WindowAccess};
 use p3_field::{Field, PrimeCharacteristicRing};
-use p3_matrix::dense::RowMajorMatrix;
 
 use crate::bus::MachineBuilder;
-use crate::chips::InstructionChip;
 use crate::columns::{limbs, Word, WORD_LIMBS};
 use crate::events::FrameEvent;
-use crate::frame::{eval_frame, operand_imm, pc_plus_4, FrameCols, FrameIo};
+use crate::frame::{eval_alu_frame, FrameCols};
 use crate::gadgets::abs_word::AbsWordCols;
 use crate::gadgets::byte_split::ByteSplitCols;
 use crate::gadgets::mul_add128::{extend_bytes, extend_expr, MulAdd128Cols, WIDE_LIMBS};
 use crate::gadgets::word_compare::WordCompareCols;
 use crate::gadgets::{opcode_selector, sign_bit};
 use crate::lookup::{range_check, LookupCounter};
-use crate::trace::rows_from_events;
 
 /// The opcodes of this chip, in selector order.
 const OPCODES: [Opcode; 8] = [
@@ -264,33 +261,13 @@ impl<AB: MachineBuilder> Air<AB> for DivRemChip {
             builder.assert_eq(rd[m].clone(), expected);
         }
 
-        let io = FrameIo {
-            opcode,
-            imm: operand_imm::<AB>(frame),
-            next_pc: pc_plus_4::<AB>(frame),
-        };
-        eval_frame(builder, frame, io);
+        eval_alu_frame(builder, frame, opcode);
     }
 }
 
 crate::impl_table!(DivRemChip, "divrem");
 
-impl InstructionChip for DivRemChip {
-    fn opcodes(&self) -> &'static [Opcode] {
-        &OPCODES
-    }
-
-    fn generate_trace(
-        &self,
-        events: &[FrameEvent],
-        lookups: &LookupCounter,
-    ) -> RowMajorMatrix<Val> {
-        rows_from_events(events, DivRemCols::<u8>::WIDTH, |event, row| {
-            let cols: &mut DivRemCols<Val> = row.borrow_mut();
-            populate(cols, event, lookups);
-        })
-    }
-}
+crate::impl_instruction_chip!(DivRemChip, DivRemCols, OPCODES, populate);
 
 /// The quotient and remainder the constraints accept for dividend `x` and divisor `y` (both
 /// already extended for `*W`): truncating division, with the RISC-V results for `y = 0` and
@@ -399,6 +376,8 @@ mod tests {
     use super::*;
     use crate::columns::Col;
     use crate::gadgets::row_check::*;
+    use core::borrow::BorrowMut;
+    use p3_matrix::dense::RowMajorMatrix;
 
     type Cols = DivRemCols<Col>;
 

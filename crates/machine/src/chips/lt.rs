@@ -7,23 +7,20 @@
 //! [`sign_bit`] lookup). For unsigned opcodes the sign columns are forced to 0 and nothing is
 //! flipped. The result `rd = (lt, 0, 0, 0)` is boolean, so its limbs need no range check.
 
-use core::borrow::{Borrow, BorrowMut};
+use core::borrow::Borrow;
 
 use droste_isa::Opcode;
 use droste_stark::Val;
 use p3_air::{Air, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
-use p3_matrix::dense::RowMajorMatrix;
 
 use crate::bus::MachineBuilder;
-use crate::chips::InstructionChip;
 use crate::columns::{limbs, Word, WORD_LIMBS};
 use crate::events::FrameEvent;
-use crate::frame::{eval_frame, operand_imm, pc_plus_4, FrameCols, FrameIo};
+use crate::frame::{eval_alu_frame, FrameCols};
 use crate::gadgets::word_compare::WordCompareCols;
 use crate::gadgets::{opcode_selector, sign_bit};
 use crate::lookup::LookupCounter;
-use crate::trace::rows_from_events;
 
 /// The opcodes of this chip, in selector order.
 const OPCODES: [Opcode; 4] = [Opcode::Slt, Opcode::Slti, Opcode::Sltu, Opcode::Sltiu];
@@ -101,33 +98,13 @@ impl<AB: MachineBuilder> Air<AB> for LtChip {
             .compare
             .eval(builder, &lhs, &rhs, lt.into(), frame.is_real.into());
 
-        let io = FrameIo {
-            opcode,
-            imm: operand_imm::<AB>(frame),
-            next_pc: pc_plus_4::<AB>(frame),
-        };
-        eval_frame(builder, frame, io);
+        eval_alu_frame(builder, frame, opcode);
     }
 }
 
 crate::impl_table!(LtChip, "lt");
 
-impl InstructionChip for LtChip {
-    fn opcodes(&self) -> &'static [Opcode] {
-        &OPCODES
-    }
-
-    fn generate_trace(
-        &self,
-        events: &[FrameEvent],
-        lookups: &LookupCounter,
-    ) -> RowMajorMatrix<Val> {
-        rows_from_events(events, LtCols::<u8>::WIDTH, |event, row| {
-            let cols: &mut LtCols<Val> = row.borrow_mut();
-            populate(cols, event, lookups);
-        })
-    }
-}
+crate::impl_instruction_chip!(LtChip, LtCols, OPCODES, populate);
 
 fn populate(cols: &mut LtCols<Val>, event: &FrameEvent, lookups: &LookupCounter) {
     cols.frame.populate(event, lookups);
@@ -154,6 +131,7 @@ mod tests {
     use crate::bus::RANGE;
     use crate::columns::Col;
     use crate::gadgets::row_check::*;
+    use p3_matrix::dense::RowMajorMatrix;
 
     type Cols = LtCols<Col>;
 

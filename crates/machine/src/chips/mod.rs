@@ -31,6 +31,32 @@ pub trait InstructionChip: ProverTable {
         -> RowMajorMatrix<Val>;
 }
 
+/// Implements [`InstructionChip`] for a chip whose trace is one `$cols` row per event, filled by
+/// `$populate(&mut $cols<Val>, &FrameEvent, &LookupCounter)`, and which proves the opcodes in
+/// `$opcodes`.
+#[macro_export]
+macro_rules! impl_instruction_chip {
+    ($chip:ty, $cols:ident, $opcodes:expr, $populate:path) => {
+        impl $crate::chips::InstructionChip for $chip {
+            fn opcodes(&self) -> &'static [droste_isa::Opcode] {
+                &$opcodes
+            }
+
+            fn generate_trace(
+                &self,
+                events: &[$crate::events::FrameEvent],
+                lookups: &$crate::lookup::LookupCounter,
+            ) -> p3_matrix::dense::RowMajorMatrix<droste_stark::Val> {
+                $crate::trace::rows_from_events(events, $cols::<u8>::WIDTH, |event, row| {
+                    let cols: &mut $cols<droste_stark::Val> =
+                        core::borrow::BorrowMut::borrow_mut(row);
+                    $populate(cols, event, lookups);
+                })
+            }
+        }
+    };
+}
+
 /// The instruction chips, in proving order. Add a chip with one line here.
 pub fn instruction_chips() -> Vec<Box<dyn InstructionChip>> {
     vec![

@@ -8,24 +8,21 @@
 //! 0 and 1 with the sign of limb 1 repeated in limbs 2 and 3. Every limb of the result is thus a
 //! checked product limb or `0xffff * sign`.
 
-use core::borrow::{Borrow, BorrowMut};
+use core::borrow::Borrow;
 
 use droste_isa::Opcode;
 use droste_stark::Val;
 use p3_air::{Air, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
-use p3_matrix::dense::RowMajorMatrix;
 
 use crate::bus::MachineBuilder;
-use crate::chips::InstructionChip;
 use crate::columns::{limbs, WORD_LIMBS};
 use crate::events::FrameEvent;
-use crate::frame::{eval_frame, operand_imm, pc_plus_4, FrameCols, FrameIo};
+use crate::frame::{eval_alu_frame, FrameCols};
 use crate::gadgets::byte_split::ByteSplitCols;
 use crate::gadgets::mul_add128::{extend_bytes, extend_expr, MulAdd128Cols, WIDE_LIMBS};
 use crate::gadgets::{opcode_selector, sign_bit};
 use crate::lookup::{range_check, LookupCounter};
-use crate::trace::rows_from_events;
 
 /// The opcodes of this chip, in selector order.
 const OPCODES: [Opcode; 5] = [
@@ -134,33 +131,13 @@ impl<AB: MachineBuilder> Air<AB> for MulChip {
             builder.assert_eq(rd[m].clone(), expected);
         }
 
-        let io = FrameIo {
-            opcode,
-            imm: operand_imm::<AB>(frame),
-            next_pc: pc_plus_4::<AB>(frame),
-        };
-        eval_frame(builder, frame, io);
+        eval_alu_frame(builder, frame, opcode);
     }
 }
 
 crate::impl_table!(MulChip, "mul");
 
-impl InstructionChip for MulChip {
-    fn opcodes(&self) -> &'static [Opcode] {
-        &OPCODES
-    }
-
-    fn generate_trace(
-        &self,
-        events: &[FrameEvent],
-        lookups: &LookupCounter,
-    ) -> RowMajorMatrix<Val> {
-        rows_from_events(events, MulCols::<u8>::WIDTH, |event, row| {
-            let cols: &mut MulCols<Val> = row.borrow_mut();
-            populate(cols, event, lookups);
-        })
-    }
-}
+crate::impl_instruction_chip!(MulChip, MulCols, OPCODES, populate);
 
 fn populate(cols: &mut MulCols<Val>, event: &FrameEvent, lookups: &LookupCounter) {
     cols.frame.populate(event, lookups);
@@ -198,6 +175,7 @@ mod tests {
     use crate::columns::Col;
     use crate::gadgets::row_check::*;
     use p3_field::PrimeField32;
+    use p3_matrix::dense::RowMajorMatrix;
 
     type Cols = MulCols<Col>;
 

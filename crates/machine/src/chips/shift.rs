@@ -23,23 +23,20 @@
 //! byte shift `q` ignores bit 5 of the shift amount, and the result keeps limbs 0 and 1 and
 //! repeats the sign of limb 1 in limbs 2 and 3.
 
-use core::borrow::{Borrow, BorrowMut};
+use core::borrow::Borrow;
 
 use droste_isa::Opcode;
 use droste_stark::Val;
 use p3_air::{Air, BaseAir, WindowAccess};
 use p3_field::{Field, PrimeCharacteristicRing};
-use p3_matrix::dense::RowMajorMatrix;
 
 use crate::bus::MachineBuilder;
-use crate::chips::InstructionChip;
 use crate::columns::limbs;
 use crate::events::FrameEvent;
-use crate::frame::{eval_frame, operand_imm, pc_plus_4, FrameCols, FrameIo};
+use crate::frame::{eval_alu_frame, FrameCols};
 use crate::gadgets::byte_split::{ByteSplitCols, WORD_BYTES};
 use crate::gadgets::{opcode_selector, sign_bit};
 use crate::lookup::{byte_pair_check, range_check, LookupCounter};
-use crate::trace::rows_from_events;
 
 /// The opcodes of this chip, in selector order.
 const OPCODES: [Opcode; 12] = [
@@ -237,33 +234,13 @@ impl<AB: MachineBuilder> Air<AB> for ShiftChip {
             );
         }
 
-        let io = FrameIo {
-            opcode,
-            imm: operand_imm::<AB>(frame),
-            next_pc: pc_plus_4::<AB>(frame),
-        };
-        eval_frame(builder, frame, io);
+        eval_alu_frame(builder, frame, opcode);
     }
 }
 
 crate::impl_table!(ShiftChip, "shift");
 
-impl InstructionChip for ShiftChip {
-    fn opcodes(&self) -> &'static [Opcode] {
-        &OPCODES
-    }
-
-    fn generate_trace(
-        &self,
-        events: &[FrameEvent],
-        lookups: &LookupCounter,
-    ) -> RowMajorMatrix<Val> {
-        rows_from_events(events, ShiftCols::<u8>::WIDTH, |event, row| {
-            let cols: &mut ShiftCols<Val> = row.borrow_mut();
-            populate(cols, event, lookups);
-        })
-    }
-}
+crate::impl_instruction_chip!(ShiftChip, ShiftCols, OPCODES, populate);
 
 fn populate(cols: &mut ShiftCols<Val>, event: &FrameEvent, lookups: &LookupCounter) {
     cols.frame.populate(event, lookups);
@@ -342,6 +319,7 @@ mod tests {
     use crate::bus::{BYTE, RANGE};
     use crate::columns::Col;
     use crate::gadgets::row_check::*;
+    use p3_matrix::dense::RowMajorMatrix;
 
     type Cols = ShiftCols<Col>;
 
