@@ -23,7 +23,7 @@ use droste_machine::chips::mul::MulCols;
 use droste_machine::chips::shift::ShiftCols;
 use droste_machine::columns::{Col, ColumnNames};
 use droste_machine::frame::FrameCols;
-use droste_machine::{MachineError, MachineProver, ProvingKey, PublicValues};
+use droste_machine::{MachineProver, ProvingKey, PublicValues};
 use droste_stark::{ConstraintViolation, Val};
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
 use p3_matrix::dense::RowMajorMatrix;
@@ -128,25 +128,6 @@ fn prove_honest(
     assert_eq!(verified.public_output, output);
     assert_eq!(verified.exit_code, 0);
     (pk, traces, public)
-}
-
-fn row_mut(trace: &mut RowMajorMatrix<Val>, row: usize) -> &mut [Val] {
-    let w = trace.width;
-    &mut trace.values[row * w..(row + 1) * w]
-}
-
-/// Proves the (tampered) witness and expects the verifier to reject it.
-fn assert_rejected(pk: &ProvingKey, traces: Vec<RowMajorMatrix<Val>>, public: PublicValues) {
-    match MachineProver::prove_traces(pk, traces, public) {
-        Ok(proof) => {
-            let result = MachineProver::verify(&pk.vk, &proof.to_bytes());
-            assert!(
-                matches!(result, Err(MachineError::Verify(_))),
-                "accepted: {result:?}"
-            );
-        }
-        Err(e) => assert!(matches!(e, MachineError::Prove(_)), "{e}"),
-    }
 }
 
 /// Adds one to limb 0 of the result of row 0 of `table`: the debug checker must name the table's

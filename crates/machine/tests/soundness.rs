@@ -34,26 +34,6 @@ fn sample() -> droste_executor::Program {
     program(&code, &(1..=8).collect::<Vec<u8>>())
 }
 
-fn row_mut(trace: &mut RowMajorMatrix<Val>, row: usize) -> &mut [Val] {
-    let w = trace.width;
-    &mut trace.values[row * w..(row + 1) * w]
-}
-
-/// Proves the (tampered) witness and expects the verifier to reject it.
-fn assert_rejected(pk: &ProvingKey, traces: Vec<RowMajorMatrix<Val>>, public: PublicValues) {
-    match MachineProver::prove_traces(pk, traces, public) {
-        Ok(proof) => {
-            let result = MachineProver::verify(&pk.vk, &proof.to_bytes());
-            assert!(
-                matches!(result, Err(MachineError::Verify(_))),
-                "accepted: {result:?}"
-            );
-        }
-        // The prover may refuse a malformed witness outright (e.g. a zero fingerprint).
-        Err(e) => assert!(matches!(e, MachineError::Prove(_)), "{e}"),
-    }
-}
-
 fn setup() -> (ProvingKey, Vec<RowMajorMatrix<Val>>, PublicValues) {
     let (pk, _) = keys(&sample());
     let (traces, public) = traces(&pk, &Input::default());

@@ -6,7 +6,9 @@ use droste_executor::elf_builder::{ElfBuilder, Perm};
 use droste_executor::{Input, Program};
 use droste_isa::abi::{syscall, PROGRAM_START};
 use droste_isa::{Instruction as I, Opcode};
-use droste_machine::{MachineProver, ProofOptions, ProvingKey, PublicValues, VerifyingKey};
+use droste_machine::{
+    MachineError, MachineProver, ProofOptions, ProvingKey, PublicValues, VerifyingKey,
+};
 use droste_stark::{check_constraints, ConstraintViolation, FriParameters, Val};
 use p3_matrix::dense::RowMajorMatrix;
 
@@ -100,4 +102,25 @@ pub fn prove_and_verify(program: &Program, input: &Input) -> PublicValues {
     let verified = MachineProver::verify(&vk, &proof.to_bytes()).unwrap();
     assert_eq!(verified, public);
     verified
+}
+
+/// Row `row` of `trace`, mutable, for tampering.
+pub fn row_mut(trace: &mut RowMajorMatrix<Val>, row: usize) -> &mut [Val] {
+    let w = trace.width;
+    &mut trace.values[row * w..(row + 1) * w]
+}
+
+/// Proves the (tampered) witness and expects the verifier to reject it.
+pub fn assert_rejected(pk: &ProvingKey, traces: Vec<RowMajorMatrix<Val>>, public: PublicValues) {
+    match MachineProver::prove_traces(pk, traces, public) {
+        Ok(proof) => {
+            let result = MachineProver::verify(&pk.vk, &proof.to_bytes());
+            assert!(
+                matches!(result, Err(MachineError::Verify(_))),
+                "accepted: {result:?}"
+            );
+        }
+        // The prover may refuse a malformed witness outright (e.g. a zero fingerprint).
+        Err(e) => assert!(matches!(e, MachineError::Prove(_)), "{e}"),
+    }
 }
