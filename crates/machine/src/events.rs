@@ -16,26 +16,29 @@ pub struct FrameEvent {
     pub next_pc: u32,
     /// The decoded instruction (from the program ROM).
     pub instruction: Instruction,
-    /// Value of `rs1`.
+    /// Value of `rs1` (0 when the instruction reads no `rs1`).
     pub rs1_value: u64,
-    /// Value of `rs2` (0 when the instruction uses an immediate).
+    /// Value of `rs2` (0 when the instruction reads no `rs2`).
     pub rs2_value: u64,
-    /// What the instruction computes for `rd`, also when `rd` is `x0` and nothing is written.
+    /// What the instruction writes to its destination register (the sink for `x0`).
     pub result: u64,
-    /// Timestamp of the previous access to `rs1`.
+    /// Timestamp of the previous access to `rs1` (when read).
     pub rs1_prev_ts: u32,
     /// Timestamp of the previous access to `rs2` (when read).
     pub rs2_prev_ts: u32,
     /// Timestamp of the previous access to `rd` (when written).
     pub rd_prev_ts: u32,
-    /// Value of `rd` before the instruction (when written).
+    /// Value of the destination register before the instruction (when written).
     pub rd_prev_value: u64,
 }
 
 impl FrameEvent {
     /// The second operand: `rs2`, or the sign-extended immediate for instructions that use one.
     pub fn operand_b(&self) -> u64 {
-        if crate::program::InstructionFlags::of(&self.instruction).uses_imm {
+        if crate::fetch::RegisterUse::of(&self.instruction)
+            .rs2
+            .is_none()
+        {
             self.instruction.imm as i64 as u64
         } else {
             self.rs2_value

@@ -1,192 +1,352 @@
-//! The instruction frame: what every instruction row carries besides its family's own columns.
+//! The instruction frame: the parts every instruction row is built from besides its family's
+//! own columns. A chip embeds only the parts its instructions use (SP1 v6 style: a row pays for
+//! its own instruction only):
 //!
-//! A frame is the state transition and the register traffic of one instruction:
+//! - [`StepCols`]: the state token `(clk, pc)` received on [`STATE`], `(clk + 1, next_pc)` sent
+//!   on, and the [`Fetch`] of the instruction from the ROM;
+//! - [`ReadCols`] per register read (`rs1`, `rs2`), [`WriteCols`] for the write of `rd`, each
+//!   through a [`MemoryAccess`] at its timestamp slot, with the register number bound by the
+//!   fetch;
+//! - [`ImmCols`]: a 12-bit immediate as its low limb and sign, bound by the fetch.
 //!
-//! - receive the state token `(clk, pc)` and send `(clk + 1, next_pc)` on [`STATE`];
-//! - fetch `(pc, opcode, rd, rs1, rs2, imm, flags)` from the program ROM on [`PROGRAM`], which
-//!   binds the register numbers and the flags `writes_rd` / `uses_imm` to the committed program;
-//! - read `rs1`, read `rs2` unless the instruction uses an immediate (then the operand columns
-//!   hold the immediate), and write `rd` when `writes_rd` (never for `x0`: the ROM clears the
-//!   flag), each through a [`MemoryAccess`].
+//! An instruction without `rs1` (LUI, AUIPC, JAL) or `rs2` (immediate forms) has no read of it
+//! at all: nothing it does can depend on an unread register. [`RegFrameCols`] and
+//! [`ImmFrameCols`] are the two frames of the ALU chips (second operand a register or an
+//! immediate, falling through to `pc + 4`).
 //!
-//! The chip supplies what depends on the instruction family: the opcode (a combination of its
-//! selector columns), the immediate as it appears in the ROM, and `next_pc`. It also constrains
-//! `rd_value` and range-checks it: a value is checked where it is produced, so values on the
-//! memory bus are always four 16-bit limbs.
+//! The chip constrains the value written (`rd.value`) and range-checks it: a value is checked
+//! where it is produced, so values on the memory bus are always four 16-bit limbs.
 
-use droste_isa::Instruction;
 use droste_stark::Val;
 use p3_field::PrimeCharacteristicRing;
 
-use crate::bus::{space, MachineBuilder, PROGRAM, STATE};
+use crate::bus::{space, MachineBuilder, STATE};
 use crate::columns::{Word, WORD_LIMBS};
 use crate::events::FrameEvent;
+use crate::fetch::{Fetch, RegisterUse};
 use crate::lookup::LookupCounter;
 use crate::memory_access::{slot, timestamp, timestamp_expr, AccessCols, MemoryAccess};
-use crate::program::InstructionFlags;
 
 crate::columns! {
-    /// The frame columns (30), embedded first in every instruction chip's row.
-    pub struct FrameCols<T> {
+    /// The state of one instruction row.
+    pub struct StepCols<T> {
         /// 1 on a row that executes an instruction, 0 on padding.
         pub is_real: T,
         /// The instruction's clock (its index in the execution).
         pub clk: T,
         /// Its address.
         pub pc: T,
-        /// Register numbers, as fetched from the ROM.
-        pub rd: T,
-        pub rs1: T,
-        pub rs2: T,
-        /// ROM flag: the instruction writes `rd` and `rd != 0`.
-        pub writes_rd: T,
-        /// ROM flag: the second operand is the immediate, not `rs2`.
-        pub uses_imm: T,
-        /// Value of `rs1`.
-        pub rs1_value: Word<T>,
-        pub rs1_access: AccessCols<T>,
-        /// Value of `rs2`, or the immediate (sign-extended to 64 bits) when `uses_imm`.
-        pub rs2_or_imm: Word<T>,
-        pub rs2_access: AccessCols<T>,
-        /// The value the instruction computes for `rd` (also when `rd` is `x0`, where it is not
-        /// written).
-        pub rd_value: Word<T>,
-        /// The value `rd` held before.
-        pub rd_prev_value: Word<T>,
-        pub rd_access: AccessCols<T>,
     }
 }
 
-/// What the chip tells the frame about its instruction.
-pub struct FrameIo<E> {
-    /// The opcode (`Opcode as u8`), usually `sum(selector_i * opcode_i)`.
-    pub opcode: E,
-    /// The immediate limbs exactly as the ROM holds them (`imm as i64 as u64`; zero for R-type).
-    pub imm: [E; WORD_LIMBS],
-    /// The address of the next instruction.
-    pub next_pc: E,
+impl<V: Copy> StepCols<V> {
+    /// Receives the state token, sends it on with `next_pc`, and fetches the instruction.
+    pub fn eval<AB>(&self, builder: &mut AB, fetch: Fetch<AB::Expr>, next_pc: AB::Expr)
+    where
+        AB: MachineBuilder<Var = V>,
+    {
+        let is_real: AB::Expr = self.is_real.into();
+        let (clk, pc): (AB::Expr, AB::Expr) = (self.clk.into(), self.pc.into());
+        builder.assert_bool(is_real.clone());
+        builder.receive(STATE, [clk.clone(), pc.clone()], is_real.clone());
+        builder.send(STATE, [clk + AB::Expr::ONE, next_pc], is_real.clone());
+        fetch.send(builder, pc, is_real);
+    }
 }
 
-/// The immediate of an ALU-style chip whose second operand is `rs2` or the immediate:
-/// `uses_imm * rs2_or_imm` (zero for R-type instructions, as in the ROM).
-pub fn operand_imm<AB: MachineBuilder>(frame: &FrameCols<AB::Var>) -> [AB::Expr; WORD_LIMBS] {
-    frame.rs2_or_imm.0.map(|limb| limb * frame.uses_imm)
+impl StepCols<Val> {
+    /// Fills the step of the instruction at `clk`, `pc`.
+    pub fn populate(&mut self, clk: u32, pc: u32) {
+        self.is_real = Val::ONE;
+        self.clk = Val::from_u32(clk);
+        self.pc = Val::from_u32(pc);
+    }
+}
+
+crate::columns! {
+    /// A register read.
+    pub struct ReadCols<T> {
+        /// The register number (bound by the fetch).
+        pub reg: T,
+        pub value: Word<T>,
+        pub access: AccessCols<T>,
+    }
+}
+
+impl<V: Copy> ReadCols<V> {
+    /// Reads the register at timestamp slot `slot` of clock `clk`, `multiplicity` times.
+    pub fn eval<AB>(&self, builder: &mut AB, clk: V, slot: u32, multiplicity: AB::Expr)
+    where
+        AB: MachineBuilder<Var = V>,
+    {
+        let value = self.value.into_exprs::<AB::Expr>();
+        MemoryAccess {
+            space: AB::Expr::from_u32(space::REGISTER),
+            addr: self.reg.into(),
+            ts: timestamp_expr::<AB>(clk, slot),
+            prev_value: value.clone(),
+            value,
+        }
+        .eval(builder, &self.access, multiplicity);
+    }
+}
+
+impl ReadCols<Val> {
+    /// Fills a read of `reg` holding `value`, last accessed at `prev_ts`, by the instruction at
+    /// `clk` in `slot`.
+    pub fn populate(
+        &mut self,
+        reg: u8,
+        value: u64,
+        (prev_ts, clk, slot): (u32, u32, u32),
+        lookups: &LookupCounter,
+    ) {
+        self.reg = Val::from_u8(reg);
+        self.value = Word::from_u64(value);
+        self.access.populate(prev_ts, timestamp(clk, slot), lookups);
+    }
+}
+
+crate::columns! {
+    /// The write of the destination register.
+    pub struct WriteCols<T> {
+        /// The register number, [`crate::fetch::SINK`] for `x0` (bound by the fetch).
+        pub reg: T,
+        /// The value written (also what the instruction computes when `rd` is `x0`).
+        pub value: Word<T>,
+        /// The value the register held before.
+        pub prev: Word<T>,
+        pub access: AccessCols<T>,
+    }
+}
+
+impl<V: Copy> WriteCols<V> {
+    /// Writes the register at the [`slot::RD`] slot of clock `clk`, `multiplicity` times.
+    pub fn eval<AB>(&self, builder: &mut AB, clk: V, multiplicity: AB::Expr)
+    where
+        AB: MachineBuilder<Var = V>,
+    {
+        MemoryAccess {
+            space: AB::Expr::from_u32(space::REGISTER),
+            addr: self.reg.into(),
+            ts: timestamp_expr::<AB>(clk, slot::RD),
+            prev_value: self.prev.into_exprs(),
+            value: self.value.into_exprs(),
+        }
+        .eval(builder, &self.access, multiplicity);
+    }
+}
+
+impl WriteCols<Val> {
+    /// Fills the write of `event`'s result to its destination register.
+    pub fn populate(&mut self, event: &FrameEvent, lookups: &LookupCounter) {
+        let reg = RegisterUse::of(&event.instruction)
+            .rd
+            .expect("the instruction writes a register");
+        self.reg = Val::from_u8(reg);
+        self.value = Word::from_u64(event.result);
+        self.prev = Word::from_u64(event.rd_prev_value);
+        self.access
+            .populate(event.rd_prev_ts, timestamp(event.clk, slot::RD), lookups);
+    }
+}
+
+crate::columns! {
+    /// A 12-bit signed immediate (or a shift amount): `imm as i64 as u64` has limbs
+    /// `(lo, 0xffff neg, 0xffff neg, 0xffff neg)`.
+    pub struct ImmCols<T> {
+        pub lo: T,
+        pub neg: T,
+    }
+}
+
+impl<V: Copy> ImmCols<V> {
+    /// The immediate's four limbs.
+    pub fn limbs<E: PrimeCharacteristicRing>(&self) -> [E; WORD_LIMBS]
+    where
+        V: Into<E>,
+    {
+        let fill = self.neg.into() * E::from_u32(0xffff);
+        [self.lo.into(), fill.clone(), fill.clone(), fill]
+    }
+
+    /// Puts the immediate into `fetch` (the ROM's `imm_lo`, `imm_hi`, `imm_neg`).
+    pub fn fetch<E: PrimeCharacteristicRing>(&self, fetch: &mut Fetch<E>)
+    where
+        V: Into<E>,
+    {
+        let [lo, hi, _, _] = self.limbs::<E>();
+        fetch.imm_lo = lo;
+        fetch.imm_hi = hi;
+        fetch.imm_neg = self.neg.into();
+    }
+}
+
+impl ImmCols<Val> {
+    /// Fills a 12-bit immediate.
+    pub fn populate(&mut self, imm: i32) {
+        self.lo = Val::from_u16(imm as u16);
+        self.neg = Val::from_bool(imm < 0);
+    }
 }
 
 /// `pc + 4`, the next pc of every instruction that does not jump.
-pub fn pc_plus_4<AB: MachineBuilder>(frame: &FrameCols<AB::Var>) -> AB::Expr {
-    frame.pc + AB::Expr::from_u32(4)
+pub fn pc_plus_4<AB: MachineBuilder>(step: &StepCols<AB::Var>) -> AB::Expr {
+    step.pc.into() + AB::Expr::from_u32(4)
 }
 
-/// The frame of an ALU-style instruction: the second operand is `rs2` or the immediate, and
-/// execution falls through to `pc + 4`.
-pub fn eval_alu_frame<AB: MachineBuilder>(
-    builder: &mut AB,
-    frame: &FrameCols<AB::Var>,
-    opcode: AB::Expr,
-) {
-    let io = FrameIo {
-        opcode,
-        imm: operand_imm::<AB>(frame),
-        next_pc: pc_plus_4::<AB>(frame),
-    };
-    eval_frame(builder, frame, io);
+crate::columns! {
+    /// The frame of an ALU instruction whose second operand is a register.
+    pub struct RegFrameCols<T> {
+        pub step: StepCols<T>,
+        pub rs1: ReadCols<T>,
+        pub rs2: ReadCols<T>,
+        pub rd: WriteCols<T>,
+    }
 }
 
-/// Evaluates the frame's constraints and interactions.
-pub fn eval_frame<AB: MachineBuilder>(
-    builder: &mut AB,
-    cols: &FrameCols<AB::Var>,
-    io: FrameIo<AB::Expr>,
-) {
-    let is_real: AB::Expr = cols.is_real.into();
-    builder.assert_bool(is_real.clone());
-    builder.assert_bool(cols.writes_rd);
-    builder.assert_bool(cols.uses_imm);
-    // Flags are bound to the ROM only on real rows; padding rows must not enable an access.
-    builder.assert_zero((AB::Expr::ONE - is_real.clone()) * cols.writes_rd);
-    builder.assert_zero((AB::Expr::ONE - is_real.clone()) * cols.uses_imm);
-
-    builder.receive(STATE, [cols.clk.into(), cols.pc.into()], is_real.clone());
-    builder.send(
-        STATE,
-        [cols.clk.into() + AB::Expr::ONE, io.next_pc],
-        is_real.clone(),
-    );
-
-    let flags: AB::Expr = cols.writes_rd.into() + cols.uses_imm.into() * AB::Expr::TWO;
-    let fetch = [
-        cols.pc.into(),
-        io.opcode,
-        cols.rd.into(),
-        cols.rs1.into(),
-        cols.rs2.into(),
-    ]
-    .into_iter()
-    .chain(io.imm)
-    .chain([flags]);
-    builder.send(PROGRAM, fetch, is_real.clone());
-
-    let register = || AB::Expr::from_u32(space::REGISTER);
-    let rs1_value = cols.rs1_value.into_exprs::<AB::Expr>();
-    MemoryAccess {
-        space: register(),
-        addr: cols.rs1.into(),
-        ts: timestamp_expr::<AB>(cols.clk, slot::RS1),
-        prev_value: rs1_value.clone(),
-        value: rs1_value,
+impl<V: Copy> RegFrameCols<V> {
+    /// Reads `rs1` and `rs2`, writes `rd`, fetches with the registers filled into `fetch`, and
+    /// falls through to `pc + 4`.
+    pub fn eval<AB>(&self, builder: &mut AB, mut fetch: Fetch<AB::Expr>)
+    where
+        AB: MachineBuilder<Var = V>,
+    {
+        let is_real: AB::Expr = self.step.is_real.into();
+        let clk = self.step.clk;
+        self.rs1.eval(builder, clk, slot::RS1, is_real.clone());
+        self.rs2.eval(builder, clk, slot::RS2, is_real.clone());
+        self.rd.eval(builder, clk, is_real);
+        fetch.rd = self.rd.reg.into();
+        fetch.rs1 = self.rs1.reg.into();
+        fetch.rs2 = self.rs2.reg.into();
+        let next_pc = Into::<AB::Expr>::into(self.step.pc) + AB::Expr::from_u32(4);
+        self.step.eval(builder, fetch, next_pc);
     }
-    .eval(builder, &cols.rs1_access, is_real.clone());
 
-    let rs2_value = cols.rs2_or_imm.into_exprs::<AB::Expr>();
-    MemoryAccess {
-        space: register(),
-        addr: cols.rs2.into(),
-        ts: timestamp_expr::<AB>(cols.clk, slot::RS2),
-        prev_value: rs2_value.clone(),
-        value: rs2_value,
+    /// The second operand (`rs2`).
+    pub fn operand(&self) -> Word<V> {
+        self.rs2.value
     }
-    .eval(builder, &cols.rs2_access, is_real - cols.uses_imm.into());
-
-    MemoryAccess {
-        space: register(),
-        addr: cols.rd.into(),
-        ts: timestamp_expr::<AB>(cols.clk, slot::RD),
-        prev_value: cols.rd_prev_value.into_exprs(),
-        value: cols.rd_value.into_exprs(),
-    }
-    .eval(builder, &cols.rd_access, cols.writes_rd.into());
 }
 
-impl FrameCols<Val> {
-    /// Fills the frame of `event` and records its lookups (the timestamp range checks; the
-    /// chip records the range checks of `rd_value`).
+impl RegFrameCols<Val> {
+    /// Fills the frame of `event` and records its timestamp range checks (the chip records
+    /// those of the value written).
     pub fn populate(&mut self, event: &FrameEvent, lookups: &LookupCounter) {
-        let Instruction { rd, rs1, rs2, .. } = event.instruction;
-        let flags = InstructionFlags::of(&event.instruction);
-        self.is_real = Val::ONE;
-        self.clk = Val::from_u32(event.clk);
-        self.pc = Val::from_u32(event.pc);
-        self.rd = Val::from_u8(rd);
-        self.rs1 = Val::from_u8(rs1);
-        self.rs2 = Val::from_u8(rs2);
-        self.writes_rd = Val::from_bool(flags.writes_rd);
-        self.uses_imm = Val::from_bool(flags.uses_imm);
-        self.rs1_value = Word::from_u64(event.rs1_value);
-        self.rs1_access
-            .populate(event.rs1_prev_ts, timestamp(event.clk, slot::RS1), lookups);
-        if flags.uses_imm {
-            self.rs2_or_imm = Word::from_u64(event.instruction.imm as i64 as u64);
-        } else {
-            self.rs2_or_imm = Word::from_u64(event.rs2_value);
-            self.rs2_access
-                .populate(event.rs2_prev_ts, timestamp(event.clk, slot::RS2), lookups);
-        }
-        self.rd_value = Word::from_u64(event.result);
-        if flags.writes_rd {
-            self.rd_prev_value = Word::from_u64(event.rd_prev_value);
-            self.rd_access
-                .populate(event.rd_prev_ts, timestamp(event.clk, slot::RD), lookups);
-        }
+        let inst = event.instruction;
+        self.step.populate(event.clk, event.pc);
+        self.rs1.populate(
+            inst.rs1,
+            event.rs1_value,
+            (event.rs1_prev_ts, event.clk, slot::RS1),
+            lookups,
+        );
+        self.rs2.populate(
+            inst.rs2,
+            event.rs2_value,
+            (event.rs2_prev_ts, event.clk, slot::RS2),
+            lookups,
+        );
+        self.rd.populate(event, lookups);
+    }
+}
+
+crate::columns! {
+    /// The frame of an instruction that reads `rs1` and writes `rd` and whose other operand,
+    /// if any, is a constant the ROM gives in the chip's controls (a shift by a constant).
+    pub struct UnaryFrameCols<T> {
+        pub step: StepCols<T>,
+        pub rs1: ReadCols<T>,
+        pub rd: WriteCols<T>,
+    }
+}
+
+impl<V: Copy> UnaryFrameCols<V> {
+    /// Reads `rs1`, writes `rd`, fetches with the registers filled into `fetch`, and falls
+    /// through to `pc + 4`.
+    pub fn eval<AB>(&self, builder: &mut AB, fetch: Fetch<AB::Expr>)
+    where
+        AB: MachineBuilder<Var = V>,
+    {
+        eval_unary(builder, &self.step, &self.rs1, &self.rd, fetch);
+    }
+}
+
+impl UnaryFrameCols<Val> {
+    /// Fills the frame of `event` and records its timestamp range checks.
+    pub fn populate(&mut self, event: &FrameEvent, lookups: &LookupCounter) {
+        populate_unary(&mut self.step, &mut self.rs1, &mut self.rd, event, lookups);
+    }
+}
+
+/// Reads `rs1`, writes `rd`, fetches and falls through to `pc + 4`.
+fn eval_unary<AB: MachineBuilder>(
+    builder: &mut AB,
+    step: &StepCols<AB::Var>,
+    rs1: &ReadCols<AB::Var>,
+    rd: &WriteCols<AB::Var>,
+    mut fetch: Fetch<AB::Expr>,
+) {
+    let is_real: AB::Expr = step.is_real.into();
+    rs1.eval(builder, step.clk, slot::RS1, is_real.clone());
+    rd.eval(builder, step.clk, is_real);
+    fetch.rd = rd.reg.into();
+    fetch.rs1 = rs1.reg.into();
+    step.eval(builder, fetch, pc_plus_4::<AB>(step));
+}
+
+fn populate_unary(
+    step: &mut StepCols<Val>,
+    rs1: &mut ReadCols<Val>,
+    rd: &mut WriteCols<Val>,
+    event: &FrameEvent,
+    lookups: &LookupCounter,
+) {
+    step.populate(event.clk, event.pc);
+    rs1.populate(
+        event.instruction.rs1,
+        event.rs1_value,
+        (event.rs1_prev_ts, event.clk, slot::RS1),
+        lookups,
+    );
+    rd.populate(event, lookups);
+}
+
+crate::columns! {
+    /// The frame of an ALU instruction whose second operand is a 12-bit immediate.
+    pub struct ImmFrameCols<T> {
+        pub step: StepCols<T>,
+        pub rs1: ReadCols<T>,
+        pub rd: WriteCols<T>,
+        pub imm: ImmCols<T>,
+    }
+}
+
+impl<V: Copy> ImmFrameCols<V> {
+    /// Reads `rs1`, writes `rd`, fetches with the registers and the immediate filled into
+    /// `fetch`, and falls through to `pc + 4`.
+    pub fn eval<AB>(&self, builder: &mut AB, mut fetch: Fetch<AB::Expr>)
+    where
+        AB: MachineBuilder<Var = V>,
+    {
+        self.imm.fetch(&mut fetch);
+        eval_unary(builder, &self.step, &self.rs1, &self.rd, fetch);
+    }
+
+    /// The second operand (the immediate's limbs).
+    pub fn operand<E: PrimeCharacteristicRing>(&self) -> [E; WORD_LIMBS]
+    where
+        V: Into<E>,
+    {
+        self.imm.limbs()
+    }
+}
+
+impl ImmFrameCols<Val> {
+    /// Fills the frame of `event` and records its timestamp range checks.
+    pub fn populate(&mut self, event: &FrameEvent, lookups: &LookupCounter) {
+        populate_unary(&mut self.step, &mut self.rs1, &mut self.rd, event, lookups);
+        self.imm.populate(event.instruction.imm);
     }
 }

@@ -7,57 +7,60 @@
 //! # How to add a chip
 //!
 //! An instruction chip proves the executions of some opcodes. Each row is one instruction: the
-//! [`frame::FrameCols`] (state token, ROM fetch, register reads and write) followed by the
-//! family's own columns. To add one (see [`chips::add_sub`] for a complete example):
+//! frame parts its instructions use ([`frame::StepCols`] for the state token and the ROM fetch,
+//! [`frame::ReadCols`] per register read, [`frame::WriteCols`] for the write of `rd`, or one of
+//! the ALU frames [`frame::RegFrameCols`] / [`frame::ImmFrameCols`]) followed by the family's
+//! own columns. To add one (see [`chips::add_sub`] for a complete example):
 //!
-//! 1. **Columns.** Declare the row with [`columns!`], frame first:
+//! 1. **Family and controls.** Add a [`fetch::Family`] for the chip's opcodes and, if its rows
+//!    need to tell its opcodes apart, a `controls(op)` function giving the ROM's control values
+//!    (e.g. `[is_sub, is_word]`), called from [`fetch::RomEntry::of`]. The ROM is trusted, so
+//!    control columns need no constraints of their own: sending them in the fetch binds them.
+//! 2. **Columns.** Declare the row with [`columns!`], frame first:
 //!    ```ignore
 //!    droste_machine::columns! {
 //!        pub struct MulCols<T> {
-//!            pub frame: FrameCols<T>,
-//!            pub selector: [T; 5],   // one-hot opcode selector
+//!            pub frame: RegFrameCols<T>,
+//!            pub is_high: T,         // a ROM control
 //!            pub product: [T; 8],    // the family's own columns
 //!        }
 //!    }
 //!    ```
 //!    `MulCols::<u8>::WIDTH` is the column count, `MulCols::<Col>::names()` the names.
-//! 2. **Constraints and interactions in one `eval`**, generic over [`bus::MachineBuilder`]:
+//! 3. **Constraints and interactions in one `eval`**, generic over [`bus::MachineBuilder`]:
 //!    ```ignore
 //!    impl<AB: MachineBuilder> Air<AB> for MulChip {
 //!        fn eval(&self, builder: &mut AB) {
 //!            let main = builder.main();
 //!            let local: &MulCols<AB::Var> = main.current_slice().borrow();
-//!            // selectors boolean, sum(selector) == frame.is_real,
-//!            // opcode = sum(selector_i * (op_i as u8)),
-//!            // constrain frame.rd_value from frame.rs1_value and frame.rs2_or_imm,
-//!            // range-check every limb of frame.rd_value you produce:
-//!            //     lookup::range_check(builder, limb, 16, frame.is_real);
+//!            // constrain frame.rd.value from frame.rs1.value and frame.operand(),
+//!            // range-check every limb of frame.rd.value you produce:
+//!            //     lookup::range_check(builder, limb, 16, frame.step.is_real);
 //!            // byte operations: lookup::byte_op(builder, ByteOp::Xor, a, b, c, mult);
-//!            // ALU-style (operand rs2 or imm, falls through to pc + 4):
-//!            eval_alu_frame(builder, &local.frame, opcode);
-//!            // otherwise: eval_frame(builder, &local.frame, FrameIo { opcode, imm, next_pc })
+//!            let fetch = Fetch::new(Family::Mul).with_controls([local.is_high.into()]);
+//!            local.frame.eval(builder, fetch); // registers, ROM fetch, next pc = pc + 4
 //!        }
 //!    }
 //!    droste_machine::impl_table!(MulChip, "mul");
 //!    ```
 //!    Every constraint must hold on an all-zero padding row (guard with `builder.when(is_real)`
-//!    or make it vanish at zero), and every send must have multiplicity 0 there. Keep the
-//!    degree at most 3 (the fast preset's blowup of 2 allows no more); `builder.send`/`receive`
-//!    tuples of degree 1 pack two per LogUp column, degree 2 ones take a column alone.
-//! 3. **Trace generation.** Implement [`chips::InstructionChip`]: `opcodes()` and
+//!    or make it vanish at zero), and every send that matters must have multiplicity 0 there.
+//!    Keep the degree at most 3 (the fast preset's blowup of 2 allows no more); `builder.send`
+//!    / `receive` tuples of degree 1 pack two per LogUp column, degree 2 ones take a column
+//!    alone, so keep tuples linear and the number of interactions even.
+//! 4. **Trace generation.** Implement [`chips::InstructionChip`]: `opcodes()` and
 //!    `generate_trace(events, lookups)`; for one row per event, [`impl_instruction_chip!`]
-//!    `(MulChip, MulCols, OPCODES, populate)` writes it from a `populate(cols, event, lookups)`.
-//!    By hand it is usually
-//!    `trace::rows_from_events(events, MulCols::<u8>::WIDTH, |event, row| { ... })` with
-//!    `cols.frame.populate(event, lookups)` and the chip's own columns. Record exactly the
-//!    lookups `eval` sends with a non-zero multiplicity (`lookups.range(x, 16)`,
-//!    `lookups.byte(ByteOp::Xor, a, b)`), or the range/byte tables will not balance. The result
-//!    of the instruction is `event.result` (computed with `droste_isa::alu`, also for `rd = x0`),
-//!    its operands `event.rs1_value` and `event.operand_b()`.
-//! 4. **Register** it: one line in [`chips::instruction_chips`].
-//! 5. **Test** it: honest programs prove and verify (`tests/`), and a corrupted witness (a wrong
-//!    result limb, a flipped selector, a wrong carry) is caught by the debug checker
-//!    ([`droste_stark::check_constraints`]) and rejected by a full prove/verify.
+//!    `(MulChip, MulCols, OPCODES, populate)` writes it from a `populate(cols, event, lookups)`
+//!    that starts with `cols.frame.populate(event, lookups)`. Record exactly the lookups `eval`
+//!    sends with a non-zero multiplicity (`lookups.range(x, 16)`, `lookups.byte(ByteOp::Xor, a,
+//!    b)`), or the range/byte tables will not balance. The result of the instruction is
+//!    `event.result` (computed with `droste_isa::alu`), its operands `event.rs1_value` and
+//!    `event.operand_b()`.
+//! 5. **Register** it: one line in [`chips::instruction_chips`].
+//! 6. **Test** it: honest programs prove and verify (`tests/`), and a corrupted witness (a wrong
+//!    result limb, a control that is not the program's, a wrong carry) is caught by the row
+//!    checker of `gadgets::row_check` (which also checks the fetch against the ROM), by the
+//!    debug checker ([`droste_stark::check_constraints`]) and rejected by a full prove/verify.
 //!
 //! # Conventions
 //!
@@ -74,6 +77,7 @@ pub mod chips;
 pub mod columns;
 mod error;
 pub mod events;
+pub mod fetch;
 pub mod frame;
 pub mod gadgets;
 pub mod lookup;

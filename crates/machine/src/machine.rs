@@ -287,11 +287,11 @@ impl MachineProver {
         traces.push(StoreChip::generate_trace(&witness.stores, &lookups));
         traces.push(EcallChip::generate_trace(&witness.ecalls, &lookups));
         traces.push(BufferTable::generate_trace(&witness.buffers, &lookups));
-        let registers: [_; 32] = witness
+        let registers: [_; crate::fetch::REGISTERS] = witness
             .registers_final
             .clone()
             .try_into()
-            .expect("32 registers");
+            .expect("every register");
         traces.push(RegisterTable::generate_trace(&registers));
         traces.push(ImageTable::generate_trace(
             &witness.image_final,

@@ -1,7 +1,8 @@
 //! The tables that create every memory cell (timestamp 0, initial value) and consume its final
 //! state, closing the offline memory check of [`crate::memory_access`]:
 //!
-//! - `registers` (preprocessed, 32 rows): x0..x31 with their initial values (`sp = STACK_TOP`).
+//! - `registers` (preprocessed): x0..x31 with their initial values (`sp = STACK_TOP`) and the
+//!   sink register that writes to `x0` go to ([`crate::fetch::SINK`], initially 0).
 //! - `image` (preprocessed): every doubleword of `[PROGRAM_START, image_end)` with its ELF
 //!   content (bss and gaps are zero). Its last row hands the last image address to the dynamic
 //!   table on [`IMAGE_END`].
@@ -21,6 +22,7 @@ use p3_matrix::dense::RowMajorMatrix;
 
 use crate::bus::{collect_interactions, space, MachineBuilder, IMAGE_END, MEMORY};
 use crate::columns::{Word, WORD_LIMBS};
+use crate::fetch::REGISTERS;
 use crate::lookup::{range_check, LookupCounter};
 use crate::memory_access::TS_BITS;
 use crate::trace::padded_height;
@@ -71,24 +73,30 @@ crate::columns! {
     pub struct RegisterInitCols<T> {
         pub reg: T,
         pub init: Word<T>,
+        /// 1 on the rows of registers, 0 on padding.
+        pub is_register: T,
     }
 }
 
-/// The register table: 32 rows, one per register.
+/// Rows of the register table: [`REGISTERS`] padded to a power of two.
+const REGISTER_ROWS: usize = REGISTERS.next_power_of_two();
+
+/// The register table: one row per register.
 #[derive(Clone, Debug)]
 pub struct RegisterTable {
     initial: [u64; 32],
 }
 
 impl RegisterTable {
-    /// Registers with these initial values (`ExecutionRecord::initial_registers`).
+    /// Registers with these initial values (`ExecutionRecord::initial_registers`); the sink
+    /// starts at 0.
     pub fn new(initial: [u64; 32]) -> Self {
         Self { initial }
     }
 
     /// The main trace from the final state of each register.
-    pub fn generate_trace(finals: &[CellState; 32]) -> RowMajorMatrix<Val> {
-        let mut values = vec![Val::ZERO; 32 * FinalCols::<u8>::WIDTH];
+    pub fn generate_trace(finals: &[CellState; REGISTERS]) -> RowMajorMatrix<Val> {
+        let mut values = vec![Val::ZERO; REGISTER_ROWS * FinalCols::<u8>::WIDTH];
         for (row, &state) in values.chunks_exact_mut(FinalCols::<u8>::WIDTH).zip(finals) {
             let cols: &mut FinalCols<Val> = row.borrow_mut();
             cols.set(state);
@@ -107,12 +115,15 @@ impl BaseAir<Val> for RegisterTable {
     }
 
     fn preprocessed_trace(&self) -> Option<RowMajorMatrix<Val>> {
-        let values = (0..32)
+        let values = (0..REGISTER_ROWS)
             .flat_map(|r| {
                 let mut row = [Val::ZERO; RegisterInitCols::<u8>::WIDTH];
                 let cols: &mut RegisterInitCols<Val> = row[..].borrow_mut();
-                cols.reg = Val::from_usize(r);
-                cols.init = Word::from_u64(self.initial[r]);
+                if r < REGISTERS {
+                    cols.reg = Val::from_usize(r);
+                    cols.init = Word::from_u64(self.initial.get(r).copied().unwrap_or(0));
+                    cols.is_register = Val::ONE;
+                }
                 row
             })
             .collect();
@@ -133,7 +144,7 @@ impl<AB: MachineBuilder> Air<AB> for RegisterTable {
             init.init.into_exprs(),
             fin.ts.into(),
             fin.value.into_exprs(),
-            AB::Expr::ONE,
+            init.is_register.into(),
         );
     }
 }

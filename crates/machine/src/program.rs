@@ -2,72 +2,28 @@
 //! committed in the verifying key, from which every instruction row fetches its instruction on
 //! the [`PROGRAM`] bus. Its main column counts how often each instruction ran.
 //!
-//! The ROM also carries flags derived once from the ELF ([`InstructionFlags`]), so chips never
-//! re-derive them, and a chip that lies about them cannot find a ROM row to match. Slots that
-//! hold no valid instruction, and the padding rows, get an opcode no chip ever sends
-//! ([`NO_INSTRUCTION`]), so they can never be fetched.
+//! Each row is the [`RomEntry`] of its instruction: decoded once at setup (family, registers,
+//! immediate limbs, static target, controls), so chips never re-derive it, and a chip that lies
+//! about it cannot find a ROM row to match. Slots that hold no valid instruction, and the
+//! padding rows, get [`crate::fetch::Family::None`], which no chip ever sends, so they can never be fetched.
 
 use std::sync::Arc;
 
 use droste_executor::Program;
-use droste_isa::{Format, Instruction, Opcode};
 use droste_stark::{Table, Val};
 use p3_air::{Air, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
 
 use crate::bus::{collect_interactions, MachineBuilder, PROGRAM};
-use crate::columns::{Word, WORD_LIMBS};
+use crate::fetch::{RomEntry, TUPLE_LEN};
 use crate::trace::padded_height;
 
-/// The opcode of ROM rows that hold no instruction: one past the last real opcode.
-pub const NO_INSTRUCTION: u8 = Opcode::COUNT as u8;
-
-/// Facts about an instruction fixed by the program, sent with it on the [`PROGRAM`] bus.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct InstructionFlags {
-    /// The instruction writes `rd` and `rd` is not `x0`. Writes to `x0` are never issued, so it
-    /// keeps its initial 0 forever.
-    pub writes_rd: bool,
-    /// The second operand is the immediate (I, shift, U, J and fence formats), so `rs2` is not
-    /// read.
-    pub uses_imm: bool,
-}
-
-impl InstructionFlags {
-    /// The flags of `instruction`.
-    pub fn of(instruction: &Instruction) -> Self {
-        let op = instruction.opcode;
-        let has_rd = op.branch_op().is_none()
-            && op.store_width().is_none()
-            && !matches!(op, Opcode::Fence | Opcode::Ecall | Opcode::Ebreak);
-        Self {
-            writes_rd: has_rd && instruction.rd != 0,
-            uses_imm: matches!(
-                op.format(),
-                Format::I | Format::Shift | Format::U | Format::J | Format::Fence
-            ),
-        }
-    }
-
-    /// The encoding on the bus: `writes_rd + 2 * uses_imm`.
-    pub fn encode(self) -> u32 {
-        u32::from(self.writes_rd) + 2 * u32::from(self.uses_imm)
-    }
-}
-
 crate::columns! {
-    /// Preprocessed columns of the ROM: the [`PROGRAM`] tuple of one code slot.
+    /// Preprocessed columns of the ROM: the [`PROGRAM`] tuple of one code slot
+    /// (`RomEntry::tuple`).
     pub struct RomCols<T> {
-        pub pc: T,
-        pub opcode: T,
-        pub rd: T,
-        pub rs1: T,
-        pub rs2: T,
-        /// `imm as i64 as u64`.
-        pub imm: Word<T>,
-        /// [`InstructionFlags::encode`].
-        pub flags: T,
+        pub tuple: [T; TUPLE_LEN],
     }
 }
 
@@ -95,19 +51,12 @@ impl ProgramTable {
         for (slot, row) in values.chunks_exact_mut(RomCols::<u8>::WIDTH).enumerate() {
             let cols: &mut RomCols<Val> = core::borrow::BorrowMut::borrow_mut(row);
             let pc = base + 4 * slot as u64;
-            cols.opcode = Val::from_u8(NO_INSTRUCTION);
-            if slot >= slots {
-                continue;
-            }
-            cols.pc = Val::from_u64(pc);
-            if let Some(inst) = program.instruction_at(pc) {
-                cols.opcode = Val::from_u8(inst.opcode as u8);
-                cols.rd = Val::from_u8(inst.rd);
-                cols.rs1 = Val::from_u8(inst.rs1);
-                cols.rs2 = Val::from_u8(inst.rs2);
-                cols.imm = Word::from_u64(inst.imm as i64 as u64);
-                cols.flags = Val::from_u32(InstructionFlags::of(&inst).encode());
-            }
+            let entry = match program.instruction_at(pc) {
+                Some(inst) if slot < slots => RomEntry::of(pc as u32, &inst),
+                _ if slot < slots => RomEntry::empty(pc as u32),
+                _ => RomEntry::empty(0),
+            };
+            cols.tuple = entry.tuple();
         }
         Self {
             rom: Some(Arc::new(RowMajorMatrix::new(values, RomCols::<u8>::WIDTH))),
@@ -156,19 +105,7 @@ impl<AB: MachineBuilder> Air<AB> for ProgramTable {
         let rom: &RomCols<AB::Var> = core::borrow::Borrow::borrow(prep.current_slice());
         let main = builder.main();
         let count: &RomCountCols<AB::Var> = core::borrow::Borrow::borrow(main.current_slice());
-        let tuple: [AB::Expr; 5 + WORD_LIMBS + 1] = [
-            rom.pc.into(),
-            rom.opcode.into(),
-            rom.rd.into(),
-            rom.rs1.into(),
-            rom.rs2.into(),
-            rom.imm.0[0].into(),
-            rom.imm.0[1].into(),
-            rom.imm.0[2].into(),
-            rom.imm.0[3].into(),
-            rom.flags.into(),
-        ];
-        builder.receive(PROGRAM, tuple, count.count);
+        builder.receive(PROGRAM, rom.tuple, count.count);
     }
 }
 

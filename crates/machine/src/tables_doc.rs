@@ -5,16 +5,17 @@ use std::fmt::Write;
 
 use droste_stark::{Direction, ProverTable};
 
-use crate::chips::add_sub::AddSubCols;
-use crate::chips::bitwise::BitwiseCols;
+use crate::chips::add_sub::{AddCols, AddImmCols};
+use crate::chips::bitwise::{BitwiseCols, BitwiseImmCols};
 use crate::chips::buffer::BufferCols;
-use crate::chips::control::{BranchCols, JumpCols};
+use crate::chips::constant::ConstantCols;
+use crate::chips::control::{BranchCols, JalrCols};
 use crate::chips::divrem::DivRemCols;
 use crate::chips::ecall::EcallCols;
-use crate::chips::lt::LtCols;
+use crate::chips::lt::{LtCols, LtImmCols};
 use crate::chips::memory::{LoadCols, StoreCols};
 use crate::chips::mul::MulCols;
-use crate::chips::shift::ShiftCols;
+use crate::chips::shift::{ShiftCols, ShiftImmCols};
 use crate::columns::{Col, ColumnNames};
 use crate::lookup_tables::{ByteCountCols, BytePairCols, RangeCountCols, RangeValueCols};
 use crate::memory_tables::{DynamicCols, FinalCols, ImageCellCols, RegisterInitCols};
@@ -25,12 +26,17 @@ use crate::program::{RomCols, RomCountCols};
 pub fn column_names(name: &str) -> Option<(Vec<String>, Vec<String>)> {
     Some(match name {
         "program" => (RomCountCols::<Col>::names(), RomCols::<Col>::names()),
-        "add_sub" => (AddSubCols::<Col>::names(), vec![]),
+        "add" => (AddCols::<Col>::names(), vec![]),
+        "add_imm" => (AddImmCols::<Col>::names(), vec![]),
+        "constant" => (ConstantCols::<Col>::names(), vec![]),
         "branch" => (BranchCols::<Col>::names(), vec![]),
-        "jump" => (JumpCols::<Col>::names(), vec![]),
+        "jalr" => (JalrCols::<Col>::names(), vec![]),
         "bitwise" => (BitwiseCols::<Col>::names(), vec![]),
+        "bitwise_imm" => (BitwiseImmCols::<Col>::names(), vec![]),
         "lt" => (LtCols::<Col>::names(), vec![]),
+        "lt_imm" => (LtImmCols::<Col>::names(), vec![]),
         "shift" => (ShiftCols::<Col>::names(), vec![]),
+        "shift_imm" => (ShiftImmCols::<Col>::names(), vec![]),
         "mul" => (MulCols::<Col>::names(), vec![]),
         "divrem" => (DivRemCols::<Col>::names(), vec![]),
         "load" => (LoadCols::<Col>::names(), vec![]),

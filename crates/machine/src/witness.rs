@@ -11,9 +11,9 @@ use droste_isa::Opcode;
 
 use crate::error::MachineError;
 use crate::events::{BufferEvent, DwordAccess, EcallEvent, FrameEvent, MemoryInstructionEvent};
+use crate::fetch::{RegisterUse, REGISTERS, SINK};
 use crate::memory_access::{slot, timestamp};
 use crate::memory_tables::{CellState, DynamicCell};
-use crate::program::InstructionFlags;
 
 /// Registers read by `ecall`.
 const A0: usize = 10;
@@ -46,7 +46,7 @@ struct DynamicState {
 
 /// The memory model of the pass.
 struct Cells<'a> {
-    registers: [CellState; 32],
+    registers: [CellState; REGISTERS],
     image: Vec<CellState>,
     dynamic: BTreeMap<u32, DynamicState>,
     input_region: &'a [u8],
@@ -166,8 +166,12 @@ pub fn build_witness(
     num_chips: usize,
 ) -> Result<Witness, MachineError> {
     let region = input_region(input);
+    let mut registers = [(0, 0); REGISTERS];
+    for (cell, &value) in registers.iter_mut().zip(&record.initial_registers) {
+        *cell = (0, value);
+    }
     let mut cells = Cells {
-        registers: record.initial_registers.map(|v| (0, v)),
+        registers,
         image: image.iter().map(|&v| (0, v)).collect(),
         dynamic: BTreeMap::new(),
         input_region: &region,
@@ -252,15 +256,18 @@ pub fn build_witness(
             }
             continue;
         }
-        let flags = InstructionFlags::of(&inst);
-        let (rs1_prev_ts, rs1_value) = cells.reg_read(inst.rs1, timestamp(clk, slot::RS1));
-        debug_assert_eq!(rs1_value, step.rs1_value, "rs1 at clk {clk}");
+        let regs = RegisterUse::of(&inst);
+        let (mut rs1_prev_ts, mut rs1_value) = (0, 0);
+        if let Some(rs1) = regs.rs1 {
+            (rs1_prev_ts, rs1_value) = cells.reg_read(rs1, timestamp(clk, slot::RS1));
+            debug_assert_eq!(rs1_value, step.rs1_value, "rs1 at clk {clk}");
+        }
         let (mut rs2_prev_ts, mut rs2_value) = (0, 0);
-        if !flags.uses_imm {
-            (rs2_prev_ts, rs2_value) = cells.reg_read(inst.rs2, timestamp(clk, slot::RS2));
+        if let Some(rs2) = regs.rs2 {
+            (rs2_prev_ts, rs2_value) = cells.reg_read(rs2, timestamp(clk, slot::RS2));
         }
         let imm = inst.imm as i64 as u64;
-        let b = if flags.uses_imm { imm } else { rs2_value };
+        let b = if regs.rs2.is_none() { imm } else { rs2_value };
         let mut frame = FrameEvent {
             clk,
             pc: step.pc,
@@ -276,10 +283,10 @@ pub fn build_witness(
         };
         let mut memory_event = None;
         frame.result = match inst.opcode {
-            Opcode::Lui => imm,
-            Opcode::Auipc => pc.wrapping_add(imm),
-            Opcode::Jal | Opcode::Jalr => pc + 4,
-            Opcode::Fence => rs1_value.wrapping_add(imm),
+            Opcode::Lui | Opcode::Auipc | Opcode::Jal | Opcode::Fence => {
+                crate::chips::constant::value_and_next(step.pc, &inst).0
+            }
+            Opcode::Jalr => pc + 4,
             op if op.alu_op().is_some() => alu(op.alu_op().expect("alu op"), rs1_value, b),
             op if op.load_op().is_some() || op.store_width().is_some() => {
                 let e = events_here
@@ -293,10 +300,12 @@ pub fn build_witness(
             }
             _ => 0,
         };
-        if flags.writes_rd {
-            let (prev_ts, prev_value) =
-                cells.reg_write(inst.rd, timestamp(clk, slot::RD), frame.result);
-            debug_assert_eq!(frame.result, step.rd_value, "rd at clk {clk}");
+        if let Some(rd) = regs.rd {
+            let (prev_ts, prev_value) = cells.reg_write(rd, timestamp(clk, slot::RD), frame.result);
+            debug_assert!(
+                rd == SINK || frame.result == step.rd_value,
+                "rd at clk {clk}"
+            );
             frame.rd_prev_ts = prev_ts;
             frame.rd_prev_value = prev_value;
         }

@@ -1,4 +1,5 @@
-//! The arithmetic chips (`bitwise`, `lt`, `shift`, `mul`, `divrem`) in whole programs: every
+//! The arithmetic chips (`bitwise`, `lt`, `shift`, `mul`, `divrem`, register and immediate
+//! forms) in whole programs: every
 //! opcode on edge values proves and verifies with the executor's results, and a tampered witness
 //! is named by the debug checker and rejected by the verifier.
 //!
@@ -20,13 +21,13 @@ use droste_machine::bus::{BYTE, MEMORY, RANGE};
 use droste_machine::chips::divrem::DivRemCols;
 use droste_machine::chips::lt::LtCols;
 use droste_machine::chips::mul::MulCols;
-use droste_machine::chips::shift::ShiftCols;
-use droste_machine::columns::{Col, ColumnNames};
-use droste_machine::frame::FrameCols;
+use droste_machine::chips::shift::ShiftImmCols;
+use droste_machine::tables_doc::column_names;
 use droste_machine::{MachineProver, ProvingKey, PublicValues};
 use droste_stark::{ConstraintViolation, Val};
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
 use p3_matrix::dense::RowMajorMatrix;
+use p3_matrix::Matrix;
 
 /// Operands: 0, 1, -1, the 64- and 32-bit extremes, 2^31, small signed values and mixed limbs.
 const VALUES: [u64; 12] = [
@@ -139,10 +140,11 @@ fn wrong_result_is_rejected(
     table: &str,
 ) {
     let t = table_index(pk, table);
-    // The frame comes first in every instruction chip's row.
-    let frame_rd = FrameCols::<Col>::names()
+    let frame_rd = column_names(table)
+        .unwrap()
+        .0
         .iter()
-        .position(|name| name == "rd_value[0]")
+        .position(|name| name == "frame.rd.value[0]")
         .unwrap();
     row_mut(&mut traces[t], 0)[frame_rd] += Val::ONE;
     let violation = check(pk, &traces, &public).unwrap_err();
@@ -169,7 +171,8 @@ fn bitwise_proves_and_rejects_a_wrong_result() {
     use Opcode::*;
     let (program, output) = alu_program(&[], &[And, Or, Xor], &[Andi, Ori, Xori], &IMMEDIATES);
     let (pk, traces, public) = prove_honest(&program, &output);
-    wrong_result_is_rejected(&pk, traces, public, "bitwise");
+    wrong_result_is_rejected(&pk, traces.clone(), public.clone(), "bitwise");
+    wrong_result_is_rejected(&pk, traces, public, "bitwise_imm");
 }
 
 #[test]
@@ -185,8 +188,8 @@ fn lt_proves_and_rejects_a_wrong_result() {
     let mut forged = traces.clone();
     let t = table_index(&pk, "lt");
     let cols: &mut LtCols<Val> = row_mut(&mut forged[t], 0).borrow_mut();
-    assert_eq!(cols.frame.rd_value.0[0], Val::ONE);
-    cols.frame.rd_value.0[0] = Val::ZERO;
+    assert_eq!(cols.frame.rd.value.0[0], Val::ONE);
+    cols.frame.rd.value.0[0] = Val::ZERO;
     cols.compare.diff = -cols.compare.diff - Val::TWO;
     let violation = check(&pk, &forged, &public).unwrap_err();
     assert!(
@@ -215,19 +218,20 @@ fn shift_proves_and_rejects_a_wrong_result() {
         &[Slli, Srli, Srai, Slliw, Srliw, Sraiw],
         &[0, 1, 15, 16, 31],
     );
-    let (pk, mut traces, public) = prove_honest(&program, &output);
-    let t = table_index(&pk, "shift");
+    let (pk, traces, public) = prove_honest(&program, &output);
+    let t = table_index(&pk, "shift_imm");
     let mut unsigned = traces.clone();
-    let cols: &mut ShiftCols<Val> = row_mut(&mut unsigned[t], 0).borrow_mut();
-    cols.sign = Val::ZERO;
+    let cols: &mut ShiftImmCols<Val> = row_mut(&mut unsigned[t], 0).borrow_mut();
+    cols.core.sign = Val::ZERO;
     assert!(check(&pk, &unsigned, &public).is_err());
-    wrong_result_is_rejected(&pk, std::mem::take(&mut traces), public, "shift");
+    wrong_result_is_rejected(&pk, traces.clone(), public.clone(), "shift");
+    wrong_result_is_rejected(&pk, traces, public, "shift_imm");
 }
 
 #[test]
 fn mul_proves_and_rejects_a_product_wrapped_around_the_field() {
     use Opcode::*;
-    // Row 0: mul x0, x0, x0 = 0 (not written, so only the chip sees the result).
+    // Row 0: mul x0, x0, x0 = 0 (written to the sink register, which nobody reads).
     let prelude = [I::r(Mul, 0, 0, 0)];
     let (program, output) = alu_program(&prelude, &[Mul, Mulh, Mulhsu, Mulhu, Mulw], &[], &[]);
     let (pk, mut traces, public) = prove_honest(&program, &output);
@@ -241,8 +245,20 @@ fn mul_proves_and_rejects_a_product_wrapped_around_the_field() {
     cols.product[0] = low;
     cols.product[1] = high;
     cols.mul.carry[0] = high;
-    cols.frame.rd_value.0[0] = low;
-    cols.frame.rd_value.0[1] = high;
+    cols.frame.rd.value.0[0] = low;
+    cols.frame.rd.value.0[1] = high;
+    // The next write to the sink takes the forged value as its previous one, so the memory
+    // bus balances.
+    let sink = Val::from_u8(droste_machine::fetch::SINK);
+    let next = (1..traces[t].height())
+        .find(|&row| {
+            let cols: &mut MulCols<Val> = row_mut(&mut traces[t], row).borrow_mut();
+            cols.frame.rd.reg == sink
+        })
+        .unwrap();
+    let cols: &mut MulCols<Val> = row_mut(&mut traces[t], next).borrow_mut();
+    cols.frame.rd.prev.0[0] = low;
+    cols.frame.rd.prev.0[1] = high;
     let violation = check(&pk, &traces, &public).unwrap_err();
     assert!(
         matches!(

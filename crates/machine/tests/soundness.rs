@@ -10,7 +10,7 @@ use droste_executor::Input;
 use droste_isa::abi::syscall;
 use droste_isa::{Instruction as I, Opcode};
 use droste_machine::bus::{MEMORY, OUTPUT, PROGRAM, STATE};
-use droste_machine::chips::add_sub::AddSubCols;
+use droste_machine::chips::add_sub::{AddCols, AddImmCols};
 use droste_machine::chips::control::BranchCols;
 use droste_machine::chips::memory::LoadCols;
 use droste_machine::{MachineError, MachineProver, ProvingKey, PublicValues};
@@ -44,12 +44,12 @@ fn setup() -> (ProvingKey, Vec<RowMajorMatrix<Val>>, PublicValues) {
 #[test]
 fn wrong_alu_result_fails_the_adder() {
     let (pk, mut traces, public) = setup();
-    let t = table_index(&pk, "add_sub");
-    let cols: &mut AddSubCols<Val> = row_mut(&mut traces[t], 0).borrow_mut();
-    cols.frame.rd_value.0[0] += Val::ONE;
+    let t = table_index(&pk, "add");
+    let cols: &mut AddCols<Val> = row_mut(&mut traces[t], 0).borrow_mut();
+    cols.frame.rd.value.0[0] += Val::ONE;
     let violation = check(&pk, &traces, &public).unwrap_err();
     assert!(
-        matches!(&violation, ConstraintViolation::Constraint { table, row: 0, .. } if table == "add_sub"),
+        matches!(&violation, ConstraintViolation::Constraint { table, row: 0, .. } if table == "add"),
         "{violation}"
     );
     assert_rejected(&pk, traces, public);
@@ -63,7 +63,7 @@ fn wrong_loaded_value_unbalances_memory() {
     // Change the loaded doubleword and the register value consistently: only memory checking
     // can notice.
     cols.bytes[0] += Val::ONE;
-    cols.frame.rd_value.0[0] += Val::ONE;
+    cols.frame.rd.value.0[0] += Val::ONE;
     let violation = check(&pk, &traces, &public).unwrap_err();
     assert!(
         matches!(
@@ -78,8 +78,8 @@ fn wrong_loaded_value_unbalances_memory() {
 #[test]
 fn skipped_instruction_breaks_the_state_chain() {
     let (pk, mut traces, public) = setup();
-    let t = table_index(&pk, "add_sub");
-    // Turn the first add_sub row into padding: the instruction never happened.
+    let t = table_index(&pk, "add_imm");
+    // Turn the first add_imm row into padding: the instruction never happened.
     row_mut(&mut traces[t], 0).fill(Val::ZERO);
     let violation = check(&pk, &traces, &public).unwrap_err();
     assert!(
@@ -92,7 +92,7 @@ fn skipped_instruction_breaks_the_state_chain() {
 #[test]
 fn repeated_instruction_breaks_the_state_chain() {
     let (pk, mut traces, public) = setup();
-    let t = table_index(&pk, "add_sub");
+    let t = table_index(&pk, "add_imm");
     let real = traces[t]
         .values
         .chunks(traces[t].width)
@@ -125,9 +125,9 @@ fn wrong_branch_target_fails_the_branch() {
 #[test]
 fn wrong_pc_is_not_in_the_rom() {
     let (pk, mut traces, public) = setup();
-    let t = table_index(&pk, "add_sub");
-    let cols: &mut AddSubCols<Val> = row_mut(&mut traces[t], 0).borrow_mut();
-    cols.frame.pc += Val::from_u32(4);
+    let t = table_index(&pk, "add");
+    let cols: &mut AddCols<Val> = row_mut(&mut traces[t], 0).borrow_mut();
+    cols.frame.step.pc += Val::from_u32(4);
     let violation = check(&pk, &traces, &public).unwrap_err();
     assert!(
         matches!(&violation, ConstraintViolation::Unbalanced { bus, .. } if *bus == STATE || *bus == PROGRAM),
@@ -138,16 +138,16 @@ fn wrong_pc_is_not_in_the_rom() {
 
 #[test]
 fn a_write_to_x0_cannot_stick() {
-    // addi x0, x0, 5 then a0 = x0: the ROM says the addi writes nothing.
+    // addi x0, x0, 5 then a0 = x0: the ROM sends the addi's write to the sink register.
     let mut code = vec![I::i(Opcode::Addi, 0, 0, 5), I::r(Opcode::Add, 10, 0, 0)];
     code.extend(halt());
     let (pk, _) = keys(&program(&code, &[]));
     let (mut traces, public) = traces(&pk, &Input::default());
-    let t = table_index(&pk, "add_sub");
-    let cols: &mut AddSubCols<Val> = row_mut(&mut traces[t], 0).borrow_mut();
-    assert_eq!(cols.frame.writes_rd, Val::ZERO);
-    cols.frame.writes_rd = Val::ONE;
-    cols.frame.rd_access.diff_lo = Val::from_u32(6); // prev_ts 0 at ts 7
+    let t = table_index(&pk, "add_imm");
+    let cols: &mut AddImmCols<Val> = row_mut(&mut traces[t], 0).borrow_mut();
+    assert_eq!(cols.frame.rd.reg, Val::from_u8(droste_machine::fetch::SINK));
+    assert_eq!(cols.frame.rd.value.0[0], Val::from_u8(5));
+    cols.frame.rd.reg = Val::ZERO;
     let violation = check(&pk, &traces, &public).unwrap_err();
     assert!(
         matches!(&violation, ConstraintViolation::Unbalanced { bus, .. } if *bus == PROGRAM || *bus == MEMORY),

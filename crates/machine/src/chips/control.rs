@@ -1,12 +1,16 @@
-//! Control flow: `branch` (BEQ, BNE, BLT, BGE, BLTU, BGEU) and `jump` (JAL, JALR).
+//! Control flow: `branch` (BEQ, BNE, BLT, BGE, BLTU, BGEU) and `jalr` (JALR). JAL has a static
+//! target and lives in [`super::constant`].
 //!
-//! A branch computes `diff = rs1 - rs2` with a 64-bit adder (`rs2 + diff = rs1`, the last carry
-//! is `rs1 <u rs2`), equality from `diff` being zero (an inverse witness), and the signed
-//! comparison from the sign bits. The next pc is `pc + imm` when taken, else `pc + 4`, as field
-//! elements: a target outside the code has no ROM row, so the next fetch cannot happen.
+//! A branch computes `diff = rs1 - rs2` with a 64-bit adder (`rs2 + diff = rs1`; the carries are
+//! linear in the range-checked limbs and the last one is `rs1 <u rs2`), equality from `diff`
+//! being zero (an inverse witness), and the signed comparison from the sign bits. The ROM gives
+//! the taken target and three controls: `is_eq` (BEQ/BNE compare for equality, the others for
+//! less-than), `negate` (BNE, BGE, BGEU branch when the comparison fails) and `signed` (BLT,
+//! BGE). The next pc is the target when taken, else `pc + 4`, as field elements: a target
+//! outside the code has no ROM row, so the next fetch cannot happen.
 //!
-//! JAL jumps to `pc + imm`; JALR to `(rs1 + imm) & !1` through a 64-bit adder whose upper limbs
-//! are zero (a target above `2^30` is not code). Both write `pc + 4`.
+//! JALR jumps to `(rs1 + imm) & !1` through a 64-bit adder whose upper limbs are zero (a target
+//! above `2^30` is not code) and writes `pc + 4`.
 
 use core::borrow::{Borrow, BorrowMut};
 
@@ -20,8 +24,10 @@ use crate::bus::MachineBuilder;
 use crate::chips::InstructionChip;
 use crate::columns::{limbs, Word, WORD_LIMBS};
 use crate::events::FrameEvent;
-use crate::frame::{eval_frame, operand_imm, FrameCols, FrameIo};
+use crate::fetch::{bool_controls, Family, Fetch, CONTROLS};
+use crate::frame::{ImmFrameCols, ReadCols, StepCols};
 use crate::lookup::{range_check, LookupCounter};
+use crate::memory_access::slot;
 use crate::trace::rows_from_events;
 
 const BRANCHES: [Opcode; 6] = [
@@ -32,37 +38,30 @@ const BRANCHES: [Opcode; 6] = [
     Opcode::Bltu,
     Opcode::Bgeu,
 ];
-const JUMPS: [Opcode; 2] = [Opcode::Jal, Opcode::Jalr];
 
-/// `sum(selector_i * op_i)`, checking the selectors are one-hot on real rows.
-fn eval_selector<AB: MachineBuilder>(
-    builder: &mut AB,
-    selector: &[AB::Var],
-    opcodes: &[Opcode],
-    is_real: AB::Var,
-) -> AB::Expr {
-    let mut selected = AB::Expr::ZERO;
-    let mut opcode = AB::Expr::ZERO;
-    for (&s, &op) in selector.iter().zip(opcodes) {
-        builder.assert_bool(s);
-        selected += s.into();
-        opcode += s.into() * AB::Expr::from_u8(op as u8);
-    }
-    builder.assert_eq(selected, is_real);
-    opcode
+/// The ROM controls of a branch: `[is_eq, negate, signed]`.
+pub fn branch_controls(op: Opcode) -> [u32; CONTROLS] {
+    use Opcode::*;
+    bool_controls([
+        matches!(op, Beq | Bne),
+        matches!(op, Bne | Bge | Bgeu),
+        matches!(op, Blt | Bge),
+    ])
 }
 
 crate::columns! {
     /// One row of the `branch` chip.
     pub struct BranchCols<T> {
-        pub frame: FrameCols<T>,
-        pub selector: [T; 6],
-        /// The offset: `imm = imm_lo - 2^16 * imm_sign`.
-        pub imm_lo: T,
-        pub imm_sign: T,
-        /// `rs1 - rs2` (mod 2^64) and the carries of `rs2 + diff`.
+        pub step: StepCols<T>,
+        pub rs1: ReadCols<T>,
+        pub rs2: ReadCols<T>,
+        /// ROM controls and the taken target.
+        pub is_eq: T,
+        pub negate: T,
+        pub signed: T,
+        pub target: T,
+        /// `rs1 - rs2` (mod 2^64).
         pub diff: Word<T>,
-        pub carry: [T; WORD_LIMBS],
         /// Sign bits of `rs1` and `rs2`, and whether they differ.
         pub sign: [T; 2],
         pub signs_differ: T,
@@ -90,28 +89,25 @@ impl<AB: MachineBuilder> Air<AB> for BranchChip {
     fn eval(&self, builder: &mut AB) {
         let main = builder.main();
         let local: &BranchCols<AB::Var> = main.current_slice().borrow();
-        let frame = &local.frame;
-        let opcode = eval_selector(builder, &local.selector, &BRANCHES, frame.is_real);
-        let s = |i: usize| -> AB::Expr { local.selector[i].into() };
-        let base = AB::Expr::from_u32(1 << 16);
+        let step = &local.step;
+        let is_real: AB::Expr = step.is_real.into();
+        let (rs1, rs2) = (local.rs1.value.0, local.rs2.value.0);
+        let inv_base = Val::from_u32(1 << 16).inverse();
 
-        let mut carry_in = AB::Expr::ZERO;
+        // rs2 + diff = rs1: the carry out of limb 3 is the borrow of rs1 - rs2.
+        let mut carry = AB::Expr::ZERO;
         let mut sum = AB::Expr::ZERO;
         for k in 0..WORD_LIMBS {
-            builder.assert_bool(local.carry[k]);
-            builder.assert_eq(
-                frame.rs2_or_imm.0[k].into() + local.diff.0[k].into() + carry_in,
-                frame.rs1_value.0[k].into() + local.carry[k].into() * base.clone(),
-            );
-            carry_in = local.carry[k].into();
+            carry = (rs2[k].into() + local.diff.0[k].into() + carry - rs1[k].into()) * inv_base;
+            builder.assert_bool(carry.clone());
             sum += local.diff.0[k].into();
-            range_check(builder, local.diff.0[k], 16, frame.is_real);
+            range_check(builder, local.diff.0[k], 16, is_real.clone());
         }
-        let below_unsigned = local.carry[3];
-        for (i, value) in [frame.rs1_value, frame.rs2_or_imm].into_iter().enumerate() {
+        let below_unsigned = carry;
+        for (i, value) in [rs1, rs2].into_iter().enumerate() {
             builder.assert_bool(local.sign[i]);
-            let rest = value.0[3].into() - local.sign[i].into() * AB::Expr::from_u32(1 << 15);
-            range_check(builder, rest * AB::Expr::TWO, 16, frame.is_real);
+            let rest = value[3].into() - local.sign[i].into() * AB::Expr::from_u32(1 << 15);
+            range_check(builder, rest * AB::Expr::TWO, 16, is_real.clone());
         }
         let (s1, s2): (AB::Expr, AB::Expr) = (local.sign[0].into(), local.sign[1].into());
         builder.assert_eq(
@@ -120,36 +116,37 @@ impl<AB: MachineBuilder> Air<AB> for BranchChip {
         );
         builder.assert_eq(local.not_equal, sum.clone() * local.sum_inverse.into());
         builder.assert_zero((AB::Expr::ONE - local.not_equal.into()) * sum);
-        let signed = s(2) + s(3);
         builder.assert_eq(
             local.less,
-            below_unsigned.into()
-                + signed * local.signs_differ.into() * (s1 - below_unsigned.into()),
+            below_unsigned.clone()
+                + local.signed.into() * local.signs_differ.into() * (s1 - below_unsigned),
         );
-        let equal = AB::Expr::ONE - local.not_equal.into();
-        let less: AB::Expr = local.less.into();
+        let (is_eq, negate): (AB::Expr, AB::Expr) = (local.is_eq.into(), local.negate.into());
+        let holds = is_eq.clone() * (AB::Expr::ONE - local.not_equal.into())
+            + (AB::Expr::ONE - is_eq) * local.less.into();
         builder.assert_eq(
             local.taken,
-            s(0) * equal.clone()
-                + s(1) * (AB::Expr::ONE - equal)
-                + (s(2) + s(4)) * less.clone()
-                + (s(3) + s(5)) * (AB::Expr::ONE - less),
+            holds.clone() + negate.clone() - holds * negate * AB::Expr::TWO,
         );
-        builder.assert_bool(local.imm_sign);
-        let imm = local.imm_lo.into() - local.imm_sign.into() * base;
-        builder.when(frame.is_real).assert_eq(
+        let fall_through = step.pc.into() + AB::Expr::from_u32(4);
+        builder.when(is_real.clone()).assert_eq(
             local.next_pc,
-            frame.pc.into()
-                + AB::Expr::from_u32(4)
-                + local.taken.into() * (imm - AB::Expr::from_u32(4)),
+            fall_through.clone() + local.taken.into() * (local.target.into() - fall_through),
         );
-        let ones = local.imm_sign.into() * AB::Expr::from_u32(0xffff);
-        let io = FrameIo {
-            opcode,
-            imm: [local.imm_lo.into(), ones.clone(), ones.clone(), ones],
-            next_pc: local.next_pc.into(),
-        };
-        eval_frame(builder, frame, io);
+
+        local
+            .rs1
+            .eval(builder, step.clk, slot::RS1, is_real.clone());
+        local.rs2.eval(builder, step.clk, slot::RS2, is_real);
+        let mut fetch = Fetch::new(Family::Branch).with_controls([
+            local.is_eq.into(),
+            local.negate.into(),
+            local.signed.into(),
+        ]);
+        fetch.rs1 = local.rs1.reg.into();
+        fetch.rs2 = local.rs2.reg.into();
+        fetch.target = local.target.into();
+        step.eval(builder, fetch, local.next_pc.into());
     }
 }
 
@@ -167,166 +164,287 @@ impl InstructionChip for BranchChip {
     ) -> RowMajorMatrix<Val> {
         rows_from_events(events, BranchCols::<u8>::WIDTH, |e, row| {
             let cols: &mut BranchCols<Val> = row.borrow_mut();
-            cols.frame.populate(e, lookups);
-            let op = e.instruction.opcode;
-            cols.selector[BRANCHES.iter().position(|&o| o == op).expect("branch")] = Val::ONE;
-            let imm = e.instruction.imm;
-            cols.imm_lo = Val::from_u32(imm as u32 & 0xffff);
-            cols.imm_sign = Val::from_bool(imm < 0);
-            let (a, b) = (e.rs1_value, e.rs2_value);
-            let diff = a.wrapping_sub(b);
-            cols.diff = Word::from_u64(diff);
-            let (b_limbs, d_limbs) = (limbs(b), limbs(diff));
-            let mut carry = 0u32;
-            let mut sum = 0u32;
-            for k in 0..WORD_LIMBS {
-                carry = (u32::from(b_limbs[k]) + u32::from(d_limbs[k]) + carry) >> 16;
-                cols.carry[k] = Val::from_u32(carry);
-                sum += u32::from(d_limbs[k]);
-                lookups.range(u32::from(d_limbs[k]), 16);
-            }
-            let signs = [a >> 63, b >> 63];
-            for (i, value) in [a, b].into_iter().enumerate() {
-                cols.sign[i] = Val::from_u64(signs[i]);
-                lookups.range(2 * ((value >> 48) as u32 & 0x7fff), 16);
-            }
-            cols.signs_differ = Val::from_bool(signs[0] != signs[1]);
-            cols.not_equal = Val::from_bool(sum != 0);
-            cols.sum_inverse = Val::from_u32(sum).try_inverse().unwrap_or(Val::ZERO);
-            let less = if matches!(op, Opcode::Blt | Opcode::Bge) {
-                (a as i64) < (b as i64)
-            } else {
-                a < b
-            };
-            cols.less = Val::from_bool(less);
-            cols.taken = Val::from_bool(droste_isa::alu::branch_taken(
-                op.branch_op().expect("branch"),
-                a,
-                b,
-            ));
-            cols.next_pc = Val::from_u32(e.next_pc);
+            populate_branch(cols, e, lookups);
         })
     }
 }
 
+fn populate_branch(cols: &mut BranchCols<Val>, e: &FrameEvent, lookups: &LookupCounter) {
+    let inst = e.instruction;
+    cols.step.populate(e.clk, e.pc);
+    cols.rs1.populate(
+        inst.rs1,
+        e.rs1_value,
+        (e.rs1_prev_ts, e.clk, slot::RS1),
+        lookups,
+    );
+    cols.rs2.populate(
+        inst.rs2,
+        e.rs2_value,
+        (e.rs2_prev_ts, e.clk, slot::RS2),
+        lookups,
+    );
+    let op = inst.opcode;
+    let [is_eq, negate, signed, ..] = branch_controls(op).map(Val::from_u32);
+    (cols.is_eq, cols.negate, cols.signed) = (is_eq, negate, signed);
+    cols.target = Val::from_u32(e.pc.wrapping_add(inst.imm as u32));
+    let (a, b) = (e.rs1_value, e.rs2_value);
+    let diff = a.wrapping_sub(b);
+    cols.diff = Word::from_u64(diff);
+    let mut sum = 0u32;
+    for limb in limbs(diff) {
+        sum += u32::from(limb);
+        lookups.range(u32::from(limb), 16);
+    }
+    let signs = [a >> 63, b >> 63];
+    for (i, value) in [a, b].into_iter().enumerate() {
+        cols.sign[i] = Val::from_u64(signs[i]);
+        lookups.range(2 * ((value >> 48) as u32 & 0x7fff), 16);
+    }
+    cols.signs_differ = Val::from_bool(signs[0] != signs[1]);
+    cols.not_equal = Val::from_bool(sum != 0);
+    cols.sum_inverse = Val::from_u32(sum).try_inverse().unwrap_or(Val::ZERO);
+    let less = if matches!(op, Opcode::Blt | Opcode::Bge) {
+        (a as i64) < (b as i64)
+    } else {
+        a < b
+    };
+    cols.less = Val::from_bool(less);
+    cols.taken = Val::from_bool(droste_isa::alu::branch_taken(
+        op.branch_op().expect("branch"),
+        a,
+        b,
+    ));
+    cols.next_pc = Val::from_u32(e.next_pc);
+}
+
+const JALR: [Opcode; 1] = [Opcode::Jalr];
+
 crate::columns! {
-    /// One row of the `jump` chip.
-    pub struct JumpCols<T> {
-        pub frame: FrameCols<T>,
-        pub selector: [T; 2],
-        /// JALR: carries of `rs1 + imm`, the target's limbs (16 + 14 bits) and its bit 0.
-        pub carry: [T; WORD_LIMBS],
+    /// One row of the `jalr` chip.
+    pub struct JalrCols<T> {
+        pub frame: ImmFrameCols<T>,
+        /// The limbs (16 + 14 bits) of `rs1 + imm`, and its bit 0.
         pub target: [T; 2],
         pub bit0: T,
         pub next_pc: T,
     }
 }
 
-/// The `jump` chip.
+/// The `jalr` chip.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct JumpChip;
+pub struct JalrChip;
 
-impl BaseAir<Val> for JumpChip {
+impl BaseAir<Val> for JalrChip {
     fn width(&self) -> usize {
-        JumpCols::<u8>::WIDTH
+        JalrCols::<u8>::WIDTH
     }
 }
 
-impl<AB: MachineBuilder> Air<AB> for JumpChip {
+impl<AB: MachineBuilder> Air<AB> for JalrChip {
     fn eval(&self, builder: &mut AB) {
         let main = builder.main();
-        let local: &JumpCols<AB::Var> = main.current_slice().borrow();
+        let local: &JalrCols<AB::Var> = main.current_slice().borrow();
         let frame = &local.frame;
-        let opcode = eval_selector(builder, &local.selector, &JUMPS, frame.is_real);
-        let [jal, jalr] = local.selector;
+        let is_real: AB::Expr = frame.step.is_real.into();
         let base = AB::Expr::from_u32(1 << 16);
-        let b = frame.rs2_or_imm.0;
+        let inv_base = Val::from_u32(1 << 16).inverse();
 
-        // JAL: pc + imm, the immediate's field value read from its sign-extended limbs.
-        let two_32_over_ones = Val::from_u64(1 << 32) * Val::from_u32(0xffff).inverse();
-        let imm = b[0].into() + b[1].into() * base.clone()
-            - b[3].into() * AB::Expr::from(two_32_over_ones);
-        // JALR: (rs1 + imm) & !1 with zero upper limbs.
+        // (rs1 + imm) & !1 with zero upper limbs; the carries are linear in the limbs.
+        let b = frame.operand::<AB::Expr>();
         let target = [
             local.target[0].into(),
             local.target[1].into(),
             AB::Expr::ZERO,
             AB::Expr::ZERO,
         ];
-        let mut carry_in = AB::Expr::ZERO;
-        for k in 0..WORD_LIMBS {
-            builder.assert_bool(local.carry[k]);
-            builder.when(jalr).assert_eq(
-                frame.rs1_value.0[k].into() + b[k].into() + carry_in,
-                target[k].clone() + local.carry[k].into() * base.clone(),
-            );
-            carry_in = local.carry[k].into();
+        let mut carry = AB::Expr::ZERO;
+        for (k, (b_k, t_k)) in b.into_iter().zip(target).enumerate() {
+            carry = (frame.rs1.value.0[k].into() + b_k + carry - t_k) * inv_base;
+            builder.assert_bool(carry.clone());
         }
-        range_check(builder, local.target[0], 16, jalr);
-        range_check(builder, local.target[1], 14, jalr);
+        range_check(builder, local.target[0], 16, is_real.clone());
+        range_check(builder, local.target[1], 14, is_real.clone());
         builder.assert_bool(local.bit0);
-        let jalr_target =
-            local.target[0].into() - local.bit0.into() + local.target[1].into() * base.clone();
         builder.assert_eq(
             local.next_pc,
-            jal.into() * (frame.pc.into() + imm) + jalr.into() * jalr_target,
+            local.target[0].into() - local.bit0.into() + local.target[1].into() * base.clone(),
         );
 
         // rd = pc + 4 (below 2^30).
-        builder.when(frame.is_real).assert_eq(
-            frame.rd_value.0[0].into() + frame.rd_value.0[1].into() * base,
-            frame.pc.into() + AB::Expr::from_u32(4),
+        let rd = frame.rd.value.0;
+        builder.when(is_real.clone()).assert_eq(
+            rd[0].into() + rd[1].into() * base,
+            frame.step.pc.into() + AB::Expr::from_u32(4),
         );
-        builder.assert_zero(frame.rd_value.0[2]);
-        builder.assert_zero(frame.rd_value.0[3]);
-        range_check(builder, frame.rd_value.0[0], 16, frame.is_real);
-        range_check(builder, frame.rd_value.0[1], 14, frame.is_real);
+        builder.assert_zero(rd[2]);
+        builder.assert_zero(rd[3]);
+        range_check(builder, rd[0], 16, is_real.clone());
+        range_check(builder, rd[1], 14, is_real.clone());
 
-        let io = FrameIo {
-            opcode,
-            imm: operand_imm::<AB>(frame),
-            next_pc: local.next_pc.into(),
-        };
-        eval_frame(builder, frame, io);
+        let clk = frame.step.clk;
+        frame.rs1.eval(builder, clk, slot::RS1, is_real.clone());
+        frame.rd.eval(builder, clk, is_real);
+        let mut fetch = Fetch::new(Family::Jalr);
+        fetch.rd = frame.rd.reg.into();
+        fetch.rs1 = frame.rs1.reg.into();
+        frame.imm.fetch(&mut fetch);
+        frame.step.eval(builder, fetch, local.next_pc.into());
     }
 }
 
-crate::impl_table!(JumpChip, "jump");
+crate::impl_table!(JalrChip, "jalr");
 
-impl InstructionChip for JumpChip {
-    fn opcodes(&self) -> &'static [Opcode] {
-        &JUMPS
+crate::impl_instruction_chip!(JalrChip, JalrCols, JALR, populate_jalr);
+
+fn populate_jalr(cols: &mut JalrCols<Val>, e: &FrameEvent, lookups: &LookupCounter) {
+    cols.frame.populate(e, lookups);
+    let sum = e.rs1_value.wrapping_add(e.instruction.imm as i64 as u64);
+    let (lo, hi) = (sum as u32 & 0xffff, (sum >> 16) as u32 & 0xffff);
+    cols.target = [lo, hi].map(Val::from_u32);
+    cols.bit0 = Val::from_u64(sum & 1);
+    lookups.range(lo, 16);
+    lookups.range(hi, 14);
+    cols.next_pc = Val::from_u32(e.next_pc);
+    let link = e.pc + 4;
+    lookups.range(link & 0xffff, 16);
+    lookups.range(link >> 16, 14);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bus::PROGRAM;
+    use crate::columns::Col;
+    use crate::gadgets::row_check::*;
+    use droste_isa::Instruction;
+
+    /// Every branch on every pair of edge values, with a backward offset.
+    fn branch_events() -> Vec<FrameEvent> {
+        let mut events = Vec::new();
+        for op in BRANCHES {
+            for &a in &EDGE_VALUES {
+                for &b in &EDGE_VALUES {
+                    let clk = events.len() as u32 + 1;
+                    let pc = 0x1000 + 4 * clk;
+                    let taken = droste_isa::alu::branch_taken(op.branch_op().unwrap(), a, b);
+                    events.push(FrameEvent {
+                        clk,
+                        pc,
+                        next_pc: if taken { pc - 8 } else { pc + 4 },
+                        instruction: Instruction::s(op, 6, 7, -8),
+                        rs1_value: a,
+                        rs2_value: b,
+                        result: 0,
+                        rs1_prev_ts: 0,
+                        rs2_prev_ts: 0,
+                        rd_prev_ts: 0,
+                        rd_prev_value: 0,
+                    });
+                }
+            }
+        }
+        events
     }
 
-    fn generate_trace(
-        &self,
-        events: &[FrameEvent],
-        lookups: &LookupCounter,
-    ) -> RowMajorMatrix<Val> {
-        rows_from_events(events, JumpCols::<u8>::WIDTH, |e, row| {
-            let cols: &mut JumpCols<Val> = row.borrow_mut();
-            cols.frame.populate(e, lookups);
-            let is_jalr = e.instruction.opcode == Opcode::Jalr;
-            cols.selector[usize::from(is_jalr)] = Val::ONE;
-            if is_jalr {
-                let imm = e.instruction.imm as i64 as u64;
-                let sum = e.rs1_value.wrapping_add(imm);
-                let (a, b) = (limbs(e.rs1_value), limbs(imm));
-                let mut carry = 0u32;
-                for k in 0..WORD_LIMBS {
-                    carry = (u32::from(a[k]) + u32::from(b[k]) + carry) >> 16;
-                    cols.carry[k] = Val::from_u32(carry);
+    #[test]
+    fn every_branch_on_edge_values_satisfies_the_chip() {
+        let events = branch_events();
+        let trace = assert_chip_honest(&BranchChip, &events);
+        for row in 0..events.len() {
+            // The other direction, with a consistent next pc, fails the comparison.
+            let taken = cell::<BranchCols<Col>>(&trace, row, "taken");
+            let next = cell::<BranchCols<Col>>(&trace, row, "next_pc");
+            let flip = Val::ONE - taken;
+            let moved = if taken == Val::ONE {
+                next + Val::from_u32(12)
+            } else {
+                next - Val::from_u32(12)
+            };
+            let tampered = with_cell::<BranchCols<Col>>(&trace, row, "taken", flip);
+            let tampered = with_cell::<BranchCols<Col>>(&tampered, row, "next_pc", moved);
+            assert!(
+                first_failure(&BranchChip, &tampered, &events, row).is_some(),
+                "{:?}",
+                events[row]
+            );
+        }
+    }
+
+    #[test]
+    fn a_wrong_control_or_target_is_not_in_the_rom() {
+        let events = branch_events();
+        let trace = assert_chip_honest(&BranchChip, &events);
+        for name in ["is_eq", "negate", "signed"] {
+            let flipped = Val::ONE - cell::<BranchCols<Col>>(&trace, 3, name);
+            let tampered = with_cell::<BranchCols<Col>>(&trace, 3, name, flipped);
+            assert!(
+                first_failure(&BranchChip, &tampered, &events, 3).is_some(),
+                "{name}"
+            );
+        }
+        let target = cell::<BranchCols<Col>>(&trace, 3, "target") + Val::from_u32(4);
+        let tampered = with_cell::<BranchCols<Col>>(&trace, 3, "target", target);
+        assert!(matches!(
+            first_failure(&BranchChip, &tampered, &events, 3),
+            Some(RowFailure::Lookup { bus: PROGRAM, .. }) | Some(RowFailure::Constraint { .. })
+        ));
+    }
+
+    #[test]
+    fn a_wrong_borrow_is_caught() {
+        // 5 - 9: diff limbs of 2^64 - 4; claiming diff = 4 breaks the carry chain.
+        let events: Vec<_> = branch_events()
+            .into_iter()
+            .filter(|e| e.rs1_value == 1 && e.rs2_value == 2)
+            .collect();
+        let trace = assert_chip_honest(&BranchChip, &events);
+        let mut tampered = trace.clone();
+        for k in 0..WORD_LIMBS {
+            let value = if k == 0 { 1 } else { 0 };
+            tampered = with_cell::<BranchCols<Col>>(
+                &tampered,
+                0,
+                &format!("diff[{k}]"),
+                Val::from_u32(value),
+            );
+        }
+        assert!(first_failure(&BranchChip, &tampered, &events, 0).is_some());
+    }
+
+    #[test]
+    fn jalr_targets_and_links_satisfy_the_chip() {
+        let pairs = [(0x2000_0100, 8), (0x2000_0101, -1), (0x3fff_fff0, 15)];
+        let events: Vec<_> = pairs
+            .iter()
+            .enumerate()
+            .map(|(i, &(rs1, imm)): (usize, &(u64, i32))| {
+                let target = rs1.wrapping_add(imm as i64 as u64) & !1;
+                FrameEvent {
+                    clk: i as u32 + 1,
+                    pc: 0x1000 + 4 * i as u32,
+                    next_pc: target as u32,
+                    instruction: Instruction::i(Opcode::Jalr, 1, 6, imm),
+                    rs1_value: rs1,
+                    rs2_value: 0,
+                    result: 0x1000 + 4 * i as u64 + 4,
+                    rs1_prev_ts: 0,
+                    rs2_prev_ts: 0,
+                    rd_prev_ts: 0,
+                    rd_prev_value: 0,
                 }
-                let (lo, hi) = (sum as u32 & 0xffff, (sum >> 16) as u32 & 0xffff);
-                cols.target = [lo, hi].map(Val::from_u32);
-                cols.bit0 = Val::from_u64(sum & 1);
-                lookups.range(lo, 16);
-                lookups.range(hi, 14);
+            })
+            .collect();
+        let trace = assert_chip_honest(&JalrChip, &events);
+        for row in 0..events.len() {
+            for name in ["next_pc", "frame.rd.value[0]", "target[1]"] {
+                let bad = cell::<JalrCols<Col>>(&trace, row, name) + Val::from_u32(4);
+                let tampered = with_cell::<JalrCols<Col>>(&trace, row, name, bad);
+                assert!(
+                    first_failure(&JalrChip, &tampered, &events, row).is_some(),
+                    "{name}"
+                );
             }
-            cols.next_pc = Val::from_u32(e.next_pc);
-            let link = e.pc + 4;
-            lookups.range(link & 0xffff, 16);
-            lookups.range(link >> 16, 14);
-        })
+        }
     }
 }

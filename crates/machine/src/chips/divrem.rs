@@ -34,7 +34,8 @@ use p3_field::{Field, PrimeCharacteristicRing};
 use crate::bus::MachineBuilder;
 use crate::columns::{limbs, Word, WORD_LIMBS};
 use crate::events::FrameEvent;
-use crate::frame::{eval_alu_frame, FrameCols};
+use crate::fetch::{Family, Fetch, CONTROLS};
+use crate::frame::RegFrameCols;
 use crate::gadgets::abs_word::AbsWordCols;
 use crate::gadgets::byte_split::ByteSplitCols;
 use crate::gadgets::mul_add128::{extend_bytes, extend_expr, MulAdd128Cols, WIDE_LIMBS};
@@ -59,10 +60,16 @@ const QUOTIENT: [Opcode; 4] = [Opcode::Div, Opcode::Divu, Opcode::Divw, Opcode::
 /// The only opcodes where `MIN / -1` overflows.
 const SIGNED_64: [Opcode; 2] = [Opcode::Div, Opcode::Rem];
 
+/// The ROM controls of the `divrem` family: `[opcode]`, which the chip's one-hot selectors
+/// weigh into the opcode.
+pub fn controls(op: Opcode) -> [u32; CONTROLS] {
+    [op as u32, 0, 0, 0, 0]
+}
+
 crate::columns! {
     /// One row of the `divrem` chip.
     pub struct DivRemCols<T> {
-        pub frame: FrameCols<T>,
+        pub frame: RegFrameCols<T>,
         /// One-hot selector of the opcode, in the order of [`OPCODES`].
         pub selector: [T; 8],
         /// The limb holding the sign bit of the dividend and divisor: 1 for `*W`, 3 otherwise.
@@ -120,15 +127,15 @@ impl<AB: MachineBuilder> Air<AB> for DivRemChip {
         let main = builder.main();
         let local: &DivRemCols<AB::Var> = main.current_slice().borrow();
         let frame = &local.frame;
-        let is_real: AB::Expr = frame.is_real.into();
-        let opcode = opcode_selector::eval(builder, &local.selector, &OPCODES, frame.is_real);
+        let is_real: AB::Expr = frame.step.is_real.into();
+        let opcode = opcode_selector::eval(builder, &local.selector, &OPCODES, frame.step.is_real);
         let is = |ops: &[Opcode]| opcode_selector::any_of::<AB>(&local.selector, &OPCODES, ops);
         let (is_signed, is_word) = (is(&SIGNED), is(&WORD));
         let c = |x: u32| AB::Expr::from_u32(x);
 
         // Dividend x and divisor y: rs1 and rs2, or their low words extended.
-        let rs1 = frame.rs1_value.into_exprs::<AB::Expr>();
-        let rs2 = frame.rs2_or_imm.into_exprs::<AB::Expr>();
+        let rs1 = frame.rs1.value.into_exprs::<AB::Expr>();
+        let rs2 = frame.rs2.value.into_exprs::<AB::Expr>();
         let x_sign: AB::Expr = local.dividend_sign.into();
         let y_sign: AB::Expr = local.divisor_sign.into();
         for (limb, word, sign) in [
@@ -237,8 +244,8 @@ impl<AB: MachineBuilder> Air<AB> for DivRemChip {
 
         // rd: the quotient or the remainder, sign-extended from limb 1 for *W.
         let is_quotient = is(&QUOTIENT);
-        let is_remainder = frame.is_real.into() - is_quotient.clone();
-        let rd = frame.rd_value.into_exprs::<AB::Expr>();
+        let is_remainder = frame.step.is_real.into() - is_quotient.clone();
+        let rd = frame.rd.value.into_exprs::<AB::Expr>();
         sign_bit::eval(
             builder,
             rd[1].clone(),
@@ -261,7 +268,7 @@ impl<AB: MachineBuilder> Air<AB> for DivRemChip {
             builder.assert_eq(rd[m].clone(), expected);
         }
 
-        eval_alu_frame(builder, frame, opcode);
+        frame.eval(builder, Fetch::new(Family::DivRem).with_controls([opcode]));
     }
 }
 
@@ -288,7 +295,7 @@ fn populate(cols: &mut DivRemCols<Val>, event: &FrameEvent, lookups: &LookupCoun
     let (q, r) = divide(x, y, SIGNED.contains(&event.instruction.opcode));
     populate_division(cols, event, q, r, lookups);
     debug_assert_eq!(
-        cols.frame.rd_value,
+        cols.frame.rd.value,
         Word::from_u64(event.result),
         "{event:?}"
     );
@@ -360,7 +367,7 @@ fn populate_division(
     } else {
         result
     };
-    cols.frame.rd_value = Word::from_u64(result);
+    cols.frame.rd.value = Word::from_u64(result);
     cols.word_sign = sign_bit::populate(limbs(result)[1], word, lookups);
 }
 
@@ -426,7 +433,12 @@ mod tests {
     fn the_honest_witness_passes_the_forging_helper() {
         let row = row_of(Opcode::Divu, u64::MAX, 2);
         assert_eq!(
-            first_failure(&DivRemChip, &forged(row, u64::MAX / 2, 1), row),
+            first_failure(
+                &DivRemChip,
+                &forged(row, u64::MAX / 2, 1),
+                &fixture().0,
+                row
+            ),
             None
         );
     }
@@ -436,12 +448,12 @@ mod tests {
         let (events, trace) = fixture();
         for row in (0..events.len()).step_by(5) {
             for m in 0..WORD_LIMBS {
-                let name = format!("frame.rd_value[{m}]");
+                let name = format!("frame.rd.value[{m}]");
                 let bad = cell::<Cols>(trace, row, &name) + Val::ONE;
                 let tampered = with_cell::<Cols>(trace, row, &name, bad);
                 assert!(
                     matches!(
-                        first_failure(&DivRemChip, &tampered, row),
+                        first_failure(&DivRemChip, &tampered, &fixture().0, row),
                         Some(RowFailure::Constraint { .. })
                     ),
                     "{:?}",
@@ -468,7 +480,7 @@ mod tests {
             assert_eq!(u128::from(y) * u128::from(q) + u128::from(r), u128::from(x));
             let tampered = forged(row, q, r);
             assert!(
-                first_failure(&DivRemChip, &tampered, row).is_some(),
+                first_failure(&DivRemChip, &tampered, &fixture().0, row).is_some(),
                 "{op:?}"
             );
         }
@@ -494,7 +506,7 @@ mod tests {
             let tampered = forged(row, q, r);
             assert!(
                 matches!(
-                    first_failure(&DivRemChip, &tampered, row),
+                    first_failure(&DivRemChip, &tampered, &fixture().0, row),
                     Some(RowFailure::Constraint { .. })
                 ),
                 "{op:?}"
@@ -509,13 +521,13 @@ mod tests {
             let row = row_of(op, 7, 0);
             let tampered = forged(row, 0, 7);
             assert!(
-                first_failure(&DivRemChip, &tampered, row).is_some(),
+                first_failure(&DivRemChip, &tampered, &fixture().0, row).is_some(),
                 "{op:?}"
             );
             // Denying that the divisor is zero does not help.
             let tampered = with_cell::<Cols>(&tampered, row, "is_zero_divisor", Val::ZERO);
             assert!(
-                first_failure(&DivRemChip, &tampered, row).is_some(),
+                first_failure(&DivRemChip, &tampered, &fixture().0, row).is_some(),
                 "{op:?}"
             );
         }
@@ -523,7 +535,7 @@ mod tests {
         let row = row_of(Opcode::Divu, 7, 2);
         let tampered = forged(row, u64::MAX, 7);
         let tampered = with_cell::<Cols>(&tampered, row, "is_zero_divisor", Val::ONE);
-        assert!(first_failure(&DivRemChip, &tampered, row).is_some());
+        assert!(first_failure(&DivRemChip, &tampered, &fixture().0, row).is_some());
     }
 
     #[test]
@@ -535,7 +547,7 @@ mod tests {
             let tampered = with_cell::<Cols>(trace, row, "is_overflow", Val::ZERO);
             assert!(
                 matches!(
-                    first_failure(&DivRemChip, &tampered, row),
+                    first_failure(&DivRemChip, &tampered, &fixture().0, row),
                     Some(RowFailure::Constraint { .. })
                 ),
                 "{op:?}"
@@ -547,13 +559,13 @@ mod tests {
         let tampered = forged(row, u64::MAX, (i64::MAX) as u64);
         let tampered = with_cell::<Cols>(&tampered, row, "is_overflow", Val::ONE);
         assert!(matches!(
-            first_failure(&DivRemChip, &tampered, row),
+            first_failure(&DivRemChip, &tampered, &fixture().0, row),
             Some(RowFailure::Constraint { .. })
         ));
         // DIVW of -2^31 by -1 does not overflow (the 64-bit quotient 2^31 fits).
         let row = row_of(Opcode::Divw, i32::MIN as i64 as u64, u64::MAX);
         let tampered = with_cell::<Cols>(trace, row, "is_overflow", Val::ONE);
-        assert!(first_failure(&DivRemChip, &tampered, row).is_some());
+        assert!(first_failure(&DivRemChip, &tampered, &fixture().0, row).is_some());
     }
 
     #[test]
@@ -561,10 +573,10 @@ mod tests {
         let (_, trace) = fixture();
         let row = row_of(Opcode::Divuw, u32::MAX as u64, 1);
         let tampered = with_cell::<Cols>(trace, row, "word_sign", Val::ZERO);
-        assert!(first_failure(&DivRemChip, &tampered, row).is_some());
+        assert!(first_failure(&DivRemChip, &tampered, &fixture().0, row).is_some());
         let row = row_of(Opcode::Divw, u32::MAX as u64, 1);
         let tampered = with_cell::<Cols>(trace, row, "dividend_sign", Val::ZERO);
-        assert!(first_failure(&DivRemChip, &tampered, row).is_some());
+        assert!(first_failure(&DivRemChip, &tampered, &fixture().0, row).is_some());
     }
 
     /// Random operands prove; moving one divisor from the quotient into the remainder (the
@@ -587,7 +599,7 @@ mod tests {
             cells.fill(Val::ZERO);
             populate_division(cells.borrow_mut(), event, q, r, &LookupCounter::default());
             assert!(
-                first_failure(&DivRemChip, &tampered, row).is_some(),
+                first_failure(&DivRemChip, &tampered, &fixture().0, row).is_some(),
                 "{event:?}"
             );
             checked += 1;

@@ -17,15 +17,15 @@
 use core::borrow::{Borrow, BorrowMut};
 
 use droste_isa::abi::{syscall, PANIC_EXIT_CODE};
-use droste_isa::Opcode;
 use droste_stark::Val;
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
 
-use crate::bus::{space, MachineBuilder, BUFFER, EXIT, OUTPUT_CURSOR, PROGRAM, STATE};
+use crate::bus::{space, MachineBuilder, BUFFER, EXIT, OUTPUT_CURSOR, STATE};
 use crate::columns::{Word, WORD_LIMBS};
 use crate::events::EcallEvent;
+use crate::fetch::{Family, Fetch};
 use crate::lookup::{range_check, LookupCounter};
 use crate::memory_access::{slot, timestamp, timestamp_expr, AccessCols, MemoryAccess, TS_BITS};
 use crate::trace::rows_from_events;
@@ -127,10 +127,7 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
             ],
             is_real.clone() - ends.clone(),
         );
-        let fetch = [local.pc.into(), AB::Expr::from_u8(Opcode::Ecall as u8)]
-            .into_iter()
-            .chain((0..8).map(|_| AB::Expr::ZERO));
-        builder.send(PROGRAM, fetch, is_real.clone());
+        Fetch::new(Family::Ecall).send(builder, local.pc.into(), is_real.clone());
 
         let register = |r: u32| AB::Expr::from_u32(r);
         let a7 = [number, AB::Expr::ZERO, AB::Expr::ZERO, AB::Expr::ZERO];

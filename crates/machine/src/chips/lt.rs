@@ -17,27 +17,69 @@ use p3_field::PrimeCharacteristicRing;
 use crate::bus::MachineBuilder;
 use crate::columns::{limbs, Word, WORD_LIMBS};
 use crate::events::FrameEvent;
-use crate::frame::{eval_alu_frame, FrameCols};
+use crate::fetch::{bool_controls, Family, Fetch, CONTROLS};
+use crate::frame::{ImmFrameCols, RegFrameCols};
+use crate::gadgets::sign_bit;
 use crate::gadgets::word_compare::WordCompareCols;
-use crate::gadgets::{opcode_selector, sign_bit};
 use crate::lookup::LookupCounter;
 
-/// The opcodes of this chip, in selector order.
-const OPCODES: [Opcode; 4] = [Opcode::Slt, Opcode::Slti, Opcode::Sltu, Opcode::Sltiu];
+const OPCODES: [Opcode; 2] = [Opcode::Slt, Opcode::Sltu];
+const IMM_OPCODES: [Opcode; 2] = [Opcode::Slti, Opcode::Sltiu];
 
-/// The signed ones.
-const SIGNED: [Opcode; 2] = [Opcode::Slt, Opcode::Slti];
+/// The ROM controls of the `lt` and `lt_imm` families: `[is_signed]`.
+pub fn controls(op: Opcode) -> [u32; CONTROLS] {
+    bool_controls([matches!(op, Opcode::Slt | Opcode::Slti)])
+}
+
+/// The limbs of `word` in unsigned order: the top limb gets `2^15 is_signed - 2^16 sign`.
+fn order_limbs<AB: MachineBuilder>(
+    mut word: [AB::Expr; WORD_LIMBS],
+    sign: AB::Expr,
+    is_signed: &AB::Expr,
+) -> [AB::Expr; WORD_LIMBS] {
+    word[WORD_LIMBS - 1] +=
+        is_signed.clone() * AB::Expr::from_u32(1 << 15) - sign * AB::Expr::from_u32(1 << 16);
+    word
+}
+
+/// `rd = (lhs < rhs)` on the sign-flipped operands: `rd` is `(lt, 0, 0, 0)`, boolean, so it
+/// needs no range check.
+fn eval_compare<AB: MachineBuilder>(
+    builder: &mut AB,
+    compare: &WordCompareCols<AB::Var>,
+    [lhs, rhs]: [[AB::Expr; WORD_LIMBS]; 2],
+    rd: &Word<AB::Var>,
+    is_real: AB::Expr,
+) {
+    let lt = rd.0[0];
+    builder.assert_bool(lt);
+    for &limb in &rd.0[1..] {
+        builder.assert_zero(limb);
+    }
+    compare.eval(builder, &lhs, &rhs, lt.into(), is_real);
+}
+
+/// Fills the comparison of `a < b` (signed or not) and returns the result.
+fn populate_compare(
+    compare: &mut WordCompareCols<Val>,
+    (a, b): (u64, u64),
+    signed: bool,
+    lookups: &LookupCounter,
+) -> u64 {
+    let flip = |x: u64| limbs(if signed { x ^ (1 << 63) } else { x });
+    u64::from(compare.populate(flip(a), flip(b), lookups))
+}
 
 crate::columns! {
     /// One row of the `lt` chip.
     pub struct LtCols<T> {
-        pub frame: FrameCols<T>,
-        /// One-hot selector of the opcode, in the order of [`OPCODES`].
-        pub selector: [T; 4],
+        pub frame: RegFrameCols<T>,
+        /// ROM control.
+        pub is_signed: T,
         /// Sign bit of `rs1` (0 for unsigned opcodes).
         pub rs1_sign: T,
-        /// Sign bit of the second operand (0 for unsigned opcodes).
-        pub operand_sign: T,
+        /// Sign bit of `rs2` (0 for unsigned opcodes).
+        pub rs2_sign: T,
         /// The comparison of the (sign-flipped) operands.
         pub compare: WordCompareCols<T>,
     }
@@ -53,52 +95,31 @@ impl BaseAir<Val> for LtChip {
     }
 }
 
-/// The limbs of `word` in unsigned order: the top limb gets `2^15 is_signed - 2^16 sign`.
-fn order_limbs<AB: MachineBuilder>(
-    word: &Word<AB::Var>,
-    sign: AB::Var,
-    is_signed: &AB::Expr,
-) -> [AB::Expr; WORD_LIMBS] {
-    let mut out = word.into_exprs::<AB::Expr>();
-    out[WORD_LIMBS - 1] +=
-        is_signed.clone() * AB::Expr::from_u32(1 << 15) - sign.into() * AB::Expr::from_u32(1 << 16);
-    out
-}
-
 impl<AB: MachineBuilder> Air<AB> for LtChip {
     fn eval(&self, builder: &mut AB) {
         let main = builder.main();
         let local: &LtCols<AB::Var> = main.current_slice().borrow();
         let frame = &local.frame;
-        let opcode = opcode_selector::eval(builder, &local.selector, &OPCODES, frame.is_real);
-        let is_signed = opcode_selector::any_of::<AB>(&local.selector, &OPCODES, &SIGNED);
-
+        let is_signed: AB::Expr = local.is_signed.into();
         let top = WORD_LIMBS - 1;
-        sign_bit::eval(
+        let operands =
+            [(&frame.rs1, local.rs1_sign), (&frame.rs2, local.rs2_sign)].map(|(read, sign)| {
+                sign_bit::eval(
+                    builder,
+                    read.value.0[top].into(),
+                    sign.into(),
+                    is_signed.clone(),
+                );
+                order_limbs::<AB>(read.value.into_exprs(), sign.into(), &is_signed)
+            });
+        eval_compare(
             builder,
-            frame.rs1_value.0[top].into(),
-            local.rs1_sign.into(),
-            is_signed.clone(),
+            &local.compare,
+            operands,
+            &frame.rd.value,
+            frame.step.is_real.into(),
         );
-        sign_bit::eval(
-            builder,
-            frame.rs2_or_imm.0[top].into(),
-            local.operand_sign.into(),
-            is_signed.clone(),
-        );
-        let lhs = order_limbs::<AB>(&frame.rs1_value, local.rs1_sign, &is_signed);
-        let rhs = order_limbs::<AB>(&frame.rs2_or_imm, local.operand_sign, &is_signed);
-
-        let lt = frame.rd_value.0[0];
-        builder.assert_bool(lt);
-        for &limb in &frame.rd_value.0[1..] {
-            builder.assert_zero(limb);
-        }
-        local
-            .compare
-            .eval(builder, &lhs, &rhs, lt.into(), frame.is_real.into());
-
-        eval_alu_frame(builder, frame, opcode);
+        frame.eval(builder, Fetch::new(Family::Lt).with_controls([is_signed]));
     }
 }
 
@@ -108,21 +129,85 @@ crate::impl_instruction_chip!(LtChip, LtCols, OPCODES, populate);
 
 fn populate(cols: &mut LtCols<Val>, event: &FrameEvent, lookups: &LookupCounter) {
     cols.frame.populate(event, lookups);
-    let op = event.instruction.opcode;
-    opcode_selector::populate(&mut cols.selector, &OPCODES, op);
-    let signed = SIGNED.contains(&op);
-    let (a, b) = (limbs(event.rs1_value), limbs(event.operand_b()));
+    let signed = event.instruction.opcode == Opcode::Slt;
+    cols.is_signed = Val::from_bool(signed);
+    let (a, b) = (event.rs1_value, event.rs2_value);
     let top = WORD_LIMBS - 1;
-    cols.rs1_sign = sign_bit::populate(a[top], signed, lookups);
-    cols.operand_sign = sign_bit::populate(b[top], signed, lookups);
-    let flip = |mut x: [u16; WORD_LIMBS]| {
-        if signed {
-            x[top] ^= 0x8000;
-        }
-        x
-    };
-    let lt = cols.compare.populate(flip(a), flip(b), lookups);
-    debug_assert_eq!(u64::from(lt), event.result, "{op:?} result");
+    cols.rs1_sign = sign_bit::populate(limbs(a)[top], signed, lookups);
+    cols.rs2_sign = sign_bit::populate(limbs(b)[top], signed, lookups);
+    let lt = populate_compare(&mut cols.compare, (a, b), signed, lookups);
+    debug_assert_eq!(lt, event.result, "{event:?}");
+}
+
+crate::columns! {
+    /// One row of the `lt_imm` chip.
+    pub struct LtImmCols<T> {
+        pub frame: ImmFrameCols<T>,
+        /// ROM control.
+        pub is_signed: T,
+        /// Sign bit of `rs1` (0 for unsigned opcodes). The immediate's is its `neg`.
+        pub rs1_sign: T,
+        /// The comparison of the (sign-flipped) operands.
+        pub compare: WordCompareCols<T>,
+    }
+}
+
+/// The `lt_imm` chip.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LtImmChip;
+
+impl BaseAir<Val> for LtImmChip {
+    fn width(&self) -> usize {
+        LtImmCols::<u8>::WIDTH
+    }
+}
+
+impl<AB: MachineBuilder> Air<AB> for LtImmChip {
+    fn eval(&self, builder: &mut AB) {
+        let main = builder.main();
+        let local: &LtImmCols<AB::Var> = main.current_slice().borrow();
+        let frame = &local.frame;
+        let is_signed: AB::Expr = local.is_signed.into();
+        let top = WORD_LIMBS - 1;
+        sign_bit::eval(
+            builder,
+            frame.rs1.value.0[top].into(),
+            local.rs1_sign.into(),
+            is_signed.clone(),
+        );
+        let lhs = order_limbs::<AB>(
+            frame.rs1.value.into_exprs(),
+            local.rs1_sign.into(),
+            &is_signed,
+        );
+        let imm_sign = is_signed.clone() * frame.imm.neg.into();
+        let rhs = order_limbs::<AB>(frame.operand(), imm_sign, &is_signed);
+        eval_compare(
+            builder,
+            &local.compare,
+            [lhs, rhs],
+            &frame.rd.value,
+            frame.step.is_real.into(),
+        );
+        frame.eval(
+            builder,
+            Fetch::new(Family::LtImm).with_controls([is_signed]),
+        );
+    }
+}
+
+crate::impl_table!(LtImmChip, "lt_imm");
+
+crate::impl_instruction_chip!(LtImmChip, LtImmCols, IMM_OPCODES, populate_imm);
+
+fn populate_imm(cols: &mut LtImmCols<Val>, event: &FrameEvent, lookups: &LookupCounter) {
+    cols.frame.populate(event, lookups);
+    let signed = event.instruction.opcode == Opcode::Slti;
+    cols.is_signed = Val::from_bool(signed);
+    let a = event.rs1_value;
+    cols.rs1_sign = sign_bit::populate(limbs(a)[WORD_LIMBS - 1], signed, lookups);
+    let lt = populate_compare(&mut cols.compare, (a, event.operand_b()), signed, lookups);
+    debug_assert_eq!(lt, event.result, "{event:?}");
 }
 
 #[cfg(test)]
@@ -151,9 +236,9 @@ mod tests {
         let (events, trace) = honest_trace();
         for (row, event) in events.iter().enumerate() {
             let flipped = Val::from_bool(event.result == 0);
-            let tampered = with_cell::<Cols>(&trace, row, "frame.rd_value[0]", flipped);
+            let tampered = with_cell::<Cols>(&trace, row, "frame.rd.value[0]", flipped);
             assert!(
-                first_failure(&LtChip, &tampered, row).is_some(),
+                first_failure(&LtChip, &tampered, &events, row).is_some(),
                 "{event:?}"
             );
         }
@@ -174,13 +259,13 @@ mod tests {
             }
             let flipped = u64::from(event.result == 0);
             let mut tampered =
-                with_cell::<Cols>(&trace, row, "frame.rd_value[0]", Val::from_u64(flipped));
+                with_cell::<Cols>(&trace, row, "frame.rd.value[0]", Val::from_u64(flipped));
             // diff' = -(diff + 1) - 1 = -diff - 2 makes the diff constraint hold for the flip.
             let forged = -marked - Val::TWO;
             tampered = with_cell::<Cols>(&tampered, row, "compare.diff", forged);
             assert!(
                 matches!(
-                    first_failure(&LtChip, &tampered, row),
+                    first_failure(&LtChip, &tampered, &events, row),
                     Some(RowFailure::Lookup { bus: RANGE, .. })
                 ),
                 "{event:?}"
@@ -200,7 +285,7 @@ mod tests {
             })
             .unwrap();
         let tampered = with_cell::<Cols>(&trace, row, "rs1_sign", Val::ZERO);
-        assert!(first_failure(&LtChip, &tampered, row).is_some());
+        assert!(first_failure(&LtChip, &tampered, &events, row).is_some());
         // An unsigned opcode may not flip anything.
         let row = events
             .iter()
@@ -208,7 +293,7 @@ mod tests {
             .unwrap();
         let tampered = with_cell::<Cols>(&trace, row, "rs1_sign", Val::ONE);
         assert!(matches!(
-            first_failure(&LtChip, &tampered, row),
+            first_failure(&LtChip, &tampered, &events, row),
             Some(RowFailure::Constraint { .. })
         ));
     }
@@ -228,9 +313,31 @@ mod tests {
         let moved = with_cell::<Cols>(&moved, 0, "compare.rhs_at_marker", Val::from_u32(9));
         let moved = with_cell::<Cols>(&moved, 0, "compare.diff", Val::from_u32(3));
         assert!(matches!(
-            first_failure(&LtChip, &moved, 0),
+            first_failure(&LtChip, &moved, &events, 0),
             Some(RowFailure::Constraint { .. })
         ));
+    }
+
+    #[test]
+    fn immediate_forms_compare_right_and_reject_a_flipped_result() {
+        let events = events_on_pairs(&IMM_OPCODES, &EDGE_VALUES);
+        let trace = assert_chip_honest(&LtImmChip, &events);
+        for (row, event) in events.iter().enumerate() {
+            let flipped = Val::from_bool(event.result == 0);
+            let tampered = with_cell::<LtImmCols<Col>>(&trace, row, "frame.rd.value[0]", flipped);
+            assert!(
+                first_failure(&LtImmChip, &tampered, &events, row).is_some(),
+                "{event:?}"
+            );
+        }
+        // SLTIU as SLTI: not the program's instruction.
+        let row = events
+            .iter()
+            .position(|e| e.instruction.opcode == Opcode::Sltiu)
+            .unwrap();
+        let tampered = with_cell::<LtImmCols<Col>>(&trace, row, "is_signed", Val::ONE);
+        assert!(first_failure(&LtImmChip, &tampered, &events, row).is_some());
+        assert_chip_honest(&LtImmChip, &events_on(&IMM_OPCODES, &random_pairs(64, 5)));
     }
 
     #[test]
@@ -239,9 +346,9 @@ mod tests {
         let trace = assert_chip_honest(&LtChip, &events);
         for (row, event) in events.iter().enumerate() {
             let flipped = Val::from_bool(event.result == 0);
-            let tampered = with_cell::<Cols>(&trace, row, "frame.rd_value[0]", flipped);
+            let tampered = with_cell::<Cols>(&trace, row, "frame.rd.value[0]", flipped);
             assert!(
-                first_failure(&LtChip, &tampered, row).is_some(),
+                first_failure(&LtChip, &tampered, &events, row).is_some(),
                 "{event:?}"
             );
         }

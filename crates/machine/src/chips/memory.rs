@@ -1,40 +1,33 @@
 //! `load` (LB, LH, LW, LD, LBU, LHU, LWU) and `store` (SB, SH, SW, SD), at any alignment.
 //!
 //! The address `rs1 + imm` goes through a 64-bit adder whose upper limbs must be zero and whose
-//! limb 1 is below `2^14` (every mapped address is below `2^30`, so the field never wraps). Its
+//! limb 1 is below `2^14` (every mapped address is below `2^30`, so the field never wraps); its
+//! carries are linear in the range-checked limbs, asserted boolean, not columns. Its
 //! offset in the doubleword is a one-hot `start`; the aligned doubleword `addr - offset` must be
 //! an existing cell (the init tables create only aligned ones), which pins the offset. An
 //! access that runs past the doubleword (`offset + width > 8`) touches the next one too.
 //! Bytes of the touched doublewords are columns (range-checked in pairs), so selection,
 //! sign extension and splicing are sums of products of one-hot selectors and bytes.
 //! Stores only reach RAM cells: the input region and registers live in other memory spaces.
+//! The access width (one-hot) and, for loads, the sign extension come from the ROM.
 
 use core::borrow::{Borrow, BorrowMut};
 
 use droste_isa::{MemWidth, Opcode};
 use droste_stark::Val;
 use p3_air::{Air, BaseAir, WindowAccess};
-use p3_field::PrimeCharacteristicRing;
+use p3_field::{Field, PrimeCharacteristicRing};
 use p3_matrix::dense::RowMajorMatrix;
 
 use crate::bus::{space, MachineBuilder};
-use crate::columns::{limbs, WORD_LIMBS};
+use crate::columns::WORD_LIMBS;
 use crate::events::MemoryInstructionEvent;
-use crate::frame::{eval_frame, operand_imm, pc_plus_4, FrameCols, FrameIo};
+use crate::fetch::{bool_controls, Family, Fetch, CONTROLS};
+use crate::frame::{pc_plus_4, ImmCols, ImmFrameCols, ReadCols, StepCols};
 use crate::lookup::{byte_pair_check, range_check, LookupCounter};
 use crate::memory_access::{slot, timestamp, timestamp_expr, AccessCols, MemoryAccess};
 use crate::trace::rows_from_events;
 
-const LOADS: [Opcode; 7] = [
-    Opcode::Lb,
-    Opcode::Lh,
-    Opcode::Lw,
-    Opcode::Ld,
-    Opcode::Lbu,
-    Opcode::Lhu,
-    Opcode::Lwu,
-];
-const STORES: [Opcode; 4] = [Opcode::Sb, Opcode::Sh, Opcode::Sw, Opcode::Sd];
 const WIDTHS: [u32; 4] = [1, 2, 4, 8];
 
 fn width_of(op: Opcode) -> u32 {
@@ -44,11 +37,25 @@ fn width_of(op: Opcode) -> u32 {
         .map_or(0, MemWidth::bytes) as u32
 }
 
+/// The access width of `op`, one-hot over 1, 2, 4, 8 bytes.
+fn width_flags(op: Opcode) -> [bool; 4] {
+    WIDTHS.map(|w| w == width_of(op))
+}
+
+/// The ROM controls of the `load` family: `[width one-hot (4), signed]`.
+pub fn load_controls(op: Opcode) -> [u32; CONTROLS] {
+    let [w1, w2, w4, w8] = width_flags(op);
+    bool_controls([w1, w2, w4, w8, op.load_op().is_some_and(|l| l.signed)])
+}
+
+/// The ROM controls of the `store` family: `[width one-hot (4)]`.
+pub fn store_controls(op: Opcode) -> [u32; CONTROLS] {
+    bool_controls(width_flags(op))
+}
+
 crate::columns! {
     /// The effective address of a load or store.
     pub struct AddressCols<T> {
-        /// Carries of `rs1 + imm`.
-        pub carry: [T; WORD_LIMBS],
         /// The address as 16 + 14 bits (its upper limbs are zero).
         pub addr: [T; 2],
         /// One-hot: the access starts at byte `j` of its doubleword.
@@ -70,20 +77,17 @@ fn eval_address<AB: MachineBuilder>(
     is_real: AB::Expr,
 ) -> AB::Expr {
     let base = AB::Expr::from_u32(1 << 16);
+    let inv_base = Val::from_u32(1 << 16).inverse();
     let sum = [
         cols.addr[0].into(),
         cols.addr[1].into(),
         AB::Expr::ZERO,
         AB::Expr::ZERO,
     ];
-    let mut carry_in = AB::Expr::ZERO;
+    let mut carry = AB::Expr::ZERO;
     for k in 0..WORD_LIMBS {
-        builder.assert_bool(cols.carry[k]);
-        builder.assert_eq(
-            rs1[k].clone() + imm[k].clone() + carry_in,
-            sum[k].clone() + cols.carry[k].into() * base.clone(),
-        );
-        carry_in = cols.carry[k].into();
+        carry = (rs1[k].clone() + imm[k].clone() + carry - sum[k].clone()) * inv_base;
+        builder.assert_bool(carry.clone());
     }
     range_check(builder, cols.addr[0], 16, is_real.clone());
     range_check(builder, cols.addr[1], 14, is_real.clone());
@@ -106,19 +110,7 @@ fn eval_address<AB: MachineBuilder>(
 }
 
 impl AddressCols<Val> {
-    fn populate(
-        &mut self,
-        rs1: u64,
-        imm: u64,
-        e: &MemoryInstructionEvent,
-        lookups: &LookupCounter,
-    ) {
-        let (a, b) = (limbs(rs1), limbs(imm));
-        let mut carry = 0u32;
-        for k in 0..WORD_LIMBS {
-            carry = (u32::from(a[k]) + u32::from(b[k]) + carry) >> 16;
-            self.carry[k] = Val::from_u32(carry);
-        }
+    fn populate(&mut self, e: &MemoryInstructionEvent, lookups: &LookupCounter) {
         let (lo, hi) = (e.addr & 0xffff, e.addr >> 16);
         self.addr = [lo, hi].map(Val::from_u32);
         lookups.range(lo, 16);
@@ -160,9 +152,10 @@ fn record_bytes(lookups: &LookupCounter, value: u64) {
 crate::columns! {
     /// One row of the `load` chip.
     pub struct LoadCols<T> {
-        pub frame: FrameCols<T>,
-        /// One-hot opcode selector, in [`LOADS`] order.
-        pub selector: [T; 7],
+        pub frame: ImmFrameCols<T>,
+        /// ROM controls: the access width, one-hot over 1, 2, 4, 8 bytes, and the sign extension.
+        pub width: [T; 4],
+        pub signed: T,
         pub address: AddressCols<T>,
         /// The two doublewords' bytes (the second only when the access crosses).
         pub bytes: [T; 16],
@@ -189,24 +182,15 @@ impl<AB: MachineBuilder> Air<AB> for LoadChip {
         let main = builder.main();
         let local: &LoadCols<AB::Var> = main.current_slice().borrow();
         let frame = &local.frame;
-        let is_real: AB::Expr = frame.is_real.into();
-        let s = |i: usize| -> AB::Expr { local.selector[i].into() };
-        let mut selected = AB::Expr::ZERO;
-        let mut opcode = AB::Expr::ZERO;
-        for (&sel, op) in local.selector.iter().zip(LOADS) {
-            builder.assert_bool(sel);
-            selected += sel.into();
-            opcode += sel.into() * AB::Expr::from_u8(op as u8);
-        }
-        builder.assert_eq(selected, is_real.clone());
-        let width = [s(0) + s(4), s(1) + s(5), s(2) + s(6), s(3)];
-        let signed = s(0) + s(1) + s(2);
+        let is_real: AB::Expr = frame.step.is_real.into();
+        let width: [AB::Expr; 4] = local.width.map(Into::into);
+        let signed: AB::Expr = local.signed.into();
 
         let dw0 = eval_address(
             builder,
             &local.address,
-            frame.rs1_value.into_exprs(),
-            frame.rs2_or_imm.into_exprs(),
+            frame.rs1.value.into_exprs(),
+            frame.operand(),
             &width,
             is_real.clone(),
         );
@@ -219,7 +203,10 @@ impl<AB: MachineBuilder> Air<AB> for LoadChip {
             MemoryAccess {
                 space: AB::Expr::from_u32(space::RAM) + local.is_input[i].into(),
                 addr: dw0.clone() + AB::Expr::from_usize(8 * i),
-                ts: timestamp_expr::<AB>(frame.clk, if i == 0 { slot::RAM0 } else { slot::RAM1 }),
+                ts: timestamp_expr::<AB>(
+                    frame.step.clk,
+                    if i == 0 { slot::RAM0 } else { slot::RAM1 },
+                ),
                 prev_value: value.clone(),
                 value,
             }
@@ -252,7 +239,7 @@ impl<AB: MachineBuilder> Air<AB> for LoadChip {
             AB::Expr::ZERO,
             is_real.clone(),
         );
-        let ext = local.sign.into() * signed * AB::Expr::from_u32(255);
+        let ext = local.sign.into() * signed.clone() * AB::Expr::from_u32(255);
         let rd_byte = |j: usize| -> AB::Expr {
             let in_width = WIDTHS
                 .iter()
@@ -263,17 +250,13 @@ impl<AB: MachineBuilder> Air<AB> for LoadChip {
         };
         for k in 0..WORD_LIMBS {
             builder.assert_eq(
-                frame.rd_value.0[k],
+                frame.rd.value.0[k],
                 rd_byte(2 * k) + rd_byte(2 * k + 1) * AB::Expr::from_u32(256),
             );
         }
 
-        let io = FrameIo {
-            opcode,
-            imm: operand_imm::<AB>(frame),
-            next_pc: pc_plus_4::<AB>(frame),
-        };
-        eval_frame(builder, frame, io);
+        let controls = width.into_iter().chain([signed]);
+        frame.eval(builder, Fetch::new(Family::Load).with_controls(controls));
     }
 }
 
@@ -289,9 +272,10 @@ impl LoadChip {
             let cols: &mut LoadCols<Val> = row.borrow_mut();
             let op = e.frame.instruction.opcode;
             cols.frame.populate(&e.frame, lookups);
-            cols.selector[LOADS.iter().position(|&o| o == op).expect("load")] = Val::ONE;
-            cols.address
-                .populate(e.frame.rs1_value, e.frame.operand_b(), e, lookups);
+            let controls = load_controls(op).map(Val::from_u32);
+            cols.width.copy_from_slice(&controls[..4]);
+            cols.signed = controls[4];
+            cols.address.populate(e, lookups);
             let mut bytes = [0u8; 16];
             for (i, dword) in e.dwords.iter().enumerate() {
                 if let Some(d) = dword {
@@ -313,12 +297,15 @@ impl LoadChip {
 crate::columns! {
     /// One row of the `store` chip.
     pub struct StoreCols<T> {
-        pub frame: FrameCols<T>,
-        /// One-hot opcode selector, in [`STORES`] order.
-        pub selector: [T; 4],
-        /// The 12-bit immediate: its low limb and its sign (`imm = lo - 2^16 * sign`).
-        pub imm_lo: T,
-        pub imm_sign: T,
+        pub step: StepCols<T>,
+        pub rs1: ReadCols<T>,
+        /// The register read for the value stored, and its access (its value is
+        /// `value_bytes`).
+        pub rs2: T,
+        pub rs2_access: AccessCols<T>,
+        pub imm: ImmCols<T>,
+        /// ROM control: the access width, one-hot over 1, 2, 4, 8 bytes.
+        pub width: [T; 4],
         pub address: AddressCols<T>,
         /// Bytes of `rs2`.
         pub value_bytes: [T; 8],
@@ -342,36 +329,18 @@ impl<AB: MachineBuilder> Air<AB> for StoreChip {
     fn eval(&self, builder: &mut AB) {
         let main = builder.main();
         let local: &StoreCols<AB::Var> = main.current_slice().borrow();
-        let frame = &local.frame;
-        let is_real: AB::Expr = frame.is_real.into();
-        let mut selected = AB::Expr::ZERO;
-        let mut opcode = AB::Expr::ZERO;
-        for (&sel, op) in local.selector.iter().zip(STORES) {
-            builder.assert_bool(sel);
-            selected += sel.into();
-            opcode += sel.into() * AB::Expr::from_u8(op as u8);
-        }
-        builder.assert_eq(selected, is_real.clone());
-        let width: [AB::Expr; 4] = local.selector.map(Into::into);
-        builder.assert_bool(local.imm_sign);
-        let ones = local.imm_sign.into() * AB::Expr::from_u32(0xffff);
-        let imm = [local.imm_lo.into(), ones.clone(), ones.clone(), ones];
+        let (step, clk) = (&local.step, local.step.clk);
+        let is_real: AB::Expr = step.is_real.into();
+        let width: [AB::Expr; 4] = local.width.map(Into::into);
 
         let dw0 = eval_address(
             builder,
             &local.address,
-            frame.rs1_value.into_exprs(),
-            imm.clone(),
+            local.rs1.value.into_exprs(),
+            local.imm.limbs(),
             &width,
             is_real.clone(),
         );
-        for k in 0..WORD_LIMBS {
-            builder.assert_eq(
-                frame.rs2_or_imm.0[k],
-                local.value_bytes[2 * k].into()
-                    + local.value_bytes[2 * k + 1].into() * AB::Expr::from_u32(256),
-            );
-        }
         check_bytes(builder, &local.value_bytes, is_real.clone());
         // new[p] = value_bytes[p - offset] inside the stored range, old[p] elsewhere.
         for p in 0..16 {
@@ -397,19 +366,28 @@ impl<AB: MachineBuilder> Air<AB> for StoreChip {
             MemoryAccess {
                 space: AB::Expr::from_u32(space::RAM),
                 addr: dw0.clone() + AB::Expr::from_usize(8 * i),
-                ts: timestamp_expr::<AB>(frame.clk, if i == 0 { slot::RAM0 } else { slot::RAM1 }),
+                ts: timestamp_expr::<AB>(clk, if i == 0 { slot::RAM0 } else { slot::RAM1 }),
                 prev_value: limbs_of::<AB>(&local.old[8 * i..8 * i + 8]),
                 value: limbs_of::<AB>(&local.new[8 * i..8 * i + 8]),
             }
             .eval(builder, &local.address.access[i], multiplicity);
         }
 
-        let io = FrameIo {
-            opcode,
-            imm,
-            next_pc: pc_plus_4::<AB>(frame),
-        };
-        eval_frame(builder, frame, io);
+        local.rs1.eval(builder, clk, slot::RS1, is_real.clone());
+        let stored = limbs_of::<AB>(&local.value_bytes);
+        MemoryAccess {
+            space: AB::Expr::from_u32(space::REGISTER),
+            addr: local.rs2.into(),
+            ts: timestamp_expr::<AB>(clk, slot::RS2),
+            prev_value: stored.clone(),
+            value: stored,
+        }
+        .eval(builder, &local.rs2_access, is_real);
+        let mut fetch = Fetch::new(Family::Store).with_controls(width);
+        fetch.rs1 = local.rs1.reg.into();
+        fetch.rs2 = local.rs2.into();
+        local.imm.fetch(&mut fetch);
+        step.eval(builder, fetch, pc_plus_4::<AB>(step));
     }
 }
 
@@ -424,13 +402,20 @@ impl StoreChip {
         rows_from_events(events, StoreCols::<u8>::WIDTH, |e, row| {
             let cols: &mut StoreCols<Val> = row.borrow_mut();
             let op = e.frame.instruction.opcode;
-            cols.frame.populate(&e.frame, lookups);
-            cols.selector[STORES.iter().position(|&o| o == op).expect("store")] = Val::ONE;
-            let imm = e.frame.instruction.imm;
-            cols.imm_lo = Val::from_u32(imm as u32 & 0xffff);
-            cols.imm_sign = Val::from_bool(imm < 0);
-            cols.address
-                .populate(e.frame.rs1_value, imm as i64 as u64, e, lookups);
+            let (f, inst) = (&e.frame, e.frame.instruction);
+            cols.step.populate(f.clk, f.pc);
+            cols.rs1.populate(
+                inst.rs1,
+                f.rs1_value,
+                (f.rs1_prev_ts, f.clk, slot::RS1),
+                lookups,
+            );
+            cols.rs2 = Val::from_u8(inst.rs2);
+            cols.rs2_access
+                .populate(f.rs2_prev_ts, timestamp(f.clk, slot::RS2), lookups);
+            cols.imm.populate(inst.imm);
+            cols.width = width_flags(op).map(Val::from_bool);
+            cols.address.populate(e, lookups);
             cols.value_bytes = e.frame.rs2_value.to_le_bytes().map(Val::from_u8);
             record_bytes(lookups, e.frame.rs2_value);
             let (mut old, mut new) = ([0u8; 16], [0u8; 16]);

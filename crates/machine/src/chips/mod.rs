@@ -12,6 +12,7 @@ use crate::lookup::LookupCounter;
 pub mod add_sub;
 pub mod bitwise;
 pub mod buffer;
+pub mod constant;
 pub mod control;
 pub mod divrem;
 pub mod ecall;
@@ -60,12 +61,17 @@ macro_rules! impl_instruction_chip {
 /// The instruction chips, in proving order. Add a chip with one line here.
 pub fn instruction_chips() -> Vec<Box<dyn InstructionChip>> {
     vec![
-        Box::new(add_sub::AddSubChip),
+        Box::new(add_sub::AddChip),
+        Box::new(add_sub::AddImmChip),
+        Box::new(constant::ConstantChip),
         Box::new(control::BranchChip),
-        Box::new(control::JumpChip),
+        Box::new(control::JalrChip),
         Box::new(bitwise::BitwiseChip),
+        Box::new(bitwise::BitwiseImmChip),
         Box::new(lt::LtChip),
+        Box::new(lt::LtImmChip),
         Box::new(shift::ShiftChip),
+        Box::new(shift::ShiftImmChip),
         Box::new(mul::MulChip),
         Box::new(divrem::DivRemChip),
     ]

@@ -18,7 +18,8 @@ use p3_field::PrimeCharacteristicRing;
 use crate::bus::MachineBuilder;
 use crate::columns::{limbs, WORD_LIMBS};
 use crate::events::FrameEvent;
-use crate::frame::{eval_alu_frame, FrameCols};
+use crate::fetch::{Family, Fetch, CONTROLS};
+use crate::frame::RegFrameCols;
 use crate::gadgets::byte_split::ByteSplitCols;
 use crate::gadgets::mul_add128::{extend_bytes, extend_expr, MulAdd128Cols, WIDE_LIMBS};
 use crate::gadgets::{opcode_selector, sign_bit};
@@ -38,10 +39,16 @@ const SIGNED_RS2: [Opcode; 1] = [Opcode::Mulh];
 /// Opcodes whose result is the high half of the product.
 const HIGH: [Opcode; 3] = [Opcode::Mulh, Opcode::Mulhsu, Opcode::Mulhu];
 
+/// The ROM controls of the `mul` family: `[opcode]`, which the chip's one-hot selectors
+/// weigh into the opcode.
+pub fn controls(op: Opcode) -> [u32; CONTROLS] {
+    [op as u32, 0, 0, 0, 0]
+}
+
 crate::columns! {
     /// One row of the `mul` chip.
     pub struct MulCols<T> {
-        pub frame: FrameCols<T>,
+        pub frame: RegFrameCols<T>,
         /// One-hot selector of the opcode, in the order of [`OPCODES`].
         pub selector: [T; 5],
         pub rs1_bytes: ByteSplitCols<T>,
@@ -72,12 +79,12 @@ impl<AB: MachineBuilder> Air<AB> for MulChip {
         let main = builder.main();
         let local: &MulCols<AB::Var> = main.current_slice().borrow();
         let frame = &local.frame;
-        let is_real: AB::Expr = frame.is_real.into();
-        let opcode = opcode_selector::eval(builder, &local.selector, &OPCODES, frame.is_real);
+        let is_real: AB::Expr = frame.step.is_real.into();
+        let opcode = opcode_selector::eval(builder, &local.selector, &OPCODES, frame.step.is_real);
         let is = |ops: &[Opcode]| opcode_selector::any_of::<AB>(&local.selector, &OPCODES, ops);
 
-        let rs1 = frame.rs1_value.into_exprs::<AB::Expr>();
-        let rs2 = frame.rs2_or_imm.into_exprs::<AB::Expr>();
+        let rs1 = frame.rs1.value.into_exprs::<AB::Expr>();
+        let rs2 = frame.rs2.value.into_exprs::<AB::Expr>();
         let top = WORD_LIMBS - 1;
         sign_bit::eval(
             builder,
@@ -110,7 +117,7 @@ impl<AB: MachineBuilder> Air<AB> for MulChip {
             .eval(builder, &lhs, &rhs, &zero, &product, AB::Expr::ONE, is_real);
 
         let (is_mul, is_high, is_word) = (is(&[Opcode::Mul]), is(&HIGH), is(&[Opcode::Mulw]));
-        let rd = frame.rd_value.into_exprs::<AB::Expr>();
+        let rd = frame.rd.value.into_exprs::<AB::Expr>();
         sign_bit::eval(
             builder,
             rd[1].clone(),
@@ -131,7 +138,7 @@ impl<AB: MachineBuilder> Air<AB> for MulChip {
             builder.assert_eq(rd[m].clone(), expected);
         }
 
-        eval_alu_frame(builder, frame, opcode);
+        frame.eval(builder, Fetch::new(Family::Mul).with_controls([opcode]));
     }
 }
 
@@ -199,12 +206,12 @@ mod tests {
         let (events, trace) = fixture();
         for row in (0..events.len()).step_by(7) {
             for m in 0..WORD_LIMBS {
-                let name = format!("frame.rd_value[{m}]");
+                let name = format!("frame.rd.value[{m}]");
                 let bad = cell::<Cols>(trace, row, &name) + Val::ONE;
                 let tampered = with_cell::<Cols>(trace, row, &name, bad);
                 assert!(
                     matches!(
-                        first_failure(&MulChip, &tampered, row),
+                        first_failure(&MulChip, &tampered, &fixture().0, row),
                         Some(RowFailure::Constraint { .. })
                     ),
                     "{:?}",
@@ -235,7 +242,7 @@ mod tests {
                     &carry,
                     cell::<Cols>(trace, row, &carry) - Val::ONE,
                 );
-                assert!(first_failure(&MulChip, &tampered, row).is_some());
+                assert!(first_failure(&MulChip, &tampered, &fixture().0, row).is_some());
             }
         }
     }
@@ -259,13 +266,13 @@ mod tests {
             ("product[0]", low),
             ("product[1]", high),
             ("mul.carry[0]", high),
-            ("frame.rd_value[0]", low),
-            ("frame.rd_value[1]", high),
+            ("frame.rd.value[0]", low),
+            ("frame.rd.value[1]", high),
         ] {
             forged = with_cell::<Cols>(&forged, row, name, Val::from_u32(value));
         }
         assert_eq!(
-            first_failure(&MulChip, &forged, row),
+            first_failure(&MulChip, &forged, &fixture().0, row),
             Some(RowFailure::Lookup {
                 row,
                 bus: RANGE,
@@ -285,7 +292,10 @@ mod tests {
                 })
                 .unwrap();
             let tampered = with_cell::<Cols>(trace, row, "rs1_sign", Val::ZERO);
-            assert!(first_failure(&MulChip, &tampered, row).is_some(), "{op:?}");
+            assert!(
+                first_failure(&MulChip, &tampered, &fixture().0, row).is_some(),
+                "{op:?}"
+            );
         }
         let row = events
             .iter()
@@ -293,7 +303,7 @@ mod tests {
             .unwrap();
         let tampered = with_cell::<Cols>(trace, row, "rs1_sign", Val::ONE);
         assert!(matches!(
-            first_failure(&MulChip, &tampered, row),
+            first_failure(&MulChip, &tampered, &fixture().0, row),
             Some(RowFailure::Constraint { .. })
         ));
     }

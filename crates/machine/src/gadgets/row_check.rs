@@ -6,7 +6,9 @@
 //! what the range and byte tables contain (a value in range, a correct byte operation), so a
 //! tampered witness that satisfies all constraints but sends an impossible lookup is caught too.
 //! They also compare the lookups `eval` sends with those trace generation recorded in the
-//! [`LookupCounter`], which must agree exactly for the lookup tables to balance.
+//! [`LookupCounter`], which must agree exactly for the lookup tables to balance, and check each
+//! row's PROGRAM fetch against the ROM row of its event's instruction, so a control column
+//! that disagrees with the program (a wrong `is_sub`, a wrong register) is caught too.
 
 use std::collections::BTreeMap;
 
@@ -18,10 +20,11 @@ use p3_matrix::Matrix;
 
 use droste_isa::{alu::alu, Format, Instruction, Opcode};
 
-use crate::bus::{Bus, MachineBuilder, BYTE, RANGE};
+use crate::bus::{Bus, MachineBuilder, BYTE, PROGRAM, RANGE};
 use crate::chips::InstructionChip;
 use crate::columns::ColumnNames;
 use crate::events::FrameEvent;
+use crate::fetch::RomEntry;
 use crate::lookup::{ByteOp, LookupCounter, RANGE_WIDTHS};
 
 /// Why a trace is not a valid witness of a chip.
@@ -29,7 +32,8 @@ use crate::lookup::{ByteOp, LookupCounter, RANGE_WIDTHS};
 pub enum RowFailure {
     /// Constraint number `index` (in `eval` order) is not zero on `row`.
     Constraint { row: usize, index: usize },
-    /// `row` sends a RANGE or BYTE tuple the lookup tables do not contain.
+    /// `row` sends a RANGE, BYTE or PROGRAM tuple the lookup tables (or the ROM) do not
+    /// contain.
     Lookup {
         row: usize,
         bus: Bus,
@@ -112,10 +116,26 @@ fn in_lookup_table(bus: Bus, values: &[u32]) -> bool {
     }
 }
 
-/// Checks `rows` of `trace` against `chip` and returns the RANGE and BYTE lookups they send.
+/// The ROM of `events`: the PROGRAM tuple of each event's instruction.
+fn rom_of(events: &[FrameEvent]) -> Vec<Vec<u32>> {
+    events
+        .iter()
+        .map(|e| {
+            RomEntry::of(e.pc, &e.instruction)
+                .tuple()
+                .iter()
+                .map(|v| v.as_canonical_u32())
+                .collect()
+        })
+        .collect()
+}
+
+/// Checks `rows` of `trace` against `chip` (its fetches against the ROM of `events`) and
+/// returns the RANGE and BYTE lookups they send.
 fn check_rows<C>(
     chip: &C,
     trace: &RowMajorMatrix<Val>,
+    events: &[FrameEvent],
     rows: impl IntoIterator<Item = usize>,
 ) -> Result<Tally, RowFailure>
 where
@@ -123,6 +143,7 @@ where
 {
     let width = trace.width();
     let height = trace.height();
+    let rom = rom_of(events);
     let mut tally = Tally::new();
     for row in rows {
         let next = (row + 1) % height;
@@ -141,10 +162,16 @@ where
             return Err(RowFailure::Constraint { row, index });
         }
         for (bus, values, multiplicity) in checker.sends {
-            if multiplicity == Val::ZERO || !(bus == RANGE || bus == BYTE) {
+            if multiplicity == Val::ZERO || !(bus == RANGE || bus == BYTE || bus == PROGRAM) {
                 continue;
             }
             let values: Vec<u32> = values.iter().map(|v| v.as_canonical_u32()).collect();
+            if bus == PROGRAM {
+                if multiplicity != Val::ONE || !rom.contains(&values) {
+                    return Err(RowFailure::Lookup { row, bus, values });
+                }
+                continue;
+            }
             if multiplicity != Val::ONE || !in_lookup_table(bus, &values) {
                 return Err(RowFailure::Lookup { row, bus, values });
             }
@@ -177,14 +204,18 @@ fn recorded(counter: &LookupCounter) -> Tally {
     tally
 }
 
-/// Checks an honest trace: every row satisfies `chip`, and the lookups it sends are exactly those
-/// trace generation recorded in `counter`. Panics with the first problem.
-pub fn assert_honest<C>(chip: &C, trace: &RowMajorMatrix<Val>, counter: &LookupCounter)
-where
+/// Checks an honest trace of `events`: every row satisfies `chip`, and the lookups it sends are
+/// exactly those trace generation recorded in `counter`. Panics with the first problem.
+pub fn assert_honest<C>(
+    chip: &C,
+    trace: &RowMajorMatrix<Val>,
+    events: &[FrameEvent],
+    counter: &LookupCounter,
+) where
     C: for<'a> Air<RowChecker<'a>>,
 {
-    let sent =
-        check_rows(chip, trace, 0..trace.height()).unwrap_or_else(|failure| panic!("{failure:?}"));
+    let sent = check_rows(chip, trace, events, 0..trace.height())
+        .unwrap_or_else(|failure| panic!("{failure:?}"));
     assert_eq!(
         sent,
         recorded(counter),
@@ -192,13 +223,18 @@ where
     );
 }
 
-/// The first problem of row `row` of a trace, if any. The instruction chips never read the next
-/// row, so after tampering with one row, checking that row is checking the trace.
-pub fn first_failure<C>(chip: &C, trace: &RowMajorMatrix<Val>, row: usize) -> Option<RowFailure>
+/// The first problem of row `row` of a trace of `events`, if any. The instruction chips never
+/// read the next row, so after tampering with one row, checking that row is checking the trace.
+pub fn first_failure<C>(
+    chip: &C,
+    trace: &RowMajorMatrix<Val>,
+    events: &[FrameEvent],
+    row: usize,
+) -> Option<RowFailure>
 where
     C: for<'a> Air<RowChecker<'a>>,
 {
-    check_rows(chip, trace, [row]).err()
+    check_rows(chip, trace, events, [row]).err()
 }
 
 /// The event of `op` at clock `clk` on `rs1` and the second operand `b`: `rs2` for register
@@ -207,7 +243,7 @@ where
 pub fn event(op: Opcode, rs1: u64, b: u64, clk: u32) -> FrameEvent {
     let instruction = match op.format() {
         Format::R => Instruction::r(op, 5, 6, 7),
-        _ => Instruction::i(op, 5, 6, b as i64 as i32),
+        _ => Instruction::i(op, 5, 6, b as i32),
     };
     let rs2_value = if op.format() == Format::R { b } else { 0 };
     let alu_op = op.alu_op().expect("an ALU opcode");
@@ -317,7 +353,7 @@ where
 {
     let counter = LookupCounter::default();
     let trace = chip.generate_trace(events, &counter);
-    assert_honest(chip, &trace, &counter);
+    assert_honest(chip, &trace, events, &counter);
     trace
 }
 
