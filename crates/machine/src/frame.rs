@@ -41,6 +41,11 @@ crate::columns! {
 
 impl<V: Copy> StepCols<V> {
     /// Receives the state token, sends it on with `next_pc`, and fetches the instruction.
+    ///
+    /// The fetch binds the controls to the ROM on real rows only; on padding rows they are
+    /// forced to 0. Chips use controls as lookup multiplicities (a sign check only for `*W`
+    /// forms, say), and a padding row with a control of `-1` could otherwise cancel another
+    /// row's out-of-range lookup.
     pub fn eval<AB>(&self, builder: &mut AB, fetch: Fetch<AB::Expr>, next_pc: AB::Expr)
     where
         AB: MachineBuilder<Var = V>,
@@ -48,6 +53,9 @@ impl<V: Copy> StepCols<V> {
         let is_real: AB::Expr = self.is_real.into();
         let (clk, pc): (AB::Expr, AB::Expr) = (self.clk.into(), self.pc.into());
         builder.assert_bool(is_real.clone());
+        for control in &fetch.control {
+            builder.assert_zero((AB::Expr::ONE - is_real.clone()) * control.clone());
+        }
         builder.receive(STATE, [clk.clone(), pc.clone()], is_real.clone());
         builder.send(STATE, [clk + AB::Expr::ONE, next_pc], is_real.clone());
         fetch.send(builder, pc, is_real);

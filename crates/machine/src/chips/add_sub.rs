@@ -273,6 +273,19 @@ mod tests {
         ));
     }
 
+    /// A padding row may not use a control as a negative lookup multiplicity: with
+    /// `is_word = -1` it would take back another row's out-of-range sign check.
+    #[test]
+    fn controls_vanish_on_padding_rows() {
+        let events = [event(Opcode::Addiw, 5, 3, 1)];
+        let trace = assert_chip_honest(&AddImmChip, &events);
+        let tampered = with_cell::<AddImmCols<Col>>(&trace, 1, "is_word", -Val::ONE);
+        assert!(matches!(
+            first_failure(&AddImmChip, &tampered, &events, 1),
+            Some(RowFailure::Constraint { row: 1, .. })
+        ));
+    }
+
     #[test]
     fn a_control_that_disagrees_with_the_rom_is_caught() {
         let events = events_on_pairs(&OPCODES, &EDGE_VALUES[..4]);
