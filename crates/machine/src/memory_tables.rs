@@ -10,6 +10,15 @@
 //!   address starting after the image (so no cell is created twice and none shadows an image
 //!   cell): RAM cells below `STACK_TOP` start at 0, input cells (space [`space::INPUT`], from
 //!   `INPUT_START` on) start at the prover's private input, range-checked.
+//!
+//! The input region is tied to its header: the first two input rows are always the header's
+//! two doublewords (present even when the guest never reads them): the first holds the payload
+//! length `len` (below `2^30`) in its low word, the rest of the header is reserved (zero). Every
+//! input row carries
+//! `len` and proves that its doubleword starts inside the mapped region,
+//! `8 (dw_index - INPUT_START / 8) < 16 + len`, so a guest cannot read past its declared input:
+//! the region is `16 + len` bytes rounded up to whole doublewords (the bytes after the payload
+//! in the last one are private input like the payload).
 
 use core::borrow::{Borrow, BorrowMut};
 use std::sync::Arc;
@@ -278,6 +287,13 @@ crate::columns! {
         pub bound: [T; 2],
         pub init: Word<T>,
         pub last: FinalCols<T>,
+        /// 1 on the input header's first doubleword (the first input row), and on its second.
+        pub is_header: T,
+        pub is_header_end: T,
+        /// The input payload length (the header's low word), on every input row.
+        pub input_len: T,
+        /// Input rows: `16 + input_len - 1 - 8 (dw_index - INPUT_START / 8)` as 16 + 14 bits.
+        pub to_input_end: [T; 2],
     }
 }
 
@@ -299,6 +315,11 @@ impl DynamicMemoryTable {
         let height = padded_height(cells.len());
         let mut values = vec![Val::ZERO; height * width];
         let mut prev = image_last_index;
+        let header = (INPUT_START / 8) as u32;
+        let input_len = cells
+            .iter()
+            .find(|c| c.1 && c.0 == header)
+            .map_or(0, |c| c.2 as u32);
         for (i, row) in values.chunks_exact_mut(width).enumerate() {
             let cols: &mut DynamicCols<Val> = row.borrow_mut();
             cols.is_first = Val::from_bool(i == 0);
@@ -324,6 +345,16 @@ impl DynamicMemoryTable {
             cols.init = Word::from_u64(init);
             if is_input {
                 lookups.range_word(init);
+                cols.is_header = Val::from_bool(dw == header);
+                cols.is_header_end = Val::from_bool(dw == header + 1);
+                if dw == header {
+                    lookups.range(input_len >> 16, INPUT_LEN_HI_BITS);
+                }
+                cols.input_len = Val::from_u32(input_len);
+                let to_end = 16 + input_len - 1 - 8 * (dw - header);
+                cols.to_input_end = [to_end & 0xffff, to_end >> 16].map(Val::from_u32);
+                lookups.range(to_end & 0xffff, 16);
+                lookups.range(to_end >> 16, INPUT_LEN_HI_BITS);
             }
             cols.last.set(last);
             prev = dw;
@@ -388,6 +419,7 @@ impl<AB: MachineBuilder> Air<AB> for DynamicMemoryTable {
             builder.assert_zero((AB::Expr::ONE - is_input.clone()) * limb);
             range_check(builder, limb, 16, is_input.clone());
         }
+        eval_input_extent(builder, local, next);
         send_init(
             builder,
             AB::Expr::from_u32(space::RAM) + is_input,
@@ -398,6 +430,76 @@ impl<AB: MachineBuilder> Air<AB> for DynamicMemoryTable {
             is_real,
         );
     }
+}
+
+/// Bits of the high limb of the input length and of the distance to the input's end: the
+/// length is below `2^30` (the input region is far smaller), so no sum wraps the field.
+const INPUT_LEN_HI_BITS: u32 = 14;
+
+/// The input rows start with the header, carry its length, and lie inside the region it
+/// declares (see the module docs).
+fn eval_input_extent<AB: MachineBuilder>(
+    builder: &mut AB,
+    local: &DynamicCols<AB::Var>,
+    next: &DynamicCols<AB::Var>,
+) {
+    let one = || AB::Expr::ONE;
+    let (is_input, is_header): (AB::Expr, AB::Expr) =
+        (local.is_input.into(), local.is_header.into());
+    let base = AB::Expr::from_u32(1 << 16);
+    let header = AB::Expr::from_u64(INPUT_START / 8);
+
+    // The header: the input region's first two doublewords, `len` in the low word, zero in
+    // the reserved bytes.
+    builder.assert_bool(is_header.clone());
+    builder.assert_bool(local.is_header_end);
+    builder.assert_zero(is_header.clone() * (one() - is_input.clone()));
+    builder
+        .when_transition()
+        .assert_zero(is_header.clone() * (one() - next.is_header_end.into()));
+    let mut at_end = builder.when(local.is_header_end);
+    at_end.assert_eq(local.dw_index, header.clone() + one());
+    at_end.assert_one(local.is_input);
+    for limb in local.init.0 {
+        at_end.assert_zero(limb);
+    }
+    let mut at_header = builder.when(is_header.clone());
+    at_header.assert_eq(local.dw_index, header.clone());
+    at_header.assert_zero(local.init.0[2]);
+    at_header.assert_zero(local.init.0[3]);
+    at_header.assert_eq(
+        local.input_len,
+        local.init.0[0].into() + local.init.0[1].into() * base.clone(),
+    );
+    range_check(
+        builder,
+        local.init.0[1],
+        INPUT_LEN_HI_BITS,
+        is_header.clone(),
+    );
+
+    // The first input row is the header; later input rows carry its length.
+    builder
+        .when_first_row()
+        .assert_zero(is_input.clone() * (one() - is_header));
+    let next_is_input: AB::Expr = next.is_input.into();
+    builder.when_transition().assert_zero(
+        next_is_input.clone() * (one() - is_input.clone()) * (one() - next.is_header.into()),
+    );
+    builder.when_transition().assert_zero(
+        next_is_input * is_input.clone() * (next.input_len.into() - local.input_len.into()),
+    );
+
+    // Every input doubleword starts before the end of the region.
+    let to_end = AB::Expr::from_u32(16) + local.input_len.into()
+        - one()
+        - (local.dw_index.into() - header) * AB::Expr::from_u32(8);
+    builder.when(is_input.clone()).assert_eq(
+        local.to_input_end[0].into() + local.to_input_end[1].into() * base,
+        to_end,
+    );
+    range_check(builder, local.to_input_end[0], 16, is_input.clone());
+    range_check(builder, local.to_input_end[1], INPUT_LEN_HI_BITS, is_input);
 }
 
 impl Table for DynamicMemoryTable {

@@ -331,6 +331,16 @@ pub fn build_witness(
             }
         }
     }
+    // The input header's doublewords are always cells: the first carries the input length
+    // that bounds the input region (see `memory_tables`).
+    for header in [INPUT_START as u32, INPUT_START as u32 + 8] {
+        let init = cells.input_dword(header);
+        cells.dynamic.entry(header / 8).or_insert(DynamicState {
+            is_input: true,
+            init,
+            state: (0, init),
+        });
+    }
     w.registers_final = cells.registers.to_vec();
     w.image_final = cells.image;
     w.dynamic = cells

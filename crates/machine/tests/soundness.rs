@@ -9,13 +9,15 @@ use common::*;
 use droste_executor::Input;
 use droste_isa::abi::syscall;
 use droste_isa::{Instruction as I, Opcode};
-use droste_machine::bus::{MEMORY, OUTPUT, PROGRAM, STATE};
+use droste_machine::bus::{MEMORY, OUTPUT, PROGRAM, RANGE, STATE};
 use droste_machine::chips::add_sub::{AddCols, AddImmCols};
 use droste_machine::chips::control::BranchCols;
 use droste_machine::chips::memory::LoadCols;
+use droste_machine::lookup_tables::RangeCountCols;
+use droste_machine::memory_tables::DynamicCols;
 use droste_machine::{MachineError, MachineProver, ProvingKey, PublicValues};
 use droste_stark::{ConstraintViolation, Val, VerifyError};
-use p3_field::PrimeCharacteristicRing;
+use p3_field::{PrimeCharacteristicRing, PrimeField32};
 use p3_matrix::dense::RowMajorMatrix;
 
 /// A program using add_sub, load, store, branch, jump, commit and halt.
@@ -227,4 +229,86 @@ fn malformed_bytes_are_an_error() {
     let bytes = proof.to_bytes();
     let cut = &bytes[..bytes.len() / 2];
     assert!(MachineProver::verify(&pk.vk, cut).is_err());
+}
+
+/// `ld x6, 16(INPUT_START)` (the first payload doubleword) on an 8-byte private input, and the
+/// index of the dynamic memory table.
+fn input_reader() -> (ProvingKey, Vec<RowMajorMatrix<Val>>, PublicValues, usize) {
+    let mut code = li(5, droste_isa::abi::INPUT_START as i32);
+    code.push(I::i(Opcode::Ld, 6, 5, 16));
+    code.extend(halt());
+    let (pk, _) = keys(&program(&code, &[]));
+    let input = Input {
+        private_input: vec![7; 8],
+        ..Input::default()
+    };
+    let (traces, public) = traces(&pk, &input);
+    check(&pk, &traces, &public).expect("honest witness");
+    let t = table_index(&pk, "dynamic_memory");
+    (pk, traces, public, t)
+}
+
+/// The dynamic memory rows of the input region, in order (header, header end, payload).
+fn input_rows(trace: &mut RowMajorMatrix<Val>) -> Vec<&mut DynamicCols<Val>> {
+    let width = trace.width;
+    trace
+        .values
+        .chunks_exact_mut(width)
+        .map(|row| -> &mut DynamicCols<Val> { row.borrow_mut() })
+        .filter(|cols| cols.is_input == Val::ONE)
+        .collect()
+}
+
+#[test]
+fn a_read_past_the_declared_input_is_rejected() {
+    let (pk, mut traces, public, t) = input_reader();
+    // Claim an empty input: the payload doubleword then lies past the region's end, and the
+    // distance to the end is negative.
+    let rows = input_rows(&mut traces[t]);
+    assert_eq!(rows.len(), 3);
+    for (row, to_end) in rows.into_iter().zip([15, 7, -1]) {
+        if row.is_header == Val::ONE {
+            row.init.0[0] = Val::ZERO;
+            row.last.value.0[0] = Val::ZERO;
+        }
+        row.input_len = Val::ZERO;
+        row.to_input_end = [Val::from_i32(to_end), Val::ZERO];
+    }
+    // The distances were 23, 15, 7 and are now 15, 7, -1, and the header's low limb is 0, not
+    // 8: move the range table's counts over, so that only the negative distance is unmatched.
+    let range = table_index(&pk, "range");
+    for (value, change) in [(23, -1), (8, -1), (0, 1)] {
+        let counts: &mut RangeCountCols<Val> = row_mut(&mut traces[range], value).borrow_mut();
+        counts.count[0] += Val::from_i32(change);
+    }
+    let violation = check(&pk, &traces, &public).unwrap_err();
+    assert!(
+        matches!(&violation, ConstraintViolation::Unbalanced { bus: RANGE, values, .. } if values[0] == Val::ORDER_U32 - 1),
+        "{violation}"
+    );
+    assert_rejected(&pk, traces, public);
+}
+
+#[test]
+fn the_input_header_cannot_be_left_out() {
+    let (pk, traces, public, t) = input_reader();
+    // Without the header flag the first input row has no length to be bounded by.
+    let mut unflagged = traces.clone();
+    input_rows(&mut unflagged[t])[0].is_header = Val::ZERO;
+    let violation = check(&pk, &unflagged, &public).unwrap_err();
+    assert!(
+        matches!(&violation, ConstraintViolation::Constraint { table, .. } if table == "dynamic_memory"),
+        "{violation}"
+    );
+    // The reserved header bytes are zero.
+    let mut reserved = traces.clone();
+    let mut rows = input_rows(&mut reserved[t]);
+    rows[0].init.0[3] = Val::ONE;
+    rows[0].last.value.0[3] = Val::ONE;
+    let violation = check(&pk, &reserved, &public).unwrap_err();
+    assert!(
+        matches!(&violation, ConstraintViolation::Constraint { table, .. } if table == "dynamic_memory"),
+        "{violation}"
+    );
+    assert_rejected(&pk, unflagged, public);
 }
