@@ -12,7 +12,7 @@ use droste_isa::{Instruction as I, Opcode};
 use droste_machine::bus::{MEMORY, OUTPUT, PROGRAM, RANGE, STATE};
 use droste_machine::chips::add_sub::{AddCols, AddImmCols};
 use droste_machine::chips::control::BranchCols;
-use droste_machine::chips::memory::LoadCols;
+use droste_machine::chips::memory::{LoadCols, StoreCols};
 use droste_machine::lookup_tables::RangeCountCols;
 use droste_machine::memory_tables::DynamicCols;
 use droste_machine::{MachineError, MachineProver, ProvingKey, PublicValues};
@@ -72,6 +72,21 @@ fn wrong_loaded_value_unbalances_memory() {
             &violation,
             ConstraintViolation::Unbalanced { bus: MEMORY, .. }
         ),
+        "{violation}"
+    );
+    assert_rejected(&pk, traces, public);
+}
+
+#[test]
+fn wrong_stored_value_fails_the_store() {
+    let (pk, mut traces, public) = setup();
+    let t = table_index(&pk, "store");
+    let cols: &mut StoreCols<Val> = row_mut(&mut traces[t], 0).borrow_mut();
+    // A byte outside the stored doubleword's written range changes too.
+    cols.new[1].0[0] += Val::ONE;
+    let violation = check(&pk, &traces, &public).unwrap_err();
+    assert!(
+        matches!(&violation, ConstraintViolation::Constraint { table, row: 0, .. } if table == "store"),
         "{violation}"
     );
     assert_rejected(&pk, traces, public);

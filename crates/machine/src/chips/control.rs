@@ -1,10 +1,10 @@
 //! Control flow: `branch` (BEQ, BNE, BLT, BGE, BLTU, BGEU) and `jalr` (JALR). JAL has a static
 //! target and lives in [`super::constant`].
 //!
-//! A branch computes `diff = rs1 - rs2` with a 64-bit adder (`rs2 + diff = rs1`; the carries are
-//! linear in the range-checked limbs and the last one is `rs1 <u rs2`), equality from `diff`
-//! being zero (an inverse witness), and the signed comparison from the sign bits. The ROM gives
-//! the taken target and three controls: `is_eq` (BEQ/BNE compare for equality, the others for
+//! A branch compares `rs1` and `rs2` with the [`WordCompareCols`] gadget (one range lookup; a
+//! signed comparison flips the sign bits, proven by the [`sign_bit`] lookups), which gives both
+//! `rs1 < rs2` and whether they differ (its marker is set). The ROM gives the taken target and
+//! three controls: `is_eq` (BEQ/BNE compare for equality, the others for
 //! less-than), `negate` (BNE, BGE, BGEU branch when the comparison fails) and `signed` (BLT,
 //! BGE). The next pc is the target when taken, else `pc + 4`, as field elements: a target
 //! outside the code has no ROM row, so the next fetch cannot happen.
@@ -22,10 +22,12 @@ use p3_matrix::dense::RowMajorMatrix;
 
 use crate::bus::MachineBuilder;
 use crate::chips::InstructionChip;
-use crate::columns::{limbs, Word, WORD_LIMBS};
+use crate::columns::{limbs, WORD_LIMBS};
 use crate::events::FrameEvent;
 use crate::fetch::{bool_controls, Family, Fetch, CONTROLS};
 use crate::frame::{ImmFrameCols, ReadCols, StepCols};
+use crate::gadgets::sign_bit;
+use crate::gadgets::word_compare::{order_limbs, WordCompareCols};
 use crate::lookup::{range_check, LookupCounter};
 use crate::memory_access::slot;
 use crate::trace::rows_from_events;
@@ -60,14 +62,10 @@ crate::columns! {
         pub negate: T,
         pub signed: T,
         pub target: T,
-        /// `rs1 - rs2` (mod 2^64).
-        pub diff: Word<T>,
-        /// Sign bits of `rs1` and `rs2`, and whether they differ.
+        /// Sign bits of `rs1` and `rs2` for signed comparisons (0 otherwise).
         pub sign: [T; 2],
-        pub signs_differ: T,
-        /// `diff != 0`, with the inverse of the limb sum as witness.
-        pub not_equal: T,
-        pub sum_inverse: T,
+        /// The comparison of the (sign-flipped) operands.
+        pub compare: WordCompareCols<T>,
         /// `rs1 < rs2` (signed for BLT/BGE, unsigned otherwise).
         pub less: T,
         pub taken: T,
@@ -91,39 +89,26 @@ impl<AB: MachineBuilder> Air<AB> for BranchChip {
         let local: &BranchCols<AB::Var> = main.current_slice().borrow();
         let step = &local.step;
         let is_real: AB::Expr = step.is_real.into();
-        let (rs1, rs2) = (local.rs1.value.0, local.rs2.value.0);
-        let inv_base = Val::from_u32(1 << 16).inverse();
-
-        // rs2 + diff = rs1: the carry out of limb 3 is the borrow of rs1 - rs2.
-        let mut carry = AB::Expr::ZERO;
-        let mut sum = AB::Expr::ZERO;
-        for k in 0..WORD_LIMBS {
-            carry = (rs2[k].into() + local.diff.0[k].into() + carry - rs1[k].into()) * inv_base;
-            builder.assert_bool(carry.clone());
-            sum += local.diff.0[k].into();
-            range_check(builder, local.diff.0[k], 16, is_real.clone());
-        }
-        let below_unsigned = carry;
-        for (i, value) in [rs1, rs2].into_iter().enumerate() {
-            builder.assert_bool(local.sign[i]);
-            let rest = value[3].into() - local.sign[i].into() * AB::Expr::from_u32(1 << 15);
-            range_check(builder, rest * AB::Expr::TWO, 16, is_real.clone());
-        }
-        let (s1, s2): (AB::Expr, AB::Expr) = (local.sign[0].into(), local.sign[1].into());
-        builder.assert_eq(
-            local.signs_differ,
-            s1.clone() + s2.clone() - s1.clone() * s2 * AB::Expr::TWO,
-        );
-        builder.assert_eq(local.not_equal, sum.clone() * local.sum_inverse.into());
-        builder.assert_zero((AB::Expr::ONE - local.not_equal.into()) * sum);
-        builder.assert_eq(
-            local.less,
-            below_unsigned.clone()
-                + local.signed.into() * local.signs_differ.into() * (s1 - below_unsigned),
-        );
+        let signed: AB::Expr = local.signed.into();
+        let operands =
+            [(&local.rs1, local.sign[0]), (&local.rs2, local.sign[1])].map(|(read, sign)| {
+                sign_bit::eval(
+                    builder,
+                    read.value.0[WORD_LIMBS - 1].into(),
+                    sign.into(),
+                    signed.clone(),
+                );
+                order_limbs::<AB>(read.value.into_exprs(), sign.into(), &signed)
+            });
+        let [lhs, rhs] = operands;
+        builder.assert_bool(local.less);
+        local
+            .compare
+            .eval(builder, &lhs, &rhs, local.less.into(), is_real.clone());
+        let marked: AB::Expr = local.compare.marker.iter().map(|&m| m.into()).sum();
         let (is_eq, negate): (AB::Expr, AB::Expr) = (local.is_eq.into(), local.negate.into());
-        let holds = is_eq.clone() * (AB::Expr::ONE - local.not_equal.into())
-            + (AB::Expr::ONE - is_eq) * local.less.into();
+        let holds =
+            is_eq.clone() * (AB::Expr::ONE - marked) + (AB::Expr::ONE - is_eq) * local.less.into();
         builder.assert_eq(
             local.taken,
             holds.clone() + negate.clone() - holds * negate * AB::Expr::TWO,
@@ -189,26 +174,11 @@ fn populate_branch(cols: &mut BranchCols<Val>, e: &FrameEvent, lookups: &LookupC
     (cols.is_eq, cols.negate, cols.signed) = (is_eq, negate, signed);
     cols.target = Val::from_u32(e.pc.wrapping_add(inst.imm as u32));
     let (a, b) = (e.rs1_value, e.rs2_value);
-    let diff = a.wrapping_sub(b);
-    cols.diff = Word::from_u64(diff);
-    let mut sum = 0u32;
-    for limb in limbs(diff) {
-        sum += u32::from(limb);
-        lookups.range(u32::from(limb), 16);
-    }
-    let signs = [a >> 63, b >> 63];
-    for (i, value) in [a, b].into_iter().enumerate() {
-        cols.sign[i] = Val::from_u64(signs[i]);
-        lookups.range(2 * ((value >> 48) as u32 & 0x7fff), 16);
-    }
-    cols.signs_differ = Val::from_bool(signs[0] != signs[1]);
-    cols.not_equal = Val::from_bool(sum != 0);
-    cols.sum_inverse = Val::from_u32(sum).try_inverse().unwrap_or(Val::ZERO);
-    let less = if matches!(op, Opcode::Blt | Opcode::Bge) {
-        (a as i64) < (b as i64)
-    } else {
-        a < b
-    };
+    let signed = matches!(op, Opcode::Blt | Opcode::Bge);
+    let top = WORD_LIMBS - 1;
+    cols.sign[0] = sign_bit::populate(limbs(a)[top], signed, lookups);
+    cols.sign[1] = sign_bit::populate(limbs(b)[top], signed, lookups);
+    let less = cols.compare.populate_words((a, b), signed, lookups);
     cols.less = Val::from_bool(less);
     cols.taken = Val::from_bool(droste_isa::alu::branch_taken(
         op.branch_op().expect("branch"),
@@ -392,24 +362,31 @@ mod tests {
     }
 
     #[test]
-    fn a_wrong_borrow_is_caught() {
-        // 5 - 9: diff limbs of 2^64 - 4; claiming diff = 4 breaks the carry chain.
+    fn equal_operands_cannot_be_claimed_different() {
+        // BEQ 1, 1 not taken: a marker on equal limbs makes the distance negative.
         let events: Vec<_> = branch_events()
             .into_iter()
-            .filter(|e| e.rs1_value == 1 && e.rs2_value == 2)
+            .filter(|e| e.instruction.opcode == Opcode::Beq && e.rs1_value == 1 && e.rs2_value == 1)
             .collect();
         let trace = assert_chip_honest(&BranchChip, &events);
-        let mut tampered = trace.clone();
-        for k in 0..WORD_LIMBS {
-            let value = if k == 0 { 1 } else { 0 };
-            tampered = with_cell::<BranchCols<Col>>(
-                &tampered,
-                0,
-                &format!("diff[{k}]"),
-                Val::from_u32(value),
-            );
+        let next = cell::<BranchCols<Col>>(&trace, 0, "next_pc") + Val::from_u32(12);
+        let mut tampered = with_cell::<BranchCols<Col>>(&trace, 0, "taken", Val::ZERO);
+        tampered = with_cell::<BranchCols<Col>>(&tampered, 0, "next_pc", next);
+        for (name, value) in [
+            ("compare.marker[0]", Val::ONE),
+            ("compare.lhs_at_marker", Val::ONE),
+            ("compare.rhs_at_marker", Val::ONE),
+            ("compare.diff", -Val::ONE),
+        ] {
+            tampered = with_cell::<BranchCols<Col>>(&tampered, 0, name, value);
         }
-        assert!(first_failure(&BranchChip, &tampered, &events, 0).is_some());
+        assert!(matches!(
+            first_failure(&BranchChip, &tampered, &events, 0),
+            Some(RowFailure::Lookup {
+                bus: crate::bus::RANGE,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::events::FrameEvent;
 use crate::fetch::{bool_controls, Family, Fetch, CONTROLS};
 use crate::frame::{ImmFrameCols, RegFrameCols};
 use crate::gadgets::sign_bit;
-use crate::gadgets::word_compare::WordCompareCols;
+use crate::gadgets::word_compare::{order_limbs, WordCompareCols};
 use crate::lookup::LookupCounter;
 
 const OPCODES: [Opcode; 2] = [Opcode::Slt, Opcode::Sltu];
@@ -29,17 +29,6 @@ const IMM_OPCODES: [Opcode; 2] = [Opcode::Slti, Opcode::Sltiu];
 /// The ROM controls of the `lt` and `lt_imm` families: `[is_signed]`.
 pub fn controls(op: Opcode) -> [u32; CONTROLS] {
     bool_controls([matches!(op, Opcode::Slt | Opcode::Slti)])
-}
-
-/// The limbs of `word` in unsigned order: the top limb gets `2^15 is_signed - 2^16 sign`.
-fn order_limbs<AB: MachineBuilder>(
-    mut word: [AB::Expr; WORD_LIMBS],
-    sign: AB::Expr,
-    is_signed: &AB::Expr,
-) -> [AB::Expr; WORD_LIMBS] {
-    word[WORD_LIMBS - 1] +=
-        is_signed.clone() * AB::Expr::from_u32(1 << 15) - sign * AB::Expr::from_u32(1 << 16);
-    word
 }
 
 /// `rd = (lhs < rhs)` on the sign-flipped operands: `rd` is `(lt, 0, 0, 0)`, boolean, so it
@@ -57,17 +46,6 @@ fn eval_compare<AB: MachineBuilder>(
         builder.assert_zero(limb);
     }
     compare.eval(builder, &lhs, &rhs, lt.into(), is_real);
-}
-
-/// Fills the comparison of `a < b` (signed or not) and returns the result.
-fn populate_compare(
-    compare: &mut WordCompareCols<Val>,
-    (a, b): (u64, u64),
-    signed: bool,
-    lookups: &LookupCounter,
-) -> u64 {
-    let flip = |x: u64| limbs(if signed { x ^ (1 << 63) } else { x });
-    u64::from(compare.populate(flip(a), flip(b), lookups))
 }
 
 crate::columns! {
@@ -135,7 +113,7 @@ fn populate(cols: &mut LtCols<Val>, event: &FrameEvent, lookups: &LookupCounter)
     let top = WORD_LIMBS - 1;
     cols.rs1_sign = sign_bit::populate(limbs(a)[top], signed, lookups);
     cols.rs2_sign = sign_bit::populate(limbs(b)[top], signed, lookups);
-    let lt = populate_compare(&mut cols.compare, (a, b), signed, lookups);
+    let lt = u64::from(cols.compare.populate_words((a, b), signed, lookups));
     debug_assert_eq!(lt, event.result, "{event:?}");
 }
 
@@ -206,7 +184,10 @@ fn populate_imm(cols: &mut LtImmCols<Val>, event: &FrameEvent, lookups: &LookupC
     cols.is_signed = Val::from_bool(signed);
     let a = event.rs1_value;
     cols.rs1_sign = sign_bit::populate(limbs(a)[WORD_LIMBS - 1], signed, lookups);
-    let lt = populate_compare(&mut cols.compare, (a, event.operand_b()), signed, lookups);
+    let lt = u64::from(
+        cols.compare
+            .populate_words((a, event.operand_b()), signed, lookups),
+    );
     debug_assert_eq!(lt, event.result, "{event:?}");
 }
 

@@ -20,7 +20,7 @@ use p3_field::{Field, PrimeCharacteristicRing};
 use p3_matrix::dense::RowMajorMatrix;
 
 use crate::bus::{space, MachineBuilder};
-use crate::columns::WORD_LIMBS;
+use crate::columns::{Word, WORD_LIMBS};
 use crate::events::MemoryInstructionEvent;
 use crate::fetch::{bool_controls, Family, Fetch, CONTROLS};
 use crate::frame::{pc_plus_4, ImmCols, ImmFrameCols, ReadCols, StepCols};
@@ -309,9 +309,9 @@ crate::columns! {
         pub address: AddressCols<T>,
         /// Bytes of `rs2`.
         pub value_bytes: [T; 8],
-        /// The doublewords' bytes before and after the store.
+        /// The doublewords' bytes before the store, and their limbs after it.
         pub old: [T; 16],
-        pub new: [T; 16],
+        pub new: [Word<T>; 2],
     }
 }
 
@@ -342,8 +342,10 @@ impl<AB: MachineBuilder> Air<AB> for StoreChip {
             is_real.clone(),
         );
         check_bytes(builder, &local.value_bytes, is_real.clone());
-        // new[p] = value_bytes[p - offset] inside the stored range, old[p] elsewhere.
-        for p in 0..16 {
+        // Byte p after the store: value_bytes[p - offset] inside the stored range, old[p]
+        // elsewhere; each limb of `new` is two of them (a degree-3 expression, which is why the
+        // limbs are columns: the memory bus takes degree-1 tuples).
+        let new_byte = |p: usize| {
             let mut written = AB::Expr::ZERO;
             for (k, &st) in local.address.start.iter().enumerate() {
                 if p < k || p - k >= 8 {
@@ -358,7 +360,16 @@ impl<AB: MachineBuilder> Air<AB> for StoreChip {
                     }
                 }
             }
-            builder.assert_eq(local.new[p].into() - local.old[p].into(), written);
+            Into::<AB::Expr>::into(local.old[p]) + written
+        };
+        for (i, new) in local.new.iter().enumerate() {
+            for (m, &limb) in new.0.iter().enumerate() {
+                let p = 8 * i + 2 * m;
+                builder.assert_eq(
+                    limb,
+                    new_byte(p) + new_byte(p + 1) * AB::Expr::from_u32(256),
+                );
+            }
         }
         let crosses: AB::Expr = local.address.crosses.into();
         for (i, multiplicity) in [(0, is_real.clone()), (1, crosses)] {
@@ -368,7 +379,7 @@ impl<AB: MachineBuilder> Air<AB> for StoreChip {
                 addr: dw0.clone() + AB::Expr::from_usize(8 * i),
                 ts: timestamp_expr::<AB>(clk, if i == 0 { slot::RAM0 } else { slot::RAM1 }),
                 prev_value: limbs_of::<AB>(&local.old[8 * i..8 * i + 8]),
-                value: limbs_of::<AB>(&local.new[8 * i..8 * i + 8]),
+                value: local.new[i].into_exprs(),
             }
             .eval(builder, &local.address.access[i], multiplicity);
         }
@@ -418,16 +429,15 @@ impl StoreChip {
             cols.address.populate(e, lookups);
             cols.value_bytes = e.frame.rs2_value.to_le_bytes().map(Val::from_u8);
             record_bytes(lookups, e.frame.rs2_value);
-            let (mut old, mut new) = ([0u8; 16], [0u8; 16]);
+            let mut old = [0u8; 16];
             for (i, dword) in e.dwords.iter().enumerate() {
                 if let Some(d) = dword {
                     old[8 * i..8 * i + 8].copy_from_slice(&d.prev_value.to_le_bytes());
-                    new[8 * i..8 * i + 8].copy_from_slice(&d.value.to_le_bytes());
+                    cols.new[i] = Word::from_u64(d.value);
                     record_bytes(lookups, d.prev_value);
                 }
             }
             cols.old = old.map(Val::from_u8);
-            cols.new = new.map(Val::from_u8);
         })
     }
 }

@@ -24,8 +24,21 @@ use droste_stark::Val;
 use p3_field::PrimeCharacteristicRing;
 
 use crate::bus::MachineBuilder;
-use crate::columns::WORD_LIMBS;
+use crate::columns::{limbs, WORD_LIMBS};
 use crate::lookup::{range_check, LookupCounter};
+
+/// The limbs of `word` in unsigned order for a comparison that is signed when `is_signed`:
+/// the top limb gets `2^15 is_signed - 2^16 sign` (bit 63 flipped), where `sign` is the word's
+/// sign bit (proven by the caller, 0 when not signed).
+pub fn order_limbs<AB: MachineBuilder>(
+    mut word: [AB::Expr; WORD_LIMBS],
+    sign: AB::Expr,
+    is_signed: &AB::Expr,
+) -> [AB::Expr; WORD_LIMBS] {
+    word[WORD_LIMBS - 1] +=
+        is_signed.clone() * AB::Expr::from_u32(1 << 15) - sign * AB::Expr::from_u32(1 << 16);
+    word
+}
 
 crate::columns! {
     /// The witness of one comparison.
@@ -42,6 +55,18 @@ crate::columns! {
 }
 
 impl WordCompareCols<Val> {
+    /// Fills the witness of `a < b`, signed or not (the twin of [`order_limbs`]), and returns
+    /// the result.
+    pub fn populate_words(
+        &mut self,
+        (a, b): (u64, u64),
+        signed: bool,
+        lookups: &LookupCounter,
+    ) -> bool {
+        let flip = |x: u64| limbs(if signed { x ^ (1 << 63) } else { x });
+        self.populate(flip(a), flip(b), lookups)
+    }
+
     /// Fills the witness of `lhs < rhs` (limbs little-endian), records its range lookup and
     /// returns the result.
     pub fn populate(
