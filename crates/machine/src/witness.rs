@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use droste_executor::{ExecutionRecord, Input, Program};
-use droste_isa::abi::{syscall, INPUT_HEADER_LEN, INPUT_START, PROGRAM_START, STACK_TOP};
+use droste_isa::abi::{
+    syscall, INPUT_HEADER_LEN, INPUT_START, PANIC_EXIT_CODE, PROGRAM_START, STACK_TOP,
+};
 use droste_isa::alu::{alu, extend_load};
 use droste_isa::Opcode;
 
@@ -201,7 +203,12 @@ pub fn build_witness(
             let call = syscalls.next().expect("every ecall has a syscall event");
             let (a7_prev_ts, _) = cells.reg_read(A7 as u8, timestamp(clk, slot::RS1));
             let a0 = call.args[0];
-            let (a0_prev_ts, _) = cells.reg_write(A0 as u8, timestamp(clk, slot::RS2), call.result);
+            // PANIC leaves its exit code in a0 (see the `ecall` chip).
+            let a0_new = match call.number {
+                syscall::PANIC => u64::from(PANIC_EXIT_CODE),
+                _ => call.result,
+            };
+            let (a0_prev_ts, _) = cells.reg_write(A0 as u8, timestamp(clk, slot::RS2), a0_new);
             let (a1_prev_ts, _) = cells.reg_read(A1 as u8, timestamp(clk, slot::A1));
             w.ecalls.push(EcallEvent {
                 clk,
@@ -209,7 +216,7 @@ pub fn build_witness(
                 number: call.number,
                 a7_prev_ts,
                 a0,
-                a0_new: call.result,
+                a0_new,
                 a0_prev_ts,
                 a1: call.args[1],
                 a1_prev_ts,

@@ -12,6 +12,7 @@ use droste_isa::{Instruction as I, Opcode};
 use droste_machine::bus::{MEMORY, OUTPUT, PROGRAM, RANGE, STATE};
 use droste_machine::chips::add_sub::{AddCols, AddImmCols};
 use droste_machine::chips::control::BranchCols;
+use droste_machine::chips::ecall::EcallCols;
 use droste_machine::chips::memory::{LoadCols, StoreCols};
 use droste_machine::lookup_tables::RangeCountCols;
 use droste_machine::memory_tables::DynamicCols;
@@ -326,4 +327,28 @@ fn the_input_header_cannot_be_left_out() {
         "{violation}"
     );
     assert_rejected(&pk, unflagged, public);
+}
+
+#[test]
+fn a_panic_exits_with_the_panic_code_only() {
+    let mut code = li(10, 0);
+    code.extend(li(11, 0));
+    code.extend(ecall(syscall::PANIC));
+    let program = program(&code, &[]);
+    let verified = prove_and_verify(&program, &Input::default());
+    assert_eq!(verified.exit_code, droste_isa::abi::PANIC_EXIT_CODE);
+    // The panic's a0 carries the exit code to the verifier; it cannot be another one.
+    let (pk, _) = keys(&program);
+    let (mut traces, mut public) = traces(&pk, &Input::default());
+    let t = table_index(&pk, "ecall");
+    let cols: &mut EcallCols<Val> = row_mut(&mut traces[t], 0).borrow_mut();
+    cols.a0_new.0[0] = Val::ZERO;
+    cols.a0_new.0[1] = Val::ZERO;
+    public.exit_code = 0;
+    let violation = check(&pk, &traces, &public).unwrap_err();
+    assert!(
+        matches!(&violation, ConstraintViolation::Constraint { table, .. } if table == "ecall"),
+        "{violation}"
+    );
+    assert_rejected(&pk, traces, public);
 }

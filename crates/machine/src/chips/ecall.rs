@@ -23,7 +23,7 @@ use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
 
 use crate::bus::{space, MachineBuilder, BUFFER, EXIT, OUTPUT_CURSOR, STATE};
-use crate::columns::{Word, WORD_LIMBS};
+use crate::columns::{limbs, Word};
 use crate::events::EcallEvent;
 use crate::fetch::{Family, Fetch};
 use crate::lookup::{range_check, LookupCounter};
@@ -157,12 +157,17 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
         }
         .eval(builder, &local.a1_access, is_real.clone());
 
-        // a0 changes only for CYCLE_COUNT (to clk) and INPUT_LEN (to a range-checked value).
-        for k in 0..WORD_LIMBS {
+        // a0 changes only for CYCLE_COUNT (to clk), INPUT_LEN (to a range-checked value) and
+        // PANIC (to the panic exit code, so that the exit code is `a0_new` for both endings).
+        let panic_code = limbs(u64::from(PANIC_EXIT_CODE));
+        for ((&new, &old), code) in local.a0_new.0.iter().zip(&local.a0.0).zip(panic_code) {
             builder
-                .when(AB::Expr::ONE - writes_a0.clone())
-                .assert_eq(local.a0_new.0[k], local.a0.0[k]);
-            range_check(builder, local.a0_new.0[k], 16, writes_a0.clone());
+                .when(AB::Expr::ONE - writes_a0.clone() - sel(PANIC))
+                .assert_eq(new, old);
+            builder
+                .when(sel(PANIC))
+                .assert_eq(new, AB::Expr::from_u16(code));
+            range_check(builder, new, 16, writes_a0.clone());
         }
         let mut cycle = builder.when(sel(CYCLE_COUNT));
         cycle.assert_eq(
@@ -171,16 +176,23 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
         );
         cycle.assert_zero(local.a0_new.0[2]);
         cycle.assert_zero(local.a0_new.0[3]);
-        range_check(builder, local.a0_new.0[1], TS_BITS - 16, sel(CYCLE_COUNT));
 
-        // Buffer calls: address a0 and length a1 below 2^30.
+        // Buffer calls: address a0 and length a1 below 2^30. The high limb of a0 (which the
+        // call leaves unchanged) is checked together with the cycle count's, which must be
+        // below 2^30 too so that its two limbs cannot wrap around the field.
         let addr = local.a0.0[0].into() + local.a0.0[1].into() * base.clone();
         let len = local.a1.0[0].into() + local.a1.0[1].into() * base.clone();
         for word in [local.a0, local.a1] {
             builder.when(uses_buffer.clone()).assert_zero(word.0[2]);
             builder.when(uses_buffer.clone()).assert_zero(word.0[3]);
-            range_check(builder, word.0[1], ADDR_HI_BITS, uses_buffer.clone());
         }
+        range_check(
+            builder,
+            local.a0_new.0[1],
+            ADDR_HI_BITS,
+            uses_buffer.clone() + sel(CYCLE_COUNT),
+        );
+        range_check(builder, local.a1.0[1], ADDR_HI_BITS, uses_buffer.clone());
         let is_write = sel(INPUT_READ) + sel(RANDOM);
         let cursor: AB::Expr = local.cursor.into();
         builder.send(
@@ -223,11 +235,11 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
             [cursor.clone() + len, local.clk.into() + AB::Expr::ONE],
             sel(COMMIT),
         );
-        let code_lo = sel(HALT) * local.a0.0[0].into()
-            + sel(PANIC) * AB::Expr::from_u32(PANIC_EXIT_CODE & 0xffff);
-        let code_hi = sel(HALT) * local.a0.0[1].into()
-            + sel(PANIC) * AB::Expr::from_u32(PANIC_EXIT_CODE >> 16);
-        builder.send(EXIT, [code_lo, code_hi, cursor], ends);
+        builder.send(
+            EXIT,
+            [local.a0_new.0[0].into(), local.a0_new.0[1].into(), cursor],
+            ends,
+        );
     }
 }
 
@@ -261,11 +273,10 @@ fn populate(cols: &mut EcallCols<Val>, e: &EcallEvent, lookups: &LookupCounter) 
     if call == CYCLE_COUNT || call == INPUT_LEN {
         lookups.range_word(e.a0_new);
     }
-    if call == CYCLE_COUNT {
-        lookups.range((e.a0_new >> 16) as u32 & 0xffff, TS_BITS - 16);
+    if matches!(call, CYCLE_COUNT | COMMIT | INPUT_READ | RANDOM) {
+        lookups.range((e.a0_new >> 16) as u32 & 0xffff, ADDR_HI_BITS);
     }
     if matches!(call, COMMIT | INPUT_READ | RANDOM) {
-        lookups.range((e.a0 >> 16) as u32 & 0xffff, ADDR_HI_BITS);
         lookups.range((e.a1 >> 16) as u32 & 0xffff, ADDR_HI_BITS);
     }
     if matches!(call, COMMIT | HALT | PANIC) {
