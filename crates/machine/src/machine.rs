@@ -238,6 +238,7 @@ impl MachineProver {
         let proof = droste_stark::prove(&pk.stark, &pk.tables.all(), traces, &endpoints)?;
         Ok(crate::MachineProof {
             vkey_digest: public.vkey_digest,
+            fri: pk.vk.stark.fri,
             exit_code: public.exit_code,
             public_output: public.public_output,
             proof,
@@ -334,6 +335,9 @@ impl MachineProver {
         let digest = vk.digest_words()?;
         if archived.vkey_digest.map(|w| w.to_native()) != digest {
             return Err(MachineError::WrongKey);
+        }
+        if crate::proof::fri_parameters(&archived.fri) != vk.stark.fri {
+            return Err(MachineError::WrongOptions);
         }
         let exit_code = archived.exit_code.to_native();
         let output: &[u8] = &archived.public_output;

@@ -47,7 +47,7 @@ mod prover;
 
 pub use domain::Domain;
 pub use error::PcsError;
-pub use params::{FriParameters, MAX_LOG_BLOWUP, MAX_LOG_FOLDING_ARITY};
+pub use params::{ArchivedFriParameters, FriParameters, MAX_LOG_BLOWUP, MAX_LOG_FOLDING_ARITY};
 pub use proof::{ArchivedOpeningProof, OpeningProof};
 pub use transcript::Transcript;
 pub use verifier::{verify, MatrixClaim, RoundClaim};

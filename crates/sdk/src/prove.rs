@@ -318,15 +318,16 @@ mod tests {
                 rows,
             }]
         };
-        assert!(prover.check_heights(&tables(1 << 21)).is_ok());
-        let err = prover.check_heights(&tables(1 << 22)).unwrap_err();
+        // Blowup 4: the LDE of 2^22 rows fills the field's 2^24 two-adic subgroup.
+        assert!(prover.check_heights(&tables(1 << 22)).is_ok());
+        let err = prover.check_heights(&tables(1 << 23)).unwrap_err();
         assert!(
             matches!(
                 err,
                 ProveError::TableTooTall {
-                    rows: 0x40_0000,
-                    limit: 0x20_0000,
-                    log_blowup: 3,
+                    rows: 0x80_0000,
+                    limit: 0x40_0000,
+                    log_blowup: 2,
                     ..
                 }
             ),
@@ -334,6 +335,6 @@ mod tests {
         );
         assert!(err
             .to_string()
-            .starts_with("table `add_sub` needs 4194304 rows"));
+            .starts_with("table `add_sub` needs 8388608 rows"));
     }
 }

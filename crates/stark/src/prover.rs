@@ -14,7 +14,8 @@ use p3_matrix::Matrix;
 use crate::aux_trace::{self, RowEvaluator};
 use crate::folder::ProverFolder;
 use crate::logup::{
-    claimed_share, group_degree, pack_interactions, BusChallenges, MIN_LOGUP_DEGREE_BUDGET,
+    check_interaction_bound, claimed_share, group_degree, pack_interactions, BusChallenges,
+    MIN_LOGUP_DEGREE_BUDGET,
 };
 use crate::proof::TableOpenings;
 use crate::quotient::{quotient_chunks, QuotientInputs};
@@ -237,6 +238,9 @@ pub fn prove(
         log_heights.push(log as u8);
     }
 
+    check_interaction_bound(vk, &log_heights, endpoints)
+        .map_err(|terms| ProveError::TooManyInteractions { terms })?;
+
     let pcs = &pk.pcs;
     let mut transcript = Transcript::new(TRANSCRIPT_DOMAIN);
     transcript.observe_digest(&vk.digest().map_err(ProveError::KeyMismatch)?);
@@ -337,6 +341,7 @@ pub fn prove(
     }
     let (quotient_root, quotient) = pcs.commit_coefficients(quotient_mats);
     transcript.observe_digest(&quotient_root);
+    let deep_pow_witness = transcript.grind(vk.fri.deep_pow_bits);
     let zeta = transcript.sample_ext();
 
     // Round 4: open everything at zeta (and zeta * omega for the traces).
@@ -414,6 +419,7 @@ pub fn prove(
             .map(|&i| ext_to_u32s(&claimed[i]))
             .collect(),
         quotient_commitment: digest_to_u32s(&quotient_root),
+        deep_pow_witness,
         openings,
         opening_proof,
     })

@@ -20,6 +20,7 @@ fn params() -> FriParameters {
         query_pow_bits: 1,
         log_folding_arity: 2,
         log_final_poly_len: 1,
+        deep_pow_bits: 1,
     }
 }
 

@@ -31,6 +31,7 @@ fn params() -> FriParameters {
         query_pow_bits: 16,
         log_folding_arity: 3,
         log_final_poly_len: 3,
+        deep_pow_bits: 0,
     }
 }
 
@@ -101,7 +102,7 @@ pub fn measure<I, P>(
     }
     let proof = proof.expect("at least one proof");
     let peak_rss = status_kib("VmHWM:") * 1024;
-    let mut times: Vec<f64> = (0..10)
+    let mut times: Vec<f64> = (0..env_usize("DROSTE_BENCH_VERIFY_REPS", 10))
         .map(|_| {
             let start = Instant::now();
             verify_once(&proof);
@@ -132,7 +133,10 @@ fn droste(
                 .expect("droste proves")
                 .to_bytes()
         },
-        |bytes| bytes.len(),
+        |bytes| {
+            print_sections(bytes);
+            bytes.len()
+        },
         |bytes| verify_bytes(&vk, &views, bytes, &[]).expect("droste verifies"),
     )
 }
@@ -164,6 +168,9 @@ fn run_child(which: &str) -> Measured {
         .output()
         .expect("child runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
+    for l in stdout.lines().filter(|l| l.starts_with("SECTIONS")) {
+        println!("{which} {l}");
+    }
     let line = stdout
         .lines()
         .find_map(|l| l.strip_prefix("RESULT "))
@@ -233,5 +240,40 @@ fn main() {
             p3.verify_ms / d.verify_ms,
             p3.proof_bytes as f64 / d.proof_bytes as f64,
         );
+    }
+}
+
+fn print_sections(bytes: &[u8]) {
+    let p = droste_stark::proof::access(bytes).unwrap();
+    let o = &p.opening_proof;
+    let mut rows = 0;
+    let mut paths = 0;
+    let mut sibs = 0;
+    let mut fpaths = 0;
+    let nr = o.queries[0].rounds.len();
+    let nf = o.queries[0].folds.len();
+    let mut per_round = vec![(0usize, 0usize); nr];
+    let mut per_fold = vec![(0usize, 0usize); nf];
+    for q in o.queries.iter() {
+        for (i, r) in q.rounds.iter().enumerate() {
+            rows += r.values.len() * 4;
+            paths += r.path.len() * 32;
+            per_round[i].0 += r.values.len() * 4;
+            per_round[i].1 += r.path.len();
+        }
+        for (i, f) in q.folds.iter().enumerate() {
+            sibs += f.siblings.len() * 16;
+            fpaths += f.path.len() * 32;
+            per_fold[i].0 += f.siblings.len() * 16;
+            per_fold[i].1 += f.path.len();
+        }
+    }
+    let fin = o.final_poly.len() * 16;
+    println!("SECTIONS rows {rows} input_paths {paths} fold_siblings {sibs} fold_paths {fpaths} final {fin} total {}", bytes.len());
+    for (i, r) in per_round.iter().enumerate() {
+        println!("SECTIONS input {i}: rows {} path digests {}", r.0, r.1);
+    }
+    for (i, r) in per_fold.iter().enumerate() {
+        println!("SECTIONS fold {i}: sibs {} path digests {}", r.0, r.1);
     }
 }
