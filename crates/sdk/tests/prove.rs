@@ -83,7 +83,14 @@ fn proofs_verify_and_carry_the_public_values() {
     let phases: Vec<Phase> = proof.stats().phases.iter().map(|(p, _)| *p).collect();
     assert_eq!(
         phases,
-        [Phase::Execute, Phase::TraceGeneration, Phase::Prove]
+        [
+            Phase::Execute,
+            Phase::TraceGeneration,
+            Phase::CommitTraces,
+            Phase::LogUp,
+            Phase::Quotient,
+            Phase::Open
+        ]
     );
     assert!(proof
         .stats()
@@ -144,10 +151,13 @@ fn verify_finds_the_preset_and_progress_sees_every_phase() {
             Phase::Setup,
             Phase::Execute,
             Phase::TraceGeneration,
-            Phase::Prove
+            Phase::CommitTraces,
+            Phase::LogUp,
+            Phase::Quotient,
+            Phase::Open
         ]
     );
-    assert_eq!(events.len(), 8, "every phase starts and finishes");
+    assert_eq!(events.len(), 14, "every phase starts and finishes");
     let public = verify(proof.bytes(), &elf).unwrap();
     assert_eq!(public.public_output, b"abc");
     assert_eq!(

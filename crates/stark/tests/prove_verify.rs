@@ -6,8 +6,8 @@ mod common;
 use common::*;
 use droste_stark::debug::ConstraintViolation;
 use droste_stark::{
-    check_constraints, prove, setup, verify, FriParameters, ProverTable, PublicEndpoint, Table,
-    Val, VerifyError,
+    check_constraints, prove, prove_with_progress, setup, verify, FriParameters, ProverRound,
+    ProverTable, PublicEndpoint, Table, Val, VerifyError,
 };
 use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
@@ -36,6 +36,29 @@ fn fibonacci_with_public_output_verifies() {
     let endpoints = [PublicEndpoint::receive(OUTPUT_BUS, vec![last], Val::ONE)];
     check_constraints(&tables, std::slice::from_ref(&trace), &endpoints).unwrap();
     let proof = prove(&pk, &tables, vec![trace], &endpoints).unwrap();
+    verify(&vk, &as_tables(&tables), &proof, &endpoints).unwrap();
+}
+
+#[test]
+fn progress_hook_sees_every_round_in_order() {
+    let tables: [&dyn ProverTable; 1] = [&FibTable];
+    let (pk, vk) = setup(&tables, test_params()).unwrap();
+    let (trace, last) = fib_trace(4);
+    let endpoints = [PublicEndpoint::receive(OUTPUT_BUS, vec![last], Val::ONE)];
+    let mut rounds = Vec::new();
+    let proof = prove_with_progress(&pk, &tables, vec![trace], &endpoints, &mut |round| {
+        rounds.push(round)
+    })
+    .unwrap();
+    assert_eq!(
+        rounds,
+        [
+            ProverRound::CommitMain,
+            ProverRound::LogUp,
+            ProverRound::Quotient,
+            ProverRound::Open
+        ]
+    );
     verify(&vk, &as_tables(&tables), &proof, &endpoints).unwrap();
 }
 
