@@ -9,6 +9,7 @@ use p3_matrix::Matrix;
 use p3_maybe_rayon::prelude::*;
 use p3_symmetric::{CryptographicHasher, PseudoCompressionFunction};
 
+use super::multi::{distinct_shifted, level_pairs, Pair};
 use crate::codec::digest_to_u32s;
 use crate::hash::Hasher;
 use crate::proof::DigestWords;
@@ -64,13 +65,26 @@ impl MerkleTree {
         self.layers.len() - 1
     }
 
-    /// Sibling path of leaf `index`, leaves first.
-    pub fn path(&self, index: usize) -> Vec<DigestWords> {
-        self.layers[..self.layers.len() - 1]
-            .iter()
-            .enumerate()
-            .map(|(level, layer)| digest_to_u32s(&layer[(index >> level) ^ 1]))
-            .collect()
+    /// The sibling digests of a multi-opening of `leaves` (sorted, distinct), in the order the
+    /// verifier consumes them (see [`super::multi`]).
+    ///
+    /// # Panics
+    /// If a leaf index is beyond the tree (a prover-side programming error).
+    pub fn multi_siblings(&self, leaves: &[usize]) -> Vec<DigestWords> {
+        let mut nodes = leaves.to_vec();
+        let mut siblings = Vec::new();
+        for layer in &self.layers[..self.layers.len() - 1] {
+            for (at, pair) in level_pairs(&nodes) {
+                match pair {
+                    Pair::Both => {}
+                    Pair::RightFromProof => siblings.push(digest_to_u32s(&layer[nodes[at] + 1])),
+                    Pair::LeftFromProof => siblings.push(digest_to_u32s(&layer[nodes[at] - 1])),
+                }
+            }
+            let children = core::mem::take(&mut nodes);
+            distinct_shifted(&children, 1, &mut nodes);
+        }
+        siblings
     }
 }
 

@@ -10,7 +10,9 @@
 //! measurement runs in its own child process so that its peak RSS (VmHWM) is its own. Prove
 //! time is the fastest of `DROSTE_BENCH_REPS` (default 3) runs after a warm-up run, reported as
 //! wall time and CPU time (the CPU time is the fairer figure on a shared machine); verify time is
-//! the median of 10. "RSS B/cell" is the peak RSS growth during proving per main-trace cell.
+//! the median of `DROSTE_BENCH_VERIFY_REPS` (default 10). "RSS B/cell" is the peak RSS growth
+//! during proving per main-trace cell. Below each case, the proofs' bytes by section (see
+//! [`Sections`]).
 
 mod airs;
 mod plonky3;
@@ -47,9 +49,59 @@ pub struct Measured {
     prove_s: f64,
     prove_cpu_s: f64,
     verify_ms: f64,
-    proof_bytes: usize,
+    sections: Sections,
     baseline_rss: u64,
     peak_rss: u64,
+}
+
+/// Where the bytes of a proof go: the query answers (opened rows of the committed inputs, their
+/// Merkle digests, FRI folding values, their Merkle digests), the final polynomial, and the
+/// total (the rest is commitments, out-of-domain values and encoding overhead).
+pub struct Sections {
+    opened_rows: usize,
+    input_merkle: usize,
+    fold_values: usize,
+    fold_merkle: usize,
+    final_poly: usize,
+    total: usize,
+}
+
+impl Sections {
+    fn fields(&self) -> [usize; 6] {
+        [
+            self.opened_rows,
+            self.input_merkle,
+            self.fold_values,
+            self.fold_merkle,
+            self.final_poly,
+            self.total,
+        ]
+    }
+
+    fn from_fields(f: &[f64]) -> Self {
+        Self {
+            opened_rows: f[0] as usize,
+            input_merkle: f[1] as usize,
+            fold_values: f[2] as usize,
+            fold_merkle: f[3] as usize,
+            final_poly: f[4] as usize,
+            total: f[5] as usize,
+        }
+    }
+
+    /// droste's sections, read from the archived proof (header included in the total).
+    fn of_droste(bytes: &[u8]) -> Self {
+        let proof = droste_stark::proof::access(bytes).expect("own proof");
+        let o = &proof.opening_proof;
+        Self {
+            opened_rows: o.rounds.iter().map(|r| 4 * r.values.len()).sum(),
+            input_merkle: o.rounds.iter().map(|r| 32 * r.siblings.len()).sum(),
+            fold_values: o.folds.iter().map(|f| 16 * f.values.len()).sum(),
+            fold_merkle: o.folds.iter().map(|f| 32 * f.siblings.len()).sum(),
+            final_poly: 16 * o.final_poly.len(),
+            total: bytes.len(),
+        }
+    }
 }
 
 fn status_kib(field: &str) -> u64 {
@@ -83,7 +135,7 @@ fn cpu_seconds() -> f64 {
 pub fn measure<I, P>(
     input: impl Fn() -> I,
     prove_once: impl Fn(I) -> P,
-    size: impl Fn(&P) -> usize,
+    sections: impl Fn(&P) -> Sections,
     verify_once: impl Fn(&P),
 ) -> Measured {
     drop(prove_once(input()));
@@ -114,7 +166,7 @@ pub fn measure<I, P>(
         prove_s,
         prove_cpu_s,
         verify_ms: times[times.len() / 2],
-        proof_bytes: size(&proof),
+        sections: sections(&proof),
         baseline_rss,
         peak_rss,
     }
@@ -133,10 +185,7 @@ fn droste(
                 .expect("droste proves")
                 .to_bytes()
         },
-        |bytes| {
-            print_sections(bytes);
-            bytes.len()
-        },
+        |bytes| Sections::of_droste(bytes),
         |bytes| verify_bytes(&vk, &views, bytes, &[]).expect("droste verifies"),
     )
 }
@@ -156,9 +205,10 @@ fn child(which: &str, log_rows: usize, bits: usize) {
         }
         other => panic!("unknown measurement {other}"),
     };
+    let sections = m.sections.fields().map(|b| b.to_string()).join(" ");
     println!(
-        "RESULT {} {} {} {} {} {}",
-        m.prove_s, m.prove_cpu_s, m.verify_ms, m.proof_bytes, m.baseline_rss, m.peak_rss
+        "RESULT {} {} {} {} {} {sections}",
+        m.prove_s, m.prove_cpu_s, m.verify_ms, m.baseline_rss, m.peak_rss
     );
 }
 
@@ -168,9 +218,6 @@ fn run_child(which: &str) -> Measured {
         .output()
         .expect("child runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    for l in stdout.lines().filter(|l| l.starts_with("SECTIONS")) {
-        println!("{which} {l}");
-    }
     let line = stdout
         .lines()
         .find_map(|l| l.strip_prefix("RESULT "))
@@ -183,9 +230,9 @@ fn run_child(which: &str) -> Measured {
         prove_s: f[0],
         prove_cpu_s: f[1],
         verify_ms: f[2],
-        proof_bytes: f[3] as usize,
-        baseline_rss: f[4] as u64,
-        peak_rss: f[5] as u64,
+        baseline_rss: f[3] as u64,
+        peak_rss: f[4] as u64,
+        sections: Sections::from_fields(&f[5..]),
     }
 }
 
@@ -228,7 +275,7 @@ fn main() {
                 m.prove_s,
                 m.prove_cpu_s,
                 m.verify_ms,
-                m.proof_bytes as f64 / 1024.0,
+                m.sections.total as f64 / 1024.0,
                 m.peak_rss as f64 / (1 << 20) as f64,
                 m.peak_rss.saturating_sub(m.baseline_rss) as f64 / cells as f64,
             );
@@ -238,42 +285,21 @@ fn main() {
             p3.prove_s / d.prove_s,
             p3.prove_cpu_s / d.prove_cpu_s,
             p3.verify_ms / d.verify_ms,
-            p3.proof_bytes as f64 / d.proof_bytes as f64,
+            p3.sections.total as f64 / d.sections.total as f64,
         );
-    }
-}
-
-fn print_sections(bytes: &[u8]) {
-    let p = droste_stark::proof::access(bytes).unwrap();
-    let o = &p.opening_proof;
-    let mut rows = 0;
-    let mut paths = 0;
-    let mut sibs = 0;
-    let mut fpaths = 0;
-    let nr = o.queries[0].rounds.len();
-    let nf = o.queries[0].folds.len();
-    let mut per_round = vec![(0usize, 0usize); nr];
-    let mut per_fold = vec![(0usize, 0usize); nf];
-    for q in o.queries.iter() {
-        for (i, r) in q.rounds.iter().enumerate() {
-            rows += r.values.len() * 4;
-            paths += r.path.len() * 32;
-            per_round[i].0 += r.values.len() * 4;
-            per_round[i].1 += r.path.len();
+        for (name, m) in [("droste", &d), ("plonky3", &p3)] {
+            let s = &m.sections;
+            let kib = |b: usize| b as f64 / 1024.0;
+            let named: usize = s.fields()[..5].iter().sum();
+            println!(
+                "({case}) {name} proof KiB: opened rows {:.1}, input Merkle {:.1}, fold values {:.1}, fold Merkle {:.1}, final poly {:.1}, rest {:.1}",
+                kib(s.opened_rows),
+                kib(s.input_merkle),
+                kib(s.fold_values),
+                kib(s.fold_merkle),
+                kib(s.final_poly),
+                kib(s.total.saturating_sub(named)),
+            );
         }
-        for (i, f) in q.folds.iter().enumerate() {
-            sibs += f.siblings.len() * 16;
-            fpaths += f.path.len() * 32;
-            per_fold[i].0 += f.siblings.len() * 16;
-            per_fold[i].1 += f.path.len();
-        }
-    }
-    let fin = o.final_poly.len() * 16;
-    println!("SECTIONS rows {rows} input_paths {paths} fold_siblings {sibs} fold_paths {fpaths} final {fin} total {}", bytes.len());
-    for (i, r) in per_round.iter().enumerate() {
-        println!("SECTIONS input {i}: rows {} path digests {}", r.0, r.1);
-    }
-    for (i, r) in per_fold.iter().enumerate() {
-        println!("SECTIONS fold {i}: sibs {} path digests {}", r.0, r.1);
     }
 }
