@@ -9,9 +9,9 @@
 //! Plonky3's `MerkleTreeMmcs`; leaf `i` of the tallest matrices sits above row
 //! `i >> (log_max - log_h)` of a matrix of height `2^log_h`.
 //!
-//! Openings are *multi-openings* ([`multi`]): all queried leaves of a tree together, each
-//! distinct node's rows once, and one deduplicated list of the sibling digests the verifier
-//! cannot compute itself.
+//! Openings are *multi-openings* ([`verify_multi`], docs/pcs.md): all queried leaves of a tree
+//! together, each distinct node's rows once, and one deduplicated list of the sibling digests the
+//! verifier cannot compute itself.
 
 mod multi;
 #[cfg(feature = "std")]

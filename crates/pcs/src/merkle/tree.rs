@@ -66,7 +66,7 @@ impl MerkleTree {
     }
 
     /// The sibling digests of a multi-opening of `leaves` (sorted, distinct), in the order the
-    /// verifier consumes them (see [`super::multi`]).
+    /// verifier consumes them (see [`super::verify_multi`]).
     ///
     /// # Panics
     /// If a leaf index is beyond the tree (a prover-side programming error).
