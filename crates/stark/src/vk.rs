@@ -212,7 +212,7 @@ mod tests {
         let minus_one = PublicEndpoint::receive(1, vec![], Val::ONE);
         assert_eq!(bus_term_count(&k, &[4], &[minus_one]), 17);
         let huge = PublicEndpoint::send(1, vec![], Val::from_u32(1 << 30));
-        assert!(check_interaction_bound(&k, &[30], &[huge.clone()]).is_err());
+        assert!(check_interaction_bound(&k, &[30], core::slice::from_ref(&huge)).is_err());
         assert!(check_interaction_bound(&k, &[29], &[huge]).is_ok());
     }
 
