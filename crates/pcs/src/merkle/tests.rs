@@ -53,6 +53,10 @@ struct Opening {
 }
 
 impl Fixture {
+    fn refs(&self) -> Vec<&RowMajorMatrix<Val>> {
+        self.mats.iter().collect()
+    }
+
     fn log_max(&self) -> usize {
         self.tree.log_height()
     }
@@ -84,7 +88,7 @@ impl Fixture {
         }
         Opening {
             levels,
-            siblings: self.tree.multi_siblings(leaves),
+            siblings: self.tree.multi_siblings(&self.hasher, &self.refs(), leaves),
         }
     }
 
@@ -333,4 +337,26 @@ fn packed_and_scalar_hashing_agree() {
             .collect();
     }
     assert_eq!(tree.root(), layer[0]);
+}
+
+/// A tree that drops its bottom layers has the same root and gives the same multi-openings,
+/// recomputing the dropped nodes from the matrices (mixed heights, injections inside the
+/// dropped layers, every elision depth up to past the root).
+#[test]
+fn elided_layers_give_the_same_root_and_siblings() {
+    let f = fixture();
+    let refs = f.refs();
+    let leaf_sets: [&[usize]; 4] = [&[0], &[5, 6, 7], &[1, 30, 63], &[0, 2, 4, 8, 16, 32, 62]];
+    for elided in 0..=f.log_max() + 1 {
+        let tree = MerkleTree::with_elided_layers(&f.hasher, &refs, elided);
+        assert_eq!(tree.root(), f.tree.root(), "elided {elided}");
+        assert_eq!(tree.log_height(), f.log_max());
+        for leaves in leaf_sets {
+            assert_eq!(
+                tree.multi_siblings(&f.hasher, &refs, leaves),
+                f.tree.multi_siblings(&f.hasher, &refs, leaves),
+                "elided {elided}, leaves {leaves:?}"
+            );
+        }
+    }
 }

@@ -112,7 +112,11 @@ fn fold_codeword(
 
 /// The multi-openings of every folding round at the distinct query `indices` (sorted, into the
 /// first codeword): each round's distinct cosets, their members no query reaches, and siblings.
-pub(super) fn open_queries(rounds: &[FoldRound], indices: &[usize]) -> Vec<FoldMultiOpening> {
+pub(super) fn open_queries(
+    pcs: &Pcs,
+    rounds: &[FoldRound],
+    indices: &[usize],
+) -> Vec<FoldMultiOpening> {
     let mut positions = indices.to_vec();
     let mut cosets = Vec::new();
     rounds
@@ -131,7 +135,8 @@ pub(super) fn open_queries(rounds: &[FoldRound], indices: &[usize]) -> Vec<FoldM
             }
             let opening = FoldMultiOpening {
                 values,
-                siblings: round.tree.multi_siblings(&cosets),
+                // Folding trees keep every layer: nothing to recompute from matrices.
+                siblings: round.tree.multi_siblings(pcs.hasher(), &[], &cosets),
             };
             core::mem::swap(&mut positions, &mut cosets);
             opening

@@ -17,6 +17,11 @@ use crate::hash::Hasher;
 use crate::merkle::MerkleTree;
 use crate::{Digest, Domain, FriParameters, PcsError, Val};
 
+/// Bottom Merkle layers the trace, LogUp and quotient commitments do not keep: 7/8 of each
+/// tree's digests (32 bytes x 2 per LDE row), recomputed for the ~100 opened leaves at the cost
+/// of at most 7 row hashes per leaf and tree.
+const ELIDED_MERKLE_LAYERS: usize = 3;
+
 /// The prover side of the commitment scheme.
 #[derive(Clone, Debug)]
 pub struct Pcs {
@@ -128,7 +133,7 @@ impl Pcs {
             .collect();
         let ldes: Vec<RowMajorMatrix<Val>> = mats.into_iter().map(lde).collect();
         let refs: Vec<&RowMajorMatrix<Val>> = ldes.iter().collect();
-        let tree = MerkleTree::new(&self.hasher, &refs);
+        let tree = MerkleTree::with_elided_layers(&self.hasher, &refs, ELIDED_MERKLE_LAYERS);
         let committed = Committed {
             ldes,
             log_heights,

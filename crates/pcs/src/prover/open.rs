@@ -9,6 +9,7 @@ use p3_matrix::Matrix;
 use super::deep::{evaluate_at_points, reduced_openings, InverseTables, OpenedValues};
 use super::{fri, Committed, Pcs};
 use crate::fold::FoldPlan;
+use crate::hash::Hasher;
 use crate::merkle::distinct_shifted;
 use crate::proof::{BatchMultiOpening, OpeningProof};
 use crate::{codec, Challenge, Transcript, Val};
@@ -81,9 +82,17 @@ impl Pcs {
             pow_witness,
             rounds: rounds
                 .iter()
-                .map(|(c, _)| open_batch(c, &indices, plan.log_max_height, self.log_blowup()))
+                .map(|(c, _)| {
+                    open_batch(
+                        &self.hasher,
+                        c,
+                        &indices,
+                        plan.log_max_height,
+                        self.log_blowup(),
+                    )
+                })
                 .collect(),
-            folds: fri::open_queries(&fold_rounds, &indices),
+            folds: fri::open_queries(self, &fold_rounds, &indices),
         };
         (values, proof)
     }
@@ -93,6 +102,7 @@ impl Pcs {
 /// `2^log_max_height`): by decreasing matrix height, the rows each distinct row index holds, then
 /// the tree's sibling digests.
 fn open_batch(
+    hasher: &Hasher,
     c: &Committed,
     indices: &[usize],
     log_max_height: usize,
@@ -123,6 +133,8 @@ fn open_batch(
     distinct_shifted(indices, log_max_height - lde_heights[0], &mut leaves);
     BatchMultiOpening {
         values,
-        siblings: c.tree.multi_siblings(&leaves),
+        siblings: c
+            .tree
+            .multi_siblings(hasher, &c.ldes.iter().collect::<Vec<_>>(), &leaves),
     }
 }
