@@ -87,10 +87,11 @@ impl Pcs {
     pub fn commit_evaluations(&self, mats: Vec<RowMajorMatrix<Val>>) -> (Digest, Committed) {
         let log_blowup = self.log_blowup();
         self.commit_with(mats, |m| {
+            // `bit_reverse_rows` hands back the DFT's own bit-reversed buffer; converting it
+            // with `to_row_major_matrix` would copy the whole LDE once more.
             self.dft
                 .coset_lde_batch(m, log_blowup, lde_shift())
                 .bit_reverse_rows()
-                .to_row_major_matrix()
         })
     }
 
@@ -105,7 +106,6 @@ impl Pcs {
             self.dft
                 .coset_dft_batch(padded, lde_shift())
                 .bit_reverse_rows()
-                .to_row_major_matrix()
         })
     }
 
