@@ -48,6 +48,7 @@ fn fixture() -> &'static Fixture {
             query_pow_bits: 1,
             log_folding_arity: 2,
             log_final_poly_len: 1,
+            deep_pow_bits: 1,
         };
         let tables = prover_tables();
         let (pk, vk) = setup(&tables, params).expect("setup");

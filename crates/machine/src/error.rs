@@ -42,4 +42,7 @@ pub enum MachineError {
     /// The proof was made for another verifying key (another program or other options).
     #[error("the proof is for another verifying key")]
     WrongKey,
+    /// The proof says it was made under other options than the verifying key's.
+    #[error("the proof's options differ from the verifying key's")]
+    WrongOptions,
 }

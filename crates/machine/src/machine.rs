@@ -234,10 +234,27 @@ impl MachineProver {
         traces: Vec<RowMajorMatrix<Val>>,
         public: PublicValues,
     ) -> Result<crate::MachineProof, MachineError> {
+        Self::prove_traces_with_progress(pk, traces, public, &mut |_| {})
+    }
+
+    /// [`Self::prove_traces`], calling `on_round` as each STARK round starts.
+    pub fn prove_traces_with_progress(
+        pk: &ProvingKey,
+        traces: Vec<RowMajorMatrix<Val>>,
+        public: PublicValues,
+        on_round: &mut dyn FnMut(droste_stark::ProverRound),
+    ) -> Result<crate::MachineProof, MachineError> {
         let endpoints = public_endpoints(pk.vk.entry, public.exit_code, &public.public_output);
-        let proof = droste_stark::prove(&pk.stark, &pk.tables.all(), traces, &endpoints)?;
+        let proof = droste_stark::prove_with_progress(
+            &pk.stark,
+            &pk.tables.all(),
+            traces,
+            &endpoints,
+            on_round,
+        )?;
         Ok(crate::MachineProof {
             vkey_digest: public.vkey_digest,
+            fri: pk.vk.stark.fri,
             exit_code: public.exit_code,
             public_output: public.public_output,
             proof,
@@ -334,6 +351,9 @@ impl MachineProver {
         let digest = vk.digest_words()?;
         if archived.vkey_digest.map(|w| w.to_native()) != digest {
             return Err(MachineError::WrongKey);
+        }
+        if crate::proof::fri_parameters(&archived.fri) != vk.stark.fri {
+            return Err(MachineError::WrongOptions);
         }
         let exit_code = archived.exit_code.to_native();
         let output: &[u8] = &archived.public_output;

@@ -2,12 +2,14 @@
 //! and one rkyv archive holding the public values and the stark proof, so a verifier (or a
 //! recursion guest) reads everything in place from one buffer.
 
+use droste_pcs::{ArchivedFriParameters, FriParameters};
+
 use crate::error::MachineError;
 
 /// The first 8 bytes of every machine proof.
 pub const MACHINE_PROOF_MAGIC: [u8; 8] = *b"DROSTEmp";
 /// Version of the machine proof layout.
-pub const MACHINE_PROOF_VERSION: u32 = 1;
+pub const MACHINE_PROOF_VERSION: u32 = 3;
 /// Bytes before the archive.
 pub const HEADER_LEN: usize = 16;
 
@@ -17,6 +19,10 @@ pub const HEADER_LEN: usize = 16;
 pub struct MachineProof {
     /// Digest of the verifying key the proof was made for.
     pub vkey_digest: [u32; 8],
+    /// The proof options of that key (which the digest binds): they tell a verifier which key
+    /// to derive from the program without trying each preset, and `inspect` what the proof's
+    /// security is. The verifier refuses a proof whose options differ from its key's.
+    pub fri: FriParameters,
     pub exit_code: u32,
     pub public_output: Vec<u8>,
     pub proof: droste_stark::Proof,
@@ -33,6 +39,18 @@ impl MachineProof {
         out.extend_from_slice(&[0; 4]);
         out.extend_from_slice(&archive);
         out
+    }
+}
+
+/// The archived options as plain parameters.
+pub fn fri_parameters(archived: &ArchivedFriParameters) -> FriParameters {
+    FriParameters {
+        log_blowup: archived.log_blowup,
+        num_queries: archived.num_queries.to_native(),
+        query_pow_bits: archived.query_pow_bits,
+        log_folding_arity: archived.log_folding_arity,
+        log_final_poly_len: archived.log_final_poly_len,
+        deep_pow_bits: archived.deep_pow_bits,
     }
 }
 

@@ -33,13 +33,13 @@ pub enum PcsError {
         /// Entries found in the proof.
         got: usize,
     },
-    /// A Merkle path does not lead to the committed root.
-    #[error("Merkle opening of {what} does not match its root (query {query})")]
+    /// A Merkle multi-opening does not lead to the committed root.
+    #[error("Merkle opening of {what} {round} does not match its root")]
     MerkleMismatch {
-        /// Which tree: the commitment round or FRI folding round.
+        /// Which kind of tree: commitment round or FRI folding round.
         what: &'static str,
-        /// Index of the query.
-        query: usize,
+        /// Index of the round among its kind.
+        round: usize,
     },
     /// An opening point lies in the evaluation domain, so the DEEP quotient is undefined.
     #[error("opening point lies in the evaluation domain")]
@@ -50,10 +50,10 @@ pub enum PcsError {
         /// Required bits.
         bits: u8,
     },
-    /// The last folded value of a query disagrees with the final polynomial.
-    #[error("FRI final polynomial mismatch at query {query}")]
+    /// The last folded value at a queried position disagrees with the final polynomial.
+    #[error("FRI final polynomial mismatch at final codeword position {position}")]
     FinalPolyMismatch {
-        /// Index of the query.
-        query: usize,
+        /// Position in the final codeword (bit-reversed order).
+        position: usize,
     },
 }

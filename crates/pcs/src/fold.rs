@@ -131,6 +131,7 @@ mod tests {
             query_pow_bits: 0,
             log_folding_arity: log_arity,
             log_final_poly_len: log_final,
+            deep_pow_bits: 0,
         }
     }
 

@@ -3,8 +3,8 @@
 //! Poseidon2 Merkle commitments to batches of matrices of mixed power-of-two heights, the
 //! Poseidon2 duplex-sponge Fiat-Shamir [`Transcript`], a FRI-based opening proof (DEEP quotients
 //! batched across rounds and heights, FRI with configurable folding arity, a final polynomial in
-//! clear, proof-of-work before the queries) and the [`security`] calculator behind the parameter
-//! presets.
+//! clear, proof-of-work before the queries, queries answered by one Merkle multi-opening per tree)
+//! and the [`security`] calculator behind the parameter presets.
 //!
 //! Why our own layer rather than p3-fri/p3-merkle-tree/p3-challenger: the verifier must be
 //! `no_std` + `alloc`, must read the proof in place from an rkyv archive (field elements stored as
@@ -47,7 +47,7 @@ mod prover;
 
 pub use domain::Domain;
 pub use error::PcsError;
-pub use params::{FriParameters, MAX_LOG_BLOWUP, MAX_LOG_FOLDING_ARITY};
+pub use params::{ArchivedFriParameters, FriParameters, MAX_LOG_BLOWUP, MAX_LOG_FOLDING_ARITY};
 pub use proof::{ArchivedOpeningProof, OpeningProof};
 pub use transcript::Transcript;
 pub use verifier::{verify, MatrixClaim, RoundClaim};

@@ -1,5 +1,10 @@
 //! The opening proof as it travels: plain `u32` words (internal Montgomery form, see
 //! [`crate::codec`]), archived with rkyv and read in place by the verifier.
+//!
+//! Queries are answered tree by tree, not query by query: each commitment round and each FRI
+//! folding round carries one multi-opening ([`crate::merkle::verify_multi`]) of all the leaves
+//! the queries reach, each distinct leaf (or short-matrix row) once and one deduplicated set of
+//! sibling digests. The query indices themselves are not in the proof: the verifier samples them.
 
 use alloc::vec::Vec;
 
@@ -11,8 +16,8 @@ pub type DigestWords = [u32; DIGEST_ELEMS];
 pub type ExtWords = [u32; EXT_DEGREE];
 
 /// Everything the verifier needs beyond the caller's claims: the batching proof of work, FRI
-/// commit-phase roots, the final polynomial, the query proof of work and one [`QueryProof`] per
-/// query.
+/// commit-phase roots, the final polynomial, the query proof of work and the multi-openings
+/// answering the queries.
 #[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct OpeningProof {
     /// Proof-of-work witness ground before the batching challenge `alpha` is drawn.
@@ -23,34 +28,29 @@ pub struct OpeningProof {
     pub final_poly: Vec<ExtWords>,
     /// Proof-of-work witness ground before the query indices are sampled.
     pub pow_witness: u64,
-    /// One entry per query, in sampling order.
-    pub queries: Vec<QueryProof>,
+    /// One multi-opening per commitment round, in the caller's round order.
+    pub rounds: Vec<BatchMultiOpening>,
+    /// One multi-opening per FRI folding round, in folding order.
+    pub folds: Vec<FoldMultiOpening>,
 }
 
-/// The openings answering one query index.
+/// All queried rows of one committed batch.
 #[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
-pub struct QueryProof {
-    /// One opening per commitment round, in the caller's round order.
-    pub rounds: Vec<BatchOpening>,
-    /// One opening per FRI folding round.
-    pub folds: Vec<FoldOpening>,
-}
-
-/// Opening of one committed batch at one leaf: the rows of all its matrices and the Merkle path.
-#[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
-pub struct BatchOpening {
-    /// The opened row of every matrix, concatenated in the caller's matrix order.
+pub struct BatchMultiOpening {
+    /// Opened rows, by height from the tallest matrices down; within a height, for each distinct
+    /// row index the queries reach (increasing), the rows of the matrices of that height
+    /// concatenated in batch order.
     pub values: Vec<u32>,
-    /// Sibling digests from the leaf layer up to (excluding) the root.
-    pub path: Vec<DigestWords>,
+    /// Sibling digests in the order of [`crate::merkle`]'s frontier walk.
+    pub siblings: Vec<DigestWords>,
 }
 
-/// Opening of one FRI folding round: the other members of the folding coset and the Merkle path.
+/// All queried folding cosets of one FRI round.
 #[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
-pub struct FoldOpening {
-    /// The `arity - 1` coset values the verifier cannot compute itself, in coset order with the
-    /// verifier's own position left out.
-    pub siblings: Vec<ExtWords>,
-    /// Sibling digests from the leaf layer up to (excluding) the root.
-    pub path: Vec<DigestWords>,
+pub struct FoldMultiOpening {
+    /// For each distinct coset the queries reach (increasing), its members at the positions no
+    /// query reaches (increasing): the verifier computes the others itself.
+    pub values: Vec<ExtWords>,
+    /// Sibling digests in the order of [`crate::merkle`]'s frontier walk.
+    pub siblings: Vec<DigestWords>,
 }

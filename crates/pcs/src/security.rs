@@ -38,14 +38,12 @@ pub struct SecurityInputs {
     pub max_constraint_degree: u64,
     /// Largest number of opening points of one column ("max_combo" in soundcalc).
     pub num_opening_points: u64,
-    /// Proof-of-work bits the STARK grinds before drawing its out-of-domain point (0 if none).
-    pub deep_pow_bits: u32,
     /// log2 of the challenge-field size.
     pub log2_field: f64,
 }
 
 impl SecurityInputs {
-    /// Inputs for droste's field (KoalaBear^4) with two opening points and no DEEP grinding.
+    /// Inputs for droste's field (KoalaBear^4) with two opening points.
     pub fn koala_bear(
         params: FriParameters,
         log_lde_domain: u32,
@@ -60,7 +58,6 @@ impl SecurityInputs {
             num_constraints,
             max_constraint_degree,
             num_opening_points: 2,
-            deep_pow_bits: 0,
             log2_field: koala_bear_ext_log2_order(),
         }
     }
@@ -206,7 +203,8 @@ fn regime_report(inputs: &SecurityInputs, regime: Regime) -> RegimeReport {
     let combo = inputs.num_opening_points as f64;
     let deep_numerator = list * (d * (k + combo - 1.0) + (k - 1.0));
     let field_minus_domains = field.exp2() - k - n;
-    let deep = field_minus_domains.log2() - deep_numerator.log2() + f64::from(inputs.deep_pow_bits);
+    let deep =
+        field_minus_domains.log2() - deep_numerator.log2() + f64::from(inputs.params.deep_pow_bits);
 
     let total = commit_rounds
         .iter()

@@ -43,3 +43,13 @@ fn wrong_claimed_value_rejected() {
 }
 
 use droste_pcs::Challenge;
+
+#[test]
+fn many_queries_into_few_rows_open_each_row_once() {
+    // 64 queries into LDEs of 8 and 2 rows: every row is queried many times over, yet each
+    // distinct row is opened once and the verifier still checks every query's fold.
+    let h = prove(params(1, 1, 0, 64, 0), &[vec![(2, 3), (0, 2)]], 5);
+    h.verify_proof(&h.proof).unwrap();
+    assert!(h.proof.rounds[0].values.len() <= 8 * 3 + 2 * 2);
+    assert!(h.proof.folds.iter().all(|f| f.values.len() <= 8));
+}

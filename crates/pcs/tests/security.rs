@@ -12,6 +12,7 @@ fn fri(log_blowup: u8, num_queries: u16, pow: u8, log_arity: u8) -> FriParameter
         query_pow_bits: pow,
         log_folding_arity: log_arity,
         log_final_poly_len: 0,
+        deep_pow_bits: 0,
     }
 }
 

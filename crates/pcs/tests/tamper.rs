@@ -49,34 +49,36 @@ fn every_word(proof: &OpeningProof) -> Vec<Mutation> {
         "batch_pow_witness".into(),
         Box::new(|p| p.batch_pow_witness += 1),
     ));
-    for (q, query) in proof.queries.iter().enumerate() {
-        for (r, round) in query.rounds.iter().enumerate() {
-            for i in 0..round.values.len() {
+    for (r, round) in proof.rounds.iter().enumerate() {
+        for i in 0..round.values.len() {
+            out.push((
+                format!("rounds[{r}].values[{i}]"),
+                Box::new(move |p| bump(&mut p.rounds[r].values[i])),
+            ));
+        }
+        for j in 0..round.siblings.len() {
+            for k in 0..8 {
                 out.push((
-                    format!("queries[{q}].rounds[{r}].values[{i}]"),
-                    Box::new(move |p| bump(&mut p.queries[q].rounds[r].values[i])),
-                ));
-            }
-            for j in 0..round.path.len() {
-                out.push((
-                    format!("queries[{q}].rounds[{r}].path[{j}]"),
-                    Box::new(move |p| bump(&mut p.queries[q].rounds[r].path[j][j % 8])),
+                    format!("rounds[{r}].siblings[{j}][{k}]"),
+                    Box::new(move |p| bump(&mut p.rounds[r].siblings[j][k])),
                 ));
             }
         }
-        for (f, fold) in query.folds.iter().enumerate() {
-            for s in 0..fold.siblings.len() {
-                for k in 0..4 {
-                    out.push((
-                        format!("queries[{q}].folds[{f}].siblings[{s}][{k}]"),
-                        Box::new(move |p| bump(&mut p.queries[q].folds[f].siblings[s][k])),
-                    ));
-                }
-            }
-            for j in 0..fold.path.len() {
+    }
+    for (f, fold) in proof.folds.iter().enumerate() {
+        for v in 0..fold.values.len() {
+            for k in 0..4 {
                 out.push((
-                    format!("queries[{q}].folds[{f}].path[{j}]"),
-                    Box::new(move |p| bump(&mut p.queries[q].folds[f].path[j][7 - j % 8])),
+                    format!("folds[{f}].values[{v}][{k}]"),
+                    Box::new(move |p| bump(&mut p.folds[f].values[v][k])),
+                ));
+            }
+        }
+        for j in 0..fold.siblings.len() {
+            for k in 0..8 {
+                out.push((
+                    format!("folds[{f}].siblings[{j}][{k}]"),
+                    Box::new(move |p| bump(&mut p.folds[f].siblings[j][k])),
                 ));
             }
         }
@@ -106,7 +108,7 @@ fn non_canonical_words_are_rejected() {
     let h = honest();
     let p_word = Val::ORDER_U32;
     let mut p = h.proof.clone();
-    p.queries[0].rounds[0].values[0] = p_word;
+    p.rounds[0].values[0] = p_word;
     assert_eq!(
         h.verify_proof(&p),
         Err(droste_pcs::PcsError::NonCanonical { value: p_word })
@@ -126,7 +128,7 @@ fn non_canonical_words_are_rejected() {
 fn every_list_length_is_checked() {
     let h = honest();
     type Edit = fn(&mut OpeningProof);
-    let edits: [(&str, Edit); 14] = [
+    let edits: [(&str, Edit); 16] = [
         ("drop fold root", |p| {
             p.fold_roots.pop();
         }),
@@ -135,37 +137,41 @@ fn every_list_length_is_checked() {
             p.final_poly.pop();
         }),
         ("extra final coefficient", |p| p.final_poly.push([0; 4])),
-        ("drop query", |p| {
-            p.queries.pop();
-        }),
-        ("extra query", |p| {
-            let first = p.queries[0].clone();
-            p.queries.push(first)
-        }),
         ("drop round opening", |p| {
-            p.queries[1].rounds.pop();
+            p.rounds.pop();
         }),
         ("extra round opening", |p| {
-            let first = p.queries[1].rounds[0].clone();
-            p.queries[1].rounds.push(first)
+            let first = p.rounds[0].clone();
+            p.rounds.push(first)
         }),
         ("drop opened value", |p| {
-            p.queries[2].rounds[0].values.pop();
+            p.rounds[0].values.pop();
         }),
-        ("extra opened value", |p| {
-            p.queries[2].rounds[1].values.push(0)
+        ("extra opened value", |p| p.rounds[1].values.push(0)),
+        ("drop round sibling", |p| {
+            p.rounds[1].siblings.pop();
         }),
-        ("short Merkle path", |p| {
-            p.queries[0].rounds[1].path.pop();
-        }),
-        ("long Merkle path", |p| {
-            p.queries[0].folds[0].path.push([0; 8])
-        }),
-        ("drop sibling", |p| {
-            p.queries[3].folds[1].siblings.pop();
+        ("extra round sibling", |p| {
+            let first = p.rounds[0].siblings[0];
+            p.rounds[0].siblings.push(first)
         }),
         ("drop fold opening", |p| {
-            p.queries[3].folds.pop();
+            p.folds.pop();
+        }),
+        ("extra fold opening", |p| {
+            let first = p.folds[0].clone();
+            p.folds.push(first)
+        }),
+        ("drop fold value", |p| {
+            p.folds[1].values.pop();
+        }),
+        ("extra fold value", |p| p.folds[0].values.push([0; 4])),
+        ("drop fold sibling", |p| {
+            p.folds[0].siblings.pop();
+        }),
+        ("extra fold sibling", |p| {
+            let last = *p.folds[0].siblings.last().unwrap();
+            p.folds[0].siblings.push(last)
         }),
     ];
     for (name, edit) in edits {
@@ -176,11 +182,35 @@ fn every_list_length_is_checked() {
 }
 
 #[test]
-fn swapped_queries_are_rejected() {
+fn reordered_openings_are_rejected() {
     let h = honest();
     let mut p = h.proof.clone();
-    p.queries.swap(0, 1);
+    p.rounds.swap(0, 1);
     assert!(h.verify_proof(&p).is_err());
+    for r in 0..h.proof.rounds.len() {
+        for j in 1..h.proof.rounds[r].siblings.len() {
+            let mut p = h.proof.clone();
+            p.rounds[r].siblings.swap(j - 1, j);
+            assert!(
+                h.verify_proof(&p).is_err(),
+                "round {r} siblings {j} swapped"
+            );
+        }
+    }
+    for f in 0..h.proof.folds.len() {
+        for j in 1..h.proof.folds[f].siblings.len() {
+            let mut p = h.proof.clone();
+            p.folds[f].siblings.swap(j - 1, j);
+            assert!(h.verify_proof(&p).is_err(), "fold {f} siblings {j} swapped");
+        }
+        for j in 1..h.proof.folds[f].values.len() {
+            let mut p = h.proof.clone();
+            p.folds[f].values.swap(j - 1, j);
+            if p != h.proof {
+                assert!(h.verify_proof(&p).is_err(), "fold {f} values {j} swapped");
+            }
+        }
+    }
 }
 
 #[test]

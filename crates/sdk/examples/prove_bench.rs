@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
 use droste_sdk::{
-    build_guest, execute, repo_root, ExecOptions, Input, Program, Prover, Verifier, PRESETS,
+    build_guest, execute, repo_root, ExecOptions, Input, Program, ProgressEvent, Prover, Verifier,
+    PRESETS,
 };
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -89,7 +90,19 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let prover = Prover::new(&program, options)?;
     let setup = start.elapsed();
     let cpu_before = process_cpu_time();
-    let proof = prover.prove(&input)?;
+    // The peak so far at the end of each phase shows which phase sets the overall peak.
+    let mut peaks = Vec::new();
+    let proof = prover.prove_with_progress(&input, &mut |event| {
+        if let ProgressEvent::Finished(phase, _) = event {
+            if let Ok(peak) = peak_rss_bytes() {
+                peaks.push(format!(
+                    "{} {:.0}",
+                    phase.name(),
+                    peak as f64 / (1 << 20) as f64
+                ));
+            }
+        }
+    })?;
     let prove_cpu = process_cpu_time() - cpu_before;
     let stats = proof.stats();
     let prove = stats.prove_time();
@@ -130,6 +143,10 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         "peak RSS:     {:.0} MiB, {:.0} bytes per cycle",
         peak as f64 / (1 << 20) as f64,
         peak as f64 / stats.cycles as f64
+    );
+    println!(
+        "peak by phase: {} (MiB, peak so far when the phase ends)",
+        peaks.join(", ")
     );
     println!(
         "proof:        {} bytes ({:.0} KiB)",

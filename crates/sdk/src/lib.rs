@@ -43,4 +43,7 @@ pub use prove::{
     prove, prove_with_progress, Phase, ProgressEvent, Proof, ProveError, ProveStats, Prover,
     TableHeight,
 };
-pub use verify::{proof_vkey, verify, vkey, Verifier, VerifyError, VkeyDigest, PRESETS};
+pub use verify::{
+    preset_name, proof_options, proof_vkey, verify, vkey, Verifier, VerifyError, VkeyDigest,
+    PRESETS,
+};

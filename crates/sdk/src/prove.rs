@@ -11,7 +11,7 @@ use droste_executor::{ElfError, ExecError, ExecOptions, Program};
 use droste_machine::{
     MachineError, MachineProver, ProofOptions, ProvingKey, PublicValues, VerifyingKey, MAX_CYCLES,
 };
-use droste_stark::Val;
+use droste_stark::{ProverRound, Val};
 use p3_field::TwoAdicField;
 use p3_matrix::Matrix;
 use rkyv::util::AlignedVec;
@@ -28,9 +28,25 @@ pub enum Phase {
     Execute,
     /// Recording the run and filling every table's trace.
     TraceGeneration,
-    /// The STARK proof itself: trace, LogUp and quotient commitments, then the openings (FRI).
-    /// The machine prover does these in one call and reports no finer progress.
-    Prove,
+    /// STARK round 1: extending and committing every table's main trace.
+    CommitTraces,
+    /// STARK round 2: the LogUp bus columns, extended and committed.
+    LogUp,
+    /// STARK round 3: evaluating the constraints into the quotient, committed.
+    Quotient,
+    /// STARK round 4: out-of-domain openings, FRI and the query openings.
+    Open,
+}
+
+impl From<ProverRound> for Phase {
+    fn from(round: ProverRound) -> Self {
+        match round {
+            ProverRound::CommitMain => Phase::CommitTraces,
+            ProverRound::LogUp => Phase::LogUp,
+            ProverRound::Quotient => Phase::Quotient,
+            ProverRound::Open => Phase::Open,
+        }
+    }
 }
 
 impl Phase {
@@ -40,7 +56,10 @@ impl Phase {
             Phase::Setup => "setup",
             Phase::Execute => "execute",
             Phase::TraceGeneration => "trace generation",
-            Phase::Prove => "commit, quotient, open",
+            Phase::CommitTraces => "commit traces",
+            Phase::LogUp => "logup",
+            Phase::Quotient => "quotient",
+            Phase::Open => "open (fri)",
         }
     }
 }
@@ -206,8 +225,8 @@ impl Prover {
             })
             .collect();
         self.check_heights(&tables)?;
-        let proof = timer.run(Phase::Prove, || {
-            MachineProver::prove_traces(&self.pk, traces, public.clone())
+        let proof = timer.run_rounds(|on_round| {
+            MachineProver::prove_traces_with_progress(&self.pk, traces, public.clone(), on_round)
         })?;
         Ok(Proof {
             bytes: proof.to_bytes(),
@@ -269,10 +288,34 @@ impl<'a> PhaseTimer<'a> {
         (self.progress)(ProgressEvent::Started(phase));
         let start = Instant::now();
         let result = work()?;
-        let elapsed = start.elapsed();
+        self.finish(phase, start.elapsed());
+        Ok(result)
+    }
+
+    /// Runs the STARK, one phase per round it reports: a round ends when the next starts, the
+    /// last when `work` returns successfully.
+    fn run_rounds<T, E>(
+        &mut self,
+        work: impl FnOnce(&mut dyn FnMut(ProverRound)) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut current: Option<(Phase, Instant)> = None;
+        let result = work(&mut |round| {
+            if let Some((phase, start)) = current.take() {
+                self.finish(phase, start.elapsed());
+            }
+            let phase = Phase::from(round);
+            (self.progress)(ProgressEvent::Started(phase));
+            current = Some((phase, Instant::now()));
+        })?;
+        if let Some((phase, start)) = current {
+            self.finish(phase, start.elapsed());
+        }
+        Ok(result)
+    }
+
+    fn finish(&mut self, phase: Phase, elapsed: Duration) {
         self.phases.push((phase, elapsed));
         (self.progress)(ProgressEvent::Finished(phase, elapsed));
-        Ok(result)
     }
 }
 
@@ -318,15 +361,16 @@ mod tests {
                 rows,
             }]
         };
-        assert!(prover.check_heights(&tables(1 << 21)).is_ok());
-        let err = prover.check_heights(&tables(1 << 22)).unwrap_err();
+        // Blowup 4: the LDE of 2^22 rows fills the field's 2^24 two-adic subgroup.
+        assert!(prover.check_heights(&tables(1 << 22)).is_ok());
+        let err = prover.check_heights(&tables(1 << 23)).unwrap_err();
         assert!(
             matches!(
                 err,
                 ProveError::TableTooTall {
-                    rows: 0x40_0000,
-                    limit: 0x20_0000,
-                    log_blowup: 3,
+                    rows: 0x80_0000,
+                    limit: 0x40_0000,
+                    log_blowup: 2,
                     ..
                 }
             ),
@@ -334,6 +378,6 @@ mod tests {
         );
         assert!(err
             .to_string()
-            .starts_with("table `add_sub` needs 4194304 rows"));
+            .starts_with("table `add_sub` needs 8388608 rows"));
     }
 }

@@ -1,9 +1,11 @@
 //! Verifying proofs against a guest, and the guest's verifying-key digest.
 //!
-//! A proof does not say which proof options it was made with, but it carries the digest of its
-//! verifying key, which binds them. [`verify`] therefore derives the guest's key under each
-//! preset until one matches the proof's digest: a proof under options no preset uses needs
-//! [`Verifier`] with those options.
+//! A proof carries the options it was made with and the digest of its verifying key, which
+//! binds them. [`verify`] accepts only the presets' options (a proof's own claim about its
+//! parameters must never lower the security the verifier gets): it derives the guest's key under
+//! the proof's preset, and the machine verifier checks the digest and options against that key.
+//! A proof under options no preset uses needs [`Verifier`] with those options, chosen by the
+//! caller.
 
 use std::fmt;
 
@@ -13,7 +15,7 @@ use rkyv::util::AlignedVec;
 
 use crate::{Guest, ProveError};
 
-/// The presets a proof may have been made with, in the order [`verify`] tries them.
+/// The presets [`verify`] accepts, with their names.
 pub const PRESETS: [(&str, ProofOptions); 2] = [
     ("default", ProofOptions::secure()),
     ("fast", ProofOptions::fast()),
@@ -51,33 +53,36 @@ pub enum VerifyError {
     /// The bytes are not a machine proof (wrong magic or version, malformed archive).
     #[error("not a droste proof: {0}")]
     Format(MachineError),
-    /// The proof is for another program (or options no preset uses).
+    /// The proof is for another program (or was made under other options).
     #[error(
-        "the proof is for another program: its vkey digest is {proof}, this guest's is {}",
-        guest_digests(.guest)
+        "the proof is for another program: its vkey digest is {proof}, this guest's is {guest} \
+         ({options})"
     )]
     WrongProgram {
         /// The digest the proof carries.
         proof: VkeyDigest,
-        /// The guest's digest under each preset tried.
-        guest: Vec<(&'static str, VkeyDigest)>,
+        /// The guest's digest under the options verified against.
+        guest: VkeyDigest,
+        /// Those options: "<name> preset", or "given options".
+        options: String,
     },
+    /// The proof was made under options that are not a preset; [`verify`] does not take a
+    /// proof's word for its own security.
+    #[error(
+        "the proof uses options that are no preset (log_blowup {}, {} queries, {} bits of proof of \
+         work): only the presets are accepted",
+        .0.log_blowup, .0.num_queries, .0.query_pow_bits
+    )]
+    NotAPreset(droste_pcs::FriParameters),
     /// The proof does not verify.
     #[error(transparent)]
     Invalid(MachineError),
 }
 
-fn guest_digests(digests: &[(&'static str, VkeyDigest)]) -> String {
-    let shown: Vec<String> = digests
-        .iter()
-        .map(|(preset, digest)| format!("{digest} ({preset} preset)"))
-        .collect();
-    shown.join(" or ")
-}
-
 /// A guest's verifying key under one set of options.
 pub struct Verifier {
     vk: VerifyingKey,
+    options: String,
 }
 
 impl Verifier {
@@ -88,7 +93,11 @@ impl Verifier {
     ) -> Result<Self, VerifyError> {
         let program = guest.into().load()?;
         let (_, vk) = MachineProver::setup(&program, options).map_err(VerifyError::Setup)?;
-        Ok(Self { vk })
+        let options = preset_name(options.fri).map_or_else(
+            || "given options".to_string(),
+            |name| format!("{name} preset"),
+        );
+        Ok(Self { vk, options })
     }
 
     /// The key's digest.
@@ -106,7 +115,8 @@ impl Verifier {
             MachineError::WrongKey => match (proof_vkey(proof), self.vkey()) {
                 (Ok(proof), Ok(guest)) => VerifyError::WrongProgram {
                     proof,
-                    guest: vec![("given", guest)],
+                    guest,
+                    options: self.options.clone(),
                 },
                 (Err(format), _) | (_, Err(format)) => format,
             },
@@ -124,24 +134,32 @@ pub fn proof_vkey(proof: &[u8]) -> Result<VkeyDigest, VerifyError> {
     ))
 }
 
-/// Verifies `proof` against `guest` under whichever preset's key the proof was made for, and
-/// returns the public values it proves.
-pub fn verify<'a>(proof: &[u8], guest: impl Into<Guest<'a>>) -> Result<PublicValues, VerifyError> {
-    let claimed = proof_vkey(proof)?;
-    let program = guest.into().load()?;
-    let mut tried = Vec::new();
-    for (preset, options) in PRESETS {
-        let verifier = Verifier::new(&*program, options)?;
-        let digest = verifier.vkey()?;
-        if digest == claimed {
-            return verifier.verify(proof);
-        }
-        tried.push((preset, digest));
-    }
-    Err(VerifyError::WrongProgram {
-        proof: claimed,
-        guest: tried,
+/// The options a proof says it was made with (not verified: the verifier checks them against
+/// its key).
+pub fn proof_options(proof: &[u8]) -> Result<ProofOptions, VerifyError> {
+    let aligned = aligned(proof);
+    let archived = droste_machine::proof::access(&aligned).map_err(VerifyError::Format)?;
+    Ok(ProofOptions {
+        fri: droste_machine::proof::fri_parameters(&archived.fri),
     })
+}
+
+/// The name of the preset whose options are `fri`, if any.
+pub fn preset_name(fri: droste_pcs::FriParameters) -> Option<&'static str> {
+    PRESETS
+        .iter()
+        .find(|(_, options)| options.fri == fri)
+        .map(|&(name, _)| name)
+}
+
+/// Verifies `proof` against `guest` under the key of the preset the proof was made with, and
+/// returns the public values it proves. Proofs under options no preset uses are refused.
+pub fn verify<'a>(proof: &[u8], guest: impl Into<Guest<'a>>) -> Result<PublicValues, VerifyError> {
+    let options = proof_options(proof)?;
+    if preset_name(options.fri).is_none() {
+        return Err(VerifyError::NotAPreset(options.fri));
+    }
+    Verifier::new(guest, options)?.verify(proof)
 }
 
 /// The verifying-key digest of `guest` under `options`.

@@ -7,10 +7,21 @@ use droste_isa::abi::{syscall, PROGRAM_START};
 use droste_isa::{Instruction as I, Opcode};
 use droste_machine::MachineError;
 use droste_sdk::{
-    inspect, proof_vkey, prove, prove_with_progress, read_proof_file, verify, vkey, Input, Phase,
-    ProgressEvent, ProofOptions, ProveError, Prover, Verifier, VerifyError, MAX_CYCLES,
+    inspect, proof_options, proof_vkey, prove, prove_with_progress, read_proof_file, verify, vkey,
+    Input, Phase, ProgressEvent, ProofOptions, ProveError, Prover, Verifier, VerifyError,
+    MAX_CYCLES,
 };
 use droste_stark::FriParameters;
+
+/// The phases of a prove after setup, in order.
+const PROVE_PHASES: [Phase; 6] = [
+    Phase::Execute,
+    Phase::TraceGeneration,
+    Phase::CommitTraces,
+    Phase::LogUp,
+    Phase::Quotient,
+    Phase::Open,
+];
 
 /// Small but complete FRI parameters: quick, every code path exercised.
 fn small_options() -> ProofOptions {
@@ -21,6 +32,7 @@ fn small_options() -> ProofOptions {
             query_pow_bits: 2,
             log_folding_arity: 2,
             log_final_poly_len: 1,
+            deep_pow_bits: 0,
         },
     }
 }
@@ -79,10 +91,7 @@ fn proofs_verify_and_carry_the_public_values() {
     assert_eq!(proof.public_values().exit_code, 7);
     assert_eq!(proof.stats().cycles, 21);
     let phases: Vec<Phase> = proof.stats().phases.iter().map(|(p, _)| *p).collect();
-    assert_eq!(
-        phases,
-        [Phase::Execute, Phase::TraceGeneration, Phase::Prove]
-    );
+    assert_eq!(phases, PROVE_PHASES);
     assert!(proof
         .stats()
         .tables
@@ -136,16 +145,9 @@ fn verify_finds_the_preset_and_progress_sees_every_phase() {
             ProgressEvent::Finished(..) => None,
         })
         .collect();
-    assert_eq!(
-        started,
-        [
-            Phase::Setup,
-            Phase::Execute,
-            Phase::TraceGeneration,
-            Phase::Prove
-        ]
-    );
-    assert_eq!(events.len(), 8, "every phase starts and finishes");
+    assert_eq!(started[0], Phase::Setup);
+    assert_eq!(started[1..], PROVE_PHASES);
+    assert_eq!(events.len(), 14, "every phase starts and finishes");
     let public = verify(proof.bytes(), &elf).unwrap();
     assert_eq!(public.public_output, b"abc");
     assert_eq!(
@@ -167,7 +169,7 @@ fn a_proof_of_another_program_is_refused_with_both_digests() {
     );
     assert!(message.contains(&proof_vkey(proof.bytes()).unwrap().to_string()));
     assert!(message.contains(&vkey(&other, ProofOptions::fast()).unwrap().to_string()));
-    assert!(message.contains(&vkey(&other, ProofOptions::secure()).unwrap().to_string()));
+    assert!(message.contains("(fast preset)"), "{message}");
     assert!(!message.contains('\n'));
 }
 
@@ -200,6 +202,37 @@ fn tampered_truncated_and_garbage_proofs_fail_with_one_line() {
         "not a droste proof: machine proof format: missing machine proof magic"
     );
     assert!(inspect(&bytes[..bytes.len() / 2]).is_err());
+}
+
+/// `verify` takes its options from the proof but only when they are a preset; a proof whose
+/// recorded options differ from its key's is refused even by a verifier holding that key.
+#[test]
+fn proof_options_are_checked_against_presets_and_the_key() {
+    let elf = echo_elf(0);
+    let proof = Prover::new(&elf, small_options())
+        .unwrap()
+        .prove(&echo_input(b"opt"))
+        .unwrap();
+    assert_eq!(proof_options(proof.bytes()).unwrap(), small_options());
+    let err = verify(proof.bytes(), &elf).unwrap_err();
+    assert!(matches!(err, VerifyError::NotAPreset(_)), "{err}");
+    assert!(err.to_string().contains("16 queries"), "{err}");
+
+    let archived = droste_machine::proof::access(proof.bytes()).unwrap();
+    let mut relabelled: droste_machine::MachineProof =
+        rkyv::deserialize::<_, rkyv::rancor::Error>(archived).unwrap();
+    relabelled.fri = ProofOptions::fast().fri;
+    let bytes = relabelled.to_bytes();
+    assert_eq!(proof_options(&bytes).unwrap(), ProofOptions::fast());
+    let err = Verifier::new(&elf, small_options())
+        .unwrap()
+        .verify(&bytes)
+        .unwrap_err();
+    assert!(
+        matches!(err, VerifyError::Invalid(MachineError::WrongOptions)),
+        "{err}"
+    );
+    assert!(verify(&bytes, &elf).is_err());
 }
 
 #[test]
@@ -274,9 +307,11 @@ fn inspect_reports_the_claims_heights_security_and_sizes() {
         assert_eq!(table.name.as_deref(), Some(stat.name.as_str()));
         assert_eq!(table.rows, stat.rows as u64);
     }
-    let parameters = report.parameters.as_ref().expect("the fast preset");
-    assert_eq!(parameters.preset, "fast");
-    assert_eq!(parameters.num_queries, ProofOptions::fast().fri.num_queries);
+    assert_eq!(report.parameters.preset, Some("fast"));
+    assert_eq!(
+        report.parameters.num_queries,
+        ProofOptions::fast().fri.num_queries
+    );
     let security = report.security.as_ref().unwrap();
     assert!(security.conjectured >= 100.0, "{security:?}");
     assert!(security.provable > 0.0 && security.provable < security.conjectured);
@@ -288,13 +323,19 @@ fn inspect_reports_the_claims_heights_security_and_sizes() {
         .any(|s| s.name == "queries: main rows" && s.bytes > 0));
 }
 
+/// Options outside the presets are reported as they are, with the (low) security they give.
 #[test]
-fn inspect_does_not_guess_parameters_it_does_not_know() {
+fn inspect_reports_options_outside_the_presets() {
     let proof = Prover::new(&echo_elf(0), small_options())
         .unwrap()
         .prove(&echo_input(b"x"))
         .unwrap();
     let report = inspect(proof.bytes()).unwrap();
-    assert_eq!(report.parameters, None);
-    assert_eq!(report.security, None);
+    assert_eq!(report.parameters.preset, None);
+    assert_eq!(
+        report.parameters.num_queries,
+        small_options().fri.num_queries
+    );
+    let security = report.security.expect("this machine's tables");
+    assert!(security.conjectured < 100.0, "{security:?}");
 }

@@ -37,6 +37,13 @@ pub enum Direction {
 /// One bus interaction of a table: on every row, `multiplicity` copies of `values` are sent to or
 /// received from `bus`. A proof is only accepted when every bus balances over all tables plus the
 /// public endpoints.
+///
+/// The balance is a field identity, so it says "sent as often as received" only modulo p. The
+/// table's constraints must keep each row's multiplicity in `{0, 1}` (a boolean column, a
+/// constant, a product of booleans), except on the receiving side of a lookup table whose tuples
+/// are distinct (a preprocessed range or byte table), where the multiplicity is a free count. The
+/// prover and verifier then bound the number of interaction terms below p
+/// ([`crate::logup::check_interaction_bound`]), which turns the identity into exact counting.
 #[derive(Clone, Debug)]
 pub struct Interaction {
     /// The bus this interaction talks to.

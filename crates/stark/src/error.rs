@@ -51,6 +51,16 @@ pub enum VerifyError {
     /// probability negligible for an honest prover.
     #[error("degenerate challenge: {0}")]
     DegenerateChallenge(&'static str),
+    /// More interaction terms than the field's characteristic: the bus identity would no longer
+    /// imply exact counts ([`crate::logup::bus_term_count`]).
+    #[error("{terms} bus interaction terms reach the field characteristic; the bus argument needs fewer")]
+    TooManyInteractions {
+        /// Rows times interactions over all tables, plus endpoint multiplicities.
+        terms: u64,
+    },
+    /// The proof-of-work witness ground before the out-of-domain point is wrong.
+    #[error("wrong proof-of-work witness before the out-of-domain point")]
+    DeepProofOfWork,
     /// The PCS opening (Merkle paths, FRI, proof of work, canonical field elements) failed.
     #[error("opening proof: {0}")]
     Pcs(#[from] PcsError),
@@ -94,6 +104,13 @@ pub enum ProveError {
         width: usize,
         /// Trace height.
         height: usize,
+    },
+    /// The traces are so tall that the bus argument would lose its meaning
+    /// ([`crate::logup::bus_term_count`] reaches p).
+    #[error("{terms} bus interaction terms reach the field characteristic; prove a shorter run")]
+    TooManyInteractions {
+        /// Rows times interactions over all tables, plus endpoint multiplicities.
+        terms: u64,
     },
     /// The tables do not match the proving key.
     #[error("tables do not match the proving key: {0}")]

@@ -53,7 +53,7 @@ pub use error::{ProveError, SetupError};
 #[cfg(feature = "std")]
 pub use folder::ProverFolder;
 #[cfg(feature = "std")]
-pub use prover::{prove, setup, ProverTable, ProvingKey};
+pub use prover::{prove, prove_with_progress, setup, ProverRound, ProverTable, ProvingKey};
 
 /// The SIMD packing of [`Val`] the prover evaluates constraints with.
 #[cfg(feature = "std")]

@@ -28,10 +28,49 @@
 use alloc::vec::Vec;
 
 use p3_air::AirBuilder;
-use p3_field::{Algebra, Field, PrimeCharacteristicRing};
+use p3_field::{Algebra, Field, PrimeCharacteristicRing, PrimeField32};
 
-use crate::air::{Direction, Interaction};
+use crate::air::{Direction, Interaction, PublicEndpoint};
+use crate::vk::VerifyingKey;
 use crate::{Challenge, Val};
+
+/// Number of interaction terms of a proof: every row of every table contributes one term per
+/// interaction, every public endpoint its multiplicity's magnitude.
+///
+/// Why it is bounded: for a tuple `v`, the LogUp identity only says that the signed count of
+/// `v` over all terms is zero *modulo p*. If every multiplicity is 0 or 1 (see [`Interaction`];
+/// free counts only on lookup tables with distinct rows, each of which matches one tuple), a
+/// nonzero signed count is at most this number in magnitude, so keeping it below p makes the
+/// modular identity an exact one: no tuple can be sent p times to cancel a missing receive.
+pub fn bus_term_count(vk: &VerifyingKey, log_heights: &[u8], endpoints: &[PublicEndpoint]) -> u64 {
+    let rows: u64 = vk
+        .tables
+        .iter()
+        .zip(log_heights)
+        .map(|(meta, &log)| (meta.interactions.len() as u64) << log.min(63))
+        .fold(0u64, u64::saturating_add);
+    endpoints
+        .iter()
+        .map(|e| {
+            let m = e.multiplicity.as_canonical_u32();
+            u64::from(m.min(Val::ORDER_U32 - m))
+        })
+        .fold(rows, u64::saturating_add)
+}
+
+/// Refuse proofs whose [`bus_term_count`] reach p; returns the count as the error.
+pub fn check_interaction_bound(
+    vk: &VerifyingKey,
+    log_heights: &[u8],
+    endpoints: &[PublicEndpoint],
+) -> Result<(), u64> {
+    let terms = bus_term_count(vk, log_heights, endpoints);
+    if terms < u64::from(Val::ORDER_U32) {
+        Ok(())
+    } else {
+        Err(terms)
+    }
+}
 
 /// The smallest degree budget a table gets for its LogUp columns: 3 lets two degree-1
 /// interactions share a column, at the price of a quotient twice the trace size.

@@ -14,7 +14,7 @@ use crate::VerifyError;
 /// The first 8 bytes of every proof.
 pub const PROOF_MAGIC: [u8; 8] = *b"DROSTEpf";
 /// Version of the proof layout; bump on any change of [`Proof`] or of the protocol.
-pub const PROOF_VERSION: u32 = 1;
+pub const PROOF_VERSION: u32 = 3;
 /// Length of the header before the archive.
 pub const HEADER_LEN: usize = 16;
 
@@ -32,6 +32,9 @@ pub struct Proof {
     pub claimed_sums: Vec<ExtWords>,
     /// Root of the quotient chunks (one matrix per table).
     pub quotient_commitment: DigestWords,
+    /// Proof-of-work witness ground after the quotient commitment, before `zeta` is drawn
+    /// (`deep_pow_bits` of the key's parameters).
+    pub deep_pow_witness: u64,
     /// Values opened at the out-of-domain point, per table.
     pub openings: Vec<TableOpenings>,
     /// The PCS opening proof (FRI) for all of them.

@@ -14,7 +14,8 @@ use p3_matrix::Matrix;
 use crate::aux_trace::{self, RowEvaluator};
 use crate::folder::ProverFolder;
 use crate::logup::{
-    claimed_share, group_degree, pack_interactions, BusChallenges, MIN_LOGUP_DEGREE_BUDGET,
+    check_interaction_bound, claimed_share, group_degree, pack_interactions, BusChallenges,
+    MIN_LOGUP_DEGREE_BUDGET,
 };
 use crate::proof::TableOpenings;
 use crate::quotient::{quotient_chunks, QuotientInputs};
@@ -197,6 +198,19 @@ pub fn setup(
     Ok((pk, vk))
 }
 
+/// The rounds of [`prove`], in order, as reported to [`prove_with_progress`]'s hook.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProverRound {
+    /// Low-degree extension and Merkle commitment of the main traces.
+    CommitMain,
+    /// LogUp auxiliary traces, their extension and commitment.
+    LogUp,
+    /// Constraint evaluation on the quotient domain and commitment of the quotient chunks.
+    Quotient,
+    /// Out-of-domain openings, DEEP quotients, FRI and the query openings.
+    Open,
+}
+
 /// Proves that `traces` (the main trace of each table, in key order) satisfy the tables'
 /// constraints and that all buses balance together with the public `endpoints`.
 pub fn prove(
@@ -204,6 +218,18 @@ pub fn prove(
     tables: &[&dyn ProverTable],
     traces: Vec<RowMajorMatrix<Val>>,
     endpoints: &[PublicEndpoint],
+) -> Result<Proof, ProveError> {
+    prove_with_progress(pk, tables, traces, endpoints, &mut |_| {})
+}
+
+/// [`prove`], calling `on_round` as each round starts (after the inputs have been checked), so
+/// that long proofs can show where they are.
+pub fn prove_with_progress(
+    pk: &ProvingKey,
+    tables: &[&dyn ProverTable],
+    traces: Vec<RowMajorMatrix<Val>>,
+    endpoints: &[PublicEndpoint],
+    on_round: &mut dyn FnMut(ProverRound),
 ) -> Result<Proof, ProveError> {
     let vk = &pk.vk;
     let views: Vec<&dyn Table> = tables.iter().map(|t| t.as_table()).collect();
@@ -237,6 +263,9 @@ pub fn prove(
         log_heights.push(log as u8);
     }
 
+    check_interaction_bound(vk, &log_heights, endpoints)
+        .map_err(|terms| ProveError::TooManyInteractions { terms })?;
+
     let pcs = &pk.pcs;
     let mut transcript = Transcript::new(TRANSCRIPT_DOMAIN);
     transcript.observe_digest(&vk.digest().map_err(ProveError::KeyMismatch)?);
@@ -249,6 +278,7 @@ pub fn prove(
     );
 
     // Round 1: main traces. Tables with interactions keep their trace for the LogUp columns.
+    on_round(ProverRound::CommitMain);
     let kept: Vec<Option<RowMajorMatrix<Val>>> = traces
         .iter()
         .zip(&vk.tables)
@@ -261,6 +291,7 @@ pub fn prove(
     let challenges = BusChallenges::new(gamma, beta, max_tuple_len(vk, endpoints));
 
     // Round 2: LogUp auxiliary traces and claimed sums.
+    on_round(ProverRound::LogUp);
     let mut aux_mats = Vec::new();
     let mut aux_index = Vec::with_capacity(tables.len());
     let mut claimed = Vec::with_capacity(tables.len());
@@ -297,6 +328,7 @@ pub fn prove(
     let alpha = transcript.sample_ext();
 
     // Round 3: quotient chunks.
+    on_round(ProverRound::Quotient);
     let mut quotient_mats = Vec::with_capacity(tables.len());
     for (i, &table) in tables.iter().enumerate() {
         let meta = &vk.tables[i];
@@ -337,9 +369,11 @@ pub fn prove(
     }
     let (quotient_root, quotient) = pcs.commit_coefficients(quotient_mats);
     transcript.observe_digest(&quotient_root);
+    let deep_pow_witness = transcript.grind(vk.fri.deep_pow_bits);
     let zeta = transcript.sample_ext();
 
     // Round 4: open everything at zeta (and zeta * omega for the traces).
+    on_round(ProverRound::Open);
     let points: Vec<Vec<Challenge>> = log_heights
         .iter()
         .map(|&h| alloc::vec![zeta, zeta * Val::two_adic_generator(usize::from(h))])
@@ -414,6 +448,7 @@ pub fn prove(
             .map(|&i| ext_to_u32s(&claimed[i]))
             .collect(),
         quotient_commitment: digest_to_u32s(&quotient_root),
+        deep_pow_witness,
         openings,
         opening_proof,
     })

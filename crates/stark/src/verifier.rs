@@ -15,7 +15,7 @@ use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing, TwoAdicField};
 use rkyv::Archived;
 
 use crate::air::{validate_interaction, Table};
-use crate::logup::{claimed_share, BusChallenges};
+use crate::logup::{check_interaction_bound, claimed_share, BusChallenges};
 use crate::proof::{self, ArchivedProof, ArchivedTableOpenings};
 use crate::vk::{InteractionMeta, TableMeta};
 use crate::{
@@ -72,6 +72,8 @@ pub fn verify_archived(
     check_tables(vk, tables)?;
     let num_tables = tables.len();
     let log_heights = check_heights(vk, proof)?;
+    check_interaction_bound(vk, &log_heights, endpoints)
+        .map_err(|terms| VerifyError::TooManyInteractions { terms })?;
     let has_aux = vk.tables.iter().any(|t| t.aux_columns() > 0);
     let claimed_tables: Vec<usize> = (0..num_tables)
         .filter(|&i| vk.tables[i].aux_columns() > 0)
@@ -124,6 +126,9 @@ pub fn verify_archived(
     let alpha = transcript.sample_ext();
     let quotient_root = digest_from_archived(&proof.quotient_commitment)?;
     transcript.observe_digest(&quotient_root);
+    if !transcript.check_grind(vk.fri.deep_pow_bits, proof.deep_pow_witness.to_native()) {
+        return Err(VerifyError::DeepProofOfWork);
+    }
     let zeta = transcript.sample_ext();
 
     // Constraints at zeta against the quotient, table by table.

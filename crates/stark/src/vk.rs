@@ -112,7 +112,7 @@ impl VerifyingKey {
     /// preceded by its length, so distinct keys never share an encoding.
     ///
     /// `[version, log_blowup, num_queries, query_pow_bits, log_folding_arity, log_final_poly_len,
-    /// has_preprocessed, preprocessed root (8 elements, zeros if none), num_tables]`, then per
+    /// deep_pow_bits, has_preprocessed, preprocessed root (8 elements, zeros if none), num_tables]`, then per
     /// table `[main_width, preprocessed_width, has_fixed_height, log_height (0 if not fixed),
     /// num_air_constraints, constraint_degree, log_quotient_chunks, num_interactions,
     /// (bus, is_send, tuple_len) per interaction, num_groups, group sizes...]`.
@@ -127,6 +127,7 @@ impl VerifyingKey {
                 fri.query_pow_bits.into(),
                 fri.log_folding_arity.into(),
                 fri.log_final_poly_len.into(),
+                fri.deep_pow_bits.into(),
             ]
             .map(Val::from_u32),
         );
@@ -198,15 +199,33 @@ mod tests {
         }
     }
 
+    /// One interaction per row: 2^30 rows stay below p, 2^31 rows (or 2^30 rows plus a huge
+    /// endpoint count) do not.
+    #[test]
+    fn bus_terms_must_stay_below_the_characteristic() {
+        use crate::logup::{bus_term_count, check_interaction_bound};
+        use crate::PublicEndpoint;
+        let k = key();
+        assert_eq!(bus_term_count(&k, &[30], &[]), 1 << 30);
+        assert!(check_interaction_bound(&k, &[30], &[]).is_ok());
+        assert_eq!(check_interaction_bound(&k, &[31], &[]), Err(1 << 31));
+        let minus_one = PublicEndpoint::receive(1, vec![], Val::ONE);
+        assert_eq!(bus_term_count(&k, &[4], &[minus_one]), 17);
+        let huge = PublicEndpoint::send(1, vec![], Val::from_u32(1 << 30));
+        assert!(check_interaction_bound(&k, &[30], core::slice::from_ref(&huge)).is_err());
+        assert!(check_interaction_bound(&k, &[29], &[huge]).is_ok());
+    }
+
     #[test]
     fn every_field_of_the_key_changes_the_digest() {
         let base = key().digest().unwrap();
-        let mutations: [fn(&mut VerifyingKey); 18] = [
+        let mutations: [fn(&mut VerifyingKey); 19] = [
             |k| k.fri.log_blowup += 1,
             |k| k.fri.num_queries += 1,
             |k| k.fri.query_pow_bits += 1,
             |k| k.fri.log_folding_arity += 1,
             |k| k.fri.log_final_poly_len += 1,
+            |k| k.fri.deep_pow_bits += 1,
             |k| k.preprocessed_commitment = None,
             |k| k.preprocessed_commitment.as_mut().unwrap()[7] += 1,
             |k| k.tables[0].main_width += 1,

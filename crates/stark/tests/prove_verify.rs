@@ -6,8 +6,8 @@ mod common;
 use common::*;
 use droste_stark::debug::ConstraintViolation;
 use droste_stark::{
-    check_constraints, prove, setup, verify, FriParameters, ProverTable, PublicEndpoint, Table,
-    Val, VerifyError,
+    check_constraints, prove, prove_with_progress, setup, verify, FriParameters, ProverRound,
+    ProverTable, PublicEndpoint, Table, Val, VerifyError,
 };
 use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
@@ -20,6 +20,7 @@ pub fn test_params() -> FriParameters {
         query_pow_bits: 2,
         log_folding_arity: 2,
         log_final_poly_len: 1,
+        deep_pow_bits: 1,
     }
 }
 
@@ -39,6 +40,29 @@ fn fibonacci_with_public_output_verifies() {
 }
 
 #[test]
+fn progress_hook_sees_every_round_in_order() {
+    let tables: [&dyn ProverTable; 1] = [&FibTable];
+    let (pk, vk) = setup(&tables, test_params()).unwrap();
+    let (trace, last) = fib_trace(4);
+    let endpoints = [PublicEndpoint::receive(OUTPUT_BUS, vec![last], Val::ONE)];
+    let mut rounds = Vec::new();
+    let proof = prove_with_progress(&pk, &tables, vec![trace], &endpoints, &mut |round| {
+        rounds.push(round)
+    })
+    .unwrap();
+    assert_eq!(
+        rounds,
+        [
+            ProverRound::CommitMain,
+            ProverRound::LogUp,
+            ProverRound::Quotient,
+            ProverRound::Open
+        ]
+    );
+    verify(&vk, &as_tables(&tables), &proof, &endpoints).unwrap();
+}
+
+#[test]
 fn wrong_public_output_is_rejected() {
     let tables: [&dyn ProverTable; 1] = [&FibTable];
     let (pk, vk) = setup(&tables, test_params()).unwrap();
@@ -52,6 +76,36 @@ fn wrong_public_output_is_rejected() {
     )];
     assert!(verify(&vk, &as_tables(&tables), &proof, &wrong).is_err());
     assert!(verify(&vk, &as_tables(&tables), &proof, &[]).is_err());
+}
+
+/// The witness ground before `zeta` is checked against the key's `deep_pow_bits`: every other
+/// witness that misses the target is refused by name, before any opening is looked at.
+#[test]
+fn wrong_deep_proof_of_work_is_rejected() {
+    let tables: [&dyn ProverTable; 1] = [&FibTable];
+    let params = FriParameters {
+        deep_pow_bits: 8,
+        ..test_params()
+    };
+    let (pk, vk) = setup(&tables, params).unwrap();
+    let (trace, last) = fib_trace(4);
+    let endpoints = [PublicEndpoint::receive(OUTPUT_BUS, vec![last], Val::ONE)];
+    let proof = prove(&pk, &tables, vec![trace], &endpoints).unwrap();
+    verify(&vk, &as_tables(&tables), &proof, &endpoints).unwrap();
+    let mut refused = 0;
+    for delta in 1..=16 {
+        let mut forged = proof.clone();
+        forged.deep_pow_witness += delta;
+        match verify(&vk, &as_tables(&tables), &forged, &endpoints) {
+            Err(VerifyError::DeepProofOfWork) => refused += 1,
+            Err(_) => {}
+            Ok(()) => panic!("a forged DEEP witness was accepted"),
+        }
+    }
+    assert!(
+        refused >= 14,
+        "only {refused} of 16 wrong witnesses refused by the PoW check"
+    );
 }
 
 #[test]

@@ -20,6 +20,7 @@ fn params() -> FriParameters {
         query_pow_bits: 1,
         log_folding_arity: 2,
         log_final_poly_len: 1,
+        deep_pow_bits: 1,
     }
 }
 
@@ -82,15 +83,13 @@ fn words_mut(proof: &mut Proof) -> Vec<&mut u32> {
     let opening = &mut proof.opening_proof;
     words.extend(opening.fold_roots.iter_mut().flatten());
     words.extend(opening.final_poly.iter_mut().flatten());
-    for query in &mut opening.queries {
-        for round in &mut query.rounds {
-            words.extend(round.values.iter_mut());
-            words.extend(round.path.iter_mut().flatten());
-        }
-        for fold in &mut query.folds {
-            words.extend(fold.siblings.iter_mut().flatten());
-            words.extend(fold.path.iter_mut().flatten());
-        }
+    for round in &mut opening.rounds {
+        words.extend(round.values.iter_mut());
+        words.extend(round.siblings.iter_mut().flatten());
+    }
+    for fold in &mut opening.folds {
+        words.extend(fold.values.iter_mut().flatten());
+        words.extend(fold.siblings.iter_mut().flatten());
     }
     words
 }
@@ -182,30 +181,38 @@ fn changing_list_lengths_is_rejected() {
             p.opening_proof.final_poly.pop();
         }),
         Box::new(|p| {
-            p.opening_proof.queries.pop();
+            p.opening_proof.rounds.pop();
         }),
         Box::new(|p| {
             p.opening_proof
-                .queries
-                .push(p.opening_proof.queries[0].clone())
+                .rounds
+                .push(p.opening_proof.rounds[0].clone())
         }),
         Box::new(|p| {
-            p.opening_proof.queries[0].rounds.pop();
+            p.opening_proof.folds.pop();
+        }),
+        Box::new(|p| p.opening_proof.folds.push(p.opening_proof.folds[0].clone())),
+        Box::new(|p| {
+            p.opening_proof.rounds[1].values.pop();
+        }),
+        Box::new(|p| p.opening_proof.rounds[1].values.push(0)),
+        Box::new(|p| {
+            p.opening_proof.rounds[1].siblings.pop();
         }),
         Box::new(|p| {
-            p.opening_proof.queries[0].folds.pop();
+            let first = p.opening_proof.rounds[1].siblings[0];
+            p.opening_proof.rounds[1].siblings.push(first)
         }),
         Box::new(|p| {
-            p.opening_proof.queries[0].rounds[1].values.pop();
+            p.opening_proof.folds[0].values.pop();
+        }),
+        Box::new(|p| p.opening_proof.folds[0].values.push([0; 4])),
+        Box::new(|p| {
+            p.opening_proof.folds[0].siblings.pop();
         }),
         Box::new(|p| {
-            p.opening_proof.queries[0].rounds[1].path.pop();
-        }),
-        Box::new(|p| {
-            p.opening_proof.queries[0].folds[0].siblings.pop();
-        }),
-        Box::new(|p| {
-            p.opening_proof.queries[0].folds[0].path.pop();
+            let first = p.opening_proof.folds[0].siblings[0];
+            p.opening_proof.folds[0].siblings.push(first)
         }),
     ];
     for t in 0..3 {

@@ -47,19 +47,21 @@ fn text(report: &ProofReport) -> String {
         report.public_output_hex.len() / 2,
         report.public_output_hex
     ));
-    match &report.parameters {
-        Some(p) => line(format!(
-            "parameters:    {} preset: log_blowup {}, {} queries, {} bits of proof of work (twice), \
-             folding arity {}, final polynomial of {} coefficients",
-            p.preset,
-            p.log_blowup,
-            p.num_queries,
-            p.query_pow_bits,
-            1u32 << p.log_folding_arity,
-            1u32 << p.log_final_poly_len
-        )),
-        None => line("parameters:    not one of the presets".to_string()),
-    }
+    let p = &report.parameters;
+    line(format!(
+        "parameters:    {}: log_blowup {}, {} queries, {} bits of proof of work (twice), \
+         {} before the out-of-domain point, folding arity {}, final polynomial of {} coefficients",
+        p.preset.map_or_else(
+            || "not a preset".to_string(),
+            |name| format!("{name} preset")
+        ),
+        p.log_blowup,
+        p.num_queries,
+        p.query_pow_bits,
+        p.deep_pow_bits,
+        1u32 << p.log_folding_arity,
+        1u32 << p.log_final_poly_len
+    ));
     match &report.security {
         Some(s) => {
             line(format!(
@@ -73,9 +75,9 @@ fn text(report: &ProofReport) -> String {
                 s.log_lde_domain, s.batched_functions, s.constraints, s.max_constraint_degree
             ));
         }
-        None => {
-            line("security:      unknown (parameters or table list not recognised)".to_string())
-        }
+        None => line(
+            "security:      unknown (the proof's table list is not this machine's)".to_string(),
+        ),
     }
     line("table heights (rows):".to_string());
     let width = report

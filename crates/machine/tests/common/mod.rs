@@ -21,6 +21,7 @@ pub fn test_options() -> ProofOptions {
             query_pow_bits: 2,
             log_folding_arity: 2,
             log_final_poly_len: 1,
+            deep_pow_bits: 0,
         },
     }
 }

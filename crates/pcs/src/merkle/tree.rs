@@ -9,6 +9,7 @@ use p3_matrix::Matrix;
 use p3_maybe_rayon::prelude::*;
 use p3_symmetric::{CryptographicHasher, PseudoCompressionFunction};
 
+use super::multi::{distinct_shifted, level_pairs, Pair};
 use crate::codec::digest_to_u32s;
 use crate::hash::Hasher;
 use crate::proof::DigestWords;
@@ -17,27 +18,51 @@ use crate::{Digest, Val, DIGEST_ELEMS};
 type Packed = <Val as Field>::Packing;
 const LANES: usize = <Packed as PackedValue>::WIDTH;
 
-/// A Merkle tree over a batch of matrices (see the module docs for the layout). Keeps every
-/// layer so openings are lookups.
+/// A Merkle tree over a batch of matrices (see the module docs for the layout).
+///
+/// The bottom `elided` layers are not kept: they hold 1 - 2^-elided of all the tree's digests
+/// (for the trace commitments, 32 bytes per LDE row per layer, a large share of the prover's
+/// memory), while an opening needs only a few of their nodes, which [`Self::multi_siblings`]
+/// recomputes from the committed matrices (2^elided row hashes per opened leaf at most).
 #[derive(Clone, Debug)]
 pub struct MerkleTree {
-    /// `layers[0]` are the leaves, the last layer is the root alone.
+    /// Layers `elided..`: `layers[0]` is layer `elided` (the leaves when nothing is elided),
+    /// the last layer is the root alone.
     layers: Vec<Vec<Digest>>,
+    /// Number of bottom layers not kept.
+    elided: usize,
+    /// Number of leaves.
+    max_height: usize,
 }
 
 impl MerkleTree {
-    /// Commit to `mats` (power-of-two heights, at least one matrix).
+    /// Commit to `mats` (power-of-two heights, at least one matrix), keeping every layer.
     ///
     /// # Panics
     /// If `mats` is empty or a height is not a power of two (prover-side programming errors).
     pub fn new(hasher: &Hasher, mats: &[&RowMajorMatrix<Val>]) -> Self {
+        Self::with_elided_layers(hasher, mats, 0)
+    }
+
+    /// Commit to `mats`, keeping only the layers from `elided` up (fewer if the tree is lower):
+    /// the same root as [`Self::new`], openings recompute the missing nodes from `mats`.
+    ///
+    /// # Panics
+    /// As [`Self::new`].
+    pub fn with_elided_layers(
+        hasher: &Hasher,
+        mats: &[&RowMajorMatrix<Val>],
+        elided: usize,
+    ) -> Self {
         assert!(!mats.is_empty(), "a Merkle tree needs at least one matrix");
         assert!(
             mats.iter().all(|m| m.height().is_power_of_two()),
             "Merkle tree matrices must have power-of-two heights"
         );
         let max_height = mats.iter().map(|m| m.height()).max().unwrap_or(1);
+        let elided = elided.min(max_height.trailing_zeros() as usize);
         let mut layers = Vec::new();
+        let mut layer = 0;
         let mut current = hash_rows(hasher, mats, max_height);
         let mut height = max_height;
         while height > 1 {
@@ -48,10 +73,18 @@ impl MerkleTree {
                 let injected = hash_rows(hasher, mats, height);
                 next = compress_layer(hasher, height, |i| (next[i], injected[i]));
             }
-            layers.push(core::mem::replace(&mut current, next));
+            let finished = core::mem::replace(&mut current, next);
+            if layer >= elided {
+                layers.push(finished);
+            }
+            layer += 1;
         }
         layers.push(current);
-        Self { layers }
+        Self {
+            layers,
+            elided,
+            max_height,
+        }
     }
 
     /// The commitment.
@@ -61,17 +94,74 @@ impl MerkleTree {
 
     /// log2 of the number of leaves.
     pub fn log_height(&self) -> usize {
-        self.layers.len() - 1
+        self.max_height.trailing_zeros() as usize
     }
 
-    /// Sibling path of leaf `index`, leaves first.
-    pub fn path(&self, index: usize) -> Vec<DigestWords> {
-        self.layers[..self.layers.len() - 1]
-            .iter()
-            .enumerate()
-            .map(|(level, layer)| digest_to_u32s(&layer[(index >> level) ^ 1]))
-            .collect()
+    /// The sibling digests of a multi-opening of `leaves` (sorted, distinct), in the order the
+    /// verifier consumes them (see [`super::verify_multi`]). `mats` are the committed matrices,
+    /// read only to recompute elided layers.
+    ///
+    /// # Panics
+    /// If a leaf index is beyond the tree, or `mats` are not the committed matrices while layers
+    /// are elided (prover-side programming errors).
+    pub fn multi_siblings(
+        &self,
+        hasher: &Hasher,
+        mats: &[&RowMajorMatrix<Val>],
+        leaves: &[usize],
+    ) -> Vec<DigestWords> {
+        let mut nodes = leaves.to_vec();
+        let mut siblings = Vec::new();
+        for layer in 0..self.log_height() {
+            for (at, pair) in level_pairs(&nodes) {
+                let sibling = match pair {
+                    Pair::Both => continue,
+                    Pair::RightFromProof => nodes[at] + 1,
+                    Pair::LeftFromProof => nodes[at] - 1,
+                };
+                siblings.push(digest_to_u32s(&self.node(hasher, mats, layer, sibling)));
+            }
+            let children = core::mem::take(&mut nodes);
+            distinct_shifted(&children, 1, &mut nodes);
+        }
+        siblings
     }
+
+    /// Node `index` of `layer`: stored, or recomputed as [`Self::with_elided_layers`] built it.
+    fn node(
+        &self,
+        hasher: &Hasher,
+        mats: &[&RowMajorMatrix<Val>],
+        layer: usize,
+        index: usize,
+    ) -> Digest {
+        if layer >= self.elided {
+            return self.layers[layer - self.elided][index];
+        }
+        let height = self.max_height >> layer;
+        let row_digest = || hash_row(hasher, mats, height, index);
+        if layer == 0 {
+            return row_digest();
+        }
+        let left = self.node(hasher, mats, layer - 1, 2 * index);
+        let right = self.node(hasher, mats, layer - 1, 2 * index + 1);
+        let node = hasher.compress(&left, &right);
+        if mats.iter().any(|m| m.height() == height) {
+            hasher.compress(&node, &row_digest())
+        } else {
+            node
+        }
+    }
+}
+
+/// The digest of row `row` of the matrices of exactly `height` rows (one entry of
+/// [`hash_rows`]).
+fn hash_row(hasher: &Hasher, mats: &[&RowMajorMatrix<Val>], height: usize, row: usize) -> Digest {
+    hasher.hash_iter(
+        mats.iter()
+            .filter(|m| m.height() == height)
+            .flat_map(|m| m.row_slice(row).expect("row in range").to_vec()),
+    )
 }
 
 /// Leaf digests of the matrices of exactly `height` rows: row `i` of each, concatenated in batch
@@ -100,11 +190,7 @@ fn hash_rows(hasher: &Hasher, mats: &[&RowMajorMatrix<Val>], height: usize) -> V
             }
         });
     for (r, d) in digests.iter_mut().enumerate().skip(packed_rows) {
-        *d = hasher.hash_iter(
-            group
-                .iter()
-                .flat_map(|m| m.row_slice(r).expect("row in range").to_vec()),
-        );
+        *d = hash_row(hasher, &group, height, r);
     }
     digests
 }

@@ -10,8 +10,9 @@ use p3_maybe_rayon::prelude::*;
 use super::Pcs;
 use crate::codec::ext_to_u32s;
 use crate::fold::{fold_pair, lde_shift, FoldPlan};
+use crate::merkle::distinct_shifted;
 use crate::merkle::MerkleTree;
-use crate::proof::FoldOpening;
+use crate::proof::FoldMultiOpening;
 use crate::{Challenge, Transcript, Val, EXT_DEGREE};
 
 /// One committed folding round: the codeword (bit-reversed) before folding and its tree, whose
@@ -109,27 +110,36 @@ fn fold_codeword(
     current
 }
 
-/// The folding-coset openings answering query `index` (into the first codeword).
-pub(super) fn open_query(rounds: &[FoldRound], index: usize) -> Vec<FoldOpening> {
-    let mut index = index;
+/// The multi-openings of every folding round at the distinct query `indices` (sorted, into the
+/// first codeword): each round's distinct cosets, their members no query reaches, and siblings.
+pub(super) fn open_queries(
+    pcs: &Pcs,
+    rounds: &[FoldRound],
+    indices: &[usize],
+) -> Vec<FoldMultiOpening> {
+    let mut positions = indices.to_vec();
+    let mut cosets = Vec::new();
     rounds
         .iter()
         .map(|round| {
             let arity = 1usize << round.log_arity;
-            let coset = index >> round.log_arity;
-            let own = index & (arity - 1);
-            let members = &round.codeword[coset * arity..(coset + 1) * arity];
-            let siblings = members
-                .iter()
-                .enumerate()
-                .filter(|&(i, _)| i != own)
-                .map(|(_, x)| ext_to_u32s(x))
-                .collect();
-            index = coset;
-            FoldOpening {
-                siblings,
-                path: round.tree.path(coset),
+            distinct_shifted(&positions, round.log_arity, &mut cosets);
+            let mut known = positions.iter().peekable();
+            let mut values = Vec::new();
+            for &coset in &cosets {
+                for position in coset * arity..(coset + 1) * arity {
+                    if known.next_if(|&&p| p == position).is_none() {
+                        values.push(ext_to_u32s(&round.codeword[position]));
+                    }
+                }
             }
+            let opening = FoldMultiOpening {
+                values,
+                // Folding trees keep every layer: nothing to recompute from matrices.
+                siblings: round.tree.multi_siblings(pcs.hasher(), &[], &cosets),
+            };
+            core::mem::swap(&mut positions, &mut cosets);
+            opening
         })
         .collect()
 }

@@ -17,6 +17,11 @@ use crate::hash::Hasher;
 use crate::merkle::MerkleTree;
 use crate::{Digest, Domain, FriParameters, PcsError, Val};
 
+/// Bottom Merkle layers the trace, LogUp and quotient commitments do not keep: 7/8 of each
+/// tree's digests (32 bytes x 2 per LDE row), recomputed for the ~100 opened leaves at the cost
+/// of at most 7 row hashes per leaf and tree.
+const ELIDED_MERKLE_LAYERS: usize = 3;
+
 /// The prover side of the commitment scheme.
 #[derive(Clone, Debug)]
 pub struct Pcs {
@@ -82,10 +87,11 @@ impl Pcs {
     pub fn commit_evaluations(&self, mats: Vec<RowMajorMatrix<Val>>) -> (Digest, Committed) {
         let log_blowup = self.log_blowup();
         self.commit_with(mats, |m| {
+            // `bit_reverse_rows` hands back the DFT's own bit-reversed buffer; converting it
+            // with `to_row_major_matrix` would copy the whole LDE once more.
             self.dft
                 .coset_lde_batch(m, log_blowup, lde_shift())
                 .bit_reverse_rows()
-                .to_row_major_matrix()
         })
     }
 
@@ -100,7 +106,6 @@ impl Pcs {
             self.dft
                 .coset_dft_batch(padded, lde_shift())
                 .bit_reverse_rows()
-                .to_row_major_matrix()
         })
     }
 
@@ -128,7 +133,7 @@ impl Pcs {
             .collect();
         let ldes: Vec<RowMajorMatrix<Val>> = mats.into_iter().map(lde).collect();
         let refs: Vec<&RowMajorMatrix<Val>> = ldes.iter().collect();
-        let tree = MerkleTree::new(&self.hasher, &refs);
+        let tree = MerkleTree::with_elided_layers(&self.hasher, &refs, ELIDED_MERKLE_LAYERS);
         let committed = Committed {
             ldes,
             log_heights,

@@ -3,12 +3,15 @@
 use alloc::vec::Vec;
 
 use p3_field::{BasedVectorSpace, PrimeCharacteristicRing};
+use p3_matrix::dense::RowMajorMatrix;
 use p3_matrix::Matrix;
 
 use super::deep::{evaluate_at_points, reduced_openings, InverseTables, OpenedValues};
 use super::{fri, Committed, Pcs};
 use crate::fold::FoldPlan;
-use crate::proof::{BatchOpening, OpeningProof, QueryProof};
+use crate::hash::Hasher;
+use crate::merkle::distinct_shifted;
+use crate::proof::{BatchMultiOpening, OpeningProof};
 use crate::{codec, Challenge, Transcript, Val};
 
 impl Pcs {
@@ -64,19 +67,11 @@ impl Pcs {
         let (fold_rounds, final_poly) = fri::commit_phase(self, &plan, reduced, t);
 
         let pow_witness = t.grind(self.params.query_pow_bits);
-        let indices: Vec<usize> = (0..self.params.num_queries)
+        let mut indices: Vec<usize> = (0..self.params.num_queries)
             .map(|_| t.sample_bits(plan.log_max_height))
             .collect();
-        let queries = indices
-            .iter()
-            .map(|&index| QueryProof {
-                rounds: rounds
-                    .iter()
-                    .map(|(c, _)| open_batch(c, index, plan.log_max_height, self.log_blowup()))
-                    .collect(),
-                folds: fri::open_query(&fold_rounds, index),
-            })
-            .collect();
+        indices.sort_unstable();
+        indices.dedup();
         let proof = OpeningProof {
             batch_pow_witness,
             fold_roots: fold_rounds
@@ -85,37 +80,61 @@ impl Pcs {
                 .collect(),
             final_poly: final_poly.iter().map(codec::ext_to_u32s).collect(),
             pow_witness,
-            queries,
+            rounds: rounds
+                .iter()
+                .map(|(c, _)| {
+                    open_batch(
+                        &self.hasher,
+                        c,
+                        &indices,
+                        plan.log_max_height,
+                        self.log_blowup(),
+                    )
+                })
+                .collect(),
+            folds: fri::open_queries(self, &fold_rounds, &indices),
         };
         (values, proof)
     }
 }
 
-/// The rows of every matrix of `c` answering query `index` (an index into LDE height
-/// `2^log_max_height`) and the Merkle path.
+/// The multi-opening of `c` at the distinct query `indices` (sorted, into LDE height
+/// `2^log_max_height`): by decreasing matrix height, the rows each distinct row index holds, then
+/// the tree's sibling digests.
 fn open_batch(
+    hasher: &Hasher,
     c: &Committed,
-    index: usize,
+    indices: &[usize],
     log_max_height: usize,
     log_blowup: usize,
-) -> BatchOpening {
-    let log_tree = c.tree.log_height();
-    let leaf = index >> (log_max_height - log_tree);
-    let values = c
-        .ldes
-        .iter()
-        .zip(&c.log_heights)
-        .flat_map(|(lde, &log_h)| {
-            let row = leaf >> (log_tree - (log_h + log_blowup));
-            lde.row_slice(row)
-                .expect("row within the LDE")
-                .iter()
-                .map(|&v| codec::val_to_u32(v))
-                .collect::<Vec<u32>>()
-        })
-        .collect();
-    BatchOpening {
+) -> BatchMultiOpening {
+    let mut lde_heights: Vec<usize> = c.log_heights.iter().map(|h| h + log_blowup).collect();
+    lde_heights.sort_unstable_by(|a, b| b.cmp(a));
+    lde_heights.dedup();
+    let mut values = Vec::new();
+    let mut rows = Vec::new();
+    for &h in &lde_heights {
+        distinct_shifted(indices, log_max_height - h, &mut rows);
+        let group: Vec<&RowMajorMatrix<Val>> = c
+            .ldes
+            .iter()
+            .zip(&c.log_heights)
+            .filter(|(_, &log_h)| log_h + log_blowup == h)
+            .map(|(lde, _)| lde)
+            .collect();
+        for &row in &rows {
+            for lde in &group {
+                let opened = lde.row_slice(row).expect("row within the LDE");
+                values.extend(opened.iter().map(|&v| codec::val_to_u32(v)));
+            }
+        }
+    }
+    let mut leaves = Vec::new();
+    distinct_shifted(indices, log_max_height - lde_heights[0], &mut leaves);
+    BatchMultiOpening {
         values,
-        path: c.tree.path(leaf),
+        siblings: c
+            .tree
+            .multi_siblings(hasher, &c.ldes.iter().collect::<Vec<_>>(), &leaves),
     }
 }

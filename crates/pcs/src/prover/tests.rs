@@ -18,6 +18,7 @@ fn params(log_arity: u8, num_queries: u16) -> FriParameters {
         query_pow_bits: 0,
         log_folding_arity: log_arity,
         log_final_poly_len: 0,
+        deep_pow_bits: 0,
     }
 }
 

@@ -1,19 +1,24 @@
-//! FRI query checks (verifier side).
+//! FRI query checks (verifier side), all queries of a folding round at once.
+//!
+//! The verifier follows the set of distinct positions the queries reach, which shrinks as
+//! folding merges them: at a codeword of `2^n` entries it is `distinct(index >> (log_max - n))`.
+//! Each round opens the distinct folding cosets of those positions; the verifier supplies the
+//! members it computed in the previous round and the proof the others.
+
+use alloc::vec::Vec;
 
 use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing};
 use rkyv::vec::ArchivedVec;
 
+use super::deep::Reduced;
 use crate::codec::ext_from_archived;
 use crate::fold::{bitrev_point, fold_coset, lde_shift, FoldPlan};
 use crate::hash::Hasher;
-use crate::merkle::{verify_batch, MatrixShape};
-use crate::params::MAX_LOG_FOLDING_ARITY;
-use crate::proof::ArchivedFoldOpening;
+use crate::merkle::{distinct_shifted, verify_multi, LevelRows, MultiScratch};
+use crate::proof::ArchivedFoldMultiOpening;
 use crate::{Challenge, Digest, PcsError, Val, EXT_DEGREE};
 
-const MAX_ARITY: usize = 1 << MAX_LOG_FOLDING_ARITY;
-
-/// Everything shared by all queries of one FRI check.
+/// Everything shared by the rounds of one FRI check.
 pub(super) struct FriCheck<'a> {
     pub hasher: &'a Hasher,
     pub plan: &'a FoldPlan,
@@ -23,16 +28,15 @@ pub(super) struct FriCheck<'a> {
 }
 
 impl FriCheck<'_> {
-    /// Follow query `index` through every folding round: `reduced` holds the batched DEEP
-    /// quotient at the query's point for each input height (descending, the first at the
-    /// starting height), added in where folding reaches that height; the last value must match
-    /// the final polynomial.
-    pub fn verify_query(
+    /// Fold the batched DEEP quotients at the distinct query `indices` (sorted, at the largest
+    /// height) through every round, adding each input height's `reduced` values where folding
+    /// reaches it, and compare the results with the final polynomial.
+    pub fn verify(
         &self,
-        query: usize,
-        index: usize,
-        folds: &ArchivedVec<ArchivedFoldOpening>,
-        reduced: &[(usize, Challenge)],
+        indices: &[usize],
+        reduced: &Reduced,
+        folds: &ArchivedVec<ArchivedFoldMultiOpening>,
+        scratch: &mut MultiScratch,
     ) -> Result<(), PcsError> {
         let rounds = &self.plan.round_log_arities;
         if folds.len() != rounds.len() {
@@ -42,76 +46,94 @@ impl FriCheck<'_> {
                 got: folds.len(),
             });
         }
-        let mut inputs = reduced.iter().peekable();
+        let mut inputs = reduced.by_height.iter().peekable();
+        let mut positions = indices.to_vec();
         let mut current = match inputs.next() {
-            Some(&(h, v)) if h == self.plan.log_max_height => v,
+            Some((h, v)) if *h == self.plan.log_max_height && v.len() == positions.len() => {
+                v.clone()
+            }
             _ => return Err(PcsError::InvalidClaim("no input at the largest height")),
         };
         let mut log_n = self.plan.log_max_height;
         let mut shift = lde_shift();
         let mut shift_inv = shift.inverse();
-        let mut index = index;
-        let mut coset_values = [Challenge::ZERO; MAX_ARITY];
-        let mut leaf = [Val::ZERO; MAX_ARITY * EXT_DEGREE];
+        let mut cosets = Vec::new();
+        let mut members: Vec<Challenge> = Vec::new();
+        let mut leaves: Vec<Val> = Vec::new();
         for (r, (&log_arity, opening)) in rounds.iter().zip(folds.iter()).enumerate() {
             let arity = 1usize << log_arity;
-            if opening.siblings.len() != arity - 1 {
+            distinct_shifted(&positions, log_arity, &mut cosets);
+            // Each position lies in exactly one coset, so this does not underflow.
+            let expected = cosets.len() * arity - positions.len();
+            if opening.values.len() != expected {
                 return Err(PcsError::Shape {
-                    what: "fold siblings",
-                    expected: arity - 1,
-                    got: opening.siblings.len(),
+                    what: "fold values",
+                    expected,
+                    got: opening.values.len(),
                 });
             }
-            let own = index & (arity - 1);
-            let coset = index >> log_arity;
-            let mut siblings = opening.siblings.iter();
-            for (i, slot) in coset_values[..arity].iter_mut().enumerate() {
-                *slot = if i == own {
-                    current
-                } else {
-                    // The length was checked above, so a sibling exists for every other slot.
-                    ext_from_archived(siblings.next().ok_or(PcsError::InvalidClaim("siblings"))?)?
-                };
+            members.clear();
+            let mut known = positions.iter().zip(&current).peekable();
+            let mut sent = opening.values.iter();
+            for &coset in &cosets {
+                for position in coset * arity..(coset + 1) * arity {
+                    members.push(match known.next_if(|(&p, _)| p == position) {
+                        Some((_, &value)) => value,
+                        // The count was checked above: one sent value per unknown member.
+                        None => ext_from_archived(
+                            sent.next()
+                                .ok_or(PcsError::InvalidClaim("fold value count"))?,
+                        )?,
+                    });
+                }
             }
-            for (chunk, v) in leaf
-                .chunks_exact_mut(EXT_DEGREE)
-                .zip(&coset_values[..arity])
-            {
-                chunk.copy_from_slice(v.as_basis_coefficients_slice());
-            }
-            let shape = [MatrixShape {
-                log_height: log_n - log_arity,
+            leaves.clear();
+            leaves.extend(members.iter().flat_map(|m| {
+                BasedVectorSpace::<Val>::as_basis_coefficients_slice(m)
+                    .iter()
+                    .copied()
+            }));
+            let leaf_rows = [LevelRows {
+                level: 0,
                 width: EXT_DEGREE * arity,
+                rows: &leaves,
             }];
-            let leaf_values = &leaf[..EXT_DEGREE * arity];
-            if !verify_batch(
+            let authentic = verify_multi(
                 self.hasher,
                 &self.roots[r],
-                &shape,
-                coset,
-                leaf_values,
-                &opening.path,
-            )? {
+                log_n - log_arity,
+                &cosets,
+                &leaf_rows,
+                &opening.siblings,
+                scratch,
+            )?;
+            if !authentic {
                 return Err(PcsError::MerkleMismatch {
-                    what: "a FRI folding round",
-                    query,
+                    what: "FRI folding round",
+                    round: r,
                 });
             }
             let beta = self.betas[r];
-            current = fold_coset(
-                &mut coset_values[..arity],
-                log_arity,
-                log_n,
-                shift_inv,
-                coset,
-                beta,
-            );
+            current.clear();
+            current.extend(members.chunks_exact_mut(arity).zip(&cosets).map(
+                |(coset_values, &coset)| {
+                    fold_coset(coset_values, log_arity, log_n, shift_inv, coset, beta)
+                },
+            ));
+            core::mem::swap(&mut positions, &mut cosets);
             log_n -= log_arity;
             shift = shift.exp_power_of_2(log_arity);
             shift_inv = shift_inv.exp_power_of_2(log_arity);
-            index = coset;
-            if let Some(&(_, ro)) = inputs.next_if(|(h, _)| *h == log_n) {
-                current += beta.exp_power_of_2(log_arity) * ro;
+            if let Some((_, ro)) = inputs.next_if(|(h, _)| *h == log_n) {
+                if ro.len() != current.len() {
+                    return Err(PcsError::InvalidClaim(
+                        "input rows differ from fold positions",
+                    ));
+                }
+                let weight = beta.exp_power_of_2(log_arity);
+                for (c, &v) in current.iter_mut().zip(ro) {
+                    *c += weight * v;
+                }
             }
         }
         if inputs.next().is_some() {
@@ -119,14 +141,16 @@ impl FriCheck<'_> {
                 "an input height is below the final codeword",
             ));
         }
-        let x = bitrev_point(log_n, shift, index);
-        let expected = self
-            .final_poly
-            .iter()
-            .rev()
-            .fold(Challenge::ZERO, |acc, &c| acc * x + c);
-        if expected != current {
-            return Err(PcsError::FinalPolyMismatch { query });
+        for (&position, &value) in positions.iter().zip(&current) {
+            let x = bitrev_point(log_n, shift, position);
+            let expected = self
+                .final_poly
+                .iter()
+                .rev()
+                .fold(Challenge::ZERO, |acc, &c| acc * x + c);
+            if expected != value {
+                return Err(PcsError::FinalPolyMismatch { position });
+            }
         }
         Ok(())
     }

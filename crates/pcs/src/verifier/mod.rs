@@ -1,15 +1,16 @@
 //! The verifier: `no_std`, reads the archived proof in place, returns a [`PcsError`] (never
 //! panics) on any malformed or dishonest input.
 
+mod deep;
 mod fri;
 
 use alloc::vec::Vec;
 
-use p3_field::{Field, PrimeCharacteristicRing, TwoAdicField};
+use p3_field::{PrimeCharacteristicRing, TwoAdicField};
 
-use crate::codec::{digest_from_archived, ext_from_archived, vals_from_archived};
-use crate::fold::{bitrev_point, lde_shift, FoldPlan};
-use crate::merkle::{verify_batch, MatrixShape};
+use crate::codec::{digest_from_archived, ext_from_archived};
+use crate::fold::FoldPlan;
+use crate::merkle::{MatrixShape, MultiScratch};
 use crate::proof::ArchivedOpeningProof;
 use crate::{Challenge, Digest, FriParameters, PcsError, Transcript, Val};
 
@@ -37,10 +38,10 @@ pub struct MatrixClaim<'a> {
 }
 
 /// Per (matrix, point) data reused by every query: the point, `alpha^k` and `sum_c alpha^c v_c`.
-struct PointTerm {
-    z: Challenge,
-    alpha_offset: Challenge,
-    combined_value: Challenge,
+pub(super) struct PointTerm {
+    pub(super) z: Challenge,
+    pub(super) alpha_offset: Challenge,
+    pub(super) combined_value: Challenge,
 }
 
 /// Verify an opening proof against the claims, continuing transcript `t` exactly as
@@ -120,19 +121,39 @@ pub fn verify(
             bits: params.query_pow_bits,
         });
     }
-    let num_queries = usize::from(params.num_queries);
-    if proof.queries.len() != num_queries {
+    if proof.rounds.len() != rounds.len() {
         return Err(PcsError::Shape {
-            what: "queries",
-            expected: num_queries,
-            got: proof.queries.len(),
+            what: "round openings",
+            expected: rounds.len(),
+            got: proof.rounds.len(),
         });
     }
-    let indices: Vec<usize> = (0..num_queries)
+    if proof.folds.len() != plan.round_log_arities.len() {
+        return Err(PcsError::Shape {
+            what: "fold openings",
+            expected: plan.round_log_arities.len(),
+            got: proof.folds.len(),
+        });
+    }
+    // Queries that land on the same index are one query from here on: the proof answers each
+    // distinct index once.
+    let mut indices: Vec<usize> = (0..params.num_queries)
         .map(|_| t.sample_bits(plan.log_max_height))
         .collect();
+    indices.sort_unstable();
+    indices.dedup();
 
     let hasher = t.hasher();
+    let mut scratch = MultiScratch::default();
+    let inputs = deep::Inputs {
+        hasher,
+        claims: rounds,
+        shapes: &shapes,
+        log_max_height: plan.log_max_height,
+        alpha_pows: &alpha_pows,
+        terms: &point_terms,
+    };
+    let reduced = inputs.reduce(&indices, &heights, &proof.rounds, &mut scratch)?;
     let fri = fri::FriCheck {
         hasher,
         plan: &plan,
@@ -140,61 +161,7 @@ pub fn verify(
         betas: &betas,
         final_poly: &final_poly,
     };
-    let mut rows = Vec::new();
-    let mut reduced: Vec<(usize, Challenge)> =
-        heights.iter().map(|&h| (h, Challenge::ZERO)).collect();
-    for (query, (q, &index)) in proof.queries.iter().zip(&indices).enumerate() {
-        if q.rounds.len() != rounds.len() {
-            return Err(PcsError::Shape {
-                what: "round openings",
-                expected: rounds.len(),
-                got: q.rounds.len(),
-            });
-        }
-        reduced.iter_mut().for_each(|(_, v)| *v = Challenge::ZERO);
-        let mut terms = point_terms.iter();
-        for ((claim, round_shapes), opening) in rounds.iter().zip(&shapes).zip(q.rounds.iter()) {
-            let log_tree = round_shapes.iter().map(|s| s.log_height).max().unwrap_or(0);
-            let leaf = index >> (plan.log_max_height - log_tree);
-            rows.clear();
-            vals_from_archived(&opening.values, &mut rows)?;
-            if !verify_batch(
-                hasher,
-                &claim.digest,
-                round_shapes,
-                leaf,
-                &rows,
-                &opening.path,
-            )? {
-                return Err(PcsError::MerkleMismatch {
-                    what: "a commitment round",
-                    query,
-                });
-            }
-            let mut offset = 0;
-            for (m, shape) in claim.matrices.iter().zip(round_shapes) {
-                let row = &rows[offset..offset + m.width];
-                offset += m.width;
-                let x = bitrev_point(
-                    shape.log_height,
-                    lde_shift(),
-                    leaf >> (log_tree - shape.log_height),
-                );
-                let combined: Challenge = row.iter().zip(&alpha_pows).map(|(&f, &a)| a * f).sum();
-                let acc = reduced
-                    .iter_mut()
-                    .find(|(h, _)| *h == shape.log_height)
-                    .map(|(_, v)| v)
-                    .ok_or(PcsError::InvalidClaim("height missing from the plan"))?;
-                for term in terms.by_ref().take(m.points.len()) {
-                    let inv = (-term.z + x).try_inverse().ok_or(PcsError::PointInDomain)?;
-                    *acc += term.alpha_offset * (combined - term.combined_value) * inv;
-                }
-            }
-        }
-        fri.verify_query(query, index, &q.folds, &reduced)?;
-    }
-    Ok(())
+    fri.verify(&indices, &reduced, &proof.folds, &mut scratch)
 }
 
 /// Validate the caller's claims (shapes within the two-adicity, values matching points and

@@ -26,6 +26,7 @@ pub fn params(
         query_pow_bits: pow,
         log_folding_arity: log_arity,
         log_final_poly_len: log_final,
+        deep_pow_bits: 0,
     }
 }
 

@@ -44,10 +44,10 @@ pub struct ProofReport {
     pub public_output_hex: String,
     /// Every table's height, in proving order.
     pub tables: Vec<TableReport>,
-    /// The proof options, when they are one of the presets (`None` otherwise).
-    pub parameters: Option<ParametersReport>,
-    /// Security of those options for this proof's sizes (`None` without known parameters or
-    /// table list).
+    /// The proof options the proof carries.
+    pub parameters: ParametersReport,
+    /// Security of those options for this proof's sizes (`None` when the proof's table list is
+    /// not this machine's).
     pub security: Option<SecurityFigures>,
     /// Bytes by section, in proof order; they add up to [`Self::size`].
     pub sections: Vec<SectionSize>,
@@ -78,11 +78,8 @@ pub fn inspect(proof: &[u8]) -> Result<ProofReport, InspectError> {
             rows: 1u64.checked_shl(log_height.into()).unwrap_or(0),
         })
         .collect();
-    let parameters = security::parameters(&proof.proof);
-    let security = parameters
-        .as_ref()
-        .filter(|_| known_tables)
-        .map(|parameters| security::figures(parameters, &proof.proof, &tables));
+    let parameters = security::parameters(proof.fri);
+    let security = known_tables.then(|| security::figures(&parameters, &proof.proof, &tables));
     Ok(ProofReport {
         format_version: MACHINE_PROOF_VERSION,
         size: bytes.len(),

@@ -43,28 +43,25 @@ pub fn sizes(proof: &MachineProof, total: usize) -> Vec<SectionSize> {
             EXT * stark.openings.iter().map(opened_values).sum::<usize>(),
         ),
         (
-            "FRI fold roots, final polynomial, proofs of work".to_string(),
-            DIGEST * opening.fold_roots.len() + EXT * opening.final_poly.len() + 2 * POW_WITNESS,
+            "FRI fold roots, final polynomial, proofs of work (batching, DEEP, queries)"
+                .to_string(),
+            DIGEST * opening.fold_roots.len() + EXT * opening.final_poly.len() + 3 * POW_WITNESS,
         ),
     ];
     for (round, name) in round_names(stark).iter().enumerate() {
-        let (mut values, mut paths) = (0, 0);
-        for query in &opening.queries {
-            if let Some(batch) = query.rounds.get(round) {
-                values += WORD * batch.values.len();
-                paths += DIGEST * batch.path.len();
-            }
-        }
+        let (values, siblings) = opening.rounds.get(round).map_or((0, 0), |batch| {
+            (WORD * batch.values.len(), DIGEST * batch.siblings.len())
+        });
         sections.push((format!("queries: {name} rows"), values));
-        sections.push((format!("queries: {name} Merkle paths"), paths));
+        sections.push((format!("queries: {name} Merkle siblings"), siblings));
     }
-    let (mut siblings, mut paths) = (0, 0);
-    for fold in opening.queries.iter().flat_map(|query| &query.folds) {
-        siblings += EXT * fold.siblings.len();
-        paths += DIGEST * fold.path.len();
+    let (mut values, mut siblings) = (0, 0);
+    for fold in &opening.folds {
+        values += EXT * fold.values.len();
+        siblings += DIGEST * fold.siblings.len();
     }
-    sections.push(("queries: FRI fold siblings".to_string(), siblings));
-    sections.push(("queries: FRI fold Merkle paths".to_string(), paths));
+    sections.push(("queries: FRI fold coset values".to_string(), values));
+    sections.push(("queries: FRI fold Merkle siblings".to_string(), siblings));
     let payload: usize = sections.iter().map(|(_, bytes)| bytes).sum();
     sections.push((
         "archive lengths, offsets and padding".to_string(),

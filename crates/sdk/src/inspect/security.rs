@@ -1,23 +1,21 @@
 //! The proof's parameters and their security, from the droste-pcs calculator.
 //!
-//! A proof does not record its FRI parameters (its verifying key does, bound by the digest), so
-//! they are recognised here: a preset matches when the proof has its number of queries and its
-//! Merkle paths are as deep as the preset's blowup makes them. The calculator's other inputs come
-//! from the proof's shape (heights, opened columns) and this machine's tables (constraint counts).
+//! The proof carries its options (bound by its vkey digest, checked against the key by the
+//! verifier); the calculator's other inputs come from the proof's shape (heights, opened
+//! columns) and this machine's tables (constraint counts).
 
-use droste_machine::ProofOptions;
 use droste_pcs::security::{analyze, SecurityInputs};
 use droste_pcs::FriParameters;
 use droste_stark::{Proof, ProverTable, Val, EXT_DEGREE};
 use p3_air::{Air, AirLayout, BaseAir, SymbolicAirBuilder};
 
-use crate::verify::PRESETS;
+use crate::verify::preset_name;
 
 /// The proof's FRI parameters.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ParametersReport {
-    /// The preset they are.
-    pub preset: &'static str,
+    /// The preset they are, `None` for options no preset uses.
+    pub preset: Option<&'static str>,
     /// log2 of the Reed-Solomon blowup.
     pub log_blowup: u8,
     /// FRI queries.
@@ -28,6 +26,8 @@ pub struct ParametersReport {
     pub log_folding_arity: u8,
     /// log2 of the final polynomial's length.
     pub log_final_poly_len: u8,
+    /// Proof-of-work bits ground before the out-of-domain point.
+    pub deep_pow_bits: u8,
 }
 
 /// Security of the proof, in bits, with the calculator's inputs.
@@ -51,31 +51,16 @@ pub struct SecurityFigures {
     pub max_constraint_degree: u64,
 }
 
-/// The preset whose parameters the proof has, if any.
-pub fn parameters(proof: &Proof) -> Option<ParametersReport> {
-    let opening = &proof.opening_proof;
-    let max_log_height = usize::from(*proof.log_heights.iter().max()?);
-    let main_round = super::sections::round_names(proof)
-        .iter()
-        .position(|&name| name == "main")?;
-    let path_depth = opening.queries.first()?.rounds.get(main_round)?.path.len();
-    PRESETS.iter().find_map(|&(preset, options)| {
-        let fri: FriParameters = options.fri;
-        let matches = usize::from(fri.num_queries) == opening.queries.len()
-            && max_log_height + usize::from(fri.log_blowup) == path_depth;
-        matches.then(|| report(preset, options))
-    })
-}
-
-fn report(preset: &'static str, options: ProofOptions) -> ParametersReport {
-    let fri = options.fri;
+/// The report of the options `fri` a proof carries, named after their preset if they are one.
+pub fn parameters(fri: FriParameters) -> ParametersReport {
     ParametersReport {
-        preset,
+        preset: preset_name(fri),
         log_blowup: fri.log_blowup,
         num_queries: fri.num_queries,
         query_pow_bits: fri.query_pow_bits,
         log_folding_arity: fri.log_folding_arity,
         log_final_poly_len: fri.log_final_poly_len,
+        deep_pow_bits: fri.deep_pow_bits,
     }
 }
 
@@ -92,6 +77,7 @@ pub fn figures(
         query_pow_bits: parameters.query_pow_bits,
         log_folding_arity: parameters.log_folding_arity,
         log_final_poly_len: parameters.log_final_poly_len,
+        deep_pow_bits: parameters.deep_pow_bits,
     };
     let max_log_height = proof.log_heights.iter().copied().max().unwrap_or(0);
     let log_lde_domain = u32::from(max_log_height) + u32::from(fri.log_blowup);

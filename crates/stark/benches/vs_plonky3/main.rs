@@ -10,7 +10,9 @@
 //! measurement runs in its own child process so that its peak RSS (VmHWM) is its own. Prove
 //! time is the fastest of `DROSTE_BENCH_REPS` (default 3) runs after a warm-up run, reported as
 //! wall time and CPU time (the CPU time is the fairer figure on a shared machine); verify time is
-//! the median of 10. "RSS B/cell" is the peak RSS growth during proving per main-trace cell.
+//! the median of `DROSTE_BENCH_VERIFY_REPS` (default 10). "RSS B/cell" is the peak RSS growth
+//! during proving per main-trace cell. Below each case, the proofs' bytes by section (see
+//! [`Sections`]).
 
 mod airs;
 mod plonky3;
@@ -31,6 +33,7 @@ fn params() -> FriParameters {
         query_pow_bits: 16,
         log_folding_arity: 3,
         log_final_poly_len: 3,
+        deep_pow_bits: 0,
     }
 }
 
@@ -46,9 +49,59 @@ pub struct Measured {
     prove_s: f64,
     prove_cpu_s: f64,
     verify_ms: f64,
-    proof_bytes: usize,
+    sections: Sections,
     baseline_rss: u64,
     peak_rss: u64,
+}
+
+/// Where the bytes of a proof go: the query answers (opened rows of the committed inputs, their
+/// Merkle digests, FRI folding values, their Merkle digests), the final polynomial, and the
+/// total (the rest is commitments, out-of-domain values and encoding overhead).
+pub struct Sections {
+    opened_rows: usize,
+    input_merkle: usize,
+    fold_values: usize,
+    fold_merkle: usize,
+    final_poly: usize,
+    total: usize,
+}
+
+impl Sections {
+    fn fields(&self) -> [usize; 6] {
+        [
+            self.opened_rows,
+            self.input_merkle,
+            self.fold_values,
+            self.fold_merkle,
+            self.final_poly,
+            self.total,
+        ]
+    }
+
+    fn from_fields(f: &[f64]) -> Self {
+        Self {
+            opened_rows: f[0] as usize,
+            input_merkle: f[1] as usize,
+            fold_values: f[2] as usize,
+            fold_merkle: f[3] as usize,
+            final_poly: f[4] as usize,
+            total: f[5] as usize,
+        }
+    }
+
+    /// droste's sections, read from the archived proof (header included in the total).
+    fn of_droste(bytes: &[u8]) -> Self {
+        let proof = droste_stark::proof::access(bytes).expect("own proof");
+        let o = &proof.opening_proof;
+        Self {
+            opened_rows: o.rounds.iter().map(|r| 4 * r.values.len()).sum(),
+            input_merkle: o.rounds.iter().map(|r| 32 * r.siblings.len()).sum(),
+            fold_values: o.folds.iter().map(|f| 16 * f.values.len()).sum(),
+            fold_merkle: o.folds.iter().map(|f| 32 * f.siblings.len()).sum(),
+            final_poly: 16 * o.final_poly.len(),
+            total: bytes.len(),
+        }
+    }
 }
 
 fn status_kib(field: &str) -> u64 {
@@ -82,7 +135,7 @@ fn cpu_seconds() -> f64 {
 pub fn measure<I, P>(
     input: impl Fn() -> I,
     prove_once: impl Fn(I) -> P,
-    size: impl Fn(&P) -> usize,
+    sections: impl Fn(&P) -> Sections,
     verify_once: impl Fn(&P),
 ) -> Measured {
     drop(prove_once(input()));
@@ -101,7 +154,7 @@ pub fn measure<I, P>(
     }
     let proof = proof.expect("at least one proof");
     let peak_rss = status_kib("VmHWM:") * 1024;
-    let mut times: Vec<f64> = (0..10)
+    let mut times: Vec<f64> = (0..env_usize("DROSTE_BENCH_VERIFY_REPS", 10))
         .map(|_| {
             let start = Instant::now();
             verify_once(&proof);
@@ -113,7 +166,7 @@ pub fn measure<I, P>(
         prove_s,
         prove_cpu_s,
         verify_ms: times[times.len() / 2],
-        proof_bytes: size(&proof),
+        sections: sections(&proof),
         baseline_rss,
         peak_rss,
     }
@@ -132,7 +185,7 @@ fn droste(
                 .expect("droste proves")
                 .to_bytes()
         },
-        |bytes| bytes.len(),
+        |bytes| Sections::of_droste(bytes),
         |bytes| verify_bytes(&vk, &views, bytes, &[]).expect("droste verifies"),
     )
 }
@@ -152,9 +205,10 @@ fn child(which: &str, log_rows: usize, bits: usize) {
         }
         other => panic!("unknown measurement {other}"),
     };
+    let sections = m.sections.fields().map(|b| b.to_string()).join(" ");
     println!(
-        "RESULT {} {} {} {} {} {}",
-        m.prove_s, m.prove_cpu_s, m.verify_ms, m.proof_bytes, m.baseline_rss, m.peak_rss
+        "RESULT {} {} {} {} {} {sections}",
+        m.prove_s, m.prove_cpu_s, m.verify_ms, m.baseline_rss, m.peak_rss
     );
 }
 
@@ -176,9 +230,9 @@ fn run_child(which: &str) -> Measured {
         prove_s: f[0],
         prove_cpu_s: f[1],
         verify_ms: f[2],
-        proof_bytes: f[3] as usize,
-        baseline_rss: f[4] as u64,
-        peak_rss: f[5] as u64,
+        baseline_rss: f[3] as u64,
+        peak_rss: f[4] as u64,
+        sections: Sections::from_fields(&f[5..]),
     }
 }
 
@@ -221,7 +275,7 @@ fn main() {
                 m.prove_s,
                 m.prove_cpu_s,
                 m.verify_ms,
-                m.proof_bytes as f64 / 1024.0,
+                m.sections.total as f64 / 1024.0,
                 m.peak_rss as f64 / (1 << 20) as f64,
                 m.peak_rss.saturating_sub(m.baseline_rss) as f64 / cells as f64,
             );
@@ -231,7 +285,21 @@ fn main() {
             p3.prove_s / d.prove_s,
             p3.prove_cpu_s / d.prove_cpu_s,
             p3.verify_ms / d.verify_ms,
-            p3.proof_bytes as f64 / d.proof_bytes as f64,
+            p3.sections.total as f64 / d.sections.total as f64,
         );
+        for (name, m) in [("droste", &d), ("plonky3", &p3)] {
+            let s = &m.sections;
+            let kib = |b: usize| b as f64 / 1024.0;
+            let named: usize = s.fields()[..5].iter().sum();
+            println!(
+                "({case}) {name} proof KiB: opened rows {:.1}, input Merkle {:.1}, fold values {:.1}, fold Merkle {:.1}, final poly {:.1}, rest {:.1}",
+                kib(s.opened_rows),
+                kib(s.input_merkle),
+                kib(s.fold_values),
+                kib(s.fold_merkle),
+                kib(s.final_poly),
+                kib(s.total.saturating_sub(named)),
+            );
+        }
     }
 }

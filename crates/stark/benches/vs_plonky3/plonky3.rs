@@ -16,7 +16,14 @@ use p3_symmetric::{PaddingFreeSponge, TruncatedPermutation};
 use p3_uni_stark::StarkConfig;
 
 use crate::airs::{P3LookupAir, WideFib};
-use crate::Measured;
+use crate::{Measured, Sections};
+
+/// Length of the postcard encoding of a value (a macro: serde is not a dependency to name).
+macro_rules! encoded_len {
+    ($value:expr) => {
+        postcard::to_allocvec($value).expect("serializes").len()
+    };
+}
 
 type Perm = Poseidon2KoalaBear<16>;
 type LeafHash = PaddingFreeSponge<Perm, 16, 8, 8>;
@@ -52,7 +59,7 @@ pub fn wide_fib(params: &FriParameters, trace: RowMajorMatrix<Val>) -> Measured 
     crate::measure(
         || trace.clone(),
         |trace| p3_uni_stark::prove(&config, &WideFib, trace, &[]).expect("plonky3 proves"),
-        |proof| postcard::to_allocvec(proof).expect("serializes").len(),
+        |proof| sections(&proof.opening_proof, encoded_len!(proof)),
         |proof| p3_uni_stark::verify(&config, &WideFib, proof, &[]).expect("plonky3 verifies"),
     )
 }
@@ -82,10 +89,25 @@ pub fn lookups(
     crate::measure(
         || (),
         |()| prove_batch(&config, &instances, &prover_data).expect("plonky3 proves"),
-        |proof| postcard::to_allocvec(proof).expect("serializes").len(),
+        |proof| sections(&proof.opening_proof, encoded_len!(proof)),
         |proof| {
             verify_batch(&config, &airs, proof, &public_values, &prover_data.common)
                 .expect("plonky3 verifies")
         },
     )
+}
+
+/// The sections of a proof of `total` bytes whose FRI opening proof is `fri` (postcard-encoded
+/// lengths, which include a length prefix per list).
+fn sections(fri: &<Pcs as p3_commit::Pcs<Challenge, Challenger>>::Proof, total: usize) -> Sections {
+    let inputs = &fri.input_openings;
+    let folds = &fri.commit_phase_openings;
+    Sections {
+        opened_rows: inputs.iter().map(|o| encoded_len!(&o.opened_values)).sum(),
+        input_merkle: inputs.iter().map(|o| encoded_len!(&o.opening_proof)).sum(),
+        fold_values: folds.iter().map(|f| encoded_len!(&f.sibling_values)).sum(),
+        fold_merkle: folds.iter().map(|f| encoded_len!(&f.opening_proof)).sum(),
+        final_poly: encoded_len!(&fri.final_poly),
+        total,
+    }
 }

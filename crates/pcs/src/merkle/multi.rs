@@ -1,0 +1,219 @@
+//! Merkle multi-openings: many leaves of one tree authenticated together.
+//!
+//! The opened leaves form a *frontier* (their indices, sorted and distinct). Going up one level,
+//! the frontier is read left to right in pairs of siblings: when both children of a parent are on
+//! the frontier the verifier has both digests; otherwise the missing child's digest is the next
+//! *sibling* of the proof. The parents form the next frontier. So the proof carries exactly the
+//! digests of the subtrees that hold no opened leaf and whose sibling does, level 0 first and
+//! left to right within a level (the order [`level_pairs`] walks), and nothing else: a full path
+//! per leaf would repeat the upper levels, shared by many leaves, once per leaf.
+//!
+//! Rows of shorter matrices enter the tree at the level of their height; they too are sent once
+//! per distinct node of that level (two leaves above the same short row share its hash).
+//!
+//! Soundness: the verifier hashes the rows it was given (every word of them) into leaf and
+//! injected digests, recomputes every frontier node from its two children, and takes from the
+//! proof exactly [`sibling_count`] digests, so no proof word is left unchecked and a missing or
+//! extra digest is an error before any hashing. Reaching the committed root from the supplied
+//! rows binds each of them to the commitment like one authentication path per leaf would: the
+//! authentication path of any opened leaf is a sub-computation of this walk.
+
+use alloc::vec::Vec;
+
+use rkyv::Archived;
+
+use crate::codec::digest_from_archived;
+use crate::hash::Hasher;
+use crate::proof::DigestWords;
+use crate::{Digest, PcsError, Val};
+
+/// How a frontier node meets its sibling on the way up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pair {
+    /// The node and the next frontier node are the two children of one parent.
+    Both,
+    /// The node is a left child; its right sibling is the proof's next digest.
+    RightFromProof,
+    /// The node is a right child; its left sibling is the proof's next digest.
+    LeftFromProof,
+}
+
+/// The pairs of one level of a frontier (sorted, distinct node indices), left to right: the
+/// position in the frontier of each pair's first node and how it pairs. Each pair yields one
+/// parent, `nodes[position] >> 1`, so the parents are again sorted and distinct.
+///
+/// The prover and the verifier both walk the frontier with this, so they agree on the order of
+/// the siblings in the proof.
+pub(crate) fn level_pairs(nodes: &[usize]) -> impl Iterator<Item = (usize, Pair)> + '_ {
+    let mut pos = 0;
+    core::iter::from_fn(move || {
+        let &node = nodes.get(pos)?;
+        let at = pos;
+        let pair = if node & 1 == 1 {
+            Pair::LeftFromProof
+        } else if nodes.get(pos + 1) == Some(&(node + 1)) {
+            pos += 1;
+            Pair::Both
+        } else {
+            Pair::RightFromProof
+        };
+        pos += 1;
+        Some((at, pair))
+    })
+}
+
+/// The distinct values of `sorted >> shift` in increasing order (`sorted` nondecreasing), into
+/// `out`: the frontier `shift` levels above the leaves `sorted`.
+pub fn distinct_shifted(sorted: &[usize], shift: usize, out: &mut Vec<usize>) {
+    out.clear();
+    for &i in sorted {
+        let node = i >> shift;
+        if out.last() != Some(&node) {
+            out.push(node);
+        }
+    }
+}
+
+/// Number of sibling digests a multi-opening of `leaves` (sorted, distinct) in a tree of
+/// `2^log_height` leaves carries.
+pub fn sibling_count(leaves: &[usize], log_height: usize) -> usize {
+    let mut nodes = leaves.to_vec();
+    let mut count = 0;
+    for _ in 0..log_height {
+        count += level_pairs(&nodes)
+            .filter(|(_, pair)| *pair != Pair::Both)
+            .count();
+        let parents = core::mem::take(&mut nodes);
+        distinct_shifted(&parents, 1, &mut nodes);
+    }
+    count
+}
+
+/// Rows hashed into a tree at one level: `width` elements for each node of that level's
+/// frontier, in increasing node order, back to back (each node's row is the concatenation of
+/// the rows of the matrices entering at that level, in batch order).
+#[derive(Clone, Copy, Debug)]
+pub struct LevelRows<'a> {
+    /// Level above the leaves (0 = the leaves, the tallest matrices).
+    pub level: usize,
+    /// Elements per node.
+    pub width: usize,
+    /// `width * frontier length` elements.
+    pub rows: &'a [Val],
+}
+
+/// Reusable buffers of [`verify_multi`]; each holds at most one entry per opened leaf.
+#[derive(Debug, Default)]
+pub struct MultiScratch {
+    nodes: Vec<usize>,
+    parents: Vec<usize>,
+    digests: Vec<Digest>,
+    injected: Vec<Digest>,
+    pairs: Vec<(Digest, Digest)>,
+}
+
+/// Check a multi-opening of `leaves` (sorted, distinct, below `2^log_height`) in the tree with
+/// root `root`: `rows` are the opened rows by level (increasing levels, the first at level 0),
+/// `siblings` the proof's digests in walk order.
+///
+/// Returns `Ok(false)` when the hashes disagree with the root and an error when a count or index
+/// is inconsistent (checked before any hashing). Nothing here can panic.
+pub fn verify_multi(
+    hasher: &Hasher,
+    root: &Digest,
+    log_height: usize,
+    leaves: &[usize],
+    rows: &[LevelRows<'_>],
+    siblings: &[Archived<DigestWords>],
+    scratch: &mut MultiScratch,
+) -> Result<bool, PcsError> {
+    check_frontier(leaves, log_height)?;
+    if rows.first().map(|r| r.level) != Some(0)
+        || rows.windows(2).any(|w| w[0].level >= w[1].level)
+        || rows.last().is_some_and(|r| r.level > log_height)
+    {
+        return Err(PcsError::InvalidClaim(
+            "opened rows must start at the leaves, by increasing level",
+        ));
+    }
+    let expected = sibling_count(leaves, log_height);
+    if siblings.len() != expected {
+        return Err(PcsError::Shape {
+            what: "Merkle siblings",
+            expected,
+            got: siblings.len(),
+        });
+    }
+    let MultiScratch {
+        nodes,
+        parents,
+        digests,
+        injected,
+        pairs,
+    } = scratch;
+    nodes.clear();
+    nodes.extend_from_slice(leaves);
+    digests.clear();
+    let mut rows = rows.iter().peekable();
+    let mut siblings = siblings.iter();
+    for level in 0..=log_height {
+        if let Some(level_rows) = rows.next_if(|r| r.level == level) {
+            let expected = level_rows.width.checked_mul(nodes.len());
+            if expected != Some(level_rows.rows.len()) {
+                return Err(PcsError::Shape {
+                    what: "opened rows",
+                    expected: expected.unwrap_or(usize::MAX),
+                    got: level_rows.rows.len(),
+                });
+            }
+            injected.clear();
+            hasher.hash_rows_into(level_rows.rows, level_rows.width, nodes.len(), injected);
+            if level == 0 {
+                core::mem::swap(digests, injected);
+            } else {
+                pairs.clear();
+                pairs.extend(digests.iter().copied().zip(injected.iter().copied()));
+                digests.clear();
+                hasher.compress_pairs_into(pairs, digests);
+            }
+        }
+        if level == log_height {
+            break;
+        }
+        pairs.clear();
+        parents.clear();
+        for (at, pair) in level_pairs(nodes) {
+            let own = digests[at];
+            // The count was checked against `sibling_count`, which walks the same pairs.
+            let mut from_proof = || {
+                siblings
+                    .next()
+                    .ok_or(PcsError::InvalidClaim("Merkle sibling count"))
+                    .and_then(digest_from_archived)
+            };
+            pairs.push(match pair {
+                Pair::Both => (own, digests[at + 1]),
+                Pair::RightFromProof => (own, from_proof()?),
+                Pair::LeftFromProof => (from_proof()?, own),
+            });
+            parents.push(nodes[at] >> 1);
+        }
+        digests.clear();
+        hasher.compress_pairs_into(pairs, digests);
+        core::mem::swap(nodes, parents);
+    }
+    Ok(digests.as_slice() == [*root])
+}
+
+/// The opened leaves must be sorted, distinct and inside the tree.
+fn check_frontier(leaves: &[usize], log_height: usize) -> Result<(), PcsError> {
+    if leaves.is_empty() || leaves.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(PcsError::InvalidClaim(
+            "opened leaves must be sorted, distinct and non-empty",
+        ));
+    }
+    if log_height >= usize::BITS as usize || leaves.last().is_some_and(|&l| l >> log_height != 0) {
+        return Err(PcsError::InvalidClaim("Merkle index beyond the tree"));
+    }
+    Ok(())
+}
