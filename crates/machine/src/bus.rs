@@ -9,7 +9,7 @@
 //! | bus | tuple |
 //! |---|---|
 //! | [`STATE`] | `(clk, pc)` |
-//! | [`PROGRAM`] | `(pc, opcode, rd, rs1, rs2, imm[4], flags)`, `flags = writes_rd + 2 * uses_imm` |
+//! | [`PROGRAM`] | `(pc, family, rd, rs1, rs2, imm_lo, imm_hi, imm_neg, target, control[5])`, see [`crate::fetch`] |
 //! | [`MEMORY`] | `(space, addr, ts, value[4])` |
 //! | [`RANGE`] | `(x, bits)`: `0 <= x < 2^bits`, `bits` in [`crate::lookup::RANGE_WIDTHS`] |
 //! | [`BYTE`] | `(op, a, b, c)`: `c = a op b` on bytes, see [`crate::lookup::ByteOp`] |
@@ -38,7 +38,8 @@ pub type Bus = droste_stark::BusId;
 
 /// `(clk, pc)`: the machine state token passed from each instruction to the next.
 pub const STATE: Bus = 1;
-/// `(pc, opcode, rd, rs1, rs2, imm[4], flags)`: instruction fetch from the program ROM.
+/// `(pc, family, rd, rs1, rs2, imm_lo, imm_hi, imm_neg, target, control[5])`: instruction
+/// fetch from the program ROM (the layout is [`crate::fetch::RomEntry`]'s).
 pub const PROGRAM: Bus = 2;
 /// `(space, addr, ts, value[4])`: offline memory checking of registers and RAM.
 pub const MEMORY: Bus = 3;

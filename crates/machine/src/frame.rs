@@ -12,7 +12,8 @@
 //! An instruction without `rs1` (LUI, AUIPC, JAL) or `rs2` (immediate forms) has no read of it
 //! at all: nothing it does can depend on an unread register. [`RegFrameCols`] and
 //! [`ImmFrameCols`] are the two frames of the ALU chips (second operand a register or an
-//! immediate, falling through to `pc + 4`).
+//! immediate, falling through to `pc + 4`); [`UnaryFrameCols`] is the frame of a chip whose
+//! constant operand comes from the ROM's controls (a shift by a constant).
 //!
 //! The chip constrains the value written (`rd.value`) and range-checks it: a value is checked
 //! where it is produced, so values on the memory bus are always four 16-bit limbs.
