@@ -4,7 +4,7 @@
 //! Every tuple layout is fixed here and nowhere else; `docs/machine.md` explains why each bus is
 //! sound. Senders and receivers must agree on the layout element by element, so every send or
 //! receive of a bus goes through one helper of this module or of the gadget that owns the bus
-//! ([`crate::frame`], [`crate::memory_access`], [`crate::lookup`]).
+//! ([`crate::frame`], [`crate::fetch`], [`crate::memory_access`], [`crate::lookup`]).
 //!
 //! | bus | tuple |
 //! |---|---|
