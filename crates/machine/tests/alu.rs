@@ -1,7 +1,6 @@
 //! The arithmetic chips (`bitwise`, `lt`, `shift`, `mul`, `divrem`, register and immediate
-//! forms) in whole programs: every
-//! opcode on edge values proves and verifies with the executor's results, and a tampered witness
-//! is named by the debug checker and rejected by the verifier.
+//! forms) in whole programs: every opcode on edge values proves and verifies with the executor's
+//! results, and a tampered witness is named by the debug checker and rejected by the verifier.
 //!
 //! Each program runs its opcodes on every pair of [`VALUES`] (immediate forms on every value with
 //! every immediate of the chip), adds all results into `x9` and commits it, so the verified
