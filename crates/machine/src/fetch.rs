@@ -46,7 +46,7 @@ pub const TUPLE_LEN: usize = 9 + CONTROLS;
 pub enum Family {
     /// ROM slots without a valid instruction; no chip sends it.
     None = 0,
-    Add,
+    AddSub,
     AddImm,
     Constant,
     Branch,
@@ -69,7 +69,7 @@ impl Family {
     pub fn of(op: Opcode) -> Family {
         use Opcode::*;
         match op {
-            Add | Sub | Addw | Subw => Family::Add,
+            Add | Sub | Addw | Subw => Family::AddSub,
             Addi | Addiw => Family::AddImm,
             Lui | Auipc | Jal | Fence => Family::Constant,
             Beq | Bne | Blt | Bge | Bltu | Bgeu => Family::Branch,
@@ -177,7 +177,7 @@ impl RomEntry {
             _ => {}
         }
         entry.control = match family {
-            Family::Add => add_sub::controls(op),
+            Family::AddSub => add_sub::controls(op),
             Family::AddImm => add_sub::imm_controls(op),
             Family::Branch => control::branch_controls(op),
             Family::Bitwise => bitwise::controls(op),

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use droste_stark::{Direction, ProverTable};
 
-use crate::chips::add_sub::{AddCols, AddImmCols};
+use crate::chips::add_sub::{AddImmCols, AddSubCols};
 use crate::chips::bitwise::{BitwiseCols, BitwiseImmCols};
 use crate::chips::buffer::BufferCols;
 use crate::chips::constant::ConstantCols;
@@ -26,7 +26,7 @@ use crate::program::{RomCols, RomCountCols};
 pub fn column_names(name: &str) -> Option<(Vec<String>, Vec<String>)> {
     Some(match name {
         "program" => (RomCountCols::<Col>::names(), RomCols::<Col>::names()),
-        "add" => (AddCols::<Col>::names(), vec![]),
+        "add_sub" => (AddSubCols::<Col>::names(), vec![]),
         "add_imm" => (AddImmCols::<Col>::names(), vec![]),
         "constant" => (ConstantCols::<Col>::names(), vec![]),
         "branch" => (BranchCols::<Col>::names(), vec![]),

@@ -10,7 +10,7 @@ use droste_executor::Input;
 use droste_isa::abi::syscall;
 use droste_isa::{Instruction as I, Opcode};
 use droste_machine::bus::{MEMORY, OUTPUT, PROGRAM, RANGE, STATE};
-use droste_machine::chips::add_sub::{AddCols, AddImmCols};
+use droste_machine::chips::add_sub::{AddImmCols, AddSubCols};
 use droste_machine::chips::control::BranchCols;
 use droste_machine::chips::ecall::EcallCols;
 use droste_machine::chips::memory::{LoadCols, StoreCols};
@@ -47,12 +47,12 @@ fn setup() -> (ProvingKey, Vec<RowMajorMatrix<Val>>, PublicValues) {
 #[test]
 fn wrong_alu_result_fails_the_adder() {
     let (pk, mut traces, public) = setup();
-    let t = table_index(&pk, "add");
-    let cols: &mut AddCols<Val> = row_mut(&mut traces[t], 0).borrow_mut();
+    let t = table_index(&pk, "add_sub");
+    let cols: &mut AddSubCols<Val> = row_mut(&mut traces[t], 0).borrow_mut();
     cols.frame.rd.value.0[0] += Val::ONE;
     let violation = check(&pk, &traces, &public).unwrap_err();
     assert!(
-        matches!(&violation, ConstraintViolation::Constraint { table, row: 0, .. } if table == "add"),
+        matches!(&violation, ConstraintViolation::Constraint { table, row: 0, .. } if table == "add_sub"),
         "{violation}"
     );
     assert_rejected(&pk, traces, public);
@@ -143,8 +143,8 @@ fn wrong_branch_target_fails_the_branch() {
 #[test]
 fn wrong_pc_is_not_in_the_rom() {
     let (pk, mut traces, public) = setup();
-    let t = table_index(&pk, "add");
-    let cols: &mut AddCols<Val> = row_mut(&mut traces[t], 0).borrow_mut();
+    let t = table_index(&pk, "add_sub");
+    let cols: &mut AddSubCols<Val> = row_mut(&mut traces[t], 0).borrow_mut();
     cols.frame.step.pc += Val::from_u32(4);
     let violation = check(&pk, &traces, &public).unwrap_err();
     assert!(

@@ -1,4 +1,4 @@
-//! `add` (ADD, SUB, ADDW, SUBW) and `add_imm` (ADDI, ADDIW).
+//! `add_sub` (ADD, SUB, ADDW, SUBW) and `add_imm` (ADDI, ADDIW).
 //!
 //! One 64-bit adder serves both: `rs1 + b = rd` for additions and `rd + b = rs1` for
 //! subtractions, where `b` is `rs2` or the immediate. The `*W` forms add only the low two limbs
@@ -29,7 +29,7 @@ use crate::lookup::{range_check, LookupCounter};
 const OPCODES: [Opcode; 4] = [Opcode::Add, Opcode::Sub, Opcode::Addw, Opcode::Subw];
 const IMM_OPCODES: [Opcode; 2] = [Opcode::Addi, Opcode::Addiw];
 
-/// The ROM controls of the `add` family: `[is_sub, is_word]`.
+/// The ROM controls of the `add_sub` family: `[is_sub, is_word]`.
 pub fn controls(op: Opcode) -> [u32; CONTROLS] {
     bool_controls([
         matches!(op, Opcode::Sub | Opcode::Subw),
@@ -70,8 +70,8 @@ fn populate_result(result: u64, is_word: bool, lookups: &LookupCounter) -> Val {
 }
 
 crate::columns! {
-    /// One row of the `add` chip.
-    pub struct AddCols<T> {
+    /// One row of the `add_sub` chip.
+    pub struct AddSubCols<T> {
         pub frame: RegFrameCols<T>,
         /// ROM controls.
         pub is_sub: T,
@@ -83,20 +83,20 @@ crate::columns! {
     }
 }
 
-/// The `add` chip.
+/// The `add_sub` chip.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct AddChip;
+pub struct AddSubChip;
 
-impl BaseAir<Val> for AddChip {
+impl BaseAir<Val> for AddSubChip {
     fn width(&self) -> usize {
-        AddCols::<u8>::WIDTH
+        AddSubCols::<u8>::WIDTH
     }
 }
 
-impl<AB: MachineBuilder> Air<AB> for AddChip {
+impl<AB: MachineBuilder> Air<AB> for AddSubChip {
     fn eval(&self, builder: &mut AB) {
         let main = builder.main();
-        let local: &AddCols<AB::Var> = main.current_slice().borrow();
+        let local: &AddSubCols<AB::Var> = main.current_slice().borrow();
         let frame = &local.frame;
         let (is_sub, is_word): (AB::Expr, AB::Expr) = (local.is_sub.into(), local.is_word.into());
 
@@ -128,16 +128,16 @@ impl<AB: MachineBuilder> Air<AB> for AddChip {
 
         frame.eval(
             builder,
-            Fetch::new(Family::Add).with_controls([is_sub, is_word]),
+            Fetch::new(Family::AddSub).with_controls([is_sub, is_word]),
         );
     }
 }
 
-crate::impl_table!(AddChip, "add");
+crate::impl_table!(AddSubChip, "add_sub");
 
-crate::impl_instruction_chip!(AddChip, AddCols, OPCODES, populate);
+crate::impl_instruction_chip!(AddSubChip, AddSubCols, OPCODES, populate);
 
-fn populate(cols: &mut AddCols<Val>, event: &FrameEvent, lookups: &LookupCounter) {
+fn populate(cols: &mut AddSubCols<Val>, event: &FrameEvent, lookups: &LookupCounter) {
     cols.frame.populate(event, lookups);
     let [is_sub, is_word, ..] = controls(event.instruction.opcode).map(|c| c == 1);
     cols.is_sub = Val::from_bool(is_sub);
@@ -232,13 +232,13 @@ mod tests {
     #[test]
     fn register_forms_on_edge_values_satisfy_the_chip_and_reject_a_wrong_result() {
         let events = events_on_pairs(&OPCODES, &EDGE_VALUES);
-        let trace = assert_chip_honest(&AddChip, &events);
+        let trace = assert_chip_honest(&AddSubChip, &events);
         for row in (0..events.len()).step_by(11) {
             for k in 0..WORD_LIMBS {
                 let name = format!("frame.rd.value[{k}]");
-                let bad = cell::<AddCols<Col>>(&trace, row, &name) + Val::ONE;
-                let tampered = with_cell::<AddCols<Col>>(&trace, row, &name, bad);
-                assert!(first_failure(&AddChip, &tampered, &events, row).is_some());
+                let bad = cell::<AddSubCols<Col>>(&trace, row, &name) + Val::ONE;
+                let tampered = with_cell::<AddSubCols<Col>>(&trace, row, &name, bad);
+                assert!(first_failure(&AddSubChip, &tampered, &events, row).is_some());
             }
         }
     }
@@ -289,14 +289,14 @@ mod tests {
     #[test]
     fn a_control_that_disagrees_with_the_rom_is_caught() {
         let events = events_on_pairs(&OPCODES, &EDGE_VALUES[..4]);
-        let trace = assert_chip_honest(&AddChip, &events);
+        let trace = assert_chip_honest(&AddSubChip, &events);
         // Claim an ADD is a SUB, with a result and carries that match the subtraction.
         let row = events
             .iter()
             .position(|e| e.instruction.opcode == Opcode::Add && e.rs1_value == 2)
             .unwrap();
         let e = events[row];
-        let mut forged = AddCols::<Val>::default();
+        let mut forged = AddSubCols::<Val>::default();
         let sub = FrameEvent {
             instruction: droste_isa::Instruction::r(Opcode::Sub, 5, 6, 7),
             result: e.rs1_value.wrapping_sub(e.rs2_value),
@@ -304,14 +304,14 @@ mod tests {
         };
         populate(&mut forged, &sub, &LookupCounter::default());
         let mut tampered = trace.clone();
-        let width = AddCols::<u8>::WIDTH;
+        let width = AddSubCols::<u8>::WIDTH;
         let row_cells: &mut [Val] = &mut tampered.values[row * width..(row + 1) * width];
-        *core::borrow::BorrowMut::<AddCols<Val>>::borrow_mut(row_cells) = forged;
+        *core::borrow::BorrowMut::<AddSubCols<Val>>::borrow_mut(row_cells) = forged;
         assert!(matches!(
-            first_failure(&AddChip, &tampered, &events, row),
+            first_failure(&AddSubChip, &tampered, &events, row),
             Some(RowFailure::Lookup { bus: PROGRAM, .. })
         ));
-        let tampered = with_cell::<AddCols<Col>>(&trace, row, "is_word", Val::ONE);
-        assert!(first_failure(&AddChip, &tampered, &events, row).is_some());
+        let tampered = with_cell::<AddSubCols<Col>>(&trace, row, "is_word", Val::ONE);
+        assert!(first_failure(&AddSubChip, &tampered, &events, row).is_some());
     }
 }

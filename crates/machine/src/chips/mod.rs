@@ -61,7 +61,7 @@ macro_rules! impl_instruction_chip {
 /// The instruction chips, in proving order. Add a chip with one line here.
 pub fn instruction_chips() -> Vec<Box<dyn InstructionChip>> {
     vec![
-        Box::new(add_sub::AddChip),
+        Box::new(add_sub::AddSubChip),
         Box::new(add_sub::AddImmChip),
         Box::new(constant::ConstantChip),
         Box::new(control::BranchChip),
