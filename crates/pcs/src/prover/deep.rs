@@ -1,9 +1,9 @@
 //! DEEP openings (prover side): the claimed values at the opening points and the batched
 //! quotients `(f(x) - f(z)) / (x - z)` that FRI proves low-degree.
 //!
-//! Both need `1 / (x - z)` over LDE points; one table per (LDE height, point) serves both (the
-//! evaluation uses its prefix: the first `height` rows of a bit-reversed LDE are the coset
-//! `g * H_height`).
+//! Both need `1 / (x - z)` over LDE points. Those are computed where they are used, a chunk of
+//! rows at a time, rather than kept as tables: at the largest height such tables took two
+//! extension elements per LDE row and point, more than anything else the opening allocates.
 
 use alloc::vec::Vec;
 
@@ -26,50 +26,14 @@ const ROW_CHUNK: usize = 1 << 12;
 /// Opened values, indexed `[round][matrix][point][column]`.
 pub type OpenedValues = Vec<Vec<Vec<Vec<Challenge>>>>;
 
-/// `1 / (x - z)` for every bit-reversed LDE point `x`, per distinct (LDE height, point).
-pub(super) struct InverseTables {
-    tables: Vec<(usize, Challenge, Vec<Challenge>)>,
-}
-
-impl InverseTables {
-    pub(super) fn new(log_blowup: usize, rounds: &[(&Committed, Vec<Vec<Challenge>>)]) -> Self {
-        let mut tables: Vec<(usize, Challenge, Vec<Challenge>)> = Vec::new();
-        for (c, points) in rounds {
-            for (log_h, pts) in c.log_heights.iter().zip(points) {
-                let log_lde = log_h + log_blowup;
-                for &z in pts {
-                    if !tables.iter().any(|(h, p, _)| *h == log_lde && *p == z) {
-                        let diffs: Vec<Challenge> = bitrev_coset_points(log_lde, lde_shift())
-                            .par_iter()
-                            .map(|&x| -z + x)
-                            .collect();
-                        tables.push((log_lde, z, batch_multiplicative_inverse(&diffs)));
-                    }
-                }
-            }
-        }
-        Self { tables }
-    }
-
-    fn get(&self, log_lde: usize, z: Challenge) -> &[Challenge] {
-        &self
-            .tables
-            .iter()
-            .find(|(h, p, _)| *h == log_lde && *p == z)
-            .expect("a table for every opened (height, point)")
-            .2
-    }
-}
+/// Rows per parallel task in the DEEP accumulation (one batch inversion per task and point).
+const DEEP_CHUNK: usize = 1 << 12;
 
 /// Evaluate every column of every matrix at its points by barycentric interpolation over the
 /// first `height` rows of the LDE (the coset `g * H_n`, bit-reversed), which determine the
 /// polynomial because its degree is below `height`:
 /// `f(z) = (z^n - g^n) / (n g^n) * sum_i f(x_i) x_i / (z - x_i)`.
-pub(super) fn evaluate_at_points(
-    log_blowup: usize,
-    rounds: &[(&Committed, Vec<Vec<Challenge>>)],
-    inverses: &InverseTables,
-) -> OpenedValues {
+pub(super) fn evaluate_at_points(rounds: &[(&Committed, Vec<Vec<Challenge>>)]) -> OpenedValues {
     let mut weight_cache: Vec<(usize, Challenge, Vec<Challenge>)> = Vec::new();
     rounds
         .iter()
@@ -85,12 +49,7 @@ pub(super) fn evaluate_at_points(
                                 .iter()
                                 .position(|(h, p, _)| *h == log_h && *p == z)
                                 .unwrap_or_else(|| {
-                                    let inv = &inverses.get(log_h + log_blowup, z)[..1 << log_h];
-                                    weight_cache.push((
-                                        log_h,
-                                        z,
-                                        barycentric_weights(log_h, z, inv),
-                                    ));
+                                    weight_cache.push((log_h, z, barycentric_weights(log_h, z)));
                                     weight_cache.len() - 1
                                 });
                             weighted_column_sums(&c.ldes[m], &weight_cache[pos].2)
@@ -102,10 +61,14 @@ pub(super) fn evaluate_at_points(
         .collect()
 }
 
-/// Weights `w_i = -(z^n - g^n) / (n g^n) * x_i / (x_i - z)`, from `inv_i = 1 / (x_i - z)`.
-fn barycentric_weights(log_n: usize, z: Challenge, inv: &[Challenge]) -> Vec<Challenge> {
+/// Weights `w_i = -(z^n - g^n) / (n g^n) * x_i / (x_i - z)` over the first `n = 2^log_n` rows
+/// of a bit-reversed LDE (the bit-reversed coset `g * H_n`).
+fn barycentric_weights(log_n: usize, z: Challenge) -> Vec<Challenge> {
     let g = lde_shift();
     let points = bitrev_coset_points(log_n, g);
+    let diffs: Vec<Challenge> = points.par_iter().map(|&x| -z + x).collect();
+    let inv = batch_multiplicative_inverse(&diffs);
+    drop(diffs);
     let g_n = g.exp_power_of_2(log_n);
     let scale = -(z.exp_power_of_2(log_n) - g_n) * (Val::from_usize(1 << log_n) * g_n).inverse();
     inv.par_iter()
@@ -168,40 +131,81 @@ fn weighted_column_sums(lde: &RowMajorMatrix<Val>, weights: &[Challenge]) -> Vec
     sums
 }
 
-/// `sum_c alpha_pows[c] * row[c]` for every row of `lde`, packed like [`weighted_column_sums`].
-fn combine_columns(lde: &RowMajorMatrix<Val>, alpha_pows: &[Challenge]) -> Vec<Challenge> {
+/// `sum_c alpha_pows[c] * row[c]` for the rows `first..first + out.len()` of `lde`, packed like
+/// [`weighted_column_sums`] (`coeffs` are the powers' basis coefficients).
+fn combine_rows(
+    lde: &RowMajorMatrix<Val>,
+    alpha_pows: &[Challenge],
+    coeffs: &[[Val; EXT_DEGREE]],
+    first: usize,
+    out: &mut [Challenge],
+) {
     let width = lde.width();
-    let height = lde.height();
-    if width == 0 {
-        return alloc::vec![Challenge::ZERO; height];
-    }
     let lanes = Packed::WIDTH;
-    let coeffs: Vec<[Val; EXT_DEGREE]> = alpha_pows
-        .iter()
-        .map(|a| core::array::from_fn(|j| a.as_basis_coefficients_slice()[j]))
-        .collect();
-    let mut out = alloc::vec![Challenge::ZERO; height];
-    let packed_rows = height / lanes * lanes;
-    out[..packed_rows]
-        .par_chunks_exact_mut(lanes)
-        .zip(lde.values[..packed_rows * width].par_chunks_exact(lanes * width))
-        .for_each(|(out, group)| {
-            let mut acc = [Packed::ZERO; EXT_DEGREE];
-            for (c, coeff) in coeffs.iter().enumerate() {
-                let f = Packed::from_fn(|l| group[l * width + c]);
-                for j in 0..EXT_DEGREE {
-                    acc[j] += f * coeff[j];
-                }
+    let packed_rows = out.len() / lanes * lanes;
+    let values = &lde.values[first * width..(first + out.len()) * width];
+    for (out, group) in out[..packed_rows]
+        .chunks_exact_mut(lanes)
+        .zip(values.chunks_exact(lanes * width))
+    {
+        let mut acc = [Packed::ZERO; EXT_DEGREE];
+        for (c, coeff) in coeffs.iter().enumerate() {
+            let f = Packed::from_fn(|l| group[l * width + c]);
+            for j in 0..EXT_DEGREE {
+                acc[j] += f * coeff[j];
             }
-            for (l, o) in out.iter_mut().enumerate() {
-                *o = Challenge::from_basis_coefficients_fn(|j| acc[j].as_slice()[l]);
-            }
-        });
+        }
+        for (l, o) in out.iter_mut().enumerate() {
+            *o = Challenge::from_basis_coefficients_fn(|j| acc[j].as_slice()[l]);
+        }
+    }
     for (r, o) in out.iter_mut().enumerate().skip(packed_rows) {
-        let row = &lde.values[r * width..(r + 1) * width];
+        let row = &values[r * width..(r + 1) * width];
         *o = row.iter().zip(alpha_pows).map(|(&f, &a)| a * f).sum();
     }
-    out
+}
+
+/// The DEEP numerators of one LDE height, one per distinct opening point at that height,
+/// interleaved by row (`acc[row * points.len() + k]`) so one parallel pass updates them all.
+struct HeightAccumulator {
+    log_lde: usize,
+    points: Vec<Challenge>,
+    acc: Vec<Challenge>,
+}
+
+impl HeightAccumulator {
+    /// `ro(x) = sum_k acc_k(x) / (x - z_k)`, computed in place (the numerators are consumed).
+    fn finish(mut self) -> (usize, Vec<Challenge>) {
+        let num_points = self.points.len();
+        let height = 1usize << self.log_lde;
+        let chunk = DEEP_CHUNK.min(height);
+        let xs = bitrev_coset_points(self.log_lde, lde_shift());
+        let points = &self.points;
+        self.acc
+            .par_chunks_mut(num_points * chunk)
+            .zip(xs.par_chunks(chunk))
+            .for_each(|(acc, xs)| {
+                let mut ro = alloc::vec![Challenge::ZERO; xs.len()];
+                for (k, &z) in points.iter().enumerate() {
+                    let diffs: Vec<Challenge> = xs.iter().map(|&x| -z + x).collect();
+                    let inverses = batch_multiplicative_inverse(&diffs);
+                    for (r, (o, inv)) in ro.iter_mut().zip(inverses).enumerate() {
+                        *o += acc[r * num_points + k] * inv;
+                    }
+                }
+                acc[..xs.len()].copy_from_slice(&ro);
+            });
+        // Each chunk's results sit at the start of its slot; move them together.
+        for c in 1..height / chunk {
+            self.acc.copy_within(
+                c * num_points * chunk..(c * num_points + 1) * chunk,
+                c * chunk,
+            );
+        }
+        self.acc.truncate(height);
+        self.acc.shrink_to_fit();
+        (self.log_lde, self.acc)
+    }
 }
 
 /// The DEEP-quotient batch per LDE height, descending by height:
@@ -209,23 +213,42 @@ fn combine_columns(lde: &RowMajorMatrix<Val>, alpha_pows: &[Challenge]) -> Vec<C
 /// alpha^k * (f_c(x) - f_c(z)) / (x - z)`, with `k` counting (matrix, point, column) triples in
 /// the order round, matrix, point, column, so the verifier recomputes the same combination at
 /// its query points.
+///
+/// Summed per point first (`sum alpha^k (f_c(x) - f_c(z))`, one numerator per distinct point of
+/// a height, each matrix's column combination computed once for all its points), divided by
+/// `x - z` once at the end: two extension elements per LDE row of live memory instead of a
+/// combined column, inverse tables and the result.
 pub(super) fn reduced_openings(
     log_blowup: usize,
     rounds: &[(&Committed, Vec<Vec<Challenge>>)],
     values: &OpenedValues,
     alpha: Challenge,
-    inverses: &InverseTables,
 ) -> Vec<(usize, Vec<Challenge>)> {
-    let mut heights: Vec<usize> = rounds
-        .iter()
-        .flat_map(|(c, _)| c.log_heights.iter().map(|h| h + log_blowup))
-        .collect();
-    heights.sort_unstable_by(|a, b| b.cmp(a));
-    heights.dedup();
-    let mut reduced: Vec<(usize, Vec<Challenge>)> = heights
-        .iter()
-        .map(|&h| (h, alloc::vec![Challenge::ZERO; 1 << h]))
-        .collect();
+    let mut heights: Vec<HeightAccumulator> = Vec::new();
+    for (c, points) in rounds {
+        for (log_h, pts) in c.log_heights.iter().zip(points) {
+            let log_lde = log_h + log_blowup;
+            let index = match heights.iter().position(|h| h.log_lde == log_lde) {
+                Some(index) => index,
+                None => {
+                    heights.push(HeightAccumulator {
+                        log_lde,
+                        points: Vec::new(),
+                        acc: Vec::new(),
+                    });
+                    heights.len() - 1
+                }
+            };
+            for &z in pts {
+                if !heights[index].points.contains(&z) {
+                    heights[index].points.push(z);
+                }
+            }
+        }
+    }
+    for h in &mut heights {
+        h.acc = alloc::vec![Challenge::ZERO; h.points.len() << h.log_lde];
+    }
     let mut alpha_offset = Challenge::ONE;
     for ((c, points), round_values) in rounds.iter().zip(values) {
         for (m, (pts, mat_values)) in points.iter().zip(round_values).enumerate() {
@@ -233,21 +256,49 @@ pub(super) fn reduced_openings(
             let log_lde = c.log_heights[m] + log_blowup;
             let width = lde.width();
             let alpha_pows: Vec<Challenge> = alpha.powers().take(width).collect();
-            let combined = combine_columns(lde, &alpha_pows);
-            let ro = &mut reduced
+            let coeffs: Vec<[Val; EXT_DEGREE]> = alpha_pows
+                .iter()
+                .map(|a| core::array::from_fn(|j| a.as_basis_coefficients_slice()[j]))
+                .collect();
+            let height = heights
                 .iter_mut()
-                .find(|(h, _)| *h == log_lde)
-                .expect("every height listed")
-                .1;
-            for (&z, vals) in pts.iter().zip(mat_values) {
-                let at_z: Challenge = vals.iter().zip(&alpha_pows).map(|(&v, &a)| a * v).sum();
-                let offset = alpha_offset;
-                ro.par_iter_mut()
-                    .zip(combined.par_iter().zip(inverses.get(log_lde, z).par_iter()))
-                    .for_each(|(r, (&d, &inv))| *r += offset * (d - at_z) * inv);
-                alpha_offset *= alpha.exp_u64(width as u64);
-            }
+                .find(|h| h.log_lde == log_lde)
+                .expect("every height listed");
+            // (slot of the point in the height's numerators, alpha^k offset, combination at z).
+            let terms: Vec<(usize, Challenge, Challenge)> = pts
+                .iter()
+                .zip(mat_values)
+                .map(|(z, vals)| {
+                    let slot = height
+                        .points
+                        .iter()
+                        .position(|p| p == z)
+                        .expect("every point listed");
+                    let at_z: Challenge = vals.iter().zip(&alpha_pows).map(|(&v, &a)| a * v).sum();
+                    let offset = alpha_offset;
+                    alpha_offset *= alpha.exp_u64(width as u64);
+                    (slot, offset, at_z)
+                })
+                .collect();
+            let num_points = height.points.len();
+            let chunk = DEEP_CHUNK.min(1 << log_lde);
+            height
+                .acc
+                .par_chunks_mut(num_points * chunk)
+                .enumerate()
+                .for_each(|(i, acc)| {
+                    let mut combined = alloc::vec![Challenge::ZERO; acc.len() / num_points];
+                    if width > 0 {
+                        combine_rows(lde, &alpha_pows, &coeffs, i * chunk, &mut combined);
+                    }
+                    for (row, &d) in combined.iter().enumerate() {
+                        for &(slot, offset, at_z) in &terms {
+                            acc[row * num_points + slot] += offset * (d - at_z);
+                        }
+                    }
+                });
         }
     }
-    reduced
+    heights.sort_unstable_by_key(|h| core::cmp::Reverse(h.log_lde));
+    heights.into_iter().map(HeightAccumulator::finish).collect()
 }

@@ -6,7 +6,7 @@ use p3_field::{BasedVectorSpace, PrimeCharacteristicRing};
 use p3_matrix::dense::RowMajorMatrix;
 use p3_matrix::Matrix;
 
-use super::deep::{evaluate_at_points, reduced_openings, InverseTables, OpenedValues};
+use super::deep::{evaluate_at_points, reduced_openings, OpenedValues};
 use super::{fri, Committed, Pcs};
 use crate::fold::FoldPlan;
 use crate::hash::Hasher;
@@ -47,15 +47,13 @@ impl Pcs {
                 "every matrix must be opened"
             );
         }
-        let inverses = InverseTables::new(self.log_blowup(), rounds);
-        let values = evaluate_at_points(self.log_blowup(), rounds, &inverses);
+        let values = evaluate_at_points(rounds);
         for v in values.iter().flatten().flatten().flatten() {
             t.observe_ext(*v);
         }
         let batch_pow_witness = t.grind(self.params.query_pow_bits);
         let alpha = t.sample_ext();
-        let reduced = reduced_openings(self.log_blowup(), rounds, &values, alpha, &inverses);
-        drop(inverses);
+        let reduced = reduced_openings(self.log_blowup(), rounds, &values, alpha);
 
         let heights: Vec<usize> = reduced.iter().map(|(h, _)| *h).collect();
         let min_log_height = rounds
