@@ -165,46 +165,64 @@ fn combine_rows(
     }
 }
 
-/// The DEEP numerators of one LDE height, one per distinct opening point at that height,
-/// interleaved by row (`acc[row * points.len() + k]`) so one parallel pass updates them all.
-struct HeightAccumulator {
-    log_lde: usize,
-    points: Vec<Challenge>,
-    acc: Vec<Challenge>,
+/// One opened matrix's share of the DEEP batch: its column powers of alpha and, per opening
+/// point, the point's slot at the matrix's height, the `alpha^k` offset and the combination of
+/// the claimed values.
+struct MatrixTerms<'a> {
+    lde: &'a RowMajorMatrix<Val>,
+    alpha_pows: Vec<Challenge>,
+    coeffs: Vec<[Val; EXT_DEGREE]>,
+    terms: Vec<(usize, Challenge, Challenge)>,
 }
 
-impl HeightAccumulator {
-    /// `ro(x) = sum_k acc_k(x) / (x - z_k)`, computed in place (the numerators are consumed).
-    fn finish(mut self) -> (usize, Vec<Challenge>) {
+/// The matrices of one LDE height and the distinct points they are opened at.
+struct HeightBatch<'a> {
+    log_lde: usize,
+    points: Vec<Challenge>,
+    matrices: Vec<MatrixTerms<'a>>,
+}
+
+impl HeightBatch<'_> {
+    /// `ro(x) = sum_k (sum over terms at point k of offset * (combined(x) - at_z)) / (x - z_k)`,
+    /// a chunk of rows at a time: the numerators live per chunk, the inverses are computed once
+    /// per chunk and point, and only `ro` itself spans the height.
+    fn reduce(&self) -> (usize, Vec<Challenge>) {
         let num_points = self.points.len();
         let height = 1usize << self.log_lde;
         let chunk = DEEP_CHUNK.min(height);
         let xs = bitrev_coset_points(self.log_lde, lde_shift());
-        let points = &self.points;
-        self.acc
-            .par_chunks_mut(num_points * chunk)
+        let mut ro = alloc::vec![Challenge::ZERO; height];
+        ro.par_chunks_mut(chunk)
             .zip(xs.par_chunks(chunk))
-            .for_each(|(acc, xs)| {
-                let mut ro = alloc::vec![Challenge::ZERO; xs.len()];
-                for (k, &z) in points.iter().enumerate() {
-                    let diffs: Vec<Challenge> = xs.iter().map(|&x| -z + x).collect();
-                    let inverses = batch_multiplicative_inverse(&diffs);
-                    for (r, (o, inv)) in ro.iter_mut().zip(inverses).enumerate() {
-                        *o += acc[r * num_points + k] * inv;
+            .enumerate()
+            .for_each(|(i, (out, xs))| {
+                let rows = xs.len();
+                let mut numerators = alloc::vec![Challenge::ZERO; num_points * rows];
+                let mut combined = alloc::vec![Challenge::ZERO; rows];
+                for m in &self.matrices {
+                    if m.lde.width() > 0 {
+                        combine_rows(m.lde, &m.alpha_pows, &m.coeffs, i * chunk, &mut combined);
+                    }
+                    for &(slot, offset, at_z) in &m.terms {
+                        let numerator = &mut numerators[slot * rows..(slot + 1) * rows];
+                        for (n, &d) in numerator.iter_mut().zip(&combined) {
+                            *n += offset * (d - at_z);
+                        }
                     }
                 }
-                acc[..xs.len()].copy_from_slice(&ro);
+                for (k, &z) in self.points.iter().enumerate() {
+                    let diffs: Vec<Challenge> = xs.iter().map(|&x| -z + x).collect();
+                    let inverses = batch_multiplicative_inverse(&diffs);
+                    for ((o, n), inv) in out
+                        .iter_mut()
+                        .zip(&numerators[k * rows..(k + 1) * rows])
+                        .zip(inverses)
+                    {
+                        *o += *n * inv;
+                    }
+                }
             });
-        // Each chunk's results sit at the start of its slot; move them together.
-        for c in 1..height / chunk {
-            self.acc.copy_within(
-                c * num_points * chunk..(c * num_points + 1) * chunk,
-                c * chunk,
-            );
-        }
-        self.acc.truncate(height);
-        self.acc.shrink_to_fit();
-        (self.log_lde, self.acc)
+        (self.log_lde, ro)
     }
 }
 
@@ -214,91 +232,65 @@ impl HeightAccumulator {
 /// the order round, matrix, point, column, so the verifier recomputes the same combination at
 /// its query points.
 ///
-/// Summed per point first (`sum alpha^k (f_c(x) - f_c(z))`, one numerator per distinct point of
-/// a height, each matrix's column combination computed once for all its points), divided by
-/// `x - z` once at the end: two extension elements per LDE row of live memory instead of a
-/// combined column, inverse tables and the result.
+/// Computed height by height and chunk by chunk ([`HeightBatch::reduce`]): each matrix's column
+/// combination is formed once for all its points, summed into one numerator per point, divided
+/// by `x - z` once. The only allocation that spans an LDE is the result itself (no inverse
+/// tables, no combined columns).
 pub(super) fn reduced_openings(
     log_blowup: usize,
     rounds: &[(&Committed, Vec<Vec<Challenge>>)],
     values: &OpenedValues,
     alpha: Challenge,
 ) -> Vec<(usize, Vec<Challenge>)> {
-    let mut heights: Vec<HeightAccumulator> = Vec::new();
-    for (c, points) in rounds {
-        for (log_h, pts) in c.log_heights.iter().zip(points) {
-            let log_lde = log_h + log_blowup;
-            let index = match heights.iter().position(|h| h.log_lde == log_lde) {
-                Some(index) => index,
-                None => {
-                    heights.push(HeightAccumulator {
-                        log_lde,
-                        points: Vec::new(),
-                        acc: Vec::new(),
-                    });
-                    heights.len() - 1
-                }
-            };
-            for &z in pts {
-                if !heights[index].points.contains(&z) {
-                    heights[index].points.push(z);
-                }
-            }
-        }
-    }
-    for h in &mut heights {
-        h.acc = alloc::vec![Challenge::ZERO; h.points.len() << h.log_lde];
-    }
+    let mut batches: Vec<HeightBatch<'_>> = Vec::new();
     let mut alpha_offset = Challenge::ONE;
     for ((c, points), round_values) in rounds.iter().zip(values) {
         for (m, (pts, mat_values)) in points.iter().zip(round_values).enumerate() {
             let lde = &c.ldes[m];
             let log_lde = c.log_heights[m] + log_blowup;
+            let index = match batches.iter().position(|b| b.log_lde == log_lde) {
+                Some(index) => index,
+                None => {
+                    batches.push(HeightBatch {
+                        log_lde,
+                        points: Vec::new(),
+                        matrices: Vec::new(),
+                    });
+                    batches.len() - 1
+                }
+            };
+            let batch = &mut batches[index];
             let width = lde.width();
             let alpha_pows: Vec<Challenge> = alpha.powers().take(width).collect();
-            let coeffs: Vec<[Val; EXT_DEGREE]> = alpha_pows
-                .iter()
-                .map(|a| core::array::from_fn(|j| a.as_basis_coefficients_slice()[j]))
-                .collect();
-            let height = heights
-                .iter_mut()
-                .find(|h| h.log_lde == log_lde)
-                .expect("every height listed");
-            // (slot of the point in the height's numerators, alpha^k offset, combination at z).
-            let terms: Vec<(usize, Challenge, Challenge)> = pts
+            let terms = pts
                 .iter()
                 .zip(mat_values)
-                .map(|(z, vals)| {
-                    let slot = height
-                        .points
-                        .iter()
-                        .position(|p| p == z)
-                        .expect("every point listed");
+                .map(|(&z, vals)| {
+                    let slot = match batch.points.iter().position(|&p| p == z) {
+                        Some(slot) => slot,
+                        None => {
+                            batch.points.push(z);
+                            batch.points.len() - 1
+                        }
+                    };
                     let at_z: Challenge = vals.iter().zip(&alpha_pows).map(|(&v, &a)| a * v).sum();
                     let offset = alpha_offset;
                     alpha_offset *= alpha.exp_u64(width as u64);
                     (slot, offset, at_z)
                 })
                 .collect();
-            let num_points = height.points.len();
-            let chunk = DEEP_CHUNK.min(1 << log_lde);
-            height
-                .acc
-                .par_chunks_mut(num_points * chunk)
-                .enumerate()
-                .for_each(|(i, acc)| {
-                    let mut combined = alloc::vec![Challenge::ZERO; acc.len() / num_points];
-                    if width > 0 {
-                        combine_rows(lde, &alpha_pows, &coeffs, i * chunk, &mut combined);
-                    }
-                    for (row, &d) in combined.iter().enumerate() {
-                        for &(slot, offset, at_z) in &terms {
-                            acc[row * num_points + slot] += offset * (d - at_z);
-                        }
-                    }
-                });
+            let coeffs = alpha_pows
+                .iter()
+                .map(|a| core::array::from_fn(|j| a.as_basis_coefficients_slice()[j]))
+                .collect();
+            batch.matrices.push(MatrixTerms {
+                lde,
+                alpha_pows,
+                coeffs,
+                terms,
+            });
         }
     }
-    heights.sort_unstable_by_key(|h| core::cmp::Reverse(h.log_lde));
-    heights.into_iter().map(HeightAccumulator::finish).collect()
+    batches.sort_unstable_by_key(|b| core::cmp::Reverse(b.log_lde));
+    batches.iter().map(HeightBatch::reduce).collect()
 }
