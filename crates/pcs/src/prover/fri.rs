@@ -16,11 +16,21 @@ use crate::proof::FoldMultiOpening;
 use crate::{Challenge, Transcript, Val, EXT_DEGREE};
 
 /// One committed folding round: the codeword (bit-reversed) before folding and its tree, whose
-/// leaves are the folding cosets (`2^log_arity` consecutive values).
+/// leaves are the folding cosets (`2^log_arity` consecutive values). The codeword is kept as the
+/// base-field coordinates the tree hashed (4 per value), so it exists once, not also as
+/// extension elements.
 pub(super) struct FoldRound {
     log_arity: usize,
-    codeword: Vec<Challenge>,
+    codeword: Vec<Val>,
     pub(super) tree: MerkleTree,
+}
+
+/// Value `position` of a codeword kept as base-field coordinates.
+fn value_at(codeword: &[Val], position: usize) -> Challenge {
+    Challenge::from_basis_coefficients_slice(
+        &codeword[position * EXT_DEGREE..(position + 1) * EXT_DEGREE],
+    )
+    .expect("EXT_DEGREE coordinates")
 }
 
 /// Fold the batched DEEP quotients down to the final polynomial, committing each round's
@@ -45,13 +55,16 @@ pub(super) fn commit_phase(
             .iter()
             .flat_map(|x| x.as_basis_coefficients_slice().iter().copied())
             .collect();
-        let tree = MerkleTree::new(pcs.hasher(), &[&RowMajorMatrix::new(flat, leaf_width)]);
+        // The extension-form codeword is not needed again: only `flat` stays alive.
+        drop(core::mem::take(&mut current));
+        let codeword = RowMajorMatrix::new(flat, leaf_width);
+        let tree = MerkleTree::new(pcs.hasher(), &[&codeword]);
         t.observe_digest(&tree.root());
         let beta = t.sample_ext();
-        let folded = fold_codeword(&current, log_arity, log_n, shift, beta);
+        current = fold_codeword(&codeword.values, log_arity, log_n, shift, beta);
         rounds.push(FoldRound {
             log_arity,
-            codeword: core::mem::replace(&mut current, folded),
+            codeword: codeword.values,
             tree,
         });
         log_n -= log_arity;
@@ -78,15 +91,16 @@ pub(super) fn commit_phase(
     (rounds, coeffs)
 }
 
-/// Fold a bit-reversed codeword over `shift * H_{2^log_n}` by `2^log_arity`.
+/// Fold a bit-reversed codeword over `shift * H_{2^log_n}` (given as base-field coordinates)
+/// by `2^log_arity`.
 fn fold_codeword(
-    codeword: &[Challenge],
+    codeword: &[Val],
     log_arity: usize,
     log_n: usize,
     shift: Val,
     beta: Challenge,
 ) -> Vec<Challenge> {
-    let mut current = codeword.to_vec();
+    let mut current: Vec<Challenge> = Vec::new();
     let mut shift = shift;
     let mut beta = beta;
     for level in 0..log_arity {
@@ -99,11 +113,20 @@ fn fold_codeword(
             .take(half)
             .collect();
         p3_util::reverse_slice_index_bits(&mut x_invs);
-        current = current
-            .par_chunks_exact(2)
-            .zip(x_invs.par_iter())
-            .map(|(pair, &x_inv)| fold_pair(pair[0], pair[1], beta, x_inv))
-            .collect();
+        current = if level == 0 {
+            // The first level reads the coordinates in place: no extension-field copy.
+            codeword
+                .par_chunks_exact(2 * EXT_DEGREE)
+                .zip(x_invs.par_iter())
+                .map(|(pair, &x_inv)| fold_pair(value_at(pair, 0), value_at(pair, 1), beta, x_inv))
+                .collect()
+        } else {
+            current
+                .par_chunks_exact(2)
+                .zip(x_invs.par_iter())
+                .map(|(pair, &x_inv)| fold_pair(pair[0], pair[1], beta, x_inv))
+                .collect()
+        };
         shift = shift.square();
         beta = beta.square();
     }
@@ -129,7 +152,7 @@ pub(super) fn open_queries(
             for &coset in &cosets {
                 for position in coset * arity..(coset + 1) * arity {
                     if known.next_if(|&&p| p == position).is_none() {
-                        values.push(ext_to_u32s(&round.codeword[position]));
+                        values.push(ext_to_u32s(&value_at(&round.codeword, position)));
                     }
                 }
             }
