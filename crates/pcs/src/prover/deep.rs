@@ -186,13 +186,13 @@ impl HeightBatch<'_> {
     /// `ro(x) = sum_k (sum over terms at point k of offset * (combined(x) - at_z)) / (x - z_k)`,
     /// a chunk of rows at a time: the numerators live per chunk, the inverses are computed once
     /// per chunk and point, and only `ro` itself spans the height.
-    fn reduce(&self) -> (usize, Vec<Challenge>) {
+    fn reduce(&self) -> (usize, Vec<Val>) {
         let num_points = self.points.len();
         let height = 1usize << self.log_lde;
         let chunk = DEEP_CHUNK.min(height);
         let xs = bitrev_coset_points(self.log_lde, lde_shift());
-        let mut ro = alloc::vec![Challenge::ZERO; height];
-        ro.par_chunks_mut(chunk)
+        let mut ro = Val::zero_vec(height * EXT_DEGREE);
+        ro.par_chunks_mut(chunk * EXT_DEGREE)
             .zip(xs.par_chunks(chunk))
             .enumerate()
             .for_each(|(i, (out, xs))| {
@@ -210,10 +210,11 @@ impl HeightBatch<'_> {
                         }
                     }
                 }
+                let mut sums = alloc::vec![Challenge::ZERO; rows];
                 for (k, &z) in self.points.iter().enumerate() {
                     let diffs: Vec<Challenge> = xs.iter().map(|&x| -z + x).collect();
                     let inverses = batch_multiplicative_inverse(&diffs);
-                    for ((o, n), inv) in out
+                    for ((o, n), inv) in sums
                         .iter_mut()
                         .zip(&numerators[k * rows..(k + 1) * rows])
                         .zip(inverses)
@@ -221,12 +222,16 @@ impl HeightBatch<'_> {
                         *o += *n * inv;
                     }
                 }
+                for (o, sum) in out.chunks_exact_mut(EXT_DEGREE).zip(&sums) {
+                    o.copy_from_slice(sum.as_basis_coefficients_slice());
+                }
             });
         (self.log_lde, ro)
     }
 }
 
-/// The DEEP-quotient batch per LDE height, descending by height:
+/// The DEEP-quotient batch per LDE height, descending by height, as base-field coordinates (4
+/// per value, the form FRI commits):
 /// `ro_h(x) = sum over matrices of that height, points z, columns c of
 /// alpha^k * (f_c(x) - f_c(z)) / (x - z)`, with `k` counting (matrix, point, column) triples in
 /// the order round, matrix, point, column, so the verifier recomputes the same combination at
@@ -241,7 +246,7 @@ pub(super) fn reduced_openings(
     rounds: &[(&Committed, Vec<Vec<Challenge>>)],
     values: &OpenedValues,
     alpha: Challenge,
-) -> Vec<(usize, Vec<Challenge>)> {
+) -> Vec<(usize, Vec<Val>)> {
     let mut batches: Vec<HeightBatch<'_>> = Vec::new();
     let mut alpha_offset = Challenge::ONE;
     for ((c, points), round_values) in rounds.iter().zip(values) {

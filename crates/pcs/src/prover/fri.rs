@@ -34,34 +34,28 @@ fn value_at(codeword: &[Val], position: usize) -> Challenge {
 }
 
 /// Fold the batched DEEP quotients down to the final polynomial, committing each round's
-/// codeword and drawing its challenge; `inputs` are `(log LDE height, codeword)` by decreasing
-/// height, the first at `plan.log_max_height`. Absorbs, in order: each round's root (then samples
+/// codeword and drawing its challenge; `inputs` are `(log LDE height, codeword as base-field
+/// coordinates, 4 per value)` by decreasing height, the first at `plan.log_max_height`. Absorbs, in order: each round's root (then samples
 /// its beta), then the final polynomial's coefficients.
 pub(super) fn commit_phase(
     pcs: &Pcs,
     plan: &FoldPlan,
-    inputs: Vec<(usize, Vec<Challenge>)>,
+    inputs: Vec<(usize, Vec<Val>)>,
     t: &mut Transcript,
 ) -> (Vec<FoldRound>, Vec<Challenge>) {
     let mut inputs = inputs.into_iter().peekable();
-    let (log_first, mut current) = inputs.next().expect("at least one opened matrix");
+    let (log_first, mut flat) = inputs.next().expect("at least one opened matrix");
     debug_assert_eq!(log_first, plan.log_max_height);
     let mut log_n = log_first;
     let mut shift = lde_shift();
     let mut rounds = Vec::with_capacity(plan.round_log_arities.len());
     for &log_arity in &plan.round_log_arities {
         let leaf_width = EXT_DEGREE << log_arity;
-        let flat: Vec<Val> = current
-            .iter()
-            .flat_map(|x| x.as_basis_coefficients_slice().iter().copied())
-            .collect();
-        // The extension-form codeword is not needed again: only `flat` stays alive.
-        drop(core::mem::take(&mut current));
-        let codeword = RowMajorMatrix::new(flat, leaf_width);
+        let codeword = RowMajorMatrix::new(core::mem::take(&mut flat), leaf_width);
         let tree = MerkleTree::new(pcs.hasher(), &[&codeword]);
         t.observe_digest(&tree.root());
         let beta = t.sample_ext();
-        current = fold_codeword(&codeword.values, log_arity, log_n, shift, beta);
+        let mut folded = fold_codeword(&codeword.values, log_arity, log_n, shift, beta);
         rounds.push(FoldRound {
             log_arity,
             codeword: codeword.values,
@@ -71,17 +65,24 @@ pub(super) fn commit_phase(
         shift = shift.exp_power_of_2(log_arity);
         if let Some((_, input)) = inputs.next_if(|(h, _)| *h == log_n) {
             let weight = beta.exp_power_of_2(log_arity);
-            current
+            folded
                 .par_iter_mut()
-                .zip(input.par_iter())
-                .for_each(|(c, &x)| *c += weight * x);
+                .enumerate()
+                .for_each(|(i, c)| *c += weight * value_at(&input, i));
         }
+        flat = folded
+            .iter()
+            .flat_map(|x| x.as_basis_coefficients_slice().iter().copied())
+            .collect();
     }
     debug_assert_eq!(log_n, plan.log_final_height);
     debug_assert!(inputs.next().is_none(), "every input height is reached");
 
     // Interpolate the final codeword; an honest prover's higher coefficients are zero, so only
     // the first 2^log_final_len are sent (a dishonest codeword then fails the final check).
+    let mut current: Vec<Challenge> = (0..flat.len() / EXT_DEGREE)
+        .map(|i| value_at(&flat, i))
+        .collect();
     p3_util::reverse_slice_index_bits(&mut current);
     let mut coeffs = pcs.dft.coset_idft_algebra(current, shift);
     coeffs.truncate(1 << plan.log_final_len);
