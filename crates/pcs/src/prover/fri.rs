@@ -21,7 +21,7 @@ use crate::{Challenge, Transcript, Val, EXT_DEGREE};
 /// extension elements.
 pub(super) struct FoldRound {
     log_arity: usize,
-    codeword: Vec<Val>,
+    codeword: RowMajorMatrix<Val>,
     pub(super) tree: MerkleTree,
 }
 
@@ -52,13 +52,14 @@ pub(super) fn commit_phase(
     for &log_arity in &plan.round_log_arities {
         let leaf_width = EXT_DEGREE << log_arity;
         let codeword = RowMajorMatrix::new(core::mem::take(&mut flat), leaf_width);
-        let tree = MerkleTree::new(pcs.hasher(), &[&codeword]);
+        let tree =
+            MerkleTree::with_elided_layers(pcs.hasher(), &[&codeword], super::ELIDED_MERKLE_LAYERS);
         t.observe_digest(&tree.root());
         let beta = t.sample_ext();
         let mut folded = fold_codeword(&codeword.values, log_arity, log_n, shift, beta);
         rounds.push(FoldRound {
             log_arity,
-            codeword: codeword.values,
+            codeword,
             tree,
         });
         log_n -= log_arity;
@@ -153,14 +154,15 @@ pub(super) fn open_queries(
             for &coset in &cosets {
                 for position in coset * arity..(coset + 1) * arity {
                     if known.next_if(|&&p| p == position).is_none() {
-                        values.push(ext_to_u32s(&value_at(&round.codeword, position)));
+                        values.push(ext_to_u32s(&value_at(&round.codeword.values, position)));
                     }
                 }
             }
             let opening = FoldMultiOpening {
                 values,
-                // Folding trees keep every layer: nothing to recompute from matrices.
-                siblings: round.tree.multi_siblings(pcs.hasher(), &[], &cosets),
+                siblings: round
+                    .tree
+                    .multi_siblings(pcs.hasher(), &[&round.codeword], &cosets),
             };
             core::mem::swap(&mut positions, &mut cosets);
             opening

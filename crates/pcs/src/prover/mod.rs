@@ -17,7 +17,7 @@ use crate::hash::Hasher;
 use crate::merkle::MerkleTree;
 use crate::{Digest, Domain, FriParameters, PcsError, Val};
 
-/// Bottom Merkle layers the trace, LogUp and quotient commitments do not keep: 7/8 of each
+/// Bottom Merkle layers the trace, LogUp, quotient and FRI commitments do not keep: 7/8 of each
 /// tree's digests (32 bytes x 2 per LDE row), recomputed for the ~100 opened leaves at the cost
 /// of at most 7 row hashes per leaf and tree.
 const ELIDED_MERKLE_LAYERS: usize = 3;
