@@ -229,12 +229,9 @@ mod tests {
         let events = events_on_pairs(&OPCODES, &EDGE_VALUES);
         let trace = assert_chip_honest(&BitwiseChip, &events);
         for row in [0, 7, 100] {
-            for m in 0..WORD_LIMBS {
-                let name = format!("frame.rd.value[{m}]");
-                let bad = cell::<Cols>(&trace, row, &name) + Val::ONE;
-                let tampered = with_cell::<Cols>(&trace, row, &name, bad);
+            for failure in result_limb_failures::<Cols, _>(&BitwiseChip, &trace, &events, row) {
                 assert!(matches!(
-                    first_failure(&BitwiseChip, &tampered, &events, row),
+                    failure,
                     Some(RowFailure::Lookup { bus: BYTE, .. })
                 ));
             }

@@ -529,28 +529,17 @@ mod tests {
     fn a_wrong_result_limb_is_caught() {
         let ((events, trace), (imm_events, imm_trace)) = fixture();
         for row in (0..events.len()).step_by(37) {
-            for m in 0..4 {
-                let name = format!("frame.rd.value[{m}]");
-                let bad = cell::<Cols>(trace, row, &name) + Val::ONE;
-                let tampered = with_cell::<Cols>(trace, row, &name, bad);
-                assert!(
-                    first_failure(&ShiftChip, &tampered, events, row).is_some(),
-                    "{:?} limb {m}",
-                    events[row]
-                );
-            }
+            let failures = result_limb_failures::<Cols, _>(&ShiftChip, trace, events, row);
+            assert!(failures.iter().all(Option::is_some), "{:?}", events[row]);
         }
         for row in (0..imm_events.len()).step_by(29) {
-            for m in 0..4 {
-                let name = format!("frame.rd.value[{m}]");
-                let bad = cell::<ImmCols>(imm_trace, row, &name) + Val::ONE;
-                let tampered = with_cell::<ImmCols>(imm_trace, row, &name, bad);
-                assert!(
-                    first_failure(&ShiftImmChip, &tampered, imm_events, row).is_some(),
-                    "{:?} limb {m}",
-                    imm_events[row]
-                );
-            }
+            let failures =
+                result_limb_failures::<ImmCols, _>(&ShiftImmChip, imm_trace, imm_events, row);
+            assert!(
+                failures.iter().all(Option::is_some),
+                "{:?}",
+                imm_events[row]
+            );
         }
     }
 

@@ -237,6 +237,32 @@ where
     check_rows(chip, trace, events, [row]).err()
 }
 
+/// For each result limb `frame.rd.value[m]` of row `row`: the first problem of that row once the
+/// limb alone is off by one (what every chip's "wrong result" test asks to be `Some`).
+pub fn result_limb_failures<Cols, C>(
+    chip: &C,
+    trace: &RowMajorMatrix<Val>,
+    events: &[FrameEvent],
+    row: usize,
+) -> Vec<Option<RowFailure>>
+where
+    Cols: ColumnNames,
+    C: for<'a> Air<RowChecker<'a>>,
+{
+    (0..crate::columns::WORD_LIMBS)
+        .map(|m| {
+            let name = format!("frame.rd.value[{m}]");
+            let bad = cell::<Cols>(trace, row, &name) + Val::ONE;
+            first_failure(
+                chip,
+                &with_cell::<Cols>(trace, row, &name, bad),
+                events,
+                row,
+            )
+        })
+        .collect()
+}
+
 /// The event of `op` at clock `clk` on `rs1` and the second operand `b`: `rs2` for register
 /// forms (x5 = x6 op x7), the immediate for immediate forms (x5 = x6 op imm), with the result the
 /// executor computes.
