@@ -37,6 +37,19 @@ fn sample() -> droste_executor::Program {
     program(&code, &(1..=8).collect::<Vec<u8>>())
 }
 
+/// The debug checker reports a violation that `expected` accepts, and proving the same witness
+/// fully yields no accepted proof.
+fn assert_caught(
+    pk: &ProvingKey,
+    traces: Vec<RowMajorMatrix<Val>>,
+    public: PublicValues,
+    expected: impl Fn(&ConstraintViolation) -> bool,
+) {
+    let violation = check(pk, &traces, &public).unwrap_err();
+    assert!(expected(&violation), "{violation}");
+    assert_rejected(pk, traces, public);
+}
+
 fn setup() -> (ProvingKey, Vec<RowMajorMatrix<Val>>, PublicValues) {
     let (pk, _) = keys(&sample());
     let (traces, public) = traces(&pk, &Input::default());
@@ -50,12 +63,12 @@ fn wrong_alu_result_fails_the_adder() {
     let t = table_index(&pk, "add_sub");
     let cols: &mut AddSubCols<Val> = row_mut(&mut traces[t], 0).borrow_mut();
     cols.frame.rd.value.0[0] += Val::ONE;
-    let violation = check(&pk, &traces, &public).unwrap_err();
-    assert!(
-        matches!(&violation, ConstraintViolation::Constraint { table, row: 0, .. } if table == "add_sub"),
-        "{violation}"
+    assert_caught(
+        &pk,
+        traces,
+        public,
+        |violation| matches!(violation, ConstraintViolation::Constraint { table, row: 0, .. } if table == "add_sub"),
     );
-    assert_rejected(&pk, traces, public);
 }
 
 #[test]
@@ -67,15 +80,12 @@ fn wrong_loaded_value_unbalances_memory() {
     // can notice.
     cols.bytes[0] += Val::ONE;
     cols.frame.rd.value.0[0] += Val::ONE;
-    let violation = check(&pk, &traces, &public).unwrap_err();
-    assert!(
+    assert_caught(&pk, traces, public, |violation| {
         matches!(
-            &violation,
+            violation,
             ConstraintViolation::Unbalanced { bus: MEMORY, .. }
-        ),
-        "{violation}"
-    );
-    assert_rejected(&pk, traces, public);
+        )
+    });
 }
 
 #[test]
@@ -85,12 +95,12 @@ fn wrong_stored_value_fails_the_store() {
     let cols: &mut StoreCols<Val> = row_mut(&mut traces[t], 0).borrow_mut();
     // A byte outside the stored doubleword's written range changes too.
     cols.new[1].0[0] += Val::ONE;
-    let violation = check(&pk, &traces, &public).unwrap_err();
-    assert!(
-        matches!(&violation, ConstraintViolation::Constraint { table, row: 0, .. } if table == "store"),
-        "{violation}"
+    assert_caught(
+        &pk,
+        traces,
+        public,
+        |violation| matches!(violation, ConstraintViolation::Constraint { table, row: 0, .. } if table == "store"),
     );
-    assert_rejected(&pk, traces, public);
 }
 
 #[test]
@@ -99,12 +109,9 @@ fn skipped_instruction_breaks_the_state_chain() {
     let t = table_index(&pk, "add_imm");
     // Turn the first add_imm row into padding: the instruction never happened.
     row_mut(&mut traces[t], 0).fill(Val::ZERO);
-    let violation = check(&pk, &traces, &public).unwrap_err();
-    assert!(
-        matches!(&violation, ConstraintViolation::Unbalanced { .. }),
-        "{violation}"
-    );
-    assert_rejected(&pk, traces, public);
+    assert_caught(&pk, traces, public, |violation| {
+        matches!(violation, ConstraintViolation::Unbalanced { .. })
+    });
 }
 
 #[test]
@@ -118,12 +125,9 @@ fn repeated_instruction_breaks_the_state_chain() {
         .count();
     let copy = row_mut(&mut traces[t], 0).to_vec();
     row_mut(&mut traces[t], real).copy_from_slice(&copy);
-    let violation = check(&pk, &traces, &public).unwrap_err();
-    assert!(
-        matches!(&violation, ConstraintViolation::Unbalanced { .. }),
-        "{violation}"
-    );
-    assert_rejected(&pk, traces, public);
+    assert_caught(&pk, traces, public, |violation| {
+        matches!(violation, ConstraintViolation::Unbalanced { .. })
+    });
 }
 
 #[test]
@@ -132,12 +136,12 @@ fn wrong_branch_target_fails_the_branch() {
     let t = table_index(&pk, "branch");
     let cols: &mut BranchCols<Val> = row_mut(&mut traces[t], 0).borrow_mut();
     cols.next_pc += Val::from_u32(4);
-    let violation = check(&pk, &traces, &public).unwrap_err();
-    assert!(
-        matches!(&violation, ConstraintViolation::Constraint { table, .. } if table == "branch"),
-        "{violation}"
+    assert_caught(
+        &pk,
+        traces,
+        public,
+        |violation| matches!(violation, ConstraintViolation::Constraint { table, .. } if table == "branch"),
     );
-    assert_rejected(&pk, traces, public);
 }
 
 #[test]
@@ -146,12 +150,12 @@ fn wrong_pc_is_not_in_the_rom() {
     let t = table_index(&pk, "add_sub");
     let cols: &mut AddSubCols<Val> = row_mut(&mut traces[t], 0).borrow_mut();
     cols.frame.step.pc += Val::from_u32(4);
-    let violation = check(&pk, &traces, &public).unwrap_err();
-    assert!(
-        matches!(&violation, ConstraintViolation::Unbalanced { bus, .. } if *bus == STATE || *bus == PROGRAM),
-        "{violation}"
+    assert_caught(
+        &pk,
+        traces,
+        public,
+        |violation| matches!(violation, ConstraintViolation::Unbalanced { bus, .. } if *bus == STATE || *bus == PROGRAM),
     );
-    assert_rejected(&pk, traces, public);
 }
 
 #[test]
@@ -166,12 +170,12 @@ fn a_write_to_x0_cannot_stick() {
     assert_eq!(cols.frame.rd.reg, Val::from_u8(droste_machine::fetch::SINK));
     assert_eq!(cols.frame.rd.value.0[0], Val::from_u8(5));
     cols.frame.rd.reg = Val::ZERO;
-    let violation = check(&pk, &traces, &public).unwrap_err();
-    assert!(
-        matches!(&violation, ConstraintViolation::Unbalanced { bus, .. } if *bus == PROGRAM || *bus == MEMORY),
-        "{violation}"
+    assert_caught(
+        &pk,
+        traces,
+        public,
+        |violation| matches!(violation, ConstraintViolation::Unbalanced { bus, .. } if *bus == PROGRAM || *bus == MEMORY),
     );
-    assert_rejected(&pk, traces, public);
 }
 
 #[test]
@@ -297,12 +301,12 @@ fn a_read_past_the_declared_input_is_rejected() {
         let counts: &mut RangeCountCols<Val> = row_mut(&mut traces[range], value).borrow_mut();
         counts.count[0] += Val::from_i32(change);
     }
-    let violation = check(&pk, &traces, &public).unwrap_err();
-    assert!(
-        matches!(&violation, ConstraintViolation::Unbalanced { bus: RANGE, values, .. } if values[0] == Val::ORDER_U32 - 1),
-        "{violation}"
+    assert_caught(
+        &pk,
+        traces,
+        public,
+        |violation| matches!(violation, ConstraintViolation::Unbalanced { bus: RANGE, values, .. } if values[0] == Val::ORDER_U32 - 1),
     );
-    assert_rejected(&pk, traces, public);
 }
 
 #[test]
@@ -345,10 +349,10 @@ fn a_panic_exits_with_the_panic_code_only() {
     cols.a0_new.0[0] = Val::ZERO;
     cols.a0_new.0[1] = Val::ZERO;
     public.exit_code = 0;
-    let violation = check(&pk, &traces, &public).unwrap_err();
-    assert!(
-        matches!(&violation, ConstraintViolation::Constraint { table, .. } if table == "ecall"),
-        "{violation}"
+    assert_caught(
+        &pk,
+        traces,
+        public,
+        |violation| matches!(violation, ConstraintViolation::Constraint { table, .. } if table == "ecall"),
     );
-    assert_rejected(&pk, traces, public);
 }
