@@ -1,33 +1,17 @@
 //! The `droste` command end to end: scaffolding, building and running guests, input ordering,
 //! JSON output, exit codes and one-line errors on bad input.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::{droste, guest_dir, stderr, stdout};
 use droste_sdk::{repo_root, PublicOutput};
-
-fn droste(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_droste"))
-        .args(args)
-        .output()
-        .expect("droste runs")
-}
-
-fn guest_dir(name: &str) -> String {
-    repo_root().join("guests").join(name).display().to_string()
-}
 
 /// A selftest input item: the scenario name as a postcard string, in hex.
 fn scenario_hex(name: &str) -> String {
     format!("{:02x}{}", name.len(), hex::encode(name))
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
 }
 
 fn json(output: &Output) -> serde_json::Value {

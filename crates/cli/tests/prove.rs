@@ -1,29 +1,12 @@
 //! `droste prove / verify / inspect / vkey` end to end on the example guests: the round trip,
 //! refusals with one-line reasons, atomic proof files, and keys.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use droste_sdk::repo_root;
-
-fn droste(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_droste"))
-        .args(args)
-        .output()
-        .expect("droste runs")
-}
-
-fn guest_dir(name: &str) -> String {
-    repo_root().join("guests").join(name).display().to_string()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
-}
+use common::{droste, guest_dir, stderr, stdout};
 
 fn assert_success(output: &Output) {
     assert!(output.status.success(), "{}", stderr(output));
