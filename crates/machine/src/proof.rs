@@ -9,7 +9,7 @@ use crate::error::MachineError;
 /// The first 8 bytes of every machine proof.
 pub const MACHINE_PROOF_MAGIC: [u8; 8] = *b"DROSTEmp";
 /// Version of the machine proof layout.
-pub const MACHINE_PROOF_VERSION: u32 = 3;
+pub const MACHINE_PROOF_VERSION: u32 = 4;
 /// Bytes before the archive.
 pub const HEADER_LEN: usize = 16;
 

@@ -25,16 +25,47 @@ pub(crate) struct FoldPlan {
     pub log_final_len: usize,
     /// log2 of the final codeword length (`log_final_len + log_blowup`).
     pub log_final_height: usize,
-    /// log2 of the arity of each folding round, in order.
-    pub round_log_arities: Vec<usize>,
+    /// The folding rounds, in order.
+    pub rounds: Vec<RoundPlan>,
+}
+
+/// One folding round: from a codeword of `2^n` values down to `2^(n - log_arity)`.
+///
+/// Inputs (batched DEEP quotients of shorter matrices) whose height falls strictly inside the
+/// round, `n - log_arity < h < n`, are committed in this round's Merkle leaves next to the
+/// codeword coset, each as its sub-coset of `2^(h - n + log_arity)` values, and added while the
+/// coset is folded, when the binary folds reach their height. An input at the round's end height
+/// is added after the round, as the first input is the codeword itself. So every round folds by
+/// the full arity however many heights the tables have: one tree per round, not one per height.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RoundPlan {
+    /// log2 of the folding arity.
+    pub log_arity: usize,
+    /// Heights of the inputs committed inside this round (decreasing).
+    pub inner_heights: Vec<usize>,
+}
+
+impl RoundPlan {
+    /// The parts of one leaf, in leaf order, for a round starting at height `2^log_n`: the
+    /// codeword coset, then each inner input's sub-coset, as `(log height, log size)`.
+    pub fn leaf_parts(&self, log_n: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let log_end = log_n - self.log_arity;
+        core::iter::once((log_n, self.log_arity))
+            .chain(self.inner_heights.iter().map(move |&h| (h, h - log_end)))
+    }
+
+    /// Extension elements per leaf.
+    pub fn leaf_len(&self, log_n: usize) -> usize {
+        self.leaf_parts(log_n).map(|(_, size)| 1 << size).sum()
+    }
 }
 
 impl FoldPlan {
     /// `lde_log_heights`: the distinct LDE heights holding opened matrices, in any order, non-empty;
     /// `min_log_height`: the smallest trace height (the final polynomial cannot be longer than it).
     ///
-    /// Each round folds by the configured arity, shortened where needed so that every input
-    /// height is reached exactly (its reduced opening is added there) and the final height too.
+    /// Each round folds by the configured arity, the last one shortened to land on the final
+    /// height; input heights inside a round become its inner inputs.
     pub fn new(params: &FriParameters, lde_log_heights: &[usize], min_log_height: usize) -> Self {
         let log_blowup = usize::from(params.log_blowup);
         let log_final_len = usize::from(params.log_final_poly_len).min(min_log_height);
@@ -44,25 +75,29 @@ impl FoldPlan {
             .copied()
             .max()
             .unwrap_or(log_final_height);
-        let mut round_log_arities = Vec::new();
+        let mut rounds = Vec::new();
         let mut current = log_max_height;
         while current > log_final_height {
-            let next_stop = lde_log_heights
+            let log_arity = usize::from(params.log_folding_arity).min(current - log_final_height);
+            let end = current - log_arity;
+            let mut inner_heights: Vec<usize> = lde_log_heights
                 .iter()
                 .copied()
-                .filter(|&h| h < current)
-                .max()
-                .unwrap_or(log_final_height)
-                .max(log_final_height);
-            let k = usize::from(params.log_folding_arity).min(current - next_stop);
-            round_log_arities.push(k);
-            current -= k;
+                .filter(|&h| end < h && h < current)
+                .collect();
+            inner_heights.sort_unstable_by(|a, b| b.cmp(a));
+            inner_heights.dedup();
+            rounds.push(RoundPlan {
+                log_arity,
+                inner_heights,
+            });
+            current = end;
         }
         Self {
             log_max_height,
             log_final_len,
             log_final_height,
-            round_log_arities,
+            rounds,
         }
     }
 }
@@ -89,9 +124,13 @@ pub(crate) fn fold_pair(lo: Challenge, hi: Challenge, beta: Challenge, x_inv: Va
 
 /// Fold one folding coset (the `2^log_arity` values at positions `coset * 2^log_arity ..`) of a
 /// codeword of length `2^log_n` over `shift * H` (given `shift_inv = 1 / shift`) down to its
-/// single folded value.
+/// single folded value, adding the round's inner inputs on the way: `inner` holds their
+/// sub-cosets by decreasing height, and one of `2^m` values joins, times the current challenge
+/// power, when the binary folds have brought the coset down to `2^m` values (so it has the same
+/// weight as if it had been rolled in at the end of a round of its own).
 pub(crate) fn fold_coset(
     values: &mut [Challenge],
+    inner: &[&[Challenge]],
     log_arity: usize,
     log_n: usize,
     shift_inv: Val,
@@ -101,6 +140,7 @@ pub(crate) fn fold_coset(
     let mut shift_inv = shift_inv;
     let mut beta = beta;
     let mut len = values.len();
+    let mut inner = inner.iter().peekable();
     for level in 0..log_arity {
         let half = len / 2;
         for j in 0..half {
@@ -111,6 +151,11 @@ pub(crate) fn fold_coset(
         len = half;
         shift_inv = shift_inv.square();
         beta = beta.square();
+        if let Some(input) = inner.next_if(|input| input.len() == len) {
+            for (v, &x) in values.iter_mut().zip(input.iter()) {
+                *v += beta * x;
+            }
+        }
     }
     values[0]
 }
@@ -135,17 +180,35 @@ mod tests {
         }
     }
 
+    fn arities(plan: &FoldPlan) -> Vec<usize> {
+        plan.rounds.iter().map(|r| r.log_arity).collect()
+    }
+
     #[test]
-    fn plan_stops_at_every_input_height() {
-        // Trace heights 2^3, 2^5, 2^8 with blowup 2: LDE heights 4, 6, 9.
+    fn plan_folds_by_full_arity_and_commits_inner_heights() {
+        // Trace heights 2^3, 2^5, 2^8 with blowup 2: LDE heights 4, 6, 9, final height 2.
+        // Height 6 ends the first round (rolled in after it), height 4 lies inside the second
+        // (6 -> 3), and the last round is shortened to land on the final height.
         let plan = FoldPlan::new(&params(3, 1), &[9, 6, 4], 3);
-        assert_eq!(plan.round_log_arities, [3, 2, 2]);
+        assert_eq!(arities(&plan), [3, 3, 1]);
         assert_eq!(plan.log_final_height, 2);
+        assert_eq!(plan.rounds[0].inner_heights, Vec::<usize>::new());
+        assert_eq!(plan.rounds[1].inner_heights, [4]);
+        assert_eq!(plan.rounds[1].leaf_len(6), 8 + 2);
+        // Several heights inside one round, largest first.
+        let plan = FoldPlan::new(&params(3, 0), &[12, 11, 10, 9, 7], 6);
+        assert_eq!(arities(&plan), [3, 3, 3, 2]);
+        assert_eq!(plan.rounds[0].inner_heights, [11, 10]);
+        assert_eq!(
+            plan.rounds[0].leaf_parts(12).collect::<Vec<_>>(),
+            [(12, 3), (11, 2), (10, 1)]
+        );
+        assert_eq!(plan.rounds[1].inner_heights, [7]);
         let plan = FoldPlan::new(&params(1, 0), &[4], 3);
-        assert_eq!(plan.round_log_arities, [1, 1, 1]);
+        assert_eq!(arities(&plan), [1, 1, 1]);
         // The final polynomial is capped by the smallest trace height.
         let plan = FoldPlan::new(&params(2, 5), &[6, 3], 2);
         assert_eq!(plan.log_final_len, 2);
-        assert_eq!(plan.round_log_arities, [2, 1]);
+        assert_eq!(arities(&plan), [2, 1]);
     }
 }

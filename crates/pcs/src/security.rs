@@ -150,7 +150,8 @@ pub struct RegimeReport {
     pub query: f64,
     /// Batching of all opened functions with powers of alpha, including the batching proof of work.
     pub batching: f64,
-    /// Each FRI folding round (arity + 1 functions: the coset members and a rolled-in input).
+    /// Each FRI folding round (arity + 1 functions: a round's output, its inner inputs and the
+    /// input rolled in after it included, is a polynomial of degree `arity` in its challenge).
     pub commit_rounds: Vec<f64>,
     /// Algebraic linking (random combination of the constraints).
     pub ali: f64,
@@ -189,9 +190,10 @@ fn regime_report(inputs: &SecurityInputs, regime: Regime) -> RegimeReport {
     let plan = FoldPlan::new(&inputs.params, &[inputs.log_lde_domain as usize], log_trace);
     let mut dimension = k;
     let commit_rounds = plan
-        .round_log_arities
+        .rounds
         .iter()
-        .map(|&log_arity| {
+        .map(|round| {
+            let log_arity = round.log_arity;
             dimension /= (log_arity as f64).exp2();
             regime.powers_error_bits(rate, dimension, (1u64 << log_arity) + 1, field)
         })

@@ -28,6 +28,16 @@ fn mixed_heights_arity_4() {
 }
 
 #[test]
+fn heights_inside_a_round_share_its_tree() {
+    // LDE heights 9, 8, 7, 6 and a final height of 2: arity 8 folds 9 -> 6 -> 3 -> 2 with heights
+    // 8 and 7 committed inside the first round, so three trees instead of one per height.
+    let shapes = [vec![(8, 2), (7, 1), (6, 3), (5, 2)]];
+    let h = prove(params(1, 3, 1, 24, 0), &shapes, 6);
+    h.verify_proof(&h.proof).unwrap();
+    assert_eq!(h.proof.fold_roots.len(), 3);
+}
+
+#[test]
 fn wrong_claimed_value_rejected() {
     let shapes = [vec![(4, 3), (6, 2)]];
     let h = prove(params(1, 2, 1, 24, 0), &shapes, 4);

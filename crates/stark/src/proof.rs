@@ -14,7 +14,7 @@ use crate::VerifyError;
 /// The first 8 bytes of every proof.
 pub const PROOF_MAGIC: [u8; 8] = *b"DROSTEpf";
 /// Version of the proof layout; bump on any change of [`Proof`] or of the protocol.
-pub const PROOF_VERSION: u32 = 3;
+pub const PROOF_VERSION: u32 = 4;
 /// Length of the header before the archive.
 pub const HEADER_LEN: usize = 16;
 

@@ -9,20 +9,33 @@ use p3_maybe_rayon::prelude::*;
 
 use super::Pcs;
 use crate::codec::ext_to_u32s;
-use crate::fold::{fold_pair, lde_shift, FoldPlan};
+use crate::fold::{fold_pair, lde_shift, FoldPlan, RoundPlan};
 use crate::merkle::distinct_shifted;
 use crate::merkle::MerkleTree;
 use crate::proof::FoldMultiOpening;
 use crate::{Challenge, Transcript, Val, EXT_DEGREE};
 
-/// One committed folding round: the codeword (bit-reversed) before folding and its tree, whose
-/// leaves are the folding cosets (`2^log_arity` consecutive values). The codeword is kept as the
-/// base-field coordinates the tree hashed (4 per value), so it exists once, not also as
-/// extension elements.
+/// One committed folding round: its plan, the leaves its tree commits (one row per folding
+/// coset: the codeword's `2^log_arity` consecutive values, then each inner input's sub-coset, as
+/// base-field coordinates, 4 per value) and the tree. The leaves are the round's only copy of
+/// the codeword.
 pub(super) struct FoldRound {
-    log_arity: usize,
-    codeword: RowMajorMatrix<Val>,
+    plan: RoundPlan,
+    log_n: usize,
+    leaves: RowMajorMatrix<Val>,
     pub(super) tree: MerkleTree,
+}
+
+impl FoldRound {
+    /// The value of leaf part `part` (0 = the codeword, then the inner inputs) at `position` of
+    /// that part's height.
+    fn value(&self, part: usize, position: usize) -> Challenge {
+        let parts = || self.plan.leaf_parts(self.log_n);
+        let offset: usize = parts().take(part).map(|(_, log_size)| 1 << log_size).sum();
+        let size = 1 << parts().nth(part).expect("a part of the leaf").1;
+        let at = (position / size) * self.leaves.width + (offset + position % size) * EXT_DEGREE;
+        value_at(&self.leaves.values[at..], 0)
+    }
 }
 
 /// Value `position` of a codeword kept as base-field coordinates.
@@ -33,10 +46,42 @@ fn value_at(codeword: &[Val], position: usize) -> Challenge {
     .expect("EXT_DEGREE coordinates")
 }
 
+/// The leaves of a round starting at `2^log_n`: row `j` is coset `j` of `codeword` followed by
+/// sub-coset `j` of each inner input (all given as base-field coordinates).
+fn round_leaves(
+    plan: &RoundPlan,
+    log_n: usize,
+    codeword: &[Val],
+    inner: &[(usize, Vec<Val>)],
+) -> RowMajorMatrix<Val> {
+    let width = plan.leaf_len(log_n) * EXT_DEGREE;
+    let cosets = 1usize << (log_n - plan.log_arity);
+    let parts: Vec<&[Val]> = core::iter::once(codeword)
+        .chain(inner.iter().map(|(_, v)| v.as_slice()))
+        .collect();
+    let sizes: Vec<usize> = plan
+        .leaf_parts(log_n)
+        .map(|(_, log_size)| EXT_DEGREE << log_size)
+        .collect();
+    let mut values = alloc::vec![Val::ZERO; width * cosets];
+    values
+        .par_chunks_exact_mut(width)
+        .enumerate()
+        .for_each(|(j, row)| {
+            let mut at = 0;
+            for (part, &size) in parts.iter().zip(&sizes) {
+                row[at..at + size].copy_from_slice(&part[j * size..(j + 1) * size]);
+                at += size;
+            }
+        });
+    RowMajorMatrix::new(values, width)
+}
+
 /// Fold the batched DEEP quotients down to the final polynomial, committing each round's
-/// codeword and drawing its challenge; `inputs` are `(log LDE height, codeword as base-field
-/// coordinates, 4 per value)` by decreasing height, the first at `plan.log_max_height`. Absorbs, in order: each round's root (then samples
-/// its beta), then the final polynomial's coefficients.
+/// leaves and drawing its challenge; `inputs` are `(log LDE height, codeword as base-field
+/// coordinates, 4 per value)` by decreasing height, the first at `plan.log_max_height`.
+/// Absorbs, in order: each round's root (then samples its beta), then the final polynomial's
+/// coefficients.
 pub(super) fn commit_phase(
     pcs: &Pcs,
     plan: &FoldPlan,
@@ -48,18 +93,29 @@ pub(super) fn commit_phase(
     debug_assert_eq!(log_first, plan.log_max_height);
     let mut log_n = log_first;
     let mut shift = lde_shift();
-    let mut rounds = Vec::with_capacity(plan.round_log_arities.len());
-    for &log_arity in &plan.round_log_arities {
-        let leaf_width = EXT_DEGREE << log_arity;
-        let codeword = RowMajorMatrix::new(core::mem::take(&mut flat), leaf_width);
+    let mut rounds = Vec::with_capacity(plan.rounds.len());
+    for round in &plan.rounds {
+        let log_arity = round.log_arity;
+        let inner: Vec<(usize, Vec<Val>)> = round
+            .inner_heights
+            .iter()
+            .map(|&h| {
+                let input = inputs.next().expect("every inner height has an input");
+                debug_assert_eq!(input.0, h);
+                input
+            })
+            .collect();
+        let leaves = round_leaves(round, log_n, &flat, &inner);
         let tree =
-            MerkleTree::with_elided_layers(pcs.hasher(), &[&codeword], super::ELIDED_MERKLE_LAYERS);
+            MerkleTree::with_elided_layers(pcs.hasher(), &[&leaves], super::ELIDED_MERKLE_LAYERS);
         t.observe_digest(&tree.root());
         let beta = t.sample_ext();
-        let mut folded = fold_codeword(&codeword.values, log_arity, log_n, shift, beta);
+        let mut folded = fold_codeword(&flat, &inner, log_arity, log_n, shift, beta);
+        drop(inner);
         rounds.push(FoldRound {
-            log_arity,
-            codeword,
+            plan: round.clone(),
+            log_n,
+            leaves,
             tree,
         });
         log_n -= log_arity;
@@ -94,9 +150,12 @@ pub(super) fn commit_phase(
 }
 
 /// Fold a bit-reversed codeword over `shift * H_{2^log_n}` (given as base-field coordinates)
-/// by `2^log_arity`.
+/// by `2^log_arity`, adding each inner input (decreasing heights, base-field coordinates) times
+/// the current challenge power when the folds reach its height, as [`crate::fold::fold_coset`]
+/// does for one coset.
 fn fold_codeword(
     codeword: &[Val],
+    inner: &[(usize, Vec<Val>)],
     log_arity: usize,
     log_n: usize,
     shift: Val,
@@ -105,6 +164,7 @@ fn fold_codeword(
     let mut current: Vec<Challenge> = Vec::new();
     let mut shift = shift;
     let mut beta = beta;
+    let mut inner = inner.iter().peekable();
     for level in 0..log_arity {
         let log_len = log_n - level;
         let half = 1usize << (log_len - 1);
@@ -131,41 +191,58 @@ fn fold_codeword(
         };
         shift = shift.square();
         beta = beta.square();
+        if let Some((_, input)) = inner.next_if(|(h, _)| *h == log_len - 1) {
+            current
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(i, c)| *c += beta * value_at(input, i));
+        }
     }
     current
 }
 
 /// The multi-openings of every folding round at the distinct query `indices` (sorted, into the
-/// first codeword): each round's distinct cosets, their members no query reaches, and siblings.
+/// first codeword). Per round, for each distinct coset the queries reach, the members of each
+/// leaf part (the codeword coset, then the inner inputs' sub-cosets) that no query reaches: the
+/// verifier computes the others itself (from the previous round, or from the opened rows).
 pub(super) fn open_queries(
     pcs: &Pcs,
     rounds: &[FoldRound],
     indices: &[usize],
 ) -> Vec<FoldMultiOpening> {
-    let mut positions = indices.to_vec();
+    let log_max = rounds.first().map_or(0, |r| r.log_n);
     let mut cosets = Vec::new();
     rounds
         .iter()
         .map(|round| {
-            let arity = 1usize << round.log_arity;
-            distinct_shifted(&positions, round.log_arity, &mut cosets);
-            let mut known = positions.iter().peekable();
+            let log_end = round.log_n - round.plan.log_arity;
+            distinct_shifted(indices, log_max - log_end, &mut cosets);
+            // Per leaf part: its size and the positions the queries reach at its height.
+            let parts: Vec<(usize, Vec<usize>)> = round
+                .plan
+                .leaf_parts(round.log_n)
+                .map(|(log_h, log_size)| {
+                    let mut known = Vec::new();
+                    distinct_shifted(indices, log_max - log_h, &mut known);
+                    (log_size, known)
+                })
+                .collect();
             let mut values = Vec::new();
             for &coset in &cosets {
-                for position in coset * arity..(coset + 1) * arity {
-                    if known.next_if(|&&p| p == position).is_none() {
-                        values.push(ext_to_u32s(&value_at(&round.codeword.values, position)));
+                for (part, (log_size, known)) in parts.iter().enumerate() {
+                    for position in coset << log_size..(coset + 1) << log_size {
+                        if known.binary_search(&position).is_err() {
+                            values.push(ext_to_u32s(&round.value(part, position)));
+                        }
                     }
                 }
             }
-            let opening = FoldMultiOpening {
+            FoldMultiOpening {
                 values,
                 siblings: round
                     .tree
-                    .multi_siblings(pcs.hasher(), &[&round.codeword], &cosets),
-            };
-            core::mem::swap(&mut positions, &mut cosets);
-            opening
+                    .multi_siblings(pcs.hasher(), &[&round.leaves], &cosets),
+            }
         })
         .collect()
 }

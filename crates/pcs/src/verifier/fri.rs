@@ -30,7 +30,8 @@ pub(super) struct FriCheck<'a> {
 impl FriCheck<'_> {
     /// Fold the batched DEEP quotients at the distinct query `indices` (sorted, at the largest
     /// height) through every round, adding each input height's `reduced` values where folding
-    /// reaches it, and compare the results with the final polynomial.
+    /// reaches it (inside a round from its committed sub-cosets, at a round's end directly), and
+    /// compare the results with the final polynomial.
     pub fn verify(
         &self,
         indices: &[usize],
@@ -38,7 +39,7 @@ impl FriCheck<'_> {
         folds: &ArchivedVec<ArchivedFoldMultiOpening>,
         scratch: &mut MultiScratch,
     ) -> Result<(), PcsError> {
-        let rounds = &self.plan.round_log_arities;
+        let rounds = &self.plan.rounds;
         if folds.len() != rounds.len() {
             return Err(PcsError::Shape {
                 what: "fold openings",
@@ -46,25 +47,45 @@ impl FriCheck<'_> {
                 got: folds.len(),
             });
         }
+        let log_max = self.plan.log_max_height;
         let mut inputs = reduced.by_height.iter().peekable();
-        let mut positions = indices.to_vec();
         let mut current = match inputs.next() {
-            Some((h, v)) if *h == self.plan.log_max_height && v.len() == positions.len() => {
-                v.clone()
-            }
+            Some((h, v)) if *h == log_max && v.len() == indices.len() => v.clone(),
             _ => return Err(PcsError::InvalidClaim("no input at the largest height")),
         };
-        let mut log_n = self.plan.log_max_height;
+        let mut log_n = log_max;
         let mut shift = lde_shift();
         let mut shift_inv = shift.inverse();
         let mut cosets = Vec::new();
-        let mut members: Vec<Challenge> = Vec::new();
         let mut leaves: Vec<Val> = Vec::new();
-        for (r, (&log_arity, opening)) in rounds.iter().zip(folds.iter()).enumerate() {
-            let arity = 1usize << log_arity;
-            distinct_shifted(&positions, log_arity, &mut cosets);
-            // Each position lies in exactly one coset, so this does not underflow.
-            let expected = cosets.len() * arity - positions.len();
+        let mut folded = Vec::new();
+        for (r, (round, opening)) in rounds.iter().zip(folds.iter()).enumerate() {
+            let log_arity = round.log_arity;
+            distinct_shifted(indices, log_max - (log_n - log_arity), &mut cosets);
+            // The leaf parts with what the verifier knows of each: the positions the queries
+            // reach at its height and their values (the previous round's, or the opened rows').
+            let mut parts = Vec::with_capacity(1 + round.inner_heights.len());
+            for (log_h, log_size) in round.leaf_parts(log_n) {
+                let mut known = Vec::new();
+                distinct_shifted(indices, log_max - log_h, &mut known);
+                let values = if log_h == log_n {
+                    &current
+                } else {
+                    match inputs.next() {
+                        Some((h, v)) if *h == log_h && v.len() == known.len() => v,
+                        _ => {
+                            return Err(PcsError::InvalidClaim(
+                                "input rows differ from fold positions",
+                            ))
+                        }
+                    }
+                };
+                parts.push((log_size, known, values));
+            }
+            let leaf_len = round.leaf_len(log_n);
+            let known_count: usize = parts.iter().map(|(_, known, _)| known.len()).sum();
+            // Each known position lies in exactly one coset, so this does not underflow.
+            let expected = cosets.len() * leaf_len - known_count;
             if opening.values.len() != expected {
                 return Err(PcsError::Shape {
                     what: "fold values",
@@ -72,19 +93,24 @@ impl FriCheck<'_> {
                     got: opening.values.len(),
                 });
             }
-            members.clear();
-            let mut known = positions.iter().zip(&current).peekable();
+            let mut members: Vec<Challenge> = Vec::with_capacity(cosets.len() * leaf_len);
             let mut sent = opening.values.iter();
+            let mut known: Vec<_> = parts
+                .iter()
+                .map(|(_, known, values)| known.iter().zip(values.iter()).peekable())
+                .collect();
             for &coset in &cosets {
-                for position in coset * arity..(coset + 1) * arity {
-                    members.push(match known.next_if(|(&p, _)| p == position) {
-                        Some((_, &value)) => value,
-                        // The count was checked above: one sent value per unknown member.
-                        None => ext_from_archived(
-                            sent.next()
-                                .ok_or(PcsError::InvalidClaim("fold value count"))?,
-                        )?,
-                    });
+                for ((log_size, _, _), known) in parts.iter().zip(known.iter_mut()) {
+                    for position in coset << log_size..(coset + 1) << log_size {
+                        members.push(match known.next_if(|(&p, _)| p == position) {
+                            Some((_, &value)) => value,
+                            // The count was checked above: one sent value per unknown member.
+                            None => ext_from_archived(
+                                sent.next()
+                                    .ok_or(PcsError::InvalidClaim("fold value count"))?,
+                            )?,
+                        });
+                    }
                 }
             }
             leaves.clear();
@@ -95,7 +121,7 @@ impl FriCheck<'_> {
             }));
             let leaf_rows = [LevelRows {
                 level: 0,
-                width: EXT_DEGREE * arity,
+                width: EXT_DEGREE * leaf_len,
                 rows: &leaves,
             }];
             let authentic = verify_multi(
@@ -114,13 +140,21 @@ impl FriCheck<'_> {
                 });
             }
             let beta = self.betas[r];
-            current.clear();
-            current.extend(members.chunks_exact_mut(arity).zip(&cosets).map(
-                |(coset_values, &coset)| {
-                    fold_coset(coset_values, log_arity, log_n, shift_inv, coset, beta)
-                },
-            ));
-            core::mem::swap(&mut positions, &mut cosets);
+            folded.clear();
+            for (leaf, &coset) in members.chunks_exact_mut(leaf_len).zip(&cosets) {
+                let (codeword, rest) = leaf.split_at_mut(1 << log_arity);
+                let mut inner: Vec<&[Challenge]> = Vec::with_capacity(round.inner_heights.len());
+                let mut rest: &[Challenge] = rest;
+                for (_, log_size) in round.leaf_parts(log_n).skip(1) {
+                    let (sub, tail) = rest.split_at(1 << log_size);
+                    inner.push(sub);
+                    rest = tail;
+                }
+                folded.push(fold_coset(
+                    codeword, &inner, log_arity, log_n, shift_inv, coset, beta,
+                ));
+            }
+            core::mem::swap(&mut current, &mut folded);
             log_n -= log_arity;
             shift = shift.exp_power_of_2(log_arity);
             shift_inv = shift_inv.exp_power_of_2(log_arity);
@@ -141,7 +175,8 @@ impl FriCheck<'_> {
                 "an input height is below the final codeword",
             ));
         }
-        for (&position, &value) in positions.iter().zip(&current) {
+        distinct_shifted(indices, log_max - log_n, &mut cosets);
+        for (&position, &value) in cosets.iter().zip(&current) {
             let x = bitrev_point(log_n, shift, position);
             let expected = self
                 .final_poly

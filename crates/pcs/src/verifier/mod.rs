@@ -87,10 +87,10 @@ pub fn verify(
         .unwrap_or(0);
     let plan = FoldPlan::new(params, &heights, min_log_height);
 
-    if proof.fold_roots.len() != plan.round_log_arities.len() {
+    if proof.fold_roots.len() != plan.rounds.len() {
         return Err(PcsError::Shape {
             what: "FRI fold roots",
-            expected: plan.round_log_arities.len(),
+            expected: plan.rounds.len(),
             got: proof.fold_roots.len(),
         });
     }
@@ -128,10 +128,10 @@ pub fn verify(
             got: proof.rounds.len(),
         });
     }
-    if proof.folds.len() != plan.round_log_arities.len() {
+    if proof.folds.len() != plan.rounds.len() {
         return Err(PcsError::Shape {
             what: "fold openings",
-            expected: plan.round_log_arities.len(),
+            expected: plan.rounds.len(),
             got: proof.folds.len(),
         });
     }
