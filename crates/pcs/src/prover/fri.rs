@@ -18,23 +18,73 @@ use crate::{Challenge, Transcript, Val, EXT_DEGREE};
 /// One committed folding round: its plan, the leaves its tree commits (one row per folding
 /// coset: the codeword's `2^log_arity` consecutive values, then each inner input's sub-coset, as
 /// base-field coordinates, 4 per value) and the tree. The leaves are the round's only copy of
-/// the codeword.
+/// the codeword and of its inner inputs: they are built in the codeword's buffer, and folding
+/// reads them there.
 pub(super) struct FoldRound {
     plan: RoundPlan,
     log_n: usize,
+    /// Per leaf part: its offset in the leaf and log2 of its size (extension elements).
+    parts: Vec<(usize, usize)>,
     leaves: RowMajorMatrix<Val>,
     pub(super) tree: MerkleTree,
 }
 
 impl FoldRound {
+    /// Lay out the leaves of a round starting at `2^log_n` in the codeword's own buffer (rows
+    /// move up from the back, so no row is overwritten before it is moved), then copy each inner
+    /// input's sub-cosets next to them.
+    fn new(
+        pcs: &Pcs,
+        plan: &RoundPlan,
+        log_n: usize,
+        codeword: Vec<Val>,
+        inner: Vec<(usize, Vec<Val>)>,
+    ) -> Self {
+        let mut parts = Vec::new();
+        let mut offset = 0;
+        for (_, log_size) in plan.leaf_parts(log_n) {
+            parts.push((offset, log_size));
+            offset += 1 << log_size;
+        }
+        let width = offset * EXT_DEGREE;
+        let coset_width = EXT_DEGREE << plan.log_arity;
+        let cosets = 1usize << (log_n - plan.log_arity);
+        let mut values = codeword;
+        if width > coset_width {
+            values.resize(width * cosets, Val::ZERO);
+            for j in (0..cosets).rev() {
+                values.copy_within(j * coset_width..(j + 1) * coset_width, j * width);
+            }
+            values
+                .par_chunks_exact_mut(width)
+                .enumerate()
+                .for_each(|(j, row)| {
+                    for ((_, input), &(offset, log_size)) in inner.iter().zip(&parts[1..]) {
+                        let size = EXT_DEGREE << log_size;
+                        let at = offset * EXT_DEGREE;
+                        row[at..at + size].copy_from_slice(&input[j * size..(j + 1) * size]);
+                    }
+                });
+        }
+        let leaves = RowMajorMatrix::new(values, width);
+        let tree =
+            MerkleTree::with_elided_layers(pcs.hasher(), &[&leaves], super::ELIDED_MERKLE_LAYERS);
+        Self {
+            plan: plan.clone(),
+            log_n,
+            parts,
+            leaves,
+            tree,
+        }
+    }
+
     /// The value of leaf part `part` (0 = the codeword, then the inner inputs) at `position` of
     /// that part's height.
     fn value(&self, part: usize, position: usize) -> Challenge {
-        let parts = || self.plan.leaf_parts(self.log_n);
-        let offset: usize = parts().take(part).map(|(_, log_size)| 1 << log_size).sum();
-        let size = 1 << parts().nth(part).expect("a part of the leaf").1;
-        let at = (position / size) * self.leaves.width + (offset + position % size) * EXT_DEGREE;
-        value_at(&self.leaves.values[at..], 0)
+        let (offset, log_size) = self.parts[part];
+        let row = position >> log_size;
+        let column = offset + (position & ((1 << log_size) - 1));
+        value_at(&self.leaves.values[row * self.leaves.width..], column)
     }
 }
 
@@ -44,37 +94,6 @@ fn value_at(codeword: &[Val], position: usize) -> Challenge {
         &codeword[position * EXT_DEGREE..(position + 1) * EXT_DEGREE],
     )
     .expect("EXT_DEGREE coordinates")
-}
-
-/// The leaves of a round starting at `2^log_n`: row `j` is coset `j` of `codeword` followed by
-/// sub-coset `j` of each inner input (all given as base-field coordinates).
-fn round_leaves(
-    plan: &RoundPlan,
-    log_n: usize,
-    codeword: &[Val],
-    inner: &[(usize, Vec<Val>)],
-) -> RowMajorMatrix<Val> {
-    let width = plan.leaf_len(log_n) * EXT_DEGREE;
-    let cosets = 1usize << (log_n - plan.log_arity);
-    let parts: Vec<&[Val]> = core::iter::once(codeword)
-        .chain(inner.iter().map(|(_, v)| v.as_slice()))
-        .collect();
-    let sizes: Vec<usize> = plan
-        .leaf_parts(log_n)
-        .map(|(_, log_size)| EXT_DEGREE << log_size)
-        .collect();
-    let mut values = alloc::vec![Val::ZERO; width * cosets];
-    values
-        .par_chunks_exact_mut(width)
-        .enumerate()
-        .for_each(|(j, row)| {
-            let mut at = 0;
-            for (part, &size) in parts.iter().zip(&sizes) {
-                row[at..at + size].copy_from_slice(&part[j * size..(j + 1) * size]);
-                at += size;
-            }
-        });
-    RowMajorMatrix::new(values, width)
 }
 
 /// Fold the batched DEEP quotients down to the final polynomial, committing each round's
@@ -105,19 +124,11 @@ pub(super) fn commit_phase(
                 input
             })
             .collect();
-        let leaves = round_leaves(round, log_n, &flat, &inner);
-        let tree =
-            MerkleTree::with_elided_layers(pcs.hasher(), &[&leaves], super::ELIDED_MERKLE_LAYERS);
-        t.observe_digest(&tree.root());
+        let committed = FoldRound::new(pcs, round, log_n, core::mem::take(&mut flat), inner);
+        t.observe_digest(&committed.tree.root());
         let beta = t.sample_ext();
-        let mut folded = fold_codeword(&flat, &inner, log_arity, log_n, shift, beta);
-        drop(inner);
-        rounds.push(FoldRound {
-            plan: round.clone(),
-            log_n,
-            leaves,
-            tree,
-        });
+        let mut folded = fold_codeword(&committed, shift, beta);
+        rounds.push(committed);
         log_n -= log_arity;
         shift = shift.exp_power_of_2(log_arity);
         if let Some((_, input)) = inputs.next_if(|(h, _)| *h == log_n) {
@@ -149,24 +160,16 @@ pub(super) fn commit_phase(
     (rounds, coeffs)
 }
 
-/// Fold a bit-reversed codeword over `shift * H_{2^log_n}` (given as base-field coordinates)
-/// by `2^log_arity`, adding each inner input (decreasing heights, base-field coordinates) times
-/// the current challenge power when the folds reach its height, as [`crate::fold::fold_coset`]
-/// does for one coset.
-fn fold_codeword(
-    codeword: &[Val],
-    inner: &[(usize, Vec<Val>)],
-    log_arity: usize,
-    log_n: usize,
-    shift: Val,
-    beta: Challenge,
-) -> Vec<Challenge> {
+/// Fold a round's codeword (bit-reversed over `shift * H_{2^log_n}`, read from its leaves) by
+/// `2^log_arity`, adding each inner input times the current challenge power when the folds reach
+/// its height, as [`crate::fold::fold_coset`] does for one coset.
+fn fold_codeword(round: &FoldRound, shift: Val, beta: Challenge) -> Vec<Challenge> {
     let mut current: Vec<Challenge> = Vec::new();
     let mut shift = shift;
     let mut beta = beta;
-    let mut inner = inner.iter().peekable();
-    for level in 0..log_arity {
-        let log_len = log_n - level;
+    let mut inner = round.plan.inner_heights.iter().enumerate().peekable();
+    for level in 0..round.plan.log_arity {
+        let log_len = round.log_n - level;
         let half = 1usize << (log_len - 1);
         // 1/x_j for x_j = shift * omega^{bitrev_{log_len-1}(j)}, omega of order 2^log_len.
         let mut x_invs: Vec<Val> = Val::two_adic_generator(log_len)
@@ -176,11 +179,18 @@ fn fold_codeword(
             .collect();
         p3_util::reverse_slice_index_bits(&mut x_invs);
         current = if level == 0 {
-            // The first level reads the coordinates in place: no extension-field copy.
-            codeword
-                .par_chunks_exact(2 * EXT_DEGREE)
-                .zip(x_invs.par_iter())
-                .map(|(pair, &x_inv)| fold_pair(value_at(pair, 0), value_at(pair, 1), beta, x_inv))
+            // The first level reads the leaves in place: no extension-field copy.
+            x_invs
+                .par_iter()
+                .enumerate()
+                .map(|(j, &x_inv)| {
+                    fold_pair(
+                        round.value(0, 2 * j),
+                        round.value(0, 2 * j + 1),
+                        beta,
+                        x_inv,
+                    )
+                })
                 .collect()
         } else {
             current
@@ -191,11 +201,11 @@ fn fold_codeword(
         };
         shift = shift.square();
         beta = beta.square();
-        if let Some((_, input)) = inner.next_if(|(h, _)| *h == log_len - 1) {
+        if let Some((k, _)) = inner.next_if(|(_, &h)| h == log_len - 1) {
             current
                 .par_iter_mut()
                 .enumerate()
-                .for_each(|(i, c)| *c += beta * value_at(input, i));
+                .for_each(|(i, c)| *c += beta * round.value(1 + k, i));
         }
     }
     current
