@@ -5,9 +5,9 @@ use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
 use p3_maybe_rayon::prelude::*;
 
-/// Fewest rows a table gets (padding rows are all zero, `is_real = 0`): two, the smallest height
-/// with a transition. An unused chip still costs its columns in every query's opened rows, once
-/// per distinct LDE row, so fewer rows are fewer bytes (14 KB of a sha256 2^20 proof against 4).
+/// Fewest rows a table with rows gets (padding rows are all zero, `is_real = 0`): two, the
+/// smallest height with a transition. Every query opens a row of every table, so a short table
+/// costs its width in the proof once per distinct LDE row: fewer rows, fewer bytes.
 pub const MIN_ROWS: usize = 2;
 
 /// The power-of-two height of a table with `rows` real rows.
@@ -16,13 +16,18 @@ pub fn padded_height(rows: usize) -> usize {
 }
 
 /// A zero-padded trace of `width` columns with one row per event, filled in parallel by `fill`
-/// (which gets a zeroed row).
+/// (which gets a zeroed row); no rows at all without events (the chips built this way may be
+/// left out of a proof, see [`crate::impl_table`]).
 pub fn rows_from_events<E: Sync>(
     events: &[E],
     width: usize,
     fill: impl Fn(&E, &mut [Val]) + Sync + Send,
 ) -> RowMajorMatrix<Val> {
-    let height = padded_height(events.len());
+    let height = if events.is_empty() {
+        0
+    } else {
+        padded_height(events.len())
+    };
     let mut values = vec![Val::ZERO; height * width];
     values[..events.len() * width]
         .par_chunks_mut(width)

@@ -115,6 +115,17 @@ fn skipped_instruction_breaks_the_state_chain() {
 }
 
 #[test]
+fn leaving_out_a_chip_that_ran_breaks_the_state_chain() {
+    let (pk, mut traces, public) = setup();
+    let t = table_index(&pk, "add_sub");
+    let width = traces[t].width;
+    traces[t] = RowMajorMatrix::new(Vec::new(), width);
+    assert_caught(&pk, traces, public, |violation| {
+        matches!(violation, ConstraintViolation::Unbalanced { .. })
+    });
+}
+
+#[test]
 fn repeated_instruction_breaks_the_state_chain() {
     let (pk, mut traces, public) = setup();
     let t = table_index(&pk, "add_imm");

@@ -92,11 +92,12 @@ fn proofs_verify_and_carry_the_public_values() {
     assert_eq!(proof.stats().cycles, 21);
     let phases: Vec<Phase> = proof.stats().phases.iter().map(|(p, _)| *p).collect();
     assert_eq!(phases, PROVE_PHASES);
-    assert!(proof
-        .stats()
-        .tables
+    // Chips the program never uses are left out (no rows); the others have power-of-two heights.
+    let tables = &proof.stats().tables;
+    assert!(tables
         .iter()
-        .all(|t| t.rows.is_power_of_two()));
+        .all(|t| t.rows == 0 || t.rows.is_power_of_two()));
+    assert!(tables.iter().any(|t| t.rows == 0), "an echo uses few chips");
 
     let verifier = Verifier::new(&elf, small_options()).unwrap();
     let public = verifier.verify(proof.bytes()).unwrap();

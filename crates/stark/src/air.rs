@@ -142,6 +142,16 @@ pub trait Table:
     fn interactions(&self) -> Vec<Interaction> {
         Vec::new()
     }
+
+    /// Whether a proof may leave this table out when it has no rows ([`crate::proof::NO_ROWS`]):
+    /// it is then in no commitment and its constraints are not checked. Say yes only for a table
+    /// without preprocessed columns whose rows are independent uses of the buses, with no
+    /// obligation of its own (no first- or last-row constraint that forces a bus term): an absent
+    /// table then means exactly what a table of padding rows means, nothing on any bus. Part of
+    /// the verifying key.
+    fn may_be_empty(&self) -> bool {
+        false
+    }
 }
 
 /// A term the verifier adds to a bus itself: `multiplicity` copies of a public tuple (public

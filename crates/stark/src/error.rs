@@ -38,6 +38,15 @@ pub enum VerifyError {
         /// The claimed log2 height.
         log_height: u8,
     },
+    /// The proof leaves out a table whose key does not allow it ([`crate::Table::may_be_empty`]).
+    #[error("table {table} is left out but must have rows")]
+    LeftOut {
+        /// Table index.
+        table: usize,
+    },
+    /// The proof leaves out every table.
+    #[error("the proof has no table with rows")]
+    NoRows,
     /// The constraints at the out-of-domain point disagree with the quotient.
     #[error("table {table}: constraints at zeta do not match the quotient")]
     ConstraintMismatch {
@@ -105,6 +114,9 @@ pub enum ProveError {
         /// Trace height.
         height: usize,
     },
+    /// Every trace is empty: a proof needs at least one table with rows.
+    #[error("every table is empty; nothing to prove")]
+    NoRows,
     /// The traces are so tall that the bus argument would lose its meaning
     /// ([`crate::logup::bus_term_count`] reaches p).
     #[error("{terms} bus interaction terms reach the field characteristic; prove a shorter run")]

@@ -31,6 +31,7 @@ use p3_air::AirBuilder;
 use p3_field::{Algebra, Field, PrimeCharacteristicRing, PrimeField32};
 
 use crate::air::{Direction, Interaction, PublicEndpoint};
+use crate::proof::NO_ROWS;
 use crate::vk::VerifyingKey;
 use crate::{Challenge, Val};
 
@@ -47,7 +48,10 @@ pub fn bus_term_count(vk: &VerifyingKey, log_heights: &[u8], endpoints: &[Public
         .tables
         .iter()
         .zip(log_heights)
-        .map(|(meta, &log)| (meta.interactions.len() as u64) << log.min(63))
+        .map(|(meta, &log)| match log {
+            NO_ROWS => 0,
+            log => (meta.interactions.len() as u64) << log.min(63),
+        })
         .fold(0u64, u64::saturating_add);
     endpoints
         .iter()

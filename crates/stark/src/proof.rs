@@ -18,24 +18,39 @@ pub const PROOF_VERSION: u32 = 4;
 /// Length of the header before the archive.
 pub const HEADER_LEN: usize = 16;
 
+/// The `log_heights` entry of a table left out of the proof because it has no rows (only tables
+/// whose key allows it, [`crate::Table::may_be_empty`]): it has no matrix in any commitment, no
+/// claimed sum and empty openings.
+pub const NO_ROWS: u8 = u8::MAX;
+
+/// The number of rows a `log_heights` entry stands for (0 for [`NO_ROWS`]).
+pub fn table_rows(log_height: u8) -> usize {
+    if log_height == NO_ROWS {
+        0
+    } else {
+        1usize << log_height
+    }
+}
+
 /// A proof for a set of tables under one verifying key.
 #[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct Proof {
-    /// log2 of each table's height, in table order.
+    /// log2 of each table's height, in table order ([`NO_ROWS`] for a table left out).
     pub log_heights: Vec<u8>,
-    /// Root of the main traces (one matrix per table).
+    /// Root of the main traces (one matrix per table present).
     pub main_commitment: DigestWords,
-    /// Root of the LogUp auxiliary traces (one matrix per table with interactions); `None` when
-    /// no table has interactions.
+    /// Root of the LogUp auxiliary traces (one matrix per table present with interactions);
+    /// `None` when no such table is.
     pub aux_commitment: Option<DigestWords>,
-    /// LogUp claimed sum of each table with interactions, in table order.
+    /// LogUp claimed sum of each table present with interactions, in table order.
     pub claimed_sums: Vec<ExtWords>,
-    /// Root of the quotient chunks (one matrix per table).
+    /// Root of the quotient chunks (one matrix per table present).
     pub quotient_commitment: DigestWords,
     /// Proof-of-work witness ground after the quotient commitment, before `zeta` is drawn
     /// (`deep_pow_bits` of the key's parameters).
     pub deep_pow_witness: u64,
-    /// Values opened at the out-of-domain point, per table.
+    /// Values opened at the out-of-domain point, per table (all lists empty for a table left
+    /// out).
     pub openings: Vec<TableOpenings>,
     /// The PCS opening proof (FRI) for all of them.
     pub opening_proof: OpeningProof,

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use droste_pcs::codec::{digest_to_u32s, ext_to_u32s};
 use droste_pcs::{Committed, Pcs, Transcript};
 use p3_air::{Air, AirLayout, BaseAir, SymbolicAirBuilder, SymbolicExpression};
-use p3_field::{PrimeCharacteristicRing, TwoAdicField};
+use p3_field::{Field, PrimeCharacteristicRing, TwoAdicField};
 use p3_matrix::dense::RowMajorMatrix;
 use p3_matrix::Matrix;
 
@@ -17,7 +17,7 @@ use crate::logup::{
     check_interaction_bound, claimed_share, group_degree, pack_interactions, BusChallenges,
     MIN_LOGUP_DEGREE_BUDGET,
 };
-use crate::proof::TableOpenings;
+use crate::proof::{TableOpenings, NO_ROWS};
 use crate::quotient::{quotient_chunks, QuotientInputs};
 use crate::verifier::{check_tables, max_tuple_len, observe_endpoints, MIN_LOG_HEIGHT};
 use crate::vk::{InteractionMeta, TableMeta};
@@ -74,6 +74,45 @@ fn table_error(table: &dyn ProverTable, what: impl ToString) -> SetupError {
     }
 }
 
+/// A table a proof may leave out must mean nothing when it is: no preprocessed columns (those fix
+/// the height), and an all-zero trace of two rows (the fewest a table has) satisfies its
+/// constraints with every interaction's multiplicity zero. Then a proof without the table says
+/// no more than one with such padding, which the prover could always have sent.
+fn check_left_out_means_padding(
+    table: &dyn ProverTable,
+    preprocessed_width: usize,
+    main_width: usize,
+) -> Result<(), SetupError> {
+    if preprocessed_width > 0 {
+        return Err(table_error(
+            table,
+            "a table with preprocessed columns has a fixed height and cannot be left out",
+        ));
+    }
+    let zero = RowMajorMatrix::new(Val::zero_vec(2 * main_width), main_width);
+    let interactions = table.interactions();
+    for row in 0..2 {
+        let mut eval = RowEvaluator::at(&zero, None, row);
+        Air::<RowEvaluator<'_>>::eval(table, &mut eval);
+        if !eval.failures.is_empty() {
+            return Err(table_error(
+                table,
+                "may be left out, but all-zero rows violate its constraints",
+            ));
+        }
+        if interactions
+            .iter()
+            .any(|i| !i.multiplicity.resolve(&eval).is_zero())
+        {
+            return Err(table_error(
+                table,
+                "may be left out, but an all-zero row has a nonzero bus multiplicity",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Derives the keys of `tables`: checks what each table uses, infers its constraint degree
 /// symbolically, packs its interactions into LogUp columns, and commits the preprocessed traces.
 pub fn setup(
@@ -99,6 +138,9 @@ pub fn setup(
             ));
         }
         let preprocessed_width = BaseAir::<Val>::preprocessed_width(table);
+        if table.may_be_empty() {
+            check_left_out_means_padding(table, preprocessed_width, main_width)?;
+        }
         let preprocessed = BaseAir::<Val>::preprocessed_trace(table);
         let preprocessed_log_height = match &preprocessed {
             None if preprocessed_width == 0 => None,
@@ -180,6 +222,7 @@ pub fn setup(
             log_quotient_chunks: log_quotient_chunks as u8,
             interactions: interactions.iter().map(InteractionMeta::of).collect(),
             group_sizes: groups.iter().map(|g| g.len() as u32).collect(),
+            may_be_empty: table.may_be_empty(),
         });
     }
     let preprocessed =
@@ -248,19 +291,33 @@ pub fn prove_with_progress(
         let fixed_ok = meta
             .preprocessed_log_height
             .is_none_or(|p| usize::from(p) == log);
-        if trace.width() != meta.main_width as usize
-            || !h.is_power_of_two()
+        let shape_error = || ProveError::TraceShape {
+            table: meta.name.clone(),
+            width: trace.width(),
+            height: h,
+        };
+        if trace.width() != meta.main_width as usize {
+            return Err(shape_error());
+        }
+        if h == 0 && meta.may_be_empty {
+            log_heights.push(NO_ROWS);
+            continue;
+        }
+        if !h.is_power_of_two()
             || log < usize::from(MIN_LOG_HEIGHT)
             || log > max_log_height
             || !fixed_ok
         {
-            return Err(ProveError::TraceShape {
-                table: meta.name.clone(),
-                width: trace.width(),
-                height: h,
-            });
+            return Err(shape_error());
         }
         log_heights.push(log as u8);
+    }
+    // Tables with rows, in key order: the matrices of every commitment.
+    let present: Vec<usize> = (0..tables.len())
+        .filter(|&i| log_heights[i] != NO_ROWS)
+        .collect();
+    if present.is_empty() {
+        return Err(ProveError::NoRows);
     }
 
     check_interaction_bound(vk, &log_heights, endpoints)
@@ -279,12 +336,19 @@ pub fn prove_with_progress(
 
     // Round 1: main traces. Tables with interactions keep their trace for the LogUp columns.
     on_round(ProverRound::CommitMain);
-    let kept: Vec<Option<RowMajorMatrix<Val>>> = traces
+    let aux_tables: Vec<usize> = present
         .iter()
-        .zip(&vk.tables)
-        .map(|(t, meta)| (meta.aux_columns() > 0).then(|| t.clone()))
+        .copied()
+        .filter(|&i| vk.tables[i].aux_columns() > 0)
         .collect();
-    let (main_root, main) = pcs.commit_evaluations(traces);
+    let kept: Vec<RowMajorMatrix<Val>> = aux_tables.iter().map(|&i| traces[i].clone()).collect();
+    let present_traces: Vec<RowMajorMatrix<Val>> = traces
+        .into_iter()
+        .zip(&log_heights)
+        .filter(|(_, &h)| h != NO_ROWS)
+        .map(|(t, _)| t)
+        .collect();
+    let (main_root, main) = pcs.commit_evaluations(present_traces);
     transcript.observe_digest(&main_root);
     let gamma = transcript.sample_ext();
     let beta = transcript.sample_ext();
@@ -292,15 +356,10 @@ pub fn prove_with_progress(
 
     // Round 2: LogUp auxiliary traces and claimed sums.
     on_round(ProverRound::LogUp);
-    let mut aux_mats = Vec::new();
-    let mut aux_index = Vec::with_capacity(tables.len());
-    let mut claimed = Vec::with_capacity(tables.len());
-    for (i, &table) in tables.iter().enumerate() {
-        let Some(trace) = &kept[i] else {
-            aux_index.push(None);
-            claimed.push(Challenge::ZERO);
-            continue;
-        };
+    let mut aux_mats = Vec::with_capacity(aux_tables.len());
+    let mut claimed = alloc::vec![Challenge::ZERO; tables.len()];
+    for (&i, trace) in aux_tables.iter().zip(&kept) {
+        let table = tables[i];
         let interactions = table.interactions();
         let prep = pk.preprocessed_traces[i].as_ref().map(|(m, _)| m);
         let (aux, sum) = aux_trace::generate(
@@ -311,30 +370,28 @@ pub fn prove_with_progress(
             &challenges,
         )
         .ok_or_else(|| ProveError::ZeroFingerprint(table.name().to_string()))?;
-        aux_index.push(Some(aux_mats.len()));
         aux_mats.push(aux);
-        claimed.push(sum);
+        claimed[i] = sum;
     }
     drop(kept);
     let aux = (!aux_mats.is_empty()).then(|| pcs.commit_evaluations(aux_mats));
     if let Some((root, _)) = &aux {
         transcript.observe_digest(root);
     }
-    for (i, meta) in vk.tables.iter().enumerate() {
-        if meta.aux_columns() > 0 {
-            transcript.observe_ext(claimed[i]);
-        }
+    for &i in &aux_tables {
+        transcript.observe_ext(claimed[i]);
     }
     let alpha = transcript.sample_ext();
 
     // Round 3: quotient chunks.
     on_round(ProverRound::Quotient);
-    let mut quotient_mats = Vec::with_capacity(tables.len());
-    for (i, &table) in tables.iter().enumerate() {
+    let mut quotient_mats = Vec::with_capacity(present.len());
+    for (main_index, &i) in present.iter().enumerate() {
+        let table = tables[i];
         let meta = &vk.tables[i];
         let log_chunks = usize::from(meta.log_quotient_chunks);
         let interactions = table.interactions();
-        let (domain, main_q) = pcs.evaluations_on_quotient_domain(&main, i, log_chunks);
+        let (domain, main_q) = pcs.evaluations_on_quotient_domain(&main, main_index, log_chunks);
         let prep_q = pk.preprocessed_traces[i].as_ref().map(|(_, index)| {
             let committed = pk
                 .preprocessed
@@ -343,7 +400,7 @@ pub fn prove_with_progress(
             pcs.evaluations_on_quotient_domain(committed, *index, log_chunks)
                 .1
         });
-        let aux_q = aux_index[i].map(|index| {
+        let aux_q = aux_tables.iter().position(|&t| t == i).map(|index| {
             let (_, committed) = aux.as_ref().expect("aux traces are committed");
             pcs.evaluations_on_quotient_domain(committed, index, log_chunks)
                 .1
@@ -374,33 +431,24 @@ pub fn prove_with_progress(
 
     // Round 4: open everything at zeta (and zeta * omega for the traces).
     on_round(ProverRound::Open);
-    let points: Vec<Vec<Challenge>> = log_heights
-        .iter()
-        .map(|&h| alloc::vec![zeta, zeta * Val::two_adic_generator(usize::from(h))])
-        .collect();
+    let points = |i: usize| {
+        let omega = Val::two_adic_generator(usize::from(log_heights[i]));
+        alloc::vec![zeta, zeta * omega]
+    };
     let prep_tables: Vec<usize> = (0..tables.len())
         .filter(|&i| pk.preprocessed_traces[i].is_some())
         .collect();
-    let aux_tables: Vec<usize> = (0..tables.len())
-        .filter(|&i| aux_index[i].is_some())
-        .collect();
     let mut rounds: Vec<(&Committed, Vec<Vec<Challenge>>)> = Vec::with_capacity(4);
     if let Some(committed) = &pk.preprocessed {
-        rounds.push((
-            committed,
-            prep_tables.iter().map(|&i| points[i].clone()).collect(),
-        ));
+        rounds.push((committed, prep_tables.iter().map(|&i| points(i)).collect()));
     }
-    rounds.push((&main, points.clone()));
+    rounds.push((&main, present.iter().map(|&i| points(i)).collect()));
     if let Some((_, committed)) = &aux {
-        rounds.push((
-            committed,
-            aux_tables.iter().map(|&i| points[i].clone()).collect(),
-        ));
+        rounds.push((committed, aux_tables.iter().map(|&i| points(i)).collect()));
     }
     rounds.push((
         &quotient,
-        (0..tables.len()).map(|_| alloc::vec![zeta]).collect(),
+        present.iter().map(|_| alloc::vec![zeta]).collect(),
     ));
     let (values, opening_proof) = pcs.open(&rounds, &mut transcript);
 
@@ -419,16 +467,21 @@ pub fn prove_with_progress(
     };
     let quotient_values = rounds_values.next().expect("quotient round opened");
     let mut openings: Vec<TableOpenings> = (0..tables.len())
-        .map(|i| TableOpenings {
+        .map(|_| TableOpenings {
             preprocessed_local: Vec::new(),
             preprocessed_next: Vec::new(),
-            main_local: words(&main_values[i][0]),
-            main_next: words(&main_values[i][1]),
+            main_local: Vec::new(),
+            main_next: Vec::new(),
             aux_local: Vec::new(),
             aux_next: Vec::new(),
-            quotient: words(&quotient_values[i][0]),
+            quotient: Vec::new(),
         })
         .collect();
+    for (k, &i) in present.iter().enumerate() {
+        openings[i].main_local = words(&main_values[k][0]);
+        openings[i].main_next = words(&main_values[k][1]);
+        openings[i].quotient = words(&quotient_values[k][0]);
+    }
     for (k, &i) in prep_tables.iter().enumerate() {
         let v = &prep_values.as_ref().expect("preprocessed round opened")[k];
         openings[i].preprocessed_local = words(&v[0]);

@@ -16,7 +16,7 @@ use rkyv::Archived;
 
 use crate::air::{validate_interaction, Table};
 use crate::logup::{check_interaction_bound, claimed_share, BusChallenges};
-use crate::proof::{self, ArchivedProof, ArchivedTableOpenings};
+use crate::proof::{self, ArchivedProof, ArchivedTableOpenings, NO_ROWS};
 use crate::vk::{InteractionMeta, TableMeta};
 use crate::{
     Challenge, PublicEndpoint, Val, VerifierFolder, VerifyError, VerifyingKey, EXT_DEGREE,
@@ -74,10 +74,16 @@ pub fn verify_archived(
     let log_heights = check_heights(vk, proof)?;
     check_interaction_bound(vk, &log_heights, endpoints)
         .map_err(|terms| VerifyError::TooManyInteractions { terms })?;
-    let has_aux = vk.tables.iter().any(|t| t.aux_columns() > 0);
-    let claimed_tables: Vec<usize> = (0..num_tables)
+    // Tables with rows, in key order: the matrices of every commitment.
+    let present: Vec<usize> = (0..num_tables)
+        .filter(|&i| log_heights[i] != NO_ROWS)
+        .collect();
+    let claimed_tables: Vec<usize> = present
+        .iter()
+        .copied()
         .filter(|&i| vk.tables[i].aux_columns() > 0)
         .collect();
+    let has_aux = !claimed_tables.is_empty();
     expect_len("openings", num_tables, num_tables, proof.openings.len())?;
     expect_len(
         "claimed sums",
@@ -131,10 +137,15 @@ pub fn verify_archived(
     }
     let zeta = transcript.sample_ext();
 
-    // Constraints at zeta against the quotient, table by table.
+    // Constraints at zeta against the quotient, table by table (a table left out has none and
+    // must open nothing).
     let mut opened = Vec::with_capacity(num_tables);
     for (i, (&table, meta)) in tables.iter().zip(&vk.tables).enumerate() {
-        let values = decode_openings(i, meta, &proof.openings[i])?;
+        let values = decode_openings(i, meta, log_heights[i] != NO_ROWS, &proof.openings[i])?;
+        if log_heights[i] == NO_ROWS {
+            opened.push(values);
+            continue;
+        }
         check_constraints_at_zeta(
             i,
             table,
@@ -168,7 +179,10 @@ pub fn verify_archived(
     // The PCS opening of everything, in commitment order: preprocessed, main, aux, quotient.
     let points: Vec<[Challenge; 2]> = log_heights
         .iter()
-        .map(|&h| [zeta, zeta * Val::two_adic_generator(usize::from(h))])
+        .map(|&h| match h {
+            NO_ROWS => [zeta; 2],
+            h => [zeta, zeta * Val::two_adic_generator(usize::from(h))],
+        })
         .collect();
     let claim = |i: usize, width, values, num_points| {
         matrix_claim(log_heights[i], width, &points[i][..num_points], values)
@@ -184,15 +198,17 @@ pub fn verify_archived(
             )
         })
         .collect();
-    let main_claims: Vec<MatrixClaim<'_>> = (0..num_tables)
-        .map(|i| claim(i, vk.tables[i].main_width as usize, &opened[i].main, 2))
+    let main_claims: Vec<MatrixClaim<'_>> = present
+        .iter()
+        .map(|&i| claim(i, vk.tables[i].main_width as usize, &opened[i].main, 2))
         .collect();
     let aux_claims: Vec<MatrixClaim<'_>> = claimed_tables
         .iter()
         .map(|&i| claim(i, opened[i].aux.len() / 2, &opened[i].aux, 2))
         .collect();
-    let quotient_claims: Vec<MatrixClaim<'_>> = (0..num_tables)
-        .map(|i| claim(i, opened[i].quotient.len(), &opened[i].quotient, 1))
+    let quotient_claims: Vec<MatrixClaim<'_>> = present
+        .iter()
+        .map(|&i| claim(i, opened[i].quotient.len(), &opened[i].quotient, 1))
         .collect();
 
     let mut rounds = Vec::with_capacity(4);
@@ -256,6 +272,9 @@ pub(crate) fn check_tables(vk: &VerifyingKey, tables: &[&dyn Table]) -> Result<(
         {
             return Err(mismatch(i, "preprocessed width"));
         }
+        if meta.may_be_empty != table.may_be_empty() {
+            return Err(mismatch(i, "may be empty"));
+        }
         let interactions = table.interactions();
         if interactions.len() != meta.interactions.len()
             || interactions
@@ -301,6 +320,15 @@ fn check_heights(vk: &VerifyingKey, proof: &ArchivedProof) -> Result<Vec<u8>, Ve
     let max = Val::TWO_ADICITY - usize::from(vk.fri.log_blowup);
     let mut heights = Vec::with_capacity(vk.tables.len());
     for (i, (&h, meta)) in proof.log_heights.iter().zip(&vk.tables).enumerate() {
+        if h == NO_ROWS {
+            // Setup refuses `may_be_empty` with preprocessed columns; a key built otherwise is
+            // still held to it.
+            if !meta.may_be_empty || meta.preprocessed_log_height.is_some() {
+                return Err(VerifyError::LeftOut { table: i });
+            }
+            heights.push(h);
+            continue;
+        }
         let fixed_ok = meta.preprocessed_log_height.is_none_or(|p| p == h);
         if h < MIN_LOG_HEIGHT || usize::from(h) > max || !fixed_ok {
             return Err(VerifyError::Height {
@@ -309,6 +337,9 @@ fn check_heights(vk: &VerifyingKey, proof: &ArchivedProof) -> Result<Vec<u8>, Ve
             });
         }
         heights.push(h);
+    }
+    if heights.iter().all(|&h| h == NO_ROWS) {
+        return Err(VerifyError::NoRows);
     }
     Ok(heights)
 }
@@ -358,9 +389,11 @@ pub(crate) fn max_tuple_len(vk: &VerifyingKey, endpoints: &[PublicEndpoint]) -> 
 /// An archived extension element (its 4 basis coordinates).
 type ArchivedExtWords = [Archived<u32>; EXT_DEGREE];
 
+/// A table's opened values, checked against its widths (all zero for a table left out).
 fn decode_openings(
     table: usize,
     meta: &TableMeta,
+    present: bool,
     o: &ArchivedTableOpenings,
 ) -> Result<Opened, VerifyError> {
     let decode = |what, expected: usize, words: &[ArchivedExtWords]| {
@@ -375,10 +408,11 @@ fn decode_openings(
         values.extend(decode(what_next, width, next)?);
         Ok::<_, VerifyError>(values)
     };
-    let prep = meta.preprocessed_width as usize;
-    let main = meta.main_width as usize;
-    let aux = meta.aux_columns() * EXT_DEGREE;
-    let quotient = EXT_DEGREE << meta.log_quotient_chunks;
+    let width = |w: usize| if present { w } else { 0 };
+    let prep = width(meta.preprocessed_width as usize);
+    let main = width(meta.main_width as usize);
+    let aux = width(meta.aux_columns() * EXT_DEGREE);
+    let quotient = width(EXT_DEGREE << meta.log_quotient_chunks);
     Ok(Opened {
         preprocessed: both(
             "preprocessed at zeta",

@@ -22,7 +22,7 @@ use crate::air::{Direction, Interaction};
 use crate::{BusId, Val, VerifyError};
 
 /// Version of the key encoding; bump when [`VerifyingKey::encode`] changes.
-pub const VK_ENCODING_VERSION: u32 = 1;
+pub const VK_ENCODING_VERSION: u32 = 2;
 
 /// One interaction as the key records it: enough to pin the LogUp layout, not the expressions
 /// (those are the table's code, like its constraints).
@@ -69,6 +69,8 @@ pub struct TableMeta {
     pub interactions: Vec<InteractionMeta>,
     /// Sizes of the consecutive interaction groups, one auxiliary column each.
     pub group_sizes: Vec<u32>,
+    /// Whether a proof may leave the table out when it has no rows ([`crate::Table::may_be_empty`]).
+    pub may_be_empty: bool,
 }
 
 impl TableMeta {
@@ -146,6 +148,7 @@ impl VerifyingKey {
                     t.constraint_degree.into(),
                     t.log_quotient_chunks.into(),
                     t.interactions.len() as u32,
+                    t.may_be_empty.into(),
                 ]
                 .map(Val::from_u32),
             );
@@ -195,6 +198,7 @@ mod tests {
                     tuple_len: 2,
                 }],
                 group_sizes: vec![1],
+                may_be_empty: false,
             }],
         }
     }
@@ -219,7 +223,7 @@ mod tests {
     #[test]
     fn every_field_of_the_key_changes_the_digest() {
         let base = key().digest().unwrap();
-        let mutations: [fn(&mut VerifyingKey); 19] = [
+        let mutations: [fn(&mut VerifyingKey); 20] = [
             |k| k.fri.log_blowup += 1,
             |k| k.fri.num_queries += 1,
             |k| k.fri.query_pow_bits += 1,
@@ -239,6 +243,7 @@ mod tests {
             |k| k.tables[0].interactions[0].is_send = false,
             |k| k.tables[0].interactions[0].tuple_len += 1,
             |k| k.tables[0].group_sizes.push(1),
+            |k| k.tables[0].may_be_empty = true,
         ];
         for (i, mutate) in mutations.iter().enumerate() {
             let mut k = key();

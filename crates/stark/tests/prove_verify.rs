@@ -7,26 +7,10 @@ use common::*;
 use droste_stark::debug::ConstraintViolation;
 use droste_stark::{
     check_constraints, prove, prove_with_progress, setup, verify, FriParameters, ProverRound,
-    ProverTable, PublicEndpoint, Table, Val, VerifyError,
+    ProverTable, PublicEndpoint, Val, VerifyError,
 };
 use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
-
-/// Small but complete parameters: fast tests, every code path (folding, queries, PoW) exercised.
-pub fn test_params() -> FriParameters {
-    FriParameters {
-        log_blowup: 1,
-        num_queries: 16,
-        query_pow_bits: 2,
-        log_folding_arity: 2,
-        log_final_poly_len: 1,
-        deep_pow_bits: 1,
-    }
-}
-
-fn as_tables<'a>(tables: &[&'a dyn ProverTable]) -> Vec<&'a dyn Table> {
-    tables.iter().map(|t| t.as_table()).collect()
-}
 
 #[test]
 fn fibonacci_with_public_output_verifies() {

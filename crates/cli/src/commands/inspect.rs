@@ -88,10 +88,10 @@ fn text(report: &ProofReport) -> String {
         .unwrap_or(0);
     for (i, table) in report.tables.iter().enumerate() {
         let name = table.name.clone().unwrap_or_else(|| format!("table {i}"));
-        line(format!(
-            "  {name:<width$}  2^{:<2} = {}",
-            table.log_height, table.rows
-        ));
+        line(match table.log_height {
+            Some(log_height) => format!("  {name:<width$}  2^{log_height:<2} = {}", table.rows),
+            None => format!("  {name:<width$}  no rows (left out)"),
+        });
     }
     line("size by section (bytes):".to_string());
     let width = report

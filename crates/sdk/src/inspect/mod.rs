@@ -9,6 +9,7 @@ mod security;
 
 use droste_machine::proof::MACHINE_PROOF_VERSION;
 use droste_machine::{MachineError, MachineProof, MachineTables};
+use droste_stark::proof::{table_rows, NO_ROWS};
 use rkyv::rancor::Failure;
 
 pub use sections::SectionSize;
@@ -23,8 +24,8 @@ pub struct TableReport {
     /// The table's name in this machine's table list (`None` when the proof has a different
     /// number of tables than this machine, e.g. a proof from another droste version).
     pub name: Option<String>,
-    /// log2 of its height.
-    pub log_height: u8,
+    /// log2 of its height; `None` when the proof leaves the table out (it has no rows).
+    pub log_height: Option<u8>,
     /// Its height.
     pub rows: u64,
 }
@@ -74,8 +75,8 @@ pub fn inspect(proof: &[u8]) -> Result<ProofReport, InspectError> {
         .enumerate()
         .map(|(i, &log_height)| TableReport {
             name: known_tables.then(|| tables[i].name().to_string()),
-            log_height,
-            rows: 1u64.checked_shl(log_height.into()).unwrap_or(0),
+            log_height: (log_height != NO_ROWS).then_some(log_height),
+            rows: table_rows(log_height) as u64,
         })
         .collect();
     let parameters = security::parameters(proof.fri);

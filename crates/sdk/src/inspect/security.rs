@@ -6,6 +6,7 @@
 
 use droste_pcs::security::{analyze, SecurityInputs};
 use droste_pcs::FriParameters;
+use droste_stark::proof::NO_ROWS;
 use droste_stark::{Proof, ProverTable, Val, EXT_DEGREE};
 use p3_air::{Air, AirLayout, BaseAir, SymbolicAirBuilder};
 
@@ -79,12 +80,22 @@ pub fn figures(
         log_final_poly_len: parameters.log_final_poly_len,
         deep_pow_bits: parameters.deep_pow_bits,
     };
-    let max_log_height = proof.log_heights.iter().copied().max().unwrap_or(0);
+    let max_log_height = proof
+        .log_heights
+        .iter()
+        .copied()
+        .filter(|&h| h != NO_ROWS)
+        .max()
+        .unwrap_or(0);
     let log_lde_domain = u32::from(max_log_height) + u32::from(fri.log_blowup);
     let mut batched_functions = 0u64;
     let mut constraints = 0u64;
     let mut max_degree = 0u64;
-    for (openings, &table) in proof.openings.iter().zip(tables) {
+    let present = proof.log_heights.iter().map(|&h| h != NO_ROWS);
+    for ((openings, &table), present) in proof.openings.iter().zip(tables).zip(present) {
+        if !present {
+            continue;
+        }
         let two_points = openings.preprocessed_local.len()
             + openings.main_local.len()
             + openings.aux_local.len();

@@ -3,10 +3,27 @@
 #![allow(dead_code)]
 
 use droste_stark::air::{main_row, preprocessed_row};
-use droste_stark::{Interaction, Table, Val};
+use droste_stark::{FriParameters, Interaction, ProverTable, Table, Val};
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
+
+/// Small but complete parameters: fast tests, every code path (folding, queries, PoW) exercised.
+pub fn test_params() -> FriParameters {
+    FriParameters {
+        log_blowup: 1,
+        num_queries: 16,
+        query_pow_bits: 2,
+        log_folding_arity: 2,
+        log_final_poly_len: 1,
+        deep_pow_bits: 1,
+    }
+}
+
+/// The verifier's view of prover tables.
+pub fn as_tables<'a>(tables: &[&'a dyn ProverTable]) -> Vec<&'a dyn Table> {
+    tables.iter().map(|t| t.as_table()).collect()
+}
 
 /// Bus on which the Fibonacci table publishes its last value.
 pub const OUTPUT_BUS: u16 = 1;
@@ -137,6 +154,53 @@ impl Table for SumOfBytesTable {
             .map(|j| Interaction::send(RANGE_BUS, [row[j]], Val::ONE))
             .collect()
     }
+}
+
+/// [`SumOfBytesTable`] with a selector column (`is_real`, the sixth) gating its lookups, so an
+/// all-zero row is padding; a proof may leave it out when it has no rows.
+pub struct OptionalSumOfBytesTable;
+
+impl BaseAir<Val> for OptionalSumOfBytesTable {
+    fn width(&self) -> usize {
+        6
+    }
+}
+
+impl<AB: AirBuilder<F = Val>> Air<AB> for OptionalSumOfBytesTable {
+    fn eval(&self, builder: &mut AB) {
+        let main = builder.main();
+        let row = main.current_slice();
+        let sum = row[0] + row[1] + row[2] + row[3];
+        builder.assert_eq(row[4], sum);
+        builder.assert_bool(row[5]);
+    }
+}
+
+impl Table for OptionalSumOfBytesTable {
+    fn name(&self) -> &str {
+        "optional-sum-of-bytes"
+    }
+
+    fn interactions(&self) -> Vec<Interaction> {
+        let row = main_row(6);
+        (0..4)
+            .map(|j| Interaction::send(RANGE_BUS, [row[j]], row[5]))
+            .collect()
+    }
+
+    fn may_be_empty(&self) -> bool {
+        true
+    }
+}
+
+/// A [`SumOfBytesTable`] trace with the `is_real = 1` column of [`OptionalSumOfBytesTable`].
+pub fn with_selector(values: &RowMajorMatrix<Val>) -> RowMajorMatrix<Val> {
+    let rows = values
+        .values
+        .chunks_exact(5)
+        .flat_map(|r| r.iter().copied().chain([Val::ONE]))
+        .collect();
+    RowMajorMatrix::new(rows, 6)
 }
 
 /// A `2^log_height`-row trace of [`SumOfBytesTable`] with pseudo-random bytes, and the matching
