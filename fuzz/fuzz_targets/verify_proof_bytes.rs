@@ -17,7 +17,7 @@ mod common;
 
 use std::sync::OnceLock;
 
-use common::{ByteTable, FibTable, SumOfBytesTable, OUTPUT_BUS};
+use common::{ByteTable, FibTable, OptionalSumOfBytesTable, SumOfBytesTable, OUTPUT_BUS};
 use droste_stark::proof::{PROOF_MAGIC, PROOF_VERSION};
 use droste_stark::{
     prove, setup, verify_bytes, FriParameters, ProverTable, PublicEndpoint, Table, Val,
@@ -35,8 +35,9 @@ struct Fixture {
 
 static BYTE_TABLE: ByteTable = ByteTable { offset: 0 };
 
-fn prover_tables() -> [&'static dyn ProverTable; 3] {
-    [&FibTable, &SumOfBytesTable, &BYTE_TABLE]
+/// Four tables of three heights, one of them left out (no rows).
+fn prover_tables() -> [&'static dyn ProverTable; 4] {
+    [&FibTable, &SumOfBytesTable, &OptionalSumOfBytesTable, &BYTE_TABLE]
 }
 
 fn fixture() -> &'static Fixture {
@@ -55,7 +56,9 @@ fn fixture() -> &'static Fixture {
         let (fib, last) = common::fib_trace(3);
         let (values, mults) = common::bytes_traces(4, 9);
         let endpoints = vec![PublicEndpoint::receive(OUTPUT_BUS, vec![last], Val::ONE)];
-        let proof = prove(&pk, &tables, vec![fib, values, mults], &endpoints).expect("prove");
+        let left_out = p3_matrix::dense::RowMajorMatrix::new(Vec::new(), 6);
+        let traces = vec![fib, values, left_out, mults];
+        let proof = prove(&pk, &tables, traces, &endpoints).expect("prove");
         Fixture {
             vk,
             proof: proof.to_bytes(),

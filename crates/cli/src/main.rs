@@ -36,6 +36,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    droste_sdk::tune_allocator_for_proving();
     let matches = Cli::command().get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,

@@ -38,6 +38,29 @@ fn heights_inside_a_round_share_its_tree() {
 }
 
 #[test]
+fn keeping_ldes_or_coefficients_gives_the_same_proof() {
+    // Mixed heights, several matrices per height, heights inside the Merkle tree's elided
+    // layers, and every blowup: the prover's storage is invisible in the proof.
+    let shapes = [
+        vec![(6, 3), (2, 2), (6, 1), (5, 4), (4, 2), (0, 1)],
+        vec![(6, 2), (3, 5)],
+    ];
+    for log_blowup in 1..=3 {
+        let params = params(log_blowup, 3, 1, 30, 0);
+        let pcs = droste_pcs::Pcs::new(params).unwrap();
+        let kept = prove_with(pcs.clone().with_ldes_kept(true), &shapes, 8);
+        let lean = prove_with(pcs.with_ldes_kept(false), &shapes, 8);
+        assert_eq!(kept.digests, lean.digests, "blowup 2^{log_blowup}: roots");
+        assert_eq!(
+            kept.values, lean.values,
+            "blowup 2^{log_blowup}: opened values"
+        );
+        assert_eq!(kept.proof, lean.proof, "blowup 2^{log_blowup}: proofs");
+        lean.verify_proof(&lean.proof).unwrap();
+    }
+}
+
+#[test]
 fn wrong_claimed_value_rejected() {
     let shapes = [vec![(4, 3), (6, 2)]];
     let h = prove(params(1, 2, 1, 24, 0), &shapes, 4);

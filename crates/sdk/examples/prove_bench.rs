@@ -63,6 +63,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    droste_sdk::tune_allocator_for_proving();
     match run(Args::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -19,6 +19,7 @@
 //! # }
 //! ```
 
+mod allocator;
 mod execute;
 mod guest_build;
 mod input;
@@ -28,6 +29,7 @@ mod proof_file;
 mod prove;
 mod verify;
 
+pub use allocator::tune_allocator_for_proving;
 pub use droste_executor::{ExecError, ExecOptions, Execution, Program};
 pub use droste_machine::{MachineError, ProofOptions, PublicValues, MAX_CYCLES};
 pub use droste_zkvm::codec::CodecError;

@@ -199,6 +199,29 @@ fn three_tables_of_different_heights_in_one_proof() {
 }
 
 #[test]
+fn blowup_4_proves_from_coefficients_and_verifies() {
+    // At blowup 4 the prover keeps coefficients, not LDEs, and recomputes the quotient domain,
+    // the DEEP batch and the query rows from them; the wrong witness is still caught.
+    let byte_table = ByteTable { offset: 0 };
+    let tables: [&dyn ProverTable; 3] = [&FibTable, &SumOfBytesTable, &byte_table];
+    let params = FriParameters {
+        log_blowup: 2,
+        ..test_params()
+    };
+    let (pk, vk) = setup(&tables, params).unwrap();
+    let (fib, last) = fib_trace(4);
+    let (values, mults) = bytes_traces(7, 3);
+    let endpoints = [PublicEndpoint::receive(OUTPUT_BUS, vec![last], Val::ONE)];
+    let traces = vec![fib, values.clone(), mults.clone()];
+    let proof = prove(&pk, &tables, traces, &endpoints).unwrap();
+    verify(&vk, &as_tables(&tables), &proof, &endpoints).unwrap();
+    let (mut fib, _) = fib_trace(4);
+    fib.values[3 * 5 + 1] += Val::ONE;
+    let proof = prove(&pk, &tables, vec![fib, values, mults], &endpoints).unwrap();
+    assert!(verify(&vk, &as_tables(&tables), &proof, &endpoints).is_err());
+}
+
+#[test]
 fn smallest_heights_prove_and_verify() {
     let tables: [&dyn ProverTable; 1] = [&FibTable];
     let (pk, vk) = setup(&tables, test_params()).unwrap();

@@ -33,6 +33,8 @@ pub struct MerkleTree {
     elided: usize,
     /// Number of leaves.
     max_height: usize,
+    /// The distinct heights of the committed matrices (where rows enter the tree).
+    class_heights: Vec<usize>,
 }
 
 impl MerkleTree {
@@ -54,23 +56,49 @@ impl MerkleTree {
         mats: &[&RowMajorMatrix<Val>],
         elided: usize,
     ) -> Self {
-        assert!(!mats.is_empty(), "a Merkle tree needs at least one matrix");
+        let heights: Vec<usize> = mats.iter().map(|m| m.height()).collect();
+        Self::from_row_digests(hasher, &heights, elided, |height| {
+            hash_rows(hasher, mats, height)
+        })
+    }
+
+    /// The tree [`Self::with_elided_layers`] builds over matrices of `heights`, given for each
+    /// distinct height (tallest first, each asked once) the digests of its rows: so a prover can
+    /// produce one height's matrices at a time and drop them once hashed.
+    ///
+    /// # Panics
+    /// As [`Self::new`], or if a row digest list has the wrong length.
+    pub fn from_row_digests(
+        hasher: &Hasher,
+        heights: &[usize],
+        elided: usize,
+        mut row_digests: impl FnMut(usize) -> Vec<Digest>,
+    ) -> Self {
         assert!(
-            mats.iter().all(|m| m.height().is_power_of_two()),
+            !heights.is_empty(),
+            "a Merkle tree needs at least one matrix"
+        );
+        assert!(
+            heights.iter().all(|h| h.is_power_of_two()),
             "Merkle tree matrices must have power-of-two heights"
         );
-        let max_height = mats.iter().map(|m| m.height()).max().unwrap_or(1);
+        let max_height = heights.iter().copied().max().unwrap_or(1);
+        let mut class_heights = heights.to_vec();
+        class_heights.sort_unstable_by(|a, b| b.cmp(a));
+        class_heights.dedup();
         let elided = elided.min(max_height.trailing_zeros() as usize);
         let mut layers = Vec::new();
         let mut layer = 0;
-        let mut current = hash_rows(hasher, mats, max_height);
+        let mut current = row_digests(max_height);
+        assert_eq!(current.len(), max_height, "one digest per row");
         let mut height = max_height;
         while height > 1 {
             height /= 2;
             let prev = &current;
             let mut next = compress_layer(hasher, height, |i| (prev[2 * i], prev[2 * i + 1]));
-            if mats.iter().any(|m| m.height() == height) {
-                let injected = hash_rows(hasher, mats, height);
+            if class_heights.contains(&height) {
+                let injected = row_digests(height);
+                assert_eq!(injected.len(), height, "one digest per row");
                 next = compress_layer(hasher, height, |i| (next[i], injected[i]));
             }
             let finished = core::mem::replace(&mut current, next);
@@ -84,6 +112,7 @@ impl MerkleTree {
             layers,
             elided,
             max_height,
+            class_heights,
         }
     }
 
@@ -110,6 +139,20 @@ impl MerkleTree {
         mats: &[&RowMajorMatrix<Val>],
         leaves: &[usize],
     ) -> Vec<DigestWords> {
+        self.multi_siblings_with(hasher, leaves, |height, row| {
+            hash_row(hasher, mats, height, row)
+        })
+    }
+
+    /// [`Self::multi_siblings`] with the rows' digests supplied by `row_digest(height, row)`,
+    /// asked only for rows of [`Self::elided_rows`] (a prover that no longer holds the matrices
+    /// recomputes just those).
+    pub fn multi_siblings_with(
+        &self,
+        hasher: &Hasher,
+        leaves: &[usize],
+        row_digest: impl Fn(usize, usize) -> Digest,
+    ) -> Vec<DigestWords> {
         let mut nodes = leaves.to_vec();
         let mut siblings = Vec::new();
         for layer in 0..self.log_height() {
@@ -119,7 +162,12 @@ impl MerkleTree {
                     Pair::RightFromProof => nodes[at] + 1,
                     Pair::LeftFromProof => nodes[at] - 1,
                 };
-                siblings.push(digest_to_u32s(&self.node(hasher, mats, layer, sibling)));
+                siblings.push(digest_to_u32s(&self.node(
+                    hasher,
+                    &row_digest,
+                    layer,
+                    sibling,
+                )));
             }
             let children = core::mem::take(&mut nodes);
             distinct_shifted(&children, 1, &mut nodes);
@@ -127,11 +175,28 @@ impl MerkleTree {
         siblings
     }
 
-    /// Node `index` of `layer`: stored, or recomputed as [`Self::with_elided_layers`] built it.
+    /// The rows of the matrices of `height` whose digests a multi-opening of `leaves` may need:
+    /// every row under the lowest kept layer's nodes above the opened leaves (none when that
+    /// height enters the tree at a kept layer).
+    pub fn elided_rows(&self, leaves: &[usize], height: usize) -> Vec<usize> {
+        let layer = (self.max_height / height).trailing_zeros() as usize;
+        if layer >= self.elided {
+            return Vec::new();
+        }
+        let span = self.elided - layer;
+        let mut roots = Vec::new();
+        distinct_shifted(leaves, self.elided, &mut roots);
+        roots
+            .iter()
+            .flat_map(|&r| (r << span)..((r + 1) << span))
+            .collect()
+    }
+
+    /// Node `index` of `layer`: stored, or recomputed as [`Self::from_row_digests`] built it.
     fn node(
         &self,
         hasher: &Hasher,
-        mats: &[&RowMajorMatrix<Val>],
+        row_digest: &impl Fn(usize, usize) -> Digest,
         layer: usize,
         index: usize,
     ) -> Digest {
@@ -139,15 +204,14 @@ impl MerkleTree {
             return self.layers[layer - self.elided][index];
         }
         let height = self.max_height >> layer;
-        let row_digest = || hash_row(hasher, mats, height, index);
         if layer == 0 {
-            return row_digest();
+            return row_digest(height, index);
         }
-        let left = self.node(hasher, mats, layer - 1, 2 * index);
-        let right = self.node(hasher, mats, layer - 1, 2 * index + 1);
+        let left = self.node(hasher, row_digest, layer - 1, 2 * index);
+        let right = self.node(hasher, row_digest, layer - 1, 2 * index + 1);
         let node = hasher.compress(&left, &right);
-        if mats.iter().any(|m| m.height() == height) {
-            hasher.compress(&node, &row_digest())
+        if self.class_heights.contains(&height) {
+            hasher.compress(&node, &row_digest(height, index))
         } else {
             node
         }
@@ -156,7 +220,12 @@ impl MerkleTree {
 
 /// The digest of row `row` of the matrices of exactly `height` rows (one entry of
 /// [`hash_rows`]).
-fn hash_row(hasher: &Hasher, mats: &[&RowMajorMatrix<Val>], height: usize, row: usize) -> Digest {
+pub(crate) fn hash_row(
+    hasher: &Hasher,
+    mats: &[&RowMajorMatrix<Val>],
+    height: usize,
+    row: usize,
+) -> Digest {
     hasher.hash_iter(
         mats.iter()
             .filter(|m| m.height() == height)
@@ -166,7 +235,11 @@ fn hash_row(hasher: &Hasher, mats: &[&RowMajorMatrix<Val>], height: usize, row: 
 
 /// Leaf digests of the matrices of exactly `height` rows: row `i` of each, concatenated in batch
 /// order, hashed by one sponge.
-fn hash_rows(hasher: &Hasher, mats: &[&RowMajorMatrix<Val>], height: usize) -> Vec<Digest> {
+pub(crate) fn hash_rows(
+    hasher: &Hasher,
+    mats: &[&RowMajorMatrix<Val>],
+    height: usize,
+) -> Vec<Digest> {
     let group: Vec<&RowMajorMatrix<Val>> = mats
         .iter()
         .copied()

@@ -14,7 +14,7 @@ use p3_matrix::dense::RowMajorMatrix;
 use p3_matrix::Matrix;
 use p3_maybe_rayon::prelude::*;
 
-use super::{bitrev_coset_points, Committed};
+use super::{bitrev_coset_points, Committed, Pcs};
 use crate::fold::lde_shift;
 use crate::{Challenge, Val, EXT_DEGREE};
 
@@ -29,12 +29,13 @@ pub type OpenedValues = Vec<Vec<Vec<Vec<Challenge>>>>;
 /// Rows per parallel task in the DEEP accumulation (one batch inversion per task and point).
 const DEEP_CHUNK: usize = 1 << 12;
 
-/// Evaluate every column of every matrix at its points by barycentric interpolation over the
-/// first `height` rows of the LDE (the coset `g * H_n`, bit-reversed), which determine the
-/// polynomial because its degree is below `height`:
-/// `f(z) = (z^n - g^n) / (n g^n) * sum_i f(x_i) x_i / (z - x_i)`.
+/// Evaluate every column of every matrix at its points: from kept LDEs by barycentric
+/// interpolation over their first `height` rows (the coset `g * H_n`, bit-reversed), which
+/// determine the polynomial because its degree is below `height`:
+/// `f(z) = (z^n - g^n) / (n g^n) * sum_i f(x_i) x_i / (z - x_i)`; from coefficients as
+/// `sum_i c_i z^i`. Both are weighted sums of rows, with weights cached per height and point.
 pub(super) fn evaluate_at_points(rounds: &[(&Committed, Vec<Vec<Challenge>>)]) -> OpenedValues {
-    let mut weight_cache: Vec<(usize, Challenge, Vec<Challenge>)> = Vec::new();
+    let mut weight_cache: Vec<(usize, Challenge, bool, Vec<Challenge>)> = Vec::new();
     rounds
         .iter()
         .map(|(c, points)| {
@@ -43,16 +44,22 @@ pub(super) fn evaluate_at_points(rounds: &[(&Committed, Vec<Vec<Challenge>>)]) -
                 .enumerate()
                 .map(|(m, pts)| {
                     let log_h = c.log_heights[m];
+                    let (matrix, is_lde) = c.matrix(m);
                     pts.iter()
                         .map(|&z| {
                             let pos = weight_cache
                                 .iter()
-                                .position(|(h, p, _)| *h == log_h && *p == z)
+                                .position(|(h, p, l, _)| *h == log_h && *p == z && *l == is_lde)
                                 .unwrap_or_else(|| {
-                                    weight_cache.push((log_h, z, barycentric_weights(log_h, z)));
+                                    let weights = if is_lde {
+                                        barycentric_weights(log_h, z)
+                                    } else {
+                                        z.powers().take(1 << log_h).collect()
+                                    };
+                                    weight_cache.push((log_h, z, is_lde, weights));
                                     weight_cache.len() - 1
                                 });
-                            weighted_column_sums(&c.ldes[m], &weight_cache[pos].2)
+                            weighted_column_sums(matrix, &weight_cache[pos].3)
                         })
                         .collect()
                 })
@@ -77,11 +84,12 @@ fn barycentric_weights(log_n: usize, z: Challenge) -> Vec<Challenge> {
         .collect()
 }
 
-/// `sum_i weights[i] * row_i` for the first `weights.len()` rows of `lde`.
+/// `sum_i weights[i] * row_i` for the first `weights.len()` rows of `matrix`.
 ///
 /// Extension-times-base products are linear in the base element, so each of the 4 coordinates
 /// is a base-field dot product; those run on `Packing::WIDTH` rows at once.
-fn weighted_column_sums(lde: &RowMajorMatrix<Val>, weights: &[Challenge]) -> Vec<Challenge> {
+fn weighted_column_sums(matrix: &RowMajorMatrix<Val>, weights: &[Challenge]) -> Vec<Challenge> {
+    let lde = matrix;
     let width = lde.width();
     if width == 0 {
         return Vec::new();
@@ -131,8 +139,9 @@ fn weighted_column_sums(lde: &RowMajorMatrix<Val>, weights: &[Challenge]) -> Vec
     sums
 }
 
-/// `sum_c alpha_pows[c] * row[c]` for the rows `first..first + out.len()` of `lde`, packed like
-/// [`weighted_column_sums`] (`coeffs` are the powers' basis coefficients).
+/// `sum_c alpha_pows[c] * row[c]` for the rows `first..first + out.len()` of `lde` (an LDE or a
+/// coefficient matrix), packed like [`weighted_column_sums`] (`coeffs` are the powers' basis
+/// coefficients).
 fn combine_rows(
     lde: &RowMajorMatrix<Val>,
     alpha_pows: &[Challenge],
@@ -169,7 +178,9 @@ fn combine_rows(
 /// point, the point's slot at the matrix's height, the `alpha^k` offset and the combination of
 /// the claimed values.
 struct MatrixTerms<'a> {
-    lde: &'a RowMajorMatrix<Val>,
+    /// The kept LDE, or the coefficients.
+    matrix: &'a RowMajorMatrix<Val>,
+    is_lde: bool,
     alpha_pows: Vec<Challenge>,
     coeffs: Vec<[Val; EXT_DEGREE]>,
     terms: Vec<(usize, Challenge, Challenge)>,
@@ -183,15 +194,30 @@ struct HeightBatch<'a> {
 }
 
 impl HeightBatch<'_> {
-    /// `ro(x) = sum_k (sum over terms at point k of offset * (combined(x) - at_z)) / (x - z_k)`,
-    /// a chunk of rows at a time: the numerators live per chunk, the inverses are computed once
-    /// per chunk and point, and only `ro` itself spans the height.
-    fn reduce(&self) -> (usize, Vec<Val>) {
+    /// `ro(x) = sum_k (sum over terms at point k of offset * (combined(x) - at_z)) / (x - z_k)`:
+    /// the kept LDEs' share pointwise ([`Self::reduce_ldes`]), the coefficient matrices' share as
+    /// one polynomial extended once ([`Self::reduce_coefficients`]).
+    fn reduce(&self, pcs: &Pcs) -> (usize, Vec<Val>) {
+        let mut ro = self.reduce_ldes();
+        if self.matrices.iter().any(|m| !m.is_lde) {
+            for (r, v) in ro.iter_mut().zip(self.reduce_coefficients(pcs)) {
+                *r += v;
+            }
+        }
+        (self.log_lde, ro)
+    }
+
+    /// The kept LDEs' share of `ro`, a chunk of rows at a time: the numerators live per chunk,
+    /// the inverses are computed once per chunk and point, and only `ro` itself spans the height.
+    fn reduce_ldes(&self) -> Vec<Val> {
         let num_points = self.points.len();
         let height = 1usize << self.log_lde;
+        let mut ro = Val::zero_vec(height * EXT_DEGREE);
+        if self.matrices.iter().all(|m| !m.is_lde) {
+            return ro;
+        }
         let chunk = DEEP_CHUNK.min(height);
         let xs = bitrev_coset_points(self.log_lde, lde_shift());
-        let mut ro = Val::zero_vec(height * EXT_DEGREE);
         ro.par_chunks_mut(chunk * EXT_DEGREE)
             .zip(xs.par_chunks(chunk))
             .enumerate()
@@ -199,9 +225,9 @@ impl HeightBatch<'_> {
                 let rows = xs.len();
                 let mut numerators = alloc::vec![Challenge::ZERO; num_points * rows];
                 let mut combined = alloc::vec![Challenge::ZERO; rows];
-                for m in &self.matrices {
-                    if m.lde.width() > 0 {
-                        combine_rows(m.lde, &m.alpha_pows, &m.coeffs, i * chunk, &mut combined);
+                for m in self.matrices.iter().filter(|m| m.is_lde) {
+                    if m.matrix.width() > 0 {
+                        combine_rows(m.matrix, &m.alpha_pows, &m.coeffs, i * chunk, &mut combined);
                     }
                     for &(slot, offset, at_z) in &m.terms {
                         let numerator = &mut numerators[slot * rows..(slot + 1) * rows];
@@ -226,7 +252,53 @@ impl HeightBatch<'_> {
                     o.copy_from_slice(sum.as_basis_coefficients_slice());
                 }
             });
-        (self.log_lde, ro)
+        ro
+    }
+
+    /// The coefficient matrices' share of `ro`: per point, the numerator polynomial
+    /// `N_k(X) = sum of offset * (combined(X) - at_z)` from the coefficients, divided by
+    /// `X - z_k` (exactly, as `N_k(z_k) = 0` when the claimed values are the evaluations), the
+    /// quotients summed and extended once to the LDE coset: one extension column's LDE instead of
+    /// a pass over every matrix's.
+    fn reduce_coefficients(&self, pcs: &Pcs) -> Vec<Val> {
+        let n = 1usize << (self.log_lde - pcs.log_blowup());
+        let mut numerators = alloc::vec![alloc::vec![Challenge::ZERO; n]; self.points.len()];
+        let mut combined = alloc::vec![Challenge::ZERO; n];
+        for m in self.matrices.iter().filter(|m| !m.is_lde) {
+            if m.matrix.width() > 0 {
+                combined
+                    .par_chunks_mut(DEEP_CHUNK)
+                    .enumerate()
+                    .for_each(|(i, out)| {
+                        combine_rows(m.matrix, &m.alpha_pows, &m.coeffs, i * DEEP_CHUNK, out)
+                    });
+            } else {
+                combined.fill(Challenge::ZERO);
+            }
+            for &(slot, offset, at_z) in &m.terms {
+                let numerator = &mut numerators[slot];
+                numerator
+                    .par_iter_mut()
+                    .zip(&combined)
+                    .for_each(|(n, &d)| *n += offset * d);
+                numerator[0] -= offset * at_z;
+            }
+        }
+        let mut quotient = alloc::vec![Challenge::ZERO; n];
+        for (numerator, &z) in numerators.iter().zip(&self.points) {
+            // Synthetic division: q_{i-1} = a_i + z q_i from the top coefficient down.
+            let mut q = Challenge::ZERO;
+            for i in (1..n).rev() {
+                q = numerator[i] + z * q;
+                quotient[i - 1] += q;
+            }
+        }
+        let coordinates: Vec<Val> = quotient
+            .iter()
+            .flat_map(|q| q.as_basis_coefficients_slice().iter().copied())
+            .collect();
+        pcs.lde_of_coefficients(&RowMajorMatrix::new(coordinates, EXT_DEGREE))
+            .values
     }
 }
 
@@ -242,7 +314,7 @@ impl HeightBatch<'_> {
 /// by `x - z` once. The only allocation that spans an LDE is the result itself (no inverse
 /// tables, no combined columns).
 pub(super) fn reduced_openings(
-    log_blowup: usize,
+    pcs: &Pcs,
     rounds: &[(&Committed, Vec<Vec<Challenge>>)],
     values: &OpenedValues,
     alpha: Challenge,
@@ -251,8 +323,8 @@ pub(super) fn reduced_openings(
     let mut alpha_offset = Challenge::ONE;
     for ((c, points), round_values) in rounds.iter().zip(values) {
         for (m, (pts, mat_values)) in points.iter().zip(round_values).enumerate() {
-            let lde = &c.ldes[m];
-            let log_lde = c.log_heights[m] + log_blowup;
+            let (matrix, is_lde) = c.matrix(m);
+            let log_lde = c.log_heights[m] + pcs.log_blowup();
             let index = match batches.iter().position(|b| b.log_lde == log_lde) {
                 Some(index) => index,
                 None => {
@@ -265,7 +337,7 @@ pub(super) fn reduced_openings(
                 }
             };
             let batch = &mut batches[index];
-            let width = lde.width();
+            let width = matrix.width();
             let alpha_pows: Vec<Challenge> = alpha.powers().take(width).collect();
             let terms = pts
                 .iter()
@@ -289,7 +361,8 @@ pub(super) fn reduced_openings(
                 .map(|a| core::array::from_fn(|j| a.as_basis_coefficients_slice()[j]))
                 .collect();
             batch.matrices.push(MatrixTerms {
-                lde,
+                matrix,
+                is_lde,
                 alpha_pows,
                 coeffs,
                 terms,
@@ -297,5 +370,5 @@ pub(super) fn reduced_openings(
         }
     }
     batches.sort_unstable_by_key(|b| core::cmp::Reverse(b.log_lde));
-    batches.iter().map(HeightBatch::reduce).collect()
+    batches.iter().map(|b| b.reduce(pcs)).collect()
 }

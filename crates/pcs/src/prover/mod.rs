@@ -4,17 +4,18 @@ mod deep;
 mod fri;
 mod open;
 
+use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
 use p3_dft::{Radix2DitParallel, TwoAdicSubgroupDft};
 use p3_field::{PrimeCharacteristicRing, TwoAdicField};
 use p3_matrix::bitrev::{BitReversalPerm, BitReversibleMatrix};
-use p3_matrix::dense::{RowMajorMatrix, RowMajorMatrixView};
+use p3_matrix::dense::{RowMajorMatrix, RowMajorMatrixCow, RowMajorMatrixView};
 use p3_matrix::Matrix;
 
 use crate::fold::lde_shift;
 use crate::hash::Hasher;
-use crate::merkle::MerkleTree;
+use crate::merkle::{hash_rows, MerkleTree};
 use crate::{Digest, Domain, FriParameters, PcsError, Val};
 
 /// Bottom Merkle layers the trace, LogUp, quotient and FRI commitments do not keep: 7/8 of each
@@ -29,13 +30,30 @@ pub struct Pcs {
     pub params: FriParameters,
     hasher: Hasher,
     dft: Radix2DitParallel<Val>,
+    keep_ldes: bool,
 }
 
-/// One committed batch: the low-degree extensions (bit-reversed row order over the LDE coset
-/// `GENERATOR * H`, `|H| = height * blowup`) and the Merkle tree over them.
+/// What a commitment keeps of its matrices between rounds.
+///
+/// The LDEs are `2^log_blowup` times the traces: at blowup 4 keeping them all (main, LogUp and
+/// quotient) made up most of the prover's peak memory. Coefficients are one trace-size copy;
+/// each use re-extends them where needed, one height at a time: the quotient domain per table,
+/// the query rows (and the rows under elided Merkle layers) once, while the out-of-domain values
+/// and the DEEP batch come from the coefficients directly. The trade is an extra LDE of every
+/// committed matrix, which is why blowup 2 (cheaper to keep, costlier to redo relative to its
+/// other work) keeps the LDEs.
+#[derive(Clone, Debug)]
+enum Storage {
+    /// The LDEs, bit-reversed over `GENERATOR * H`, `|H| = height * blowup`.
+    Ldes(Vec<RowMajorMatrix<Val>>),
+    /// The polynomials' coefficients (row `i` = coefficient of `X^i`).
+    Coefficients(Vec<RowMajorMatrix<Val>>),
+}
+
+/// One committed batch: its matrices (as [`Storage`] says) and the Merkle tree over their LDEs.
 #[derive(Clone, Debug)]
 pub struct Committed {
-    ldes: Vec<RowMajorMatrix<Val>>,
+    storage: Storage,
     log_heights: Vec<usize>,
     tree: MerkleTree,
 }
@@ -48,7 +66,7 @@ impl Committed {
 
     /// Number of committed matrices.
     pub fn num_matrices(&self) -> usize {
-        self.ldes.len()
+        self.log_heights.len()
     }
 
     /// log2 of the (trace) height of matrix `i`.
@@ -58,19 +76,37 @@ impl Committed {
 
     /// Width of matrix `i`.
     pub fn width(&self, i: usize) -> usize {
-        self.ldes[i].width()
+        self.matrix(i).0.width()
+    }
+
+    /// Matrix `i` as kept: its LDE (`true`) or its coefficients (`false`).
+    fn matrix(&self, i: usize) -> (&RowMajorMatrix<Val>, bool) {
+        match &self.storage {
+            Storage::Ldes(m) => (&m[i], true),
+            Storage::Coefficients(m) => (&m[i], false),
+        }
     }
 }
 
 impl Pcs {
-    /// A prover for `params` (rejected if [`FriParameters::validate`] fails).
+    /// A prover for `params` (rejected if [`FriParameters::validate`] fails). It keeps the LDEs
+    /// between rounds at blowup 2 and only coefficients at larger blowups (see [`Storage`]);
+    /// [`Self::with_ldes_kept`] overrides that. Proofs are the same either way.
     pub fn new(params: FriParameters) -> Result<Self, PcsError> {
         params.validate()?;
         Ok(Self {
             params,
             hasher: Hasher::new(),
             dft: Radix2DitParallel::default(),
+            keep_ldes: params.log_blowup <= 1,
         })
+    }
+
+    /// Keep the LDEs between rounds (`true`: less time) or only coefficients (`false`: less
+    /// memory), whatever the blowup.
+    pub fn with_ldes_kept(mut self, keep: bool) -> Self {
+        self.keep_ldes = keep;
+        self
     }
 
     fn log_blowup(&self) -> usize {
@@ -85,44 +121,44 @@ impl Pcs {
     /// If the batch is empty, a height is not a power of two, or `height * blowup` exceeds the
     /// field's two-adic subgroup (2^24): the caller controls these shapes.
     pub fn commit_evaluations(&self, mats: Vec<RowMajorMatrix<Val>>) -> (Digest, Committed) {
-        let log_blowup = self.log_blowup();
-        self.commit_with(mats, |m| {
-            // `bit_reverse_rows` hands back the DFT's own bit-reversed buffer; converting it
-            // with `to_row_major_matrix` would copy the whole LDE once more.
-            self.dft
-                .coset_lde_batch(m, log_blowup, lde_shift())
-                .bit_reverse_rows()
-        })
+        if self.keep_ldes {
+            let log_blowup = self.log_blowup();
+            return self.commit_ldes(mats, |m| {
+                // `bit_reverse_rows` hands back the DFT's own bit-reversed buffer; converting it
+                // with `to_row_major_matrix` would copy the whole LDE once more.
+                self.dft
+                    .coset_lde_batch(m, log_blowup, lde_shift())
+                    .bit_reverse_rows()
+            });
+        }
+        let coefficients = mats.into_iter().map(|m| self.dft.idft_batch(m)).collect();
+        self.commit_lean(coefficients)
     }
 
     /// Same as [`Self::commit_evaluations`], but each matrix holds polynomial *coefficients*
     /// (row `i` = coefficient of `X^i`) of polynomials of degree `< height` (quotient chunks).
     pub fn commit_coefficients(&self, mats: Vec<RowMajorMatrix<Val>>) -> (Digest, Committed) {
-        let log_blowup = self.log_blowup();
-        self.commit_with(mats, |mut m| {
-            let width = m.width();
-            m.values.resize(m.values.len() << log_blowup, Val::ZERO);
-            let padded = RowMajorMatrix::new(m.values, width);
-            self.dft
-                .coset_dft_batch(padded, lde_shift())
-                .bit_reverse_rows()
-        })
+        if self.keep_ldes {
+            return self.commit_ldes(mats, |m| self.lde_of_coefficients(&m));
+        }
+        self.commit_lean(mats)
     }
 
-    fn commit_with(
-        &self,
-        mats: Vec<RowMajorMatrix<Val>>,
-        lde: impl Fn(RowMajorMatrix<Val>) -> RowMajorMatrix<Val>,
-    ) -> (Digest, Committed) {
-        assert!(!mats.is_empty(), "commit needs at least one matrix");
-        let log_heights: Vec<usize> = mats
-            .iter()
-            .map(|m| {
-                assert!(
-                    m.height().is_power_of_two(),
-                    "matrix height must be a power of two"
-                );
-                let log_h = m.height().trailing_zeros() as usize;
+    /// The LDE (bit-reversed, over the coset) of a matrix of coefficients.
+    fn lde_of_coefficients(&self, coefficients: &RowMajorMatrix<Val>) -> RowMajorMatrix<Val> {
+        let width = coefficients.width();
+        let mut values = Val::zero_vec(coefficients.values.len() << self.log_blowup());
+        values[..coefficients.values.len()].copy_from_slice(&coefficients.values);
+        self.dft
+            .coset_dft_batch(RowMajorMatrix::new(values, width), lde_shift())
+            .bit_reverse_rows()
+    }
+
+    fn checked_log_heights(&self, heights: impl Iterator<Item = usize>) -> Vec<usize> {
+        heights
+            .map(|h| {
+                assert!(h.is_power_of_two(), "matrix height must be a power of two");
+                let log_h = h.trailing_zeros() as usize;
                 assert!(
                     log_h + self.log_blowup() <= Val::TWO_ADICITY,
                     "LDE of height 2^{} exceeds the two-adic subgroup",
@@ -130,23 +166,79 @@ impl Pcs {
                 );
                 log_h
             })
-            .collect();
+            .collect()
+    }
+
+    fn commit_ldes(
+        &self,
+        mats: Vec<RowMajorMatrix<Val>>,
+        lde: impl Fn(RowMajorMatrix<Val>) -> RowMajorMatrix<Val>,
+    ) -> (Digest, Committed) {
+        assert!(!mats.is_empty(), "commit needs at least one matrix");
+        let log_heights = self.checked_log_heights(mats.iter().map(|m| m.height()));
         let ldes: Vec<RowMajorMatrix<Val>> = mats.into_iter().map(lde).collect();
         let refs: Vec<&RowMajorMatrix<Val>> = ldes.iter().collect();
         let tree = MerkleTree::with_elided_layers(&self.hasher, &refs, ELIDED_MERKLE_LAYERS);
         let committed = Committed {
-            ldes,
+            storage: Storage::Ldes(ldes),
             log_heights,
             tree,
         };
         (committed.root(), committed)
     }
 
+    /// Commit coefficient matrices, extending and hashing one height class at a time.
+    fn commit_lean(&self, coefficients: Vec<RowMajorMatrix<Val>>) -> (Digest, Committed) {
+        assert!(!coefficients.is_empty(), "commit needs at least one matrix");
+        let log_heights = self.checked_log_heights(coefficients.iter().map(|m| m.height()));
+        let storage = Storage::Coefficients(coefficients);
+        let lde_heights: Vec<usize> = log_heights
+            .iter()
+            .map(|h| 1 << (h + self.log_blowup()))
+            .collect();
+        let tree = MerkleTree::from_row_digests(
+            &self.hasher,
+            &lde_heights,
+            ELIDED_MERKLE_LAYERS,
+            |lde_height| {
+                let ldes = self.class_ldes(&storage, &log_heights, lde_height);
+                let refs: Vec<&RowMajorMatrix<Val>> = ldes.iter().map(|m| m.as_ref()).collect();
+                hash_rows(&self.hasher, &refs, lde_height)
+            },
+        );
+        let committed = Committed {
+            storage,
+            log_heights,
+            tree,
+        };
+        (committed.root(), committed)
+    }
+
+    /// The LDEs of the matrices of LDE height `lde_height`, in batch order: borrowed when kept,
+    /// recomputed from the coefficients otherwise.
+    fn class_ldes<'a>(
+        &self,
+        storage: &'a Storage,
+        log_heights: &[usize],
+        lde_height: usize,
+    ) -> Vec<Cow<'a, RowMajorMatrix<Val>>> {
+        let log_height = lde_height.trailing_zeros() as usize - self.log_blowup();
+        (0..log_heights.len())
+            .filter(|&i| log_heights[i] == log_height)
+            .map(|i| match storage {
+                Storage::Ldes(ldes) => Cow::Borrowed(&ldes[i]),
+                Storage::Coefficients(coefficients) => {
+                    Cow::Owned(self.lde_of_coefficients(&coefficients[i]))
+                }
+            })
+            .collect()
+    }
+
     /// Evaluations of committed matrix `i` over the coset `GENERATOR * H'` with
-    /// `|H'| = height << log_extra` (`log_extra <= log_blowup`), read from the LDE without
-    /// recomputation. Rows are in NATURAL order: row `j` is the evaluation at
-    /// `domain.element(j) = GENERATOR * omega'^j`, so the "next row" of trace row `j` is row
-    /// `j + 2^log_extra` (wrapping).
+    /// `|H'| = height << log_extra` (`log_extra <= log_blowup`): read from the LDE when kept,
+    /// computed from the coefficients otherwise. Rows are in NATURAL order: row `j` is the
+    /// evaluation at `domain.element(j) = GENERATOR * omega'^j`, so the "next row" of trace row
+    /// `j` is row `j + 2^log_extra` (wrapping).
     ///
     /// # Panics
     /// If `i` is out of range or `log_extra > log_blowup`.
@@ -160,17 +252,29 @@ impl Pcs {
             log_extra <= self.log_blowup(),
             "quotient domain larger than the LDE"
         );
-        let lde = &c.ldes[i];
         let log_n = c.log_heights[i] + log_extra;
-        let width = lde.width();
-        // The first 2^log_n rows of a bit-reversed LDE over g*H are exactly the bit-reversed
-        // evaluations over g*H' for the subgroup H' of that size.
-        let prefix = RowMajorMatrixView::new(&lde.values[..width << log_n], width);
         let domain = Domain {
             log_n,
             shift: lde_shift(),
         };
-        (domain, BitReversalPerm::new_view(prefix))
+        // Bit-reversed evaluations over g*H'; the first 2^log_n rows of a bit-reversed LDE over
+        // g*H are exactly those for the subgroup H' of that size.
+        let bit_reversed: RowMajorMatrixCow<'a, Val> = match &c.storage {
+            Storage::Ldes(ldes) => {
+                let lde = &ldes[i];
+                RowMajorMatrixView::new(&lde.values[..lde.width() << log_n], lde.width()).as_cow()
+            }
+            Storage::Coefficients(coefficients) => {
+                let m = &coefficients[i];
+                let mut values = Val::zero_vec(m.values.len() << log_extra);
+                values[..m.values.len()].copy_from_slice(&m.values);
+                self.dft
+                    .coset_dft_batch(RowMajorMatrix::new(values, m.width()), lde_shift())
+                    .bit_reverse_rows()
+                    .as_cow()
+            }
+        };
+        (domain, BitReversalPerm::new_view(bit_reversed))
     }
 
     /// The Poseidon2 instance (shared with callers that hash outside the tree, e.g. tests).

@@ -1,5 +1,6 @@
 //! `Pcs::open`: evaluate at the opening points, batch the DEEP quotients, run FRI, answer queries.
 
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use p3_field::{BasedVectorSpace, PrimeCharacteristicRing};
@@ -9,10 +10,9 @@ use p3_matrix::Matrix;
 use super::deep::{evaluate_at_points, reduced_openings, OpenedValues};
 use super::{fri, Committed, Pcs};
 use crate::fold::FoldPlan;
-use crate::hash::Hasher;
-use crate::merkle::distinct_shifted;
+use crate::merkle::{distinct_shifted, hash_row};
 use crate::proof::{BatchMultiOpening, OpeningProof};
-use crate::{codec, Challenge, Transcript, Val};
+use crate::{codec, Challenge, Digest, Transcript, Val};
 
 impl Pcs {
     /// Open every matrix of every round at its points (`points[matrix]`, e.g. `[zeta, zeta *
@@ -53,7 +53,7 @@ impl Pcs {
         }
         let batch_pow_witness = t.grind(self.params.query_pow_bits);
         let alpha = t.sample_ext();
-        let reduced = reduced_openings(self.log_blowup(), rounds, &values, alpha);
+        let reduced = reduced_openings(self, rounds, &values, alpha);
 
         let heights: Vec<usize> = reduced.iter().map(|(h, _)| *h).collect();
         let min_log_height = rounds
@@ -80,15 +80,7 @@ impl Pcs {
             pow_witness,
             rounds: rounds
                 .iter()
-                .map(|(c, _)| {
-                    open_batch(
-                        &self.hasher,
-                        c,
-                        &indices,
-                        plan.log_max_height,
-                        self.log_blowup(),
-                    )
-                })
+                .map(|(c, _)| self.open_batch(c, &indices, plan.log_max_height))
                 .collect(),
             folds: fri::open_queries(self, &fold_rounds, &indices),
         };
@@ -96,43 +88,50 @@ impl Pcs {
     }
 }
 
-/// The multi-opening of `c` at the distinct query `indices` (sorted, into LDE height
-/// `2^log_max_height`): by decreasing matrix height, the rows each distinct row index holds, then
-/// the tree's sibling digests.
-fn open_batch(
-    hasher: &Hasher,
-    c: &Committed,
-    indices: &[usize],
-    log_max_height: usize,
-    log_blowup: usize,
-) -> BatchMultiOpening {
-    let mut lde_heights: Vec<usize> = c.log_heights.iter().map(|h| h + log_blowup).collect();
-    lde_heights.sort_unstable_by(|a, b| b.cmp(a));
-    lde_heights.dedup();
-    let mut values = Vec::new();
-    let mut rows = Vec::new();
-    for &h in &lde_heights {
-        distinct_shifted(indices, log_max_height - h, &mut rows);
-        let group: Vec<&RowMajorMatrix<Val>> = c
-            .ldes
+impl Pcs {
+    /// The multi-opening of `c` at the distinct query `indices` (sorted, into LDE height
+    /// `2^log_max_height`): by decreasing matrix height, the rows each distinct row index holds,
+    /// then the tree's sibling digests. One height's LDEs at a time (recomputed when only
+    /// coefficients are kept): they give the opened rows and the digests of the rows under the
+    /// tree's elided layers that the siblings need.
+    fn open_batch(
+        &self,
+        c: &Committed,
+        indices: &[usize],
+        log_max_height: usize,
+    ) -> BatchMultiOpening {
+        let mut lde_heights: Vec<usize> = c
+            .log_heights
             .iter()
-            .zip(&c.log_heights)
-            .filter(|(_, &log_h)| log_h + log_blowup == h)
-            .map(|(lde, _)| lde)
+            .map(|h| h + self.log_blowup())
             .collect();
-        for &row in &rows {
-            for lde in &group {
-                let opened = lde.row_slice(row).expect("row within the LDE");
-                values.extend(opened.iter().map(|&v| codec::val_to_u32(v)));
+        lde_heights.sort_unstable_by(|a, b| b.cmp(a));
+        lde_heights.dedup();
+        let mut leaves = Vec::new();
+        distinct_shifted(indices, log_max_height - lde_heights[0], &mut leaves);
+        let mut values = Vec::new();
+        let mut rows = Vec::new();
+        let mut row_digests: BTreeMap<(usize, usize), Digest> = BTreeMap::new();
+        for &h in &lde_heights {
+            let height = 1usize << h;
+            let ldes = self.class_ldes(&c.storage, &c.log_heights, height);
+            let group: Vec<&RowMajorMatrix<Val>> = ldes.iter().map(|m| m.as_ref()).collect();
+            distinct_shifted(indices, log_max_height - h, &mut rows);
+            for &row in &rows {
+                for lde in &group {
+                    let opened = lde.row_slice(row).expect("row within the LDE");
+                    values.extend(opened.iter().map(|&v| codec::val_to_u32(v)));
+                }
+            }
+            for row in c.tree.elided_rows(&leaves, height) {
+                row_digests.insert((height, row), hash_row(&self.hasher, &group, height, row));
             }
         }
-    }
-    let mut leaves = Vec::new();
-    distinct_shifted(indices, log_max_height - lde_heights[0], &mut leaves);
-    BatchMultiOpening {
-        values,
-        siblings: c
+        let siblings = c
             .tree
-            .multi_siblings(hasher, &c.ldes.iter().collect::<Vec<_>>(), &leaves),
+            .multi_siblings_with(&self.hasher, &leaves, |height, row| {
+                row_digests[&(height, row)]
+            });
+        BatchMultiOpening { values, siblings }
     }
 }

@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use p3_field::{PrimeCharacteristicRing, TwoAdicField};
 use p3_matrix::dense::RowMajorMatrix;
 
-use super::{bitrev_coset_points, Committed, Pcs};
+use super::{bitrev_coset_points, Committed, Pcs, Storage};
 use crate::fold::lde_shift;
 use crate::merkle::MerkleTree;
 use crate::{verify, Challenge, FriParameters, MatrixClaim, PcsError, RoundClaim, Transcript, Val};
@@ -33,7 +33,7 @@ fn commit_polynomial(pcs: &Pcs, log_height: usize, coeffs: &[Val]) -> Committed 
     let lde = RowMajorMatrix::new(values, 1);
     let tree = MerkleTree::new(pcs.hasher(), &[&lde]);
     Committed {
-        ldes: alloc::vec![lde],
+        storage: Storage::Ldes(alloc::vec![lde]),
         log_heights: alloc::vec![log_height],
         tree,
     }
@@ -137,12 +137,19 @@ fn eval_poly(coeffs: &[Val], x: Val) -> Val {
 
 #[test]
 fn quotient_domain_view_is_natural_order_over_the_coset() {
+    for keep_ldes in [true, false] {
+        quotient_domain_evaluations_are_natural_order(keep_ldes);
+    }
+}
+
+fn quotient_domain_evaluations_are_natural_order(keep_ldes: bool) {
     use p3_matrix::Matrix;
     let pcs = Pcs::new(FriParameters {
         log_blowup: 2,
         ..params(1, 4)
     })
-    .unwrap();
+    .unwrap()
+    .with_ldes_kept(keep_ldes);
     let log_h = 4;
     let coeffs = poly_of_degree((1 << log_h) - 1);
     let omega = Val::two_adic_generator(log_h);
@@ -158,14 +165,24 @@ fn quotient_domain_view_is_natural_order_over_the_coset() {
         assert_eq!(view.height(), 1 << (log_h + log_extra));
         for j in 0..view.height() {
             let x = domain.element(j);
-            assert_eq!(view.get(j, 0), Some(eval_poly(&coeffs, x)), "row {j}");
+            let kept = if keep_ldes { "kept" } else { "recomputed" };
+            assert_eq!(
+                view.get(j, 0),
+                Some(eval_poly(&coeffs, x)),
+                "{kept}: row {j}"
+            );
         }
     }
 }
 
 #[test]
 fn coefficient_and_evaluation_commitments_agree() {
-    let pcs = Pcs::new(params(2, 4)).unwrap();
+    for keep_ldes in [true, false] {
+        commitments_agree(Pcs::new(params(2, 4)).unwrap().with_ldes_kept(keep_ldes));
+    }
+}
+
+fn commitments_agree(pcs: Pcs) {
     let log_h = 5;
     let coeffs = poly_of_degree((1 << log_h) - 1);
     let evals: Vec<Val> = Val::two_adic_generator(log_h)

@@ -51,8 +51,13 @@ pub struct Honest {
 }
 
 pub fn prove(params: FriParameters, shapes: &[RoundShape], seed: u64) -> Honest {
+    prove_with(Pcs::new(params).unwrap(), shapes, seed)
+}
+
+/// [`prove`] with a given prover (e.g. one that keeps or drops its LDEs).
+pub fn prove_with(pcs: Pcs, shapes: &[RoundShape], seed: u64) -> Honest {
+    let params = pcs.params;
     let mut rng = StdRng::seed_from_u64(seed);
-    let pcs = Pcs::new(params).unwrap();
     let mut t = Transcript::new(DOMAIN);
     let mut committed = Vec::new();
     let mut digests = Vec::new();
