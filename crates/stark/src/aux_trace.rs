@@ -13,8 +13,9 @@ use p3_matrix::dense::RowMajorMatrix;
 use p3_matrix::Matrix;
 use p3_maybe_rayon::prelude::*;
 
-use crate::air::Interaction;
-use crate::logup::{claimed_share, BusChallenges};
+use crate::air::{Direction, Interaction};
+use crate::logup::{claimed_share, signed, BusChallenges};
+use crate::row_expr::{RowExpr, Window};
 use crate::{Challenge, Val, EXT_DEGREE};
 
 /// Rows handled together: one batch inversion per chunk keeps the scratch memory small.
@@ -100,9 +101,9 @@ impl<'a> AirBuilder for RowEvaluator<'a> {
 
 /// The auxiliary trace of one table and its claimed LogUp sum. `None` if some fingerprint is
 /// zero (the challenges hit a tuple: probability about rows * interactions / |Challenge|).
-pub(crate) fn generate(
-    main: &RowMajorMatrix<Val>,
-    preprocessed: Option<&RowMajorMatrix<Val>>,
+pub(crate) fn generate<'a>(
+    main: &'a RowMajorMatrix<Val>,
+    preprocessed: Option<&'a RowMajorMatrix<Val>>,
     interactions: &[Interaction],
     group_sizes: &[usize],
     challenges: &BusChallenges,
@@ -111,6 +112,21 @@ pub(crate) fn generate(
     let groups = group_sizes.len();
     let width = groups * EXT_DEGREE;
     let mut aux = Val::zero_vec(height * width);
+    let compiled: Vec<(u16, Direction, Vec<RowExpr>, RowExpr)> = interactions
+        .iter()
+        .map(|i| {
+            let values = i.values.iter().map(RowExpr::compile).collect();
+            (
+                i.bus,
+                i.direction,
+                values,
+                RowExpr::compile(&i.multiplicity),
+            )
+        })
+        .collect();
+    let needs_tree = compiled
+        .iter()
+        .any(|(_, _, values, m)| m.is_tree() || values.iter().any(RowExpr::is_tree));
 
     // Pass 1 (parallel): per-row group sums, the last group's sum parked in the last column.
     let chunk_sums: Vec<Option<Challenge>> = aux
@@ -122,9 +138,21 @@ pub(crate) fn generate(
             let mut multiplicities = Vec::with_capacity(rows * interactions.len());
             let mut fingerprints = Vec::with_capacity(rows * interactions.len());
             for row in first_row..first_row + rows {
-                let eval = RowEvaluator::at(main, preprocessed, row);
-                for interaction in interactions {
-                    let (m, d) = challenges.interaction_terms::<_, Challenge>(&eval, interaction);
+                let next = (row + 1) % height;
+                let slice = |m: &'a RowMajorMatrix<Val>, r: usize| {
+                    &m.values[r * m.width..(r + 1) * m.width]
+                };
+                let window = Window {
+                    main: slice(main, row),
+                    main_next: slice(main, next),
+                    preprocessed: preprocessed.map_or(&[], |p| slice(p, row)),
+                    preprocessed_next: preprocessed.map_or(&[], |p| slice(p, next)),
+                };
+                let tree = needs_tree.then(|| RowEvaluator::at(main, preprocessed, row));
+                for (bus, direction, values, multiplicity) in &compiled {
+                    let m = signed(*direction, multiplicity.eval(&window, tree.as_ref()));
+                    let d: Challenge = challenges
+                        .fingerprint(*bus, values.iter().map(|v| v.eval(&window, tree.as_ref())));
                     multiplicities.push(m);
                     fingerprints.push(d);
                 }

@@ -35,6 +35,8 @@ pub mod debug;
 mod prover;
 #[cfg(feature = "std")]
 mod quotient;
+#[cfg(feature = "std")]
+mod row_expr;
 
 pub use air::{BusId, Direction, Interaction, PublicEndpoint, Table};
 pub use droste_pcs::{Challenge, Digest, FriParameters, Val, EXT_DEGREE};
