@@ -20,6 +20,7 @@ mod tree;
 pub use multi::{distinct_shifted, sibling_count, verify_multi, LevelRows, MultiScratch};
 #[cfg(feature = "std")]
 pub use tree::MerkleTree;
+#[cfg(feature = "std")]
 pub(crate) use tree::{hash_row, hash_rows};
 
 /// Height and width of one committed matrix (height as log2, after any blowup).
