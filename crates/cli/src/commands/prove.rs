@@ -124,7 +124,11 @@ fn summary(proof: &Proof, path: &Path, preset: Preset) -> String {
     out.push_str("table heights (rows):\n");
     let width = stats.tables.iter().map(|t| t.name.len()).max().unwrap_or(0);
     for table in &stats.tables {
-        out.push_str(&format!("  {:<width$}  {}\n", table.name, table.rows));
+        let rows = match table.rows {
+            0 => "no rows (left out)".to_string(),
+            rows => rows.to_string(),
+        };
+        out.push_str(&format!("  {:<width$}  {rows}\n", table.name));
     }
     out
 }
