@@ -135,6 +135,15 @@ pub struct ProvingKey {
     tables: MachineTables,
 }
 
+impl ProvingKey {
+    /// Whether proofs keep every low-degree extension in memory (faster, about 1.5 times the
+    /// peak memory at the default preset) or only coefficients (the default at blowup 4, see
+    /// docs/pcs.md). Proofs are the same either way.
+    pub fn set_ldes_kept(&mut self, keep: bool) {
+        self.stark.set_ldes_kept(keep);
+    }
+}
+
 /// Proof parameters: the FRI presets of droste-pcs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProofOptions {

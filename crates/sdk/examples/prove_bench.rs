@@ -57,6 +57,10 @@ struct Args {
     /// Proof options preset: default or fast.
     #[arg(long, default_value = "default")]
     preset: String,
+    /// Keep every LDE in memory while proving (faster, more memory; the default preset keeps
+    /// only coefficients, see docs/pcs.md).
+    #[arg(long)]
+    keep_ldes: bool,
     /// Native verifications to time (the minimum is reported).
     #[arg(long, default_value_t = 5)]
     verify_runs: u32,
@@ -88,7 +92,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let input = args.guest.input(size);
 
     let start = Instant::now();
-    let prover = Prover::new(&program, options)?;
+    let prover = Prover::new(&program, options)?.keep_ldes(args.keep_ldes);
     let setup = start.elapsed();
     let cpu_before = process_cpu_time();
     // The peak so far at the end of each phase shows which phase sets the overall peak.

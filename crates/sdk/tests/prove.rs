@@ -83,6 +83,22 @@ fn echo_input(bytes: &[u8]) -> Input {
 }
 
 #[test]
+fn keeping_ldes_changes_nothing_in_the_proof() {
+    // Blowup 4: by default the prover keeps coefficients and re-extends them.
+    let options = ProofOptions {
+        fri: FriParameters {
+            log_blowup: 2,
+            ..small_options().fri
+        },
+    };
+    let input = echo_input(b"lean or not");
+    let lean = Prover::new(&echo_elf(3), options).unwrap();
+    let kept = Prover::new(&echo_elf(3), options).unwrap().keep_ldes(true);
+    let (a, b) = (lean.prove(&input).unwrap(), kept.prove(&input).unwrap());
+    assert_eq!(a.bytes(), b.bytes());
+}
+
+#[test]
 fn proofs_verify_and_carry_the_public_values() {
     let elf = echo_elf(7);
     let prover = Prover::new(&elf, small_options()).unwrap();

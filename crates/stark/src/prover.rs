@@ -65,6 +65,12 @@ impl ProvingKey {
     pub fn pcs(&self) -> &Pcs {
         &self.pcs
     }
+
+    /// Whether proofs keep every LDE in memory (faster) or only coefficients (less memory); by
+    /// default only at blowup 2 (see `droste_pcs::Pcs::new`). Proofs are the same either way.
+    pub fn set_ldes_kept(&mut self, keep: bool) {
+        self.pcs.set_ldes_kept(keep);
+    }
 }
 
 fn table_error(table: &dyn ProverTable, what: impl ToString) -> SetupError {

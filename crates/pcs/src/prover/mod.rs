@@ -105,8 +105,14 @@ impl Pcs {
     /// Keep the LDEs between rounds (`true`: less time) or only coefficients (`false`: less
     /// memory), whatever the blowup.
     pub fn with_ldes_kept(mut self, keep: bool) -> Self {
-        self.keep_ldes = keep;
+        self.set_ldes_kept(keep);
         self
+    }
+
+    /// [`Self::with_ldes_kept`] in place. Commitments made before keep their form; opening
+    /// handles either.
+    pub fn set_ldes_kept(&mut self, keep: bool) {
+        self.keep_ldes = keep;
     }
 
     fn log_blowup(&self) -> usize {
