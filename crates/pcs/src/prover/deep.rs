@@ -89,14 +89,13 @@ fn barycentric_weights(log_n: usize, z: Challenge) -> Vec<Challenge> {
 /// Extension-times-base products are linear in the base element, so each of the 4 coordinates
 /// is a base-field dot product; those run on `Packing::WIDTH` rows at once.
 fn weighted_column_sums(matrix: &RowMajorMatrix<Val>, weights: &[Challenge]) -> Vec<Challenge> {
-    let lde = matrix;
-    let width = lde.width();
+    let width = matrix.width();
     if width == 0 {
         return Vec::new();
     }
     let lanes = Packed::WIDTH;
     let packed_rows = weights.len() / lanes * lanes;
-    let packed_sums = lde.values[..width * packed_rows]
+    let packed_sums = matrix.values[..width * packed_rows]
         .par_chunks(width * lanes * ROW_CHUNK)
         .zip(weights[..packed_rows].par_chunks(lanes * ROW_CHUNK))
         .map(|(rows, ws)| {
@@ -132,7 +131,10 @@ fn weighted_column_sums(matrix: &RowMajorMatrix<Val>, weights: &[Challenge]) -> 
         })
         .collect();
     for (i, &w) in weights.iter().enumerate().skip(packed_rows) {
-        for (s, &f) in sums.iter_mut().zip(&lde.values[i * width..(i + 1) * width]) {
+        for (s, &f) in sums
+            .iter_mut()
+            .zip(&matrix.values[i * width..(i + 1) * width])
+        {
             *s += w * f;
         }
     }
