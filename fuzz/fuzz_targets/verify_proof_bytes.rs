@@ -50,6 +50,7 @@ fn fixture() -> &'static Fixture {
             log_folding_arity: 2,
             log_final_poly_len: 1,
             deep_pow_bits: 1,
+            logup_pow_bits: 1,
         };
         let tables = prover_tables();
         let (pk, vk) = setup(&tables, params).expect("setup");

@@ -51,6 +51,7 @@ pub fn fri_parameters(archived: &ArchivedFriParameters) -> FriParameters {
         log_folding_arity: archived.log_folding_arity,
         log_final_poly_len: archived.log_final_poly_len,
         deep_pow_bits: archived.deep_pow_bits,
+        logup_pow_bits: archived.logup_pow_bits,
     }
 }
 

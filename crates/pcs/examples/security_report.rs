@@ -4,6 +4,9 @@
 use droste_pcs::security::{analyze, RegimeReport, SecurityInputs};
 use droste_pcs::FriParameters;
 
+/// KoalaBear's characteristic.
+const P: u32 = (1 << 31) - (1 << 24) + 1;
+
 fn row(label: &str, r: &RegimeReport) {
     let commit = r
         .commit_rounds
@@ -11,8 +14,8 @@ fn row(label: &str, r: &RegimeReport) {
         .copied()
         .fold(f64::INFINITY, f64::min);
     println!(
-        "  {label:<4} total {:6.1} | query {:6.1} | batching {:6.1} | commit (min) {:6.1} | ALI {:6.1} | DEEP {:6.1}",
-        r.total, r.query, r.batching, commit, r.ali, r.deep
+        "  {label:<4} total {:6.1} | query {:6.1} | batching {:6.1} | commit (min) {:6.1} | ALI {:6.1} | DEEP {:6.1} | LogUp {:6.1}",
+        r.total, r.query, r.batching, commit, r.ali, r.deep, r.logup
     );
 }
 
@@ -23,14 +26,12 @@ fn main() {
     ] {
         println!("{name}: {params:?}");
         for log_lde in [16, 20, 24] {
-            // 2^16 batched functions, 2^16 constraints of degree 3, two opening points.
-            let r = analyze(&SecurityInputs::koala_bear(
-                params,
-                log_lde,
-                1 << 16,
-                1 << 16,
-                3,
-            ));
+            // 2^16 batched functions, 2^16 constraints of degree 3, two opening points; the
+            // largest buses a verifier admits (p - 1 terms, tuples of 32 elements).
+            let r = analyze(
+                &SecurityInputs::koala_bear(params, log_lde, 1 << 16, 1 << 16, 3)
+                    .with_buses(u64::from(P) - 1, 32),
+            );
             println!(
                 " LDE 2^{log_lde}: provable {:.1}, conjectured {:.1}",
                 r.provable, r.conjectured

@@ -177,6 +177,7 @@ mod tests {
             log_folding_arity: log_arity,
             log_final_poly_len: log_final,
             deep_pow_bits: 0,
+            logup_pow_bits: 0,
         }
     }
 

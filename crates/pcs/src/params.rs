@@ -29,6 +29,11 @@ pub struct FriParameters {
     /// the out-of-domain point `zeta`: they add to the DEEP term of the security calculator,
     /// which is what limits a blowup-4 proof at 2^22 rows (DEEP error ~ degree x height / |F|).
     pub deep_pow_bits: u8,
+    /// Proof-of-work bits the STARK grinds after committing to the main traces and before
+    /// drawing the LogUp challenges `gamma, beta`: they add to the LogUp term of the security
+    /// calculator, whose error grows with the number of bus terms (up to `p`) times the longest
+    /// tuple (docs/security.md).
+    pub logup_pow_bits: u8,
 }
 
 impl FriParameters {
@@ -55,6 +60,11 @@ impl FriParameters {
                 "deep_pow_bits must be at most 26",
             ));
         }
+        if self.logup_pow_bits > MAX_POW_BITS {
+            return Err(PcsError::InvalidParameters(
+                "logup_pow_bits must be at most 26",
+            ));
+        }
         if self.log_final_poly_len > 16 {
             return Err(PcsError::InvalidParameters(
                 "log_final_poly_len must be at most 16",
@@ -67,7 +77,9 @@ impl FriParameters {
     /// the field has (up to 2^24, i.e. traces up to 2^22 rows at blowup 4), constraint degree up
     /// to 4 and 2^16 batched functions, as computed by [`crate::security`] (docs/security.md has
     /// the numbers). Blowup 4 rather than 8 halves the prover's LDE work and memory and reaches
-    /// 2^22 rows; it costs 124 queries instead of 102 and one bit of DEEP grinding.
+    /// 2^22 rows; it costs 124 queries instead of 102 and one bit of DEEP grinding. The 13 bits
+    /// ground before the LogUp challenges keep the LogUp term above 100 bits for every bus size
+    /// the verifier accepts (fewer than `p` terms, tuples of at most 32 elements).
     pub const fn default_preset() -> Self {
         Self {
             log_blowup: 2,
@@ -76,6 +88,7 @@ impl FriParameters {
             log_folding_arity: 3,
             log_final_poly_len: 3,
             deep_pow_bits: 1,
+            logup_pow_bits: 13,
         }
     }
 
@@ -89,6 +102,7 @@ impl FriParameters {
             log_folding_arity: 3,
             log_final_poly_len: 3,
             deep_pow_bits: 1,
+            logup_pow_bits: 13,
         }
     }
 }

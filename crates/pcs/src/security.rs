@@ -2,7 +2,9 @@
 //! bits for a parameter set, following the Ethereum Foundation's soundcalc, which applies
 //! BCHKS25 ("On Proximity Gaps for Reed-Solomon Codes", eprint 2025/2055) for the batching and
 //! folding errors and eprint 2022/1216 (Theorem 8) for ALI/DEEP; the conjectured figure is
-//! ethSTARK's (eprint 2021/582, section 5.10.1, eq. 19). docs/security.md lists every formula.
+//! ethSTARK's (eprint 2021/582, section 5.10.1, eq. 19). The LogUp term (the bus argument's
+//! challenges, which soundcalc does not model) is derived in docs/security.md, which lists every
+//! formula.
 //!
 //! All figures are `-log2(error)` as `f64`; soundcalc reports their floor.
 
@@ -40,6 +42,12 @@ pub struct SecurityInputs {
     pub num_opening_points: u64,
     /// log2 of the challenge-field size.
     pub log2_field: f64,
+    /// Number of LogUp bus terms: the sum over tables of height times interactions, plus the
+    /// public endpoints' multiplicities (what `droste_stark::logup::bus_term_count` counts). It
+    /// bounds the number of distinct tuples on the buses. 0 for a proof without buses.
+    pub bus_terms: u64,
+    /// Longest bus tuple (elements after the bus id).
+    pub max_tuple_len: u64,
 }
 
 impl SecurityInputs {
@@ -59,6 +67,18 @@ impl SecurityInputs {
             max_constraint_degree,
             num_opening_points: 2,
             log2_field: koala_bear_ext_log2_order(),
+            bus_terms: 0,
+            max_tuple_len: 0,
+        }
+    }
+
+    /// The same inputs for a proof whose buses carry `bus_terms` terms, tuples of at most
+    /// `max_tuple_len` elements.
+    pub fn with_buses(self, bus_terms: u64, max_tuple_len: u64) -> Self {
+        Self {
+            bus_terms,
+            max_tuple_len,
+            ..self
         }
     }
 
@@ -157,6 +177,9 @@ pub struct RegimeReport {
     pub ali: f64,
     /// Out-of-domain sampling, including any DEEP proof of work.
     pub deep: f64,
+    /// The LogUp challenges `gamma, beta`, including their proof of work (the same in both
+    /// regimes: it does not involve proximity). Infinite for a proof without buses.
+    pub logup: f64,
     /// Minimum of the above and [`HASH_BITS`].
     pub total: f64,
 }
@@ -170,7 +193,8 @@ pub struct SecurityReport {
     pub johnson_bound: RegimeReport,
     /// Provable bits: the better of the two regimes (each is a proof on its own).
     pub provable: f64,
-    /// ethSTARK conjecture: `min(log2|F|, num_queries * log_blowup + pow) - 1`, capped by the hash.
+    /// ethSTARK conjecture: `min(log2|F|, num_queries * log_blowup + pow) - 1`, capped by the hash
+    /// and by the LogUp term (which no proximity conjecture changes).
     pub conjectured: f64,
 }
 
@@ -201,17 +225,21 @@ fn regime_report(inputs: &SecurityInputs, regime: Regime) -> RegimeReport {
 
     let list = regime.list_size(rate, field);
     let ali = field - (list * inputs.num_constraints.max(1) as f64).log2();
+    // Committed columns are bound to degree <= k (not < k: docs/pcs.md), so the DEEP-ALI
+    // polynomials are those of a trace of length k + 1.
     let d = inputs.max_constraint_degree as f64;
     let combo = inputs.num_opening_points as f64;
-    let deep_numerator = list * (d * (k + combo - 1.0) + (k - 1.0));
+    let deep_numerator = list * (d * (k + combo) + k);
     let field_minus_domains = field.exp2() - k - n;
     let deep =
         field_minus_domains.log2() - deep_numerator.log2() + f64::from(inputs.params.deep_pow_bits);
 
+    let logup = logup_bits(inputs);
+
     let total = commit_rounds
         .iter()
         .copied()
-        .chain([query, batching, ali, deep, HASH_BITS])
+        .chain([query, batching, ali, deep, logup, HASH_BITS])
         .fold(f64::INFINITY, f64::min);
     RegimeReport {
         regime,
@@ -220,8 +248,19 @@ fn regime_report(inputs: &SecurityInputs, regime: Regime) -> RegimeReport {
         commit_rounds,
         ali,
         deep,
+        logup,
         total,
     }
+}
+
+/// The LogUp term: `D L / |F|` (Schwartz-Zippel over `(gamma, beta)`, docs/security.md) with
+/// `D` the bus terms and `L` the longest tuple, plus the grinding before the challenges.
+fn logup_bits(inputs: &SecurityInputs) -> f64 {
+    if inputs.bus_terms == 0 {
+        return f64::INFINITY;
+    }
+    let degree = inputs.bus_terms as f64 * inputs.max_tuple_len.max(1) as f64;
+    inputs.log2_field - degree.log2() + f64::from(inputs.params.logup_pow_bits)
 }
 
 /// Run the calculator.
@@ -231,7 +270,9 @@ pub fn analyze(inputs: &SecurityInputs) -> SecurityReport {
     let provable = unique_decoding.total.max(johnson_bound.total);
     let query_bits = f64::from(inputs.params.num_queries) * f64::from(inputs.params.log_blowup)
         + f64::from(inputs.params.query_pow_bits);
-    let conjectured = (inputs.log2_field.min(query_bits) - 1.0).min(HASH_BITS);
+    let conjectured = (inputs.log2_field.min(query_bits) - 1.0)
+        .min(HASH_BITS)
+        .min(logup_bits(inputs));
     SecurityReport {
         unique_decoding,
         johnson_bound,

@@ -5,7 +5,21 @@
 //! the permuted state. Any observation invalidates pending outputs, so a challenge always depends
 //! on everything observed before it. This is the construction of Plonky3's `DuplexChallenger`,
 //! kept here because the verifier needs a `no_std` version that runs in the guest, and because
-//! one Poseidon2 for commitments and transcript makes a single in-VM precompile pay for both.
+//! one Poseidon2 for commitments and transcript makes a single in-VM precompile pay for both,
+//! with one change that makes it injective (below).
+//!
+//! # Block framing
+//!
+//! Plain overwrite mode is not injective: observing `k < 8` elements and sampling leaves the
+//! other `8 - k` rate cells as the previous permutation left them, so observing those `k`
+//! elements followed by the `8 - k` values the state already holds reaches the same state. Every
+//! absorbed length in droste is fixed by earlier transcript data today, but a protocol change
+//! that absorbs a proof-controlled length would silently become ambiguous. So each permutation
+//! call frames its block: the rate cells after the `k` absorbed elements are zeroed, and `k` is
+//! added to the first capacity cell. The state before a permutation is then an injective
+//! function of the previous state and the block (its length is recovered from the capacity cell,
+//! its elements from the rate), so distinct observation sequences (with the same sampling points)
+//! reach distinct states unless Poseidon2 collides. docs/transcript.md states the rule.
 
 use p3_field::{BasedVectorSpace, PrimeCharacteristicRing, PrimeField32};
 
@@ -49,7 +63,7 @@ impl Duplex {
     }
 
     fn duplex(&mut self, hasher: &Hasher) {
-        self.state[..self.input_len].copy_from_slice(&self.input[..self.input_len]);
+        frame_block(&mut self.state, &self.input[..self.input_len]);
         self.input_len = 0;
         hasher.permute(&mut self.state);
         self.output.copy_from_slice(&self.state[..RATE]);
@@ -65,12 +79,15 @@ impl Duplex {
     }
 
     /// The state that [`Self::observe`] of one element followed by [`Self::sample`] permutes,
-    /// and the cell the observed element lands in: pending inputs overwrite the rate, then the
-    /// element, then exactly one permutation runs and the sample is its output cell `RATE - 1`.
+    /// and the cell the observed element lands in: the pending inputs and the element form one
+    /// framed block, then exactly one permutation runs and the sample is its output cell
+    /// `RATE - 1`. (The buffer always has room: a full one is permuted as it fills.)
     #[cfg(feature = "std")]
     fn pow_state(&self) -> ([Val; WIDTH], usize) {
+        let mut block = [Val::ZERO; RATE];
+        block[..self.input_len].copy_from_slice(&self.input[..self.input_len]);
         let mut state = self.state;
-        state[..self.input_len].copy_from_slice(&self.input[..self.input_len]);
+        frame_block(&mut state, &block[..=self.input_len]);
         (state, self.input_len)
     }
 
@@ -78,6 +95,15 @@ impl Duplex {
         let mask = 1u32.checked_shl(bits as u32).map_or(u32::MAX, |b| b - 1);
         (self.sample(hasher).as_canonical_u32() & mask) as usize
     }
+}
+
+/// Writes `block` (at most [`RATE`] elements) over the rate, zeroes the rest of the rate and
+/// adds the block's length to the first capacity cell: the framing that makes the sponge
+/// injective (module docs).
+fn frame_block(state: &mut [Val; WIDTH], block: &[Val]) {
+    state[..block.len()].copy_from_slice(block);
+    state[block.len()..RATE].fill(Val::ZERO);
+    state[RATE] += Val::from_usize(block.len());
 }
 
 /// The Fiat-Shamir transcript shared by prover and verifier.
@@ -269,6 +295,36 @@ mod tests {
             "observation must invalidate buffered outputs"
         );
         assert_eq!(first, s[0]);
+    }
+
+    /// Plain overwrite mode maps "observe k < 8 elements, sample" and "observe those k and the
+    /// 8 - k rate cells the state already holds, sample" to one state; trailing zeros of a block
+    /// would be ambiguous without its length. Framing separates all of them.
+    #[test]
+    fn observation_sequences_are_framed() {
+        let mut base = Transcript::new(b"frame");
+        base.observe(Val::from_u32(5));
+        let _ = base.sample();
+        for k in 0..RATE {
+            let observed: alloc::vec::Vec<Val> =
+                (0..k as u32).map(|i| Val::from_u32(100 + i)).collect();
+            let mut short = base.clone();
+            short.observe_slice(&observed);
+            let mut long = base.clone();
+            long.observe_slice(&observed);
+            long.observe_slice(&base.sponge.state[k..RATE]);
+            assert_ne!(
+                short.sample(),
+                long.sample(),
+                "{k} elements + the rate's own"
+            );
+            let mut padded = base.clone();
+            padded.observe_slice(&observed);
+            padded.observe(Val::ZERO);
+            let mut short = base.clone();
+            short.observe_slice(&observed);
+            assert_ne!(short.sample(), padded.sample(), "{k} elements + a zero");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ fn fri(log_blowup: u8, num_queries: u16, pow: u8, log_arity: u8) -> FriParameter
         log_folding_arity: log_arity,
         log_final_poly_len: 0,
         deep_pow_bits: 0,
+        logup_pow_bits: 0,
     }
 }
 

@@ -37,7 +37,8 @@ pub use execute::{execute, ExecuteError, Guest};
 pub use guest_build::{build_guest, repo_root, BuildError, GUEST_TARGET};
 pub use input::Input;
 pub use inspect::{
-    inspect, InspectError, ParametersReport, ProofReport, SectionSize, SecurityFigures, TableReport,
+    inspect, ComponentBits, InspectError, ParametersReport, ProofReport, SectionSize,
+    SecurityFigures, TableReport,
 };
 pub use output::{OutputError, PublicOutput};
 pub use proof_file::{read_proof_file, ProofFile, ProofFileError};

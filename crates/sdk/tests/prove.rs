@@ -33,6 +33,7 @@ fn small_options() -> ProofOptions {
             log_folding_arity: 2,
             log_final_poly_len: 1,
             deep_pow_bits: 0,
+            logup_pow_bits: 0,
         },
     }
 }
@@ -332,12 +333,40 @@ fn inspect_reports_the_claims_heights_security_and_sizes() {
     let security = report.security.as_ref().unwrap();
     assert!(security.conjectured >= 100.0, "{security:?}");
     assert!(security.provable > 0.0 && security.provable < security.conjectured);
+    assert_security_is_the_minimum_of_its_components(security);
+    // The LogUp term: the bus terms are this proof's (rows times interactions plus the 3 + 4
+    // endpoints), its longest tuple the ROM fetch's 14 elements, ground 13 bits.
+    assert_eq!(security.max_tuple_len, 14);
+    assert!(security.bus_terms > 7, "{security:?}");
+    let logup = security.unique_decoding_components.logup;
+    let expected = droste_pcs::security::koala_bear_ext_log2_order()
+        - ((security.bus_terms * 14) as f64).log2()
+        + 13.0;
+    assert!((logup - expected).abs() < 1e-9, "{logup} vs {expected}");
+    assert_eq!(logup, security.johnson_bound_components.logup);
     let total: usize = report.sections.iter().map(|s| s.bytes).sum();
     assert_eq!(total, report.size);
     assert!(report
         .sections
         .iter()
         .any(|s| s.name == "queries: main rows" && s.bytes > 0));
+}
+
+/// Each regime's total is the minimum over its components and the hash; provable is the better
+/// regime: what `inspect` prints is exactly the calculator's minimum over every term.
+fn assert_security_is_the_minimum_of_its_components(s: &droste_sdk::SecurityFigures) {
+    let min = |c: &droste_sdk::ComponentBits| {
+        [c.query, c.batching, c.fri_rounds, c.ali, c.deep, c.logup]
+            .into_iter()
+            .fold(droste_pcs::security::HASH_BITS, f64::min)
+    };
+    assert_eq!(
+        s.unique_decoding,
+        min(&s.unique_decoding_components),
+        "{s:?}"
+    );
+    assert_eq!(s.johnson_bound, min(&s.johnson_bound_components), "{s:?}");
+    assert_eq!(s.provable, s.unique_decoding.max(s.johnson_bound), "{s:?}");
 }
 
 /// Options outside the presets are reported as they are, with the (low) security they give.
@@ -355,4 +384,5 @@ fn inspect_reports_options_outside_the_presets() {
     );
     let security = report.security.expect("this machine's tables");
     assert!(security.conjectured < 100.0, "{security:?}");
+    assert_security_is_the_minimum_of_its_components(&security);
 }

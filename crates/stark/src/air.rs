@@ -188,12 +188,16 @@ impl PublicEndpoint {
 
 /// Checks that an interaction only reads the table's own columns (current or next row, within
 /// the widths) and constants: no row selectors, public values or periodic columns, whose values
-/// on the trace domain the LogUp columns could not reproduce.
+/// on the trace domain the LogUp columns could not reproduce; and that its tuple has at most
+/// [`crate::logup::MAX_TUPLE_LEN`] elements (the LogUp soundness error grows with it).
 pub(crate) fn validate_interaction(
     interaction: &Interaction,
     main_width: usize,
     preprocessed_width: usize,
 ) -> Result<(), &'static str> {
+    if interaction.values.len() > crate::logup::MAX_TUPLE_LEN {
+        return Err("interaction tuple longer than 32 elements");
+    }
     for expr in interaction.values.iter().chain([&interaction.multiplicity]) {
         validate_expression(expr, main_width, preprocessed_width)?;
     }

@@ -67,6 +67,9 @@ pub enum VerifyError {
         /// Rows times interactions over all tables, plus endpoint multiplicities.
         terms: u64,
     },
+    /// The proof-of-work witness ground before the LogUp challenges is wrong.
+    #[error("wrong proof-of-work witness before the LogUp challenges")]
+    LogUpProofOfWork,
     /// The proof-of-work witness ground before the out-of-domain point is wrong.
     #[error("wrong proof-of-work witness before the out-of-domain point")]
     DeepProofOfWork,

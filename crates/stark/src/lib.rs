@@ -65,4 +65,4 @@ pub type PackedVal = <Val as p3_field::Field>::Packing;
 pub type PackedChallenge = <Challenge as p3_field::ExtensionField<Val>>::ExtensionPacking;
 
 /// Domain separator of droste-stark transcripts.
-pub const TRANSCRIPT_DOMAIN: &[u8] = b"droste-stark/v1";
+pub const TRANSCRIPT_DOMAIN: &[u8] = b"droste-stark/v2";

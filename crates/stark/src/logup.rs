@@ -4,7 +4,8 @@
 //! send and `-1` for a receive, `m_i` is the multiplicity and `d_i = gamma - (bus + sum_j
 //! beta^(j+1) * v_j)` the random fingerprint of the tuple `v`. All buses balance (every tuple sent
 //! as often as it is received) exactly when the sum over all rows of all tables, plus the public
-//! endpoints, is zero (up to a soundness error of about (total interactions) / |Challenge|).
+//! endpoints, is zero, up to a soundness error of (bus terms) x (longest tuple) / |Challenge|,
+//! which the proof of work before `gamma, beta` lifts above 100 bits (docs/security.md).
 //!
 //! A table's interactions are packed greedily into groups; each group gets one extension-field
 //! auxiliary column `h_c` holding the group's per-row sum, checked by
@@ -44,13 +45,21 @@ use crate::{Challenge, Val};
 /// nonzero signed count is at most this number in magnitude, so keeping it below p makes the
 /// modular identity an exact one: no tuple can be sent p times to cancel a missing receive.
 pub fn bus_term_count(vk: &VerifyingKey, log_heights: &[u8], endpoints: &[PublicEndpoint]) -> u64 {
-    let rows: u64 = vk
-        .tables
-        .iter()
-        .zip(log_heights)
-        .map(|(meta, &log)| match log {
+    bus_terms(
+        vk.tables
+            .iter()
+            .map(|meta| meta.interactions.len())
+            .zip(log_heights.iter().copied()),
+        endpoints,
+    )
+}
+
+/// [`bus_term_count`] from each table's `(number of interactions, log height)`.
+pub fn bus_terms(tables: impl Iterator<Item = (usize, u8)>, endpoints: &[PublicEndpoint]) -> u64 {
+    let rows: u64 = tables
+        .map(|(interactions, log)| match log {
             NO_ROWS => 0,
-            log => (meta.interactions.len() as u64) << log.min(63),
+            log => (interactions as u64) << log.min(63),
         })
         .fold(0u64, u64::saturating_add);
     endpoints
@@ -61,6 +70,12 @@ pub fn bus_term_count(vk: &VerifyingKey, log_heights: &[u8], endpoints: &[Public
         })
         .fold(rows, u64::saturating_add)
 }
+
+/// Longest tuple an interaction or a public endpoint may have. The LogUp soundness error is
+/// `(bus terms) x (longest tuple) / |Challenge|`; with fewer than p terms and tuples of at most
+/// 32 elements, the presets' proof of work before the challenges keeps it below 2^-100
+/// (docs/security.md). The machine's longest tuple (the ROM fetch) has 14.
+pub const MAX_TUPLE_LEN: usize = 32;
 
 /// Refuse proofs whose [`bus_term_count`] reach p; returns the count as the error.
 pub fn check_interaction_bound(

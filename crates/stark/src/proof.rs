@@ -14,7 +14,7 @@ use crate::VerifyError;
 /// The first 8 bytes of every proof.
 pub const PROOF_MAGIC: [u8; 8] = *b"DROSTEpf";
 /// Version of the proof layout; bump on any change of [`Proof`] or of the protocol.
-pub const PROOF_VERSION: u32 = 4;
+pub const PROOF_VERSION: u32 = 5;
 /// Length of the header before the archive.
 pub const HEADER_LEN: usize = 16;
 
@@ -39,6 +39,9 @@ pub struct Proof {
     pub log_heights: Vec<u8>,
     /// Root of the main traces (one matrix per table present).
     pub main_commitment: DigestWords,
+    /// Proof-of-work witness ground after the main commitment, before the LogUp challenges
+    /// are drawn (`logup_pow_bits` of the key's parameters).
+    pub logup_pow_witness: u64,
     /// Root of the LogUp auxiliary traces (one matrix per table present with interactions);
     /// `None` when no such table is.
     pub aux_commitment: Option<DigestWords>,

@@ -19,7 +19,9 @@ use crate::logup::{
 };
 use crate::proof::{TableOpenings, NO_ROWS};
 use crate::quotient::{quotient_chunks, QuotientInputs};
-use crate::verifier::{check_tables, max_tuple_len, observe_endpoints, MIN_LOG_HEIGHT};
+use crate::verifier::{
+    check_endpoint_tuples, check_tables, max_tuple_len, observe_endpoints, MIN_LOG_HEIGHT,
+};
 use crate::vk::{InteractionMeta, TableMeta};
 use crate::{
     Challenge, FriParameters, Proof, ProveError, PublicEndpoint, SetupError, Table, Val,
@@ -328,6 +330,7 @@ pub fn prove_with_progress(
 
     check_interaction_bound(vk, &log_heights, endpoints)
         .map_err(|terms| ProveError::TooManyInteractions { terms })?;
+    check_endpoint_tuples(endpoints).map_err(ProveError::KeyMismatch)?;
 
     let pcs = &pk.pcs;
     let mut transcript = Transcript::new(TRANSCRIPT_DOMAIN);
@@ -356,6 +359,7 @@ pub fn prove_with_progress(
         .collect();
     let (main_root, main) = pcs.commit_evaluations(present_traces);
     transcript.observe_digest(&main_root);
+    let logup_pow_witness = transcript.grind(vk.fri.logup_pow_bits);
     let gamma = transcript.sample_ext();
     let beta = transcript.sample_ext();
     let challenges = BusChallenges::new(gamma, beta, max_tuple_len(vk, endpoints));
@@ -501,6 +505,7 @@ pub fn prove_with_progress(
     Ok(Proof {
         log_heights,
         main_commitment: digest_to_u32s(&main_root),
+        logup_pow_witness,
         aux_commitment: aux.as_ref().map(|(root, _)| digest_to_u32s(root)),
         claimed_sums: aux_tables
             .iter()

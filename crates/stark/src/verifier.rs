@@ -15,7 +15,7 @@ use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing, TwoAdicField};
 use rkyv::Archived;
 
 use crate::air::{validate_interaction, Table};
-use crate::logup::{check_interaction_bound, claimed_share, BusChallenges};
+use crate::logup::{check_interaction_bound, claimed_share, BusChallenges, MAX_TUPLE_LEN};
 use crate::proof::{self, ArchivedProof, ArchivedTableOpenings, NO_ROWS};
 use crate::vk::{InteractionMeta, TableMeta};
 use crate::{
@@ -74,6 +74,7 @@ pub fn verify_archived(
     let log_heights = check_heights(vk, proof)?;
     check_interaction_bound(vk, &log_heights, endpoints)
         .map_err(|terms| VerifyError::TooManyInteractions { terms })?;
+    check_endpoint_tuples(endpoints)?;
     // Tables with rows, in key order: the matrices of every commitment.
     let present: Vec<usize> = (0..num_tables)
         .filter(|&i| log_heights[i] != NO_ROWS)
@@ -112,6 +113,9 @@ pub fn verify_archived(
 
     let main_root = digest_from_archived(&proof.main_commitment)?;
     transcript.observe_digest(&main_root);
+    if !transcript.check_grind(vk.fri.logup_pow_bits, proof.logup_pow_witness.to_native()) {
+        return Err(VerifyError::LogUpProofOfWork);
+    }
     let gamma = transcript.sample_ext();
     let beta = transcript.sample_ext();
     let challenges = BusChallenges::new(gamma, beta, max_tuple_len(vk, endpoints));
@@ -359,6 +363,20 @@ fn expect_len(
             expected,
             got,
         })
+    }
+}
+
+/// Public endpoint tuples are held to [`MAX_TUPLE_LEN`] like the tables' (the LogUp error grows
+/// with the longest tuple).
+pub(crate) fn check_endpoint_tuples(endpoints: &[PublicEndpoint]) -> Result<(), VerifyError> {
+    match endpoints.iter().find(|e| e.values.len() > MAX_TUPLE_LEN) {
+        Some(e) => Err(VerifyError::Shape {
+            what: "public endpoint tuple length",
+            table: 0,
+            expected: MAX_TUPLE_LEN,
+            got: e.values.len(),
+        }),
+        None => Ok(()),
     }
 }
 

@@ -22,7 +22,7 @@ use crate::air::{Direction, Interaction};
 use crate::{BusId, Val, VerifyError};
 
 /// Version of the key encoding; bump when [`VerifyingKey::encode`] changes.
-pub const VK_ENCODING_VERSION: u32 = 2;
+pub const VK_ENCODING_VERSION: u32 = 3;
 
 /// One interaction as the key records it: enough to pin the LogUp layout, not the expressions
 /// (those are the table's code, like its constraints).
@@ -114,7 +114,8 @@ impl VerifyingKey {
     /// preceded by its length, so distinct keys never share an encoding.
     ///
     /// `[version, log_blowup, num_queries, query_pow_bits, log_folding_arity, log_final_poly_len,
-    /// deep_pow_bits, has_preprocessed, preprocessed root (8 elements, zeros if none), num_tables]`, then per
+    /// deep_pow_bits, logup_pow_bits, has_preprocessed, preprocessed root (8 elements, zeros if
+    /// none), num_tables]`, then per
     /// table `[main_width, preprocessed_width, has_fixed_height, log_height (0 if not fixed),
     /// num_air_constraints, constraint_degree, log_quotient_chunks, num_interactions,
     /// (bus, is_send, tuple_len) per interaction, num_groups, group sizes...]`.
@@ -130,6 +131,7 @@ impl VerifyingKey {
                 fri.log_folding_arity.into(),
                 fri.log_final_poly_len.into(),
                 fri.deep_pow_bits.into(),
+                fri.logup_pow_bits.into(),
             ]
             .map(Val::from_u32),
         );
@@ -223,13 +225,14 @@ mod tests {
     #[test]
     fn every_field_of_the_key_changes_the_digest() {
         let base = key().digest().unwrap();
-        let mutations: [fn(&mut VerifyingKey); 20] = [
+        let mutations: [fn(&mut VerifyingKey); 21] = [
             |k| k.fri.log_blowup += 1,
             |k| k.fri.num_queries += 1,
             |k| k.fri.query_pow_bits += 1,
             |k| k.fri.log_folding_arity += 1,
             |k| k.fri.log_final_poly_len += 1,
             |k| k.fri.deep_pow_bits += 1,
+            |k| k.fri.logup_pow_bits += 1,
             |k| k.preprocessed_commitment = None,
             |k| k.preprocessed_commitment.as_mut().unwrap()[7] += 1,
             |k| k.tables[0].main_width += 1,

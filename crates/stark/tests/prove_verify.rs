@@ -92,6 +92,61 @@ fn wrong_deep_proof_of_work_is_rejected() {
     );
 }
 
+/// The witness ground before the LogUp challenges is checked against the key's
+/// `logup_pow_bits` the same way.
+#[test]
+fn wrong_logup_proof_of_work_is_rejected() {
+    let tables: [&dyn ProverTable; 1] = [&FibTable];
+    let params = FriParameters {
+        logup_pow_bits: 8,
+        ..test_params()
+    };
+    let (pk, vk) = setup(&tables, params).unwrap();
+    let (trace, last) = fib_trace(4);
+    let endpoints = [PublicEndpoint::receive(OUTPUT_BUS, vec![last], Val::ONE)];
+    let proof = prove(&pk, &tables, vec![trace], &endpoints).unwrap();
+    verify(&vk, &as_tables(&tables), &proof, &endpoints).unwrap();
+    let mut refused = 0;
+    for delta in 1..=16 {
+        let mut forged = proof.clone();
+        forged.logup_pow_witness += delta;
+        match verify(&vk, &as_tables(&tables), &forged, &endpoints) {
+            Err(VerifyError::LogUpProofOfWork) => refused += 1,
+            Err(_) => {}
+            Ok(()) => panic!("a forged LogUp witness was accepted"),
+        }
+    }
+    assert!(
+        refused >= 14,
+        "only {refused} of 16 wrong witnesses refused by the PoW check"
+    );
+}
+
+/// Public endpoints are held to the tuple bound of the LogUp term too.
+#[test]
+fn endpoint_tuples_longer_than_the_bound_are_refused() {
+    let tables: [&dyn ProverTable; 1] = [&FibTable];
+    let (pk, vk) = setup(&tables, test_params()).unwrap();
+    let (trace, last) = fib_trace(4);
+    let endpoints = [PublicEndpoint::receive(OUTPUT_BUS, vec![last], Val::ONE)];
+    let proof = prove(&pk, &tables, vec![trace], &endpoints).unwrap();
+    let long = [
+        endpoints[0].clone(),
+        PublicEndpoint::send(
+            9,
+            vec![Val::ONE; droste_stark::logup::MAX_TUPLE_LEN + 1],
+            Val::ONE,
+        ),
+    ];
+    assert!(matches!(
+        verify(&vk, &as_tables(&tables), &proof, &long),
+        Err(VerifyError::Shape {
+            what: "public endpoint tuple length",
+            ..
+        })
+    ));
+}
+
 #[test]
 fn mutated_fibonacci_cell_is_reported_and_rejected() {
     let tables: [&dyn ProverTable; 1] = [&FibTable];

@@ -15,6 +15,7 @@ struct Odd {
     wrong_preprocessed_width: bool,
     degree: usize,
     column_out_of_range: bool,
+    tuple_len: usize,
 }
 
 impl BaseAir<Val> for Odd {
@@ -60,6 +61,9 @@ impl Table for Odd {
         }
         if self.column_out_of_range {
             out.push(Interaction::send(1, [row[self.width]], Val::ONE));
+        }
+        if self.tuple_len > 0 {
+            out.push(Interaction::send(1, vec![row[0]; self.tuple_len], Val::ONE));
         }
         out
     }
@@ -107,6 +111,17 @@ fn unsupported_tables_are_refused_with_a_reason() {
         ..base()
     })
     .contains("outside the table"));
+    // The LogUp error grows with the longest tuple: more than 32 elements is refused.
+    assert!(setup_error(Odd {
+        tuple_len: droste_stark::logup::MAX_TUPLE_LEN + 1,
+        ..base()
+    })
+    .contains("longer than 32"));
+    let tables: [&dyn ProverTable; 1] = [&Odd {
+        tuple_len: droste_stark::logup::MAX_TUPLE_LEN,
+        ..base()
+    }];
+    assert!(setup(&tables, params()).is_ok());
     // Degree 4 needs 4 quotient chunks, more than a blowup of 2 allows.
     assert!(setup_error(Odd {
         degree: 4,

@@ -50,7 +50,8 @@ fn text(report: &ProofReport) -> String {
     let p = &report.parameters;
     line(format!(
         "parameters:    {}: log_blowup {}, {} queries, {} bits of proof of work (twice), \
-         {} before the out-of-domain point, folding arity {}, final polynomial of {} coefficients",
+         {} before the LogUp challenges, {} before the out-of-domain point, folding arity {}, \
+         final polynomial of {} coefficients",
         p.preset.map_or_else(
             || "not a preset".to_string(),
             |name| format!("{name} preset")
@@ -58,6 +59,7 @@ fn text(report: &ProofReport) -> String {
         p.log_blowup,
         p.num_queries,
         p.query_pow_bits,
+        p.logup_pow_bits,
         p.deep_pow_bits,
         1u32 << p.log_folding_arity,
         1u32 << p.log_final_poly_len
@@ -69,10 +71,25 @@ fn text(report: &ProofReport) -> String {
                  conjectured {:.1} bits",
                 s.provable, s.unique_decoding, s.johnson_bound, s.conjectured
             ));
+            for (regime, c) in [
+                ("unique decoding", &s.unique_decoding_components),
+                ("Johnson bound", &s.johnson_bound_components),
+            ] {
+                line(format!(
+                    "               {regime}: queries {:.1}, batching {:.1}, FRI rounds {:.1}, \
+                     ALI {:.1}, DEEP {:.1}, LogUp {:.1}",
+                    c.query, c.batching, c.fri_rounds, c.ali, c.deep, c.logup
+                ));
+            }
             line(format!(
                 "               for an LDE domain of 2^{}, {} batched functions, {} constraints \
-                 of degree <= {}",
-                s.log_lde_domain, s.batched_functions, s.constraints, s.max_constraint_degree
+                 of degree <= {}, {} bus terms with tuples of <= {} elements",
+                s.log_lde_domain,
+                s.batched_functions,
+                s.constraints,
+                s.max_constraint_degree,
+                s.bus_terms,
+                s.max_tuple_len
             ));
         }
         None => line(

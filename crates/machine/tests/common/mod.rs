@@ -22,6 +22,7 @@ pub fn test_options() -> ProofOptions {
             log_folding_arity: 2,
             log_final_poly_len: 1,
             deep_pow_bits: 0,
+            logup_pow_bits: 0,
         },
     }
 }

@@ -48,6 +48,17 @@ impl Pcs {
             );
         }
         let values = evaluate_at_points(rounds);
+        self.open_values(rounds, values, t)
+    }
+
+    /// [`Self::open`] with the opened values given: the honest ones from
+    /// [`evaluate_at_points`], or in tests whatever a dishonest prover claims.
+    pub(super) fn open_values(
+        &self,
+        rounds: &[(&Committed, Vec<Vec<Challenge>>)],
+        values: OpenedValues,
+        t: &mut Transcript,
+    ) -> (OpenedValues, OpeningProof) {
         for v in values.iter().flatten().flatten().flatten() {
             t.observe_ext(*v);
         }

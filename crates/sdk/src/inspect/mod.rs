@@ -13,7 +13,7 @@ use droste_stark::proof::{table_rows, NO_ROWS};
 use rkyv::rancor::Failure;
 
 pub use sections::SectionSize;
-pub use security::{ParametersReport, SecurityFigures};
+pub use security::{ComponentBits, ParametersReport, SecurityFigures};
 
 use crate::verify::aligned;
 use crate::VkeyDigest;
@@ -80,7 +80,10 @@ pub fn inspect(proof: &[u8]) -> Result<ProofReport, InspectError> {
         })
         .collect();
     let parameters = security::parameters(proof.fri);
-    let security = known_tables.then(|| security::figures(&parameters, &proof.proof, &tables));
+    // The entry point is not in the proof; it changes no endpoint's count or length.
+    let endpoints = droste_machine::public_endpoints(0, proof.exit_code, &proof.public_output);
+    let security =
+        known_tables.then(|| security::figures(&parameters, &proof.proof, &tables, &endpoints));
     Ok(ProofReport {
         format_version: MACHINE_PROOF_VERSION,
         size: bytes.len(),

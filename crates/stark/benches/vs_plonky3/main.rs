@@ -34,6 +34,7 @@ fn params() -> FriParameters {
         log_folding_arity: 3,
         log_final_poly_len: 3,
         deep_pow_bits: 0,
+        logup_pow_bits: 0,
     }
 }
 

@@ -17,6 +17,7 @@ pub fn test_params() -> FriParameters {
         log_folding_arity: 2,
         log_final_poly_len: 1,
         deep_pow_bits: 1,
+        logup_pow_bits: 1,
     }
 }
 
