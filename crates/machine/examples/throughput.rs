@@ -53,7 +53,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let prove = start.elapsed();
         let bytes = proof.to_bytes();
         let start = Instant::now();
-        MachineProver::verify(&vk, &bytes)?;
+        droste_machine::verify(&vk, &bytes)?;
         let verify = start.elapsed();
         println!(
             "{name:>6}: prove {:.2} s ({:.0} cycles/s), proof {} KiB, verify {:.1} ms",

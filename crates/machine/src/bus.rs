@@ -22,16 +22,10 @@
 //! # Declaring interactions in `eval`
 //!
 //! A table writes its constraints *and* its sends/receives in one `eval`, generic over
-//! [`MachineBuilder`]. The proof system's builders ignore the interactions (the stark crate
-//! evaluates them itself from [`droste_stark::Table::interactions`]); the
-//! [`InteractionCollector`] ignores the constraints and records the interactions, which is how
-//! [`collect_interactions`] implements `Table::interactions` for every table. So a gadget's
-//! constraints and bus traffic live in one function and cannot drift apart.
-
-use alloc::vec::Vec;
-
-use droste_stark::{Direction, Interaction, ProverFolder, RowEvaluator, Val, VerifierFolder};
-use p3_air::{Air, AirBuilder, AirLayout, BaseAir, SymbolicAirBuilder, SymbolicExpression};
+//! [`MachineBuilder`] (droste-stark's `BusBuilder`), so a gadget's constraints and bus traffic
+//! live in one function and cannot drift apart: setup and the prover collect the interactions
+//! symbolically (`Table::interactions`), the verifier evaluates them where it folds the
+//! constraints (`droste_stark::bus_builder` explains the builders).
 
 /// A bus id (the stark crate's [`droste_stark::BusId`]).
 pub type Bus = droste_stark::BusId;
@@ -72,124 +66,6 @@ pub mod space {
     pub const INPUT: u32 = 2;
 }
 
-/// An `AirBuilder` on which a table can also send and receive bus tuples.
-///
-/// The default methods ignore the interaction: only the [`InteractionCollector`] records them.
-pub trait MachineBuilder: AirBuilder<F = Val> {
-    /// Adds `multiplicity` copies of `values` to `bus` (this row sends).
-    fn send<I, E>(&mut self, bus: Bus, values: I, multiplicity: impl Into<Self::Expr>)
-    where
-        I: IntoIterator<Item = E>,
-        E: Into<Self::Expr>,
-    {
-        let _ = (bus, values, multiplicity);
-    }
-
-    /// Takes `multiplicity` copies of `values` from `bus` (this row receives).
-    fn receive<I, E>(&mut self, bus: Bus, values: I, multiplicity: impl Into<Self::Expr>)
-    where
-        I: IntoIterator<Item = E>,
-        E: Into<Self::Expr>,
-    {
-        let _ = (bus, values, multiplicity);
-    }
-}
-
-impl MachineBuilder for SymbolicAirBuilder<Val> {}
-impl MachineBuilder for VerifierFolder<'_> {}
-impl MachineBuilder for ProverFolder<'_> {}
-impl MachineBuilder for RowEvaluator<'_> {}
-
-/// Runs a table's `eval` symbolically and keeps its interactions (and nothing else).
-pub struct InteractionCollector {
-    inner: SymbolicAirBuilder<Val>,
-    interactions: Vec<Interaction>,
-}
-
-impl AirBuilder for InteractionCollector {
-    type F = Val;
-    type Expr = SymbolicExpression<Val>;
-    type Var = <SymbolicAirBuilder<Val> as AirBuilder>::Var;
-    type PreprocessedWindow = <SymbolicAirBuilder<Val> as AirBuilder>::PreprocessedWindow;
-    type MainWindow = <SymbolicAirBuilder<Val> as AirBuilder>::MainWindow;
-    type PublicVar = <SymbolicAirBuilder<Val> as AirBuilder>::PublicVar;
-    type PeriodicVar = <SymbolicAirBuilder<Val> as AirBuilder>::PeriodicVar;
-
-    fn main(&self) -> Self::MainWindow {
-        self.inner.main()
-    }
-
-    fn preprocessed(&self) -> &Self::PreprocessedWindow {
-        self.inner.preprocessed()
-    }
-
-    fn is_first_row(&self) -> Self::Expr {
-        self.inner.is_first_row()
-    }
-
-    fn is_last_row(&self) -> Self::Expr {
-        self.inner.is_last_row()
-    }
-
-    fn is_transition(&self) -> Self::Expr {
-        self.inner.is_transition()
-    }
-
-    fn assert_zero<I: Into<Self::Expr>>(&mut self, _x: I) {}
-}
-
-impl MachineBuilder for InteractionCollector {
-    fn send<I, E>(&mut self, bus: Bus, values: I, multiplicity: impl Into<Self::Expr>)
-    where
-        I: IntoIterator<Item = E>,
-        E: Into<Self::Expr>,
-    {
-        self.push(bus, Direction::Send, values, multiplicity.into());
-    }
-
-    fn receive<I, E>(&mut self, bus: Bus, values: I, multiplicity: impl Into<Self::Expr>)
-    where
-        I: IntoIterator<Item = E>,
-        E: Into<Self::Expr>,
-    {
-        self.push(bus, Direction::Receive, values, multiplicity.into());
-    }
-}
-
-impl InteractionCollector {
-    fn push<I, E>(
-        &mut self,
-        bus: Bus,
-        direction: Direction,
-        values: I,
-        multiplicity: SymbolicExpression<Val>,
-    ) where
-        I: IntoIterator<Item = E>,
-        E: Into<SymbolicExpression<Val>>,
-    {
-        let values: Vec<SymbolicExpression<Val>> = values.into_iter().map(Into::into).collect();
-        self.interactions.push(match direction {
-            Direction::Send => Interaction::send(bus, values, multiplicity),
-            Direction::Receive => Interaction::receive(bus, values, multiplicity),
-        });
-    }
-}
-
-/// The interactions `table`'s `eval` declares, in declaration order: the implementation of
-/// [`droste_stark::Table::interactions`] for every machine table.
-pub fn collect_interactions<A>(table: &A) -> Vec<Interaction>
-where
-    A: BaseAir<Val> + Air<InteractionCollector>,
-{
-    let layout = AirLayout {
-        preprocessed_width: table.preprocessed_width(),
-        main_width: table.width(),
-        ..AirLayout::default()
-    };
-    let mut collector = InteractionCollector {
-        inner: SymbolicAirBuilder::new(layout),
-        interactions: Vec::new(),
-    };
-    table.eval(&mut collector);
-    collector.interactions
-}
+/// An `AirBuilder` on which a table can also send and receive bus tuples: droste-stark's
+/// [`droste_stark::BusBuilder`], under the name the machine's tables use.
+pub use droste_stark::BusBuilder as MachineBuilder;

@@ -68,6 +68,9 @@ pub fn limbs(value: u64) -> [u16; WORD_LIMBS] {
     core::array::from_fn(|i| (value >> (16 * i)) as u16)
 }
 
+/// A list of column names (what [`ColumnNames::push_names`] appends to).
+pub type Names = Vec<String>;
+
 /// The cell type used to ask a column struct for its names (`MyCols::<Col>::names()`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Col;
@@ -178,7 +181,7 @@ macro_rules! columns {
         }
 
         impl<T: $crate::columns::ColumnNames> $crate::columns::ColumnNames for $name<T> {
-            fn push_names(prefix: &str, out: &mut ::std::vec::Vec<::std::string::String>) {
+            fn push_names(prefix: &str, out: &mut $crate::columns::Names) {
                 $(
                     <$ty as $crate::columns::ColumnNames>::push_names(
                         &$crate::columns::join_name(prefix, stringify!($field)),

@@ -1,13 +1,17 @@
 //! Typed errors of the machine, one line each.
 
+#[cfg(feature = "prover")]
 use droste_executor::ExecError;
-use droste_stark::{ProveError, SetupError, VerifyError};
+use droste_stark::VerifyError;
+#[cfg(feature = "prover")]
+use droste_stark::{ProveError, SetupError};
 use thiserror::Error;
 
 /// Why setup, proving or verification failed.
 #[derive(Debug, Error)]
 pub enum MachineError {
     /// The program did not run to a halt.
+    #[cfg(feature = "prover")]
     #[error("execution failed: {0}")]
     Execution(ExecError),
     /// The run is longer than a proof can cover.
@@ -28,9 +32,11 @@ pub enum MachineError {
         mnemonic: &'static str,
     },
     /// Deriving the keys failed.
+    #[cfg(feature = "prover")]
     #[error("setup: {0}")]
     Setup(#[from] SetupError),
     /// Proving failed.
+    #[cfg(feature = "prover")]
     #[error("proving: {0}")]
     Prove(#[from] ProveError),
     /// The proof does not verify.

@@ -1,6 +1,15 @@
 //! droste-machine: the RV64IM machine of droste as STARK tables connected by LogUp buses, their
 //! trace generation from executor records, and the machine-level setup / prove / verify.
 //!
+//! # Two halves
+//!
+//! - Always (`no_std` + `alloc`): the tables (constraints, bus interactions, and how a row is
+//!   filled from an event), the verifying key ([`key`]) and the verifier ([`verify`]). This is
+//!   what the recursion guest links: [`verify_archived`] reads a key and a proof in place.
+//! - With the `prover` feature (default): [`prover`], which runs the executor, builds every
+//!   table's trace from the execution record in parallel, and proves. The guest build leaves it
+//!   out, so the guest has no executor, ELF parser, rayon or witness builder.
+//!
 //! The design (which tables, which buses, why they are sound) is `docs/machine.md`; the column
 //! list of every table, generated from the column structs, is `docs/machine-tables.md`.
 //!
@@ -70,6 +79,9 @@
 //! - Memory cells are accessed only through [`memory_access::MemoryAccess`] with the timestamp
 //!   slots of [`memory_access::slot`].
 
+#![cfg_attr(not(feature = "prover"), no_std)]
+
+#[macro_use]
 extern crate alloc;
 
 pub mod bus;
@@ -80,21 +92,27 @@ pub mod events;
 pub mod fetch;
 pub mod frame;
 pub mod gadgets;
+pub mod key;
 pub mod lookup;
 pub mod lookup_tables;
-mod machine;
 pub mod memory_access;
 pub mod memory_tables;
 pub mod program;
 pub mod proof;
+pub mod tables;
 pub mod tables_doc;
 pub mod trace;
-pub mod witness;
+pub mod verify;
+
+#[cfg(feature = "prover")]
+pub mod prover;
 
 pub use columns::Word;
 pub use error::MachineError;
-pub use machine::{
-    public_endpoints, MachineProver, MachineTables, ProofOptions, ProvingKey, PublicValues,
-    VerifyingKey, MAX_CYCLES,
-};
+pub use key::{public_endpoints, ProofOptions, PublicValues, VerifyingKey};
 pub use proof::MachineProof;
+pub use tables::MachineTables;
+pub use verify::{verify, verify_archived, verify_bytes};
+
+#[cfg(feature = "prover")]
+pub use prover::{MachineProver, ProvingKey, MAX_CYCLES};

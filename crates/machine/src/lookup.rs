@@ -7,7 +7,9 @@
 //! difference of `2^32 - k` pass, which is a negative number in the field. Checking the high
 //! part against its exact width makes one lookup per part enough.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use alloc::vec::Vec;
+
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use droste_stark::Val;
 use p3_field::PrimeCharacteristicRing;

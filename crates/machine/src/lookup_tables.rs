@@ -13,7 +13,7 @@ use p3_air::{Air, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
 
-use crate::bus::{collect_interactions, MachineBuilder, BYTE, RANGE};
+use crate::bus::{MachineBuilder, BYTE, RANGE};
 use crate::lookup::{ByteOp, LookupCounter, RANGE_WIDTHS};
 
 const ROWS: usize = 1 << 16;
@@ -111,10 +111,6 @@ impl Table for RangeTable {
     fn name(&self) -> &str {
         "range"
     }
-
-    fn interactions(&self) -> Vec<droste_stark::Interaction> {
-        collect_interactions(self)
-    }
 }
 
 /// The byte table.
@@ -181,9 +177,5 @@ impl<AB: MachineBuilder> Air<AB> for ByteTable {
 impl Table for ByteTable {
     fn name(&self) -> &str {
         "byte"
-    }
-
-    fn interactions(&self) -> Vec<droste_stark::Interaction> {
-        collect_interactions(self)
     }
 }

@@ -20,8 +20,10 @@
 //! the region is `16 + len` bytes rounded up to whole doublewords (the bytes after the payload
 //! in the last one are private input like the payload).
 
+use alloc::vec::Vec;
+
+use alloc::sync::Arc;
 use core::borrow::{Borrow, BorrowMut};
-use std::sync::Arc;
 
 use droste_isa::abi::{INPUT_START, PROGRAM_START, STACK_TOP};
 use droste_stark::{Table, Val};
@@ -29,7 +31,7 @@ use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
 
-use crate::bus::{collect_interactions, space, MachineBuilder, IMAGE_END, MEMORY};
+use crate::bus::{space, MachineBuilder, IMAGE_END, MEMORY};
 use crate::columns::{Word, WORD_LIMBS};
 use crate::fetch::REGISTERS;
 use crate::lookup::{range_check, LookupCounter};
@@ -162,10 +164,6 @@ impl Table for RegisterTable {
     fn name(&self) -> &str {
         "registers"
     }
-
-    fn interactions(&self) -> Vec<droste_stark::Interaction> {
-        collect_interactions(self)
-    }
 }
 
 crate::columns! {
@@ -261,10 +259,6 @@ impl<AB: MachineBuilder> Air<AB> for ImageTable {
 impl Table for ImageTable {
     fn name(&self) -> &str {
         "image"
-    }
-
-    fn interactions(&self) -> Vec<droste_stark::Interaction> {
-        collect_interactions(self)
     }
 }
 
@@ -505,9 +499,5 @@ fn eval_input_extent<AB: MachineBuilder>(
 impl Table for DynamicMemoryTable {
     fn name(&self) -> &str {
         "dynamic_memory"
-    }
-
-    fn interactions(&self) -> Vec<droste_stark::Interaction> {
-        collect_interactions(self)
     }
 }

@@ -7,17 +7,19 @@
 //! about it cannot find a ROM row to match. Slots that hold no valid instruction, and the
 //! padding rows, get [`crate::fetch::Family::None`], which no chip ever sends, so they can never be fetched.
 
-use std::sync::Arc;
+use alloc::sync::Arc;
 
+#[cfg(feature = "prover")]
 use droste_executor::Program;
 use droste_stark::{Table, Val};
 use p3_air::{Air, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
 
-use crate::bus::{collect_interactions, MachineBuilder, PROGRAM};
-use crate::fetch::{RomEntry, TUPLE_LEN};
-use crate::trace::padded_height;
+use crate::bus::{MachineBuilder, PROGRAM};
+use crate::fetch::TUPLE_LEN;
+#[cfg(feature = "prover")]
+use crate::{fetch::RomEntry, trace::padded_height};
 
 crate::columns! {
     /// Preprocessed columns of the ROM: the [`PROGRAM`] tuple of one code slot
@@ -44,6 +46,7 @@ pub struct ProgramTable {
 
 impl ProgramTable {
     /// The ROM of `program`'s code: one row per 4-byte slot starting at its code base.
+    #[cfg(feature = "prover")]
     pub fn new(program: &Program) -> Self {
         let (base, slots) = program.code_range();
         let height = padded_height(slots);
@@ -112,9 +115,5 @@ impl<AB: MachineBuilder> Air<AB> for ProgramTable {
 impl Table for ProgramTable {
     fn name(&self) -> &str {
         "program"
-    }
-
-    fn interactions(&self) -> Vec<droste_stark::Interaction> {
-        collect_interactions::<Self>(self)
     }
 }

@@ -2,6 +2,8 @@
 //! and one rkyv archive holding the public values and the stark proof, so a verifier (or a
 //! recursion guest) reads everything in place from one buffer.
 
+use alloc::vec::Vec;
+
 use droste_pcs::{ArchivedFriParameters, FriParameters};
 
 use crate::error::MachineError;

@@ -1,7 +1,10 @@
 //! The generated specification of the machine's tables (`docs/machine-tables.md`): columns
 //! from the column structs, interactions from each table's `eval`, and measured sizes.
 
-use std::fmt::Write;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use core::fmt::Write;
 
 use droste_stark::{Direction, ProverTable};
 

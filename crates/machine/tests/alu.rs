@@ -123,7 +123,7 @@ fn prove_honest(
         panic!("honest witness fails: {violation}");
     }
     let proof = MachineProver::prove_traces(&pk, traces.clone(), public.clone()).unwrap();
-    let verified = MachineProver::verify(&vk, &proof.to_bytes()).unwrap();
+    let verified = droste_machine::verify(&vk, &proof.to_bytes()).unwrap();
     assert_eq!(verified, public);
     assert_eq!(verified.public_output, output);
     assert_eq!(verified.exit_code, 0);

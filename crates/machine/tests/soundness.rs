@@ -204,7 +204,7 @@ fn forged_output_and_exit_code_are_rejected() {
         "{violation}"
     );
     let honest = MachineProver::prove_traces(&pk, traces.clone(), public.clone()).unwrap();
-    let verified = MachineProver::verify(&pk.vk, &honest.to_bytes()).unwrap();
+    let verified = droste_machine::verify(&pk.vk, &honest.to_bytes()).unwrap();
     assert_eq!(verified.exit_code, 9);
     for tamper in [
         |p: &mut droste_machine::MachineProof| p.public_output[1] = 5,
@@ -214,7 +214,7 @@ fn forged_output_and_exit_code_are_rejected() {
     ] {
         let mut proof = honest.clone();
         tamper(&mut proof);
-        let err = MachineProver::verify(&pk.vk, &proof.to_bytes()).unwrap_err();
+        let err = droste_machine::verify(&pk.vk, &proof.to_bytes()).unwrap_err();
         // The public values are absorbed before any challenge, so the mismatch shows as a
         // failed constraint check or an unbalanced bus, depending on where it surfaces first.
         assert!(
@@ -238,12 +238,12 @@ fn a_proof_of_another_program_is_rejected() {
     let (other_pk, other_vk) = keys(&program(&other_code, &[]));
     assert_ne!(pk.vk.digest().unwrap(), other_vk.digest().unwrap());
     let proof = MachineProver::prove(&other_pk, &Input::default()).unwrap();
-    let err = MachineProver::verify(&pk.vk, &proof.to_bytes()).unwrap_err();
+    let err = droste_machine::verify(&pk.vk, &proof.to_bytes()).unwrap_err();
     assert!(matches!(err, MachineError::WrongKey), "{err}");
     // Claiming the right key digest does not help: the transcript and commitments differ.
     let mut relabeled = proof;
     relabeled.vkey_digest = pk.vk.digest_words().unwrap();
-    let err = MachineProver::verify(&pk.vk, &relabeled.to_bytes()).unwrap_err();
+    let err = droste_machine::verify(&pk.vk, &relabeled.to_bytes()).unwrap_err();
     assert!(matches!(err, MachineError::Verify(_)), "{err}");
 }
 
@@ -252,14 +252,14 @@ fn malformed_bytes_are_an_error() {
     let (pk, _) = keys(&sample());
     for bytes in [&b""[..], b"DROSTEmp", &[0u8; 64]] {
         assert!(matches!(
-            MachineProver::verify(&pk.vk, bytes),
+            droste_machine::verify(&pk.vk, bytes),
             Err(MachineError::Format(_))
         ));
     }
     let proof = MachineProver::prove(&pk, &Input::default()).unwrap();
     let bytes = proof.to_bytes();
     let cut = &bytes[..bytes.len() / 2];
-    assert!(MachineProver::verify(&pk.vk, cut).is_err());
+    assert!(droste_machine::verify(&pk.vk, cut).is_err());
 }
 
 /// `ld x6, 16(INPUT_START)` (the first payload doubleword) on an 8-byte private input, and the

@@ -36,6 +36,20 @@ pub struct FriParameters {
     pub logup_pow_bits: u8,
 }
 
+impl From<&ArchivedFriParameters> for FriParameters {
+    fn from(archived: &ArchivedFriParameters) -> Self {
+        Self {
+            log_blowup: archived.log_blowup,
+            num_queries: archived.num_queries.to_native(),
+            query_pow_bits: archived.query_pow_bits,
+            log_folding_arity: archived.log_folding_arity,
+            log_final_poly_len: archived.log_final_poly_len,
+            deep_pow_bits: archived.deep_pow_bits,
+            logup_pow_bits: archived.logup_pow_bits,
+        }
+    }
+}
+
 impl FriParameters {
     /// Reject parameters this implementation cannot run (or would run insecurely by mistake).
     pub fn validate(&self) -> Result<(), PcsError> {

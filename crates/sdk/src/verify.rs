@@ -110,7 +110,7 @@ impl Verifier {
 
     /// Verifies `proof` (machine proof bytes, any alignment) and returns what it proves.
     pub fn verify(&self, proof: &[u8]) -> Result<PublicValues, VerifyError> {
-        MachineProver::verify(&self.vk, proof).map_err(|err| match err {
+        droste_machine::verify(&self.vk, proof).map_err(|err| match err {
             MachineError::Format(_) => VerifyError::Format(err),
             MachineError::WrongKey => match (proof_vkey(proof), self.vkey()) {
                 (Ok(proof), Ok(guest)) => VerifyError::WrongProgram {

@@ -1,11 +1,13 @@
 //! What a table declares: its columns and constraints (through `p3-air`) and its bus interactions.
 //!
-//! A table is an ordinary `p3-air` AIR (`BaseAir` + `Air::eval`, base-field constraints only) plus
-//! a list of [`Interaction`]s: tuples it sends to or receives from named buses, each with a
-//! multiplicity. Tuples and multiplicities are symbolic expressions over the table's own columns
-//! (current or next row, main or preprocessed), so one declaration serves trace generation, the
-//! packed quotient, the verifier and the debug checker alike (each evaluates it with
-//! [`SymbolicExpression::resolve`] on its own builder).
+//! A table is an ordinary `p3-air` AIR (`BaseAir` + `Air::eval`, base-field constraints only)
+//! whose `eval` also declares its [`Interaction`]s with [`crate::BusBuilder::send`] /
+//! [`crate::BusBuilder::receive`]: tuples it sends to or receives from named buses, each with a
+//! multiplicity, expressions over the table's own columns (current or next row, main or
+//! preprocessed). So one declaration serves setup, trace generation, the packed quotient, the
+//! verifier and the debug checker alike: [`Table::interactions`] collects them as symbolic
+//! expressions, and the verifier evaluates them directly at the out-of-domain point
+//! (`crate::bus_builder` says why).
 //!
 //! Row selectors (`is_first_row`...), periodic columns and AIR public values are not allowed in
 //! interactions or tables: public data enters a proof through [`PublicEndpoint`]s on buses, which
@@ -13,12 +15,13 @@
 
 use alloc::vec::Vec;
 
-use p3_air::{
-    Air, BaseAir, BaseEntry, BaseLeaf, SymbolicAirBuilder, SymbolicExpr, SymbolicExpression,
-    SymbolicVariable,
-};
+use p3_air::{Air, BaseAir, SymbolicAirBuilder, SymbolicExpression};
+#[cfg(feature = "std")]
+use p3_air::{BaseEntry, BaseLeaf, SymbolicExpr};
 
-use crate::folder::VerifierFolder;
+use crate::bus_builder::{collect_interactions, InteractionCollector};
+use crate::folder::{ProverFolder, VerifierFolder};
+use crate::row_eval::RowEvaluator;
 use crate::Val;
 
 /// A bus identifier. It is part of every compressed tuple, so tuples on different buses can
@@ -104,43 +107,24 @@ impl Interaction {
     }
 }
 
-/// Symbolic variables for the current row of a table's main trace, for writing interactions
-/// (`main_row(WIDTH)[3]` is column 3). Borrow them as a typed column struct if the table has one.
-pub fn main_row(width: usize) -> Vec<SymbolicVariable<Val>> {
-    row(BaseEntry::Main { offset: 0 }, width)
-}
-
-/// Symbolic variables for the next row of a table's main trace.
-pub fn main_next_row(width: usize) -> Vec<SymbolicVariable<Val>> {
-    row(BaseEntry::Main { offset: 1 }, width)
-}
-
-/// Symbolic variables for the current row of a table's preprocessed trace.
-pub fn preprocessed_row(width: usize) -> Vec<SymbolicVariable<Val>> {
-    row(BaseEntry::Preprocessed { offset: 0 }, width)
-}
-
-fn row(entry: BaseEntry, width: usize) -> Vec<SymbolicVariable<Val>> {
-    (0..width)
-        .map(|index| SymbolicVariable::new(entry, index))
-        .collect()
-}
-
 /// A table of the proof system, as the verifier needs it: the AIR (constraints over its main and
-/// optional preprocessed columns, via `p3-air`) and its bus interactions.
+/// optional preprocessed columns, via `p3-air`) with its bus interactions declared in `eval`.
 ///
-/// Implement `Air<AB>` generically (`impl<AB: AirBuilder> Air<AB> for MyTable`) and this trait;
+/// Implement `Air<AB>` generically (`impl<AB: BusBuilder> Air<AB> for MyTable`) and this trait;
 /// the prover-side bounds ([`crate::ProverTable`]) then hold automatically.
 pub trait Table:
-    BaseAir<Val> + Air<SymbolicAirBuilder<Val>> + for<'a> Air<VerifierFolder<'a>> + Sync
+    BaseAir<Val>
+    + Air<SymbolicAirBuilder<Val>>
+    + Air<InteractionCollector>
+    + for<'a> Air<VerifierFolder<'a>>
+    + Sync
 {
     /// A short name for error messages and debug reports.
     fn name(&self) -> &str;
 
-    /// The bus interactions of one row. Called at setup, proving and verification; must return
-    /// the same list every time.
+    /// The bus interactions of one row, as `eval` declares them, in declaration order.
     fn interactions(&self) -> Vec<Interaction> {
-        Vec::new()
+        collect_interactions(self)
     }
 
     /// Whether a proof may leave this table out when it has no rows ([`crate::proof::NO_ROWS`]):
@@ -151,6 +135,25 @@ pub trait Table:
     /// the verifying key.
     fn may_be_empty(&self) -> bool {
         false
+    }
+}
+
+/// A table the prover can handle: a [`Table`] whose AIR also evaluates on the packed quotient
+/// folder and on concrete rows. Implemented automatically for tables whose `Air` impl is generic
+/// over the builder.
+pub trait ProverTable:
+    Table + for<'a> Air<ProverFolder<'a>> + for<'a> Air<RowEvaluator<'a>>
+{
+    /// The table as the verifier sees it.
+    fn as_table(&self) -> &dyn Table;
+}
+
+impl<T> ProverTable for T
+where
+    T: Table + for<'a> Air<ProverFolder<'a>> + for<'a> Air<RowEvaluator<'a>>,
+{
+    fn as_table(&self) -> &dyn Table {
+        self
     }
 }
 
@@ -189,7 +192,10 @@ impl PublicEndpoint {
 /// Checks that an interaction only reads the table's own columns (current or next row, within
 /// the widths) and constants: no row selectors, public values or periodic columns, whose values
 /// on the trace domain the LogUp columns could not reproduce; and that its tuple has at most
-/// [`crate::logup::MAX_TUPLE_LEN`] elements (the LogUp soundness error grows with it).
+/// [`crate::logup::MAX_TUPLE_LEN`] elements (the LogUp soundness error grows with it). Setup
+/// checks this once per table; the verifier runs the same `eval` code and checks the shapes it
+/// declares against the key.
+#[cfg(feature = "std")]
 pub(crate) fn validate_interaction(
     interaction: &Interaction,
     main_width: usize,
@@ -204,6 +210,7 @@ pub(crate) fn validate_interaction(
     Ok(())
 }
 
+#[cfg(feature = "std")]
 fn validate_expression(
     expr: &SymbolicExpression<Val>,
     main_width: usize,

@@ -14,8 +14,8 @@ use p3_matrix::dense::RowMajorMatrix;
 use p3_matrix::Matrix;
 
 use crate::air::PublicEndpoint;
-use crate::aux_trace::RowEvaluator;
 use crate::logup::signed;
+use crate::row_eval::RowEvaluator;
 use crate::{BusId, ProverTable, Val};
 
 /// Why a witness does not satisfy its tables.

@@ -3,12 +3,18 @@
 //! prover (SIMD lanes of the quotient coset). Both fold constraints in the same order with the
 //! same powers of `alpha`: the table's AIR constraints in `eval` order, then its LogUp columns.
 
+use alloc::vec::Vec;
+
 use p3_air::{AirBuilder, RowWindow};
 
-use crate::{Challenge, Val};
+use crate::air::Direction;
+use crate::bus_builder::{BusBuilder, EvaluatedInteraction};
+use crate::logup::{signed, BusChallenges};
+use crate::{BusId, Challenge, Val};
 
 /// Evaluates constraints at one point from opened values and folds them with `alpha`
-/// (`acc = acc * alpha + c` per constraint).
+/// (`acc = acc * alpha + c` per constraint), and evaluates the bus interactions the table
+/// declares in the same `eval` (their LogUp terms at that point, in declaration order).
 #[derive(Debug)]
 pub struct VerifierFolder<'a> {
     pub(crate) main: RowWindow<'a, Challenge>,
@@ -18,6 +24,50 @@ pub struct VerifierFolder<'a> {
     pub(crate) is_transition: Challenge,
     pub(crate) alpha: Challenge,
     pub(crate) accumulator: Challenge,
+    pub(crate) challenges: &'a BusChallenges,
+    pub(crate) interactions: Vec<EvaluatedInteraction<Challenge>>,
+}
+
+impl VerifierFolder<'_> {
+    fn interact<I, E>(
+        &mut self,
+        bus: BusId,
+        direction: Direction,
+        values: I,
+        multiplicity: Challenge,
+    ) where
+        I: IntoIterator<Item = E>,
+        E: Into<Challenge>,
+    {
+        let (fingerprint, tuple_len) = self
+            .challenges
+            .fingerprint_and_len::<Challenge, Challenge>(bus, values.into_iter().map(Into::into));
+        self.interactions.push(EvaluatedInteraction {
+            bus,
+            direction,
+            tuple_len,
+            signed_multiplicity: signed(direction, multiplicity),
+            fingerprint,
+        });
+    }
+}
+
+impl BusBuilder for VerifierFolder<'_> {
+    fn send<I, E>(&mut self, bus: BusId, values: I, multiplicity: impl Into<Challenge>)
+    where
+        I: IntoIterator<Item = E>,
+        E: Into<Challenge>,
+    {
+        self.interact(bus, Direction::Send, values, multiplicity.into());
+    }
+
+    fn receive<I, E>(&mut self, bus: BusId, values: I, multiplicity: impl Into<Challenge>)
+    where
+        I: IntoIterator<Item = E>,
+        E: Into<Challenge>,
+    {
+        self.interact(bus, Direction::Receive, values, multiplicity.into());
+    }
 }
 
 impl VerifierFolder<'_> {
@@ -61,10 +111,8 @@ impl<'a> AirBuilder for VerifierFolder<'a> {
     }
 }
 
-#[cfg(feature = "std")]
 pub use prover::ProverFolder;
 
-#[cfg(feature = "std")]
 mod prover {
     use super::*;
     use crate::{PackedChallenge, PackedVal};
@@ -88,12 +136,14 @@ mod prover {
         /// `sum_i alpha_powers[i] * constraints[i]`, with `base_alpha_powers[d][i]` the `d`-th
         /// coordinate of the power of `alpha` that weighs AIR constraint `i`.
         #[inline]
-        pub(crate) fn fold(&self, base_alpha_powers: &[Vec<Val>]) -> PackedChallenge {
+        pub fn fold(&self, base_alpha_powers: &[Vec<Val>]) -> PackedChallenge {
             PackedChallenge::from_basis_coefficients_fn(|d| {
                 PackedVal::batched_linear_combination(&self.constraints, &base_alpha_powers[d])
             })
         }
     }
+
+    impl crate::BusBuilder for ProverFolder<'_> {}
 
     impl<'a> AirBuilder for ProverFolder<'a> {
         type F = Val;

@@ -20,10 +20,12 @@ extern crate alloc;
 extern crate std;
 
 pub mod air;
+pub mod bus_builder;
 mod error;
 mod folder;
 pub mod logup;
 pub mod proof;
+mod row_eval;
 mod verifier;
 pub mod vk;
 
@@ -38,30 +40,26 @@ mod quotient;
 #[cfg(feature = "std")]
 mod row_expr;
 
-pub use air::{BusId, Direction, Interaction, PublicEndpoint, Table};
+pub use air::{BusId, Direction, Interaction, ProverTable, PublicEndpoint, Table};
+pub use bus_builder::{BusBuilder, InteractionCollector};
 pub use droste_pcs::{Challenge, Digest, FriParameters, Val, EXT_DEGREE};
 pub use error::VerifyError;
-pub use folder::VerifierFolder;
+pub use folder::{ProverFolder, VerifierFolder};
 pub use proof::{ArchivedProof, Proof};
+pub use row_eval::RowEvaluator;
 pub use verifier::{verify, verify_archived, verify_bytes};
-pub use vk::VerifyingKey;
+pub use vk::{ArchivedVerifyingKey, DigestedKey, VerifyingKey};
 
-#[cfg(feature = "std")]
-pub use aux_trace::RowEvaluator;
 #[cfg(feature = "std")]
 pub use debug::{check_constraints, ConstraintViolation};
 #[cfg(feature = "std")]
 pub use error::{ProveError, SetupError};
 #[cfg(feature = "std")]
-pub use folder::ProverFolder;
-#[cfg(feature = "std")]
-pub use prover::{prove, prove_with_progress, setup, ProverRound, ProverTable, ProvingKey};
+pub use prover::{prove, prove_with_progress, setup, ProverRound, ProvingKey};
 
 /// The SIMD packing of [`Val`] the prover evaluates constraints with.
-#[cfg(feature = "std")]
 pub type PackedVal = <Val as p3_field::Field>::Packing;
 /// The SIMD packing of [`Challenge`].
-#[cfg(feature = "std")]
 pub type PackedChallenge = <Challenge as p3_field::ExtensionField<Val>>::ExtensionPacking;
 
 /// Domain separator of droste-stark transcripts.

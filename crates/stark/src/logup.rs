@@ -33,7 +33,7 @@ use p3_field::{Algebra, Field, PrimeCharacteristicRing, PrimeField32};
 
 use crate::air::{Direction, Interaction, PublicEndpoint};
 use crate::proof::NO_ROWS;
-use crate::vk::VerifyingKey;
+use crate::vk::ArchivedVerifyingKey;
 use crate::{Challenge, Val};
 
 /// Number of interaction terms of a proof: every row of every table contributes one term per
@@ -44,7 +44,11 @@ use crate::{Challenge, Val};
 /// free counts only on lookup tables with distinct rows, each of which matches one tuple), a
 /// nonzero signed count is at most this number in magnitude, so keeping it below p makes the
 /// modular identity an exact one: no tuple can be sent p times to cancel a missing receive.
-pub fn bus_term_count(vk: &VerifyingKey, log_heights: &[u8], endpoints: &[PublicEndpoint]) -> u64 {
+pub fn bus_term_count(
+    vk: &ArchivedVerifyingKey,
+    log_heights: &[u8],
+    endpoints: &[PublicEndpoint],
+) -> u64 {
     bus_terms(
         vk.tables
             .iter()
@@ -79,7 +83,7 @@ pub const MAX_TUPLE_LEN: usize = 32;
 
 /// Refuse proofs whose [`bus_term_count`] reach p; returns the count as the error.
 pub fn check_interaction_bound(
-    vk: &VerifyingKey,
+    vk: &ArchivedVerifyingKey,
     log_heights: &[u8],
     endpoints: &[PublicEndpoint],
 ) -> Result<(), u64> {
@@ -165,6 +169,24 @@ impl BusChallenges {
         acc
     }
 
+    /// [`Self::fingerprint`] and the number of tuple elements given. A tuple longer than the
+    /// challenges cover gets a meaningless fingerprint but its true length, which the verifier
+    /// then finds at odds with the key.
+    pub fn fingerprint_and_len<E, EF>(
+        &self,
+        bus: u16,
+        values: impl IntoIterator<Item = E>,
+    ) -> (EF, usize)
+    where
+        E: Algebra<Val> + Copy,
+        EF: Algebra<E> + Algebra<Challenge> + Copy,
+    {
+        let mut values = values.into_iter();
+        let mut len = 0;
+        let fingerprint = self.fingerprint(bus, values.by_ref().inspect(|_| len += 1));
+        (fingerprint, len + values.count())
+    }
+
     /// Fingerprint of one interaction's tuple evaluated on `builder`'s current window, and its
     /// signed multiplicity.
     #[inline]
@@ -199,29 +221,47 @@ impl BusChallenges {
         aux_local: &[EF],
         aux_next: &[EF],
         claimed_share: Challenge,
-        mut emit: impl FnMut(EF),
+        emit: impl FnMut(EF),
     ) where
         AB: AirBuilder<F = Val>,
         AB::Expr: Algebra<Val> + Copy,
         EF: Algebra<AB::Expr> + Algebra<Challenge> + Copy,
     {
-        let last = group_sizes.len().saturating_sub(1);
-        let mut start = 0;
-        let mut others = EF::ZERO;
-        for (column, &size) in group_sizes.iter().enumerate() {
-            let mut fraction = GroupFraction::<EF>::new();
-            for interaction in &interactions[start..start + size] {
-                let (m, d) = self.interaction_terms::<AB, EF>(builder, interaction);
-                fraction.add(m, d);
-            }
-            start += size;
-            if column == last {
-                let step = aux_next[column] - aux_local[column] - others + EF::from(claimed_share);
-                emit(fraction.constraint(step));
-            } else {
-                others += aux_local[column];
-                emit(fraction.constraint(aux_local[column]));
-            }
+        let terms = interactions
+            .iter()
+            .map(|interaction| self.interaction_terms::<AB, EF>(builder, interaction));
+        logup_constraints(terms, group_sizes, aux_local, aux_next, claimed_share, emit);
+    }
+}
+
+/// The LogUp constraints of one table (one per auxiliary column, in column order) from its
+/// interactions' `(signed multiplicity, fingerprint)` terms in declaration order, packed into
+/// `group_sizes` columns; each goes to `emit`. `aux_local`/`aux_next` hold the auxiliary columns
+/// (one extension element per group) on the current and next row. The terms must number exactly
+/// the sum of the group sizes (the callers check it against the key).
+pub fn logup_constraints<E, EF>(
+    mut terms: impl Iterator<Item = (E, EF)>,
+    group_sizes: &[usize],
+    aux_local: &[EF],
+    aux_next: &[EF],
+    claimed_share: Challenge,
+    mut emit: impl FnMut(EF),
+) where
+    EF: Algebra<E> + Algebra<Challenge> + Copy,
+{
+    let last = group_sizes.len().saturating_sub(1);
+    let mut others = EF::ZERO;
+    for (column, &size) in group_sizes.iter().enumerate() {
+        let mut fraction = GroupFraction::<EF>::new();
+        for (m, d) in terms.by_ref().take(size) {
+            fraction.add(m, d);
+        }
+        if column == last {
+            let step = aux_next[column] - aux_local[column] - others + EF::from(claimed_share);
+            emit(fraction.constraint(step));
+        } else {
+            others += aux_local[column];
+            emit(fraction.constraint(aux_local[column]));
         }
     }
 }
@@ -289,8 +329,16 @@ mod tests {
 
     use p3_air::SymbolicExpression;
 
+    use p3_air::{BaseEntry, SymbolicVariable};
+
     use super::*;
-    use crate::air::main_row;
+
+    /// Symbolic variables for the current row of a main trace of `width` columns.
+    fn main_row(width: usize) -> Vec<SymbolicVariable<Val>> {
+        (0..width)
+            .map(|index| SymbolicVariable::new(BaseEntry::Main { offset: 0 }, index))
+            .collect()
+    }
 
     fn lookups(n: usize) -> Vec<Interaction> {
         let row = main_row(n);

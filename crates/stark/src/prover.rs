@@ -11,44 +11,22 @@ use p3_field::{Field, PrimeCharacteristicRing, TwoAdicField};
 use p3_matrix::dense::RowMajorMatrix;
 use p3_matrix::Matrix;
 
-use crate::aux_trace::{self, RowEvaluator};
-use crate::folder::ProverFolder;
+use crate::aux_trace;
 use crate::logup::{
     check_interaction_bound, claimed_share, group_degree, pack_interactions, BusChallenges,
     MIN_LOGUP_DEGREE_BUDGET,
 };
 use crate::proof::{TableOpenings, NO_ROWS};
 use crate::quotient::{quotient_chunks, QuotientInputs};
+use crate::row_eval::RowEvaluator;
 use crate::verifier::{
     check_endpoint_tuples, check_tables, max_tuple_len, observe_endpoints, MIN_LOG_HEIGHT,
 };
 use crate::vk::{InteractionMeta, TableMeta};
 use crate::{
-    Challenge, FriParameters, Proof, ProveError, PublicEndpoint, SetupError, Table, Val,
-    VerifyingKey, TRANSCRIPT_DOMAIN,
+    Challenge, FriParameters, Proof, ProveError, ProverTable, PublicEndpoint, SetupError, Table,
+    Val, VerifyingKey, TRANSCRIPT_DOMAIN,
 };
-
-/// Longest tuple an interaction may have (keeps the bus challenges' powers small).
-pub const MAX_TUPLE_LEN: usize = 64;
-
-/// A table the prover can handle: a [`Table`] whose AIR also evaluates on the packed quotient
-/// folder and on concrete rows. Implemented automatically for tables whose `Air` impl is generic
-/// over the builder.
-pub trait ProverTable:
-    Table + for<'a> Air<ProverFolder<'a>> + for<'a> Air<RowEvaluator<'a>>
-{
-    /// The table as the verifier sees it.
-    fn as_table(&self) -> &dyn Table;
-}
-
-impl<T> ProverTable for T
-where
-    T: Table + for<'a> Air<ProverFolder<'a>> + for<'a> Air<RowEvaluator<'a>>,
-{
-    fn as_table(&self) -> &dyn Table {
-        self
-    }
-}
 
 /// What the prover keeps from setup: the verifying key, the PCS, and the committed preprocessed
 /// traces (committed once, opened in every proof).
@@ -190,9 +168,6 @@ pub fn setup(
         for interaction in &interactions {
             crate::air::validate_interaction(interaction, main_width, preprocessed_width)
                 .map_err(|what| table_error(table, what))?;
-            if interaction.values.len() > MAX_TUPLE_LEN {
-                return Err(table_error(table, "interaction tuple longer than 64"));
-            }
         }
         let budget = air_degree.max(MIN_LOGUP_DEGREE_BUDGET);
         let groups = pack_interactions(&interactions, budget);
@@ -283,8 +258,27 @@ pub fn prove_with_progress(
     on_round: &mut dyn FnMut(ProverRound),
 ) -> Result<Proof, ProveError> {
     let vk = &pk.vk;
+    // The prover reads its key the way the verifier does: archived, digested once.
+    let key_bytes = vk.to_bytes();
+    let key = crate::vk::access(&key_bytes)
+        .and_then(|key| key.digested())
+        .map_err(ProveError::KeyMismatch)?;
     let views: Vec<&dyn Table> = tables.iter().map(|t| t.as_table()).collect();
-    check_tables(vk, &views).map_err(ProveError::KeyMismatch)?;
+    check_tables(key.key(), &views).map_err(ProveError::KeyMismatch)?;
+    for (i, (&table, meta)) in tables.iter().zip(&vk.tables).enumerate() {
+        let interactions = table.interactions();
+        if interactions.len() != meta.interactions.len()
+            || interactions
+                .iter()
+                .zip(&meta.interactions)
+                .any(|(it, m)| InteractionMeta::of(it) != *m)
+        {
+            return Err(ProveError::KeyMismatch(crate::VerifyError::KeyMismatch {
+                table: i,
+                what: "interactions",
+            }));
+        }
+    }
     if traces.len() != tables.len() {
         return Err(ProveError::TraceCount {
             tables: tables.len(),
@@ -328,13 +322,13 @@ pub fn prove_with_progress(
         return Err(ProveError::NoRows);
     }
 
-    check_interaction_bound(vk, &log_heights, endpoints)
+    check_interaction_bound(key.key(), &log_heights, endpoints)
         .map_err(|terms| ProveError::TooManyInteractions { terms })?;
     check_endpoint_tuples(endpoints).map_err(ProveError::KeyMismatch)?;
 
     let pcs = &pk.pcs;
     let mut transcript = Transcript::new(TRANSCRIPT_DOMAIN);
-    transcript.observe_digest(&vk.digest().map_err(ProveError::KeyMismatch)?);
+    transcript.observe_digest(key.digest());
     observe_endpoints(&mut transcript, endpoints);
     transcript.observe_slice(
         &log_heights
@@ -362,7 +356,7 @@ pub fn prove_with_progress(
     let logup_pow_witness = transcript.grind(vk.fri.logup_pow_bits);
     let gamma = transcript.sample_ext();
     let beta = transcript.sample_ext();
-    let challenges = BusChallenges::new(gamma, beta, max_tuple_len(vk, endpoints));
+    let challenges = BusChallenges::new(gamma, beta, max_tuple_len(key.key(), endpoints));
 
     // Round 2: LogUp auxiliary traces and claimed sums.
     on_round(ProverRound::LogUp);

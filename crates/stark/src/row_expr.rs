@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 use p3_air::{BaseEntry, BaseLeaf, SymbolicExpr, SymbolicExpression};
 use p3_field::PrimeCharacteristicRing;
 
-use crate::aux_trace::RowEvaluator;
+use crate::row_eval::RowEvaluator;
 use crate::Val;
 
 /// A cell of the two-row window an expression reads.

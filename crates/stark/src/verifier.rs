@@ -14,10 +14,13 @@ use p3_air::{Air, BaseAir, RowWindow};
 use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing, TwoAdicField};
 use rkyv::Archived;
 
-use crate::air::{validate_interaction, Table};
-use crate::logup::{check_interaction_bound, claimed_share, BusChallenges, MAX_TUPLE_LEN};
+use crate::air::{Direction, Table};
+use crate::bus_builder::EvaluatedInteraction;
+use crate::logup::{
+    check_interaction_bound, claimed_share, logup_constraints, BusChallenges, MAX_TUPLE_LEN,
+};
 use crate::proof::{self, ArchivedProof, ArchivedTableOpenings, NO_ROWS};
-use crate::vk::{InteractionMeta, TableMeta};
+use crate::vk::{ArchivedTableMeta, ArchivedVerifyingKey, DigestedKey};
 use crate::{
     Challenge, PublicEndpoint, Val, VerifierFolder, VerifyError, VerifyingKey, EXT_DEGREE,
     TRANSCRIPT_DOMAIN,
@@ -26,8 +29,8 @@ use crate::{
 /// Smallest table height (log2) a proof may claim: FRI needs a few rows per folding step.
 pub const MIN_LOG_HEIGHT: u8 = 1;
 
-/// Verifies an owned proof by serializing it and reading the archive, so every verification goes
-/// through the wire format.
+/// Verifies an owned proof under an owned key by serializing both and reading the archives, so
+/// every verification goes through the wire format.
 pub fn verify(
     vk: &VerifyingKey,
     tables: &[&dyn Table],
@@ -45,7 +48,9 @@ pub fn verify_bytes(
     bytes: &[u8],
     endpoints: &[PublicEndpoint],
 ) -> Result<(), VerifyError> {
-    verify_archived(vk, tables, proof::access(bytes)?, endpoints)
+    let key = vk.to_bytes();
+    let key = crate::vk::access(&key)?.digested()?;
+    verify_archived(&key, tables, proof::access(bytes)?, endpoints)
 }
 
 /// The values one table opened, decoded and checked, laid out as the PCS claims them
@@ -62,13 +67,16 @@ fn rows(values: &[Challenge]) -> (&[Challenge], &[Challenge]) {
     values.split_at(values.len() / 2)
 }
 
-/// Verifies an archived proof (already validated by `rkyv::access`).
+/// Verifies an archived proof (already validated by `rkyv::access`) under an archived key, both
+/// read in place: the one verifier (module docs).
 pub fn verify_archived(
-    vk: &VerifyingKey,
+    key: &DigestedKey<'_>,
     tables: &[&dyn Table],
     proof: &ArchivedProof,
     endpoints: &[PublicEndpoint],
 ) -> Result<(), VerifyError> {
+    let vk = key.key();
+    let fri = vk.fri();
     check_tables(vk, tables)?;
     let num_tables = tables.len();
     let log_heights = check_heights(vk, proof)?;
@@ -102,7 +110,7 @@ pub fn verify_archived(
     }
 
     let mut transcript = Transcript::new(TRANSCRIPT_DOMAIN);
-    transcript.observe_digest(&vk.digest()?);
+    transcript.observe_digest(key.digest());
     observe_endpoints(&mut transcript, endpoints);
     transcript.observe_slice(
         &log_heights
@@ -113,7 +121,7 @@ pub fn verify_archived(
 
     let main_root = digest_from_archived(&proof.main_commitment)?;
     transcript.observe_digest(&main_root);
-    if !transcript.check_grind(vk.fri.logup_pow_bits, proof.logup_pow_witness.to_native()) {
+    if !transcript.check_grind(fri.logup_pow_bits, proof.logup_pow_witness.to_native()) {
         return Err(VerifyError::LogUpProofOfWork);
     }
     let gamma = transcript.sample_ext();
@@ -136,7 +144,7 @@ pub fn verify_archived(
     let alpha = transcript.sample_ext();
     let quotient_root = digest_from_archived(&proof.quotient_commitment)?;
     transcript.observe_digest(&quotient_root);
-    if !transcript.check_grind(vk.fri.deep_pow_bits, proof.deep_pow_witness.to_native()) {
+    if !transcript.check_grind(fri.deep_pow_bits, proof.deep_pow_witness.to_native()) {
         return Err(VerifyError::DeepProofOfWork);
     }
     let zeta = transcript.sample_ext();
@@ -144,7 +152,7 @@ pub fn verify_archived(
     // Constraints at zeta against the quotient, table by table (a table left out has none and
     // must open nothing).
     let mut opened = Vec::with_capacity(num_tables);
-    for (i, (&table, meta)) in tables.iter().zip(&vk.tables).enumerate() {
+    for (i, (&table, meta)) in tables.iter().zip(vk.tables.iter()).enumerate() {
         let values = decode_openings(i, meta, log_heights[i] != NO_ROWS, &proof.openings[i])?;
         if log_heights[i] == NO_ROWS {
             opened.push(values);
@@ -196,7 +204,7 @@ pub fn verify_archived(
         .map(|i| {
             claim(
                 i,
-                vk.tables[i].preprocessed_width as usize,
+                vk.tables[i].preprocessed_width.to_native() as usize,
                 &opened[i].preprocessed,
                 2,
             )
@@ -204,7 +212,14 @@ pub fn verify_archived(
         .collect();
     let main_claims: Vec<MatrixClaim<'_>> = present
         .iter()
-        .map(|&i| claim(i, vk.tables[i].main_width as usize, &opened[i].main, 2))
+        .map(|&i| {
+            claim(
+                i,
+                vk.tables[i].main_width.to_native() as usize,
+                &opened[i].main,
+                2,
+            )
+        })
         .collect();
     let aux_claims: Vec<MatrixClaim<'_>> = claimed_tables
         .iter()
@@ -236,7 +251,7 @@ pub fn verify_archived(
         digest: quotient_root,
         matrices: &quotient_claims,
     });
-    droste_pcs::verify(&vk.fri, &rounds, &proof.opening_proof, &mut transcript)?;
+    droste_pcs::verify(&fri, &rounds, &proof.opening_proof, &mut transcript)?;
     Ok(())
 }
 
@@ -254,56 +269,54 @@ fn matrix_claim<'a>(
     }
 }
 
-/// The tables must be exactly the ones the key describes, and the key itself well formed.
-pub(crate) fn check_tables(vk: &VerifyingKey, tables: &[&dyn Table]) -> Result<(), VerifyError> {
+/// The tables must be exactly the ones the key describes (widths, left-out policy, interaction
+/// groups; each table's interactions are checked against the key when the verifier evaluates
+/// them), and the key itself well formed.
+pub(crate) fn check_tables(
+    vk: &ArchivedVerifyingKey,
+    tables: &[&dyn Table],
+) -> Result<(), VerifyError> {
     let mismatch = |table, what| VerifyError::KeyMismatch { table, what };
     if vk.tables.len() != tables.len() {
         return Err(mismatch(tables.len(), "number of tables"));
     }
-    if vk.fri.validate().is_err() {
+    let fri = vk.fri();
+    if fri.validate().is_err() {
         return Err(mismatch(0, "invalid FRI parameters"));
     }
     let has_prep = vk.tables.iter().any(|t| t.preprocessed_width > 0);
     if has_prep != vk.preprocessed_commitment.is_some() {
         return Err(mismatch(0, "preprocessed commitment presence"));
     }
-    for (i, (&table, meta)) in tables.iter().zip(&vk.tables).enumerate() {
-        if meta.main_width as usize != BaseAir::<Val>::width(table) || meta.main_width == 0 {
+    for (i, (&table, meta)) in tables.iter().zip(vk.tables.iter()).enumerate() {
+        let main_width = meta.main_width.to_native() as usize;
+        if main_width != BaseAir::<Val>::width(table) || main_width == 0 {
             return Err(mismatch(i, "main width"));
         }
-        if meta.preprocessed_width as usize != BaseAir::<Val>::preprocessed_width(table)
-            || (meta.preprocessed_width > 0) != meta.preprocessed_log_height.is_some()
+        let preprocessed_width = meta.preprocessed_width.to_native() as usize;
+        if preprocessed_width != BaseAir::<Val>::preprocessed_width(table)
+            || (preprocessed_width > 0) != meta.fixed_log_height().is_some()
         {
             return Err(mismatch(i, "preprocessed width"));
         }
         if meta.may_be_empty != table.may_be_empty() {
             return Err(mismatch(i, "may be empty"));
         }
-        let interactions = table.interactions();
-        if interactions.len() != meta.interactions.len()
-            || interactions
-                .iter()
-                .zip(&meta.interactions)
-                .any(|(it, m)| InteractionMeta::of(it) != *m)
-        {
-            return Err(mismatch(i, "interactions"));
-        }
-        for interaction in &interactions {
-            validate_interaction(
-                interaction,
-                BaseAir::<Val>::width(table),
-                BaseAir::<Val>::preprocessed_width(table),
-            )
-            .map_err(|what| mismatch(i, what))?;
-        }
-        let grouped: Option<usize> = meta
-            .group_sizes
+        if meta
+            .interactions
             .iter()
-            .try_fold(0usize, |acc, &s| (s > 0).then(|| acc + s as usize));
-        if grouped != Some(interactions.len()) {
+            .any(|it| it.tuple_len.to_native() as usize > MAX_TUPLE_LEN)
+        {
+            return Err(mismatch(i, "interaction tuple longer than 32 elements"));
+        }
+        let grouped: Option<usize> = meta.group_sizes.iter().try_fold(0usize, |acc, s| {
+            let s = s.to_native() as usize;
+            (s > 0).then(|| acc + s)
+        });
+        if grouped != Some(meta.interactions.len()) {
             return Err(mismatch(i, "interaction groups"));
         }
-        if meta.log_quotient_chunks > vk.fri.log_blowup
+        if meta.log_quotient_chunks > fri.log_blowup
             || (1usize << meta.log_quotient_chunks) + 1 < usize::from(meta.constraint_degree)
         {
             return Err(mismatch(i, "quotient chunks"));
@@ -314,7 +327,7 @@ pub(crate) fn check_tables(vk: &VerifyingKey, tables: &[&dyn Table]) -> Result<(
 
 /// Heights from the proof, checked: one per table, within the field's two-adicity after the
 /// blowup, equal to the key's for preprocessed tables.
-fn check_heights(vk: &VerifyingKey, proof: &ArchivedProof) -> Result<Vec<u8>, VerifyError> {
+fn check_heights(vk: &ArchivedVerifyingKey, proof: &ArchivedProof) -> Result<Vec<u8>, VerifyError> {
     expect_len(
         "heights",
         vk.tables.len(),
@@ -323,17 +336,17 @@ fn check_heights(vk: &VerifyingKey, proof: &ArchivedProof) -> Result<Vec<u8>, Ve
     )?;
     let max = Val::TWO_ADICITY - usize::from(vk.fri.log_blowup);
     let mut heights = Vec::with_capacity(vk.tables.len());
-    for (i, (&h, meta)) in proof.log_heights.iter().zip(&vk.tables).enumerate() {
+    for (i, (&h, meta)) in proof.log_heights.iter().zip(vk.tables.iter()).enumerate() {
         if h == NO_ROWS {
             // Setup refuses `may_be_empty` with preprocessed columns; a key built otherwise is
             // still held to it.
-            if !meta.may_be_empty || meta.preprocessed_log_height.is_some() {
+            if !meta.may_be_empty || meta.fixed_log_height().is_some() {
                 return Err(VerifyError::LeftOut { table: i });
             }
             heights.push(h);
             continue;
         }
-        let fixed_ok = meta.preprocessed_log_height.is_none_or(|p| p == h);
+        let fixed_ok = meta.fixed_log_height().is_none_or(|p| p == h);
         if h < MIN_LOG_HEIGHT || usize::from(h) > max || !fixed_ok {
             return Err(VerifyError::Height {
                 table: i,
@@ -392,12 +405,12 @@ pub(crate) fn observe_endpoints(transcript: &mut Transcript, endpoints: &[Public
 }
 
 /// Longest tuple among the key's interactions and the endpoints.
-pub(crate) fn max_tuple_len(vk: &VerifyingKey, endpoints: &[PublicEndpoint]) -> usize {
+pub(crate) fn max_tuple_len(vk: &ArchivedVerifyingKey, endpoints: &[PublicEndpoint]) -> usize {
     let tables = vk
         .tables
         .iter()
-        .flat_map(|t| &t.interactions)
-        .map(|i| i.tuple_len as usize);
+        .flat_map(|t| t.interactions.iter())
+        .map(|i| i.tuple_len.to_native() as usize);
     tables
         .chain(endpoints.iter().map(|e| e.values.len()))
         .max()
@@ -410,7 +423,7 @@ type ArchivedExtWords = [Archived<u32>; EXT_DEGREE];
 /// A table's opened values, checked against its widths (all zero for a table left out).
 fn decode_openings(
     table: usize,
-    meta: &TableMeta,
+    meta: &ArchivedTableMeta,
     present: bool,
     o: &ArchivedTableOpenings,
 ) -> Result<Opened, VerifyError> {
@@ -427,8 +440,8 @@ fn decode_openings(
         Ok::<_, VerifyError>(values)
     };
     let width = |w: usize| if present { w } else { 0 };
-    let prep = width(meta.preprocessed_width as usize);
-    let main = width(meta.main_width as usize);
+    let prep = width(meta.preprocessed_width.to_native() as usize);
+    let main = width(meta.main_width.to_native() as usize);
     let aux = width(meta.aux_columns() * EXT_DEGREE);
     let quotient = width(EXT_DEGREE << meta.log_quotient_chunks);
     Ok(Opened {
@@ -477,7 +490,7 @@ fn recombine(base_columns: &[Challenge]) -> Vec<Challenge> {
 fn check_constraints_at_zeta(
     index: usize,
     table: &dyn Table,
-    meta: &TableMeta,
+    meta: &ArchivedTableMeta,
     log_height: usize,
     o: &Opened,
     challenges: &BusChallenges,
@@ -505,21 +518,31 @@ fn check_constraints_at_zeta(
         is_transition: zeta - last_row,
         alpha,
         accumulator: Challenge::ZERO,
+        challenges,
+        interactions: Vec::with_capacity(meta.interactions.len()),
     };
     Air::<VerifierFolder<'_>>::eval(table, &mut folder);
+    check_interactions(index, meta, &folder.interactions)?;
     if meta.aux_columns() > 0 {
-        let interactions = table.interactions();
         let (aux_local, aux_next) = rows(&o.aux);
         let (aux_local, aux_next) = (recombine(aux_local), recombine(aux_next));
-        let mut logup = Vec::with_capacity(aux_local.len());
-        challenges.eval_table::<_, Challenge>(
-            &folder,
-            &interactions,
-            &meta.group_sizes_usize(),
+        let group_sizes: Vec<usize> = meta
+            .group_sizes
+            .iter()
+            .map(|s| s.to_native() as usize)
+            .collect();
+        let terms = folder
+            .interactions
+            .iter()
+            .map(|i| (i.signed_multiplicity, i.fingerprint));
+        let mut logup = Vec::with_capacity(group_sizes.len());
+        logup_constraints(
+            terms,
+            &group_sizes,
             &aux_local,
             &aux_next,
             claimed_share(claimed, log_height),
-            |c| logup.push(c),
+            |c: Challenge| logup.push(c),
         );
         for c in logup {
             folder.fold(c);
@@ -535,4 +558,30 @@ fn check_constraints_at_zeta(
         return Err(VerifyError::ConstraintMismatch { table: index });
     }
     Ok(())
+}
+
+/// The interactions a table's `eval` declared must be the ones its key lists (bus, direction,
+/// tuple length, in order): the LogUp columns were built and packed for those.
+fn check_interactions(
+    index: usize,
+    meta: &ArchivedTableMeta,
+    evaluated: &[EvaluatedInteraction<Challenge>],
+) -> Result<(), VerifyError> {
+    let matches = evaluated.len() == meta.interactions.len()
+        && evaluated
+            .iter()
+            .zip(meta.interactions.iter())
+            .all(|(e, m)| {
+                e.bus == m.bus.to_native()
+                    && (e.direction == Direction::Send) == m.is_send
+                    && e.tuple_len == m.tuple_len.to_native() as usize
+            });
+    if matches {
+        Ok(())
+    } else {
+        Err(VerifyError::KeyMismatch {
+            table: index,
+            what: "interactions",
+        })
+    }
 }

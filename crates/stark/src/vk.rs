@@ -80,8 +80,21 @@ impl TableMeta {
     }
 
     /// Group sizes as `usize` (validated against the interaction count by the verifier).
+    #[cfg(feature = "std")]
     pub(crate) fn group_sizes_usize(&self) -> Vec<usize> {
         self.group_sizes.iter().map(|&s| s as usize).collect()
+    }
+}
+
+impl ArchivedTableMeta {
+    /// Number of auxiliary extension columns.
+    pub fn aux_columns(&self) -> usize {
+        self.group_sizes.len()
+    }
+
+    /// The fixed log height of a preprocessed table.
+    pub fn fixed_log_height(&self) -> Option<u8> {
+        self.preprocessed_log_height.as_ref().copied()
     }
 }
 
@@ -97,13 +110,42 @@ pub struct VerifyingKey {
 }
 
 impl VerifyingKey {
+    /// The key as an aligned rkyv archive (what a recursion guest reads in place).
+    pub fn to_bytes(&self) -> rkyv::util::AlignedVec<16> {
+        rkyv::to_bytes::<rkyv::rancor::Error>(self).expect("serializing into memory cannot fail")
+    }
+
+    /// Poseidon2 digest of the key's canonical encoding ([`ArchivedVerifyingKey::encode`]),
+    /// computed over its archive like every verification does.
+    pub fn digest(&self) -> Result<Digest, VerifyError> {
+        Ok(access(&self.to_bytes())?.digested()?.digest)
+    }
+}
+
+/// Validates a key archive in place (structure and bounds; the key's contents are checked where
+/// they are used). `bytes` must be 16-byte aligned.
+pub fn access(bytes: &[u8]) -> Result<&ArchivedVerifyingKey, VerifyError> {
+    if bytes.as_ptr() as usize % 16 != 0 {
+        return Err(VerifyError::Format("key bytes are not 16-byte aligned"));
+    }
+    rkyv::access::<ArchivedVerifyingKey, rkyv::rancor::Failure>(bytes)
+        .map_err(|_| VerifyError::Format("malformed verifying key archive"))
+}
+
+impl ArchivedVerifyingKey {
+    /// The key's FRI parameters.
+    pub fn fri(&self) -> FriParameters {
+        FriParameters::from(&self.fri)
+    }
+
     /// The preprocessed commitment as field elements.
     pub fn preprocessed_digest(&self) -> Result<Option<Digest>, VerifyError> {
         self.preprocessed_commitment
+            .as_ref()
             .map(|words| {
                 let mut digest = [Val::ZERO; DIGEST_ELEMS];
                 for (d, w) in digest.iter_mut().zip(words) {
-                    *d = val_from_u32(w)?;
+                    *d = val_from_u32(w.to_native())?;
                 }
                 Ok(digest)
             })
@@ -115,13 +157,13 @@ impl VerifyingKey {
     ///
     /// `[version, log_blowup, num_queries, query_pow_bits, log_folding_arity, log_final_poly_len,
     /// deep_pow_bits, logup_pow_bits, has_preprocessed, preprocessed root (8 elements, zeros if
-    /// none), num_tables]`, then per
-    /// table `[main_width, preprocessed_width, has_fixed_height, log_height (0 if not fixed),
-    /// num_air_constraints, constraint_degree, log_quotient_chunks, num_interactions,
-    /// (bus, is_send, tuple_len) per interaction, num_groups, group sizes...]`.
+    /// none), num_tables]`, then per table `[main_width, preprocessed_width, has_fixed_height,
+    /// log_height (0 if not fixed), num_air_constraints, constraint_degree, log_quotient_chunks,
+    /// num_interactions, may_be_empty, (bus, is_send, tuple_len) per interaction, num_groups,
+    /// group sizes...]`.
     pub fn encode(&self) -> Result<Vec<Val>, VerifyError> {
         let mut out = Vec::new();
-        let fri = &self.fri;
+        let fri = self.fri();
         out.extend(
             [
                 VK_ENCODING_VERSION,
@@ -139,14 +181,14 @@ impl VerifyingKey {
         out.push(Val::from_bool(root.is_some()));
         out.extend(root.unwrap_or([Val::ZERO; DIGEST_ELEMS]));
         out.push(Val::from_usize(self.tables.len()));
-        for t in &self.tables {
+        for t in self.tables.iter() {
             out.extend(
                 [
-                    t.main_width,
-                    t.preprocessed_width,
-                    t.preprocessed_log_height.is_some().into(),
-                    t.preprocessed_log_height.unwrap_or(0).into(),
-                    t.num_air_constraints,
+                    t.main_width.to_native(),
+                    t.preprocessed_width.to_native(),
+                    t.fixed_log_height().is_some().into(),
+                    t.fixed_log_height().unwrap_or(0).into(),
+                    t.num_air_constraints.to_native(),
                     t.constraint_degree.into(),
                     t.log_quotient_chunks.into(),
                     t.interactions.len() as u32,
@@ -154,24 +196,58 @@ impl VerifyingKey {
                 ]
                 .map(Val::from_u32),
             );
-            for i in &t.interactions {
-                out.extend([i.bus.into(), i.is_send.into(), i.tuple_len].map(Val::from_u32));
+            for i in t.interactions.iter() {
+                out.extend(
+                    [
+                        i.bus.to_native().into(),
+                        i.is_send.into(),
+                        i.tuple_len.to_native(),
+                    ]
+                    .map(Val::from_u32),
+                );
             }
             out.push(Val::from_usize(t.group_sizes.len()));
-            out.extend(t.group_sizes.iter().map(|&s| Val::from_u32(s)));
+            out.extend(t.group_sizes.iter().map(|s| Val::from_u32(s.to_native())));
         }
         Ok(out)
     }
 
-    /// Poseidon2 digest of [`Self::encode`], absorbed first by the transcript and committed to by
-    /// recursion guests.
-    pub fn digest(&self) -> Result<Digest, VerifyError> {
-        Ok(Hasher::new().hash_slice(&self.encode()?))
+    /// The key with its digest (Poseidon2 of [`Self::encode`]), computed once: the transcript
+    /// absorbs it first, and recursion guests commit to it.
+    pub fn digested(&self) -> Result<DigestedKey<'_>, VerifyError> {
+        Ok(DigestedKey {
+            key: self,
+            digest: Hasher::new().hash_slice(&self.encode()?),
+        })
+    }
+}
+
+/// An archived key together with its digest. Only [`ArchivedVerifyingKey::digested`] makes one,
+/// so a verification can hash its key once and hand the digest on (the machine's key digest is
+/// built from it) without anyone passing a digest that is not the key's.
+#[derive(Clone, Copy)]
+pub struct DigestedKey<'a> {
+    key: &'a ArchivedVerifyingKey,
+    digest: Digest,
+}
+
+impl core::fmt::Debug for DigestedKey<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("DigestedKey")
+            .field("digest", &self.digest)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> DigestedKey<'a> {
+    /// The key.
+    pub fn key(&self) -> &'a ArchivedVerifyingKey {
+        self.key
     }
 
-    /// The key as an aligned rkyv archive (what a recursion guest reads in place).
-    pub fn to_bytes(&self) -> rkyv::util::AlignedVec<16> {
-        rkyv::to_bytes::<rkyv::rancor::Error>(self).expect("serializing into memory cannot fail")
+    /// Its digest.
+    pub fn digest(&self) -> &Digest {
+        &self.digest
     }
 }
 
@@ -211,15 +287,16 @@ mod tests {
     fn bus_terms_must_stay_below_the_characteristic() {
         use crate::logup::{bus_term_count, check_interaction_bound};
         use crate::PublicEndpoint;
-        let k = key();
-        assert_eq!(bus_term_count(&k, &[30], &[]), 1 << 30);
-        assert!(check_interaction_bound(&k, &[30], &[]).is_ok());
-        assert_eq!(check_interaction_bound(&k, &[31], &[]), Err(1 << 31));
+        let bytes = key().to_bytes();
+        let k = access(&bytes).unwrap();
+        assert_eq!(bus_term_count(k, &[30], &[]), 1 << 30);
+        assert!(check_interaction_bound(k, &[30], &[]).is_ok());
+        assert_eq!(check_interaction_bound(k, &[31], &[]), Err(1 << 31));
         let minus_one = PublicEndpoint::receive(1, vec![], Val::ONE);
-        assert_eq!(bus_term_count(&k, &[4], &[minus_one]), 17);
+        assert_eq!(bus_term_count(k, &[4], &[minus_one]), 17);
         let huge = PublicEndpoint::send(1, vec![], Val::from_u32(1 << 30));
-        assert!(check_interaction_bound(&k, &[30], core::slice::from_ref(&huge)).is_err());
-        assert!(check_interaction_bound(&k, &[29], &[huge]).is_ok());
+        assert!(check_interaction_bound(k, &[30], core::slice::from_ref(&huge)).is_err());
+        assert!(check_interaction_bound(k, &[29], &[huge]).is_ok());
     }
 
     #[test]

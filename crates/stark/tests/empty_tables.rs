@@ -122,9 +122,6 @@ impl<T: droste_stark::Table> droste_stark::Table for ClaimsOptional<T> {
     fn name(&self) -> &str {
         "claims-optional"
     }
-    fn interactions(&self) -> Vec<droste_stark::Interaction> {
-        self.0.interactions()
-    }
     fn may_be_empty(&self) -> bool {
         true
     }

@@ -1,8 +1,7 @@
 //! `setup` refuses tables the protocol cannot prove soundly, with a message naming the table.
 
-use droste_stark::air::main_row;
-use droste_stark::{setup, FriParameters, Interaction, ProverTable, SetupError, Table, Val};
-use p3_air::{Air, AirBuilder, BaseAir, SymbolicExpression, WindowAccess};
+use droste_stark::{setup, BusBuilder, FriParameters, ProverTable, SetupError, Table, Val};
+use p3_air::{Air, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
 
@@ -14,7 +13,6 @@ struct Odd {
     selector_in_interaction: bool,
     wrong_preprocessed_width: bool,
     degree: usize,
-    column_out_of_range: bool,
     tuple_len: usize,
 }
 
@@ -34,8 +32,18 @@ impl BaseAir<Val> for Odd {
     }
 }
 
-impl<AB: AirBuilder<F = Val>> Air<AB> for Odd {
+impl<AB: BusBuilder> Air<AB> for Odd {
     fn eval(&self, builder: &mut AB) {
+        if self.width > 0 {
+            let x = builder.main().current_slice()[0];
+            if self.selector_in_interaction {
+                let first = builder.is_first_row();
+                builder.send(1, [x], first);
+            }
+            if self.tuple_len > 0 {
+                builder.send(1, vec![x; self.tuple_len], AB::Expr::ONE);
+            }
+        }
         if self.degree > 0 {
             let x = builder.main().current_slice()[0];
             let mut power: AB::Expr = x.into();
@@ -50,22 +58,6 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for Odd {
 impl Table for Odd {
     fn name(&self) -> &str {
         "odd"
-    }
-    fn interactions(&self) -> Vec<Interaction> {
-        let row = main_row(self.width + usize::from(self.column_out_of_range));
-        let mut out = Vec::new();
-        if self.selector_in_interaction {
-            let selector: SymbolicExpression<Val> =
-                SymbolicExpression::Leaf(p3_air::BaseLeaf::IsFirstRow);
-            out.push(Interaction::send(1, [row[0]], selector));
-        }
-        if self.column_out_of_range {
-            out.push(Interaction::send(1, [row[self.width]], Val::ONE));
-        }
-        if self.tuple_len > 0 {
-            out.push(Interaction::send(1, vec![row[0]; self.tuple_len], Val::ONE));
-        }
-        out
     }
 }
 
@@ -106,11 +98,6 @@ fn unsupported_tables_are_refused_with_a_reason() {
         ..base()
     })
     .contains("preprocessed"));
-    assert!(setup_error(Odd {
-        column_out_of_range: true,
-        ..base()
-    })
-    .contains("outside the table"));
     // The LogUp error grows with the longest tuple: more than 32 elements is refused.
     assert!(setup_error(Odd {
         tuple_len: droste_stark::logup::MAX_TUPLE_LEN + 1,

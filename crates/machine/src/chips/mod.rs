@@ -2,6 +2,9 @@
 //! the family's own columns. [`instruction_chips`] is the registry of the chips whose rows are
 //! built from [`FrameEvent`]s alone; the machine proves every table it lists.
 
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
 use droste_isa::Opcode;
 use droste_stark::{ProverTable, Val};
 use p3_matrix::dense::RowMajorMatrix;
@@ -88,10 +91,6 @@ macro_rules! impl_table {
         impl ::droste_stark::Table for $chip {
             fn name(&self) -> &str {
                 $name
-            }
-
-            fn interactions(&self) -> ::std::vec::Vec<::droste_stark::Interaction> {
-                $crate::bus::collect_interactions(self)
             }
 
             fn may_be_empty(&self) -> bool {

@@ -101,7 +101,7 @@ pub fn prove_and_verify(program: &Program, input: &Input) -> PublicValues {
         panic!("honest witness fails: {violation}");
     }
     let proof = MachineProver::prove(&pk, input).unwrap();
-    let verified = MachineProver::verify(&vk, &proof.to_bytes()).unwrap();
+    let verified = droste_machine::verify(&vk, &proof.to_bytes()).unwrap();
     assert_eq!(verified, public);
     verified
 }
@@ -116,7 +116,7 @@ pub fn row_mut(trace: &mut RowMajorMatrix<Val>, row: usize) -> &mut [Val] {
 pub fn assert_rejected(pk: &ProvingKey, traces: Vec<RowMajorMatrix<Val>>, public: PublicValues) {
     match MachineProver::prove_traces(pk, traces, public) {
         Ok(proof) => {
-            let result = MachineProver::verify(&pk.vk, &proof.to_bytes());
+            let result = droste_machine::verify(&pk.vk, &proof.to_bytes());
             assert!(
                 matches!(result, Err(MachineError::Verify(_))),
                 "accepted: {result:?}"

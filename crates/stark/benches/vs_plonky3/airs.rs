@@ -1,10 +1,9 @@
-//! The benchmark AIRs, with identical constraints on both sides. Plonky3's lookup API declares
-//! bus messages inside `eval` (through `InteractionBuilder`), droste's through
-//! `Table::interactions`, so the lookup AIRs come in two thin wrappers around shared constraint
-//! code.
+//! The benchmark AIRs, with identical constraints on both sides. Both Plonky3's lookup API and
+//! droste declare bus messages inside `eval`, through different builder traits
+//! (`InteractionBuilder`, `BusBuilder`), so the lookup AIRs come in two thin wrappers around
+//! shared constraint code.
 
-use droste_stark::air::{main_row, preprocessed_row};
-use droste_stark::{Interaction, Table, Val};
+use droste_stark::{BusBuilder, Table, Val};
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
 use p3_lookup::{Count, InteractionBuilder, LookupBus};
@@ -85,22 +84,19 @@ impl BaseAir<Val> for Limbs {
     }
 }
 
-impl<AB: AirBuilder<F = Val>> Air<AB> for Limbs {
+impl<AB: BusBuilder> Air<AB> for Limbs {
     fn eval(&self, builder: &mut AB) {
         eval_limbs(builder);
+        let main = builder.main();
+        for &limb in &main.current_slice()[..LIMBS] {
+            builder.send(RANGE_BUS_ID, [limb], AB::Expr::ONE);
+        }
     }
 }
 
 impl Table for Limbs {
     fn name(&self) -> &str {
         "limbs"
-    }
-
-    fn interactions(&self) -> Vec<Interaction> {
-        let row = main_row(LIMB_COLUMNS);
-        (0..LIMBS)
-            .map(|j| Interaction::send(RANGE_BUS_ID, [row[j]], Val::ONE))
-            .collect()
     }
 }
 
@@ -126,21 +122,17 @@ impl BaseAir<Val> for Range {
     }
 }
 
-impl<AB: AirBuilder<F = Val>> Air<AB> for Range {
-    fn eval(&self, _builder: &mut AB) {}
+impl<AB: BusBuilder> Air<AB> for Range {
+    fn eval(&self, builder: &mut AB) {
+        let value = builder.preprocessed().current_slice()[0];
+        let count = builder.main().current_slice()[0];
+        builder.receive(RANGE_BUS_ID, [value], count);
+    }
 }
 
 impl Table for Range {
     fn name(&self) -> &str {
         "range"
-    }
-
-    fn interactions(&self) -> Vec<Interaction> {
-        vec![Interaction::receive(
-            RANGE_BUS_ID,
-            [preprocessed_row(1)[0]],
-            main_row(1)[0],
-        )]
     }
 }
 

@@ -2,8 +2,7 @@
 
 #![allow(dead_code)]
 
-use droste_stark::air::{main_row, preprocessed_row};
-use droste_stark::{FriParameters, Interaction, ProverTable, Table, Val};
+use droste_stark::{BusBuilder, FriParameters, ProverTable, Table, Val};
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
@@ -41,7 +40,7 @@ impl BaseAir<Val> for FibTable {
     }
 }
 
-impl<AB: AirBuilder<F = Val>> Air<AB> for FibTable {
+impl<AB: BusBuilder> Air<AB> for FibTable {
     fn eval(&self, builder: &mut AB) {
         let main = builder.main();
         let (a, b, last) = (
@@ -56,17 +55,13 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for FibTable {
         builder.when_transition().assert_eq(b_next, a + b);
         builder.when_transition().assert_zero(last);
         builder.when_last_row().assert_one(last);
+        builder.send(OUTPUT_BUS, [b], last);
     }
 }
 
 impl Table for FibTable {
     fn name(&self) -> &str {
         "fibonacci"
-    }
-
-    fn interactions(&self) -> Vec<Interaction> {
-        let row = main_row(3);
-        vec![Interaction::send(OUTPUT_BUS, [row[1]], row[2])]
     }
 }
 
@@ -107,21 +102,17 @@ impl BaseAir<Val> for ByteTable {
     }
 }
 
-impl<AB: AirBuilder<F = Val>> Air<AB> for ByteTable {
-    fn eval(&self, _builder: &mut AB) {}
+impl<AB: BusBuilder> Air<AB> for ByteTable {
+    fn eval(&self, builder: &mut AB) {
+        let byte = builder.preprocessed().current_slice()[0];
+        let count = builder.main().current_slice()[0];
+        builder.receive(RANGE_BUS, [byte], count);
+    }
 }
 
 impl Table for ByteTable {
     fn name(&self) -> &str {
         "bytes"
-    }
-
-    fn interactions(&self) -> Vec<Interaction> {
-        vec![Interaction::receive(
-            RANGE_BUS,
-            [preprocessed_row(1)[0]],
-            main_row(1)[0],
-        )]
     }
 }
 
@@ -135,25 +126,21 @@ impl BaseAir<Val> for SumOfBytesTable {
     }
 }
 
-impl<AB: AirBuilder<F = Val>> Air<AB> for SumOfBytesTable {
+impl<AB: BusBuilder> Air<AB> for SumOfBytesTable {
     fn eval(&self, builder: &mut AB) {
         let main = builder.main();
         let row = main.current_slice();
         let sum = row[0] + row[1] + row[2] + row[3];
         builder.assert_eq(row[4], sum);
+        for &byte in &row[..4] {
+            builder.send(RANGE_BUS, [byte], AB::Expr::ONE);
+        }
     }
 }
 
 impl Table for SumOfBytesTable {
     fn name(&self) -> &str {
         "sum-of-bytes"
-    }
-
-    fn interactions(&self) -> Vec<Interaction> {
-        let row = main_row(5);
-        (0..4)
-            .map(|j| Interaction::send(RANGE_BUS, [row[j]], Val::ONE))
-            .collect()
     }
 }
 
@@ -167,26 +154,22 @@ impl BaseAir<Val> for OptionalSumOfBytesTable {
     }
 }
 
-impl<AB: AirBuilder<F = Val>> Air<AB> for OptionalSumOfBytesTable {
+impl<AB: BusBuilder> Air<AB> for OptionalSumOfBytesTable {
     fn eval(&self, builder: &mut AB) {
         let main = builder.main();
         let row = main.current_slice();
         let sum = row[0] + row[1] + row[2] + row[3];
         builder.assert_eq(row[4], sum);
         builder.assert_bool(row[5]);
+        for &byte in &row[..4] {
+            builder.send(RANGE_BUS, [byte], row[5]);
+        }
     }
 }
 
 impl Table for OptionalSumOfBytesTable {
     fn name(&self) -> &str {
         "optional-sum-of-bytes"
-    }
-
-    fn interactions(&self) -> Vec<Interaction> {
-        let row = main_row(6);
-        (0..4)
-            .map(|j| Interaction::send(RANGE_BUS, [row[j]], row[5]))
-            .collect()
     }
 
     fn may_be_empty(&self) -> bool {
