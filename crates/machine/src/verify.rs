@@ -16,6 +16,7 @@ pub fn verify_archived(
     vk: &ArchivedVerifyingKey,
     proof: &ArchivedMachineProof,
 ) -> Result<PublicValues, MachineError> {
+    droste_pcs::phase::mark::<{ droste_pcs::phase::KEY_DIGEST }>();
     let (stark_key, digest) = vk.digest()?;
     let digest = digest_words(&digest);
     if proof.vkey_digest.map(|w| w.to_native()) != digest {

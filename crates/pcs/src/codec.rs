@@ -37,16 +37,23 @@ pub fn val_from_archived(raw: &Archived<u32>) -> Result<Val, PcsError> {
     val_from_u32(raw.to_native())
 }
 
-/// Decode a slice of archived words, appending to `out` (a scratch buffer the caller reuses).
-pub fn vals_from_archived(
-    raw: &[Archived<u32>],
-    out: &mut alloc::vec::Vec<Val>,
-) -> Result<(), PcsError> {
-    out.reserve(raw.len());
-    for w in raw {
-        out.push(val_from_archived(w)?);
+/// The archived words as field elements, in place: each checked canonical, then the slice is
+/// reinterpreted without a copy (in the guest a copy costs more than the check).
+pub fn vals_in_place(raw: &[Archived<u32>]) -> Result<&[Val], PcsError> {
+    const {
+        assert!(size_of::<Archived<u32>>() == size_of::<Val>());
+        assert!(align_of::<Archived<u32>>() >= align_of::<Val>());
     }
-    Ok(())
+    if let Some(word) = raw.iter().find(|w| w.to_native() >= Val::ORDER_U32) {
+        return Err(PcsError::NonCanonical {
+            value: word.to_native(),
+        });
+    }
+    // SAFETY: an archived `u32` is rend's `u32_le`, `#[repr(C, align(4))]` around one `u32`
+    // holding the little-endian bytes; on this little-endian target (lib.rs refuses others) its
+    // bits are the native word's. `MontyField31` is `#[repr(transparent)]` over that word, every
+    // word is `< p` (checked above), and size and alignment match (checked at compile time).
+    Ok(unsafe { core::slice::from_raw_parts(raw.as_ptr().cast::<Val>(), raw.len()) })
 }
 
 /// Encode a digest.

@@ -25,6 +25,14 @@
 
 #![no_std]
 
+// Proofs are little-endian archives read in place (`codec::vals_in_place` reinterprets archived
+// words as field elements); every target droste runs on (x86-64, aarch64, the RV64 guest) is
+// little-endian.
+#[cfg(not(target_endian = "little"))]
+compile_error!(
+    "droste-pcs reads little-endian proof archives in place: big-endian targets are not supported"
+);
+
 extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
@@ -36,6 +44,7 @@ mod fold;
 pub mod hash;
 pub mod merkle;
 mod params;
+pub mod phase;
 pub mod proof;
 #[cfg(feature = "std")]
 pub mod security;

@@ -28,6 +28,16 @@ impl Input {
         self
     }
 
+    /// Appends a proof and the verifying key it is for, as two items (the key, then the proof,
+    /// each in its wire format), which a guest verifies in place with
+    /// `droste_zkvm::verify::read_verified()` (feature `verify`) and gets the proof's statement
+    /// back: application recursion. The guest decides which key digests it trusts.
+    pub fn write_proof(mut self, proof: &[u8], vk: &droste_machine::VerifyingKey) -> Self {
+        self.inner.stream.push(vk.to_bytes().to_vec());
+        self.inner.stream.push(proof.to_vec());
+        self
+    }
+
     /// Sets the private input mapped into guest memory (`io::private_input_slice()`).
     pub fn private_input(mut self, bytes: Vec<u8>) -> Self {
         self.inner.private_input = bytes;

@@ -75,6 +75,7 @@ pub fn verify_archived(
     proof: &ArchivedProof,
     endpoints: &[PublicEndpoint],
 ) -> Result<(), VerifyError> {
+    droste_pcs::phase::mark::<{ droste_pcs::phase::CONSTRAINTS }>();
     let vk = key.key();
     let fri = vk.fri();
     check_tables(vk, tables)?;

@@ -22,6 +22,9 @@
 
 pub mod codec;
 pub mod heap;
+pub mod recursion;
+#[cfg(feature = "verify")]
+pub mod verify;
 
 #[cfg(target_os = "zkvm")]
 mod entry;

@@ -7,11 +7,11 @@
 
 use alloc::vec::Vec;
 
-use p3_field::Field;
+use p3_field::{Field, PrimeCharacteristicRing};
 use rkyv::vec::ArchivedVec;
 
-use super::{PointTerm, RoundClaim};
-use crate::codec::vals_from_archived;
+use super::{AlphaPowers, MatrixTerms, RoundClaim};
+use crate::codec::vals_in_place;
 use crate::fold::{bitrev_point, lde_shift};
 use crate::hash::Hasher;
 use crate::merkle::{distinct_shifted, verify_multi, LevelRows, MatrixShape, MultiScratch};
@@ -30,35 +30,76 @@ pub(super) struct Inputs<'a> {
     pub claims: &'a [RoundClaim<'a>],
     pub shapes: &'a [Vec<MatrixShape>],
     pub log_max_height: usize,
-    pub alpha_pows: &'a [Challenge],
-    pub terms: &'a [PointTerm],
+    pub powers: &'a AlphaPowers,
+    pub terms: &'a [MatrixTerms],
 }
 
-/// Per input height: the queried rows, their LDE points and the inverses `1 / (x - z)` computed
-/// so far (one list per distinct opening point).
+/// Per input height: the queried rows, their LDE points, and per distinct opening point `z` the
+/// running sums of the batched numerators `sum alpha^k f(x)` at those rows and of the claimed
+/// values `sum alpha^k f(z)`.
 struct HeightRows {
     log_height: usize,
     rows: Vec<usize>,
     points: Vec<Val>,
-    inverses: Vec<(Challenge, Vec<Challenge>)>,
+    by_point: Vec<PointSums>,
+}
+
+struct PointSums {
+    z: Challenge,
+    numerators: Vec<Challenge>,
+    claimed: Challenge,
 }
 
 impl HeightRows {
-    fn inverses(&mut self, z: Challenge) -> Result<&[Challenge], PcsError> {
-        let at = match self.inverses.iter().position(|(p, _)| *p == z) {
+    /// The sums of opening point `z`, started empty the first time `z` is seen.
+    fn sums(&mut self, z: Challenge) -> &mut PointSums {
+        let at = match self.by_point.iter().position(|p| p.z == z) {
             Some(at) => at,
             None => {
-                let inv = self
-                    .points
-                    .iter()
-                    .map(|&x| (-z + x).try_inverse().ok_or(PcsError::PointInDomain))
-                    .collect::<Result<Vec<_>, _>>()?;
-                self.inverses.push((z, inv));
-                self.inverses.len() - 1
+                self.by_point.push(PointSums {
+                    z,
+                    numerators: alloc::vec![Challenge::ZERO; self.rows.len()],
+                    claimed: Challenge::ZERO,
+                });
+                self.by_point.len() - 1
             }
         };
-        Ok(&self.inverses[at].1)
+        &mut self.by_point[at]
     }
+
+    /// `ro(x) = sum_z (numerators_z(x) - claimed_z) / (x - z)` at every queried row, with one
+    /// batched inversion per point.
+    fn reduced(&self) -> Result<Vec<Challenge>, PcsError> {
+        let mut ro = alloc::vec![Challenge::ZERO; self.rows.len()];
+        let mut inverses = Vec::with_capacity(self.rows.len());
+        for sums in &self.by_point {
+            inverses.clear();
+            inverses.extend(self.points.iter().map(|&x| -sums.z + x));
+            batch_invert(&mut inverses)?;
+            for ((r, &n), &inv) in ro.iter_mut().zip(&sums.numerators).zip(&inverses) {
+                *r += (n - sums.claimed) * inv;
+            }
+        }
+        Ok(ro)
+    }
+}
+
+/// Inverts every element in place with one field inversion (Montgomery's trick); a zero element
+/// (a query point equal to an opening point) is an error.
+fn batch_invert(values: &mut [Challenge]) -> Result<(), PcsError> {
+    let mut prefix = Vec::with_capacity(values.len());
+    let mut acc = Challenge::ONE;
+    for &v in values.iter() {
+        prefix.push(acc);
+        acc *= v;
+    }
+    let mut inv = acc.try_inverse().ok_or(PcsError::PointInDomain)?;
+    for (v, p) in values.iter_mut().zip(prefix).rev() {
+        let value = *v;
+        *v = inv * p;
+        inv *= value;
+    }
+    Ok(())
 }
 
 impl Inputs<'_> {
@@ -85,21 +126,11 @@ impl Inputs<'_> {
                     log_height: h,
                     rows,
                     points,
-                    inverses: Vec::new(),
+                    by_point: Vec::new(),
                 }
             })
             .collect();
-        let mut by_height: Vec<(usize, Vec<Challenge>)> = per_height
-            .iter()
-            .map(|h| {
-                (
-                    h.log_height,
-                    alloc::vec![Challenge::default(); h.rows.len()],
-                )
-            })
-            .collect();
         let mut terms = self.terms.iter();
-        let mut values = Vec::new();
         let mut combined: Vec<Challenge> = Vec::new();
         for (round, ((claim, shapes), opening)) in self
             .claims
@@ -108,6 +139,7 @@ impl Inputs<'_> {
             .zip(openings.iter())
             .enumerate()
         {
+            crate::phase::mark::<{ crate::phase::INPUT_OPENINGS }>();
             let groups = Groups::new(shapes, &per_height)?;
             if opening.values.len() != groups.total {
                 return Err(PcsError::Shape {
@@ -116,8 +148,7 @@ impl Inputs<'_> {
                     got: opening.values.len(),
                 });
             }
-            values.clear();
-            vals_from_archived(&opening.values, &mut values)?;
+            let values = vals_in_place(&opening.values)?;
             let level_rows: Vec<LevelRows<'_>> = groups
                 .levels
                 .iter()
@@ -143,31 +174,35 @@ impl Inputs<'_> {
                     round,
                 });
             }
+            crate::phase::mark::<{ crate::phase::DEEP }>();
             // Columns of each height's concatenated row taken by the matrices seen so far.
             let mut used: Vec<usize> = alloc::vec![0; groups.levels.len()];
-            for (m, shape) in claim.matrices.iter().zip(shapes) {
+            for ((m, shape), term) in claim.matrices.iter().zip(shapes).zip(terms.by_ref()) {
                 let at = groups.position(shape.log_height)?;
                 let group = &groups.levels[at];
                 let offset = group.start + used[at];
                 used[at] += m.width;
+                // The row's combination with its first point's weights; the other points'
+                // weights are a constant factor away.
                 combined.clear();
                 combined.extend((0..group.count).map(|k| {
                     let row = &values[offset + k * group.width..][..m.width];
-                    row.iter()
-                        .zip(self.alpha_pows)
-                        .map(|(&f, &a)| a * f)
-                        .sum::<Challenge>()
+                    self.powers.combine(term.first_power, row)
                 }));
                 let height = &mut per_height[group.height_at];
-                let acc = &mut by_height[group.height_at].1;
-                for term in terms.by_ref().take(m.points.len()) {
-                    let inverses = height.inverses(term.z)?;
-                    for ((a, &c), &inv) in acc.iter_mut().zip(&combined).zip(inverses) {
-                        *a += term.alpha_offset * (c - term.combined_value) * inv;
+                for (p, point) in term.points.iter().enumerate() {
+                    let sums = height.sums(point.z);
+                    sums.claimed += point.claimed;
+                    for (n, &c) in sums.numerators.iter_mut().zip(&combined) {
+                        *n += if p == 0 { c } else { point.shift * c };
                     }
                 }
             }
         }
+        let by_height = per_height
+            .iter()
+            .map(|h| Ok((h.log_height, h.reduced()?)))
+            .collect::<Result<_, PcsError>>()?;
         Ok(Reduced { by_height })
     }
 }

@@ -1,0 +1,61 @@
+//! Verifying droste proofs inside a guest (feature `verify`): application recursion.
+//!
+//! The host passes a proof and the verifying key it is for as two input items
+//! (`droste_sdk::Input::write_proof`); [`read_verified`] reads them into 16-byte aligned buffers
+//! and runs droste's one verifier over them in place (`droste_machine::verify_archived`, the code
+//! `droste verify` runs natively). The guest gets the proof's [`Statement`] back and decides what
+//! to trust: usually it compares the key digest with one it knows (a constant, or an input it
+//! commits), like RISC Zero's `env::verify(image_id, journal)` or SP1's `verify_sp1_proof`.
+//!
+//! The verifier's Poseidon2 runs on the POSEIDON2 precompile in the guest, so a verification costs
+//! a few million cycles (BENCHMARKS.md has the figures by phase).
+
+use droste_machine::MachineError;
+
+use crate::recursion::Statement;
+
+/// Verifies proof bytes under key bytes (their wire formats, any alignment; unaligned bytes are
+/// copied once) and returns what the proof proves.
+pub fn verify(vk: &[u8], proof: &[u8]) -> Result<Statement, MachineError> {
+    let values = droste_machine::verify_bytes(vk, proof)?;
+    Ok(Statement {
+        vkey_digest: values.vkey_digest,
+        exit_code: values.exit_code,
+        public_output: values.public_output,
+    })
+}
+
+/// Reads the next two input items, a verifying key and a proof, verifies the proof in place and
+/// returns its statement. Panics (ending the guest) if the items are missing or the proof does
+/// not verify under the key.
+#[cfg(target_os = "zkvm")]
+#[track_caller]
+pub fn read_verified() -> Statement {
+    let vk = read_aligned("verifying key");
+    let proof = read_aligned("proof");
+    match verify(&vk, &proof) {
+        Ok(statement) => statement,
+        Err(error) => panic!("verify::read_verified: the proof does not verify: {error}"),
+    }
+}
+
+/// The next input item in a 16-byte aligned buffer, so an archive in it can be read in place.
+#[cfg(target_os = "zkvm")]
+#[track_caller]
+fn read_aligned(what: &str) -> rkyv::util::AlignedVec<16> {
+    let Some(len) = crate::syscall::input_len() else {
+        panic!("verify::read_verified: the input stream has no {what} item")
+    };
+    let mut buffer = rkyv::util::AlignedVec::<16>::with_capacity(len);
+    // SAFETY: the buffer has capacity for `len` bytes, which INPUT_READ writes in full before
+    // `set_len` exposes them.
+    unsafe {
+        let spare = core::slice::from_raw_parts_mut(
+            buffer.as_mut_ptr().cast::<core::mem::MaybeUninit<u8>>(),
+            len,
+        );
+        crate::syscall::input_read(spare);
+        buffer.set_len(len);
+    }
+    buffer
+}

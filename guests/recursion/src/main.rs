@@ -1,0 +1,34 @@
+//! The recursion guest: verifies droste proofs inside droste and commits what they prove.
+//!
+//! Input stream: a [`RecursionRequest`] (the digest of this guest's own verifying key, and how
+//! many proofs follow), then per proof two items, its verifying key and the proof itself (as
+//! `droste_sdk::Input::write_proof` writes them). Each proof is verified in place by droste's one
+//! verifier; the guest commits an [`Aggregate`]: its own key digest as it was told, and the
+//! statement of every proof (vkey digest, exit code, public output), with the statements of inner
+//! proofs of this very guest unwrapped, so that compressing a compressed proof proves the same
+//! statements again (`droste_zkvm::recursion` says why that is sound).
+//!
+//! Any proof that does not verify ends the run with a panic: there is no proof of a failed
+//! verification that claims success.
+//!
+//! Step markers (`droste run --profile`): 1 reading the request, 2 verifying proof by proof
+//! (the verifier's own phases inside), 3 committing.
+#![no_main]
+droste_zkvm::entrypoint!(main);
+
+use droste_zkvm::recursion::{Aggregate, RecursionRequest};
+
+fn main() {
+    droste_zkvm::step_marker::<1>();
+    let request: RecursionRequest = droste_zkvm::io::read();
+    let mut aggregate = Aggregate::new(request.recursion_vkey);
+    droste_zkvm::step_marker::<2>();
+    for index in 0..request.proofs {
+        let statement = droste_zkvm::verify::read_verified();
+        if let Err(error) = aggregate.push(statement) {
+            panic!("recursion: proof {index}: {error}");
+        }
+    }
+    droste_zkvm::step_marker::<3>();
+    droste_zkvm::io::commit(&aggregate);
+}
