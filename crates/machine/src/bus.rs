@@ -18,6 +18,7 @@
 //! | [`EXIT`] | `(code_lo16, code_hi16, output_len)` |
 //! | [`BUFFER`] | `(clk, addr, remaining, output_index, is_write)` |
 //! | [`IMAGE_END`] | `(last_image_doubleword)` |
+//! | [`POSEIDON2`] | `(clk, addr, montgomery)` |
 //!
 //! # Declaring interactions in `eval`
 //!
@@ -58,6 +59,8 @@ pub const EXIT: Bus = 8;
 pub const BUFFER: Bus = 9;
 /// `(addr)`: the last doubleword of the memory image, where the dynamic memory table starts.
 pub const IMAGE_END: Bus = 10;
+/// `(clk, addr, montgomery)`: a POSEIDON2 call, from its `ecall` row to its `poseidon2` row.
+pub const POSEIDON2: Bus = 11;
 
 /// Memory spaces (first element of a [`MEMORY`] tuple): registers, read/write RAM
 /// (`PROGRAM_START..STACK_TOP`) and the read-only private input (`INPUT_START..`). A cell

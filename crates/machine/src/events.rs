@@ -91,6 +91,20 @@ pub struct EcallEvent {
     pub output_min_clk: u32,
 }
 
+/// A POSEIDON2 call: the state's words before and after, and its 8 doubleword accesses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Poseidon2Event {
+    pub clk: u32,
+    /// Address of the state (8-byte aligned).
+    pub addr: u32,
+    /// The words are Montgomery forms.
+    pub montgomery: bool,
+    pub input: [u32; 16],
+    pub output: [u32; 16],
+    /// The doublewords `addr + 8 j`, read as the input and written as the output.
+    pub accesses: [DwordAccess; 8],
+}
+
 /// One doubleword piece of a system call buffer (COMMIT reads, INPUT_READ and RANDOM write).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BufferEvent {

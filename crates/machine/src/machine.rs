@@ -14,6 +14,7 @@ use crate::bus::{EXIT, OUTPUT, OUTPUT_CURSOR, STATE};
 use crate::chips::buffer::BufferTable;
 use crate::chips::ecall::EcallChip;
 use crate::chips::memory::{LoadChip, StoreChip};
+use crate::chips::poseidon2::Poseidon2Table;
 use crate::chips::{instruction_chips, InstructionChip};
 use crate::error::MachineError;
 use crate::lookup::LookupCounter;
@@ -34,6 +35,7 @@ pub struct MachineTables {
     pub store: StoreChip,
     pub ecall: EcallChip,
     pub buffer: BufferTable,
+    pub poseidon2: Poseidon2Table,
     pub registers: RegisterTable,
     pub image: ImageTable,
     pub dynamic: DynamicMemoryTable,
@@ -52,6 +54,7 @@ impl MachineTables {
             store: StoreChip,
             ecall: EcallChip,
             buffer: BufferTable,
+            poseidon2: Poseidon2Table,
             registers: RegisterTable::new(registers),
             image,
             dynamic: DynamicMemoryTable,
@@ -82,6 +85,7 @@ impl MachineTables {
             &self.store,
             &self.ecall,
             &self.buffer,
+            &self.poseidon2,
             &self.registers,
             &self.image,
             &self.dynamic,
@@ -313,6 +317,10 @@ impl MachineProver {
         traces.push(StoreChip::generate_trace(&witness.stores, &lookups));
         traces.push(EcallChip::generate_trace(&witness.ecalls, &lookups));
         traces.push(BufferTable::generate_trace(&witness.buffers, &lookups));
+        traces.push(Poseidon2Table::generate_trace(
+            &witness.poseidon2,
+            &lookups,
+        ));
         let registers: [_; crate::fetch::REGISTERS] = witness
             .registers_final
             .clone()

@@ -12,7 +12,9 @@ use droste_isa::alu::{alu, extend_load};
 use droste_isa::Opcode;
 
 use crate::error::MachineError;
-use crate::events::{BufferEvent, DwordAccess, EcallEvent, FrameEvent, MemoryInstructionEvent};
+use crate::events::{
+    BufferEvent, DwordAccess, EcallEvent, FrameEvent, MemoryInstructionEvent, Poseidon2Event,
+};
 use crate::fetch::{RegisterUse, REGISTERS, SINK};
 use crate::memory_access::{slot, timestamp};
 use crate::memory_tables::{CellState, DynamicCell};
@@ -31,6 +33,7 @@ pub struct Witness {
     pub stores: Vec<MemoryInstructionEvent>,
     pub ecalls: Vec<EcallEvent>,
     pub buffers: Vec<BufferEvent>,
+    pub poseidon2: Vec<Poseidon2Event>,
     /// Execution count per ROM slot.
     pub rom_counts: Vec<u32>,
     pub registers_final: Vec<CellState>,
@@ -186,6 +189,7 @@ pub fn build_witness(
     };
     let mut memory = record.memory.iter().peekable();
     let mut syscalls = record.syscalls.iter();
+    let mut poseidon2_calls = record.poseidon2.iter();
     let mut output_cursor = 0u32;
     let mut output_min_clk = 0u32;
     for (clk, step) in record.steps.iter().enumerate() {
@@ -223,6 +227,13 @@ pub fn build_witness(
                 output_cursor,
                 output_min_clk,
             });
+            if call.number == syscall::POSEIDON2 {
+                let call = poseidon2_calls
+                    .next()
+                    .expect("every POSEIDON2 ecall has its event");
+                w.poseidon2.push(poseidon2_event(&mut cells, clk, call));
+                continue;
+            }
             let is_write = matches!(call.number, syscall::INPUT_READ | syscall::RANDOM);
             if is_write || call.number == syscall::COMMIT {
                 let (addr, len) = (a0 as u32, call.args[1] as u32);
@@ -360,6 +371,35 @@ pub fn build_witness(
         .iter()
         .all(|d| u64::from(d.0) * 8 < STACK_TOP || d.1));
     Ok(w)
+}
+
+/// The machine's view of a POSEIDON2 call: the 8 doublewords of the state, each read as the
+/// input words and written as the output words.
+fn poseidon2_event(
+    cells: &mut Cells<'_>,
+    clk: u32,
+    call: &droste_executor::Poseidon2Event,
+) -> Poseidon2Event {
+    debug_assert_eq!(call.clk, u64::from(clk));
+    let dword = |words: &[u32; 16], j: usize| {
+        u64::from(words[2 * j]) | u64::from(words[2 * j + 1]) << 32
+    };
+    let accesses = core::array::from_fn(|j| {
+        let access = cells.dword(call.addr + 8 * j as u32, timestamp(clk, slot::RAM0), |old| {
+            debug_assert_eq!(old, dword(&call.input, j), "POSEIDON2 input at clk {clk}");
+            dword(&call.output, j)
+        });
+        debug_assert!(!access.is_input, "the executor permutes only RAM");
+        access
+    });
+    Poseidon2Event {
+        clk,
+        addr: call.addr,
+        montgomery: call.montgomery,
+        input: call.input,
+        output: call.output,
+        accesses,
+    }
 }
 
 /// The doubleword accesses of a load or store event.

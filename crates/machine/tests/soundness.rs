@@ -37,19 +37,6 @@ fn sample() -> droste_executor::Program {
     program(&code, &(1..=8).collect::<Vec<u8>>())
 }
 
-/// The debug checker reports a violation that `expected` accepts, and proving the same witness
-/// fully yields no accepted proof.
-fn assert_caught(
-    pk: &ProvingKey,
-    traces: Vec<RowMajorMatrix<Val>>,
-    public: PublicValues,
-    expected: impl Fn(&ConstraintViolation) -> bool,
-) {
-    let violation = check(pk, &traces, &public).unwrap_err();
-    assert!(expected(&violation), "{violation}");
-    assert_rejected(pk, traces, public);
-}
-
 fn setup() -> (ProvingKey, Vec<RowMajorMatrix<Val>>, PublicValues) {
     let (pk, _) = keys(&sample());
     let (traces, public) = traces(&pk, &Input::default());

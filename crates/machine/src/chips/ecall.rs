@@ -9,6 +9,8 @@
 //! - COMMIT, INPUT_READ, RANDOM hand the buffer `[a0, a0 + a1)` to the `buffer` table on
 //!   [`BUFFER`] and take back its end; COMMIT also advances the output cursor.
 //! - WRITE (stdout/stderr) is not part of the statement: it only advances the state.
+//! - POSEIDON2 hands `(clk, a0, a1)` (the state's address and representation) to the
+//!   `poseidon2` table on [`POSEIDON2`], which reads and writes the state.
 //!
 //! The output cursor `(offset, min_clk)` forms one chain from the verifier's `(0, 0)` through
 //! every COMMIT in clock order (`clk >= min_clk` is range-checked, each COMMIT sends
@@ -22,7 +24,7 @@ use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
 
-use crate::bus::{space, MachineBuilder, BUFFER, EXIT, OUTPUT_CURSOR, STATE};
+use crate::bus::{space, MachineBuilder, BUFFER, EXIT, OUTPUT_CURSOR, POSEIDON2, STATE};
 use crate::columns::{limbs, Word};
 use crate::events::EcallEvent;
 use crate::fetch::{Family, Fetch};
@@ -31,7 +33,7 @@ use crate::memory_access::{slot, timestamp, timestamp_expr, AccessCols, MemoryAc
 use crate::trace::rows_from_events;
 
 /// The system calls in selector order: selector `i` is call number `CALLS[i]`.
-pub const CALLS: [u64; 8] = [
+pub const CALLS: [u64; 9] = [
     syscall::HALT,
     syscall::WRITE,
     syscall::COMMIT,
@@ -40,6 +42,7 @@ pub const CALLS: [u64; 8] = [
     syscall::INPUT_LEN,
     syscall::INPUT_READ,
     syscall::RANDOM,
+    syscall::POSEIDON2,
 ];
 
 const fn call_index(number: u64) -> usize {
@@ -60,6 +63,7 @@ const CYCLE_COUNT: usize = call_index(syscall::CYCLE_COUNT);
 const INPUT_LEN: usize = call_index(syscall::INPUT_LEN);
 const INPUT_READ: usize = call_index(syscall::INPUT_READ);
 const RANDOM: usize = call_index(syscall::RANDOM);
+const POSEIDON2_CALL: usize = call_index(syscall::POSEIDON2);
 
 /// Bits of a buffer address and length (`< 2^30`).
 const ADDR_HI_BITS: u32 = 14;
@@ -71,7 +75,7 @@ crate::columns! {
         pub clk: T,
         pub pc: T,
         /// One-hot selector of the call, in [`CALLS`] order.
-        pub selector: [T; 8],
+        pub selector: [T; 9],
         pub a7_access: AccessCols<T>,
         pub a0: Word<T>,
         pub a0_new: Word<T>,
@@ -177,20 +181,33 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
         cycle.assert_zero(local.a0_new.0[2]);
         cycle.assert_zero(local.a0_new.0[3]);
 
-        // Buffer calls: address a0 and length a1 below 2^30. The high limb of a0 (which the
-        // call leaves unchanged) is checked together with the cycle count's, which must be
-        // below 2^30 too so that its two limbs cannot wrap around the field.
+        // Buffer calls: address a0 and length a1 below 2^30; POSEIDON2: address a0 below 2^30
+        // (its alignment is the memory's: only aligned cells exist) and a1 its representation.
+        // The high limb of a0 (which these calls leave unchanged) is checked together with the
+        // cycle count's, which must be below 2^30 too so that its two limbs cannot wrap around
+        // the field.
         let addr = local.a0.0[0].into() + local.a0.0[1].into() * base.clone();
         let len = local.a1.0[0].into() + local.a1.0[1].into() * base.clone();
-        for word in [local.a0, local.a1] {
-            builder.when(uses_buffer.clone()).assert_zero(word.0[2]);
-            builder.when(uses_buffer.clone()).assert_zero(word.0[3]);
+        let uses_address = uses_buffer.clone() + sel(POSEIDON2_CALL);
+        for limb in [local.a0.0[2], local.a0.0[3]] {
+            builder.when(uses_address.clone()).assert_zero(limb);
+        }
+        for limb in [local.a1.0[2], local.a1.0[3]] {
+            builder.when(uses_buffer.clone()).assert_zero(limb);
+        }
+        for limb in &local.a1.0[1..] {
+            builder.when(sel(POSEIDON2_CALL)).assert_zero(*limb);
         }
         range_check(
             builder,
             local.a0_new.0[1],
             ADDR_HI_BITS,
-            uses_buffer.clone() + sel(CYCLE_COUNT),
+            uses_address + sel(CYCLE_COUNT),
+        );
+        builder.send(
+            POSEIDON2,
+            [local.clk.into(), addr.clone(), local.a1.0[0].into()],
+            sel(POSEIDON2_CALL),
         );
         range_check(builder, local.a1.0[1], ADDR_HI_BITS, uses_buffer.clone());
         let is_write = sel(INPUT_READ) + sel(RANDOM);
@@ -273,7 +290,7 @@ fn populate(cols: &mut EcallCols<Val>, e: &EcallEvent, lookups: &LookupCounter) 
     if call == CYCLE_COUNT || call == INPUT_LEN {
         lookups.range_word(e.a0_new);
     }
-    if matches!(call, CYCLE_COUNT | COMMIT | INPUT_READ | RANDOM) {
+    if matches!(call, CYCLE_COUNT | COMMIT | INPUT_READ | RANDOM | POSEIDON2_CALL) {
         lookups.range((e.a0_new >> 16) as u32 & 0xffff, ADDR_HI_BITS);
     }
     if matches!(call, COMMIT | INPUT_READ | RANDOM) {
