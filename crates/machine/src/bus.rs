@@ -16,7 +16,7 @@
 //! | [`OUTPUT`] | `(index, byte)` |
 //! | [`OUTPUT_CURSOR`] | `(offset, min_clk)` |
 //! | [`EXIT`] | `(code_lo16, code_hi16, output_len)` |
-//! | [`BUFFER`] | `(clk, addr, remaining, output_index, is_write)` |
+//! | [`BUFFER`] | `(clk, addr, remaining, output_index, is_write, is_output)` |
 //! | [`IMAGE_END`] | `(last_image_doubleword)` |
 //! | [`POSEIDON2`] | `(clk, addr, montgomery)` |
 //!
@@ -54,8 +54,8 @@ pub const OUTPUT: Bus = 6;
 pub const OUTPUT_CURSOR: Bus = 7;
 /// `(code_lo16, code_hi16, output_len)`: the exit of the program, sent once by HALT or PANIC.
 pub const EXIT: Bus = 8;
-/// `(clk, addr, remaining, output_index, is_write)`: the bytes of a system call buffer still to
-/// process.
+/// `(clk, addr, remaining, output_index, is_write, is_output)`: the bytes of a system call
+/// buffer still to process.
 pub const BUFFER: Bus = 9;
 /// `(addr)`: the last doubleword of the memory image, where the dynamic memory table starts.
 pub const IMAGE_END: Bus = 10;

@@ -79,12 +79,16 @@ pub struct EcallEvent {
     /// The call number (`a7`).
     pub number: u64,
     pub a7_prev_ts: u32,
-    /// `a0` before and after the call.
-    pub a0: u64,
-    pub a0_new: u64,
-    pub a0_prev_ts: u32,
-    pub a1: u64,
-    pub a1_prev_ts: u32,
+    /// The first argument (`a0`; WRITE: `a1`) before and after the call.
+    pub arg0: u64,
+    pub arg0_new: u64,
+    pub arg0_prev_ts: u32,
+    /// The second argument (`a1`; WRITE: `a2`).
+    pub arg1: u64,
+    pub arg1_prev_ts: u32,
+    /// WRITE's file descriptor (`a0`) and the previous access to it (0 for other calls).
+    pub fd: u64,
+    pub fd_prev_ts: u32,
     /// Public output bytes committed before this call.
     pub output_cursor: u32,
     /// The clock after the previous COMMIT (0 if none): the output chain's order witness.
@@ -105,7 +109,8 @@ pub struct Poseidon2Event {
     pub accesses: [DwordAccess; 8],
 }
 
-/// One doubleword piece of a system call buffer (COMMIT reads, INPUT_READ and RANDOM write).
+/// One doubleword piece of a system call buffer (COMMIT, WRITE and PANIC read, INPUT_READ and
+/// RANDOM write).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BufferEvent {
     pub clk: u32,
@@ -118,6 +123,8 @@ pub struct BufferEvent {
     pub output_index: u32,
     /// The call writes the buffer.
     pub is_write: bool,
+    /// The call is COMMIT: the bytes are public output.
+    pub is_output: bool,
     /// Bytes of the piece: `min(8 - addr % 8, remaining)`.
     pub len: u32,
     pub access: DwordAccess,

@@ -206,24 +206,36 @@ pub fn build_witness(
         if inst.opcode == Opcode::Ecall {
             let call = syscalls.next().expect("every ecall has a syscall event");
             let (a7_prev_ts, _) = cells.reg_read(A7 as u8, timestamp(clk, slot::RS1));
-            let a0 = call.args[0];
+            // WRITE's arguments are a1 and a2 (its fd a0 is read apart); see the `ecall` chip.
+            let has_fd = call.number == syscall::WRITE;
+            let shift = usize::from(has_fd);
+            let (arg0, arg1) = (call.args[shift], call.args[shift + 1]);
             // PANIC leaves its exit code in a0 (see the `ecall` chip).
-            let a0_new = match call.number {
+            let arg0_new = match call.number {
                 syscall::PANIC => u64::from(PANIC_EXIT_CODE),
+                syscall::WRITE => arg0,
                 _ => call.result,
             };
-            let (a0_prev_ts, _) = cells.reg_write(A0 as u8, timestamp(clk, slot::RS2), a0_new);
-            let (a1_prev_ts, _) = cells.reg_read(A1 as u8, timestamp(clk, slot::A1));
+            let (arg0_prev_ts, _) =
+                cells.reg_write((A0 + shift) as u8, timestamp(clk, slot::RS2), arg0_new);
+            let (arg1_prev_ts, _) = cells.reg_read((A1 + shift) as u8, timestamp(clk, slot::A1));
+            let fd_prev_ts = if has_fd {
+                cells.reg_read(A0 as u8, timestamp(clk, slot::FD)).0
+            } else {
+                0
+            };
             w.ecalls.push(EcallEvent {
                 clk,
                 pc: step.pc,
                 number: call.number,
                 a7_prev_ts,
-                a0,
-                a0_new,
-                a0_prev_ts,
-                a1: call.args[1],
-                a1_prev_ts,
+                arg0,
+                arg0_new,
+                arg0_prev_ts,
+                arg1,
+                arg1_prev_ts,
+                fd: if has_fd { call.args[0] } else { 0 },
+                fd_prev_ts,
                 output_cursor,
                 output_min_clk,
             });
@@ -235,8 +247,12 @@ pub fn build_witness(
                 continue;
             }
             let is_write = matches!(call.number, syscall::INPUT_READ | syscall::RANDOM);
-            if is_write || call.number == syscall::COMMIT {
-                let (addr, len) = (a0 as u32, call.args[1] as u32);
+            let reads = matches!(
+                call.number,
+                syscall::COMMIT | syscall::WRITE | syscall::PANIC
+            );
+            if is_write || reads {
+                let (addr, len) = (arg0 as u32, arg1 as u32);
                 let mut remaining = len;
                 for (piece_addr, piece_len) in buffer_pieces(addr, len) {
                     let dw = piece_addr & !7;
@@ -261,6 +277,7 @@ pub fn build_witness(
                         // not branch on the direction); only reads send it on OUTPUT.
                         output_index: output_cursor + (len - remaining),
                         is_write,
+                        is_output: call.number == syscall::COMMIT,
                         len: piece_len,
                         access,
                     });
