@@ -53,10 +53,7 @@ fn the_syscall_table_matches_abi_rs() {
             "docs/abi.md lacks the row starting {row}"
         );
     }
-    let precompiles = format!(
-        "`PRECOMPILE_BASE` = `{:#x}`",
-        syscall::PRECOMPILE_BASE
-    );
+    let precompiles = format!("`PRECOMPILE_BASE` = `{:#x}`", syscall::PRECOMPILE_BASE);
     assert!(
         DOC.contains(&precompiles),
         "docs/abi.md lacks {precompiles}"

@@ -317,10 +317,7 @@ impl MachineProver {
         traces.push(StoreChip::generate_trace(&witness.stores, &lookups));
         traces.push(EcallChip::generate_trace(&witness.ecalls, &lookups));
         traces.push(BufferTable::generate_trace(&witness.buffers, &lookups));
-        traces.push(Poseidon2Table::generate_trace(
-            &witness.poseidon2,
-            &lookups,
-        ));
+        traces.push(Poseidon2Table::generate_trace(&witness.poseidon2, &lookups));
         let registers: [_; crate::fetch::REGISTERS] = witness
             .registers_final
             .clone()

@@ -398,14 +398,17 @@ fn poseidon2_event(
     call: &droste_executor::Poseidon2Event,
 ) -> Poseidon2Event {
     debug_assert_eq!(call.clk, u64::from(clk));
-    let dword = |words: &[u32; 16], j: usize| {
-        u64::from(words[2 * j]) | u64::from(words[2 * j + 1]) << 32
-    };
+    let dword =
+        |words: &[u32; 16], j: usize| u64::from(words[2 * j]) | u64::from(words[2 * j + 1]) << 32;
     let accesses = core::array::from_fn(|j| {
-        let access = cells.dword(call.addr + 8 * j as u32, timestamp(clk, slot::RAM0), |old| {
-            debug_assert_eq!(old, dword(&call.input, j), "POSEIDON2 input at clk {clk}");
-            dword(&call.output, j)
-        });
+        let access = cells.dword(
+            call.addr + 8 * j as u32,
+            timestamp(clk, slot::RAM0),
+            |old| {
+                debug_assert_eq!(old, dword(&call.input, j), "POSEIDON2 input at clk {clk}");
+                dword(&call.output, j)
+            },
+        );
         debug_assert!(!access.is_input, "the executor permutes only RAM");
         access
     });

@@ -95,7 +95,9 @@ fn a_wrong_address_is_caught() {
     let (pk, mut traces, public, t) = setup();
     // Another aligned state: its cells do not hold these words (and the call named DATA).
     row(&mut traces[t], 0).addr += Val::from_u32(8);
-    assert_caught(&pk, traces, public, |v| is_unbalanced(v, &[MEMORY, POSEIDON2]));
+    assert_caught(&pk, traces, public, |v| {
+        is_unbalanced(v, &[MEMORY, POSEIDON2])
+    });
 }
 
 #[test]
@@ -116,7 +118,9 @@ fn a_call_without_its_row_and_a_row_without_its_call_are_caught() {
     let mut extra = traces;
     let copy = row_mut(&mut extra[t], 0).to_vec();
     row_mut(&mut extra[t], 1).copy_from_slice(&copy);
-    assert_caught(&pk, extra, public, |v| is_unbalanced(v, &[MEMORY, POSEIDON2]));
+    assert_caught(&pk, extra, public, |v| {
+        is_unbalanced(v, &[MEMORY, POSEIDON2])
+    });
 }
 
 /// The row of a consistent call at clock `clk` on `input` in representation `montgomery`
@@ -159,7 +163,9 @@ fn a_wrong_mode_is_caught() {
     });
     let forged = forged_row(clk, state(), true, prev_ts, &LookupCounter::default());
     row_mut(&mut traces[t], 0).copy_from_slice(&forged);
-    assert_caught(&pk, traces, public, |v| is_unbalanced(v, &[MEMORY, POSEIDON2, RANGE]));
+    assert_caught(&pk, traces, public, |v| {
+        is_unbalanced(v, &[MEMORY, POSEIDON2, RANGE])
+    });
     // A representation other than 0 and 1 is not boolean.
     let (pk, mut traces, public, t) = setup();
     row(&mut traces[t], 0).montgomery = Val::TWO;
@@ -189,7 +195,10 @@ fn a_non_canonical_input_word_is_refused_and_cannot_be_forged() {
     public.vkey_digest = pk.vk.digest_words().unwrap();
     let t = table_index(&pk, "poseidon2");
     let word = &mut row(&mut traces[t], 0).input[0];
-    assert_eq!((word.lo, word.hi, word.lo_zero), (Val::ZERO, Val::ZERO, Val::ONE));
+    assert_eq!(
+        (word.lo, word.hi, word.lo_zero),
+        (Val::ZERO, Val::ZERO, Val::ONE)
+    );
     word.lo = Val::ONE;
     word.hi = Val::from_u32(0x7f00);
     word.lo_zero = Val::ZERO;

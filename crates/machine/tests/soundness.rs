@@ -414,7 +414,10 @@ fn write_needs_stdout_or_stderr() {
     let three = Val::from_u32(3);
     let add_imm = table_index(&pk, "add_imm");
     let li_fd: &mut AddImmCols<Val> = row_mut(&mut traces[add_imm], 0).borrow_mut();
-    assert_eq!((li_fd.frame.rd.reg, li_fd.frame.imm.lo), (Val::from_u8(10), Val::ONE));
+    assert_eq!(
+        (li_fd.frame.rd.reg, li_fd.frame.imm.lo),
+        (Val::from_u8(10), Val::ONE)
+    );
     li_fd.frame.imm.lo = three;
     li_fd.frame.rd.value.0[0] = three;
     let range = table_index(&pk, "range");
@@ -437,9 +440,12 @@ fn write_needs_stdout_or_stderr() {
     let write: &mut EcallCols<Val> = row_mut(&mut traces[ecall], 0).borrow_mut();
     assert_eq!(write.fd, Val::ONE);
     write.fd = three;
-    assert_caught(&bad_pk, traces, public, |violation| {
-        matches!(violation, ConstraintViolation::Constraint { table, row: 0, .. } if table == "ecall")
-    });
+    assert_caught(
+        &bad_pk,
+        traces,
+        public,
+        |violation| matches!(violation, ConstraintViolation::Constraint { table, row: 0, .. } if table == "ecall"),
+    );
 }
 
 #[test]
@@ -460,9 +466,12 @@ fn write_and_panic_buffers_must_be_read() {
     let write: &EcallCols<Val> = row_mut(&mut write_traces[ecall_table], 0).borrow_mut();
     let clk = write.clk;
     drop_buffer_rows(&pk, &mut write_traces, clk);
-    assert_caught(&pk, write_traces, public, |violation| {
-        matches!(violation, ConstraintViolation::Unbalanced { bus, .. } if [MEMORY, BUFFER].contains(bus))
-    });
+    assert_caught(
+        &pk,
+        write_traces,
+        public,
+        |violation| matches!(violation, ConstraintViolation::Unbalanced { bus, .. } if [MEMORY, BUFFER].contains(bus)),
+    );
 
     // PANIC: the same for its message, which may lie in the private input too.
     let mut code = li(10, DATA as i32);
@@ -486,7 +495,10 @@ fn write_and_panic_buffers_must_be_read() {
     let panic: &EcallCols<Val> = row_mut(&mut traces[ecall_table], 0).borrow_mut();
     let clk = panic.clk;
     drop_buffer_rows(&pk, &mut traces, clk);
-    assert_caught(&pk, traces, public, |violation| {
-        matches!(violation, ConstraintViolation::Unbalanced { bus, .. } if [MEMORY, BUFFER].contains(bus))
-    });
+    assert_caught(
+        &pk,
+        traces,
+        public,
+        |violation| matches!(violation, ConstraintViolation::Unbalanced { bus, .. } if [MEMORY, BUFFER].contains(bus)),
+    );
 }

@@ -36,6 +36,8 @@ mod fold;
 pub mod hash;
 pub mod merkle;
 mod params;
+#[cfg(target_os = "zkvm")]
+pub mod precompile;
 pub mod proof;
 #[cfg(feature = "std")]
 pub mod security;

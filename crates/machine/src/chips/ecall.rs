@@ -172,7 +172,12 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
             value: a1,
         }
         .eval(builder, &local.arg1_access, is_real.clone());
-        let fd = [local.fd.into(), AB::Expr::ZERO, AB::Expr::ZERO, AB::Expr::ZERO];
+        let fd = [
+            local.fd.into(),
+            AB::Expr::ZERO,
+            AB::Expr::ZERO,
+            AB::Expr::ZERO,
+        ];
         MemoryAccess {
             space: register(space::REGISTER),
             addr: register(10),
@@ -284,7 +289,11 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
         );
         builder.send(
             EXIT,
-            [local.arg0_new.0[0].into(), local.arg0_new.0[1].into(), cursor],
+            [
+                local.arg0_new.0[0].into(),
+                local.arg0_new.0[1].into(),
+                cursor,
+            ],
             ends,
         );
     }

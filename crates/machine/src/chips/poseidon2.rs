@@ -52,13 +52,8 @@ const PARTIAL_ROUNDS: usize = KOALABEAR_POSEIDON2_PARTIAL_ROUNDS_16;
 const SBOX_REGISTERS: usize = 0;
 
 /// Columns of Plonky3's permutation AIR for these parameters.
-pub const PERM_COLS: usize = num_cols::<
-    WIDTH,
-    KOALABEAR_S_BOX_DEGREE,
-    SBOX_REGISTERS,
-    HALF_FULL_ROUNDS,
-    PARTIAL_ROUNDS,
->();
+pub const PERM_COLS: usize =
+    num_cols::<WIDTH, KOALABEAR_S_BOX_DEGREE, SBOX_REGISTERS, HALF_FULL_ROUNDS, PARTIAL_ROUNDS>();
 
 /// Plonky3's column struct for the permutation.
 pub type PermutationCols<T> = p3_poseidon2_air::Poseidon2Cols<
@@ -472,7 +467,10 @@ mod tests {
     fn column_names_follow_plonky3s_layout() {
         let names = Poseidon2Cols::<Col>::names();
         assert_eq!(names.len(), Poseidon2Cols::<u8>::WIDTH);
-        assert_eq!(PERM_COLS, WIDTH + 2 * HALF_FULL_ROUNDS * WIDTH + PARTIAL_ROUNDS);
+        assert_eq!(
+            PERM_COLS,
+            WIDTH + 2 * HALF_FULL_ROUNDS * WIDTH + PARTIAL_ROUNDS
+        );
         let offset = core::mem::offset_of!(Poseidon2Cols<u8>, perm);
         assert_eq!(names[offset], "perm.inputs[0]");
         assert_eq!(
