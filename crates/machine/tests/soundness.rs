@@ -371,10 +371,15 @@ fn writer(fd: i32) -> droste_executor::Program {
     program(&code, b"OK!!")
 }
 
-/// Zeroes the `buffer` rows of the call at clock `clk`: the call without its buffer (the
-/// buffer token, and the memory accesses the rows made, are left unmatched).
-fn drop_buffer_rows(pk: &ProvingKey, traces: &mut [RowMajorMatrix<Val>], clk: Val) {
-    let t = table_index(pk, "buffer");
+/// `program`'s first system call has a buffer: leaving out its `buffer` rows (the call without
+/// its buffer: the buffer token and the memory accesses of the rows go unmatched) is caught.
+fn assert_buffer_rows_needed(program: &droste_executor::Program) {
+    let (pk, _) = keys(program);
+    let (mut traces, public) = traces(&pk, &Input::default());
+    let ecall = table_index(&pk, "ecall");
+    let call: &EcallCols<Val> = row_mut(&mut traces[ecall], 0).borrow_mut();
+    let clk = call.clk;
+    let t = table_index(&pk, "buffer");
     let width = traces[t].width;
     let mut dropped = 0;
     for row in traces[t].values.chunks_exact_mut(width) {
@@ -385,6 +390,12 @@ fn drop_buffer_rows(pk: &ProvingKey, traces: &mut [RowMajorMatrix<Val>], clk: Va
         }
     }
     assert!(dropped > 0, "the call has buffer rows");
+    assert_caught(
+        &pk,
+        traces,
+        public,
+        |violation| matches!(violation, ConstraintViolation::Unbalanced { bus, .. } if [MEMORY, BUFFER].contains(bus)),
+    );
 }
 
 #[test]
@@ -460,20 +471,15 @@ fn write_and_panic_buffers_must_be_read() {
     let (pk, _) = keys(&program(&code, &[]));
     let err = MachineProver::prove(&pk, &Input::default()).unwrap_err();
     assert!(err.to_string().contains("outside mapped memory"), "{err}");
-    let (pk, _) = keys(&writer(1));
-    let (mut write_traces, public) = traces(&pk, &Input::default());
-    let ecall_table = table_index(&pk, "ecall");
-    let write: &EcallCols<Val> = row_mut(&mut write_traces[ecall_table], 0).borrow_mut();
-    let clk = write.clk;
-    drop_buffer_rows(&pk, &mut write_traces, clk);
-    assert_caught(
-        &pk,
-        write_traces,
-        public,
-        |violation| matches!(violation, ConstraintViolation::Unbalanced { bus, .. } if [MEMORY, BUFFER].contains(bus)),
-    );
+    assert_buffer_rows_needed(&writer(1));
 
     // PANIC: the same for its message, which may lie in the private input too.
+    let mut code = li(10, 0x100);
+    code.extend(li(11, 4));
+    code.extend(ecall(syscall::PANIC));
+    let (pk, _) = keys(&program(&code, &[]));
+    let err = MachineProver::prove(&pk, &Input::default()).unwrap_err();
+    assert!(err.to_string().contains("outside mapped memory"), "{err}");
     let mut code = li(10, DATA as i32);
     code.extend(li(11, 4));
     code.extend(ecall(syscall::PANIC));
@@ -490,15 +496,5 @@ fn write_and_panic_buffers_must_be_read() {
         ..Input::default()
     };
     prove_and_verify(&program(&code, &[]), &input);
-    let (pk, _) = keys(&panicker);
-    let (mut traces, public) = traces(&pk, &Input::default());
-    let panic: &EcallCols<Val> = row_mut(&mut traces[ecall_table], 0).borrow_mut();
-    let clk = panic.clk;
-    drop_buffer_rows(&pk, &mut traces, clk);
-    assert_caught(
-        &pk,
-        traces,
-        public,
-        |violation| matches!(violation, ConstraintViolation::Unbalanced { bus, .. } if [MEMORY, BUFFER].contains(bus)),
-    );
+    assert_buffer_rows_needed(&panicker);
 }

@@ -209,14 +209,19 @@ where
         let to_field = mode_factor::<AB>(local.montgomery, r.inverse());
         let to_word = mode_factor::<AB>(local.montgomery, r);
         let outputs = &perm.ending_full_rounds[HALF_FULL_ROUNDS - 1].post;
-        for i in 0..WIDTH {
-            let input = eval_canonical(builder, &local.input[i], is_real.clone());
-            builder.assert_eq(perm.inputs[i], input * to_field.clone());
-            let out = &local.output[i];
-            range_check(builder, out.lo, 16, is_real.clone());
-            range_check(builder, out.hi, 16, is_real.clone());
-            let output = eval_canonical(builder, out, is_real.clone());
-            builder.assert_eq(output, outputs[i].into() * to_word.clone());
+        for (((word_in, &element_in), word_out), &element_out) in local
+            .input
+            .iter()
+            .zip(&perm.inputs)
+            .zip(&local.output)
+            .zip(outputs)
+        {
+            let input = eval_canonical(builder, word_in, is_real.clone());
+            builder.assert_eq(element_in, input * to_field.clone());
+            range_check(builder, word_out.lo, 16, is_real.clone());
+            range_check(builder, word_out.hi, 16, is_real.clone());
+            let output = eval_canonical(builder, word_out, is_real.clone());
+            builder.assert_eq(output, element_out.into() * to_word.clone());
         }
 
         let limbs = |words: &[CanonicalWord<AB::Var>]| -> [AB::Expr; 4] {
