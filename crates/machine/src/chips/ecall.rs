@@ -365,3 +365,42 @@ fn call_index_checked(number: u64) -> usize {
         .position(|&c| c == number)
         .expect("the executor runs only known system calls")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gadgets::row_check::{first_failure_unfetched, RowFailure};
+
+    /// A PANIC at clock 1 with its message at `addr` (4 bytes).
+    fn panic_row(addr: u64) -> RowMajorMatrix<Val> {
+        let event = EcallEvent {
+            clk: 1,
+            pc: 0x1_0000,
+            number: syscall::PANIC,
+            arg0: addr,
+            arg0_new: u64::from(PANIC_EXIT_CODE),
+            arg1: 4,
+            ..EcallEvent::default()
+        };
+        EcallChip::generate_trace(&[event], &LookupCounter::default())
+    }
+
+    #[test]
+    fn a_panic_message_address_is_below_2_30() {
+        let trace = panic_row(0x1_1000);
+        assert_eq!(first_failure_unfetched(&EcallChip, &trace, 0), None);
+        // a0 = 0x8001_1000 names, as a field element, the mapped 0x8001_1000 - p: PANIC
+        // overwrites a0 with its exit code, so its address limb is checked on its own.
+        let mut tampered = trace.clone();
+        let cols: &mut EcallCols<Val> = tampered.values[..EcallCols::<u8>::WIDTH].borrow_mut();
+        cols.arg0.0[1] = Val::from_u32(0x8001);
+        assert_eq!(
+            first_failure_unfetched(&EcallChip, &tampered, 0),
+            Some(RowFailure::Lookup {
+                row: 0,
+                bus: crate::bus::RANGE,
+                values: vec![0x8001, ADDR_HI_BITS],
+            })
+        );
+    }
+}
