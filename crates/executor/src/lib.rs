@@ -19,6 +19,7 @@ pub mod elf_builder;
 mod error;
 mod machine;
 mod memory;
+pub mod poseidon2;
 mod profile;
 mod program;
 mod record;
@@ -26,9 +27,9 @@ mod syscalls;
 
 pub use error::{Access, ElfError, ExecError};
 pub use machine::{Exit, Machine};
-pub use profile::{FunctionCycles, MarkerCycles, Profile, NO_SYMBOL};
+pub use profile::{FunctionCycles, MarkerCycles, PrecompileCalls, Profile, NO_SYMBOL};
 pub use program::{Program, Segment, Symbol, MAX_CODE_SPAN};
-pub use record::{ExecutionRecord, MemoryEvent, StepEvent, SyscallEvent};
+pub use record::{ExecutionRecord, MemoryEvent, Poseidon2Event, StepEvent, SyscallEvent};
 
 /// What the host gives a guest.
 #[derive(Default, Clone, Debug)]
@@ -99,10 +100,15 @@ impl Machine<'_> {
     /// The outcome so far: exit code and panic message are those of the exit, or 0 / `None` if
     /// the guest has not ended yet.
     pub fn into_execution(self) -> Execution {
-        let profile = self
-            .slot_counts
-            .as_ref()
-            .map(|counts| Profile::new(self.program, counts, &self.markers, self.cycles));
+        let profile = self.slot_counts.as_ref().map(|counts| {
+            Profile::new(
+                self.program,
+                counts,
+                &self.markers,
+                &self.precompile_calls,
+                self.cycles,
+            )
+        });
         let exit = self.exit.unwrap_or(Exit {
             code: 0,
             panic_message: None,

@@ -12,8 +12,11 @@ use rand_chacha::ChaCha20Rng;
 
 use crate::error::ExecError;
 use crate::memory::Memory;
+use crate::poseidon2::precompile_name;
+use crate::profile::PrecompileCall;
 use crate::program::Program;
 use crate::record::{try_push, ExecutionRecord, MemoryEvent, StepEvent};
+use crate::syscalls::A7;
 use crate::{ExecOptions, Input};
 
 /// How a guest ended.
@@ -51,6 +54,8 @@ pub struct Machine<'a> {
     pub(crate) record: Option<ExecutionRecord>,
     /// Per predecoded slot: how many times it executed (when profiling).
     pub(crate) slot_counts: Option<Vec<u64>>,
+    /// Precompile calls (when profiling).
+    pub(crate) precompile_calls: Vec<PrecompileCall>,
     pub(crate) exit: Option<Exit>,
 }
 
@@ -99,6 +104,7 @@ impl<'a> Machine<'a> {
             markers: Vec::new(),
             record,
             slot_counts,
+            precompile_calls: Vec::new(),
             exit: None,
         })
     }
@@ -385,10 +391,18 @@ impl<'a> Machine<'a> {
                 Opcode::Remw => op!(Remw, rs2),
                 Opcode::Remuw => op!(Remuw, rs2),
                 Opcode::Fence => {}
-                Opcode::Ecall => match self.ecall::<RECORD>(pc, clk, &mut record) {
-                    Ok(halt) => halted = halt,
-                    Err(error) => fail!(error),
-                },
+                Opcode::Ecall => {
+                    match self.ecall::<RECORD>(pc, clk, &mut record) {
+                        Ok(halt) => halted = halt,
+                        Err(error) => fail!(error),
+                    }
+                    if PROFILE {
+                        if let Some(name) = precompile_name(self.regs[A7]) {
+                            self.precompile_calls
+                                .push(PrecompileCall { clk, slot, name });
+                        }
+                    }
+                }
                 Opcode::Ebreak => fail!(ExecError::Breakpoint { pc }),
             }
             self.regs[0] = 0;

@@ -32,7 +32,29 @@ pub struct MarkerCycles {
     pub cycles: u64,
 }
 
-/// Where a run's cycles went. Each list sums to `total_cycles`.
+/// The calls of one precompile and where the guest made them. A precompile call is one cycle
+/// but a row of its own table, so the profile counts calls separately from cycles.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrecompileCalls {
+    /// The precompile (`poseidon2`).
+    pub name: &'static str,
+    pub calls: u64,
+    /// Calls per function (the innermost ELF symbol of the `ecall`), most first.
+    pub functions: Vec<(String, u64)>,
+    /// Calls per step-marker phase (`None`: before the first marker), by marker value.
+    pub markers: Vec<(Option<i64>, u64)>,
+}
+
+/// One precompile call as the interpreter notes it while profiling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PrecompileCall {
+    pub clk: u64,
+    /// Predecoded slot of the `ecall`.
+    pub slot: usize,
+    pub name: &'static str,
+}
+
+/// Where a run's cycles went. Each cycle list sums to `total_cycles`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Profile {
     pub total_cycles: u64,
@@ -42,6 +64,8 @@ pub struct Profile {
     pub markers: Vec<MarkerCycles>,
     /// Executed opcodes, sorted by count, largest first.
     pub opcodes: Vec<(Opcode, u64)>,
+    /// Precompile calls, by precompile name.
+    pub precompiles: Vec<PrecompileCalls>,
 }
 
 impl Profile {
@@ -50,10 +74,16 @@ impl Profile {
         program: &Program,
         slot_counts: &[u64],
         markers: &[(u64, i64)],
+        precompile_calls: &[PrecompileCall],
         total_cycles: u64,
     ) -> Profile {
         let (base, _) = program.code_range();
         let owners = innermost_symbols(program, slot_counts.len());
+        let function_name = |owner: Option<u32>| {
+            owner
+                .map_or(NO_SYMBOL, |i| program.symbols()[i as usize].name.as_str())
+                .to_string()
+        };
         let mut functions: BTreeMap<Option<u32>, u64> = BTreeMap::new();
         let mut opcodes = [0u64; Opcode::COUNT];
         for (slot, &count) in slot_counts.iter().enumerate().filter(|(_, c)| **c > 0) {
@@ -65,9 +95,7 @@ impl Profile {
         let mut functions: Vec<FunctionCycles> = functions
             .into_iter()
             .map(|(owner, cycles)| FunctionCycles {
-                name: owner
-                    .map_or(NO_SYMBOL, |i| program.symbols()[i as usize].name.as_str())
-                    .to_string(),
+                name: function_name(owner),
                 cycles,
             })
             .collect();
@@ -80,11 +108,42 @@ impl Profile {
             .collect();
         opcodes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
 
+        let mut precompiles: BTreeMap<&'static str, PrecompileTally> = BTreeMap::new();
+        for call in precompile_calls {
+            let tally = precompiles.entry(call.name).or_default();
+            tally.calls += 1;
+            *tally.functions.entry(owners[call.slot]).or_default() += 1;
+            let phase = markers
+                .iter()
+                .take_while(|(cycle, _)| *cycle <= call.clk)
+                .last()
+                .map(|&(_, marker)| marker);
+            *tally.markers.entry(phase).or_default() += 1;
+        }
+        let precompiles = precompiles
+            .into_iter()
+            .map(|(name, tally)| {
+                let mut functions: Vec<(String, u64)> = tally
+                    .functions
+                    .into_iter()
+                    .map(|(owner, calls)| (function_name(owner), calls))
+                    .collect();
+                functions.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                PrecompileCalls {
+                    name,
+                    calls: tally.calls,
+                    functions,
+                    markers: tally.markers.into_iter().collect(),
+                }
+            })
+            .collect();
+
         Profile {
             total_cycles,
             functions,
             markers: marker_phases(markers, total_cycles),
             opcodes,
+            precompiles,
         }
     }
 
@@ -143,6 +202,24 @@ impl Profile {
                 .map(|(op, count)| (op.mnemonic().to_string(), *count))
                 .collect(),
         );
+        if !self.precompiles.is_empty() {
+            out.push_str(&format!(
+                "\nprecompile calls (one cycle each, a row of the precompile's table):\n{:>14}  where\n",
+                "calls"
+            ));
+            for p in &self.precompiles {
+                out.push_str(&format!("{:>14}  {} (all)\n", p.calls, p.name));
+                for (function, calls) in p.functions.iter().take(rows) {
+                    out.push_str(&format!("{calls:>14}  {} in {function}\n", p.name));
+                }
+                for (marker, calls) in &p.markers {
+                    let phase = marker.map_or("before the first marker".to_string(), |n| {
+                        format!("in marker {n}")
+                    });
+                    out.push_str(&format!("{calls:>14}  {} {phase}\n", p.name));
+                }
+            }
+        }
         out
     }
 }
@@ -171,6 +248,14 @@ fn innermost_symbols(program: &Program, slots: usize) -> Vec<Option<u32>> {
         }
     }
     owners
+}
+
+/// Precompile calls being counted: per function owner and per marker phase.
+#[derive(Default)]
+struct PrecompileTally {
+    calls: u64,
+    functions: BTreeMap<Option<u32>, u64>,
+    markers: BTreeMap<Option<i64>, u64>,
 }
 
 /// Cycles per marker value: each marker's phase runs from its cycle to the next marker's.

@@ -56,6 +56,21 @@ pub struct SyscallEvent {
     pub result: u64,
 }
 
+/// One POSEIDON2 precompile call: the state before and after, as the guest's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Poseidon2Event {
+    pub clk: u64,
+    pub pc: u32,
+    /// Address of the state (8-byte aligned, in RAM).
+    pub addr: u32,
+    /// The words are Montgomery forms (`a1 = 1`), not canonical integers.
+    pub montgomery: bool,
+    /// The 16 words before the call (each below the KoalaBear modulus).
+    pub input: [u32; 16],
+    /// The 16 words the call wrote.
+    pub output: [u32; 16],
+}
+
 /// Everything a run did, in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ExecutionRecord {
@@ -66,6 +81,8 @@ pub struct ExecutionRecord {
     /// naturally aligned pieces of up to 8 bytes), in clock order.
     pub memory: Vec<MemoryEvent>,
     pub syscalls: Vec<SyscallEvent>,
+    /// POSEIDON2 calls (which are also in `syscalls`), in clock order.
+    pub poseidon2: Vec<Poseidon2Event>,
 }
 
 /// Steps reserved up front when recording (1 GiB of address space).
@@ -94,6 +111,7 @@ impl ExecutionRecord {
             steps: reserve(max_cycles.min(RESERVED_STEPS)),
             memory: reserve(max_cycles.min(RESERVED_MEMORY_EVENTS)),
             syscalls: Vec::new(),
+            poseidon2: Vec::new(),
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::record::{aligned_pieces, try_push, ExecutionRecord, MemoryEvent, Sysc
 const A0: usize = 10;
 const A1: usize = 11;
 const A2: usize = 12;
-const A7: usize = 17;
+pub(crate) const A7: usize = 17;
 
 fn bad(pc: u64, syscall: &'static str, reason: String) -> ExecError {
     ExecError::BadSyscall {
@@ -103,6 +103,7 @@ impl Machine<'_> {
                 rng.fill_bytes(&mut bytes);
                 self.write_guest::<RECORD>(pc, clk, a0, &bytes, record)?;
             }
+            syscall::POSEIDON2 => self.poseidon2::<RECORD>(pc, clk, a0, a1, record)?,
             number => return Err(ExecError::UnknownSyscall { pc, number }),
         }
         if RECORD {

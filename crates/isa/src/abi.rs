@@ -79,6 +79,28 @@ pub mod syscall {
     pub const RANDOM: u64 = 7;
     /// Precompiles (accelerated operations) are numbered from here.
     pub const PRECOMPILE_BASE: u64 = 0x100;
+    /// Replace the 16 KoalaBear words at address `a0` (64 bytes, 8-byte aligned, writable RAM)
+    /// by their Poseidon2 permutation (width 16, Plonky3's constants). `a1` is the words'
+    /// representation, [`super::poseidon2::CANONICAL`] or [`super::poseidon2::MONTGOMERY`]; the
+    /// output uses the same one. Every word must be below [`super::poseidon2::MODULUS`].
+    pub const POSEIDON2: u64 = PRECOMPILE_BASE;
+}
+
+/// The [`syscall::POSEIDON2`] precompile's state layout and word representations.
+pub mod poseidon2 {
+    /// Words in the state.
+    pub const WIDTH: usize = 16;
+    /// Bytes of the state in guest memory.
+    pub const STATE_BYTES: u64 = 4 * WIDTH as u64;
+    /// Required alignment of the state's address: whole doublewords, the machine's memory cells.
+    pub const STATE_ALIGN: u64 = 8;
+    /// The KoalaBear modulus `2^31 - 2^24 + 1`: every word must be below it.
+    pub const MODULUS: u32 = 0x7f00_0001;
+    /// `a1`: each word is the field element itself.
+    pub const CANONICAL: u64 = 0;
+    /// `a1`: each word is `x * 2^32 mod p` for the field element `x` (the in-memory form of
+    /// Plonky3's `KoalaBear`, so a `[KoalaBear; 16]` can be passed as it is).
+    pub const MONTGOMERY: u64 = 1;
 }
 
 /// Exit code reported when a guest panics (the same as a panicking native Rust program).

@@ -38,6 +38,7 @@ fn the_syscall_table_matches_abi_rs() {
         ("INPUT_READ", syscall::INPUT_READ),
         ("RANDOM", syscall::RANDOM),
     ];
+    let hex_calls = [("POSEIDON2", syscall::POSEIDON2)];
     for (name, number) in calls {
         let row = format!("| {number} | `{name}` |");
         assert!(
@@ -45,10 +46,14 @@ fn the_syscall_table_matches_abi_rs() {
             "docs/abi.md lacks the row starting {row}"
         );
     }
-    let precompiles = format!(
-        "| `{:#x}` and up | `PRECOMPILE_BASE` |",
-        syscall::PRECOMPILE_BASE
-    );
+    for (name, number) in hex_calls {
+        let row = format!("| `{number:#x}` | `{name}` |");
+        assert!(
+            DOC.contains(&row),
+            "docs/abi.md lacks the row starting {row}"
+        );
+    }
+    let precompiles = format!("`PRECOMPILE_BASE` = `{:#x}`", syscall::PRECOMPILE_BASE);
     assert!(
         DOC.contains(&precompiles),
         "docs/abi.md lacks {precompiles}"
@@ -61,4 +66,19 @@ fn the_syscall_table_matches_abi_rs() {
         abi::fd::STDERR
     );
     assert!(DOC.contains(&fds), "docs/abi.md lacks {fds}");
+}
+
+#[test]
+fn the_poseidon2_constants_match_abi_rs() {
+    use droste_isa::abi::poseidon2;
+    for fact in [
+        format!("`MODULUS` = `{:#x}`", poseidon2::MODULUS),
+        format!("({} bytes, `STATE_BYTES`)", poseidon2::STATE_BYTES),
+        format!("`STATE_ALIGN` = {} bytes", poseidon2::STATE_ALIGN),
+        format!("`CANONICAL` ({})", poseidon2::CANONICAL),
+        format!("`MONTGOMERY` ({})", poseidon2::MONTGOMERY),
+    ] {
+        assert!(DOC.contains(&fact), "docs/abi.md lacks {fact}");
+    }
+    assert_eq!(poseidon2::MODULUS, (1 << 31) - (1 << 24) + 1);
 }

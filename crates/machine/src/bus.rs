@@ -16,8 +16,9 @@
 //! | [`OUTPUT`] | `(index, byte)` |
 //! | [`OUTPUT_CURSOR`] | `(offset, min_clk)` |
 //! | [`EXIT`] | `(code_lo16, code_hi16, output_len)` |
-//! | [`BUFFER`] | `(clk, addr, remaining, output_index, is_write)` |
+//! | [`BUFFER`] | `(clk, addr, remaining, output_index, is_write, is_output)` |
 //! | [`IMAGE_END`] | `(last_image_doubleword)` |
+//! | [`POSEIDON2`] | `(clk, addr, montgomery)` |
 //!
 //! # Declaring interactions in `eval`
 //!
@@ -47,11 +48,13 @@ pub const OUTPUT: Bus = 6;
 pub const OUTPUT_CURSOR: Bus = 7;
 /// `(code_lo16, code_hi16, output_len)`: the exit of the program, sent once by HALT or PANIC.
 pub const EXIT: Bus = 8;
-/// `(clk, addr, remaining, output_index, is_write)`: the bytes of a system call buffer still to
-/// process.
+/// `(clk, addr, remaining, output_index, is_write, is_output)`: the bytes of a system call
+/// buffer still to process.
 pub const BUFFER: Bus = 9;
 /// `(addr)`: the last doubleword of the memory image, where the dynamic memory table starts.
 pub const IMAGE_END: Bus = 10;
+/// `(clk, addr, montgomery)`: a POSEIDON2 call, from its `ecall` row to its `poseidon2` row.
+pub const POSEIDON2: Bus = 11;
 
 /// Memory spaces (first element of a [`MEMORY`] tuple): registers, read/write RAM
 /// (`PROGRAM_START..STACK_TOP`) and the read-only private input (`INPUT_START..`). A cell

@@ -79,19 +79,38 @@ pub struct EcallEvent {
     /// The call number (`a7`).
     pub number: u64,
     pub a7_prev_ts: u32,
-    /// `a0` before and after the call.
-    pub a0: u64,
-    pub a0_new: u64,
-    pub a0_prev_ts: u32,
-    pub a1: u64,
-    pub a1_prev_ts: u32,
+    /// The first argument (`a0`; WRITE: `a1`) before and after the call.
+    pub arg0: u64,
+    pub arg0_new: u64,
+    pub arg0_prev_ts: u32,
+    /// The second argument (`a1`; WRITE: `a2`).
+    pub arg1: u64,
+    pub arg1_prev_ts: u32,
+    /// WRITE's file descriptor (`a0`) and the previous access to it (0 for other calls).
+    pub fd: u64,
+    pub fd_prev_ts: u32,
     /// Public output bytes committed before this call.
     pub output_cursor: u32,
     /// The clock after the previous COMMIT (0 if none): the output chain's order witness.
     pub output_min_clk: u32,
 }
 
-/// One doubleword piece of a system call buffer (COMMIT reads, INPUT_READ and RANDOM write).
+/// A POSEIDON2 call: the state's words before and after, and its 8 doubleword accesses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Poseidon2Event {
+    pub clk: u32,
+    /// Address of the state (8-byte aligned).
+    pub addr: u32,
+    /// The words are Montgomery forms.
+    pub montgomery: bool,
+    pub input: [u32; 16],
+    pub output: [u32; 16],
+    /// The doublewords `addr + 8 j`, read as the input and written as the output.
+    pub accesses: [DwordAccess; 8],
+}
+
+/// One doubleword piece of a system call buffer (COMMIT, WRITE and PANIC read, INPUT_READ and
+/// RANDOM write).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BufferEvent {
     pub clk: u32,
@@ -104,6 +123,8 @@ pub struct BufferEvent {
     pub output_index: u32,
     /// The call writes the buffer.
     pub is_write: bool,
+    /// The call is COMMIT: the bytes are public output.
+    pub is_output: bool,
     /// Bytes of the piece: `min(8 - addr % 8, remaining)`.
     pub len: u32,
     pub access: DwordAccess,

@@ -28,10 +28,12 @@ pub const TS_BITS: u32 = 27;
 pub mod slot {
     /// `rs1`; for `ecall`, `a7`.
     pub const RS1: u32 = 1;
-    /// `rs2`; for `ecall`, `a0` (read, and written by calls that return a value).
+    /// `rs2`; for `ecall`, `a0` (read, and written by calls that return a value; WRITE: `a1`).
     pub const RS2: u32 = 2;
-    /// For `ecall`: `a1`.
+    /// For `ecall`: `a1` (WRITE: `a2`).
     pub const A1: u32 = 3;
+    /// For `ecall` WRITE: `a0`, the file descriptor.
+    pub const FD: u32 = 4;
     /// The first (or only) RAM doubleword of a load, store or system call buffer piece.
     pub const RAM0: u32 = 5;
     /// The second RAM doubleword of a misaligned load or store.

@@ -10,6 +10,7 @@ use droste_stark::{ProverTable, Table};
 use crate::chips::buffer::BufferTable;
 use crate::chips::ecall::EcallChip;
 use crate::chips::memory::{LoadChip, StoreChip};
+use crate::chips::poseidon2::Poseidon2Table;
 use crate::chips::{instruction_chips, InstructionChip};
 use crate::lookup_tables::{ByteTable, RangeTable};
 use crate::memory_tables::{DynamicMemoryTable, ImageTable, RegisterTable};
@@ -23,6 +24,7 @@ pub struct MachineTables {
     pub store: StoreChip,
     pub ecall: EcallChip,
     pub buffer: BufferTable,
+    pub poseidon2: Poseidon2Table,
     pub registers: RegisterTable,
     pub image: ImageTable,
     pub dynamic: DynamicMemoryTable,
@@ -42,6 +44,7 @@ impl MachineTables {
             store: StoreChip,
             ecall: EcallChip,
             buffer: BufferTable,
+            poseidon2: Poseidon2Table,
             registers: RegisterTable::new(registers),
             image,
             dynamic: DynamicMemoryTable,
@@ -64,6 +67,7 @@ impl MachineTables {
             &self.store,
             &self.ecall,
             &self.buffer,
+            &self.poseidon2,
             &self.registers,
             &self.image,
             &self.dynamic,

@@ -18,6 +18,7 @@ use crate::chips::ecall::EcallCols;
 use crate::chips::lt::{LtCols, LtImmCols};
 use crate::chips::memory::{LoadCols, StoreCols};
 use crate::chips::mul::MulCols;
+use crate::chips::poseidon2::Poseidon2Cols;
 use crate::chips::shift::{ShiftCols, ShiftImmCols};
 use crate::columns::{Col, ColumnNames};
 use crate::lookup_tables::{ByteCountCols, BytePairCols, RangeCountCols, RangeValueCols};
@@ -46,6 +47,7 @@ pub fn column_names(name: &str) -> Option<(Vec<String>, Vec<String>)> {
         "store" => (StoreCols::<Col>::names(), vec![]),
         "ecall" => (EcallCols::<Col>::names(), vec![]),
         "buffer" => (BufferCols::<Col>::names(), vec![]),
+        "poseidon2" => (Poseidon2Cols::<Col>::names(), vec![]),
         "registers" => (FinalCols::<Col>::names(), RegisterInitCols::<Col>::names()),
         "image" => (FinalCols::<Col>::names(), ImageCellCols::<Col>::names()),
         "dynamic_memory" => (DynamicCols::<Col>::names(), vec![]),
@@ -72,6 +74,7 @@ pub fn bus_name(bus: u16) -> &'static str {
         EXIT => "EXIT",
         BUFFER => "BUFFER",
         IMAGE_END => "IMAGE_END",
+        POSEIDON2 => "POSEIDON2",
         _ => "?",
     }
 }

@@ -102,3 +102,30 @@ fn input_read_and_commit_buffers_of_every_shape() {
         }
     }
 }
+
+/// Buffers after a COMMIT: an INPUT_READ and a WRITE whose buffer tokens start at the output
+/// cursor (not only COMMIT's), and a second COMMIT continuing the output.
+#[test]
+fn buffers_after_a_commit() {
+    let mut code = li(10, DATA as i32);
+    code.extend(li(11, 3));
+    code.extend(ecall(syscall::COMMIT));
+    code.extend(li(10, DATA as i32 + 8));
+    code.extend(li(11, 5));
+    code.extend(ecall(syscall::INPUT_READ));
+    code.extend(li(10, 2));
+    code.extend(li(11, DATA as i32 + 8));
+    code.extend(li(12, 5));
+    code.extend(ecall(syscall::WRITE));
+    code.extend(li(10, DATA as i32 + 8));
+    code.extend(li(11, 5));
+    code.extend(ecall(syscall::COMMIT));
+    code.extend(li(10, 0));
+    code.extend(halt());
+    let input = Input {
+        stream: vec![b"droste".to_vec()[..5].to_vec()],
+        ..Input::default()
+    };
+    let verified = prove_and_verify(&program(&code, b"abc"), &input);
+    assert_eq!(verified.public_output, b"abcdrost");
+}

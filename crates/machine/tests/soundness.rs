@@ -9,8 +9,10 @@ use common::*;
 use droste_executor::Input;
 use droste_isa::abi::syscall;
 use droste_isa::{Instruction as I, Opcode};
-use droste_machine::bus::{MEMORY, OUTPUT, PROGRAM, RANGE, STATE};
+use droste_machine::bus::{BUFFER, MEMORY, OUTPUT, PROGRAM, RANGE, STATE};
 use droste_machine::chips::add_sub::{AddImmCols, AddSubCols};
+use droste_machine::chips::buffer::BufferCols;
+use droste_machine::chips::constant::ConstantCols;
 use droste_machine::chips::control::BranchCols;
 use droste_machine::chips::ecall::EcallCols;
 use droste_machine::chips::memory::{LoadCols, StoreCols};
@@ -35,19 +37,6 @@ fn sample() -> droste_executor::Program {
     code.extend(li(10, 9));
     code.extend(halt());
     program(&code, &(1..=8).collect::<Vec<u8>>())
-}
-
-/// The debug checker reports a violation that `expected` accepts, and proving the same witness
-/// fully yields no accepted proof.
-fn assert_caught(
-    pk: &ProvingKey,
-    traces: Vec<RowMajorMatrix<Val>>,
-    public: PublicValues,
-    expected: impl Fn(&ConstraintViolation) -> bool,
-) {
-    let violation = check(pk, &traces, &public).unwrap_err();
-    assert!(expected(&violation), "{violation}");
-    assert_rejected(pk, traces, public);
 }
 
 fn setup() -> (ProvingKey, Vec<RowMajorMatrix<Val>>, PublicValues) {
@@ -357,8 +346,8 @@ fn a_panic_exits_with_the_panic_code_only() {
     let (mut traces, mut public) = traces(&pk, &Input::default());
     let t = table_index(&pk, "ecall");
     let cols: &mut EcallCols<Val> = row_mut(&mut traces[t], 0).borrow_mut();
-    cols.a0_new.0[0] = Val::ZERO;
-    cols.a0_new.0[1] = Val::ZERO;
+    cols.arg0_new.0[0] = Val::ZERO;
+    cols.arg0_new.0[1] = Val::ZERO;
     public.exit_code = 0;
     assert_caught(
         &pk,
@@ -366,4 +355,146 @@ fn a_panic_exits_with_the_panic_code_only() {
         public,
         |violation| matches!(violation, ConstraintViolation::Constraint { table, .. } if table == "ecall"),
     );
+}
+
+/// `write(fd, DATA, 4)`, then commit the same 4 bytes and halt 0: the shape of issue 10's run.
+fn writer(fd: i32) -> droste_executor::Program {
+    let mut code = li(10, fd);
+    code.extend(li(11, DATA as i32));
+    code.extend(li(12, 4));
+    code.extend(ecall(syscall::WRITE));
+    code.extend(li(10, DATA as i32));
+    code.extend(li(11, 4));
+    code.extend(ecall(syscall::COMMIT));
+    code.extend(li(10, 0));
+    code.extend(halt());
+    program(&code, b"OK!!")
+}
+
+/// `program`'s first system call has a buffer: leaving out its `buffer` rows (the call without
+/// its buffer: the buffer token and the memory accesses of the rows go unmatched) is caught.
+fn assert_buffer_rows_needed(program: &droste_executor::Program) {
+    let (pk, _) = keys(program);
+    let (mut traces, public) = traces(&pk, &Input::default());
+    let ecall = table_index(&pk, "ecall");
+    let call: &EcallCols<Val> = row_mut(&mut traces[ecall], 0).borrow_mut();
+    let clk = call.clk;
+    let t = table_index(&pk, "buffer");
+    let width = traces[t].width;
+    let mut dropped = 0;
+    for row in traces[t].values.chunks_exact_mut(width) {
+        let cols: &mut BufferCols<Val> = row.borrow_mut();
+        if cols.is_real == Val::ONE && cols.clk == clk {
+            row.fill(Val::ZERO);
+            dropped += 1;
+        }
+    }
+    assert!(dropped > 0, "the call has buffer rows");
+    assert_caught(
+        &pk,
+        traces,
+        public,
+        |violation| matches!(violation, ConstraintViolation::Unbalanced { bus, .. } if [MEMORY, BUFFER].contains(bus)),
+    );
+}
+
+#[test]
+fn write_needs_stdout_or_stderr() {
+    for fd in [1, 2] {
+        let verified = prove_and_verify(&writer(fd), &Input::default());
+        assert_eq!(verified.public_output, b"OK!!");
+    }
+    let (bad_pk, _) = keys(&writer(3));
+    let err = MachineProver::prove(&bad_pk, &Input::default()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            MachineError::Execution(droste_executor::ExecError::BadSyscall {
+                syscall: "WRITE",
+                ..
+            })
+        ),
+        "{err}"
+    );
+    // A prover that skips the executor's check: the run of `writer(1)` with the `li a0, 3` of
+    // `writer(3)` (the same code but that immediate) computing 3 into a0, which the WRITE row
+    // reads as its fd. Memory and the program are consistent; only the fd check fails.
+    let (pk, _) = keys(&writer(1));
+    let (mut traces, mut public) = traces(&pk, &Input::default());
+    public.vkey_digest = bad_pk.vk.digest_words().unwrap();
+    let three = Val::from_u32(3);
+    let add_imm = table_index(&pk, "add_imm");
+    let li_fd: &mut AddImmCols<Val> = row_mut(&mut traces[add_imm], 0).borrow_mut();
+    assert_eq!(
+        (li_fd.frame.rd.reg, li_fd.frame.imm.lo),
+        (Val::from_u8(10), Val::ONE)
+    );
+    li_fd.frame.imm.lo = three;
+    li_fd.frame.rd.value.0[0] = three;
+    let range = table_index(&pk, "range");
+    for (value, change) in [(1, -1), (3, 1)] {
+        let counts: &mut RangeCountCols<Val> = row_mut(&mut traces[range], value).borrow_mut();
+        counts.count[0] += Val::from_i32(change);
+    }
+    // The next write of a0 (the `lui` of `li a0, DATA`) saw 3 there.
+    let constant = table_index(&pk, "constant");
+    let width = traces[constant].width;
+    let next = traces[constant]
+        .values
+        .chunks_exact_mut(width)
+        .map(|row| -> &mut ConstantCols<Val> { row.borrow_mut() })
+        .find(|cols| cols.rd.reg == Val::from_u8(10))
+        .unwrap();
+    assert_eq!(next.rd.prev.0[0], Val::ONE);
+    next.rd.prev.0[0] = three;
+    let ecall = table_index(&pk, "ecall");
+    let write: &mut EcallCols<Val> = row_mut(&mut traces[ecall], 0).borrow_mut();
+    assert_eq!(write.fd, Val::ONE);
+    write.fd = three;
+    assert_caught(
+        &bad_pk,
+        traces,
+        public,
+        |violation| matches!(violation, ConstraintViolation::Constraint { table, row: 0, .. } if table == "ecall"),
+    );
+}
+
+#[test]
+fn write_and_panic_buffers_must_be_read() {
+    // WRITE: the executor refuses an unmapped buffer; the machine needs its buffer rows.
+    let mut code = li(10, 1);
+    code.extend(li(11, 0x100));
+    code.extend(li(12, 4));
+    code.extend(ecall(syscall::WRITE));
+    code.extend(li(10, 0));
+    code.extend(halt());
+    let (pk, _) = keys(&program(&code, &[]));
+    let err = MachineProver::prove(&pk, &Input::default()).unwrap_err();
+    assert!(err.to_string().contains("outside mapped memory"), "{err}");
+    assert_buffer_rows_needed(&writer(1));
+
+    // PANIC: the same for its message, which may lie in the private input too.
+    let mut code = li(10, 0x100);
+    code.extend(li(11, 4));
+    code.extend(ecall(syscall::PANIC));
+    let (pk, _) = keys(&program(&code, &[]));
+    let err = MachineProver::prove(&pk, &Input::default()).unwrap_err();
+    assert!(err.to_string().contains("outside mapped memory"), "{err}");
+    let mut code = li(10, DATA as i32);
+    code.extend(li(11, 4));
+    code.extend(ecall(syscall::PANIC));
+    let panicker = program(&code, b"oops");
+    assert_eq!(
+        prove_and_verify(&panicker, &Input::default()).exit_code,
+        droste_isa::abi::PANIC_EXIT_CODE
+    );
+    let mut code = li(10, droste_isa::abi::INPUT_PAYLOAD_START as i32);
+    code.extend(li(11, 3));
+    code.extend(ecall(syscall::PANIC));
+    let input = Input {
+        private_input: b"bad".to_vec(),
+        ..Input::default()
+    };
+    prove_and_verify(&program(&code, &[]), &input);
+    assert_buffer_rows_needed(&panicker);
 }

@@ -7,11 +7,14 @@
 //! permutation `compress(l, r) = P(l || r)[0..8]`. Both match Plonky3's `PaddingFreeSponge<_,16,8,8>`
 //! and `TruncatedPermutation<_,2,8,16>`, which we use directly (and which also hash 8 packed
 //! lanes at once with the prover's SIMD packing).
+//!
+//! Inside a guest (`target_os = "zkvm"`), where the verifier runs for recursion, [`Perm`] is the
+//! machine's POSEIDON2 precompile instead of the software permutation: the same function, one
+//! cycle instead of about 15,000, and every hash of the verifier goes through it.
 
 use alloc::vec::Vec;
 
 use p3_field::{Field, PackedValue};
-use p3_koala_bear::{default_koalabear_poseidon2_16, Poseidon2KoalaBear};
 use p3_symmetric::{
     CryptographicHasher, PaddingFreeSponge, Permutation, PseudoCompressionFunction,
     TruncatedPermutation,
@@ -24,8 +27,23 @@ pub const WIDTH: usize = 16;
 /// Sponge rate (elements absorbed per permutation); the capacity is `WIDTH - RATE`.
 pub const RATE: usize = 8;
 
-/// The Poseidon2 permutation used everywhere in droste.
-pub type Perm = Poseidon2KoalaBear<WIDTH>;
+/// The Poseidon2 permutation used everywhere in droste: Plonky3's (packed where the target
+/// has SIMD) natively.
+#[cfg(not(target_os = "zkvm"))]
+pub type Perm = p3_koala_bear::Poseidon2KoalaBear<WIDTH>;
+/// The Poseidon2 permutation used everywhere in droste: in a guest, the POSEIDON2 precompile.
+#[cfg(target_os = "zkvm")]
+pub type Perm = crate::precompile::Poseidon2Precompile;
+
+#[cfg(not(target_os = "zkvm"))]
+fn new_perm() -> Perm {
+    p3_koala_bear::default_koalabear_poseidon2_16()
+}
+
+#[cfg(target_os = "zkvm")]
+fn new_perm() -> Perm {
+    crate::precompile::Poseidon2Precompile
+}
 /// Leaf hasher.
 pub type LeafHasher = PaddingFreeSponge<Perm, WIDTH, RATE, DIGEST_ELEMS>;
 /// Internal-node compression.
@@ -51,7 +69,7 @@ impl Default for Hasher {
 impl Hasher {
     /// Poseidon2 with Plonky3's published KoalaBear width-16 constants.
     pub fn new() -> Self {
-        let perm = default_koalabear_poseidon2_16();
+        let perm = new_perm();
         Self {
             leaf: LeafHasher::new(perm.clone()),
             node: NodeCompressor::new(perm.clone()),

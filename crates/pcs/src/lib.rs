@@ -45,6 +45,8 @@ pub mod hash;
 pub mod merkle;
 mod params;
 pub mod phase;
+#[cfg(target_os = "zkvm")]
+pub mod precompile;
 pub mod proof;
 #[cfg(feature = "std")]
 pub mod security;

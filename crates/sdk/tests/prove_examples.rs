@@ -85,3 +85,22 @@ fn ecdsa_proves() {
     let expected = droste_zkvm::codec::to_bytes(&(public_key, message, true)).unwrap();
     assert_eq!(public.public_output, expected);
 }
+
+#[test]
+fn a_run_using_the_poseidon2_precompile_proves() {
+    let state: [u32; 16] = core::array::from_fn(|i| i as u32 * 77_777);
+    let montgomery = state.map(|w| w.wrapping_mul(3) % droste_isa::abi::poseidon2::MODULUS);
+    let input = Input::new()
+        .write("poseidon2")
+        .unwrap()
+        .write(&(state, montgomery))
+        .unwrap();
+    // The verified output is the executed one (checked by `prove_and_verify`): the permuted
+    // states, the in-place and the misaligned one equal.
+    let public = prove_and_verify("selftest", &input);
+    let (in_place, misaligned, _) = droste_sdk::PublicOutput::new(&public.public_output)
+        .read::<([u32; 16], [u32; 16], [u32; 16])>()
+        .unwrap();
+    assert_eq!(in_place, misaligned);
+    assert_ne!(in_place, state);
+}

@@ -406,3 +406,89 @@ fn toolchain_setup_is_silent_once_installed() {
         ("".into(), "".into())
     );
 }
+
+/// A state with the extremes 0, 1 and `p - 1` and spread-out words below `p`.
+fn poseidon2_state() -> [u32; 16] {
+    let p = droste_isa::abi::poseidon2::MODULUS;
+    let mut words: [u32; 16] =
+        core::array::from_fn(|i| (i as u32 + 7).wrapping_mul(0x9e37_79b9) % p);
+    words[..3].copy_from_slice(&[0, 1, p - 1]);
+    words
+}
+
+/// The native permutation (Plonky3's, behind droste-pcs's hasher on the host), on canonical
+/// words, and the Montgomery form of a canonical word.
+fn native_poseidon2(words: [u32; 16]) -> [u32; 16] {
+    use p3_field::{PrimeCharacteristicRing, PrimeField32};
+    let mut state = words.map(droste_pcs::Val::from_u32);
+    droste_pcs::hash::Hasher::new().permute(&mut state);
+    state.map(|x| x.as_canonical_u32())
+}
+
+fn montgomery(word: u32) -> u32 {
+    use p3_field::{PrimeCharacteristicRing, PrimeField32};
+    (droste_pcs::Val::from_u32(word) * droste_pcs::Val::from_u64(1 << 32)).as_canonical_u32()
+}
+
+#[test]
+fn the_poseidon2_precompile_matches_the_native_permutation() {
+    let state = poseidon2_state();
+    let input = scenario("poseidon2")
+        .write(&(state, state.map(montgomery)))
+        .unwrap();
+    let execution = run_ok("selftest", &input);
+    let (in_place, misaligned, in_montgomery) = PublicOutput::new(&execution.public_output)
+        .read::<([u32; 16], [u32; 16], [u32; 16])>()
+        .unwrap();
+    let expected = native_poseidon2(state);
+    assert_eq!(in_place, expected);
+    assert_eq!(misaligned, expected);
+    assert_eq!(in_montgomery, expected.map(montgomery));
+}
+
+#[test]
+fn the_pcs_hasher_is_the_precompile_in_a_guest() {
+    use p3_field::{PrimeCharacteristicRing, PrimeField32};
+    let elements: Vec<u32> = (0..11u32).map(|i| i * 1_000_003 + 5).collect();
+    let input = scenario("pcs-hasher").write(&elements).unwrap();
+    let options = ExecOptions {
+        profile: true,
+        ..ExecOptions::default()
+    };
+    let execution = execute(&*guest("selftest"), &input, &options).unwrap();
+    assert_eq!(execution.exit_code, 0);
+    let hasher = droste_pcs::hash::Hasher::new();
+    let values: Vec<droste_pcs::Val> = elements
+        .iter()
+        .map(|&e| droste_pcs::Val::from_u32(e))
+        .collect();
+    let digest = hasher.hash_slice(&values);
+    let compressed = hasher.compress(&digest, &digest);
+    let mut state = [droste_pcs::Val::ZERO; 16];
+    state[..11].copy_from_slice(&values);
+    hasher.permute(&mut state);
+    let words =
+        |xs: &[droste_pcs::Val]| -> Vec<u32> { xs.iter().map(|x| x.as_canonical_u32()).collect() };
+    let mut output = PublicOutput::new(&execution.public_output);
+    assert_eq!(
+        output.read::<(Vec<u32>, Vec<u32>, Vec<u32>)>().unwrap(),
+        (words(&digest), words(&compressed), words(&state))
+    );
+    // Every permutation was a precompile call: two for the 11-element leaf (rate 8), one for the
+    // compression, one bare, which alone fills step marker 1's phase (software Poseidon2 takes
+    // about 15,000 cycles).
+    let profile = execution.profile.unwrap();
+    let calls = &profile.precompiles[0];
+    assert_eq!((calls.name, calls.calls), ("poseidon2", 4));
+    assert!(calls.markers.contains(&(Some(1), 1)), "{:?}", calls.markers);
+    let phase = profile
+        .markers
+        .iter()
+        .find(|m| m.marker == Some(1))
+        .unwrap();
+    assert!(
+        phase.cycles < 100,
+        "{} cycles for one permutation",
+        phase.cycles
+    );
+}

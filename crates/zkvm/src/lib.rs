@@ -31,6 +31,8 @@ mod entry;
 #[cfg(target_os = "zkvm")]
 pub mod io;
 #[cfg(target_os = "zkvm")]
+pub mod poseidon2;
+#[cfg(target_os = "zkvm")]
 mod sys;
 #[cfg(target_os = "zkvm")]
 mod syscall;

@@ -101,6 +101,24 @@ pub fn input_read(buffer: &mut [MaybeUninit<u8>]) {
     }
 }
 
+/// Replaces the 16 words at `state` by their Poseidon2 permutation in `representation`
+/// (`droste_isa::abi::poseidon2`).
+///
+/// # Safety
+/// `state` must be valid for reading and writing 64 bytes and 8-byte aligned.
+pub unsafe fn poseidon2(state: *mut u32, representation: u64) {
+    // SAFETY: the caller guarantees `state`; the call changes only those 64 bytes.
+    unsafe {
+        asm!(
+            "ecall",
+            in("a7") syscall::POSEIDON2,
+            in("a0") state,
+            in("a1") representation,
+            options(nostack, preserves_flags)
+        );
+    }
+}
+
 /// Fills `buffer` with host-supplied entropy (execution fails if the host supplied none).
 pub fn random(buffer: &mut [u8]) {
     // SAFETY: RANDOM writes exactly `buffer.len()` bytes into `buffer`.

@@ -50,6 +50,8 @@ fn main() {
         }
         "exit" => droste_zkvm::halt(7),
         "cycles" => cycles(),
+        "poseidon2" => poseidon2(),
+        "pcs-hasher" => pcs_hasher(),
         "read-past-end" => {
             io::read_vec();
         }
@@ -260,4 +262,44 @@ fn cycles() {
     droste_zkvm::step_marker::<2>();
     let after = droste_zkvm::cycle_count();
     io::commit(&(sum, after > before + 1000));
+}
+
+/// The POSEIDON2 precompile on canonical words (in place, and from a state at an address that
+/// is 4 mod 8, which goes through an aligned copy) and on Montgomery words.
+fn poseidon2() {
+    let (canonical, montgomery): ([u32; 16], [u32; 16]) = io::read();
+    let mut in_place = canonical;
+    droste_zkvm::poseidon2::permute(&mut in_place);
+    let mut buffer = [0u32; 17];
+    let offset = usize::from(buffer.as_ptr() as usize % 8 == 0);
+    let misaligned: &mut [u32; 16] = (&mut buffer[offset..offset + 16]).try_into().unwrap();
+    *misaligned = canonical;
+    droste_zkvm::poseidon2::permute(misaligned);
+    let misaligned = *misaligned;
+    let mut montgomery = montgomery;
+    droste_zkvm::poseidon2::permute_montgomery(&mut montgomery);
+    io::commit(&(in_place, misaligned, montgomery));
+}
+
+/// droste-pcs's hasher, which is the precompile in a guest: a leaf hash of the input elements,
+/// a compression, and one bare permutation between step markers 1 and 2 (for the profile).
+fn pcs_hasher() {
+    use droste_pcs::hash::{Hasher, WIDTH};
+    use droste_pcs::Val;
+    use p3_field::{PrimeCharacteristicRing, PrimeField32};
+
+    let elements: Vec<u32> = io::read();
+    let elements: Vec<Val> = elements.into_iter().map(Val::from_u32).collect();
+    let hasher = Hasher::new();
+    let digest = hasher.hash_slice(&elements);
+    let compressed = hasher.compress(&digest, &digest);
+    let mut state = [Val::ZERO; WIDTH];
+    for (cell, &x) in state.iter_mut().zip(&elements) {
+        *cell = x;
+    }
+    droste_zkvm::step_marker::<1>();
+    hasher.permute(&mut state);
+    droste_zkvm::step_marker::<2>();
+    let words = |xs: &[Val]| -> Vec<u32> { xs.iter().map(|x| x.as_canonical_u32()).collect() };
+    io::commit(&(words(&digest), words(&compressed), words(&state)));
 }

@@ -1,11 +1,14 @@
-//! `buffer`: the memory side of COMMIT, INPUT_READ and RANDOM, one row per doubleword piece.
+//! `buffer`: the memory side of COMMIT, WRITE, PANIC, INPUT_READ and RANDOM, one row per
+//! doubleword piece.
 //!
-//! The `ecall` row sends the token `(clk, addr, len, output_index, is_write)` on [`BUFFER`] and
-//! receives `(clk, addr + len, 0, output_index + len, is_write)`. Each row takes the token,
-//! covers the `k >= 1` bytes `[addr, addr + k)` of one doubleword (all the rest of it, or the
-//! last `remaining` bytes), and passes `(clk, addr + k, remaining - k, output_index + k,
-//! is_write)` on. As `remaining` only decreases by at least 1 per row, the rows of one call
-//! cover its buffer exactly once. A read (COMMIT) sends each byte on [`OUTPUT`]; a write
+//! The `ecall` row sends the token `(clk, addr, len, output_index, is_write, is_output)` on
+//! [`BUFFER`] and receives `(clk, addr + len, 0, output_index + len, is_write, is_output)`. Each
+//! row takes the token, covers the `k >= 1` bytes `[addr, addr + k)` of one doubleword (all the
+//! rest of it, or the last `remaining` bytes), and passes `(clk, addr + k, remaining - k,
+//! output_index + k, is_write, is_output)` on. As `remaining` only decreases by at least 1 per
+//! row, the rows of one call cover its buffer exactly once. COMMIT's rows (`is_output`) send each
+//! byte on [`OUTPUT`]; WRITE's and PANIC's rows only read their doublewords, which proves the
+//! buffer mapped, as the executor requires (the bytes are not part of the statement); a write
 //! (INPUT_READ, RANDOM: private bytes) may change only the covered bytes, and only in RAM.
 
 use core::borrow::{Borrow, BorrowMut};
@@ -32,6 +35,8 @@ crate::columns! {
         pub remaining: T,
         pub output_index: T,
         pub is_write: T,
+        /// COMMIT: the bytes are public output.
+        pub is_output: T,
         /// The doubleword is in the input region (reads only).
         pub is_input: T,
         /// One-hot: the piece starts at byte `j` of its doubleword.
@@ -69,6 +74,7 @@ impl<AB: MachineBuilder> Air<AB> for BufferTable {
         let is_write: AB::Expr = local.is_write.into();
         builder.assert_bool(is_real.clone());
         builder.assert_bool(is_write.clone());
+        builder.assert_bool(local.is_output);
         builder.assert_bool(local.is_input);
         builder.assert_zero(local.is_input.into() * is_write.clone());
 
@@ -103,7 +109,7 @@ impl<AB: MachineBuilder> Air<AB> for BufferTable {
                     local.output_index.into() + AB::Expr::from_usize(j) - offset.clone(),
                     local.old[j].into(),
                 ],
-                m.into() * (AB::Expr::ONE - is_write.clone()),
+                m * local.is_output,
             );
         }
         builder.assert_eq(starts, is_real.clone());
@@ -143,6 +149,7 @@ impl<AB: MachineBuilder> Air<AB> for BufferTable {
                 remaining,
                 index,
                 local.is_write.into(),
+                local.is_output.into(),
             ]
         };
         builder.receive(
@@ -180,6 +187,7 @@ impl BufferTable {
             cols.remaining = Val::from_u32(e.remaining);
             cols.output_index = Val::from_u32(e.output_index);
             cols.is_write = Val::from_bool(e.is_write);
+            cols.is_output = Val::from_bool(e.is_output);
             cols.is_input = Val::from_bool(e.access.is_input);
             cols.start[offset] = Val::ONE;
             for j in offset..offset + e.len as usize {

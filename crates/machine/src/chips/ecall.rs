@@ -1,14 +1,22 @@
 //! `ecall`: the system calls of [`droste_isa::abi::syscall`].
 //!
-//! A row reads `a7` (whose value must be the call number its one-hot selector names), reads and
-//! rewrites `a0` (changed only by CYCLE_COUNT, to the clock, and INPUT_LEN, to a private value),
-//! and reads `a1`. Then, by call:
+//! A row reads `a7` (whose value must be the call number its one-hot selector names) and the
+//! call's two arguments: `arg0` (read and rewritten: changed only by CYCLE_COUNT, to the clock,
+//! INPUT_LEN, to a private value, and PANIC, to the exit code) and `arg1`. The arguments are
+//! `a0` and `a1`, except for WRITE, whose buffer is `(a1, a2)`: its row reads registers one up
+//! (`10 + is_write_call`, `11 + is_write_call`, linear in the selector) and its file descriptor
+//! `a0` as a third access, `fd`, which must be 1 or 2. So every buffer is `(arg0, arg1)` and the
+//! bus tuples stay linear. Then, by call:
 //!
 //! - HALT / PANIC consume the output cursor and send the exit `(code, output_len)` on [`EXIT`];
 //!   they are the only rows that do not pass the state token on.
-//! - COMMIT, INPUT_READ, RANDOM hand the buffer `[a0, a0 + a1)` to the `buffer` table on
-//!   [`BUFFER`] and take back its end; COMMIT also advances the output cursor.
-//! - WRITE (stdout/stderr) is not part of the statement: it only advances the state.
+//! - COMMIT, INPUT_READ, RANDOM, WRITE and PANIC hand the buffer `[arg0, arg0 + arg1)` to the
+//!   `buffer` table on [`BUFFER`] and take back its end: COMMIT's bytes become public output,
+//!   INPUT_READ and RANDOM write private bytes, WRITE and PANIC only prove the buffer readable
+//!   (what the executor requires; the bytes stay private). COMMIT also advances the output
+//!   cursor.
+//! - POSEIDON2 hands `(clk, a0, a1)` (the state's address and representation) to the
+//!   `poseidon2` table on [`POSEIDON2`], which reads and writes the state.
 //!
 //! The output cursor `(offset, min_clk)` forms one chain from the verifier's `(0, 0)` through
 //! every COMMIT in clock order (`clk >= min_clk` is range-checked, each COMMIT sends
@@ -16,13 +24,13 @@
 
 use core::borrow::{Borrow, BorrowMut};
 
-use droste_isa::abi::{syscall, PANIC_EXIT_CODE};
+use droste_isa::abi::{fd, syscall, PANIC_EXIT_CODE};
 use droste_stark::Val;
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
 
-use crate::bus::{space, MachineBuilder, BUFFER, EXIT, OUTPUT_CURSOR, STATE};
+use crate::bus::{space, MachineBuilder, BUFFER, EXIT, OUTPUT_CURSOR, POSEIDON2, STATE};
 use crate::columns::{limbs, Word};
 use crate::events::EcallEvent;
 use crate::fetch::{Family, Fetch};
@@ -31,7 +39,7 @@ use crate::memory_access::{slot, timestamp, timestamp_expr, AccessCols, MemoryAc
 use crate::trace::rows_from_events;
 
 /// The system calls in selector order: selector `i` is call number `CALLS[i]`.
-pub const CALLS: [u64; 8] = [
+pub const CALLS: [u64; 9] = [
     syscall::HALT,
     syscall::WRITE,
     syscall::COMMIT,
@@ -40,6 +48,7 @@ pub const CALLS: [u64; 8] = [
     syscall::INPUT_LEN,
     syscall::INPUT_READ,
     syscall::RANDOM,
+    syscall::POSEIDON2,
 ];
 
 const fn call_index(number: u64) -> usize {
@@ -54,12 +63,14 @@ const fn call_index(number: u64) -> usize {
 }
 
 const HALT: usize = call_index(syscall::HALT);
+const WRITE: usize = call_index(syscall::WRITE);
 const COMMIT: usize = call_index(syscall::COMMIT);
 const PANIC: usize = call_index(syscall::PANIC);
 const CYCLE_COUNT: usize = call_index(syscall::CYCLE_COUNT);
 const INPUT_LEN: usize = call_index(syscall::INPUT_LEN);
 const INPUT_READ: usize = call_index(syscall::INPUT_READ);
 const RANDOM: usize = call_index(syscall::RANDOM);
+const POSEIDON2_CALL: usize = call_index(syscall::POSEIDON2);
 
 /// Bits of a buffer address and length (`< 2^30`).
 const ADDR_HI_BITS: u32 = 14;
@@ -71,13 +82,18 @@ crate::columns! {
         pub clk: T,
         pub pc: T,
         /// One-hot selector of the call, in [`CALLS`] order.
-        pub selector: [T; 8],
+        pub selector: [T; 9],
         pub a7_access: AccessCols<T>,
-        pub a0: Word<T>,
-        pub a0_new: Word<T>,
-        pub a0_access: AccessCols<T>,
-        pub a1: Word<T>,
-        pub a1_access: AccessCols<T>,
+        /// The first argument (`a0`; WRITE: `a1`) before and after the call.
+        pub arg0: Word<T>,
+        pub arg0_new: Word<T>,
+        pub arg0_access: AccessCols<T>,
+        /// The second argument (`a1`; WRITE: `a2`).
+        pub arg1: Word<T>,
+        pub arg1_access: AccessCols<T>,
+        /// WRITE's file descriptor `a0` (its upper limbs are zero).
+        pub fd: T,
+        pub fd_access: AccessCols<T>,
         /// Output cursor received by COMMIT, HALT and PANIC: bytes committed so far, and the
         /// smallest clock the call may have.
         pub cursor: T,
@@ -113,7 +129,7 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
         }
         builder.assert_eq(selected, is_real.clone());
         let ends = sel(HALT) + sel(PANIC);
-        let uses_buffer = sel(COMMIT) + sel(INPUT_READ) + sel(RANDOM);
+        let uses_buffer = sel(COMMIT) + sel(INPUT_READ) + sel(RANDOM) + sel(WRITE) + sel(PANIC);
         let writes_a0 = sel(CYCLE_COUNT) + sel(INPUT_LEN);
         let uses_cursor = sel(COMMIT) + ends.clone();
         let base = AB::Expr::from_u32(1 << 16);
@@ -141,26 +157,45 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
         .eval(builder, &local.a7_access, is_real.clone());
         MemoryAccess {
             space: register(space::REGISTER),
-            addr: register(10),
+            addr: register(10) + sel(WRITE),
             ts: timestamp_expr::<AB>(local.clk, slot::RS2),
-            prev_value: local.a0.into_exprs(),
-            value: local.a0_new.into_exprs(),
+            prev_value: local.arg0.into_exprs(),
+            value: local.arg0_new.into_exprs(),
         }
-        .eval(builder, &local.a0_access, is_real.clone());
-        let a1 = local.a1.into_exprs::<AB::Expr>();
+        .eval(builder, &local.arg0_access, is_real.clone());
+        let a1 = local.arg1.into_exprs::<AB::Expr>();
         MemoryAccess {
             space: register(space::REGISTER),
-            addr: register(11),
+            addr: register(11) + sel(WRITE),
             ts: timestamp_expr::<AB>(local.clk, slot::A1),
             prev_value: a1.clone(),
             value: a1,
         }
-        .eval(builder, &local.a1_access, is_real.clone());
+        .eval(builder, &local.arg1_access, is_real.clone());
+        let fd = [
+            local.fd.into(),
+            AB::Expr::ZERO,
+            AB::Expr::ZERO,
+            AB::Expr::ZERO,
+        ];
+        MemoryAccess {
+            space: register(space::REGISTER),
+            addr: register(10),
+            ts: timestamp_expr::<AB>(local.clk, slot::FD),
+            prev_value: fd.clone(),
+            value: fd,
+        }
+        .eval(builder, &local.fd_access, sel(WRITE));
+        builder.assert_zero(
+            sel(WRITE)
+                * (local.fd.into() - AB::Expr::from_u64(fd::STDOUT))
+                * (local.fd.into() - AB::Expr::from_u64(fd::STDERR)),
+        );
 
         // a0 changes only for CYCLE_COUNT (to clk), INPUT_LEN (to a range-checked value) and
-        // PANIC (to the panic exit code, so that the exit code is `a0_new` for both endings).
+        // PANIC (to the panic exit code, so that the exit code is `arg0_new` for both endings).
         let panic_code = limbs(u64::from(PANIC_EXIT_CODE));
-        for ((&new, &old), code) in local.a0_new.0.iter().zip(&local.a0.0).zip(panic_code) {
+        for ((&new, &old), code) in local.arg0_new.0.iter().zip(&local.arg0.0).zip(panic_code) {
             builder
                 .when(AB::Expr::ONE - writes_a0.clone() - sel(PANIC))
                 .assert_eq(new, old);
@@ -171,28 +206,43 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
         }
         let mut cycle = builder.when(sel(CYCLE_COUNT));
         cycle.assert_eq(
-            local.a0_new.0[0].into() + local.a0_new.0[1].into() * base.clone(),
+            local.arg0_new.0[0].into() + local.arg0_new.0[1].into() * base.clone(),
             local.clk,
         );
-        cycle.assert_zero(local.a0_new.0[2]);
-        cycle.assert_zero(local.a0_new.0[3]);
+        cycle.assert_zero(local.arg0_new.0[2]);
+        cycle.assert_zero(local.arg0_new.0[3]);
 
-        // Buffer calls: address a0 and length a1 below 2^30. The high limb of a0 (which the
-        // call leaves unchanged) is checked together with the cycle count's, which must be
-        // below 2^30 too so that its two limbs cannot wrap around the field.
-        let addr = local.a0.0[0].into() + local.a0.0[1].into() * base.clone();
-        let len = local.a1.0[0].into() + local.a1.0[1].into() * base.clone();
-        for word in [local.a0, local.a1] {
-            builder.when(uses_buffer.clone()).assert_zero(word.0[2]);
-            builder.when(uses_buffer.clone()).assert_zero(word.0[3]);
+        // Buffer calls: address a0 and length a1 below 2^30; POSEIDON2: address a0 below 2^30
+        // (its alignment is the memory's: only aligned cells exist) and a1 its representation.
+        // The high limb of a0 (which these calls leave unchanged) is checked together with the
+        // cycle count's, which must be below 2^30 too so that its two limbs cannot wrap around
+        // the field.
+        let addr = local.arg0.0[0].into() + local.arg0.0[1].into() * base.clone();
+        let len = local.arg1.0[0].into() + local.arg1.0[1].into() * base.clone();
+        let uses_address = uses_buffer.clone() + sel(POSEIDON2_CALL);
+        for limb in [local.arg0.0[2], local.arg0.0[3]] {
+            builder.when(uses_address.clone()).assert_zero(limb);
+        }
+        for limb in [local.arg1.0[2], local.arg1.0[3]] {
+            builder.when(uses_buffer.clone()).assert_zero(limb);
+        }
+        for limb in &local.arg1.0[1..] {
+            builder.when(sel(POSEIDON2_CALL)).assert_zero(*limb);
         }
         range_check(
             builder,
-            local.a0_new.0[1],
+            local.arg0_new.0[1],
             ADDR_HI_BITS,
-            uses_buffer.clone() + sel(CYCLE_COUNT),
+            uses_address - sel(PANIC) + sel(CYCLE_COUNT),
         );
-        range_check(builder, local.a1.0[1], ADDR_HI_BITS, uses_buffer.clone());
+        // PANIC replaces its address by the exit code, so its address is checked before.
+        range_check(builder, local.arg0.0[1], ADDR_HI_BITS, sel(PANIC));
+        builder.send(
+            POSEIDON2,
+            [local.clk.into(), addr.clone(), local.arg1.0[0].into()],
+            sel(POSEIDON2_CALL),
+        );
+        range_check(builder, local.arg1.0[1], ADDR_HI_BITS, uses_buffer.clone());
         let is_write = sel(INPUT_READ) + sel(RANDOM);
         let cursor: AB::Expr = local.cursor.into();
         builder.send(
@@ -203,6 +253,7 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
                 len.clone(),
                 cursor.clone(),
                 is_write.clone(),
+                sel(COMMIT),
             ],
             uses_buffer.clone(),
         );
@@ -214,6 +265,7 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
                 AB::Expr::ZERO,
                 cursor.clone() + len.clone(),
                 is_write,
+                sel(COMMIT),
             ],
             uses_buffer,
         );
@@ -237,7 +289,11 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
         );
         builder.send(
             EXIT,
-            [local.a0_new.0[0].into(), local.a0_new.0[1].into(), cursor],
+            [
+                local.arg0_new.0[0].into(),
+                local.arg0_new.0[1].into(),
+                cursor,
+            ],
             ends,
         );
     }
@@ -263,24 +319,38 @@ fn populate(cols: &mut EcallCols<Val>, e: &EcallEvent, lookups: &LookupCounter) 
     cols.selector[call] = Val::ONE;
     cols.a7_access
         .populate(e.a7_prev_ts, timestamp(e.clk, slot::RS1), lookups);
-    cols.a0 = Word::from_u64(e.a0);
-    cols.a0_new = Word::from_u64(e.a0_new);
-    cols.a0_access
-        .populate(e.a0_prev_ts, timestamp(e.clk, slot::RS2), lookups);
-    cols.a1 = Word::from_u64(e.a1);
-    cols.a1_access
-        .populate(e.a1_prev_ts, timestamp(e.clk, slot::A1), lookups);
+    cols.arg0 = Word::from_u64(e.arg0);
+    cols.arg0_new = Word::from_u64(e.arg0_new);
+    cols.arg0_access
+        .populate(e.arg0_prev_ts, timestamp(e.clk, slot::RS2), lookups);
+    cols.arg1 = Word::from_u64(e.arg1);
+    cols.arg1_access
+        .populate(e.arg1_prev_ts, timestamp(e.clk, slot::A1), lookups);
+    if call == WRITE {
+        cols.fd = Val::from_u64(e.fd);
+        cols.fd_access
+            .populate(e.fd_prev_ts, timestamp(e.clk, slot::FD), lookups);
+    }
+    let high = |value: u64| (value >> 16) as u32 & 0xffff;
     if call == CYCLE_COUNT || call == INPUT_LEN {
-        lookups.range_word(e.a0_new);
+        lookups.range_word(e.arg0_new);
     }
-    if matches!(call, CYCLE_COUNT | COMMIT | INPUT_READ | RANDOM) {
-        lookups.range((e.a0_new >> 16) as u32 & 0xffff, ADDR_HI_BITS);
+    if matches!(
+        call,
+        CYCLE_COUNT | COMMIT | INPUT_READ | RANDOM | WRITE | POSEIDON2_CALL
+    ) {
+        lookups.range(high(e.arg0_new), ADDR_HI_BITS);
     }
-    if matches!(call, COMMIT | INPUT_READ | RANDOM) {
-        lookups.range((e.a1 >> 16) as u32 & 0xffff, ADDR_HI_BITS);
+    if call == PANIC {
+        lookups.range(high(e.arg0), ADDR_HI_BITS);
     }
+    if matches!(call, COMMIT | INPUT_READ | RANDOM | WRITE | PANIC) {
+        lookups.range(high(e.arg1), ADDR_HI_BITS);
+    }
+    // The buffer token starts at the cursor for every buffer call (only COMMIT's index names
+    // output bytes).
+    cols.cursor = Val::from_u32(e.output_cursor);
     if matches!(call, COMMIT | HALT | PANIC) {
-        cols.cursor = Val::from_u32(e.output_cursor);
         cols.min_clk = Val::from_u32(e.output_min_clk);
         let gap = e.clk - e.output_min_clk;
         cols.clk_gap = [gap & 0xffff, gap >> 16].map(Val::from_u32);
@@ -294,4 +364,43 @@ fn call_index_checked(number: u64) -> usize {
         .iter()
         .position(|&c| c == number)
         .expect("the executor runs only known system calls")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gadgets::row_check::{first_failure_unfetched, RowFailure};
+
+    /// A PANIC at clock 1 with its message at `addr` (4 bytes).
+    fn panic_row(addr: u64) -> RowMajorMatrix<Val> {
+        let event = EcallEvent {
+            clk: 1,
+            pc: 0x1_0000,
+            number: syscall::PANIC,
+            arg0: addr,
+            arg0_new: u64::from(PANIC_EXIT_CODE),
+            arg1: 4,
+            ..EcallEvent::default()
+        };
+        EcallChip::generate_trace(&[event], &LookupCounter::default())
+    }
+
+    #[test]
+    fn a_panic_message_address_is_below_2_30() {
+        let trace = panic_row(0x1_1000);
+        assert_eq!(first_failure_unfetched(&EcallChip, &trace, 0), None);
+        // a0 = 0x8001_1000 names, as a field element, the mapped 0x8001_1000 - p: PANIC
+        // overwrites a0 with its exit code, so its address limb is checked on its own.
+        let mut tampered = trace.clone();
+        let cols: &mut EcallCols<Val> = tampered.values[..EcallCols::<u8>::WIDTH].borrow_mut();
+        cols.arg0.0[1] = Val::from_u32(0x8001);
+        assert_eq!(
+            first_failure_unfetched(&EcallChip, &tampered, 0),
+            Some(RowFailure::Lookup {
+                row: 0,
+                bus: crate::bus::RANGE,
+                values: vec![0x8001, ADDR_HI_BITS],
+            })
+        );
+    }
 }

@@ -22,6 +22,7 @@ pub mod ecall;
 pub mod lt;
 pub mod memory;
 pub mod mul;
+pub mod poseidon2;
 pub mod shift;
 
 /// A chip proving the instructions of some opcodes from their [`FrameEvent`]s.

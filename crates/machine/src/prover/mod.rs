@@ -15,6 +15,7 @@ use p3_maybe_rayon::prelude::*;
 use crate::chips::buffer::BufferTable;
 use crate::chips::ecall::EcallChip;
 use crate::chips::memory::{LoadChip, StoreChip};
+use crate::chips::poseidon2::Poseidon2Table;
 use crate::error::MachineError;
 use crate::key::{public_endpoints, ProofOptions, PublicValues, VerifyingKey};
 use crate::lookup::LookupCounter;
@@ -175,6 +176,7 @@ impl MachineProver {
         traces.push(StoreChip::generate_trace(&witness.stores, &lookups));
         traces.push(EcallChip::generate_trace(&witness.ecalls, &lookups));
         traces.push(BufferTable::generate_trace(&witness.buffers, &lookups));
+        traces.push(Poseidon2Table::generate_trace(&witness.poseidon2, &lookups));
         let registers: [_; crate::fetch::REGISTERS] = witness
             .registers_final
             .clone()

@@ -12,7 +12,9 @@ use droste_isa::alu::{alu, extend_load};
 use droste_isa::Opcode;
 
 use crate::error::MachineError;
-use crate::events::{BufferEvent, DwordAccess, EcallEvent, FrameEvent, MemoryInstructionEvent};
+use crate::events::{
+    BufferEvent, DwordAccess, EcallEvent, FrameEvent, MemoryInstructionEvent, Poseidon2Event,
+};
 use crate::fetch::{RegisterUse, REGISTERS, SINK};
 use crate::memory_access::{slot, timestamp};
 use crate::memory_tables::{CellState, DynamicCell};
@@ -31,6 +33,7 @@ pub struct Witness {
     pub stores: Vec<MemoryInstructionEvent>,
     pub ecalls: Vec<EcallEvent>,
     pub buffers: Vec<BufferEvent>,
+    pub poseidon2: Vec<Poseidon2Event>,
     /// Execution count per ROM slot.
     pub rom_counts: Vec<u32>,
     pub registers_final: Vec<CellState>,
@@ -186,6 +189,7 @@ pub fn build_witness(
     };
     let mut memory = record.memory.iter().peekable();
     let mut syscalls = record.syscalls.iter();
+    let mut poseidon2_calls = record.poseidon2.iter();
     let mut output_cursor = 0u32;
     let mut output_min_clk = 0u32;
     for (clk, step) in record.steps.iter().enumerate() {
@@ -202,30 +206,53 @@ pub fn build_witness(
         if inst.opcode == Opcode::Ecall {
             let call = syscalls.next().expect("every ecall has a syscall event");
             let (a7_prev_ts, _) = cells.reg_read(A7 as u8, timestamp(clk, slot::RS1));
-            let a0 = call.args[0];
+            // WRITE's arguments are a1 and a2 (its fd a0 is read apart); see the `ecall` chip.
+            let has_fd = call.number == syscall::WRITE;
+            let shift = usize::from(has_fd);
+            let (arg0, arg1) = (call.args[shift], call.args[shift + 1]);
             // PANIC leaves its exit code in a0 (see the `ecall` chip).
-            let a0_new = match call.number {
+            let arg0_new = match call.number {
                 syscall::PANIC => u64::from(PANIC_EXIT_CODE),
+                syscall::WRITE => arg0,
                 _ => call.result,
             };
-            let (a0_prev_ts, _) = cells.reg_write(A0 as u8, timestamp(clk, slot::RS2), a0_new);
-            let (a1_prev_ts, _) = cells.reg_read(A1 as u8, timestamp(clk, slot::A1));
+            let (arg0_prev_ts, _) =
+                cells.reg_write((A0 + shift) as u8, timestamp(clk, slot::RS2), arg0_new);
+            let (arg1_prev_ts, _) = cells.reg_read((A1 + shift) as u8, timestamp(clk, slot::A1));
+            let fd_prev_ts = if has_fd {
+                cells.reg_read(A0 as u8, timestamp(clk, slot::FD)).0
+            } else {
+                0
+            };
             w.ecalls.push(EcallEvent {
                 clk,
                 pc: step.pc,
                 number: call.number,
                 a7_prev_ts,
-                a0,
-                a0_new,
-                a0_prev_ts,
-                a1: call.args[1],
-                a1_prev_ts,
+                arg0,
+                arg0_new,
+                arg0_prev_ts,
+                arg1,
+                arg1_prev_ts,
+                fd: if has_fd { call.args[0] } else { 0 },
+                fd_prev_ts,
                 output_cursor,
                 output_min_clk,
             });
+            if call.number == syscall::POSEIDON2 {
+                let call = poseidon2_calls
+                    .next()
+                    .expect("every POSEIDON2 ecall has its event");
+                w.poseidon2.push(poseidon2_event(&mut cells, clk, call));
+                continue;
+            }
             let is_write = matches!(call.number, syscall::INPUT_READ | syscall::RANDOM);
-            if is_write || call.number == syscall::COMMIT {
-                let (addr, len) = (a0 as u32, call.args[1] as u32);
+            let reads = matches!(
+                call.number,
+                syscall::COMMIT | syscall::WRITE | syscall::PANIC
+            );
+            if is_write || reads {
+                let (addr, len) = (arg0 as u32, arg1 as u32);
                 let mut remaining = len;
                 for (piece_addr, piece_len) in buffer_pieces(addr, len) {
                     let dw = piece_addr & !7;
@@ -250,6 +277,7 @@ pub fn build_witness(
                         // not branch on the direction); only reads send it on OUTPUT.
                         output_index: output_cursor + (len - remaining),
                         is_write,
+                        is_output: call.number == syscall::COMMIT,
                         len: piece_len,
                         access,
                     });
@@ -360,6 +388,38 @@ pub fn build_witness(
         .iter()
         .all(|d| u64::from(d.0) * 8 < STACK_TOP || d.1));
     Ok(w)
+}
+
+/// The machine's view of a POSEIDON2 call: the 8 doublewords of the state, each read as the
+/// input words and written as the output words.
+fn poseidon2_event(
+    cells: &mut Cells<'_>,
+    clk: u32,
+    call: &droste_executor::Poseidon2Event,
+) -> Poseidon2Event {
+    debug_assert_eq!(call.clk, u64::from(clk));
+    let dword =
+        |words: &[u32; 16], j: usize| u64::from(words[2 * j]) | u64::from(words[2 * j + 1]) << 32;
+    let accesses = core::array::from_fn(|j| {
+        let access = cells.dword(
+            call.addr + 8 * j as u32,
+            timestamp(clk, slot::RAM0),
+            |old| {
+                debug_assert_eq!(old, dword(&call.input, j), "POSEIDON2 input at clk {clk}");
+                dword(&call.output, j)
+            },
+        );
+        debug_assert!(!access.is_input, "the executor permutes only RAM");
+        access
+    });
+    Poseidon2Event {
+        clk,
+        addr: call.addr,
+        montgomery: call.montgomery,
+        input: call.input,
+        output: call.output,
+        accesses,
+    }
 }
 
 /// The doubleword accesses of a load or store event.

@@ -112,6 +112,19 @@ pub fn row_mut(trace: &mut RowMajorMatrix<Val>, row: usize) -> &mut [Val] {
     &mut trace.values[row * w..(row + 1) * w]
 }
 
+/// The debug checker reports a violation that `expected` accepts, and proving the same witness
+/// fully yields no accepted proof.
+pub fn assert_caught(
+    pk: &ProvingKey,
+    traces: Vec<RowMajorMatrix<Val>>,
+    public: PublicValues,
+    expected: impl Fn(&ConstraintViolation) -> bool,
+) {
+    let violation = check(pk, &traces, &public).unwrap_err();
+    assert!(expected(&violation), "{violation}");
+    assert_rejected(pk, traces, public);
+}
+
 /// Proves the (tampered) witness and expects the verifier to reject it.
 pub fn assert_rejected(pk: &ProvingKey, traces: Vec<RowMajorMatrix<Val>>, public: PublicValues) {
     match MachineProver::prove_traces(pk, traces, public) {
