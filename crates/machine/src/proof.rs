@@ -1,8 +1,11 @@
 //! The machine proof format: a 16-byte header (8-byte magic, `u32` version, `u32` reserved = 0)
 //! and one rkyv archive holding the public values and the stark proof, so a verifier (or a
-//! recursion guest) reads everything in place from one buffer.
+//! recursion guest) reads everything in place from one buffer. [`access`] accepts only the
+//! archive's canonical layout ([`droste_stark::canonical`]), so a proof has one encoding.
 
 use droste_pcs::{ArchivedFriParameters, FriParameters};
+use droste_stark::canonical::{Layout, NotCanonical};
+use droste_stark::fields;
 
 use crate::error::MachineError;
 
@@ -62,6 +65,30 @@ pub fn access(bytes: &[u8]) -> Result<&ArchivedMachineProof, MachineError> {
     if bytes[8..12] != MACHINE_PROOF_VERSION.to_le_bytes() || bytes[12..16] != [0; 4] {
         return Err(MachineError::Format("unsupported machine proof version"));
     }
-    rkyv::access::<ArchivedMachineProof, rkyv::rancor::Failure>(&bytes[HEADER_LEN..])
-        .map_err(|_| MachineError::Format("malformed machine proof archive"))
+    let archive = &bytes[HEADER_LEN..];
+    let proof = rkyv::access::<ArchivedMachineProof, rkyv::rancor::Failure>(archive)
+        .map_err(|_| MachineError::Format("malformed machine proof archive"))?;
+    Layout::new(archive)
+        .root(proof, layout_deps, layout_padding)
+        .map_err(MachineError::Format)?;
+    Ok(proof)
+}
+
+fn layout_deps(layout: &mut Layout, proof: &ArchivedMachineProof) -> Result<(), NotCanonical> {
+    layout.plain_vec(&proof.public_output)?;
+    droste_stark::proof::layout_deps(layout, &proof.proof)
+}
+
+fn layout_padding(layout: &Layout, proof: &ArchivedMachineProof) -> Result<(), NotCanonical> {
+    layout.zero_outside(
+        proof,
+        &fields!(layout, proof; vkey_digest, fri, exit_code, public_output, proof),
+    )?;
+    let fri = &proof.fri;
+    layout.zero_outside(
+        fri,
+        &fields!(layout, fri; log_blowup, num_queries, query_pow_bits, log_folding_arity,
+            log_final_poly_len, deep_pow_bits),
+    )?;
+    droste_stark::proof::layout_padding(layout, &proof.proof)
 }

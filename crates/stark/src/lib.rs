@@ -20,6 +20,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod air;
+pub mod canonical;
 mod error;
 mod folder;
 pub mod logup;
