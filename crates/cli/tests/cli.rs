@@ -336,3 +336,67 @@ fn a_guest_whose_memory_does_not_fit_below_the_heap_end_fails_to_link() {
         "linker script assertion: {message}"
     );
 }
+
+#[test]
+fn guests_of_the_same_name_each_build_and_run_their_own_program() {
+    let scratch = tempfile::tempdir().unwrap();
+    let first = scratch.path().join("first/hello");
+    let second = scratch.path().join("second/hello");
+    let (first, second) = (first.to_str().unwrap(), second.to_str().unwrap());
+    for dir in [first, second] {
+        std::fs::create_dir_all(Path::new(dir).parent().unwrap()).unwrap();
+        assert!(droste(&["new", dir]).status.success());
+    }
+    let main = Path::new(second).join("src/main.rs");
+    let text = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(
+        &main,
+        text.replace("the quick brown fox", "a different text"),
+    )
+    .unwrap();
+
+    let built = |dir: &str| {
+        let output = droste(&["build", dir]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        PathBuf::from(stdout(&output).trim())
+    };
+    let output_of = |dir: &str| {
+        let run = droste(&["run", dir, "--json"]);
+        assert!(run.status.success(), "{}", stderr(&run));
+        json(&run)["stdout"].as_str().unwrap().to_string()
+    };
+    let first_elf = built(first);
+    let first_bytes = std::fs::read(&first_elf).unwrap();
+    assert!(output_of(first).contains("\"quick\""));
+    assert!(output_of(second).contains("\"different\""));
+    assert!(
+        output_of(first).contains("\"quick\""),
+        "the first guest again"
+    );
+    let second_elf = built(second);
+    assert_ne!(first_elf, second_elf);
+    assert_eq!(
+        std::fs::read(&first_elf).unwrap(),
+        first_bytes,
+        "still the first guest's ELF"
+    );
+    assert_ne!(std::fs::read(&second_elf).unwrap(), first_bytes);
+}
+
+#[test]
+fn a_crate_without_the_droste_runtime_is_not_a_droste_guest() {
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("plain");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"plain\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("src/main.rs"), "#![no_main]\n").unwrap();
+    let output = droste(&["run", dir.to_str().unwrap()]);
+    assert_one_line_error(
+        &output,
+        "is not a droste guest: it does not depend on droste-zkvm",
+    );
+}

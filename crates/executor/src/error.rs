@@ -19,7 +19,10 @@ pub enum ElfError {
         "ELF flags say the code uses compressed (RVC) instructions; build for rv64im without C"
     )]
     CompressedCode,
-    #[error("ELF has no loadable segment")]
+    #[error(
+        "ELF has no loadable segment: not a droste guest (a guest depends on droste-zkvm and \
+         declares its main with droste_zkvm::entrypoint!)"
+    )]
     NoLoadSegment,
     #[error("segment at {vaddr:#x}: file size {file_size:#x} exceeds memory size {mem_size:#x}")]
     FileSizeExceedsMemSize {
