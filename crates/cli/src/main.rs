@@ -36,6 +36,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    quit_quietly_on_closed_output();
     droste_sdk::tune_allocator_for_proving();
     let matches = Cli::command().get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
@@ -59,6 +60,17 @@ fn main() -> ExitCode {
             eprintln!("error: {}", one_line(&err));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Lets a write to a closed pipe end the process as it ends other tools (`droste run --profile
+/// | head -1`): the Rust runtime ignores SIGPIPE, so `println!` would panic on the error instead.
+fn quit_quietly_on_closed_output() {
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition has no memory-safety preconditions; it
+    // runs first thing in `main`, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -400,3 +400,26 @@ fn a_crate_without_the_droste_runtime_is_not_a_droste_guest() {
         "is not a droste guest: it does not depend on droste-zkvm",
     );
 }
+
+#[test]
+fn a_closed_output_pipe_ends_droste_quietly() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_droste"))
+        .args(["run", &guest_dir("selftest"), "--profile", "--input-hex"])
+        .arg(scenario_hex("cycles"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Like `| head -0`: the reader is gone before droste prints anything.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let message = stderr(&output);
+    assert!(!message.contains("panicked"), "{message}");
+    assert_ne!(output.status.code(), Some(101), "{message}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(output.status.signal(), Some(libc::SIGPIPE), "{message}");
+    }
+}
