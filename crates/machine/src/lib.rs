@@ -80,6 +80,7 @@ pub mod events;
 pub mod fetch;
 pub mod frame;
 pub mod gadgets;
+pub mod heights;
 pub mod lookup;
 pub mod lookup_tables;
 mod machine;

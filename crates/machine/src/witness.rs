@@ -107,16 +107,21 @@ impl Cells<'_> {
     }
 }
 
-/// The initial doublewords of the image: `[PROGRAM_START, end of the last segment)`.
-pub fn image_cells(program: &Program) -> Vec<u64> {
+/// The number of doublewords of the image: `[PROGRAM_START, end of the last segment)`, at least
+/// one.
+pub fn image_len(program: &Program) -> usize {
     let end = program
         .segments()
         .iter()
         .map(|s| s.end())
         .max()
         .unwrap_or(PROGRAM_START);
-    let cells = (end.max(PROGRAM_START + 8) - PROGRAM_START).div_ceil(8) as usize;
-    let mut bytes = vec![0u8; cells * 8];
+    (end.max(PROGRAM_START + 8) - PROGRAM_START).div_ceil(8) as usize
+}
+
+/// The initial doublewords of the image: `[PROGRAM_START, end of the last segment)`.
+pub fn image_cells(program: &Program) -> Vec<u64> {
+    let mut bytes = vec![0u8; image_len(program) * 8];
     for segment in program.segments() {
         let start = (segment.vaddr - PROGRAM_START) as usize;
         bytes[start..start + segment.data.len()].copy_from_slice(&segment.data);

@@ -40,12 +40,12 @@ pub use inspect::{
     inspect, InspectError, ParametersReport, ProofReport, SectionSize, SecurityFigures, TableReport,
 };
 pub use output::{OutputError, PublicOutput};
-pub use proof_file::{read_proof_file, ProofFile, ProofFileError};
+pub use proof_file::{read_proof_file, ProofFile, ProofFileError, MAX_PROOF_FILE_LEN};
 pub use prove::{
     prove, prove_with_progress, Phase, ProgressEvent, Proof, ProveError, ProveStats, Prover,
     TableHeight,
 };
 pub use verify::{
-    preset_name, proof_options, proof_vkey, verify, vkey, Verifier, VerifyError, VkeyDigest,
-    PRESETS,
+    preset_name, proof_options, proof_vkey, verify, verify_exit_code, vkey, Verifier, VerifyError,
+    VkeyDigest, PRESETS,
 };
