@@ -280,7 +280,7 @@ impl<'a> Machine<'a> {
                     let addr = rs1.wrapping_add(imm);
                     let raw = match self.memory.load::<W>(addr) {
                         Ok(raw) => raw,
-                        Err(fault) => fail!(fault.at(pc)),
+                        Err(fault) => fail!(fault.at(pc).with_stack_pointer(self.regs[2])),
                     };
                     record_memory!(addr, W, false, raw, raw);
                     self.regs[rd] = extend_load(
@@ -302,7 +302,7 @@ impl<'a> Machine<'a> {
                         0
                     };
                     if let Err(fault) = self.memory.store::<W>(addr, rs2) {
-                        fail!(fault.at(pc));
+                        fail!(fault.at(pc).with_stack_pointer(self.regs[2]));
                     }
                     let mask = u64::MAX >> (64 - 8 * W);
                     record_memory!(addr, W, true, rs2 & mask, prev);
