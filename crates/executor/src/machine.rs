@@ -161,6 +161,12 @@ impl<'a> Machine<'a> {
         self.dispatch(NO_STOP, u64::MAX)
     }
 
+    /// Runs at most `steps` instructions (fewer when the guest ends first): a long run in
+    /// slices, with progress reported between them.
+    pub fn run_for(&mut self, steps: u64) -> Result<(), ExecError> {
+        self.dispatch(NO_STOP, steps)
+    }
+
     /// Runs until the next instruction would be the one at `pc` (returns `true`), or the guest
     /// ends first (returns `false`). Returns at once if the machine is already at `pc`.
     pub fn run_until_pc(&mut self, pc: u64) -> Result<bool, ExecError> {
