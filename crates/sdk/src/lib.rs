@@ -29,6 +29,19 @@ mod proof_file;
 mod prove;
 mod verify;
 
+/// The host examples of the README and docs, compiled as doc tests. Guest examples are marked
+/// `ignore` there (they compile for the guest target only); `tests/examples.rs` builds and runs
+/// them as guests.
+#[cfg(doctest)]
+pub mod doc_examples {
+    #[doc = include_str!("../../../README.md")]
+    pub struct Readme;
+    #[doc = include_str!("../../../docs/cli.md")]
+    pub struct Cli;
+    #[doc = include_str!("../../../docs/guests.md")]
+    pub struct Guests;
+}
+
 pub use allocator::tune_allocator_for_proving;
 pub use droste_executor::{ExecError, ExecOptions, Execution, Program};
 pub use droste_machine::{MachineError, ProofOptions, PublicValues, MAX_CYCLES};
