@@ -53,7 +53,7 @@ pub use inspect::{
     inspect, InspectError, ParametersReport, ProofReport, SectionSize, SecurityFigures, TableReport,
 };
 pub use output::{OutputError, PublicOutput};
-pub use proof_file::{read_proof_file, ProofFile, ProofFileError, MAX_PROOF_FILE_LEN};
+pub use proof_file::{read_capped, read_proof_file, ProofFile, ProofFileError, MAX_PROOF_FILE_LEN};
 pub use prove::{
     prove, prove_with_progress, Phase, ProgressEvent, Proof, ProveError, ProveStats, Prover,
     TableHeight,

@@ -9,7 +9,7 @@
 //! followed, so the file it names is replaced and the link stays.
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use rkyv::util::AlignedVec;
@@ -176,30 +176,48 @@ fn writable(path: &Path) -> bool {
 }
 
 /// Reads a proof file into a 16-byte aligned buffer (what the in-place verifier reads). A
-/// file larger than [`MAX_PROOF_FILE_LEN`] is refused before it is read (after reading that much
-/// for a pipe or device, whose size is unknown beforehand).
+/// file larger than [`MAX_PROOF_FILE_LEN`] is refused ([`read_capped`]).
 pub fn read_proof_file(path: impl AsRef<Path>) -> Result<AlignedVec<16>, ProofFileError> {
     let path = path.as_ref();
-    let error = |source| ProofFileError::Read {
-        path: path.to_path_buf(),
-        source,
+    match read_capped(path, MAX_PROOF_FILE_LEN) {
+        Ok(bytes) => Ok(crate::verify::aligned(&bytes)),
+        Err(source) if source.kind() == io::ErrorKind::FileTooLarge => {
+            Err(ProofFileError::TooLarge {
+                path: path.to_path_buf(),
+            })
+        }
+        Err(source) => Err(ProofFileError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Reads `path` when it holds at most `limit` bytes, else fails with
+/// [`io::ErrorKind::FileTooLarge`]: the size is checked before reading when the file has one,
+/// and reading stops after `limit + 1` bytes when it has none (a pipe, `/dev/zero`), so a wrong
+/// file cannot fill memory. A directory is an error too.
+pub fn read_capped(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let too_large = || {
+        io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!("larger than {limit} bytes"),
+        )
     };
-    let too_large = || ProofFileError::TooLarge {
-        path: path.to_path_buf(),
-    };
-    let file = fs::File::open(path).map_err(error)?;
-    let metadata = file.metadata().map_err(error)?;
-    if metadata.is_file() && metadata.len() > MAX_PROOF_FILE_LEN {
+    let file = fs::File::open(path)?;
+    let metadata = file.metadata()?;
+    if metadata.is_dir() {
+        return Err(io::ErrorKind::IsADirectory.into());
+    }
+    if metadata.is_file() && metadata.len() > limit {
         return Err(too_large());
     }
     let mut bytes = Vec::new();
-    file.take(MAX_PROOF_FILE_LEN + 1)
-        .read_to_end(&mut bytes)
-        .map_err(error)?;
-    if bytes.len() as u64 > MAX_PROOF_FILE_LEN {
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
         return Err(too_large());
     }
-    Ok(crate::verify::aligned(&bytes))
+    Ok(bytes)
 }
 
 #[cfg(test)]

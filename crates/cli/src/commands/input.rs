@@ -1,8 +1,6 @@
 //! The guest input flags shared by `run` and `prove`, and the guest argument (an ELF or a guest
 //! crate directory).
 
-use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -35,8 +33,9 @@ pub struct InputArgs {
 /// The largest input file read (an input item or the private input): a guest maps at most
 /// 256 MiB of private input, and a larger stream item is a mistake, not an input.
 const MAX_INPUT_FILE_LEN: u64 = 256 << 20;
-/// The largest ELF file read: guest segments live below 512 MiB.
-const MAX_ELF_FILE_LEN: u64 = 1 << 30;
+/// The largest ELF file read: a provable guest's memory image is at most 64 MiB (2^23 rows of
+/// the image table), so a guest ELF four times that size leaves room for symbols and debug info.
+const MAX_ELF_FILE_LEN: u64 = 256 << 20;
 
 impl InputArgs {
     /// The input stream (--input, --input-hex and --input-value merged in command-line order),
@@ -149,27 +148,11 @@ fn indices<'a>(matches: &'a ArgMatches, id: &str) -> impl Iterator<Item = usize>
     matches.indices_of(id).into_iter().flatten()
 }
 
-/// Reads a file of at most `limit` bytes (the size is checked before reading when the file has
-/// one, so `/dev/zero` or a disk image is refused without filling memory).
-pub fn read_file(path: &Path, what: &str, limit: u64) -> Result<Vec<u8>> {
-    let context = || format!("cannot read {what} {}", path.display());
-    let too_large = || anyhow::anyhow!("{} is larger than {limit} bytes", context());
-    let file = fs::File::open(path).with_context(context)?;
-    let metadata = file.metadata().with_context(context)?;
-    if metadata.is_dir() {
-        bail!("{}: it is a directory", context());
-    }
-    if metadata.is_file() && metadata.len() > limit {
-        return Err(too_large());
-    }
-    let mut bytes = Vec::new();
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .with_context(context)?;
-    if bytes.len() as u64 > limit {
-        return Err(too_large());
-    }
-    Ok(bytes)
+/// Reads a file of at most `limit` bytes ([`droste_sdk::read_capped`]: `/dev/zero` or a disk
+/// image is refused without filling memory).
+fn read_file(path: &Path, what: &str, limit: u64) -> Result<Vec<u8>> {
+    droste_sdk::read_capped(path, limit)
+        .with_context(|| format!("cannot read {what} {}", path.display()))
 }
 
 /// Decodes hex digits, with or without a `0x` prefix.
