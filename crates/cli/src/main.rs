@@ -21,7 +21,8 @@ struct Cli {
 enum Command {
     /// Build a guest crate for the droste target and print the ELF's path.
     Build(commands::build::Args),
-    /// Create a new guest crate that builds and runs as generated.
+    /// Create a project that builds and runs as generated: a guest and a host program that
+    /// proves it with droste-sdk (--guest-only: the guest crate alone).
     New(commands::new::Args),
     /// Execute a guest (an ELF, or a guest crate directory, built first) and report the result.
     Run(commands::run::Args),
@@ -36,8 +37,21 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    quit_quietly_on_closed_output();
     droste_sdk::tune_allocator_for_proving();
-    let matches = Cli::command().get_matches();
+    // `run` reports its own failures with a status no guest exit code maps to.
+    let failure = match std::env::args_os().nth(1) {
+        Some(command) if command == "run" => ExitCode::from(commands::run::OWN_FAILURE),
+        _ => ExitCode::FAILURE,
+    };
+    let matches = match Cli::command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(err) if err.use_stderr() => {
+            let _ = err.print();
+            return failure;
+        }
+        Err(err) => err.exit(),
+    };
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(err) => err.exit(),
@@ -57,8 +71,19 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {}", one_line(&err));
-            ExitCode::FAILURE
+            failure
         }
+    }
+}
+
+/// Lets a write to a closed pipe end the process as it ends other tools (`droste run --profile
+/// | head -1`): the Rust runtime ignores SIGPIPE, so `println!` would panic on the error instead.
+fn quit_quietly_on_closed_output() {
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition has no memory-safety preconditions; it
+    // runs first thing in `main`, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -22,8 +22,17 @@ fn json(output: &Output) -> serde_json::Value {
 /// Asserts a failure with exit code 1, nothing on stdout and one `error:` line on stderr that
 /// contains `expected`.
 fn assert_one_line_error(output: &Output, expected: &str) {
+    assert_failure(output, 1, expected);
+}
+
+/// [`assert_one_line_error`] for `droste run`, whose own failures exit with 125.
+fn assert_run_error(output: &Output, expected: &str) {
+    assert_failure(output, 125, expected);
+}
+
+fn assert_failure(output: &Output, status: i32, expected: &str) {
     let message = stderr(output);
-    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert_eq!(output.status.code(), Some(status), "{message}");
     assert!(output.stdout.is_empty(), "{}", stdout(output));
     let last = message.lines().last().unwrap_or_default();
     assert!(
@@ -33,36 +42,102 @@ fn assert_one_line_error(output: &Output, expected: &str) {
 }
 
 #[test]
-fn new_guest_builds_and_runs_as_generated() {
+fn new_writes_a_guest_and_a_host_that_build_and_run_as_generated() {
     let scratch = tempfile::tempdir().unwrap();
-    let dir = scratch.path().join("My Guest");
-    let dir = dir.to_str().unwrap();
-    let created = droste(&["new", dir]);
+    let dir = scratch.path().join("My App");
+    let created = droste(&["new", dir.to_str().unwrap()]);
     assert!(created.status.success(), "{}", stderr(&created));
-    let manifest = std::fs::read_to_string(Path::new(dir).join("Cargo.toml")).unwrap();
-    assert!(manifest.contains("name = \"my-guest\""), "{manifest}");
-    assert!(manifest.contains(&repo_root().join("crates/zkvm").display().to_string()));
+    for file in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "guest/Cargo.toml",
+        "guest/Cargo.lock",
+        "guest/src/main.rs",
+        "host/Cargo.toml",
+        "host/src/main.rs",
+    ] {
+        assert!(dir.join(file).is_file(), "{file}");
+    }
+    let guest_manifest = std::fs::read_to_string(dir.join("guest/Cargo.toml")).unwrap();
+    assert!(
+        guest_manifest.contains("name = \"my-app-guest\""),
+        "{guest_manifest}"
+    );
+    assert!(guest_manifest.contains(&repo_root().join("crates/zkvm").display().to_string()));
+    let host_manifest = std::fs::read_to_string(dir.join("host/Cargo.toml")).unwrap();
+    assert!(host_manifest.contains(&repo_root().join("crates/sdk").display().to_string()));
 
-    let run = droste(&["run", dir, "--json"]);
+    // The scaffold's own hint: one typed item.
+    let guest = dir.join("guest");
+    let run = droste(&[
+        "run",
+        guest.to_str().unwrap(),
+        "--json",
+        "--input-value",
+        "u64:20",
+    ]);
     assert!(run.status.success(), "{}", stderr(&run));
     let report = json(&run);
     assert_eq!(report["exit_code"], 0);
-    assert!(report["cycles"].as_u64().unwrap() > 0);
-    assert!(report.get("panic_message").is_none());
-    assert!(report["stdout"]
-        .as_str()
-        .unwrap()
-        .starts_with("word counts: {"));
+    assert_eq!(report["stdout"], "fib(20) = 6765\n");
     let output = hex::decode(report["public_output_hex"].as_str().unwrap()).unwrap();
     let mut output = PublicOutput::new(&output);
-    assert_eq!(output.read::<u64>().unwrap(), 9, "distinct words");
-    assert_eq!(
-        output.read::<Option<(String, u32)>>().unwrap(),
-        Some(("the".into(), 3))
-    );
+    assert_eq!(output.read::<u64>().unwrap(), 20);
+    assert_eq!(output.read::<u64>().unwrap(), 6765);
 
-    let again = droste(&["new", dir]);
+    // The raw 8-byte form is not a postcard u64: the guest's panic says what to use instead.
+    let raw = droste(&[
+        "run",
+        guest.to_str().unwrap(),
+        "--json",
+        "--input-hex",
+        "1400000000000000",
+    ]);
+    assert_eq!(run_status(&raw), 101);
+    assert!(json(&raw)["panic_message"]
+        .as_str()
+        .unwrap()
+        .contains("--input-value TYPE:VALUE"));
+
+    let again = droste(&["new", dir.to_str().unwrap()]);
     assert_one_line_error(&again, "already exists and is not empty");
+}
+
+/// The host program `droste new` writes type-checks against this checkout, offline, with the
+/// lockfile it was given (a full build would compile droste again: too slow for every run).
+#[test]
+fn the_new_host_program_type_checks_offline_with_its_lockfile() {
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("checked");
+    assert!(droste(&["new", dir.to_str().unwrap()]).status.success());
+    let lock_before = std::fs::read_to_string(dir.join("Cargo.lock")).unwrap();
+    let output = Command::new(env!("CARGO"))
+        .args(["check", "--offline", "--quiet"])
+        .current_dir(&dir)
+        .env(
+            "CARGO_TARGET_DIR",
+            repo_root().join("target/new-project-check"),
+        )
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    // Cargo only dropped what the host does not use: every version is the checkout's.
+    let lock_after = std::fs::read_to_string(dir.join("Cargo.lock")).unwrap();
+    let versions = |lock: &str| -> Vec<String> {
+        lock.split("[[package]]")
+            .skip(1)
+            .filter(|entry| !entry.contains("name = \"checked-host\""))
+            .map(|entry| entry.lines().take(3).collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    let before = versions(&lock_before);
+    assert!(versions(&lock_after).iter().all(|v| before.contains(v)));
+}
+
+/// The status of a finished `droste run`.
+fn run_status(output: &Output) -> i32 {
+    output.status.code().expect("exited")
 }
 
 #[test]
@@ -200,14 +275,14 @@ fn entropy_option_feeds_the_guests_randomness() {
         &words,
     ];
     let without = droste(&base);
-    assert_one_line_error(&without, "no entropy");
+    assert_run_error(&without, "no entropy");
 
     let entropy = "ab".repeat(32);
     let with = droste(&[&base[..], &["--entropy", &entropy]].concat());
     assert!(with.status.success(), "{}", stderr(&with));
 
     let short = droste(&[&base[..], &["--entropy", "abcd"]].concat());
-    assert_one_line_error(&short, "--entropy must be 32 bytes");
+    assert_run_error(&short, "--entropy must be 32 bytes");
 }
 
 #[test]
@@ -238,35 +313,45 @@ fn execution_errors_are_one_line_with_the_pc() {
         "--input-hex",
         "0a00000000000000",
     ]);
-    assert_one_line_error(&run, "cycle budget of 50 exceeded (pc 0x");
+    assert_run_error(&run, "cycle budget of 50 exceeded (pc 0x");
 }
 
 #[test]
 fn bad_inputs_are_one_line_errors() {
     let scratch = tempfile::tempdir().unwrap();
     let not_elf = scratch.path().join("not.elf");
-    std::fs::write(&not_elf, b"\x7fELF but not really").unwrap();
+    let elf = std::fs::read(exit_elf(scratch.path(), 0, 0)).unwrap();
+    std::fs::write(&not_elf, &elf[..100]).unwrap();
     let fibonacci = guest_dir("fibonacci");
     let missing = scratch.path().join("missing");
     let missing = missing.to_str().unwrap();
 
-    assert_one_line_error(
+    // Named with the file, in the file's terms (not the parser's).
+    assert_run_error(
         &droste(&["run", not_elf.to_str().unwrap()]),
-        "cannot load guest ELF",
+        &format!(
+            "cannot load guest ELF {}: the ELF file is truncated or corrupt",
+            not_elf.display()
+        ),
     );
-    assert_one_line_error(&droste(&["run", missing]), "cannot read guest ELF");
-    assert_one_line_error(
+    assert_run_error(&droste(&["run", missing]), "cannot read guest ELF");
+    assert_run_error(
         &droste(&["run", &fibonacci, "--input", missing]),
         "cannot read input file",
     );
-    assert_one_line_error(
+    assert_run_error(
         &droste(&["run", &fibonacci, "--input-hex", "xyz"]),
         "--input-hex \"xyz\" is not hex",
     );
-    assert_one_line_error(
+    assert_run_error(
+        &droste(&["run", &fibonacci, "--input-value", "u8:300"]),
+        "--input-value \"u8:300\": \"300\" is not a u8",
+    );
+    assert_run_error(
         &droste(&["run", &fibonacci, "--private-input", missing]),
         "cannot read private input file",
     );
+    assert_run_error(&droste(&["run", "/dev/zero"]), "larger than");
     assert_one_line_error(&droste(&["build", missing]), "not a guest crate");
 }
 
@@ -296,7 +381,7 @@ fn a_guest_that_does_not_compile_is_a_one_line_error_after_the_compiler_output()
     let scratch = tempfile::tempdir().unwrap();
     let dir = scratch.path().join("broken");
     let dir = dir.to_str().unwrap();
-    assert!(droste(&["new", dir]).status.success());
+    assert!(droste(&["new", "--guest-only", dir]).status.success());
     std::fs::write(
         Path::new(dir).join("src/main.rs"),
         "#![no_main]\ndroste_zkvm::entrypoint!(main);\nfn main() { let x: u32 = \"text\"; }\n",
@@ -320,7 +405,7 @@ fn a_guest_whose_memory_does_not_fit_below_the_heap_end_fails_to_link() {
     let scratch = tempfile::tempdir().unwrap();
     let dir = scratch.path().join("too-big");
     let dir = dir.to_str().unwrap();
-    assert!(droste(&["new", dir]).status.success());
+    assert!(droste(&["new", "--guest-only", dir]).status.success());
     std::fs::write(
         Path::new(dir).join("src/main.rs"),
         "#![no_main]\ndroste_zkvm::entrypoint!(main);\n\
@@ -335,4 +420,160 @@ fn a_guest_whose_memory_does_not_fit_below_the_heap_end_fails_to_link() {
         message.contains("do not fit below abi::HEAP_END"),
         "linker script assertion: {message}"
     );
+}
+
+#[test]
+fn guests_of_the_same_name_each_build_and_run_their_own_program() {
+    let scratch = tempfile::tempdir().unwrap();
+    let first = scratch.path().join("first/hello");
+    let second = scratch.path().join("second/hello");
+    let (first, second) = (first.to_str().unwrap(), second.to_str().unwrap());
+    for dir in [first, second] {
+        std::fs::create_dir_all(Path::new(dir).parent().unwrap()).unwrap();
+        assert!(droste(&["new", "--guest-only", dir]).status.success());
+    }
+    let main = Path::new(second).join("src/main.rs");
+    let text = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(&main, text.replace("\"fib(", "\"second fib(")).unwrap();
+
+    let built = |dir: &str| {
+        let output = droste(&["build", dir]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        PathBuf::from(stdout(&output).trim())
+    };
+    let output_of = |dir: &str| {
+        let run = droste(&["run", dir, "--json", "--input-value", "u64:10"]);
+        assert!(run.status.success(), "{}", stderr(&run));
+        json(&run)["stdout"].as_str().unwrap().to_string()
+    };
+    let first_elf = built(first);
+    let first_bytes = std::fs::read(&first_elf).unwrap();
+    assert_eq!(output_of(first), "fib(10) = 55\n");
+    assert_eq!(output_of(second), "second fib(10) = 55\n");
+    assert_eq!(output_of(first), "fib(10) = 55\n", "the first guest again");
+    let second_elf = built(second);
+    assert_ne!(first_elf, second_elf);
+    assert_eq!(
+        std::fs::read(&first_elf).unwrap(),
+        first_bytes,
+        "still the first guest's ELF"
+    );
+    assert_ne!(std::fs::read(&second_elf).unwrap(), first_bytes);
+}
+
+#[test]
+fn a_crate_without_the_droste_runtime_is_not_a_droste_guest() {
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("plain");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"plain\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("src/main.rs"), "#![no_main]\n").unwrap();
+    let output = droste(&["run", dir.to_str().unwrap()]);
+    assert_run_error(
+        &output,
+        "is not a droste guest: it does not depend on droste-zkvm",
+    );
+}
+
+#[test]
+fn a_closed_output_pipe_ends_droste_quietly() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_droste"))
+        .args(["run", &guest_dir("selftest"), "--profile", "--input-hex"])
+        .arg(scenario_hex("cycles"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Like `| head -0`: the reader is gone before droste prints anything.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let message = stderr(&output);
+    assert!(!message.contains("panicked"), "{message}");
+    assert_ne!(output.status.code(), Some(101), "{message}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(output.status.signal(), Some(libc::SIGPIPE), "{message}");
+    }
+}
+
+/// An ELF that commits `output_len` zero bytes and halts with `exit_code`.
+fn exit_elf(dir: &Path, exit_code: u32, output_len: u32) -> PathBuf {
+    use droste_executor::elf_builder::ElfBuilder;
+    use droste_isa::abi::{syscall, PROGRAM_START};
+    use droste_isa::{Instruction as I, Opcode};
+    let li = |rd: u8, value: u32| {
+        let value = value as i32;
+        let lo = (value << 20) >> 20;
+        [
+            I::u(Opcode::Lui, rd, value.wrapping_sub(lo)),
+            I::i(Opcode::Addi, rd, rd, lo),
+        ]
+    };
+    let mut code = Vec::new();
+    code.extend(li(10, 0x0100_0000));
+    code.extend(li(11, output_len));
+    code.extend(li(17, syscall::COMMIT as u32));
+    code.push(I::system(Opcode::Ecall));
+    code.extend(li(10, exit_code));
+    code.extend(li(17, syscall::HALT as u32));
+    code.push(I::system(Opcode::Ecall));
+    let mut elf = ElfBuilder::new(PROGRAM_START);
+    elf.code(PROGRAM_START, &code).unwrap();
+    let path = dir.join(format!("exit-{exit_code}-{output_len}.elf"));
+    std::fs::write(&path, elf.build()).unwrap();
+    path
+}
+
+#[test]
+fn run_tells_guest_exit_codes_from_its_own_failure() {
+    let scratch = tempfile::tempdir().unwrap();
+    for (code, status) in [(0, 0), (1, 1), (124, 124), (125, 126), (300, 126)] {
+        let elf = exit_elf(scratch.path(), code, 0);
+        let run = droste(&["run", elf.to_str().unwrap(), "--json"]);
+        assert_eq!(run_status(&run), status, "{code}: {}", stderr(&run));
+        assert_eq!(
+            json(&run)["exit_code"],
+            code,
+            "the JSON keeps the exact code"
+        );
+        let text = droste(&["run", elf.to_str().unwrap()]);
+        assert!(stdout(&text).contains(&format!("exit code: {code}\n")));
+    }
+    // droste's own failures, usage errors included, are 125: no guest code maps there.
+    let missing = scratch.path().join("missing.elf");
+    assert_run_error(&droste(&["run", missing.to_str().unwrap()]), "cannot read");
+    let usage = droste(&["run", "--no-such-flag"]);
+    assert_eq!(run_status(&usage), 125, "{}", stderr(&usage));
+}
+
+#[test]
+fn a_long_public_output_is_shown_by_prefix_and_written_whole_with_output() {
+    let scratch = tempfile::tempdir().unwrap();
+    let elf = exit_elf(scratch.path(), 0, 5000);
+    let file = scratch.path().join("output.bin");
+    let run = droste(&[
+        "run",
+        elf.to_str().unwrap(),
+        "--output",
+        file.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let text = stdout(&run);
+    assert!(
+        text.contains("public output (5000 bytes, the first 1024 shown): 0000"),
+        "{text}"
+    );
+    assert!(text.len() < 2 * 1024 + 200, "{} bytes printed", text.len());
+    assert_eq!(std::fs::read(&file).unwrap(), vec![0; 5000]);
+
+    let report = json(&droste(&["run", elf.to_str().unwrap(), "--json"]));
+    assert_eq!(report["public_output_len"], 5000);
+    assert_eq!(report["public_output_truncated"], true);
+    assert_eq!(report["public_output_hex"].as_str().unwrap().len(), 2048);
 }

@@ -71,6 +71,20 @@ fn prove_verify_inspect_round_trip_on_fibonacci() {
         assert!(summary.contains(expected), "{expected:?} in {summary}");
     }
     assert_eq!(entries(scratch.path()), ["fib.proof"]);
+    // stderr is not a terminal here: one plain line per phase, with its time.
+    let progress = stderr(&proved);
+    for phase in [
+        "setup",
+        "execute",
+        "trace generation",
+        "commit traces",
+        "open (fri)",
+    ] {
+        assert!(
+            progress.contains(&format!("  {phase}: ")),
+            "{phase} in {progress}"
+        );
+    }
 
     let verified = droste(&["verify", proof_path, &guest_dir("fibonacci")]);
     assert_success(&verified);
@@ -162,6 +176,183 @@ fn verify_refuses_the_wrong_guest_and_damaged_files() {
     let missing = scratch.path().join("missing.proof");
     let output = droste(&["verify", missing.to_str().unwrap(), &guest_dir("fibonacci")]);
     assert_one_line_error(&output, "cannot read proof file");
+
+    // A file that is no guest is the guest's fault, named, not the proof's.
+    let output = droste(&["verify", proof_path, "/bin/ls"]);
+    assert_one_line_error(&output, "cannot load guest ELF /bin/ls: ELF machine is");
+    assert!(!stderr(&output).contains("rejected"), "{}", stderr(&output));
+    // Reads are capped: /dev/zero is refused, not read until memory runs out.
+    let output = droste(&["inspect", "/dev/zero"]);
+    assert_one_line_error(&output, "is not a droste proof: it is larger than");
+}
+
+#[test]
+fn a_proof_of_a_panic_warns_and_verifies_only_with_its_exit_code() {
+    let scratch = tempfile::tempdir().unwrap();
+    let proof = scratch.path().join("panic.proof");
+    let proof_path = proof.to_str().unwrap();
+    let proved = droste(&[
+        "prove",
+        &guest_dir("selftest"),
+        "--input-hex",
+        &format!("05{}", hex::encode("panic")),
+        "--preset",
+        "fast",
+        "-o",
+        proof_path,
+    ]);
+    assert_success(&proved);
+    let warnings = stderr(&proved);
+    assert!(
+        warnings.contains("warning: the guest panicked: panicked at")
+            && warnings.contains("scenario says 42"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("accepts it only with `--exit-code 101`"),
+        "{warnings}"
+    );
+    assert!(stdout(&proved).contains("exit code: 101"));
+
+    let refused = droste(&["verify", proof_path, &guest_dir("selftest")]);
+    assert_one_line_error(
+        &refused,
+        "the proof is valid but proves exit code 101 (the guest panicked), not 0 (pass \
+         --exit-code 101 to accept it)",
+    );
+    let accepted = droste(&[
+        "verify",
+        proof_path,
+        &guest_dir("selftest"),
+        "--exit-code",
+        "101",
+    ]);
+    assert_success(&accepted);
+    assert!(stdout(&accepted).contains("exit code: 101"));
+    let wrong = droste(&[
+        "verify",
+        proof_path,
+        &guest_dir("selftest"),
+        "--exit-code",
+        "3",
+    ]);
+    assert_one_line_error(&wrong, "proves exit code 101 (the guest panicked), not 3");
+}
+
+#[test]
+fn a_proof_to_stdout_with_a_json_summary_verifies() {
+    let scratch = tempfile::tempdir().unwrap();
+    let proved = droste(&[
+        "prove",
+        &guest_dir("fibonacci"),
+        "--input-hex",
+        "0a00000000000000",
+        "--preset",
+        "fast",
+        "--json",
+        "-o",
+        "-",
+    ]);
+    assert_success(&proved);
+    // The proof on stdout, the summary (one JSON object, its last line) on stderr.
+    let message = stderr(&proved);
+    let summary: serde_json::Value = serde_json::from_str(message.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["size"].as_u64(), Some(proved.stdout.len() as u64));
+    assert_eq!(summary["preset"], "fast");
+    assert_eq!(summary["exit_code"], 0);
+    assert_eq!(summary["public_output_hex"], FIB_10_OUTPUT);
+    assert!(summary["cycles"].as_u64().unwrap() > 0);
+    assert_eq!(summary["phases"][0]["phase"], "setup");
+    assert!(summary["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["name"] == "add_sub"));
+    let path = scratch.path().join("stdout.proof");
+    std::fs::write(&path, &proved.stdout).unwrap();
+    assert_success(&droste(&[
+        "verify",
+        path.to_str().unwrap(),
+        &guest_dir("fibonacci"),
+    ]));
+}
+
+#[test]
+fn prove_replaces_only_regular_files_that_are_not_inputs() {
+    let scratch = tempfile::tempdir().unwrap();
+    let elf = scratch.path().join("fib.elf");
+    let built = droste(&["build", &guest_dir("fibonacci")]);
+    assert_success(&built);
+    std::fs::copy(stdout(&built).trim(), &elf).unwrap();
+    let input = scratch.path().join("n.bin");
+    std::fs::write(&input, 10u64.to_le_bytes()).unwrap();
+    let elf_bytes = std::fs::read(&elf).unwrap();
+    let prove_to = |output: &Path| {
+        droste(&[
+            "prove",
+            elf.to_str().unwrap(),
+            "--input",
+            input.to_str().unwrap(),
+            "-o",
+            output.to_str().unwrap(),
+        ])
+    };
+    assert_one_line_error(&prove_to(&elf), "that is an input of this prove");
+    assert_one_line_error(&prove_to(&input), "that is an input of this prove");
+    assert_eq!(std::fs::read(&elf).unwrap(), elf_bytes);
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let fifo = scratch.path().join("fifo");
+        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: `mkfifo` reads a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        assert_one_line_error(&prove_to(&fifo), "it is not a regular file");
+        let read_only = scratch.path().join("read-only.proof");
+        std::fs::write(&read_only, b"keep").unwrap();
+        std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o444)).unwrap();
+        assert_one_line_error(&prove_to(&read_only), "the file is read-only");
+        assert_eq!(std::fs::read(&read_only).unwrap(), b"keep");
+    }
+    assert!(!entries(scratch.path())
+        .iter()
+        .any(|name| name.starts_with(".droste-proof-")));
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_prove_leaves_no_file() {
+    let scratch = tempfile::tempdir().unwrap();
+    let proof = scratch.path().join("fib.proof");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_droste"))
+        .args([
+            "prove",
+            &guest_dir("fibonacci"),
+            "--input-hex",
+            "00350c0000000000",
+        ])
+        .args(["--preset", "fast", "-o", proof.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for the temporary file, then Ctrl-C while proving (800000 cycles: seconds).
+    let start = std::time::Instant::now();
+    while entries(scratch.path()).is_empty() {
+        assert!(
+            start.elapsed().as_secs() < 120,
+            "no temporary file appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let status = child.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
+    assert_eq!(entries(scratch.path()), [] as [String; 0]);
 }
 
 #[test]

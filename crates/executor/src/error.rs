@@ -1,10 +1,14 @@
 //! Typed errors: one line each, naming the cause and, for execution errors, the pc.
 
-use droste_isa::DecodeError;
+use droste_isa::{abi, DecodeError};
 
 /// Why an ELF file cannot be loaded as a droste program.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ElfError {
+    #[error("not an ELF file (it does not start with the ELF magic bytes)")]
+    NotElf,
+    #[error("the ELF file is truncated or corrupt: its headers point past its end ({len} bytes)")]
+    Truncated { len: u64 },
     #[error("malformed ELF: {0}")]
     Malformed(String),
     #[error("ELF file is 32-bit; droste runs 64-bit RISC-V (RV64IM) programs")]
@@ -19,7 +23,10 @@ pub enum ElfError {
         "ELF flags say the code uses compressed (RVC) instructions; build for rv64im without C"
     )]
     CompressedCode,
-    #[error("ELF has no loadable segment")]
+    #[error(
+        "ELF has no loadable segment: not a droste guest (a guest depends on droste-zkvm and \
+         declares its main with droste_zkvm::entrypoint!)"
+    )]
     NoLoadSegment,
     #[error("segment at {vaddr:#x}: file size {file_size:#x} exceeds memory size {mem_size:#x}")]
     FileSizeExceedsMemSize {
@@ -89,6 +96,24 @@ pub enum ExecError {
         "jump to {pc:#x}, which is not an instruction in an executable segment (from pc {from:#x})"
     )]
     NotExecutable { pc: u64, from: u64 },
+    #[error(
+        "{access} of {len} bytes at {addr:#x}: stack overflow (sp {sp:#x} is below the {} MiB \
+         stack at [{:#x}, {:#x})) (pc {pc:#x})",
+        abi::STACK_SIZE >> 20, abi::HEAP_END, abi::STACK_TOP
+    )]
+    StackOverflow {
+        pc: u64,
+        access: Access,
+        addr: u64,
+        len: u64,
+        sp: u64,
+    },
+    #[error(
+        "the guest aborted: it executed `unimp` (pc {pc:#x}), which is how std::process::exit \
+         and std::process::abort end a program on the zkvm target; droste does not support \
+         them: end the guest with droste_zkvm::halt(exit_code)"
+    )]
+    Aborted { pc: u64 },
     #[error("ebreak executed (pc {pc:#x})")]
     Breakpoint { pc: u64 },
     #[error("cycle budget of {max_cycles} exceeded (pc {pc:#x})")]
@@ -110,11 +135,33 @@ pub enum ExecError {
 }
 
 impl ExecError {
+    /// A memory fault while the stack pointer lies below the stack's region is a stack
+    /// overflow: the stack grew through the heap and the program until it left mapped memory.
+    pub(crate) fn with_stack_pointer(self, sp: u64) -> Self {
+        match self {
+            ExecError::Unmapped {
+                pc,
+                access,
+                addr,
+                len,
+            } if sp < abi::HEAP_END => ExecError::StackOverflow {
+                pc,
+                access,
+                addr,
+                len,
+                sp,
+            },
+            other => other,
+        }
+    }
+
     /// The pc of the failing instruction, when the error arose while running.
     pub fn pc(&self) -> Option<u64> {
         match *self {
             ExecError::Unmapped { pc, .. }
             | ExecError::ReadOnly { pc, .. }
+            | ExecError::StackOverflow { pc, .. }
+            | ExecError::Aborted { pc }
             | ExecError::InvalidInstruction { pc, .. }
             | ExecError::NotExecutable { pc, .. }
             | ExecError::Breakpoint { pc }

@@ -25,6 +25,11 @@ mod program;
 mod record;
 mod syscalls;
 
+/// The example of `docs/executor.md`, compiled as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/executor.md")]
+pub struct ExecutorDocExamples;
+
 pub use error::{Access, ElfError, ExecError};
 pub use machine::{Exit, Machine};
 pub use profile::{FunctionCycles, MarkerCycles, PrecompileCalls, Profile, NO_SYMBOL};

@@ -167,6 +167,12 @@ impl<'a> Machine<'a> {
         self.dispatch(NO_STOP, u64::MAX)
     }
 
+    /// Runs at most `steps` instructions (fewer when the guest ends first): a long run in
+    /// slices, with progress reported between them.
+    pub fn run_for(&mut self, steps: u64) -> Result<(), ExecError> {
+        self.dispatch(NO_STOP, steps)
+    }
+
     /// Runs until the next instruction would be the one at `pc` (returns `true`), or the guest
     /// ends first (returns `false`). Returns at once if the machine is already at `pc`.
     pub fn run_until_pc(&mut self, pc: u64) -> Result<bool, ExecError> {
@@ -286,7 +292,7 @@ impl<'a> Machine<'a> {
                     let addr = rs1.wrapping_add(imm);
                     let raw = match self.memory.load::<W>(addr) {
                         Ok(raw) => raw,
-                        Err(fault) => fail!(fault.at(pc)),
+                        Err(fault) => fail!(fault.at(pc).with_stack_pointer(self.regs[2])),
                     };
                     record_memory!(addr, W, false, raw, raw);
                     self.regs[rd] = extend_load(
@@ -308,7 +314,7 @@ impl<'a> Machine<'a> {
                         0
                     };
                     if let Err(fault) = self.memory.store::<W>(addr, rs2) {
-                        fail!(fault.at(pc));
+                        fail!(fault.at(pc).with_stack_pointer(self.regs[2]));
                     }
                     let mask = u64::MAX >> (64 - 8 * W);
                     record_memory!(addr, W, true, rs2 & mask, prev);

@@ -5,6 +5,9 @@ use goblin::elf::{header, program_header, sym, Elf};
 
 use crate::error::{ElfError, ExecError};
 
+/// The encoding of `unimp` (`csrrw x0, cycle, x0`): what LLVM emits for a trap, so what
+/// `std::process::exit` and `abort` execute on the zkvm target.
+const UNIMP: u32 = 0xc000_1073;
 /// RISC-V's ELF machine number.
 const EM_RISCV: u16 = 243;
 /// `e_flags` bit: the code contains compressed instructions.
@@ -79,7 +82,7 @@ impl Program {
     /// 4-byte aligned address inside an executable segment.
     pub fn from_elf(bytes: &[u8]) -> Result<Program, ElfError> {
         check_ident(bytes)?;
-        let elf = Elf::parse(bytes).map_err(|e| ElfError::Malformed(one_line(&e.to_string())))?;
+        let elf = Elf::parse(bytes).map_err(|e| parse_error(&e, bytes.len()))?;
         check_header(&elf)?;
         let segments = load_segments(&elf, bytes)?;
         let entry = elf.entry;
@@ -152,10 +155,21 @@ impl Program {
     /// Why fetching at `pc` (reached from the instruction at `from`) failed: the word does not
     /// decode, or `pc` is not an aligned address in an executable segment.
     pub(crate) fn fetch_error(&self, pc: u64, from: u64) -> ExecError {
-        match self.word_at(pc).map(decode) {
-            Some(Err(source)) => ExecError::InvalidInstruction { pc, source },
+        match self.word_at(pc).map(|word| (word, decode(word))) {
+            Some((UNIMP, _)) => ExecError::Aborted { pc },
+            Some((_, Err(source))) => ExecError::InvalidInstruction { pc, source },
             _ => ExecError::NotExecutable { pc, from },
         }
+    }
+}
+
+/// The parser's error in the file's terms: goblin's reading errors ("type is too big (2) for
+/// 0") mean a header or table reaches past the end of the file.
+fn parse_error(error: &goblin::error::Error, len: usize) -> ElfError {
+    match error {
+        goblin::error::Error::Malformed(message) => ElfError::Malformed(one_line(message)),
+        goblin::error::Error::BadMagic(_) => ElfError::NotElf,
+        _ => ElfError::Truncated { len: len as u64 },
     }
 }
 
@@ -164,15 +178,26 @@ fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Checks class and byte order from `e_ident` before the full parse, so that a 32-bit or
-/// big-endian file gets its precise error rather than whatever parsing it as ELF64 hits first.
+/// Checks the magic, class and byte order from `e_ident` before the full parse, so that a file
+/// that is no ELF, or a 32-bit or big-endian one, gets its precise error rather than whatever
+/// parsing it as ELF64 hits first.
 fn check_ident(bytes: &[u8]) -> Result<(), ElfError> {
     const ELFCLASS64: u8 = 2;
     const ELFDATA2LSB: u8 = 1;
+    const ELF64_HEADER_LEN: usize = 64;
     match bytes {
         [0x7f, b'E', b'L', b'F', class, _, ..] if *class != ELFCLASS64 => Err(ElfError::Not64Bit),
         [0x7f, b'E', b'L', b'F', _, data, ..] if *data != ELFDATA2LSB => Err(ElfError::BigEndian),
-        _ => Ok(()),
+        [0x7f, b'E', b'L', b'F', ..] if bytes.len() < ELF64_HEADER_LEN => {
+            Err(ElfError::Truncated {
+                len: bytes.len() as u64,
+            })
+        }
+        [0x7f, b'E', b'L', b'F', ..] => Ok(()),
+        _ if b"\x7fELF".starts_with(bytes) => Err(ElfError::Truncated {
+            len: bytes.len() as u64,
+        }),
+        _ => Err(ElfError::NotElf),
     }
 }
 

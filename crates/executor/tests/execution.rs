@@ -374,6 +374,51 @@ fn bad_instructions_and_jumps_fail_with_the_pc() {
 }
 
 #[test]
+fn std_process_exit_and_abort_are_named_as_unsupported() {
+    // `unimp`, what std::process::exit and abort execute on the zkvm target.
+    let mut builder = ElfBuilder::new(TEXT);
+    builder.segment(
+        TEXT,
+        [0x13, 0, 0, 0, 0x73, 0x10, 0x00, 0xc0].to_vec(),
+        8,
+        Perm::ReadExecute,
+    );
+    let program = Program::from_elf(&builder.build()).unwrap();
+    let error = execute(&program, &Input::default(), &ExecOptions::default()).unwrap_err();
+    assert_eq!(error, ExecError::Aborted { pc: TEXT + 4 });
+    let message = error.to_string();
+    assert!(
+        message.contains("std::process::exit") && message.contains("droste_zkvm::halt"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_stack_that_grows_out_of_memory_is_a_stack_overflow() {
+    // Each "call" pushes a 4 KiB frame: sp runs down through the heap and the program until the
+    // store leaves mapped memory.
+    let code = [
+        addi(2, 2, -2048),
+        addi(2, 2, -2048),
+        Instruction::s(Opcode::Sd, 2, 0, 0),
+        Instruction::s(Opcode::Beq, 0, 0, -12),
+    ];
+    let error = run(&code).unwrap_err();
+    let ExecError::StackOverflow { pc, sp, addr, .. } = error else {
+        panic!("{error}");
+    };
+    assert_eq!(pc, TEXT + 8);
+    assert_eq!(addr, sp, "the frame's store at 0(sp)");
+    assert!(sp < abi::PROGRAM_START, "{error}");
+    assert!(error.to_string().contains("stack overflow"), "{error}");
+
+    // A fault with the stack where it belongs stays a plain fault.
+    let mut code = li(5, 8).to_vec();
+    code.push(Instruction::s(Opcode::Sd, 5, 0, 0));
+    assert!(matches!(run(&code), Err(ExecError::Unmapped { .. })));
+}
+
+#[test]
 fn the_cycle_budget_is_exact() {
     let code = halt(0); // three instructions
     let opts = |max_cycles| ExecOptions {

@@ -1,17 +1,20 @@
 //! The machine proof format: a 16-byte header (8-byte magic, `u32` version, `u32` reserved = 0)
 //! and one rkyv archive holding the public values and the stark proof, so a verifier (or a
-//! recursion guest) reads everything in place from one buffer.
+//! recursion guest) reads everything in place from one buffer. [`access`] accepts only the
+//! archive's canonical layout ([`droste_stark::canonical`]), so a proof has one encoding.
 
 use alloc::vec::Vec;
 
-use droste_pcs::{ArchivedFriParameters, FriParameters};
+use droste_pcs::FriParameters;
+use droste_stark::canonical::{Layout, NotCanonical};
+use droste_stark::fields;
 
 use crate::error::MachineError;
 
 /// The first 8 bytes of every machine proof.
 pub const MACHINE_PROOF_MAGIC: [u8; 8] = *b"DROSTEmp";
 /// Version of the machine proof layout.
-pub const MACHINE_PROOF_VERSION: u32 = 4;
+pub const MACHINE_PROOF_VERSION: u32 = 5;
 /// Bytes before the archive.
 pub const HEADER_LEN: usize = 16;
 
@@ -44,19 +47,6 @@ impl MachineProof {
     }
 }
 
-/// The archived options as plain parameters.
-pub fn fri_parameters(archived: &ArchivedFriParameters) -> FriParameters {
-    FriParameters {
-        log_blowup: archived.log_blowup,
-        num_queries: archived.num_queries.to_native(),
-        query_pow_bits: archived.query_pow_bits,
-        log_folding_arity: archived.log_folding_arity,
-        log_final_poly_len: archived.log_final_poly_len,
-        deep_pow_bits: archived.deep_pow_bits,
-        logup_pow_bits: archived.logup_pow_bits,
-    }
-}
-
 /// Checks the header and validates the archive in place. `bytes` must be 16-byte aligned.
 pub fn access(bytes: &[u8]) -> Result<&ArchivedMachineProof, MachineError> {
     if bytes.len() < HEADER_LEN || bytes[..8] != MACHINE_PROOF_MAGIC {
@@ -65,6 +55,30 @@ pub fn access(bytes: &[u8]) -> Result<&ArchivedMachineProof, MachineError> {
     if bytes[8..12] != MACHINE_PROOF_VERSION.to_le_bytes() || bytes[12..16] != [0; 4] {
         return Err(MachineError::Format("unsupported machine proof version"));
     }
-    rkyv::access::<ArchivedMachineProof, rkyv::rancor::Failure>(&bytes[HEADER_LEN..])
-        .map_err(|_| MachineError::Format("malformed machine proof archive"))
+    let archive = &bytes[HEADER_LEN..];
+    let proof = rkyv::access::<ArchivedMachineProof, rkyv::rancor::Failure>(archive)
+        .map_err(|_| MachineError::Format("malformed machine proof archive"))?;
+    Layout::new(archive)
+        .root(proof, layout_deps, layout_padding)
+        .map_err(MachineError::Format)?;
+    Ok(proof)
+}
+
+fn layout_deps(layout: &mut Layout, proof: &ArchivedMachineProof) -> Result<(), NotCanonical> {
+    layout.plain_vec(&proof.public_output)?;
+    droste_stark::proof::layout_deps(layout, &proof.proof)
+}
+
+fn layout_padding(layout: &Layout, proof: &ArchivedMachineProof) -> Result<(), NotCanonical> {
+    layout.zero_outside(
+        proof,
+        &fields!(layout, proof; vkey_digest, fri, exit_code, public_output, proof),
+    )?;
+    let fri = &proof.fri;
+    layout.zero_outside(
+        fri,
+        &fields!(layout, fri; log_blowup, num_queries, query_pow_bits, log_folding_arity,
+            log_final_poly_len, deep_pow_bits, logup_pow_bits),
+    )?;
+    droste_stark::proof::layout_padding(layout, &proof.proof)
 }

@@ -15,6 +15,16 @@ pub fn padded_height(rows: usize) -> usize {
     rows.next_power_of_two().max(MIN_ROWS)
 }
 
+/// The height of a table with one row per event: none without events (such tables may be left
+/// out of a proof), else [`padded_height`].
+pub fn event_table_height(events: usize) -> usize {
+    if events == 0 {
+        0
+    } else {
+        padded_height(events)
+    }
+}
+
 /// A zero-padded trace of `width` columns with one row per event, filled in parallel by `fill`
 /// (which gets a zeroed row); no rows at all without events (the chips built this way may be
 /// left out of a proof, see [`crate::impl_table`]).
@@ -23,11 +33,7 @@ pub fn rows_from_events<E: Sync>(
     width: usize,
     fill: impl Fn(&E, &mut [Val]) + Sync + Send,
 ) -> RowMajorMatrix<Val> {
-    let height = if events.is_empty() {
-        0
-    } else {
-        padded_height(events.len())
-    };
+    let height = event_table_height(events.len());
     let mut values = vec![Val::ZERO; height * width];
     values[..events.len() * width]
         .par_chunks_mut(width)

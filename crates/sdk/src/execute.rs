@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use droste_executor::{ElfError, ExecError, ExecOptions, Execution, Program};
+use droste_executor::{ElfError, ExecError, ExecOptions, Execution, Machine, Program};
 
 use crate::Input;
 
@@ -68,4 +68,57 @@ pub fn execute<'a>(
         input.as_executor_input(),
         options,
     )?)
+}
+
+/// Instructions run between two progress reports of [`execute_with_progress`]: a few tens of
+/// milliseconds of interpretation.
+const PROGRESS_STEPS: u64 = 1 << 22;
+
+/// [`execute`], telling `progress` the cycles run so far every few million instructions (a long
+/// run can show that it is alive).
+pub fn execute_with_progress<'a>(
+    guest: impl Into<Guest<'a>>,
+    input: &Input,
+    options: &ExecOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Execution, ExecuteError> {
+    let program = guest.into().load()?;
+    let mut machine = Machine::new(&program, input.as_executor_input(), options)?;
+    while machine.exit().is_none() {
+        machine.run_for(PROGRESS_STEPS)?;
+        progress(machine.cycles());
+    }
+    Ok(machine.into_execution())
+}
+
+#[cfg(test)]
+mod tests {
+    use droste_executor::elf_builder::ElfBuilder;
+    use droste_isa::abi::{syscall, PROGRAM_START};
+    use droste_isa::{Instruction as I, Opcode};
+
+    use super::*;
+
+    #[test]
+    fn progress_reports_cycles_of_the_same_run() {
+        // Counts a1 up to 2^22 (two instructions per turn), then halts.
+        let code = [
+            I::u(Opcode::Lui, 12, 1 << 22),
+            I::i(Opcode::Addi, 11, 11, 1),
+            I::s(Opcode::Bne, 11, 12, -4),
+            I::i(Opcode::Addi, 17, 0, syscall::HALT as i32),
+            I::system(Opcode::Ecall),
+        ];
+        let mut elf = ElfBuilder::new(PROGRAM_START);
+        elf.code(PROGRAM_START, &code).unwrap();
+        let elf = elf.build();
+        let options = ExecOptions::default();
+        let plain = execute(&elf, &Input::new(), &options).unwrap();
+        let mut reports = Vec::new();
+        let reported =
+            execute_with_progress(&elf, &Input::new(), &options, &mut |c| reports.push(c)).unwrap();
+        assert_eq!(reported.cycles, plain.cycles);
+        assert_eq!(reported.exit_code, plain.exit_code);
+        assert_eq!(reports, [PROGRESS_STEPS, 2 * PROGRESS_STEPS, plain.cycles]);
+    }
 }

@@ -5,8 +5,19 @@
 //! so std is compiled from source with `-Zbuild-std` (enabled by `RUSTC_BOOTSTRAP=1`). The flags
 //! and their reasons are in `docs/guests.md`. Every guest shares one target directory,
 //! `<repo>/target/guests`, so std is compiled once for all of them.
+//!
+//! Sharing it needs care with guests of the same package name (people name every guest `guest`
+//! or `program`): cargo keys a workspace root package by its name, version and path *relative to
+//! its workspace*, which is the same for every guest, so it would take one guest's build for the
+//! other's and leave both with the ELF built first. So builds run one at a time under a lock, the
+//! shared directory remembers which guest directory each package name was last built from
+//! (`target/guests/owners/`), a different directory makes cargo rebuild that package (its
+//! fingerprint is removed: only the guest crate is compiled again, not std), and each guest gets
+//! its own copy of its ELF (`target/guests/elf/<name>-<hash of its directory>/`), which no other
+//! guest's build overwrites.
 
 use std::collections::BTreeMap;
+use std::fs;
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -54,6 +65,25 @@ pub enum BuildError {
         /// The compiler's first error line (all of its output was passed through to stderr).
         first_error: String,
     },
+    /// The crate does not use the droste runtime, so its binary has no droste entry point.
+    #[error(
+        "{} is not a droste guest: it does not depend on droste-zkvm (a guest depends on the \
+         crates/zkvm crate and declares its main with droste_zkvm::entrypoint!; `droste new` \
+         writes one)",
+        dir.display()
+    )]
+    NotAGuest {
+        /// The crate.
+        dir: PathBuf,
+    },
+    /// The shared target directory could not be prepared (lock, owner record, ELF copy).
+    #[error("guest target directory {}: {source}", path.display())]
+    TargetDir {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
     /// The build succeeded without producing exactly one executable.
     #[error("guest {} must have exactly one binary target, the build produced {count}", dir.display())]
     Executables {
@@ -89,8 +119,44 @@ pub fn build_guest(dir: impl AsRef<Path>) -> Result<PathBuf, BuildError> {
     let root = repo_root();
     run_setup(&root)?;
 
-    let mut cargo = guest_cargo_build(&root, &manifest);
+    let target_dir = root.join("target/guests");
+    let _lock = BuildLock::acquire(&target_dir)?;
+    if let Some(name) = package_name(&root, &target_dir, &manifest) {
+        claim_package_name(&target_dir, &name, dir)?;
+    }
+    let built = cargo_build(&root, &target_dir, dir, &manifest)?;
+    if !built.runtime {
+        return Err(BuildError::NotAGuest {
+            dir: dir.to_path_buf(),
+        });
+    }
+    match <[PathBuf; 1]>::try_from(built.executables) {
+        Ok([elf]) => own_copy(&target_dir, dir, &elf),
+        Err(executables) => Err(BuildError::Executables {
+            dir: dir.to_path_buf(),
+            count: executables.len(),
+        }),
+    }
+}
+
+/// What a successful cargo build reported.
+struct Built {
+    /// The executables built.
+    executables: Vec<PathBuf>,
+    /// Whether `droste_zkvm` was part of the build.
+    runtime: bool,
+}
+
+/// Runs the guest toolchain's cargo on `manifest`, relaying its messages to stderr.
+fn cargo_build(
+    root: &Path,
+    target_dir: &Path,
+    dir: &Path,
+    manifest: &Path,
+) -> Result<Built, BuildError> {
+    let mut cargo = guest_cargo(root, target_dir);
     cargo
+        .args(guest_build_args(root, manifest))
         .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -102,7 +168,7 @@ pub fn build_guest(dir: impl AsRef<Path>) -> Result<PathBuf, BuildError> {
     let stderr = child.stderr.take().expect("stderr is piped");
     let relay = thread::spawn(move || relay_stderr(stderr));
     let stdout = child.stdout.take().expect("stdout is piped");
-    let executables = executables_in(BufReader::new(stdout));
+    let built = artifacts_in(BufReader::new(stdout));
     let status = child.wait().map_err(|source| BuildError::Spawn {
         program: GUEST_CARGO.into(),
         source,
@@ -116,13 +182,129 @@ pub fn build_guest(dir: impl AsRef<Path>) -> Result<PathBuf, BuildError> {
             first_error: first_error.unwrap_or_else(|| "no error message from cargo".into()),
         });
     }
-    match <[PathBuf; 1]>::try_from(executables) {
-        Ok([elf]) => Ok(elf),
-        Err(executables) => Err(BuildError::Executables {
-            dir: dir.to_path_buf(),
-            count: executables.len(),
-        }),
+    Ok(built)
+}
+
+/// An exclusive lock on the shared guest target directory, held for a whole build (owner
+/// record, cargo, ELF copy); released when dropped.
+struct BuildLock {
+    _file: fs::File,
+}
+
+impl BuildLock {
+    fn acquire(target_dir: &Path) -> Result<Self, BuildError> {
+        let path = target_dir.join(".droste-build-lock");
+        let error = |source| BuildError::TargetDir {
+            path: path.clone(),
+            source,
+        };
+        fs::create_dir_all(target_dir).map_err(error)?;
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(error)?;
+        lock_exclusive(&file).map_err(error)?;
+        Ok(Self { _file: file })
     }
+}
+
+#[cfg(unix)]
+fn lock_exclusive(file: &fs::File) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `flock` on an open descriptor has no memory-safety preconditions.
+    match unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } {
+        0 => Ok(()),
+        _ => Err(io::Error::last_os_error()),
+    }
+}
+
+#[cfg(not(unix))]
+fn lock_exclusive(_file: &fs::File) -> io::Result<()> {
+    Ok(())
+}
+
+/// The package name in `manifest` (from `cargo metadata`, which parses manifests as cargo does);
+/// `None` when cargo cannot read it, in which case the build reports why.
+fn package_name(root: &Path, target_dir: &Path, manifest: &Path) -> Option<String> {
+    let mut cargo = guest_cargo(root, target_dir);
+    let output = cargo
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .arg("--manifest-path")
+        .arg(manifest)
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
+    let manifest = manifest.to_str()?;
+    metadata["packages"]
+        .as_array()?
+        .iter()
+        .find(|package| package["manifest_path"] == manifest)?["name"]
+        .as_str()
+        .map(str::to_string)
+}
+
+/// Records that package `name` in the shared target directory is now built from `dir`; when it
+/// was last built from another directory (or the record is missing), removes the package's
+/// cargo fingerprints so that cargo compiles this guest instead of taking the other's build.
+fn claim_package_name(target_dir: &Path, name: &str, dir: &Path) -> Result<(), BuildError> {
+    let owners = target_dir.join("owners");
+    let record = owners.join(name);
+    let error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| BuildError::TargetDir { path, source }
+    };
+    let owner = dir.as_os_str().as_encoded_bytes();
+    if fs::read(&record).is_ok_and(|previous| previous == owner) {
+        return Ok(());
+    }
+    let fingerprints = target_dir.join(GUEST_TARGET).join("release/.fingerprint");
+    if let Ok(entries) = fs::read_dir(&fingerprints) {
+        for entry in entries.flatten() {
+            if is_fingerprint_of(&entry.file_name().to_string_lossy(), name) {
+                fs::remove_dir_all(entry.path()).map_err(error(&entry.path()))?;
+            }
+        }
+    }
+    fs::create_dir_all(&owners).map_err(error(&owners))?;
+    fs::write(&record, owner).map_err(error(&record))
+}
+
+/// Whether a fingerprint directory (`<package name>-<16 hex digits>`) belongs to `name`.
+fn is_fingerprint_of(entry: &str, name: &str) -> bool {
+    entry
+        .strip_prefix(name)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|hash| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Copies the ELF cargo built for the guest in `dir` to the guest's own directory,
+/// `target/guests/elf/<file name>-<hash of dir>/`, so that a later build of another guest of the
+/// same name (which overwrites cargo's copy) cannot change what this path holds.
+fn own_copy(target_dir: &Path, dir: &Path, elf: &Path) -> Result<PathBuf, BuildError> {
+    let file_name = elf.file_name().unwrap_or_default();
+    let own_dir = target_dir.join("elf").join(format!(
+        "{}-{:016x}",
+        file_name.to_string_lossy(),
+        fnv1a(dir.as_os_str().as_encoded_bytes())
+    ));
+    let own = own_dir.join(file_name);
+    let error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| BuildError::TargetDir { path, source }
+    };
+    fs::create_dir_all(&own_dir).map_err(error(&own_dir))?;
+    fs::copy(elf, &own).map_err(error(&own))?;
+    Ok(own)
+}
+
+/// 64-bit FNV-1a: a stable name for a directory (std's hashers may change between releases).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Runs `toolchain/setup.sh` (silent and quick when everything is installed). Its output goes to
@@ -143,10 +325,9 @@ fn run_setup(root: &Path) -> Result<(), BuildError> {
     }
 }
 
-/// `cargo build` of the guest toolchain for `manifest`, with a clean environment and the guest
-/// target and flags; cargo reports artifacts as JSON on stdout.
-fn guest_cargo_build(root: &Path, manifest: &Path) -> Command {
-    let toolchain = root.join("toolchain");
+/// The guest toolchain's cargo with a clean environment and the guest target directory and
+/// flags.
+fn guest_cargo(root: &Path, target_dir: &Path) -> Command {
     let mut cargo = Command::new(GUEST_CARGO);
     for (name, _) in std::env::vars_os() {
         if leaks_into_guest_build(&name) {
@@ -156,22 +337,32 @@ fn guest_cargo_build(root: &Path, manifest: &Path) -> Command {
     cargo
         .env("RUSTC", GUEST_RUSTC)
         .env("RUSTC_BOOTSTRAP", "1")
-        .env("CARGO_TARGET_DIR", root.join("target/guests"))
+        .env("CARGO_TARGET_DIR", target_dir)
         .env(
             "CARGO_ENCODED_RUSTFLAGS",
-            guest_rustflags(&toolchain).join("\x1f"),
-        )
-        .arg("build")
-        .arg("--release")
-        .arg("--manifest-path")
-        .arg(manifest)
-        .arg("--message-format=json-render-diagnostics")
-        .arg("-Zjson-target-spec")
-        .arg("-Zbuild-std=std,panic_abort")
-        .arg("-Zbuild-std-features=compiler-builtins-mem")
-        .arg("--target")
-        .arg(toolchain.join(format!("{GUEST_TARGET}.json")));
+            guest_rustflags(&root.join("toolchain")).join("\x1f"),
+        );
     cargo
+}
+
+/// `cargo build` arguments for `manifest`: release, the guest target, std built from source,
+/// artifacts reported as JSON on stdout.
+fn guest_build_args(root: &Path, manifest: &Path) -> Vec<std::ffi::OsString> {
+    let target = root.join("toolchain").join(format!("{GUEST_TARGET}.json"));
+    [
+        "build".as_ref(),
+        "--release".as_ref(),
+        "--manifest-path".as_ref(),
+        manifest.as_os_str(),
+        "--message-format=json-render-diagnostics".as_ref(),
+        "-Zjson-target-spec".as_ref(),
+        "-Zbuild-std=std,panic_abort".as_ref(),
+        "-Zbuild-std-features=compiler-builtins-mem".as_ref(),
+        "--target".as_ref(),
+        target.as_os_str(),
+    ]
+    .map(std::ffi::OsStr::to_os_string)
+    .into()
 }
 
 /// The compiler flags of every guest build.
@@ -226,9 +417,11 @@ fn relay_stderr(stderr: impl io::Read) -> Option<String> {
     first_error
 }
 
-/// The executables cargo reports in its JSON messages (one per binary target built).
-fn executables_in(messages: impl BufRead) -> Vec<PathBuf> {
+/// The executables cargo reports in its JSON messages (one per binary target built), and
+/// whether the droste runtime was among the crates built.
+fn artifacts_in(messages: impl BufRead) -> Built {
     let mut executables = BTreeMap::new();
+    let mut runtime = false;
     for line in messages.lines() {
         let Ok(line) = line else { break };
         let Ok(message) = serde_json::from_str::<serde_json::Value>(&line) else {
@@ -237,12 +430,16 @@ fn executables_in(messages: impl BufRead) -> Vec<PathBuf> {
         if message["reason"] != "compiler-artifact" {
             continue;
         }
+        let name = message["target"]["name"].as_str().unwrap_or_default();
+        runtime |= name == "droste_zkvm";
         if let Some(path) = message["executable"].as_str() {
-            let name = message["target"]["name"].as_str().unwrap_or_default();
             executables.insert(name.to_string(), PathBuf::from(path));
         }
     }
-    executables.into_values().collect()
+    Built {
+        executables: executables.into_values().collect(),
+        runtime,
+    }
 }
 
 #[cfg(test)]
@@ -289,7 +486,7 @@ mod tests {
     }
 
     #[test]
-    fn executables_come_from_artifact_messages() {
+    fn executables_and_the_runtime_come_from_artifact_messages() {
         let messages = [
             r#"{"reason":"compiler-artifact","target":{"name":"serde","kind":["lib"]},"executable":null}"#,
             "not json",
@@ -297,10 +494,19 @@ mod tests {
             r#"{"reason":"build-finished","success":true}"#,
         ]
         .join("\n");
-        assert_eq!(
-            executables_in(messages.as_bytes()),
-            [PathBuf::from("/t/fib")]
-        );
+        let built = artifacts_in(messages.as_bytes());
+        assert_eq!(built.executables, [PathBuf::from("/t/fib")]);
+        assert!(!built.runtime);
+        let runtime = r#"{"reason":"compiler-artifact","target":{"name":"droste_zkvm","kind":["lib"]},"executable":null}"#;
+        assert!(artifacts_in(runtime.as_bytes()).runtime);
+    }
+
+    #[test]
+    fn fingerprints_are_matched_by_exact_package_name() {
+        assert!(is_fingerprint_of("hello-a1416e5fed1dcb5a", "hello"));
+        assert!(!is_fingerprint_of("hello-world-a1416e5fed1dcb5a", "hello"));
+        assert!(!is_fingerprint_of("hello-a1416e5f", "hello"));
+        assert!(is_fingerprint_of("my-guest-ad22edabd6ccc8a9", "my-guest"));
     }
 
     #[test]

@@ -29,11 +29,24 @@ mod proof_file;
 mod prove;
 mod verify;
 
+/// The host examples of the README and docs, compiled as doc tests. Guest examples are marked
+/// `ignore` there (they compile for the guest target only); `tests/examples.rs` builds and runs
+/// them as guests.
+#[cfg(doctest)]
+pub mod doc_examples {
+    #[doc = include_str!("../../../README.md")]
+    pub struct Readme;
+    #[doc = include_str!("../../../docs/cli.md")]
+    pub struct Cli;
+    #[doc = include_str!("../../../docs/guests.md")]
+    pub struct Guests;
+}
+
 pub use allocator::tune_allocator_for_proving;
 pub use droste_executor::{ExecError, ExecOptions, Execution, Program};
 pub use droste_machine::{MachineError, ProofOptions, PublicValues, MAX_CYCLES};
 pub use droste_zkvm::codec::CodecError;
-pub use execute::{execute, ExecuteError, Guest};
+pub use execute::{execute, execute_with_progress, ExecuteError, Guest};
 pub use guest_build::{build_guest, repo_root, BuildError, GUEST_TARGET};
 pub use input::Input;
 pub use inspect::{
@@ -41,12 +54,12 @@ pub use inspect::{
     SecurityFigures, TableReport,
 };
 pub use output::{OutputError, PublicOutput};
-pub use proof_file::{read_proof_file, ProofFile, ProofFileError};
+pub use proof_file::{read_capped, read_proof_file, ProofFile, ProofFileError, MAX_PROOF_FILE_LEN};
 pub use prove::{
     prove, prove_with_progress, Phase, ProgressEvent, Proof, ProveError, ProveStats, Prover,
     TableHeight,
 };
 pub use verify::{
-    preset_name, proof_options, proof_vkey, verify, vkey, Verifier, VerifyError, VkeyDigest,
-    PRESETS,
+    preset_name, proof_options, proof_vkey, verify, verify_exit_code, vkey, Verifier, VerifyError,
+    VkeyDigest, PRESETS,
 };

@@ -17,7 +17,7 @@ use p3_matrix::Matrix;
 use rkyv::util::AlignedVec;
 
 use crate::proof_file::{ProofFile, ProofFileError};
-use crate::{Guest, Input, VkeyDigest};
+use crate::{preset_name, Guest, Input, VkeyDigest, PRESETS};
 
 /// A phase of proving, as reported to progress hooks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -79,10 +79,11 @@ pub enum ProveError {
     /// The ELF file is not a droste program.
     #[error("cannot load guest ELF: {0}")]
     Elf(#[from] ElfError),
-    /// A table of the run is taller than the preset's largest proven domain allows.
+    /// A table of the run is taller than the options' largest proven domain allows (found from
+    /// the execution, before any trace is generated).
     #[error(
-        "table `{table}` needs {rows} rows, more than the {limit} one proof holds at log_blowup \
-         {log_blowup} (use a shorter run, or a preset with a smaller blowup)"
+        "table `{table}` needs {rows} rows, more than the {limit} one proof holds with {options} \
+         (log_blowup {log_blowup}): {advice}"
     )]
     TableTooTall {
         /// The table.
@@ -93,6 +94,10 @@ pub enum ProveError {
         limit: usize,
         /// log2 of the options' blowup.
         log_blowup: u8,
+        /// The options: "the <name> preset" or "these options".
+        options: String,
+        /// What would make the run fit: a preset that holds it, or a smaller run.
+        advice: String,
     },
     /// Setup, execution (including a run longer than [`MAX_CYCLES`]) or the proof failed.
     #[error(transparent)]
@@ -115,6 +120,9 @@ pub struct ProveStats {
     pub cycles: u64,
     /// Every table's height, in proving order.
     pub tables: Vec<TableHeight>,
+    /// The guest's panic message when it panicked (the proof says exit code 101; the message
+    /// itself is not proven).
+    pub panic_message: Option<String>,
     /// Time spent in each phase, in order (setup only when the keys were derived for this proof).
     pub phases: Vec<(Phase, Duration)>,
 }
@@ -219,20 +227,28 @@ impl Prover {
 
     fn prove_phases(&self, input: &Input, timer: &mut PhaseTimer) -> Result<Proof, ProveError> {
         let input = input.as_executor_input();
-        let cycles = timer.run(Phase::Execute, || self.count_cycles(input))?;
-        let (traces, public) = timer.run(Phase::TraceGeneration, || {
-            MachineProver::traces(&self.pk, input)
+        let (cycles, panic_message) = timer.run(Phase::Execute, || self.count_cycles(input))?;
+        let (tables, traces, public) = timer.run(Phase::TraceGeneration, || {
+            let run = MachineProver::record(&self.pk, input)?;
+            let tables: Vec<TableHeight> = MachineProver::tables(&self.pk)
+                .iter()
+                .zip(MachineProver::table_heights(&self.pk, &run))
+                .map(|(table, rows)| TableHeight {
+                    name: table.name().to_string(),
+                    rows,
+                })
+                .collect();
+            self.check_heights(&tables)?;
+            let (traces, public) = MachineProver::traces_of_run(&self.pk, input, &run)?;
+            debug_assert!(
+                tables
+                    .iter()
+                    .zip(&traces)
+                    .all(|(t, trace)| t.rows == trace.height()),
+                "estimated heights are the traces' heights"
+            );
+            Ok::<_, ProveError>((tables, traces, public))
         })?;
-        let names = MachineProver::tables(&self.pk);
-        let tables: Vec<TableHeight> = names
-            .iter()
-            .zip(&traces)
-            .map(|(table, trace)| TableHeight {
-                name: table.name().to_string(),
-                rows: trace.height(),
-            })
-            .collect();
-        self.check_heights(&tables)?;
         let proof = timer.run_rounds(|on_round| {
             MachineProver::prove_traces_with_progress(&self.pk, traces, public.clone(), on_round)
         })?;
@@ -242,19 +258,24 @@ impl Prover {
             stats: ProveStats {
                 cycles,
                 tables,
+                panic_message,
                 phases: std::mem::take(&mut timer.phases),
             },
         })
     }
 
-    /// Executes without recording; a run over [`MAX_CYCLES`] fails here.
-    fn count_cycles(&self, input: &droste_executor::Input) -> Result<u64, MachineError> {
+    /// Executes without recording: the cycles and the panic message; a run over [`MAX_CYCLES`]
+    /// fails here.
+    fn count_cycles(
+        &self,
+        input: &droste_executor::Input,
+    ) -> Result<(u64, Option<String>), MachineError> {
         let options = ExecOptions {
             max_cycles: MAX_CYCLES,
             ..ExecOptions::default()
         };
         match droste_executor::execute(&self.program, input, &options) {
-            Ok(run) => Ok(run.cycles),
+            Ok(run) => Ok((run.cycles, run.panic_message)),
             Err(ExecError::CycleLimit { .. }) => {
                 Err(MachineError::TooManyCycles { limit: MAX_CYCLES })
             }
@@ -262,20 +283,53 @@ impl Prover {
         }
     }
 
-    /// Refuses tables taller than the options' largest trace domain, before any commitment.
+    /// Refuses tables taller than the options' largest trace domain, before their traces are
+    /// generated, with advice that applies to these options.
     fn check_heights(&self, tables: &[TableHeight]) -> Result<(), ProveError> {
         let log_blowup = self.options.fri.log_blowup;
-        let limit = 1usize << (Val::TWO_ADICITY - usize::from(log_blowup));
-        match tables.iter().find(|table| table.rows > limit) {
-            Some(table) => Err(ProveError::TableTooTall {
-                table: table.name.clone(),
-                rows: table.rows,
-                limit,
-                log_blowup,
-            }),
-            None => Ok(()),
-        }
+        let limit = max_rows(log_blowup);
+        let Some(table) = tables.iter().find(|table| table.rows > limit) else {
+            return Ok(());
+        };
+        let options = preset_name(self.options.fri).map_or_else(
+            || "these options".to_string(),
+            |name| format!("the {name} preset"),
+        );
+        Err(ProveError::TableTooTall {
+            table: table.name.clone(),
+            rows: table.rows,
+            limit,
+            log_blowup,
+            options,
+            advice: advice(table, log_blowup),
+        })
     }
+}
+
+/// The most rows a table may have at `log_blowup`: its LDE must fit KoalaBear's two-adic
+/// subgroup.
+fn max_rows(log_blowup: u8) -> usize {
+    1 << (Val::TWO_ADICITY - usize::from(log_blowup))
+}
+
+/// How a run whose `table` is too tall at `log_blowup` could be proven: a preset with a smaller
+/// blowup when one holds the table, else a smaller run (what to reduce depends on the table).
+fn advice(table: &TableHeight, log_blowup: u8) -> String {
+    let fits = PRESETS.iter().find(|(_, options)| {
+        options.fri.log_blowup < log_blowup && table.rows <= max_rows(options.fri.log_blowup)
+    });
+    if let Some((name, options)) = fits {
+        return format!(
+            "the {name} preset holds {} rows (`--preset {name}`)",
+            max_rows(options.fri.log_blowup)
+        );
+    }
+    let what = match table.name.as_str() {
+        "buffer" => "commit, read or draw fewer bytes",
+        "dynamic_memory" => "touch less memory",
+        _ => "execute fewer instructions",
+    };
+    format!("no preset holds it; {what} in one run")
 }
 
 /// Times phases and reports them to a progress hook.
@@ -384,8 +438,35 @@ mod tests {
             ),
             "{err}"
         );
-        assert!(err
-            .to_string()
-            .starts_with("table `add_sub` needs 8388608 rows"));
+        assert_eq!(
+            err.to_string(),
+            "table `add_sub` needs 8388608 rows, more than the 4194304 one proof holds with the \
+             default preset (log_blowup 2): the fast preset holds 8388608 rows (`--preset fast`)"
+        );
+    }
+
+    #[test]
+    fn the_advice_applies_to_the_options_and_the_table() {
+        let table = |name: &str, rows| TableHeight {
+            name: name.to_string(),
+            rows,
+        };
+        assert_eq!(
+            advice(&table("add_sub", 1 << 23), 2),
+            "the fast preset holds 8388608 rows (`--preset fast`)"
+        );
+        // The fast preset has the smallest blowup: nothing holds more.
+        assert_eq!(
+            advice(&table("add_sub", 1 << 24), 1),
+            "no preset holds it; execute fewer instructions in one run"
+        );
+        assert_eq!(
+            advice(&table("buffer", 1 << 24), 2),
+            "no preset holds it; commit, read or draw fewer bytes in one run"
+        );
+        assert_eq!(
+            advice(&table("dynamic_memory", 1 << 24), 1),
+            "no preset holds it; touch less memory in one run"
+        );
     }
 }

@@ -6,10 +6,16 @@
 //! the proof's preset, and the machine verifier checks the digest and options against that key.
 //! A proof under options no preset uses needs [`Verifier`] with those options, chosen by the
 //! caller.
+//!
+//! A valid proof says how the guest ended. Like a RISC Zero receipt, it is accepted by default
+//! only when the guest exited with code 0: a proof that a program panicked (exit code 101) is
+//! valid, but treating it as a successful run would be a mistake the caller did not ask for.
+//! [`verify_exit_code`] and [`Verifier::exit_code`] accept another code.
 
 use std::fmt;
 
 use droste_executor::ElfError;
+use droste_isa::abi::PANIC_EXIT_CODE;
 use droste_machine::{MachineError, MachineProver, ProofOptions, PublicValues, VerifyingKey};
 use rkyv::util::AlignedVec;
 
@@ -77,12 +83,31 @@ pub enum VerifyError {
     /// The proof does not verify.
     #[error(transparent)]
     Invalid(MachineError),
+    /// The proof is valid, but of a run that ended with another exit code than the one accepted.
+    #[error("the proof is valid but proves exit code {proved}{}, not {accepted}", panic_note(*.proved))]
+    ExitCode {
+        /// The exit code the proof proves.
+        proved: u32,
+        /// The exit code accepted.
+        accepted: u32,
+    },
 }
 
-/// A guest's verifying key under one set of options.
+/// What an exit code says beyond its number.
+fn panic_note(code: u32) -> &'static str {
+    if code == PANIC_EXIT_CODE {
+        " (the guest panicked)"
+    } else {
+        ""
+    }
+}
+
+/// A guest's verifying key under one set of options, and the exit code it accepts (0 unless
+/// [`Verifier::exit_code`] says otherwise).
 pub struct Verifier {
     vk: VerifyingKey,
     options: String,
+    exit_code: u32,
 }
 
 impl Verifier {
@@ -97,7 +122,18 @@ impl Verifier {
             || "given options".to_string(),
             |name| format!("{name} preset"),
         );
-        Ok(Self { vk, options })
+        Ok(Self {
+            vk,
+            options,
+            exit_code: 0,
+        })
+    }
+
+    /// Accepts proofs of runs that ended with exit code `code` instead of 0 (and only those):
+    /// for example 101, the exit code of a guest that panicked.
+    pub fn exit_code(mut self, code: u32) -> Self {
+        self.exit_code = code;
+        self
     }
 
     /// The key's digest.
@@ -108,8 +144,21 @@ impl Verifier {
             .map_err(VerifyError::Setup)
     }
 
-    /// Verifies `proof` (machine proof bytes, any alignment) and returns what it proves.
+    /// Verifies `proof` (machine proof bytes, any alignment) and returns what it proves; a
+    /// valid proof of a run with another exit code than the one accepted is
+    /// [`VerifyError::ExitCode`].
     pub fn verify(&self, proof: &[u8]) -> Result<PublicValues, VerifyError> {
+        let public = self.verify_any_exit_code(proof)?;
+        if public.exit_code != self.exit_code {
+            return Err(VerifyError::ExitCode {
+                proved: public.exit_code,
+                accepted: self.exit_code,
+            });
+        }
+        Ok(public)
+    }
+
+    fn verify_any_exit_code(&self, proof: &[u8]) -> Result<PublicValues, VerifyError> {
         droste_machine::verify(&self.vk, proof).map_err(|err| match err {
             MachineError::Format(_) => VerifyError::Format(err),
             MachineError::WrongKey => match (proof_vkey(proof), self.vkey()) {
@@ -140,7 +189,7 @@ pub fn proof_options(proof: &[u8]) -> Result<ProofOptions, VerifyError> {
     let aligned = aligned(proof);
     let archived = droste_machine::proof::access(&aligned).map_err(VerifyError::Format)?;
     Ok(ProofOptions {
-        fri: droste_machine::proof::fri_parameters(&archived.fri),
+        fri: droste_pcs::FriParameters::from(&archived.fri),
     })
 }
 
@@ -153,13 +202,25 @@ pub fn preset_name(fri: droste_pcs::FriParameters) -> Option<&'static str> {
 }
 
 /// Verifies `proof` against `guest` under the key of the preset the proof was made with, and
-/// returns the public values it proves. Proofs under options no preset uses are refused.
+/// returns the public values it proves. Proofs under options no preset uses are refused, and so
+/// are valid proofs of runs that did not exit with code 0 ([`VerifyError::ExitCode`]).
 pub fn verify<'a>(proof: &[u8], guest: impl Into<Guest<'a>>) -> Result<PublicValues, VerifyError> {
+    verify_exit_code(proof, guest, 0)
+}
+
+/// [`verify`], accepting the proofs of runs that ended with `exit_code` (and only those).
+pub fn verify_exit_code<'a>(
+    proof: &[u8],
+    guest: impl Into<Guest<'a>>,
+    exit_code: u32,
+) -> Result<PublicValues, VerifyError> {
     let options = proof_options(proof)?;
     if preset_name(options.fri).is_none() {
         return Err(VerifyError::NotAPreset(options.fri));
     }
-    Verifier::new(guest, options)?.verify(proof)
+    Verifier::new(guest, options)?
+        .exit_code(exit_code)
+        .verify(proof)
 }
 
 /// The verifying-key digest of `guest` under `options`.

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{run, run_ok};
-use droste_sdk::{Input, PublicOutput};
+use droste_sdk::{execute, ExecOptions, Input, PublicOutput};
 use k256::ecdsa::{signature::Signer, Signature, SigningKey};
 use sha2::{Digest, Sha256};
 use tiny_keccak::{Hasher, Keccak};
@@ -189,4 +189,56 @@ fn ecdsa_accepts_a_valid_signature_and_rejects_tampering() {
         !ecdsa_verdict(&public_key, &message, &signature[..63]).2,
         "malformed signature"
     );
+}
+
+/// The guest examples of the README and docs/guests.md (the ```rust blocks with
+/// `entrypoint!`, which doc tests cannot compile: they are guest code), each built as a guest
+/// and run: they read a typed `u64` and a raw item and commit `n * 2` and (a prefix of) the
+/// bytes.
+#[test]
+fn doc_guests_build_and_run() {
+    let scratch = tempfile::tempdir().unwrap();
+    let repo = droste_sdk::repo_root();
+    let input = Input::new().write(&21u64).unwrap().write_slice(b"abcdef");
+    let mut built = 0;
+    for doc in ["README.md", "docs/guests.md"] {
+        let text = std::fs::read_to_string(repo.join(doc)).unwrap();
+        for block in text.split("```rust ignore\n").skip(1) {
+            let code = &block[..block.find("```").unwrap()];
+            if !code.contains("droste_zkvm::entrypoint!") {
+                continue;
+            }
+            let dir = scratch.path().join(format!("doc-guest-{built}"));
+            std::fs::create_dir_all(dir.join("src")).unwrap();
+            std::fs::write(
+                dir.join("Cargo.toml"),
+                format!(
+                    "[package]\nname = \"doc-guest-{built}\"\nversion = \"0.1.0\"\nedition = \
+                     \"2021\"\n\n[dependencies]\ndroste-zkvm = {{ path = {:?} }}\n\n[workspace]\n",
+                    repo.join("crates/zkvm")
+                ),
+            )
+            .unwrap();
+            std::fs::copy(
+                repo.join("guests/fibonacci/Cargo.lock"),
+                dir.join("Cargo.lock"),
+            )
+            .unwrap();
+            std::fs::write(dir.join("src/main.rs"), code).unwrap();
+            let elf = droste_sdk::build_guest(&dir)
+                .unwrap_or_else(|err| panic!("{doc}: the guest example does not build: {err}"));
+            let elf = std::fs::read(elf).unwrap();
+            let execution = execute(&elf, &input, &ExecOptions::default()).unwrap();
+            assert_eq!(
+                execution.exit_code, 0,
+                "{doc}: {:?}",
+                execution.panic_message
+            );
+            let mut output = PublicOutput::new(&execution.public_output);
+            assert_eq!(output.read::<u64>().unwrap(), 42, "{doc}");
+            assert!(b"abcdef".starts_with(output.rest()), "{doc}");
+            built += 1;
+        }
+    }
+    assert_eq!(built, 2, "one guest example in each document");
 }

@@ -116,7 +116,24 @@ fn proofs_verify_and_carry_the_public_values() {
         .all(|t| t.rows == 0 || t.rows.is_power_of_two()));
     assert!(tables.iter().any(|t| t.rows == 0), "an echo uses few chips");
 
+    // A valid proof of a run that exited with 7 is accepted only when 7 is.
     let verifier = Verifier::new(&elf, small_options()).unwrap();
+    let err = verifier.verify(proof.bytes()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            VerifyError::ExitCode {
+                proved: 7,
+                accepted: 0
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "the proof is valid but proves exit code 7, not 0"
+    );
+    let verifier = verifier.exit_code(7);
     let public = verifier.verify(proof.bytes()).unwrap();
     assert_eq!(&public, proof.public_values());
     assert_eq!(verifier.vkey().unwrap(), prover.vkey().unwrap());
@@ -293,6 +310,49 @@ fn a_run_longer_than_one_proof_fails_up_front_naming_the_limit() {
         "{err}"
     );
     assert!(err.to_string().contains(&MAX_CYCLES.to_string()), "{err}");
+}
+
+/// A program committing `len` bytes of (zero) heap memory.
+fn commit_elf(len: i32) -> Vec<u8> {
+    let mut code = Vec::new();
+    code.extend(li(10, 0x0100_0000));
+    code.extend(li(11, len));
+    ecall(&mut code, syscall::COMMIT);
+    code.extend(li(10, 0));
+    ecall(&mut code, syscall::HALT);
+    let mut elf = ElfBuilder::new(PROGRAM_START);
+    elf.code(PROGRAM_START, &code).unwrap();
+    elf.build()
+}
+
+#[test]
+fn a_table_too_tall_is_refused_before_its_trace_is_generated() {
+    // Blowup 16: at most 2^20 rows per table, so committing 8 MiB + 1 byte (one buffer row per
+    // doubleword) does not fit; the default preset (blowup 4) would hold it.
+    let options = ProofOptions {
+        fri: FriParameters {
+            log_blowup: 4,
+            ..small_options().fri
+        },
+    };
+    let prover = Prover::new(&commit_elf((8 << 20) + 1), options).unwrap();
+    let mut events = Vec::new();
+    let err = prover
+        .prove_with_progress(&Input::new(), &mut |event| events.push(event))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "table `buffer` needs 2097152 rows, more than the 1048576 one proof holds with these \
+         options (log_blowup 4): the default preset holds 4194304 rows (`--preset default`)"
+    );
+    assert!(
+        !events.iter().any(|event| matches!(
+            event,
+            ProgressEvent::Finished(Phase::TraceGeneration, _)
+                | ProgressEvent::Started(Phase::CommitTraces)
+        )),
+        "refused during trace generation, before any trace: {events:?}"
+    );
 }
 
 #[test]

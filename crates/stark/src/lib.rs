@@ -21,6 +21,7 @@ extern crate std;
 
 pub mod air;
 pub mod bus_builder;
+pub mod canonical;
 mod error;
 mod folder;
 pub mod logup;

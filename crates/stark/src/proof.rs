@@ -2,12 +2,20 @@
 //! (8-byte magic, `u32` format version, `u32` reserved = 0), so the archive keeps the buffer's
 //! alignment. Field elements are raw `u32` words in the verifier's own (Montgomery)
 //! representation, checked canonical when read ([`droste_pcs::codec`]). The verifier reads the
-//! archive in place after `rkyv::access` has validated its structure (bytecheck).
+//! archive in place after `rkyv::access` has validated its structure (bytecheck) and
+//! [`crate::canonical`] its layout (zero padding, data where the serializer puts it), so a proof
+//! has exactly one encoding.
 
 use alloc::vec::Vec;
 
-use droste_pcs::proof::{DigestWords, ExtWords};
+use droste_pcs::proof::{
+    ArchivedBatchMultiOpening, ArchivedFoldMultiOpening, ArchivedOpeningProof, DigestWords,
+    ExtWords,
+};
 use droste_pcs::OpeningProof;
+
+use crate::canonical::{Layout, NotCanonical};
+use crate::fields;
 
 use crate::VerifyError;
 
@@ -112,6 +120,80 @@ pub fn access(bytes: &[u8]) -> Result<&ArchivedProof, VerifyError> {
     if bytes.as_ptr() as usize % 16 != 0 {
         return Err(VerifyError::Format("proof bytes are not 16-byte aligned"));
     }
-    rkyv::access::<ArchivedProof, rkyv::rancor::Failure>(&bytes[HEADER_LEN..])
-        .map_err(|_| VerifyError::Format("malformed proof archive"))
+    let archive = &bytes[HEADER_LEN..];
+    let proof = rkyv::access::<ArchivedProof, rkyv::rancor::Failure>(archive)
+        .map_err(|_| VerifyError::Format("malformed proof archive"))?;
+    Layout::new(archive)
+        .root(proof, layout_deps, layout_padding)
+        .map_err(VerifyError::Format)?;
+    Ok(proof)
+}
+
+/// The out-of-line data of a proof in serialization order (see [`crate::canonical`]); the
+/// machine proof, which holds a proof inline, walks it with this too.
+pub fn layout_deps(layout: &mut Layout, proof: &ArchivedProof) -> Result<(), NotCanonical> {
+    layout.plain_vec(&proof.log_heights)?;
+    layout.plain_vec(&proof.claimed_sums)?;
+    layout.vec(
+        &proof.openings,
+        |layout, o| {
+            for list in [
+                &o.preprocessed_local,
+                &o.preprocessed_next,
+                &o.main_local,
+                &o.main_next,
+                &o.aux_local,
+                &o.aux_next,
+                &o.quotient,
+            ] {
+                layout.plain_vec(list)?;
+            }
+            Ok(())
+        },
+        |layout, o| {
+            layout.zero_outside(
+                o,
+                &fields!(layout, o; preprocessed_local, preprocessed_next, main_local, main_next,
+                    aux_local, aux_next, quotient),
+            )
+        },
+    )?;
+    opening_deps(layout, &proof.opening_proof)
+}
+
+/// The padding inside a proof's inline bytes (see [`crate::canonical`]).
+pub fn layout_padding(layout: &Layout, proof: &ArchivedProof) -> Result<(), NotCanonical> {
+    layout.zero_outside(
+        proof,
+        &fields!(layout, proof; log_heights, main_commitment, logup_pow_witness, aux_commitment,
+            claimed_sums, quotient_commitment, deep_pow_witness, openings, opening_proof),
+    )?;
+    layout.option(&proof.aux_commitment, |_, _| Ok(()))?;
+    let opening = &proof.opening_proof;
+    layout.zero_outside(
+        opening,
+        &fields!(layout, opening; batch_pow_witness, fold_roots, final_poly, pow_witness, rounds,
+            folds),
+    )
+}
+
+fn opening_deps(layout: &mut Layout, opening: &ArchivedOpeningProof) -> Result<(), NotCanonical> {
+    layout.plain_vec(&opening.fold_roots)?;
+    layout.plain_vec(&opening.final_poly)?;
+    layout.vec(
+        &opening.rounds,
+        |layout, round: &ArchivedBatchMultiOpening| {
+            layout.plain_vec(&round.values)?;
+            layout.plain_vec(&round.siblings)
+        },
+        |layout, round| layout.zero_outside(round, &fields!(layout, round; values, siblings)),
+    )?;
+    layout.vec(
+        &opening.folds,
+        |layout, fold: &ArchivedFoldMultiOpening| {
+            layout.plain_vec(&fold.values)?;
+            layout.plain_vec(&fold.siblings)
+        },
+        |layout, fold| layout.zero_outside(fold, &fields!(layout, fold; values, siblings)),
+    )
 }

@@ -278,10 +278,10 @@ proptest! {
         prop_assert!(verify_bytes(&f.vk, &tables(), &aligned(&bytes), &f.endpoints).is_err());
     }
 
-    /// Flipped bytes are either rejected or land in archive padding, in which case the proof
-    /// read back is exactly the original one.
+    /// A proof has one encoding: changed bytes are rejected, padding included (flips that cancel
+    /// out leave the original bytes).
     #[test]
-    fn mutated_bytes_are_rejected_or_harmless(
+    fn mutated_bytes_are_rejected(
         flips in proptest::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..4)
     ) {
         let f = fixture();
@@ -291,9 +291,7 @@ proptest! {
             bytes[i] ^= mask;
         }
         if verify_bytes(&f.vk, &tables(), &bytes, &f.endpoints).is_ok() {
-            let archived = droste_stark::proof::access(&bytes).unwrap();
-            let read: Proof = rkyv::deserialize::<Proof, rkyv::rancor::Error>(archived).unwrap();
-            prop_assert_eq!(read, f.proof.clone());
+            prop_assert_eq!(&bytes[..], &f.proof.to_bytes()[..]);
         }
     }
 }

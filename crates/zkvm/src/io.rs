@@ -23,7 +23,9 @@ pub fn read<T: DeserializeOwned>() -> T {
     match codec::from_item(&item) {
         Ok(value) => value,
         Err(error) => panic!(
-            "io::read::<{}>: input item of {} bytes does not decode: {error}",
+            "io::read::<{}>: input item of {} bytes does not decode: {error} (typed items are \
+             postcard, written by Input::write or `--input-value TYPE:VALUE`; raw bytes from \
+             Input::write_slice, --input-hex or --input are read with io::read_vec)",
             type_name::<T>(),
             item.len()
         ),

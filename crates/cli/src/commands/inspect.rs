@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use droste_sdk::{read_proof_file, ProofReport};
 
+use super::show::{output_json, output_line};
+
 /// Arguments of `droste inspect`.
 #[derive(clap::Args)]
 pub struct Args {
@@ -23,7 +25,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let report = droste_sdk::inspect(&bytes)
         .with_context(|| format!("cannot inspect {}", args.proof.display()))?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        let mut json = serde_json::to_value(&report)?;
+        let output = hex::decode(&report.public_output_hex)?;
+        output_json(&mut json, &output);
+        println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
         print!("{}", text(&report));
     }
@@ -42,11 +47,8 @@ fn text(report: &ProofReport) -> String {
     ));
     line(format!("vkey digest:   {}", report.vkey_digest));
     line(format!("exit code:     {}", report.exit_code));
-    line(format!(
-        "public output: {} bytes: {}",
-        report.public_output_hex.len() / 2,
-        report.public_output_hex
-    ));
+    let output = hex::decode(&report.public_output_hex).unwrap_or_default();
+    line(output_line(&output));
     let p = &report.parameters;
     line(format!(
         "parameters:    {}: log_blowup {}, {} queries, {} bits of proof of work (twice), \

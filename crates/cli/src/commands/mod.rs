@@ -3,9 +3,11 @@
 pub mod build;
 pub mod input;
 pub mod inspect;
+pub mod interrupt;
 pub mod new;
 pub mod preset;
 pub mod prove;
 pub mod run;
+pub mod show;
 pub mod verify;
 pub mod vkey;

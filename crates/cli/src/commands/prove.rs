@@ -1,16 +1,19 @@
-//! `droste prove`: prove a guest's run and write the proof file atomically.
+//! `droste prove`: prove a guest's run and write the proof file atomically (or to stdout).
 
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::ArgMatches;
 use droste_sdk::{Phase, ProgressEvent, Proof, ProofFile};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::input::{guest_elf, InputArgs};
+use super::input::{load_guest, InputArgs};
+use super::interrupt::RemoveOnSignal;
 use super::preset::Preset;
+use super::show::{output_json, output_line};
 
 /// Arguments of `droste prove`.
 #[derive(clap::Args)]
@@ -19,41 +22,132 @@ pub struct Args {
     guest: PathBuf,
     #[command(flatten)]
     input: InputArgs,
-    /// Where to write the proof. Written atomically: on failure no file appears and an existing
-    /// one is left untouched.
+    /// Where to write the proof; `-` writes it to stdout (the summary then goes to stderr).
+    /// Written atomically: on failure or interruption no file appears and an existing one is
+    /// left untouched. Only a writable regular file is replaced, never one of the inputs.
     #[arg(short, long, value_name = "FILE")]
     output: PathBuf,
     /// Proof options.
     #[arg(long, value_enum, default_value_t = Preset::Default)]
     preset: Preset,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    json: bool,
 }
 
-/// Proves the run; a spinner per phase on stderr (when it is a terminal), a summary on stdout.
+/// Where the proof goes.
+enum Destination {
+    File(ProofFile, RemoveOnSignal),
+    Stdout,
+}
+
+/// Proves the run; progress on stderr (a spinner per phase on a terminal, a line per phase
+/// otherwise), a summary on stdout (stderr when the proof goes to stdout).
 pub fn run(args: Args, matches: &ArgMatches) -> Result<ExitCode> {
     let input = args.input.build(matches)?;
+    let inputs: Vec<&Path> = args.input.files().chain([args.guest.as_path()]).collect();
+    let to_stdout = args.output.as_os_str() == "-";
     // Created first so that an unwritable destination fails before any work.
-    let file = ProofFile::create(&args.output)?;
-    let elf = guest_elf(&args.guest)?;
-    let mut display = PhaseDisplay::default();
+    let destination = if to_stdout {
+        if std::io::stdout().is_terminal() {
+            bail!("-o -: stdout is a terminal; redirect it to a file or a pipe for the proof");
+        }
+        Destination::Stdout
+    } else {
+        refuse_input_as_output(&args.output, &inputs)?;
+        let file = ProofFile::create(&args.output)?;
+        let guard = RemoveOnSignal::new(file.temp_path());
+        Destination::File(file, guard)
+    };
+    let (elf_path, program) = load_guest(&args.guest)?;
+    if !to_stdout {
+        refuse_input_as_output(&args.output, &[&elf_path])?;
+    }
+    let mut display = PhaseDisplay::new();
     let proof =
-        droste_sdk::prove_with_progress(&elf, &input, args.preset.options(), &mut |event| {
+        droste_sdk::prove_with_progress(&program, &input, args.preset.options(), &mut |event| {
             display.show(event)
         })?;
-    file.write(proof.bytes())?;
-    print!("{}", summary(&proof, &args.output, args.preset));
+    drop(display);
+    match destination {
+        Destination::File(file, _guard) => file.write(proof.bytes())?,
+        Destination::Stdout => std::io::stdout().write_all(proof.bytes())?,
+    }
+
+    warn_about_the_exit(&proof);
+    let summary = if args.json {
+        format!("{}\n", json_summary(&proof, &args.output, args.preset))
+    } else {
+        text_summary(&proof, &args.output, args.preset)
+    };
+    if to_stdout {
+        eprint!("{summary}");
+    } else {
+        print!("{summary}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// One spinner for the running phase; finished phases stay listed with their time.
-#[derive(Default)]
+/// Refuses an output path that names one of `inputs` (the same file, under any name).
+fn refuse_input_as_output(output: &Path, inputs: &[&Path]) -> Result<()> {
+    if let Some(input) = inputs.iter().find(|input| same_file(output, input)) {
+        bail!(
+            "-o {}: that is an input of this prove ({}); write the proof elsewhere",
+            output.display(),
+            input.display()
+        );
+    }
+    Ok(())
+}
+
+/// Whether two paths name the same existing file (hard links and symbolic links included).
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let id = |path| std::fs::metadata(path).map(|m| (m.dev(), m.ino())).ok();
+        id(a).is_some() && id(a) == id(b)
+    }
+    #[cfg(not(unix))]
+    {
+        let canonical = |path| std::fs::canonicalize(path).ok();
+        canonical(a).is_some() && canonical(a) == canonical(b)
+    }
+}
+
+/// A proof of a run that did not exit with 0 is valid, but `droste verify` refuses it unless
+/// told that code: say so now, with the panic message when the guest panicked.
+fn warn_about_the_exit(proof: &Proof) {
+    let code = proof.public_values().exit_code;
+    if let Some(message) = &proof.stats().panic_message {
+        eprintln!("warning: the guest panicked: {message}");
+    }
+    if code != 0 {
+        eprintln!(
+            "warning: the proof proves exit code {code}, not 0: `droste verify` accepts it only \
+             with `--exit-code {code}`"
+        );
+    }
+}
+
+/// Progress per phase: a spinner for the running phase on a terminal (finished phases stay
+/// listed with their time), one plain line per finished phase otherwise (logs, CI).
 struct PhaseDisplay {
+    terminal: bool,
     running: Option<ProgressBar>,
 }
 
 impl PhaseDisplay {
+    fn new() -> Self {
+        Self {
+            terminal: std::io::stderr().is_terminal(),
+            running: None,
+        }
+    }
+
     fn show(&mut self, event: ProgressEvent) {
         match event {
-            ProgressEvent::Started(phase) => {
+            ProgressEvent::Started(phase) if self.terminal => {
                 let bar = ProgressBar::new_spinner().with_style(
                     ProgressStyle::with_template("{spinner} {msg} {elapsed}")
                         .expect("valid template"),
@@ -62,10 +156,17 @@ impl PhaseDisplay {
                 bar.enable_steady_tick(Duration::from_millis(100));
                 self.running = Some(bar);
             }
+            ProgressEvent::Started(_) => {}
             ProgressEvent::Finished(phase, time) => {
-                if let Some(bar) = self.running.take() {
-                    bar.set_style(ProgressStyle::with_template("  {msg}").expect("valid template"));
-                    bar.finish_with_message(format!("{}: {}", phase.name(), seconds(time)));
+                let line = format!("{}: {}", phase.name(), seconds(time));
+                match self.running.take() {
+                    Some(bar) => {
+                        bar.set_style(
+                            ProgressStyle::with_template("  {msg}").expect("valid template"),
+                        );
+                        bar.finish_with_message(line);
+                    }
+                    None => eprintln!("  {line}"),
                 }
             }
         }
@@ -85,7 +186,7 @@ fn seconds(time: Duration) -> String {
     format!("{:.2} s", time.as_secs_f64())
 }
 
-fn summary(proof: &Proof, path: &Path, preset: Preset) -> String {
+fn text_summary(proof: &Proof, path: &Path, preset: Preset) -> String {
     let stats = proof.stats();
     let public = proof.public_values();
     let mut out = format!(
@@ -96,11 +197,8 @@ fn summary(proof: &Proof, path: &Path, preset: Preset) -> String {
     );
     out.push_str(&format!("cycles: {}\n", stats.cycles));
     out.push_str(&format!("exit code: {}\n", public.exit_code));
-    out.push_str(&format!(
-        "public output ({} bytes): {}\n",
-        public.public_output.len(),
-        hex::encode(&public.public_output)
-    ));
+    out.push_str(&output_line(&public.public_output));
+    out.push('\n');
     let mut setup = None;
     let mut phases = Vec::new();
     for &(phase, time) in &stats.phases {
@@ -131,4 +229,30 @@ fn summary(proof: &Proof, path: &Path, preset: Preset) -> String {
         out.push_str(&format!("  {:<width$}  {rows}\n", table.name));
     }
     out
+}
+
+/// The summary for scripts: the same facts, times in seconds, a table with 0 rows left out.
+fn json_summary(proof: &Proof, path: &Path, preset: Preset) -> serde_json::Value {
+    let stats = proof.stats();
+    let public = proof.public_values();
+    let phases: Vec<serde_json::Value> = stats
+        .phases
+        .iter()
+        .map(|(phase, time)| serde_json::json!({"phase": phase.name(), "seconds": time.as_secs_f64()}))
+        .collect();
+    let mut summary = serde_json::json!({
+        "proof": path.display().to_string(),
+        "size": proof.bytes().len(),
+        "preset": preset.name(),
+        "cycles": stats.cycles,
+        "exit_code": public.exit_code,
+        "prove_seconds": stats.prove_time().as_secs_f64(),
+        "phases": phases,
+        "tables": stats.tables,
+    });
+    output_json(&mut summary, &public.public_output);
+    if let Some(message) = &stats.panic_message {
+        summary["panic_message"] = message.as_str().into();
+    }
+    summary
 }

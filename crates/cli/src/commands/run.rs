@@ -1,14 +1,28 @@
 //! `droste run`: execute a guest and report its exit status, cycles and public output.
+//!
+//! Exit status: the guest's exit code when it is below [`OWN_FAILURE`] (0 for success, 101
+//! after a panic), [`LARGE_EXIT_CODE`] when it is [`OWN_FAILURE`] or more (an exit status has 8
+//! bits; the exact code is in the output), and [`OWN_FAILURE`] when droste itself failed: the
+//! guest could not be built, loaded or run to its end. So a script tells the guest's codes from
+//! droste's own failure, as with `env`, `timeout` or `docker run`, which use 125 the same way.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::ArgMatches;
 use droste_sdk::{ExecOptions, Execution};
+use indicatif::{ProgressBar, ProgressStyle};
 
-use super::input::{guest_elf, InputArgs};
+use super::input::{load_guest, InputArgs};
+use super::show::{output_json, output_line};
+
+/// The exit status of `droste run` when droste failed (not the guest).
+pub const OWN_FAILURE: u8 = 125;
+/// The exit status of `droste run` for a guest exit code of [`OWN_FAILURE`] or more.
+pub const LARGE_EXIT_CODE: u8 = 126;
 
 /// Arguments of `droste run`.
 #[derive(clap::Args)]
@@ -20,20 +34,23 @@ pub struct Args {
     /// Stop with an error after N instructions.
     #[arg(long, value_name = "N")]
     max_cycles: Option<u64>,
-    /// Print exactly one JSON object on stdout (exit_code, cycles, public_output_hex, stdout,
-    /// and panic_message when the guest panicked).
+    /// Print exactly one JSON object on stdout (exit_code, cycles, public_output_hex,
+    /// public_output_len, stdout, and panic_message when the guest panicked).
     #[arg(long)]
     json: bool,
     /// Report cycles by function and by step marker.
     #[arg(long)]
     profile: bool,
+    /// Write the public output's bytes to FILE (the report shows at most a prefix of a long one).
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
-/// Executes the guest. The exit code is the guest's (101 when it panicked); errors before or
-/// during execution are reported by the caller with exit code 1.
+/// Executes the guest. The exit status is the guest's exit code (see the module docs); errors
+/// before or during execution are reported by the caller with [`OWN_FAILURE`].
 pub fn run(args: Args, matches: &ArgMatches) -> Result<ExitCode> {
     let input = args.input.build(matches)?;
-    let elf = guest_elf(&args.guest)?;
+    let (_, program) = load_guest(&args.guest)?;
     let mut options = ExecOptions {
         profile: args.profile,
         ..ExecOptions::default()
@@ -41,7 +58,16 @@ pub fn run(args: Args, matches: &ArgMatches) -> Result<ExitCode> {
     if let Some(max_cycles) = args.max_cycles {
         options.max_cycles = max_cycles;
     }
-    let execution = droste_sdk::execute(&elf, &input, &options)?;
+    let mut progress = RunProgress::new();
+    let execution = droste_sdk::execute_with_progress(&program, &input, &options, &mut |cycles| {
+        progress.show(cycles)
+    });
+    drop(progress);
+    let execution = execution?;
+    if let Some(path) = &args.output {
+        std::fs::write(path, &execution.public_output)
+            .with_context(|| format!("cannot write the public output to {}", path.display()))?;
+    }
 
     if args.json {
         std::io::stderr().write_all(&execution.stderr)?;
@@ -58,21 +84,77 @@ pub fn run(args: Args, matches: &ArgMatches) -> Result<ExitCode> {
             print!("{profile}");
         }
     }
-    Ok(exit_code(execution.exit_code))
+    Ok(exit_status(execution.exit_code))
 }
 
-/// The guest's exit code as a process exit code; codes that do not fit stay non-zero.
-fn exit_code(code: u32) -> ExitCode {
-    ExitCode::from(u8::try_from(code).unwrap_or(u8::MAX))
+/// The process exit status for a guest exit code (see the module docs).
+fn exit_status(code: u32) -> ExitCode {
+    match u8::try_from(code) {
+        Ok(code) if code < OWN_FAILURE => ExitCode::from(code),
+        _ => ExitCode::from(LARGE_EXIT_CODE),
+    }
+}
+
+/// Shows that a long run is alive: after a second, a spinner with the cycles on a terminal, or
+/// a line every ten seconds on stderr otherwise (logs, CI).
+struct RunProgress {
+    start: Instant,
+    terminal: bool,
+    spinner: Option<ProgressBar>,
+    last_line: Duration,
+}
+
+impl RunProgress {
+    const QUIET: Duration = Duration::from_secs(1);
+    const LINE_EVERY: Duration = Duration::from_secs(10);
+
+    fn new() -> Self {
+        Self {
+            start: Instant::now(),
+            terminal: std::io::stderr().is_terminal(),
+            spinner: None,
+            last_line: Duration::ZERO,
+        }
+    }
+
+    fn show(&mut self, cycles: u64) {
+        let elapsed = self.start.elapsed();
+        if self.terminal {
+            if elapsed < Self::QUIET {
+                return;
+            }
+            let spinner = self.spinner.get_or_insert_with(|| {
+                let bar = ProgressBar::new_spinner().with_style(
+                    ProgressStyle::with_template("{spinner} running: {msg} {elapsed}")
+                        .expect("valid template"),
+                );
+                bar.enable_steady_tick(Duration::from_millis(100));
+                bar
+            });
+            spinner.set_message(format!("{cycles} cycles"));
+        } else if elapsed >= self.last_line + Self::LINE_EVERY {
+            self.last_line = elapsed;
+            eprintln!("running: {cycles} cycles after {} s", elapsed.as_secs());
+        }
+    }
+}
+
+impl Drop for RunProgress {
+    /// The report follows without a spinner line before it.
+    fn drop(&mut self) {
+        if let Some(spinner) = self.spinner.take() {
+            spinner.finish_and_clear();
+        }
+    }
 }
 
 fn json_report(execution: &Execution) -> serde_json::Value {
     let mut report = serde_json::json!({
         "exit_code": execution.exit_code,
         "cycles": execution.cycles,
-        "public_output_hex": hex::encode(&execution.public_output),
         "stdout": String::from_utf8_lossy(&execution.stdout),
     });
+    output_json(&mut report, &execution.public_output);
     if let Some(message) = &execution.panic_message {
         report["panic_message"] = message.as_str().into();
     }
@@ -89,10 +171,28 @@ fn text_report(execution: &Execution) -> String {
         None => report.push_str(&format!("exit code: {}\n", execution.exit_code)),
     }
     report.push_str(&format!("cycles: {}\n", execution.cycles));
-    report.push_str(&format!(
-        "public output ({} bytes): {}\n",
-        execution.public_output.len(),
-        hex::encode(&execution.public_output)
-    ));
+    report.push_str(&output_line(&execution.public_output));
+    report.push('\n');
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guest_exit_codes_never_look_like_drostes_own_failure() {
+        for (code, status) in [
+            (0, 0),
+            (1, 1),
+            (101, 101),
+            (124, 124),
+            (125, 126),
+            (255, 126),
+            (256, 126),
+            (u32::MAX, 126),
+        ] {
+            assert_eq!(exit_status(code), ExitCode::from(status), "{code}");
+        }
+    }
 }

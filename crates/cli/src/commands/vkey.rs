@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use super::input::guest_elf;
+use super::input::load_guest;
 use super::preset::Preset;
 
 /// Arguments of `droste vkey`.
@@ -20,7 +20,7 @@ pub struct Args {
 
 /// Prints the digest as 64 hex digits.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let elf = guest_elf(&args.guest)?;
-    println!("{}", droste_sdk::vkey(&elf, args.preset.options())?);
+    let (_, program) = load_guest(&args.guest)?;
+    println!("{}", droste_sdk::vkey(&program, args.preset.options())?);
     Ok(ExitCode::SUCCESS)
 }

@@ -2,11 +2,12 @@
 //! table's trace from an execution record) and proving. Only with the `prover` feature: this is
 //! the part of the crate that needs the executor, rayon and `std`.
 
+pub mod heights;
 pub mod witness;
 
 use std::sync::Arc;
 
-use droste_executor::{execute, ExecError, ExecOptions, Input, Program};
+use droste_executor::{execute, ExecError, ExecOptions, Execution, Input, Program};
 use droste_isa::Opcode;
 use droste_stark::{ProverTable, Val};
 use p3_matrix::dense::RowMajorMatrix;
@@ -55,8 +56,8 @@ impl MachineTables {
 pub struct ProvingKey {
     pub vk: VerifyingKey,
     stark: droste_stark::ProvingKey,
-    program: Program,
-    tables: MachineTables,
+    pub(crate) program: Program,
+    pub(crate) tables: MachineTables,
 }
 
 impl ProvingKey {
@@ -139,16 +140,37 @@ impl MachineProver {
         pk: &ProvingKey,
         input: &Input,
     ) -> Result<(Vec<RowMajorMatrix<Val>>, PublicValues), MachineError> {
+        let run = Self::record(pk, input)?;
+        Self::traces_of_run(pk, input, &run)
+    }
+
+    /// Runs the program on `input`, recording every step (at most [`MAX_CYCLES`]).
+    pub fn record(pk: &ProvingKey, input: &Input) -> Result<Execution, MachineError> {
         let options = ExecOptions {
             max_cycles: MAX_CYCLES,
             record: true,
             profile: false,
         };
-        let run = execute(&pk.program, input, &options).map_err(|e| match e {
+        execute(&pk.program, input, &options).map_err(|e| match e {
             ExecError::CycleLimit { .. } => MachineError::TooManyCycles { limit: MAX_CYCLES },
             other => MachineError::Execution(other),
-        })?;
-        let record = run.record.as_ref().expect("recorded");
+        })
+    }
+
+    /// Every table's height (in proving order) for a run [`Self::record`]ed: what
+    /// [`Self::traces_of_run`] will generate, known before it spends time and memory on it.
+    pub fn table_heights(pk: &ProvingKey, run: &Execution) -> Vec<usize> {
+        heights::table_heights(pk, run.record.as_ref().expect("a recorded run"))
+    }
+
+    /// Every table's main trace (in proving order) for a run [`Self::record`]ed on `input`,
+    /// with the run's public values.
+    pub fn traces_of_run(
+        pk: &ProvingKey,
+        input: &Input,
+        run: &Execution,
+    ) -> Result<(Vec<RowMajorMatrix<Val>>, PublicValues), MachineError> {
+        let record = run.record.as_ref().expect("a recorded run");
         let tables = &pk.tables;
         let image = image_cells(&pk.program);
         let witness = build_witness(

@@ -110,16 +110,21 @@ impl Cells<'_> {
     }
 }
 
-/// The initial doublewords of the image: `[PROGRAM_START, end of the last segment)`.
-pub fn image_cells(program: &Program) -> Vec<u64> {
+/// The number of doublewords of the image: `[PROGRAM_START, end of the last segment)`, at least
+/// one.
+pub fn image_len(program: &Program) -> usize {
     let end = program
         .segments()
         .iter()
         .map(|s| s.end())
         .max()
         .unwrap_or(PROGRAM_START);
-    let cells = (end.max(PROGRAM_START + 8) - PROGRAM_START).div_ceil(8) as usize;
-    let mut bytes = vec![0u8; cells * 8];
+    (end.max(PROGRAM_START + 8) - PROGRAM_START).div_ceil(8) as usize
+}
+
+/// The initial doublewords of the image: `[PROGRAM_START, end of the last segment)`.
+pub fn image_cells(program: &Program) -> Vec<u64> {
+    let mut bytes = vec![0u8; image_len(program) * 8];
     for segment in program.segments() {
         let start = (segment.vaddr - PROGRAM_START) as usize;
         bytes[start..start + segment.data.len()].copy_from_slice(&segment.data);
@@ -139,8 +144,21 @@ fn input_region(input: &Input) -> Vec<u8> {
     region
 }
 
+/// The memory buffer `(addr, len)` a system call reads or writes through the `buffer` table, if
+/// any: COMMIT, PANIC, INPUT_READ and RANDOM take it in `a0`, `a1`; WRITE in `a1`, `a2` (its fd is
+/// `a0`, see the `ecall` chip). One rule for the witness and for the height estimate.
+pub(crate) fn syscall_buffer(number: u64, args: [u64; 3]) -> Option<(u32, u32)> {
+    match number {
+        syscall::COMMIT | syscall::PANIC | syscall::INPUT_READ | syscall::RANDOM => {
+            Some((args[0] as u32, args[1] as u32))
+        }
+        syscall::WRITE => Some((args[1] as u32, args[2] as u32)),
+        _ => None,
+    }
+}
+
 /// Splits `[addr, addr + len)` into doubleword pieces `(addr, len)`.
-fn buffer_pieces(addr: u32, len: u32) -> impl Iterator<Item = (u32, u32)> {
+pub(crate) fn buffer_pieces(addr: u32, len: u32) -> impl Iterator<Item = (u32, u32)> {
     let end = addr + len;
     let mut at = addr;
     std::iter::from_fn(move || {
@@ -247,12 +265,7 @@ pub fn build_witness(
                 continue;
             }
             let is_write = matches!(call.number, syscall::INPUT_READ | syscall::RANDOM);
-            let reads = matches!(
-                call.number,
-                syscall::COMMIT | syscall::WRITE | syscall::PANIC
-            );
-            if is_write || reads {
-                let (addr, len) = (arg0 as u32, arg1 as u32);
+            if let Some((addr, len)) = syscall_buffer(call.number, call.args) {
                 let mut remaining = len;
                 for (piece_addr, piece_len) in buffer_pieces(addr, len) {
                     let dw = piece_addr & !7;

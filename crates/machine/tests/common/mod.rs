@@ -11,6 +11,7 @@ use droste_machine::{
 };
 use droste_stark::{check_constraints, ConstraintViolation, FriParameters, Val};
 use p3_matrix::dense::RowMajorMatrix;
+use p3_matrix::Matrix;
 
 /// Small but complete FRI parameters: fast tests, every code path exercised.
 pub fn test_options() -> ProofOptions {
@@ -69,9 +70,15 @@ pub fn keys(program: &Program) -> (ProvingKey, VerifyingKey) {
     MachineProver::setup(program, test_options()).unwrap()
 }
 
-/// Traces and public values of a run.
+/// Traces and public values of a run. Checks that the heights estimated from the execution
+/// record (what a prover refuses too large runs with) are the generated traces' heights.
 pub fn traces(pk: &ProvingKey, input: &Input) -> (Vec<RowMajorMatrix<Val>>, PublicValues) {
-    MachineProver::traces(pk, input).unwrap()
+    let run = MachineProver::record(pk, input).unwrap();
+    let estimated = MachineProver::table_heights(pk, &run);
+    let (traces, public) = MachineProver::traces_of_run(pk, input, &run).unwrap();
+    let heights: Vec<usize> = traces.iter().map(|t| t.height()).collect();
+    assert_eq!(estimated, heights, "estimated table heights");
+    (traces, public)
 }
 
 /// The debug checker on traces with the honest public endpoints.
