@@ -13,6 +13,7 @@ use alloc::vec::Vec;
 use p3_field::{Field, PrimeCharacteristicRing, TwoAdicField};
 use p3_util::reverse_bits_len;
 
+use crate::params::MAX_LOG_FOLDING_ARITY;
 use crate::{Challenge, FriParameters, Val};
 
 /// The folding rounds for one opening, derived from the LDE heights alone so that prover and
@@ -137,19 +138,30 @@ pub(crate) fn fold_coset(
     coset: usize,
     beta: Challenge,
 ) -> Challenge {
-    let mut shift_inv = shift_inv;
     let mut beta = beta;
     let mut len = values.len();
     let mut inner = inner.iter().peekable();
+    // `1/x` of the coset's first pair; folding squares the points, so each level's first pair
+    // point is the square of the previous level's. Within a level the pairs' points are the
+    // first one's times the powers of a root of unity of order `2 half`, in bit-reversed order:
+    // one exponentiation per coset instead of one per pair.
+    let mut first_inv = pair_point_inverse(log_n, shift_inv, coset << (log_arity - 1));
     for level in 0..log_arity {
         let half = len / 2;
+        // The inverse of a primitive `2^k`-th root of unity is its `(2^k - 1)`-th power.
+        let order = 1u64 << (log_arity - level);
+        let root_inv = Val::two_adic_generator(log_arity - level).exp_u64(order - 1);
+        let log_half = log_arity - level - 1;
+        let mut root_powers = [Val::ONE; 1 << (MAX_LOG_FOLDING_ARITY - 1)];
+        for k in 1..half {
+            root_powers[k] = root_powers[k - 1] * root_inv;
+        }
         for j in 0..half {
-            let pair = (coset << (log_arity - level - 1)) + j;
-            let x_inv = pair_point_inverse(log_n - level, shift_inv, pair);
+            let x_inv = first_inv * root_powers[reverse_bits_len(j, log_half)];
             values[j] = fold_pair(values[2 * j], values[2 * j + 1], beta, x_inv);
         }
         len = half;
-        shift_inv = shift_inv.square();
+        first_inv = first_inv.square();
         beta = beta.square();
         if let Some(input) = inner.next_if(|input| input.len() == len) {
             for (v, &x) in values.iter_mut().zip(input.iter()) {

@@ -104,11 +104,17 @@ impl Hasher {
 
     /// Hash a slice of field elements.
     pub fn hash_slice(&self, elems: &[Val]) -> Digest {
+        #[cfg(target_os = "zkvm")]
+        return sponge(crate::precompile::permute, elems);
+        #[cfg(not(target_os = "zkvm"))]
         self.leaf.hash_iter(elems.iter().copied())
     }
 
     /// 2-to-1 compression of two digests (left, right).
     pub fn compress(&self, left: &Digest, right: &Digest) -> Digest {
+        #[cfg(target_os = "zkvm")]
+        return compress(crate::precompile::permute, left, right);
+        #[cfg(not(target_os = "zkvm"))]
         self.node.compress([*left, *right])
     }
 
@@ -122,6 +128,10 @@ impl Hasher {
     pub fn hash_rows_into(&self, rows: &[Val], width: usize, count: usize, out: &mut Vec<Digest>) {
         debug_assert_eq!(rows.len(), width * count);
         out.reserve(count);
+        if LANES == 1 {
+            out.extend((0..count).map(|r| self.hash_slice(&rows[r * width..(r + 1) * width])));
+            return;
+        }
         let mut first = 0;
         while count - first > 1 {
             let lanes = LANES.min(count - first);
@@ -141,6 +151,10 @@ impl Hasher {
     /// [`Self::hash_rows_into`]).
     pub fn compress_pairs_into(&self, pairs: &[(Digest, Digest)], out: &mut Vec<Digest>) {
         out.reserve(pairs.len());
+        if LANES == 1 {
+            out.extend(pairs.iter().map(|(left, right)| self.compress(left, right)));
+            return;
+        }
         let mut chunks = pairs.chunks(LANES);
         for chunk in chunks.by_ref() {
             if let [(left, right)] = chunk {
@@ -157,6 +171,50 @@ impl Hasher {
             out.extend((0..lanes).map(|lane| unpack(&packed, lane)));
         }
     }
+}
+
+/// A permutation state aligned to 8 bytes, as the POSEIDON2 precompile takes it in place.
+#[repr(C, align(8))]
+pub(crate) struct State(pub(crate) [Val; WIDTH]);
+
+/// [`LeafHasher`] (Plonky3's padding-free sponge, rate 8) written out over a bare permutation of
+/// an aligned state: what the guest runs, where every call is one precompile `ecall` on a state
+/// that never moves (the generic sponge copies the state and the elements through iterators,
+/// which costs more cycles than the permutation itself). Tests hold it to Plonky3's sponge.
+#[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
+fn sponge(permute: impl Fn(&mut State), elems: &[Val]) -> Digest {
+    let mut state = State([<Val as p3_field::PrimeCharacteristicRing>::ZERO; WIDTH]);
+    let mut chunks = elems.chunks_exact(RATE);
+    for chunk in chunks.by_ref() {
+        // A copy of constant size compiles to loads and stores; a variable-size one would call
+        // `memcpy`, which costs the guest more than the permutation.
+        let chunk: &[Val; RATE] = chunk.try_into().expect("chunks of RATE");
+        state.0[..RATE].copy_from_slice(chunk);
+        permute(&mut state);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        // Only the first `rest.len()` rate cells are overwritten (Plonky3's padding-free
+        // sponge); element by element through `write_volatile`, which the compiler cannot turn
+        // into a `memcpy` call.
+        for (cell, &e) in state.0.iter_mut().zip(rest) {
+            // SAFETY: `cell` is a valid, aligned, exclusive reference.
+            unsafe { core::ptr::write_volatile(cell, e) };
+        }
+        permute(&mut state);
+    }
+    core::array::from_fn(|i| state.0[i])
+}
+
+/// [`NodeCompressor`] (Plonky3's truncated permutation) over a bare permutation, as
+/// [`sponge`].
+#[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
+fn compress(permute: impl Fn(&mut State), left: &Digest, right: &Digest) -> Digest {
+    let mut state = State([<Val as p3_field::PrimeCharacteristicRing>::ZERO; WIDTH]);
+    state.0[..DIGEST_ELEMS].copy_from_slice(left);
+    state.0[DIGEST_ELEMS..].copy_from_slice(right);
+    permute(&mut state);
+    core::array::from_fn(|i| state.0[i])
 }
 
 /// The SIMD packing of [`Val`] on this target (a single element where there is none).
@@ -212,6 +270,22 @@ mod tests {
             let single: Vec<Digest> = pairs.iter().map(|(l, r)| h.compress(l, r)).collect();
             assert_eq!(batched, single, "count {count}");
         }
+    }
+
+    /// The written-out sponge and compression the guest uses are Plonky3's.
+    #[test]
+    fn bare_sponge_and_compression_match_plonky3() {
+        let h = Hasher::new();
+        let permute = |state: &mut State| h.permute(&mut state.0);
+        for len in [0, 1, 7, 8, 9, 16, 17, 40] {
+            let elems: Vec<Val> = (0..len as u32).map(|i| Val::from_u32(i * 17 + 3)).collect();
+            assert_eq!(
+                sponge(permute, &elems),
+                h.leaf.hash_iter(elems.iter().copied())
+            );
+        }
+        let (a, b) = ([Val::ONE; 8], [Val::from_u32(5); 8]);
+        assert_eq!(compress(permute, &a, &b), h.node.compress([a, b]));
     }
 
     #[test]

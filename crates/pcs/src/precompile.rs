@@ -11,19 +11,15 @@ use core::arch::asm;
 use droste_isa::abi::{poseidon2, syscall};
 use p3_symmetric::{CryptographicPermutation, Permutation};
 
-use crate::hash::WIDTH;
+use crate::hash::{State, WIDTH};
 use crate::Val;
 
 /// The POSEIDON2 precompile as a Plonky3 permutation of `[KoalaBear; 16]`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Poseidon2Precompile;
 
-/// A state aligned as the precompile needs it.
-#[repr(C, align(8))]
-struct Aligned([Val; WIDTH]);
-
 const _: () = {
-    assert!(core::mem::align_of::<Aligned>() as u64 == poseidon2::STATE_ALIGN);
+    assert!(core::mem::align_of::<State>() as u64 == poseidon2::STATE_ALIGN);
     assert!(core::mem::size_of::<[Val; WIDTH]>() as u64 == poseidon2::STATE_BYTES);
 };
 
@@ -52,8 +48,8 @@ impl Permutation<[Val; WIDTH]> for Poseidon2Precompile {
             // `state` is 64 writable bytes of Montgomery words, aligned as just checked.
             unsafe { ecall(state.as_mut_ptr()) };
         } else {
-            let mut aligned = Aligned(*state);
-            // SAFETY: as above, with the alignment of `Aligned`.
+            let mut aligned = State(*state);
+            // SAFETY: as above, with the alignment of `State`.
             unsafe { ecall(aligned.0.as_mut_ptr()) };
             *state = aligned.0;
         }
@@ -61,3 +57,9 @@ impl Permutation<[Val; WIDTH]> for Poseidon2Precompile {
 }
 
 impl CryptographicPermutation<[Val; WIDTH]> for Poseidon2Precompile {}
+
+/// Permutes an aligned state in place: one `ecall`.
+pub(crate) fn permute(state: &mut State) {
+    // SAFETY: `State` is 16 `KoalaBear`s (Montgomery words below p), 8-byte aligned.
+    unsafe { ecall(state.0.as_mut_ptr()) };
+}

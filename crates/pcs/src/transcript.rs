@@ -53,12 +53,18 @@ impl Duplex {
         }
     }
 
-    fn observe(&mut self, hasher: &Hasher, v: Val) {
+    /// Absorbs `vs` in order: whole runs into the input buffer, a duplex each time it fills.
+    fn observe(&mut self, hasher: &Hasher, vs: &[Val]) {
+        if vs.is_empty() {
+            return;
+        }
         self.output_len = 0;
-        self.input[self.input_len] = v;
-        self.input_len += 1;
-        if self.input_len == RATE {
-            self.duplex(hasher);
+        for &v in vs {
+            self.input[self.input_len] = v;
+            self.input_len += 1;
+            if self.input_len == RATE {
+                self.duplex(hasher);
+            }
         }
     }
 
@@ -139,14 +145,12 @@ impl Transcript {
 
     /// Absorb one base-field element.
     pub fn observe(&mut self, v: Val) {
-        self.sponge.observe(&self.hasher, v);
+        self.sponge.observe(&self.hasher, &[v]);
     }
 
     /// Absorb base-field elements in order.
     pub fn observe_slice(&mut self, vs: &[Val]) {
-        for &v in vs {
-            self.observe(v);
-        }
+        self.sponge.observe(&self.hasher, vs);
     }
 
     /// Absorb an extension element (its 4 basis coefficients).
