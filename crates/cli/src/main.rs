@@ -28,7 +28,13 @@ enum Command {
     Run(commands::run::Args),
     /// Prove a guest's run (an ELF, or a guest crate directory, built first) into a proof file.
     Prove(commands::prove::Args),
-    /// Verify a proof file against a guest: exit code 0 when valid, 1 with the reason when not.
+    /// Compress a proof: prove its verification by droste's recursion guest, a proof of the
+    /// same statement whose size and verification time no longer depend on the run.
+    Compress(commands::recursion::CompressArgs),
+    /// Aggregate proofs (of any guests) into one proof of all their statements.
+    Aggregate(commands::recursion::AggregateArgs),
+    /// Verify a proof file against its guest (an aggregate: against one guest per statement):
+    /// exit code 0 when valid, 1 with the reason when not.
     Verify(commands::verify::Args),
     /// Show what a proof file claims, its parameters, security and size by section.
     Inspect(commands::inspect::Args),
@@ -63,6 +69,8 @@ fn main() -> ExitCode {
         Command::New(args) => commands::new::run(args),
         Command::Run(args) => commands::run::run(args, sub_matches),
         Command::Prove(args) => commands::prove::run(args, sub_matches),
+        Command::Compress(args) => commands::recursion::compress(args),
+        Command::Aggregate(args) => commands::recursion::aggregate(args),
         Command::Verify(args) => commands::verify::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
         Command::Vkey(args) => commands::vkey::run(args),

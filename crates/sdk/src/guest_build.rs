@@ -340,7 +340,7 @@ fn guest_cargo(root: &Path, target_dir: &Path) -> Command {
         .env("CARGO_TARGET_DIR", target_dir)
         .env(
             "CARGO_ENCODED_RUSTFLAGS",
-            guest_rustflags(&root.join("toolchain")).join("\x1f"),
+            guest_rustflags(root).join("\x1f"),
         );
     cargo
 }
@@ -366,7 +366,15 @@ fn guest_build_args(root: &Path, manifest: &Path) -> Vec<std::ffi::OsString> {
 }
 
 /// The compiler flags of every guest build.
-fn guest_rustflags(toolchain: &Path) -> Vec<String> {
+///
+/// The repository and cargo's home are remapped to fixed names in the paths a guest embeds
+/// (panic locations of droste's crates, the standard library's dependencies and every registry
+/// crate), so that the same sources and toolchain build the same ELF, hence the same verifying
+/// key, on any machine and in any checkout directory: the recursion guest's key is published
+/// and must not depend on where it was built. (A guest outside the repository keeps its own
+/// path; per-guest flags would rebuild the standard library for every guest.)
+fn guest_rustflags(root: &Path) -> Vec<String> {
+    let toolchain = root.join("toolchain");
     let link_args = [
         format!("-T{}", toolchain.join("droste.ld").display()),
         format!("--defsym=__droste_program_start={:#x}", abi::PROGRAM_START),
@@ -377,7 +385,21 @@ fn guest_rustflags(toolchain: &Path) -> Vec<String> {
         flags.push("-C".into());
         flags.push(format!("link-arg={arg}"));
     }
+    flags.push(format!("--remap-path-prefix={}=/droste", root.display()));
+    if let Some(cargo_home) = cargo_home() {
+        flags.push(format!(
+            "--remap-path-prefix={}=/cargo",
+            cargo_home.display()
+        ));
+    }
     flags
+}
+
+/// Cargo's home directory (`CARGO_HOME`, or `~/.cargo`), where registry sources live.
+fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
 }
 
 /// Host build settings that must not reach the guest build: flags, target directory and
@@ -478,11 +500,12 @@ mod tests {
 
     #[test]
     fn rustflags_carry_the_abi_addresses_and_lowered_atomics() {
-        let flags = guest_rustflags(Path::new("/repo/toolchain")).join(" ");
+        let flags = guest_rustflags(Path::new("/repo")).join(" ");
         assert!(flags.starts_with("-C passes=lower-atomic"));
         assert!(flags.contains("-C link-arg=-T/repo/toolchain/droste.ld"));
         assert!(flags.contains(&format!("__droste_program_start={:#x}", abi::PROGRAM_START)));
         assert!(flags.contains(&format!("__droste_heap_end={:#x}", abi::HEAP_END)));
+        assert!(flags.contains("--remap-path-prefix=/repo=/droste"));
     }
 
     #[test]

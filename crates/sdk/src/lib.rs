@@ -27,6 +27,7 @@ mod inspect;
 mod output;
 mod proof_file;
 mod prove;
+pub mod recursion;
 mod verify;
 
 /// The host examples of the README and docs, compiled as doc tests. Guest examples are marked
@@ -44,14 +45,14 @@ pub mod doc_examples {
 
 pub use allocator::tune_allocator_for_proving;
 pub use droste_executor::{ExecError, ExecOptions, Execution, Program};
-pub use droste_machine::{MachineError, ProofOptions, PublicValues, MAX_CYCLES};
+pub use droste_machine::{MachineError, ProofOptions, PublicValues, VerifyingKey, MAX_CYCLES};
 pub use droste_zkvm::codec::CodecError;
 pub use execute::{execute, execute_with_progress, ExecuteError, Guest};
 pub use guest_build::{build_guest, repo_root, BuildError, GUEST_TARGET};
 pub use input::Input;
 pub use inspect::{
-    inspect, ComponentBits, InspectError, ParametersReport, ProofReport, SectionSize,
-    SecurityFigures, TableReport,
+    inspect, AggregateReport, ComponentBits, InspectError, ParametersReport, ProofReport,
+    SectionSize, SecurityFigures, StatementReport, TableReport,
 };
 pub use output::{OutputError, PublicOutput};
 pub use proof_file::{read_capped, read_proof_file, ProofFile, ProofFileError, MAX_PROOF_FILE_LEN};
@@ -60,6 +61,6 @@ pub use prove::{
     TableHeight,
 };
 pub use verify::{
-    preset_name, proof_options, proof_vkey, verify, verify_exit_code, vkey, Verifier, VerifyError,
-    VkeyDigest, PRESETS,
+    guest_vkeys, preset_name, proof_options, proof_vkey, verify, verify_exit_code, verifying_key,
+    vkey, Verifier, VerifyError, VkeyDigest, PRESETS,
 };

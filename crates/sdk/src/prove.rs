@@ -102,6 +102,29 @@ pub enum ProveError {
     /// Setup, execution (including a run longer than [`MAX_CYCLES`]) or the proof failed.
     #[error(transparent)]
     Machine(#[from] MachineError),
+    /// An input value could not be encoded.
+    #[error("encoding an input: {0}")]
+    Codec(#[from] droste_zkvm::codec::CodecError),
+    /// Recursion proves only under the presets (the recursion guest's keys are published for
+    /// those).
+    #[error("recursion proofs are made under a preset (default or fast)")]
+    NotAPreset,
+    /// A proof given to aggregate does not verify under the key given with it.
+    #[error("proof {index} to aggregate does not verify: {error}")]
+    InnerProof {
+        /// Its position in the list.
+        index: usize,
+        /// Why it does not verify.
+        error: MachineError,
+    },
+    /// The recursion guest did not exit with code 0 although every inner proof verified.
+    #[error("the recursion guest failed (exit code {exit_code}): {message}")]
+    RecursionFailed {
+        /// Its exit code.
+        exit_code: u32,
+        /// Its panic message.
+        message: String,
+    },
 }
 
 /// Height of one table in a proof.

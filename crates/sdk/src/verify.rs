@@ -83,6 +83,18 @@ pub enum VerifyError {
     /// The proof does not verify.
     #[error(transparent)]
     Invalid(MachineError),
+    /// The recursion guest's keys could not be derived from its shipped ELF.
+    #[error("deriving the recursion guest's keys: {0}")]
+    Recursion(crate::ProveError),
+    /// A compressed proof must prove exactly one statement to stand for one guest's proof.
+    #[error(
+        "the proof aggregates {0} statements; verify it as an aggregate (droste verify with one \
+         guest per statement)"
+    )]
+    NotOneStatement(usize),
+    /// A proof of the recursion guest committed something that is not a consistent aggregate.
+    #[error("the aggregate proof's statements are malformed: {0}")]
+    Aggregate(droste_zkvm::recursion::UnwrapError),
     /// The proof is valid, but of a run that ended with another exit code than the one accepted.
     #[error("the proof is valid but proves exit code {proved}{}, not {accepted}", panic_note(*.proved))]
     ExitCode {
@@ -204,6 +216,10 @@ pub fn preset_name(fri: droste_pcs::FriParameters) -> Option<&'static str> {
 /// Verifies `proof` against `guest` under the key of the preset the proof was made with, and
 /// returns the public values it proves. Proofs under options no preset uses are refused, and so
 /// are valid proofs of runs that did not exit with code 0 ([`VerifyError::ExitCode`]).
+///
+/// A compressed proof of the guest (a proof of the recursion guest proving exactly one
+/// statement, [`crate::recursion::compress`]) is accepted like the original: the public values
+/// are the inner statement's, whose key digest must be the guest's under one of the presets.
 pub fn verify<'a>(proof: &[u8], guest: impl Into<Guest<'a>>) -> Result<PublicValues, VerifyError> {
     verify_exit_code(proof, guest, 0)
 }
@@ -218,9 +234,66 @@ pub fn verify_exit_code<'a>(
     if preset_name(options.fri).is_none() {
         return Err(VerifyError::NotAPreset(options.fri));
     }
-    Verifier::new(guest, options)?
-        .exit_code(exit_code)
-        .verify(proof)
+    let program = guest.into().load()?;
+    let verifier = Verifier::new(program.as_ref(), options)?.exit_code(exit_code);
+    if proof_vkey(proof)? != verifier.vkey()? && crate::recursion::is_aggregate(proof)? {
+        return verify_compressed(proof, program.as_ref(), exit_code);
+    }
+    verifier.verify(proof)
+}
+
+/// [`verify_exit_code`] for a compressed proof: one statement, of `program` under some preset.
+fn verify_compressed(
+    proof: &[u8],
+    program: &droste_executor::Program,
+    exit_code: u32,
+) -> Result<PublicValues, VerifyError> {
+    let mut statements = crate::recursion::verify_aggregate(proof)?;
+    if statements.len() != 1 {
+        return Err(VerifyError::NotOneStatement(statements.len()));
+    }
+    let statement = statements.remove(0);
+    let proved = VkeyDigest(statement.vkey_digest);
+    let guest_keys = guest_vkeys(program)?;
+    if !guest_keys.iter().any(|(_, digest)| *digest == proved) {
+        return Err(VerifyError::WrongProgram {
+            proof: proved,
+            guest: guest_keys[0].1,
+            options: "compressed; any preset".to_string(),
+        });
+    }
+    if statement.exit_code != exit_code {
+        return Err(VerifyError::ExitCode {
+            proved: statement.exit_code,
+            accepted: exit_code,
+        });
+    }
+    Ok(PublicValues {
+        vkey_digest: statement.vkey_digest,
+        exit_code: statement.exit_code,
+        public_output: statement.public_output,
+    })
+}
+
+/// The key digests of `guest` under every preset, by preset name.
+pub fn guest_vkeys<'a>(
+    guest: impl Into<Guest<'a>>,
+) -> Result<Vec<(&'static str, VkeyDigest)>, VerifyError> {
+    let program = guest.into().load()?;
+    PRESETS
+        .iter()
+        .map(|&(name, options)| Ok((name, Verifier::new(program.as_ref(), options)?.vkey()?)))
+        .collect()
+}
+
+/// The verifying key of `guest` under `options` (what a guest verifying its proofs, or
+/// [`crate::recursion::aggregate`], is given with them).
+pub fn verifying_key<'a>(
+    guest: impl Into<Guest<'a>>,
+    options: ProofOptions,
+) -> Result<VerifyingKey, ProveError> {
+    let program = guest.into().load()?;
+    Ok(MachineProver::setup(&program, options)?.1)
 }
 
 /// The verifying-key digest of `guest` under `options`.

@@ -46,6 +46,36 @@ fn text(report: &ProofReport) -> String {
         report.format_version, report.size
     ));
     line(format!("vkey digest:   {}", report.vkey_digest));
+    if let Some(aggregate) = &report.aggregate {
+        match &aggregate.statements {
+            Some(statements) => {
+                line(format!(
+                    "recursion:     a proof of droste's recursion guest ({} preset), \
+                     {}: {} statement(s)",
+                    aggregate.preset,
+                    if statements.len() == 1 {
+                        "compressed"
+                    } else {
+                        "aggregated"
+                    },
+                    statements.len()
+                ));
+                for (i, s) in statements.iter().enumerate() {
+                    line(format!(
+                        "  statement {i}: vkey digest {}, exit code {}, {}",
+                        s.vkey_digest,
+                        s.exit_code,
+                        output_line(&hex::decode(&s.public_output_hex).unwrap_or_default())
+                    ));
+                }
+            }
+            None => line(format!(
+                "recursion:     a proof of droste's recursion guest ({} preset) whose output is \
+                 no aggregate",
+                aggregate.preset
+            )),
+        }
+    }
     line(format!("exit code:     {}", report.exit_code));
     let output = hex::decode(&report.public_output_hex).unwrap_or_default();
     line(output_line(&output));

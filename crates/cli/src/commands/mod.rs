@@ -7,6 +7,7 @@ pub mod interrupt;
 pub mod new;
 pub mod preset;
 pub mod prove;
+pub mod recursion;
 pub mod run;
 pub mod show;
 pub mod verify;

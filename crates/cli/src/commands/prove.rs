@@ -46,46 +46,80 @@ enum Destination {
 pub fn run(args: Args, matches: &ArgMatches) -> Result<ExitCode> {
     let input = args.input.build(matches)?;
     let inputs: Vec<&Path> = args.input.files().chain([args.guest.as_path()]).collect();
-    let to_stdout = args.output.as_os_str() == "-";
-    // Created first so that an unwritable destination fails before any work.
-    let destination = if to_stdout {
-        if std::io::stdout().is_terminal() {
-            bail!("-o -: stdout is a terminal; redirect it to a file or a pipe for the proof");
-        }
-        Destination::Stdout
-    } else {
-        refuse_input_as_output(&args.output, &inputs)?;
-        let file = ProofFile::create(&args.output)?;
-        let guard = RemoveOnSignal::new(file.temp_path());
-        Destination::File(file, guard)
-    };
+    let output = ProofOutput::create(&args.output, &inputs)?;
     let (elf_path, program) = load_guest(&args.guest)?;
-    if !to_stdout {
-        refuse_input_as_output(&args.output, &[&elf_path])?;
-    }
-    let mut display = PhaseDisplay::new();
-    let proof =
-        droste_sdk::prove_with_progress(&program, &input, args.preset.options(), &mut |event| {
-            display.show(event)
-        })?;
-    drop(display);
-    match destination {
-        Destination::File(file, _guard) => file.write(proof.bytes())?,
-        Destination::Stdout => std::io::stdout().write_all(proof.bytes())?,
+    output.refuse_input(&elf_path)?;
+    output.prove(args.preset, args.json, |progress| {
+        Ok(droste_sdk::prove_with_progress(
+            &program,
+            &input,
+            args.preset.options(),
+            progress,
+        )?)
+    })
+}
+
+/// Where a command's proof goes (a file written atomically, or stdout), created before any
+/// work so that an unwritable destination fails first; the flow every proving command shares.
+pub struct ProofOutput<'a> {
+    path: &'a Path,
+    destination: Destination,
+}
+
+impl<'a> ProofOutput<'a> {
+    /// Opens `path` (`-` for stdout), refusing one of `inputs` as the output.
+    pub fn create(path: &'a Path, inputs: &[&Path]) -> Result<Self> {
+        let destination = if path.as_os_str() == "-" {
+            if std::io::stdout().is_terminal() {
+                bail!("-o -: stdout is a terminal; redirect it to a file or a pipe for the proof");
+            }
+            Destination::Stdout
+        } else {
+            refuse_input_as_output(path, inputs)?;
+            let file = ProofFile::create(path)?;
+            let guard = RemoveOnSignal::new(file.temp_path());
+            Destination::File(file, guard)
+        };
+        Ok(Self { path, destination })
     }
 
-    warn_about_the_exit(&proof);
-    let summary = if args.json {
-        format!("{}\n", json_summary(&proof, &args.output, args.preset))
-    } else {
-        text_summary(&proof, &args.output, args.preset)
-    };
-    if to_stdout {
-        eprint!("{summary}");
-    } else {
-        print!("{summary}");
+    /// Refuses `input` (found after [`Self::create`], e.g. a guest's built ELF) as the output.
+    pub fn refuse_input(&self, input: &Path) -> Result<()> {
+        match self.destination {
+            Destination::File(..) => refuse_input_as_output(self.path, &[input]),
+            Destination::Stdout => Ok(()),
+        }
     }
-    Ok(ExitCode::SUCCESS)
+
+    /// Runs `prove` with the phase display, writes the proof, warns about a non-zero exit code
+    /// and prints the summary (to stderr when the proof goes to stdout).
+    pub fn prove(
+        self,
+        preset: Preset,
+        json: bool,
+        prove: impl FnOnce(&mut dyn FnMut(ProgressEvent)) -> Result<Proof>,
+    ) -> Result<ExitCode> {
+        let mut display = PhaseDisplay::new();
+        let proof = prove(&mut |event| display.show(event))?;
+        drop(display);
+        let to_stdout = matches!(self.destination, Destination::Stdout);
+        match self.destination {
+            Destination::File(file, _guard) => file.write(proof.bytes())?,
+            Destination::Stdout => std::io::stdout().write_all(proof.bytes())?,
+        }
+        warn_about_the_exit(&proof);
+        let summary = if json {
+            format!("{}\n", json_summary(&proof, self.path, preset))
+        } else {
+            text_summary(&proof, self.path, preset)
+        };
+        if to_stdout {
+            eprint!("{summary}");
+        } else {
+            print!("{summary}");
+        }
+        Ok(ExitCode::SUCCESS)
+    }
 }
 
 /// Refuses an output path that names one of `inputs` (the same file, under any name).

@@ -15,8 +15,9 @@ use rkyv::rancor::Failure;
 pub use sections::SectionSize;
 pub use security::{ComponentBits, ParametersReport, SecurityFigures};
 
-use crate::verify::aligned;
+use crate::verify::{aligned, PRESETS};
 use crate::VkeyDigest;
+use droste_zkvm::recursion::Aggregate;
 
 /// One table of the proof.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -52,6 +53,31 @@ pub struct ProofReport {
     pub security: Option<SecurityFigures>,
     /// Bytes by section, in proof order; they add up to [`Self::size`].
     pub sections: Vec<SectionSize>,
+    /// For a proof of droste's recursion guest (a compressed or aggregated proof): the
+    /// statements its public output claims (`None` for any other proof).
+    pub aggregate: Option<AggregateReport>,
+}
+
+/// What a compressed or aggregated proof claims (unverified, like the rest of the report).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AggregateReport {
+    /// The preset of the recursion guest's key the proof carries.
+    pub preset: &'static str,
+    /// The statements of its public output: those of the proofs it verified, inner aggregates
+    /// under the same key carried over; `None` when the output is not an aggregate (the guest
+    /// failed, or the bytes were tampered with).
+    pub statements: Option<Vec<StatementReport>>,
+}
+
+/// One claimed statement of an aggregate.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct StatementReport {
+    /// The verifying-key digest of the program (64 hex digits).
+    pub vkey_digest: String,
+    /// Its exit code.
+    pub exit_code: u32,
+    /// Its public output, hex.
+    pub public_output_hex: String,
 }
 
 /// The bytes are not a machine proof this version can read.
@@ -94,5 +120,34 @@ pub fn inspect(proof: &[u8]) -> Result<ProofReport, InspectError> {
         parameters,
         security,
         sections: sections::sizes(&proof, bytes.len()),
+        aggregate: aggregate_report(&proof),
     })
+}
+
+/// The statements a proof of the recursion guest claims; `None` for any other proof (or when
+/// the recursion guest's keys cannot be derived, which the report then does not mention).
+fn aggregate_report(proof: &MachineProof) -> Option<AggregateReport> {
+    let (preset, options) = PRESETS.iter().find(|(_, options)| {
+        crate::recursion::recursion_vkey(*options).is_ok_and(|d| d.0 == proof.vkey_digest)
+    })?;
+    debug_assert_eq!(options.fri, proof.fri, "a key digest binds its options");
+    let statement = droste_zkvm::recursion::Statement {
+        vkey_digest: proof.vkey_digest,
+        exit_code: proof.exit_code,
+        public_output: proof.public_output.clone(),
+    };
+    let statements = Aggregate::of_recursion_statement(&statement)
+        .ok()
+        .map(|aggregate| {
+            aggregate
+                .statements
+                .iter()
+                .map(|s| StatementReport {
+                    vkey_digest: VkeyDigest(s.vkey_digest).to_string(),
+                    exit_code: s.exit_code,
+                    public_output_hex: hex::encode(&s.public_output),
+                })
+                .collect()
+        });
+    Some(AggregateReport { preset, statements })
 }

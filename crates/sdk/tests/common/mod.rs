@@ -1,5 +1,7 @@
 //! Shared by the guest tests: build each guest at most once per test binary.
 
+#![allow(dead_code)] // each test binary uses its own subset
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 

@@ -1,0 +1,215 @@
+//! Proofs of proofs: compress a proof, aggregate several, and verify the result like the
+//! originals.
+//!
+//! The recursion guest (`guests/recursion`) is an ordinary droste guest that runs droste's one
+//! verifier over the proofs in its input and commits the [`Aggregate`] of their statements
+//! (vkey digest, exit code, public output). Its ELF ships with droste ([`recursion_elf`]) so its
+//! verifying key is the same on every machine, and its key digests under the presets are
+//! published ([`RECURSION_VKEYS`], checked by a test against the shipped ELF).
+//!
+//! - [`aggregate`] proves the verification of any number of proofs of any guests (including
+//!   aggregates themselves: their statements are carried over, not nested);
+//!   [`compress`] is the aggregate of one proof: the same statement, in a proof whose size and
+//!   verification time no longer depend on the inner run.
+//! - [`verify_aggregate`] checks a proof of the recursion guest and returns the statements it
+//!   proves; [`crate::verify`] accepts a compressed proof of a guest exactly like the original.
+//!
+//! docs/recursion.md has the protocol, why it is sound, and the costs.
+
+use std::sync::OnceLock;
+
+use droste_machine::{PublicValues, VerifyingKey};
+use droste_zkvm::recursion::{Aggregate, RecursionRequest};
+
+use crate::prove::{ProgressEvent, Proof, ProveError, Prover};
+use crate::verify::{preset_name, proof_options, proof_vkey, VerifyError, VkeyDigest, PRESETS};
+use crate::{Input, ProofOptions};
+
+pub use droste_zkvm::recursion::Statement;
+
+/// The recursion guest's ELF, built from `guests/recursion` by `scripts/build-recursion-elf.sh`
+/// (the toolchain that built it is in `guests/recursion/elf/TOOLCHAIN`).
+static RECURSION_ELF: &[u8] = include_bytes!("../../../guests/recursion/elf/droste-recursion");
+
+/// The recursion guest's key digests under the presets, by preset name: what a compressed or
+/// aggregated proof carries, and what its committed `recursion_vkey` must be.
+pub const RECURSION_VKEYS: [(&str, &str); 2] = [
+    (
+        "default",
+        "2c82d731b85aa701fdfb1d0a5a2e8c21b9eaa773072b66122eb2091e5a209313",
+    ),
+    (
+        "fast",
+        "4053b23e7f82b2039fb45305583fec1e03143e5b5c853f54feb062798fb2ce0e",
+    ),
+];
+
+/// The recursion guest's ELF, as shipped with droste.
+pub fn recursion_elf() -> &'static [u8] {
+    RECURSION_ELF
+}
+
+/// The recursion guest's keys under each preset, derived once per process from the shipped ELF.
+fn recursion_keys() -> Result<&'static [(ProofOptions, VerifyingKey, VkeyDigest)], ProveError> {
+    static KEYS: OnceLock<Vec<(ProofOptions, VerifyingKey, VkeyDigest)>> = OnceLock::new();
+    if let Some(keys) = KEYS.get() {
+        return Ok(keys);
+    }
+    let keys = PRESETS
+        .iter()
+        .map(|&(_, options)| {
+            let program = droste_executor::Program::from_elf(RECURSION_ELF)?;
+            let (_, vk) = droste_machine::MachineProver::setup(&program, options)?;
+            let digest = VkeyDigest(vk.digest_words()?);
+            Ok((options, vk, digest))
+        })
+        .collect::<Result<Vec<_>, ProveError>>()?;
+    Ok(KEYS.get_or_init(|| keys))
+}
+
+/// The recursion guest's verifying key under `options` (a preset).
+pub fn recursion_key(options: ProofOptions) -> Result<&'static VerifyingKey, ProveError> {
+    recursion_keys()?
+        .iter()
+        .find(|(o, _, _)| *o == options)
+        .map(|(_, vk, _)| vk)
+        .ok_or(ProveError::NotAPreset)
+}
+
+/// The recursion guest's key digest under `options` (a preset).
+pub fn recursion_vkey(options: ProofOptions) -> Result<VkeyDigest, ProveError> {
+    Ok(VkeyDigest(recursion_key(options)?.digest_words()?))
+}
+
+/// Whether `digest` is the recursion guest's under some preset (and which).
+fn recursion_preset(digest: VkeyDigest) -> Result<Option<ProofOptions>, ProveError> {
+    Ok(recursion_keys()?
+        .iter()
+        .find(|(_, _, d)| *d == digest)
+        .map(|(options, _, _)| *options))
+}
+
+/// One proof to aggregate: its bytes and the verifying key of the guest it proves.
+#[derive(Clone, Copy)]
+pub struct InnerProof<'a> {
+    /// The proof (machine proof bytes).
+    pub proof: &'a [u8],
+    /// The key it verifies under (for a proof of the recursion guest: [`recursion_key`]).
+    pub vk: &'a VerifyingKey,
+}
+
+/// The recursion guest's input for `proofs`, to be proven under `options`: the request (its own
+/// key digest under `options`, the number of proofs) and each proof with its key.
+///
+/// Each proof is verified natively first, so a proof that would make the recursion guest panic
+/// is refused here with the verifier's reason, not after a failed proving run.
+pub fn recursion_input(
+    proofs: &[InnerProof<'_>],
+    options: ProofOptions,
+) -> Result<Input, ProveError> {
+    let request = RecursionRequest {
+        recursion_vkey: recursion_vkey(options)?.0,
+        proofs: proofs.len() as u32,
+    };
+    let mut input = Input::new().write(&request)?;
+    for (index, inner) in proofs.iter().enumerate() {
+        droste_machine::verify(inner.vk, inner.proof)
+            .map_err(|error| ProveError::InnerProof { index, error })?;
+        input = input.write_proof(inner.proof, inner.vk);
+    }
+    Ok(input)
+}
+
+/// Proves the verification of `proofs` (of any guests, aggregates included) under `options`: a
+/// proof of the recursion guest whose statements are those of the proofs, in order, with the
+/// statements of inner aggregates under the same preset carried over.
+pub fn aggregate(proofs: &[InnerProof<'_>], options: ProofOptions) -> Result<Proof, ProveError> {
+    aggregate_with_progress(proofs, options, &mut |_| {})
+}
+
+/// [`aggregate`], telling `progress` when each proving phase starts and ends.
+pub fn aggregate_with_progress(
+    proofs: &[InnerProof<'_>],
+    options: ProofOptions,
+    progress: &mut dyn FnMut(ProgressEvent),
+) -> Result<Proof, ProveError> {
+    let input = recursion_input(proofs, options)?;
+    let proof = Prover::new(RECURSION_ELF, options)?
+        .keep_ldes(false)
+        .prove_with_progress(&input, progress)?;
+    let exit_code = proof.public_values().exit_code;
+    if exit_code != 0 {
+        // The inner proofs verified natively, so this is a bug, not bad input: say so.
+        return Err(ProveError::RecursionFailed {
+            exit_code,
+            message: proof.stats().panic_message.clone().unwrap_or_default(),
+        });
+    }
+    Ok(proof)
+}
+
+/// Compresses `proof` (of the guest whose key is `vk`): a proof of the same statement whose
+/// size and verification time no longer depend on the inner run.
+pub fn compress(
+    proof: &[u8],
+    vk: &VerifyingKey,
+    options: ProofOptions,
+) -> Result<Proof, ProveError> {
+    aggregate(&[InnerProof { proof, vk }], options)
+}
+
+/// Whether `proof` claims to be a proof of the recursion guest (not verified).
+pub fn is_aggregate(proof: &[u8]) -> Result<bool, VerifyError> {
+    let digest = proof_vkey(proof)?;
+    Ok(recursion_preset(digest)
+        .map_err(VerifyError::Recursion)?
+        .is_some())
+}
+
+/// Verifies a proof of the recursion guest (under a preset) and returns the statements it
+/// proves: its committed [`Aggregate`]'s, after checking that the digest it committed for itself
+/// is its real one (which is what makes its carried-over statements trustworthy), with the
+/// statements of inner aggregates under the other preset flattened the same way.
+pub fn verify_aggregate(proof: &[u8]) -> Result<Vec<Statement>, VerifyError> {
+    let options = proof_options(proof)?;
+    if preset_name(options.fri).is_none() {
+        return Err(VerifyError::NotAPreset(options.fri));
+    }
+    let vk = recursion_key(options).map_err(VerifyError::Recursion)?;
+    let public = droste_machine::verify(vk, proof).map_err(VerifyError::Invalid)?;
+    flatten(statement(public))
+}
+
+/// The statement of verified public values.
+fn statement(public: PublicValues) -> Statement {
+    Statement {
+        vkey_digest: public.vkey_digest,
+        exit_code: public.exit_code,
+        public_output: public.public_output,
+    }
+}
+
+/// The statements a verified statement of the recursion guest vouches for (recursively through
+/// aggregates under the other preset); any other statement stands for itself.
+fn flatten(statement: Statement) -> Result<Vec<Statement>, VerifyError> {
+    if recursion_preset(VkeyDigest(statement.vkey_digest))
+        .map_err(VerifyError::Recursion)?
+        .is_none()
+    {
+        return Ok(vec![statement]);
+    }
+    let aggregate =
+        Aggregate::of_recursion_statement(&statement).map_err(VerifyError::Aggregate)?;
+    // A recursion proof names its own key; a wrong name would let it pass off another
+    // program's output as an aggregate.
+    if aggregate.recursion_vkey != statement.vkey_digest {
+        return Err(VerifyError::Aggregate(
+            droste_zkvm::recursion::UnwrapError::OtherRecursionKey,
+        ));
+    }
+    let mut statements = Vec::with_capacity(aggregate.statements.len());
+    for inner in aggregate.statements {
+        statements.extend(flatten(inner)?);
+    }
+    Ok(statements)
+}

@@ -1,0 +1,233 @@
+//! Recursion: compressed and aggregated proofs verify like the originals, the fixed point holds,
+//! and the recursion guest refuses every proof that does not verify.
+//!
+//! Proving the recursion guest is the expensive part of the suite (millions of cycles and about
+//! 10 GiB per proof), so two recursion proofs are made, in one test, at the fast preset, of tiny
+//! inner runs; the fixed point (verifying a recursion proof inside the recursion guest) and the
+//! refusals only execute the guest. BENCHMARKS.md has the proven fixed point.
+
+mod common;
+
+use common::guest;
+use droste_sdk::recursion::{
+    aggregate, compress, recursion_elf, recursion_input, recursion_key, recursion_vkey,
+    verify_aggregate, InnerProof, Statement, RECURSION_VKEYS,
+};
+use droste_sdk::{
+    execute, inspect, verify, ExecOptions, Input, Proof, ProofOptions, Prover, PublicValues,
+    VerifyError, PRESETS,
+};
+use droste_zkvm::recursion::Aggregate;
+use droste_zkvm::recursion::RecursionRequest;
+
+/// A hand-assembled guest (no std runtime: a few tables, a cheap proof to verify) that commits
+/// its one input item and halts with exit code 3.
+fn echo_elf() -> Vec<u8> {
+    use droste_executor::elf_builder::{ElfBuilder, Perm};
+    use droste_isa::abi::{syscall, PROGRAM_START};
+    use droste_isa::{Instruction as I, Opcode};
+    const BUFFER: i32 = PROGRAM_START as i32 + 0x1000;
+    let li = |rd: u8, value: i32| {
+        let lo = (value << 20) >> 20;
+        [
+            I::u(Opcode::Lui, rd, value.wrapping_sub(lo)),
+            I::i(Opcode::Addi, rd, rd, lo),
+        ]
+    };
+    let mut code = Vec::new();
+    let ecall = |code: &mut Vec<I>, call: u64| {
+        code.extend(li(17, call as i32));
+        code.push(I::system(Opcode::Ecall));
+    };
+    ecall(&mut code, syscall::INPUT_LEN);
+    code.push(I::i(Opcode::Addi, 8, 10, 0));
+    for call in [syscall::INPUT_READ, syscall::COMMIT] {
+        code.extend(li(10, BUFFER));
+        code.push(I::i(Opcode::Addi, 11, 8, 0));
+        ecall(&mut code, call);
+    }
+    code.extend(li(10, 3));
+    ecall(&mut code, syscall::HALT);
+    let mut elf = ElfBuilder::new(PROGRAM_START);
+    elf.code(PROGRAM_START, &code).unwrap();
+    elf.segment(BUFFER as u64, Vec::new(), 64, Perm::ReadWrite);
+    elf.build()
+}
+
+fn fibonacci(prover: &Prover, n: u64) -> Proof {
+    prover
+        .prove(&Input::new().write_slice(&n.to_le_bytes()))
+        .unwrap()
+}
+
+fn statement(public: &PublicValues) -> Statement {
+    Statement {
+        vkey_digest: public.vkey_digest,
+        exit_code: public.exit_code,
+        public_output: public.public_output.clone(),
+    }
+}
+
+#[test]
+fn compressed_aggregated_and_recompressed_proofs_prove_the_inner_statements() {
+    let options = ProofOptions::fast();
+    let fib_guest = guest("fibonacci");
+    let fib = Prover::new(&*fib_guest, options).unwrap();
+    let fib_proof = fibonacci(&fib, 10);
+    let echo_guest = echo_elf();
+    let echo = Prover::new(&echo_guest, options).unwrap();
+    let echo_proof = echo.prove(&Input::new().write_slice(b"abc")).unwrap();
+
+    // Compress: the same statement, accepted by `verify` against the guest like the original.
+    let compressed = compress(fib_proof.bytes(), fib.verifying_key(), options).unwrap();
+    assert_eq!(
+        verify(compressed.bytes(), &*fib_guest).unwrap(),
+        *fib_proof.public_values()
+    );
+    assert!(matches!(
+        verify(compressed.bytes(), &echo_guest),
+        Err(VerifyError::WrongProgram { .. })
+    ));
+    let report = inspect(compressed.bytes()).unwrap();
+    assert_eq!(
+        report.vkey_digest,
+        recursion_vkey(options).unwrap().to_string()
+    );
+
+    // Aggregate two guests: both statements, in order.
+    let inner = [
+        InnerProof {
+            proof: fib_proof.bytes(),
+            vk: fib.verifying_key(),
+        },
+        InnerProof {
+            proof: echo_proof.bytes(),
+            vk: echo.verifying_key(),
+        },
+    ];
+    let aggregated = aggregate(&inner, options).unwrap();
+    assert_eq!(
+        verify_aggregate(aggregated.bytes()).unwrap(),
+        [
+            statement(fib_proof.public_values()),
+            statement(echo_proof.public_values())
+        ]
+    );
+    assert!(matches!(
+        verify(aggregated.bytes(), &*fib_guest),
+        Err(VerifyError::NotOneStatement(2))
+    ));
+
+    // The fixed point: the recursion guest verifies the compressed proof (a proof of itself)
+    // and carries its statement over instead of wrapping it in another level, so compressing
+    // again proves the same statement.
+    let input = recursion_input(
+        &[InnerProof {
+            proof: compressed.bytes(),
+            vk: recursion_key(options).unwrap(),
+        }],
+        options,
+    )
+    .unwrap();
+    let run = execute(recursion_elf(), &input, &ExecOptions::default()).unwrap();
+    assert_eq!(run.exit_code, 0, "{:?}", run.panic_message);
+    let committed: Aggregate = droste_zkvm::codec::from_item(&run.public_output).unwrap();
+    assert_eq!(
+        committed,
+        Aggregate {
+            recursion_vkey: recursion_vkey(options).unwrap().0,
+            statements: vec![statement(fib_proof.public_values())],
+        }
+    );
+}
+
+/// The recursion guest's input with `proofs` (key, proof bytes) as given: unlike
+/// `recursion_input`, nothing is verified natively first.
+fn raw_input(proofs: &[(&droste_sdk::VerifyingKey, &[u8])]) -> Input {
+    let request = RecursionRequest {
+        recursion_vkey: recursion_vkey(ProofOptions::fast()).unwrap().0,
+        proofs: proofs.len() as u32,
+    };
+    let mut input = Input::new().write(&request).unwrap();
+    for (vk, proof) in proofs {
+        input = input.write_proof(proof, vk);
+    }
+    input
+}
+
+/// Runs the recursion guest and returns its exit code and panic message.
+fn run_recursion(input: &Input) -> (u32, String) {
+    let run = execute(recursion_elf(), input, &ExecOptions::default()).unwrap();
+    (run.exit_code, run.panic_message.unwrap_or_default())
+}
+
+#[test]
+fn the_recursion_guest_refuses_proofs_that_do_not_verify() {
+    let options = ProofOptions::fast();
+    let fib = Prover::new(&*guest("fibonacci"), options).unwrap();
+    let proof = fibonacci(&fib, 7);
+    let bytes = proof.bytes();
+    let vk = fib.verifying_key();
+    assert_eq!(run_recursion(&raw_input(&[(vk, bytes)])).0, 0);
+
+    // A tampered proof (a byte of the opening proof, near the end of the archive).
+    let mut tampered = bytes.to_vec();
+    let at = tampered.len() - 300;
+    tampered[at] ^= 1;
+    // A valid proof with a forged statement: another public output byte.
+    let mut forged = bytes.to_vec();
+    let output = forged
+        .windows(8)
+        .position(|w| w == 13u64.to_le_bytes()) // fib(7)
+        .expect("the public output is in the proof");
+    forged[output] = 14;
+    // A valid proof under another program's key.
+    let other = Prover::new(&*guest("sha256"), options).unwrap();
+    for (what, vk, proof) in [
+        ("tampered proof", vk, &tampered[..]),
+        ("forged statement", vk, &forged[..]),
+        ("another key", other.verifying_key(), bytes),
+    ] {
+        let (exit_code, message) = run_recursion(&raw_input(&[(vk, proof)]));
+        assert_eq!(exit_code, 101, "{what}: {message}");
+        assert!(message.contains("does not verify"), "{what}: {message}");
+    }
+}
+
+/// The recursion guest's key does not depend on the machine that built it: its ELF ships with
+/// droste, and its key digests are the published ones. When this machine has the toolchain the
+/// ELF was built with, the sources must also rebuild it byte for byte (so the shipped ELF is the
+/// one the sources describe; paths are remapped, so the checkout directory does not matter).
+#[test]
+fn the_shipped_recursion_guest_has_the_documented_keys() {
+    for ((name, options), (documented_name, documented)) in PRESETS.iter().zip(RECURSION_VKEYS) {
+        assert_eq!(*name, documented_name);
+        let digest = recursion_vkey(*options).unwrap().to_string();
+        assert_eq!(
+            digest, documented,
+            "{name} preset: update RECURSION_VKEYS and docs"
+        );
+    }
+    let root = droste_sdk::repo_root();
+    let shipped_toolchain =
+        std::fs::read_to_string(root.join("guests/recursion/elf/TOOLCHAIN")).unwrap();
+    let toolchain = std::process::Command::new("/usr/bin/rustc")
+        .arg("--version")
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
+        .unwrap_or_default();
+    if toolchain != shipped_toolchain {
+        eprintln!(
+            "this machine's guest toolchain ({}) is not the one that built the shipped recursion \
+             ELF ({}): the rebuild comparison needs that toolchain",
+            toolchain.trim(),
+            shipped_toolchain.trim()
+        );
+        return;
+    }
+    let built = droste_sdk::build_guest(root.join("guests/recursion")).unwrap();
+    assert!(
+        std::fs::read(built).unwrap() == recursion_elf(),
+        "guests/recursion no longer builds the shipped ELF: run scripts/build-recursion-elf.sh"
+    );
+}
