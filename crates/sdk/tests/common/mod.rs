@@ -1,5 +1,8 @@
 //! Shared by the guest tests: build each guest at most once per test binary.
 
+// Each test binary uses the helpers it needs.
+#![allow(dead_code)]
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
