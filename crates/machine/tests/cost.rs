@@ -86,7 +86,7 @@ fn each_function_and_phase_gets_the_rows_it_makes() {
     traces(&pk, &Input::default());
     let cost = cost(&pk);
 
-    let function = |name: &str| &cost.functions.iter().find(|(n, _)| n == name).unwrap().1;
+    let function = |name: &str| cost.function(name).unwrap();
     // main: 2 stores, 3 ecalls, 2 buffer pieces (8 + 4 bytes of the image: no memory rows), one
     // permutation whose 8 stack doublewords are new, and its 2 new stack doublewords.
     assert_eq!(rows(&pk, function("main"), &TABLES), [0, 2, 3, 2, 1, 10, 0]);
@@ -97,14 +97,7 @@ fn each_function_and_phase_gets_the_rows_it_makes() {
     );
     assert_eq!(function("helper").cycles, 6);
 
-    let phase = |marker: i64| {
-        &cost
-            .markers
-            .iter()
-            .find(|(m, _)| *m == Some(marker))
-            .unwrap()
-            .1
-    };
+    let phase = |marker: i64| cost.phase(Some(marker)).unwrap();
     assert_eq!(rows(&pk, phase(1), &TABLES), [2, 3, 0, 0, 0, 3, 1]);
     assert_eq!(rows(&pk, phase(2), &TABLES), [0, 0, 3, 2, 1, 8, 0]);
     assert_eq!(cost.markers.len(), 2, "no cycles before the first marker");
@@ -159,12 +152,6 @@ fn the_report_names_the_tallest_table_and_accounts_for_every_cell() {
     assert!(!report.contains("does not fit one proof"), "{report}");
 
     // Functions, the run's rows and the padding add up to the tables' cells.
-    let run: usize = cost
-        .run_rows
-        .iter()
-        .zip(&cost.tables)
-        .map(|(r, t)| r * t.width())
-        .sum();
     let attributed: usize = cost.functions.iter().map(|(_, b)| b.cells).sum();
-    assert!(run + attributed <= cost.cells());
+    assert!(cost.run_cells() + attributed <= cost.cells());
 }

@@ -77,14 +77,7 @@ fn a_poseidon2_guest_costs_what_its_record_says() {
         .unwrap();
     let cost = checked_cost("selftest", &input);
     assert_eq!(rows_of(&cost, "poseidon2"), 4);
-    let phase = |marker: i64| {
-        &cost
-            .markers
-            .iter()
-            .find(|(m, _)| *m == Some(marker))
-            .unwrap()
-            .1
-    };
+    let phase = |marker: i64| cost.phase(Some(marker)).unwrap();
     let poseidon2 = cost
         .tables
         .iter()

@@ -97,7 +97,16 @@ impl Collector {
     /// so inside mapped memory): notes the doublewords no earlier access touched.
     #[inline(always)]
     pub fn touch(&mut self, addr: u64, len: u64, slot: usize) {
-        for dword in addr / 8..=(addr + len - 1) / 8 {
+        let (first, last) = (addr / 8, (addr + len - 1) / 8);
+        // Nearly every access is to memory touched before: two bit tests, no loop.
+        if !(self.touched.contains(first) && self.touched.contains(last)) {
+            self.touch_new(first, last, slot);
+        }
+    }
+
+    #[cold]
+    fn touch_new(&mut self, first: u64, last: u64, slot: usize) {
+        for dword in first..=last {
             if self.touched.insert(dword) {
                 self.phases[self.current]
                     .new_dwords
@@ -139,6 +148,14 @@ impl DwordSet {
         Self {
             bits: vec![0; (MEMORY_END / 8).div_ceil(64) as usize],
         }
+    }
+
+    /// Whether `dword` is in the set (indices past the memory map count as present: they are
+    /// never added).
+    #[inline(always)]
+    pub fn contains(&self, dword: u64) -> bool {
+        let (word, bit) = ((dword / 64) as usize, 1u64 << (dword % 64));
+        self.bits.get(word).is_none_or(|bits| bits & bit != 0)
     }
 
     /// Adds `dword`; whether it was new (never for an index at or above `MEMORY_END / 8`, which

@@ -150,6 +150,32 @@ impl ProvingCost {
         self.tables.iter().map(TableCost::cells).sum()
     }
 
+    /// Cells of the rows no function or phase adds ([`Self::run_rows`]). With the buckets' cells
+    /// and the padding they make up [`Self::cells`].
+    pub fn run_cells(&self) -> usize {
+        self.run_rows
+            .iter()
+            .zip(&self.tables)
+            .map(|(r, t)| r * t.width())
+            .sum()
+    }
+
+    /// What the function called `name` adds.
+    pub fn function(&self, name: &str) -> Option<&BucketCost> {
+        self.functions
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b)
+    }
+
+    /// What the phase of step marker `marker` adds (`None`: before the first marker).
+    pub fn phase(&self, marker: Option<i64>) -> Option<&BucketCost> {
+        self.markers
+            .iter()
+            .find(|(m, _)| *m == marker)
+            .map(|(_, b)| b)
+    }
+
     /// The tables of the largest height, which sets the largest LDE domain.
     pub fn tallest(&self) -> Vec<&TableCost> {
         let height = self.tables.iter().map(|t| t.height).max().unwrap_or(0);
@@ -302,12 +328,7 @@ impl ProvingCost {
             let rest: usize = buckets.iter().skip(rows).map(|(_, b)| b.cells).sum();
             line(rest, format!("({hidden} more)"));
         }
-        let run: usize = self
-            .run_rows
-            .iter()
-            .zip(&self.tables)
-            .map(|(r, t)| r * t.width())
-            .sum();
+        let run = self.run_cells();
         line(run, "(fixed tables and the input header: every run)".into());
         let attributed: usize = buckets.iter().map(|(_, b)| b.cells).sum();
         line(
