@@ -798,3 +798,19 @@ fn profile_activity_is_what_the_record_holds() {
         phase.activity.opcodes.iter().map(|(_, c)| c).sum::<u64>()
     );
 }
+
+#[test]
+fn a_profile_collected_in_slices_is_the_profile_of_the_whole_run() {
+    let program = busy_program();
+    let opts = ExecOptions {
+        profile: true,
+        ..ExecOptions::default()
+    };
+    let whole = execute(&program, &Input::default(), &opts).unwrap();
+    let input = Input::default();
+    let mut machine = Machine::new(&program, &input, &opts).unwrap();
+    while machine.exit().is_none() {
+        machine.run_for(7).unwrap();
+    }
+    assert_eq!(machine.into_execution().profile, whole.profile);
+}
