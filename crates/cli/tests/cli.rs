@@ -286,7 +286,7 @@ fn entropy_option_feeds_the_guests_randomness() {
 }
 
 #[test]
-fn profile_reports_functions_and_markers() {
+fn profile_reports_what_proving_costs_by_table_function_and_marker() {
     let run = droste(&[
         "run",
         &guest_dir("selftest"),
@@ -296,11 +296,78 @@ fn profile_reports_functions_and_markers() {
     ]);
     assert!(run.status.success(), "{}", stderr(&run));
     let text = stdout(&run);
-    assert!(text.contains("selftest::main"), "{text}");
-    assert!(
-        text.contains("marker 1") && text.contains("marker 2"),
-        "{text}"
-    );
+    for expected in [
+        "proving cost by table",
+        "%  program (fixed)\n",
+        "  add_imm\n",
+        "tallest: range, byte (2^16 rows), which sets the largest LDE domain: 2^18 points at \
+         log_blowup 2",
+        "by function (innermost ELF symbol), most cells first",
+        "selftest::main  [",
+        "marker 1  [",
+        "marker 2  [",
+        "(padding to powers of two)",
+        "by opcode:",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing:\n{text}");
+    }
+}
+
+#[test]
+fn profile_json_has_every_table_function_and_marker_with_their_rows() {
+    let run = droste(&[
+        "run",
+        &guest_dir("selftest"),
+        "--profile",
+        "--json",
+        "--input-hex",
+        &scenario_hex("cycles"),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(!stderr(&run).contains("total cycles"), "{}", stderr(&run));
+    let report = json(&run);
+    let profile = &report["profile"];
+    assert_eq!(profile["cycles"], report["cycles"]);
+    assert_eq!(profile["log_blowup"], 2);
+    let tables = profile["tables"].as_array().unwrap();
+    assert_eq!(tables[0]["name"], "program");
+    assert_eq!(tables[0]["fixed"], true);
+    let cells: u64 = tables.iter().map(|t| t["cells"].as_u64().unwrap()).sum();
+    assert_eq!(profile["cells"], cells);
+    assert_eq!(profile["tallest"], serde_json::json!(["range", "byte"]));
+    // Each table's rows: the run's own plus those of every function, and of every phase.
+    for buckets in ["functions", "markers"] {
+        for table in tables {
+            let name = table["name"].as_str().unwrap();
+            let added: u64 = profile[buckets]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b["rows"][name].as_u64().unwrap_or(0))
+                .sum();
+            assert_eq!(
+                table["run_rows"].as_u64().unwrap() + added,
+                table["rows"].as_u64().unwrap(),
+                "{buckets}: {name}"
+            );
+        }
+    }
+    let markers: Vec<&serde_json::Value> = profile["markers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["marker"])
+        .collect();
+    assert_eq!(markers, [&serde_json::Value::Null, &1.into(), &2.into()]);
+    let main = profile["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "selftest::main")
+        .unwrap();
+    assert!(main["cycles"].as_u64().unwrap() > 1000, "{main}");
+    assert!(main["rows"]["add_sub"].as_u64().unwrap() >= 1000, "{main}");
+    assert!(profile["opcodes"][0]["count"].as_u64().unwrap() > 0);
 }
 
 #[test]

@@ -32,7 +32,10 @@ pub struct ExecutorDocExamples;
 
 pub use error::{Access, ElfError, ExecError};
 pub use machine::{Exit, Machine};
-pub use profile::{FunctionCycles, MarkerCycles, PrecompileCalls, Profile, NO_SYMBOL};
+pub use profile::{
+    phase_name, Activity, DwordSet, FunctionCycles, MarkerCycles, PrecompileCalls, Profile,
+    NO_SYMBOL,
+};
 pub use program::{Program, Segment, Symbol, MAX_CODE_SPAN};
 pub use record::{ExecutionRecord, MemoryEvent, Poseidon2Event, StepEvent, SyscallEvent};
 
@@ -105,15 +108,10 @@ impl Machine<'_> {
     /// The outcome so far: exit code and panic message are those of the exit, or 0 / `None` if
     /// the guest has not ended yet.
     pub fn into_execution(self) -> Execution {
-        let profile = self.slot_counts.as_ref().map(|counts| {
-            Profile::new(
-                self.program,
-                counts,
-                &self.markers,
-                &self.precompile_calls,
-                self.cycles,
-            )
-        });
+        let profile = self
+            .profile
+            .as_ref()
+            .map(|collector| Profile::new(self.program, collector, self.cycles));
         let exit = self.exit.unwrap_or(Exit {
             code: 0,
             panic_message: None,

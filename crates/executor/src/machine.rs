@@ -12,11 +12,9 @@ use rand_chacha::ChaCha20Rng;
 
 use crate::error::ExecError;
 use crate::memory::Memory;
-use crate::poseidon2::precompile_name;
-use crate::profile::PrecompileCall;
+use crate::profile::Collector;
 use crate::program::Program;
 use crate::record::{try_push, ExecutionRecord, MemoryEvent, StepEvent};
-use crate::syscalls::A7;
 use crate::{ExecOptions, Input};
 
 /// How a guest ended.
@@ -52,10 +50,8 @@ pub struct Machine<'a> {
     pub(crate) io: Io<'a>,
     pub(crate) markers: Vec<(u64, i64)>,
     pub(crate) record: Option<ExecutionRecord>,
-    /// Per predecoded slot: how many times it executed (when profiling).
-    pub(crate) slot_counts: Option<Vec<u64>>,
-    /// Precompile calls (when profiling).
-    pub(crate) precompile_calls: Vec<PrecompileCall>,
+    /// What the profiler collects (when profiling).
+    pub(crate) profile: Option<Collector>,
     pub(crate) exit: Option<Exit>,
 }
 
@@ -83,9 +79,9 @@ impl<'a> Machine<'a> {
         let record = opts
             .record
             .then(|| ExecutionRecord::reserved(regs, opts.max_cycles));
-        let slot_counts = opts
+        let profile = opts
             .profile
-            .then(|| vec![0u64; program.code.instructions.len()]);
+            .then(|| Collector::new(program.code.instructions.len()));
         Ok(Machine {
             program,
             regs,
@@ -103,8 +99,7 @@ impl<'a> Machine<'a> {
             },
             markers: Vec::new(),
             record,
-            slot_counts,
-            precompile_calls: Vec::new(),
+            profile,
             exit: None,
         })
     }
@@ -181,7 +176,7 @@ impl<'a> Machine<'a> {
     }
 
     fn dispatch(&mut self, stop_pc: u64, step_limit: u64) -> Result<(), ExecError> {
-        match (self.record.is_some(), self.slot_counts.is_some()) {
+        match (self.record.is_some(), self.profile.is_some()) {
             (false, false) => self.run_loop::<false, false>(stop_pc, step_limit),
             (true, false) => self.run_loop::<true, false>(stop_pc, step_limit),
             (false, true) => self.run_loop::<false, true>(stop_pc, step_limit),
@@ -209,16 +204,20 @@ impl<'a> Machine<'a> {
         let mut pc = self.pc;
         // The previous instruction's pc, for "jump to a non-executable address" errors.
         let mut from = pc;
-        // The record and the counters live in locals while the loop runs (no Option test or
-        // pointer chase per step); they go back into `self` when it stops.
+        // The record and the profiler's counters live in locals while the loop runs (no Option
+        // test or pointer chase per step); they go back into `self` when it stops.
         let mut record = match RECORD {
             true => self.record.take().unwrap_or_default(),
             false => ExecutionRecord::default(),
         };
-        let mut counts = match PROFILE {
-            true => self.slot_counts.take().unwrap_or_default(),
-            false => Vec::new(),
+        let mut profile = match PROFILE {
+            true => self.profile.take().unwrap_or_default(),
+            false => Collector::default(),
         };
+        // The two counters every step increments, apart from the rest of the collector, whose
+        // address its methods take (locals stay in registers).
+        let mut slot_counts = std::mem::take(&mut profile.slot_counts);
+        let mut phase_opcodes = profile.opcodes;
 
         macro_rules! reg {
             ($index:expr) => {
@@ -295,6 +294,9 @@ impl<'a> Machine<'a> {
                         Err(fault) => fail!(fault.at(pc).with_stack_pointer(self.regs[2])),
                     };
                     record_memory!(addr, W, false, raw, raw);
+                    if PROFILE {
+                        profile.touch(addr, W as u64, slot);
+                    }
                     self.regs[rd] = extend_load(
                         LoadOp {
                             width: MemWidth::$width,
@@ -318,6 +320,9 @@ impl<'a> Machine<'a> {
                     }
                     let mask = u64::MAX >> (64 - 8 * W);
                     record_memory!(addr, W, true, rs2 & mask, prev);
+                    if PROFILE {
+                        profile.touch(addr, W as u64, slot);
+                    }
                 }};
             }
 
@@ -353,6 +358,9 @@ impl<'a> Machine<'a> {
                 Opcode::Addi => {
                     if rd == 0 && inst.rs1 == 0 && imm != 0 {
                         self.markers.push((clk, imm as i64));
+                        if PROFILE {
+                            profile.enter_phase(imm as i64, &mut phase_opcodes);
+                        }
                     }
                     op!(Add, imm)
                 }
@@ -398,14 +406,15 @@ impl<'a> Machine<'a> {
                 Opcode::Remuw => op!(Remuw, rs2),
                 Opcode::Fence => {}
                 Opcode::Ecall => {
-                    match self.ecall::<RECORD>(pc, clk, &mut record) {
-                        Ok(halt) => halted = halt,
+                    let done = match self.ecall::<RECORD>(pc, clk, &mut record) {
+                        Ok(done) => done,
                         Err(error) => fail!(error),
-                    }
+                    };
+                    halted = done.halted;
                     if PROFILE {
-                        if let Some(name) = precompile_name(self.regs[A7]) {
-                            self.precompile_calls
-                                .push(PrecompileCall { clk, slot, name });
+                        profile.syscall(slot, done.call);
+                        if let Some((addr, len)) = done.memory.filter(|&(_, len)| len > 0) {
+                            profile.touch(addr, len, slot);
                         }
                     }
                 }
@@ -426,9 +435,10 @@ impl<'a> Machine<'a> {
                 }
             }
             if PROFILE {
-                if let Some(count) = counts.get_mut(slot) {
+                if let Some(count) = slot_counts.get_mut(slot) {
                     *count += 1;
                 }
+                phase_opcodes[inst.opcode as usize] += 1;
             }
             clk += 1;
             from = pc;
@@ -443,7 +453,9 @@ impl<'a> Machine<'a> {
             self.record = Some(record);
         }
         if PROFILE {
-            self.slot_counts = Some(counts);
+            profile.slot_counts = slot_counts;
+            profile.opcodes = phase_opcodes;
+            self.profile = Some(profile);
         }
         result
     }

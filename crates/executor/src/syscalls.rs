@@ -1,6 +1,6 @@
 //! System calls (`ecall`), as fixed by [`droste_isa::abi`].
 
-use droste_isa::abi::{fd, syscall, PANIC_EXIT_CODE};
+use droste_isa::abi::{fd, poseidon2::STATE_BYTES, syscall, PANIC_EXIT_CODE};
 use rand_chacha::rand_core::RngCore;
 
 use crate::error::ExecError;
@@ -10,7 +10,18 @@ use crate::record::{aligned_pieces, try_push, ExecutionRecord, MemoryEvent, Sysc
 const A0: usize = 10;
 const A1: usize = 11;
 const A2: usize = 12;
-pub(crate) const A7: usize = 17;
+const A7: usize = 17;
+
+/// What an `ecall` did, for the interpreter loop.
+pub(crate) struct EcallDone {
+    /// The guest ended.
+    pub halted: bool,
+    /// The call, as the record keeps it.
+    pub call: SyscallEvent,
+    /// The guest memory the call read or wrote, `(addr, len)`: its buffer or a precompile's
+    /// state (for the profiler's first touches).
+    pub memory: Option<(u64, u64)>,
+}
 
 fn bad(pc: u64, syscall: &'static str, reason: String) -> ExecError {
     ExecError::BadSyscall {
@@ -21,24 +32,26 @@ fn bad(pc: u64, syscall: &'static str, reason: String) -> ExecError {
 }
 
 impl Machine<'_> {
-    /// Performs the system call selected by `a7`. Returns whether the guest ended. With
-    /// `RECORD`, appends the call and its buffer accesses to `record`.
+    /// Performs the system call selected by `a7`. With `RECORD`, appends the call and its
+    /// buffer accesses to `record`.
     pub(crate) fn ecall<const RECORD: bool>(
         &mut self,
         pc: u64,
         clk: u64,
         record: &mut ExecutionRecord,
-    ) -> Result<bool, ExecError> {
+    ) -> Result<EcallDone, ExecError> {
         let number = self.regs[A7];
         let (a0, a1, a2) = (self.regs[A0], self.regs[A1], self.regs[A2]);
         let mut halted = false;
-        match number {
+        // Each arm names the guest memory it read or wrote.
+        let memory = match number {
             syscall::HALT => {
                 self.exit = Some(Exit {
                     code: a0 as u32,
                     panic_message: None,
                 });
                 halted = true;
+                None
             }
             syscall::WRITE => {
                 let bytes = self.read_guest::<RECORD>(pc, clk, a1, a2, record)?;
@@ -51,10 +64,12 @@ impl Machine<'_> {
                         return Err(bad(pc, "WRITE", reason));
                     }
                 }
+                Some((a1, a2))
             }
             syscall::COMMIT => {
                 let bytes = self.read_guest::<RECORD>(pc, clk, a0, a1, record)?;
                 self.io.public_output.extend_from_slice(&bytes);
+                Some((a0, a1))
             }
             syscall::PANIC => {
                 let bytes = self.read_guest::<RECORD>(pc, clk, a0, a1, record)?;
@@ -64,8 +79,12 @@ impl Machine<'_> {
                     panic_message: Some(message),
                 });
                 halted = true;
+                Some((a0, a1))
             }
-            syscall::CYCLE_COUNT => self.regs[A0] = clk,
+            syscall::CYCLE_COUNT => {
+                self.regs[A0] = clk;
+                None
+            }
             syscall::INPUT_LEN => {
                 let len = self
                     .io
@@ -73,6 +92,7 @@ impl Machine<'_> {
                     .get(self.io.next_item)
                     .map(|item| item.len() as u64);
                 self.regs[A0] = len.unwrap_or(u64::MAX);
+                None
             }
             syscall::INPUT_READ => {
                 let stream = self.io.stream;
@@ -92,6 +112,7 @@ impl Machine<'_> {
                 }
                 self.write_guest::<RECORD>(pc, clk, a0, item, record)?;
                 self.io.next_item += 1;
+                Some((a0, a1))
             }
             syscall::RANDOM => {
                 // Check the range before allocating a host buffer of the guest-chosen size.
@@ -102,21 +123,29 @@ impl Machine<'_> {
                 let mut bytes = vec![0u8; a1 as usize];
                 rng.fill_bytes(&mut bytes);
                 self.write_guest::<RECORD>(pc, clk, a0, &bytes, record)?;
+                Some((a0, a1))
             }
-            syscall::POSEIDON2 => self.poseidon2::<RECORD>(pc, clk, a0, a1, record)?,
+            syscall::POSEIDON2 => {
+                self.poseidon2::<RECORD>(pc, clk, a0, a1, record)?;
+                Some((a0, STATE_BYTES))
+            }
             number => return Err(ExecError::UnknownSyscall { pc, number }),
-        }
+        };
+        let call = SyscallEvent {
+            clk,
+            number,
+            args: [a0, a1, a2],
+            result: self.regs[A0],
+        };
         if RECORD {
-            let event = SyscallEvent {
-                clk,
-                number,
-                args: [a0, a1, a2],
-                result: self.regs[A0],
-            };
-            try_push(&mut record.syscalls, event)
+            try_push(&mut record.syscalls, call)
                 .map_err(|_| ExecError::RecordTooLarge { pc, cycles: clk })?;
         }
-        Ok(halted)
+        Ok(EcallDone {
+            halted,
+            call,
+            memory,
+        })
     }
 
     /// Copies `len` guest bytes at `addr` for a system call, recording the reads.

@@ -6,8 +6,8 @@ mod common;
 use common::{addi, halt, li, program, run, run_with, sys, A0, A1, A2, DATA, TEXT};
 use droste_executor::elf_builder::{ElfBuilder, Perm};
 use droste_executor::{
-    execute, Access, ExecError, ExecOptions, Input, Machine, MemoryEvent, Program, StepEvent,
-    NO_SYMBOL,
+    execute, Access, Activity, ExecError, ExecOptions, Input, Machine, MemoryEvent, Program,
+    StepEvent, SyscallEvent, NO_SYMBOL,
 };
 use droste_isa::abi::{self, syscall};
 use droste_isa::{Instruction, Opcode};
@@ -702,9 +702,8 @@ fn the_machine_steps_stops_at_a_pc_and_exposes_state() {
     assert_eq!((out.exit_code, out.cycles), (3, 6));
 }
 
-#[test]
-fn every_mode_computes_the_same_run() {
-    // A loop with memory traffic, a marker and a commit.
+/// A loop with misaligned memory traffic after a marker, then a commit.
+fn busy_program() -> Program {
     let mut code = li(5, DATA as i32).to_vec();
     code.push(addi(6, 0, 50));
     code.push(addi(0, 0, 7));
@@ -715,8 +714,12 @@ fn every_mode_computes_the_same_run() {
     code.push(Instruction::s(Opcode::Bne, 6, 0, -16));
     code.extend(commit_data(16));
     code.extend(halt(0));
-    let elf = common::elf(&code, &[3; 16]);
-    let program = Program::from_elf(&elf).unwrap();
+    Program::from_elf(&common::elf(&code, &[3; 16])).unwrap()
+}
+
+#[test]
+fn every_mode_computes_the_same_run() {
+    let program = busy_program();
     let run = |record, profile| {
         let opts = ExecOptions {
             record,
@@ -742,4 +745,72 @@ fn every_mode_computes_the_same_run() {
         );
     }
     assert_eq!(plain.markers, vec![(3, 7)]);
+}
+
+#[test]
+fn profile_activity_is_what_the_record_holds() {
+    let opts = ExecOptions {
+        record: true,
+        profile: true,
+        ..ExecOptions::default()
+    };
+    let out = execute(&busy_program(), &Input::default(), &opts).unwrap();
+    let (record, profile) = (out.record.unwrap(), out.profile.unwrap());
+    let mut dwords: Vec<u32> = record
+        .memory
+        .iter()
+        .flat_map(|e| e.addr / 8..=(e.addr + u32::from(e.width) - 1) / 8)
+        .collect();
+    dwords.sort();
+    dwords.dedup();
+    // The loop's misaligned doubleword spans two cells, which the commit reads again.
+    assert_eq!(dwords.len(), 2);
+    let activities: [Vec<&Activity>; 2] = [
+        profile.functions.iter().map(|f| &f.activity).collect(),
+        profile.markers.iter().map(|m| &m.activity).collect(),
+    ];
+    for buckets in activities {
+        let mut new: Vec<u32> = buckets.iter().flat_map(|a| a.new_dwords.clone()).collect();
+        new.sort();
+        assert_eq!(new, dwords, "each touched doubleword is new exactly once");
+        let mut calls: Vec<SyscallEvent> =
+            buckets.iter().flat_map(|a| a.syscalls.clone()).collect();
+        calls.sort_by_key(|c| c.clk);
+        assert_eq!(calls, record.syscalls);
+        let mut opcodes = [0u64; Opcode::COUNT];
+        for (op, count) in buckets.iter().flat_map(|a| &a.opcodes) {
+            opcodes[*op as usize] += count;
+        }
+        for (op, count) in &profile.opcodes {
+            assert_eq!(opcodes[*op as usize], *count, "{op:?}");
+        }
+    }
+    // Marker 7 starts before the loop: the loop's doublewords are new in its phase.
+    let phase = profile
+        .markers
+        .iter()
+        .find(|m| m.marker == Some(7))
+        .unwrap();
+    assert_eq!(phase.activity.new_dwords, dwords);
+    assert_eq!(phase.activity.syscalls.len(), 2);
+    assert_eq!(
+        phase.cycles,
+        phase.activity.opcodes.iter().map(|(_, c)| c).sum::<u64>()
+    );
+}
+
+#[test]
+fn a_profile_collected_in_slices_is_the_profile_of_the_whole_run() {
+    let program = busy_program();
+    let opts = ExecOptions {
+        profile: true,
+        ..ExecOptions::default()
+    };
+    let whole = execute(&program, &Input::default(), &opts).unwrap();
+    let input = Input::default();
+    let mut machine = Machine::new(&program, &input, &opts).unwrap();
+    while machine.exit().is_none() {
+        machine.run_for(7).unwrap();
+    }
+    assert_eq!(machine.into_execution().profile, whole.profile);
 }

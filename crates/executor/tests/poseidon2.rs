@@ -202,6 +202,11 @@ fn records_and_profiles_show_each_call() {
     assert_eq!((calls.name, calls.calls), ("poseidon2", 1));
     assert_eq!(calls.functions, [("hash".to_string(), 1)]);
     assert_eq!(calls.markers, [(Some(3), 1)]);
+    // The state's 8 doublewords are first touched by the call, in `hash` and in marker 3.
+    let state_dwords: Vec<u32> = (0..8).map(|i| (DATA / 8) as u32 + i).collect();
+    let hash = profile.functions.iter().find(|f| f.name == "hash").unwrap();
+    assert_eq!(hash.activity.new_dwords, state_dwords);
+    assert_eq!(profile.markers[0].activity.new_dwords, state_dwords);
     let report = profile.to_string();
     assert!(report.contains("poseidon2 in hash"), "{report}");
     assert!(report.contains("poseidon2 in marker 3"), "{report}");

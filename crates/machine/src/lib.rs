@@ -115,4 +115,6 @@ pub use tables::MachineTables;
 pub use verify::{verify, verify_archived, verify_bytes};
 
 #[cfg(feature = "prover")]
-pub use prover::{MachineProver, ProvingKey, MAX_CYCLES};
+pub use prover::cost::{BucketCost, ProvingCost, TableCost};
+#[cfg(feature = "prover")]
+pub use prover::{max_table_height, MachineProver, ProvingKey, MAX_CYCLES};

@@ -2,9 +2,10 @@
 
 use std::borrow::Cow;
 
-use droste_executor::{ElfError, ExecError, ExecOptions, Execution, Machine, Program};
+use droste_executor::{ElfError, ExecError, ExecOptions, Execution, Machine, Profile, Program};
+use droste_machine::{MachineProver, ProofOptions, ProvingCost};
 
-use crate::Input;
+use crate::{Input, ProveError};
 
 /// A guest to execute: raw ELF bytes (loaded first) or an already loaded [`Program`] (to run the
 /// same guest many times without parsing it again).
@@ -89,6 +90,21 @@ pub fn execute_with_progress<'a>(
         progress(machine.cycles());
     }
     Ok(machine.into_execution())
+}
+
+/// What proving a profiled run of `guest` costs: every table's rows, height and cells, and the
+/// rows each function and step-marker phase adds (`docs/cli.md`, `droste run --profile`).
+/// `profile` is the [`Execution::profile`] of a run with [`ExecOptions::profile`]; no execution
+/// record is needed. The keys are derived under `options` (a fraction of a second): tables' widths
+/// come from them, and their blowup sets the LDE domain and the largest table one proof holds.
+pub fn proving_cost<'a>(
+    guest: impl Into<Guest<'a>>,
+    profile: Profile,
+    options: ProofOptions,
+) -> Result<ProvingCost, ProveError> {
+    let program = guest.into().load()?;
+    let (pk, _) = MachineProver::setup(&program, options)?;
+    Ok(ProvingCost::new(&pk, profile))
 }
 
 #[cfg(test)]

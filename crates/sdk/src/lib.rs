@@ -44,10 +44,13 @@ pub mod doc_examples {
 }
 
 pub use allocator::tune_allocator_for_proving;
-pub use droste_executor::{ExecError, ExecOptions, Execution, Program};
-pub use droste_machine::{MachineError, ProofOptions, PublicValues, VerifyingKey, MAX_CYCLES};
+pub use droste_executor::{ExecError, ExecOptions, Execution, Profile, Program};
+pub use droste_machine::{
+    BucketCost, MachineError, ProofOptions, ProvingCost, PublicValues, TableCost, VerifyingKey,
+    MAX_CYCLES,
+};
 pub use droste_zkvm::codec::CodecError;
-pub use execute::{execute, execute_with_progress, ExecuteError, Guest};
+pub use execute::{execute, execute_with_progress, proving_cost, ExecuteError, Guest};
 pub use guest_build::{build_guest, repo_root, BuildError, GUEST_TARGET};
 pub use input::Input;
 pub use inspect::{

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use droste_executor::{ElfError, ExecError, ExecOptions, Program};
 use droste_machine::{
-    MachineError, MachineProver, ProofOptions, ProvingKey, PublicValues, VerifyingKey, MAX_CYCLES,
+    max_table_height, MachineError, MachineProver, ProofOptions, ProvingKey, PublicValues,
+    VerifyingKey, MAX_CYCLES,
 };
-use droste_stark::{ProverRound, Val};
-use p3_field::TwoAdicField;
+use droste_stark::ProverRound;
 use p3_matrix::Matrix;
 use rkyv::util::AlignedVec;
 
@@ -310,7 +310,7 @@ impl Prover {
     /// generated, with advice that applies to these options.
     fn check_heights(&self, tables: &[TableHeight]) -> Result<(), ProveError> {
         let log_blowup = self.options.fri.log_blowup;
-        let limit = max_rows(log_blowup);
+        let limit = max_table_height(log_blowup);
         let Some(table) = tables.iter().find(|table| table.rows > limit) else {
             return Ok(());
         };
@@ -329,22 +329,17 @@ impl Prover {
     }
 }
 
-/// The most rows a table may have at `log_blowup`: its LDE must fit KoalaBear's two-adic
-/// subgroup.
-fn max_rows(log_blowup: u8) -> usize {
-    1 << (Val::TWO_ADICITY - usize::from(log_blowup))
-}
-
 /// How a run whose `table` is too tall at `log_blowup` could be proven: a preset with a smaller
 /// blowup when one holds the table, else a smaller run (what to reduce depends on the table).
 fn advice(table: &TableHeight, log_blowup: u8) -> String {
     let fits = PRESETS.iter().find(|(_, options)| {
-        options.fri.log_blowup < log_blowup && table.rows <= max_rows(options.fri.log_blowup)
+        options.fri.log_blowup < log_blowup
+            && table.rows <= max_table_height(options.fri.log_blowup)
     });
     if let Some((name, options)) = fits {
         return format!(
             "the {name} preset holds {} rows (`--preset {name}`)",
-            max_rows(options.fri.log_blowup)
+            max_table_height(options.fri.log_blowup)
         );
     }
     let what = match table.name.as_str() {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::ArgMatches;
-use droste_sdk::{ExecOptions, Execution};
+use droste_sdk::{ExecOptions, Execution, ProofOptions, ProvingCost};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::input::{load_guest, InputArgs};
@@ -35,10 +35,11 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     max_cycles: Option<u64>,
     /// Print exactly one JSON object on stdout (exit_code, cycles, public_output_hex,
-    /// public_output_len, stdout, and panic_message when the guest panicked).
+    /// public_output_len, stdout, panic_message when the guest panicked, profile with --profile).
     #[arg(long)]
     json: bool,
-    /// Report cycles by function and by step marker.
+    /// Report what proving the run costs: every table's rows, height and cells, and the cycles
+    /// and rows of each function and step marker (tables sized for the default preset).
     #[arg(long)]
     profile: bool,
     /// Write the public output's bytes to FILE (the report shows at most a prefix of a long one).
@@ -63,7 +64,15 @@ pub fn run(args: Args, matches: &ArgMatches) -> Result<ExitCode> {
         progress.show(cycles)
     });
     drop(progress);
-    let execution = execution?;
+    let mut execution = execution?;
+    let cost = match execution.profile.take() {
+        Some(profile) => Some(droste_sdk::proving_cost(
+            &program,
+            profile,
+            ProofOptions::default(),
+        )?),
+        None => None,
+    };
     if let Some(path) = &args.output {
         std::fs::write(path, &execution.public_output)
             .with_context(|| format!("cannot write the public output to {}", path.display()))?;
@@ -71,17 +80,17 @@ pub fn run(args: Args, matches: &ArgMatches) -> Result<ExitCode> {
 
     if args.json {
         std::io::stderr().write_all(&execution.stderr)?;
-        println!("{}", json_report(&execution));
+        let mut report = json_report(&execution);
+        if let Some(cost) = &cost {
+            report["profile"] = profile_json(cost);
+        }
+        println!("{report}");
     } else {
         std::io::stdout().write_all(&execution.stdout)?;
         std::io::stderr().write_all(&execution.stderr)?;
         print!("{}", text_report(&execution));
-    }
-    if let Some(profile) = &execution.profile {
-        if args.json {
-            eprint!("{profile}");
-        } else {
-            print!("{profile}");
+        if let Some(cost) = &cost {
+            print!("\n{cost}");
         }
     }
     Ok(exit_status(execution.exit_code))
@@ -159,6 +168,61 @@ fn json_report(execution: &Execution) -> serde_json::Value {
         report["panic_message"] = message.as_str().into();
     }
     report
+}
+
+/// The `profile` member of `--json`: the proving cost with every function and phase (the text
+/// report shows the top ones).
+fn profile_json(cost: &ProvingCost) -> serde_json::Value {
+    let table_rows = |rows: &[usize]| -> serde_json::Map<String, serde_json::Value> {
+        cost.tables
+            .iter()
+            .zip(rows)
+            .filter(|(_, &rows)| rows > 0)
+            .map(|(table, &rows)| (table.name.clone(), rows.into()))
+            .collect()
+    };
+    let bucket = |b: &droste_sdk::BucketCost| serde_json::json!({ "cycles": b.cycles, "cells": b.cells, "rows": table_rows(&b.rows) });
+    let profile = &cost.profile;
+    serde_json::json!({
+        "cycles": profile.total_cycles,
+        "log_blowup": cost.log_blowup,
+        "cells": cost.cells(),
+        "tallest": cost.tallest().iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        "tallest_growing": cost.tallest_growing().map(|t| cost.tables[t].name.as_str()),
+        "tables": cost.tables.iter().zip(&cost.run_rows).map(|(t, &run_rows)| serde_json::json!({
+            "name": t.name,
+            "rows": t.rows,
+            "height": t.height,
+            "fixed": t.fixed,
+            "main_columns": t.main_columns,
+            "logup_columns": t.logup_columns,
+            "cells": t.cells(),
+            "run_rows": run_rows,
+        })).collect::<Vec<_>>(),
+        "functions": cost.functions.iter().map(|(name, b)| {
+            let mut f = bucket(b);
+            f["name"] = name.as_str().into();
+            f
+        }).collect::<Vec<_>>(),
+        "markers": cost.markers.iter().map(|(marker, b)| {
+            let mut m = bucket(b);
+            m["marker"] = (*marker).into();
+            m
+        }).collect::<Vec<_>>(),
+        "opcodes": profile.opcodes.iter().map(|(op, count)| {
+            serde_json::json!({ "opcode": op.mnemonic(), "count": count })
+        }).collect::<Vec<_>>(),
+        "precompiles": profile.precompiles.iter().map(|p| serde_json::json!({
+            "name": p.name,
+            "calls": p.calls,
+            "functions": p.functions.iter()
+                .map(|(name, calls)| serde_json::json!({ "name": name, "calls": calls }))
+                .collect::<Vec<_>>(),
+            "markers": p.markers.iter()
+                .map(|(marker, calls)| serde_json::json!({ "marker": marker, "calls": calls }))
+                .collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
 }
 
 fn text_report(execution: &Execution) -> String {

@@ -1,155 +1,205 @@
-//! Every table's height for a recorded run, computed from the execution record before any trace
-//! is generated.
+//! Every table's rows and height for a run, computed before any trace is generated: from the
+//! execution record (to refuse a run too large for one proof) or from the executor's profile
+//! (to show what each function and step-marker phase costs, [`super::cost`]).
 //!
 //! Trace generation of a run too large for one proof (a guest committing 64 MiB, a long loop)
 //! takes seconds and gigabytes before the heights are known; the record tells them in one cheap
-//! pass, so a prover can refuse the run at once. The heights follow the rules trace generation
-//! itself uses: a preprocessed table has its key's fixed height, an instruction, memory or
-//! `ecall` table [`event_table_height`] of its events, the dynamic memory table
-//! [`padded_height`] of its cells. Tests compare these heights with the generated traces for
-//! every program they prove, so the two cannot drift apart.
+//! pass, so a prover can refuse the run at once. [`RowRules`] is the one statement of the rules
+//! trace generation itself uses, which both the record and the profile go through: a
+//! preprocessed table has its key's fixed height, an instruction, memory or `ecall` table one
+//! row per event, the buffer table one per doubleword piece of a system call buffer, the
+//! `poseidon2` table one per call, the dynamic memory table one per touched doubleword outside
+//! the image plus the input header's two; every table is then padded ([`event_table_height`]).
+//! Tests compare these heights with the generated traces for every program they prove, so the
+//! two cannot drift apart.
 
-use droste_executor::{ExecutionRecord, Program};
-use droste_isa::abi::{INPUT_START, MEMORY_END, PROGRAM_START};
+use droste_executor::{DwordSet, ExecutionRecord, Program};
+use droste_isa::abi::{syscall, INPUT_START, PROGRAM_START};
 use droste_isa::Opcode;
 
 use crate::chips::poseidon2::WIDTH as POSEIDON2_WORDS;
 use crate::prover::witness::{buffer_pieces, image_len, syscall_buffer};
 use crate::prover::ProvingKey;
-use crate::trace::{event_table_height, padded_height};
+use crate::trace::event_table_height;
+
+/// Where the rows of a run's events go, for one program: indices are tables in proving order.
+pub struct RowRules {
+    /// The table of each opcode's rows (`Opcode as usize`); `None` for `ebreak`, which no run
+    /// completes.
+    table_of: Vec<Option<usize>>,
+    buffer: usize,
+    poseidon2: usize,
+    dynamic: usize,
+    /// The fixed height of each preprocessed table, `None` for the others.
+    fixed: Vec<Option<usize>>,
+    /// The first doubleword after the image table's: touched doublewords from here on are rows
+    /// of the dynamic table.
+    image_end: u64,
+}
+
+impl RowRules {
+    /// The rules for `pk`'s program.
+    pub fn new(pk: &ProvingKey) -> Self {
+        let chips = pk.tables.chips.len();
+        let (load, store, ecall) = (1 + chips, 2 + chips, 3 + chips);
+        let table_of = pk
+            .tables
+            .chip_of()
+            .into_iter()
+            .zip(Opcode::ALL)
+            .map(|(chip, op)| match chip {
+                Some(chip) => Some(1 + chip),
+                None if op.load_op().is_some() => Some(load),
+                None if op.store_width().is_some() => Some(store),
+                None if op == Opcode::Ecall => Some(ecall),
+                None => None,
+            })
+            .collect();
+        let fixed = pk
+            .vk
+            .stark
+            .tables
+            .iter()
+            .map(|table| table.preprocessed_log_height.map(|log| 1 << log))
+            .collect();
+        let names: Vec<&str> = pk.tables.all().iter().map(|t| t.name()).collect();
+        let rules = Self {
+            table_of,
+            buffer: ecall + 1,
+            poseidon2: ecall + 2,
+            dynamic: ecall + 5,
+            fixed,
+            image_end: PROGRAM_START / 8 + image_len(&pk.program) as u64,
+        };
+        debug_assert_eq!(
+            [names[load], names[rules.buffer], names[rules.poseidon2]],
+            ["load", "buffer", "poseidon2"]
+        );
+        debug_assert_eq!(names[rules.dynamic], "dynamic_memory");
+        rules
+    }
+
+    /// Number of tables.
+    pub fn tables(&self) -> usize {
+        self.fixed.len()
+    }
+
+    /// The rows of a run before its first instruction, and the doublewords they hold: every
+    /// preprocessed table's fixed height and the dynamic table's rows of the input header (two
+    /// doublewords, present even when the guest reads neither).
+    pub fn run_rows(&self) -> (Vec<usize>, DwordSet) {
+        let mut rows: Vec<usize> = self.fixed.iter().map(|h| h.unwrap_or(0)).collect();
+        let mut touched = DwordSet::new();
+        for dword in [INPUT_START / 8, INPUT_START / 8 + 1] {
+            self.add_dword(&mut rows, &mut touched, dword);
+        }
+        (rows, touched)
+    }
+
+    /// `count` executions of `opcode`: rows of its chip (or the load, store, `ecall` table).
+    pub fn add_instructions(&self, rows: &mut [usize], opcode: Opcode, count: usize) {
+        if let Some(table) = self.table_of[opcode as usize] {
+            rows[table] += count;
+        }
+    }
+
+    /// The table rows of a system call besides its `ecall` row: one buffer row per doubleword
+    /// piece of its buffer, one `poseidon2` row per POSEIDON2 call. The memory it touches is
+    /// [`Self::syscall_dwords`].
+    pub fn add_syscall(&self, rows: &mut [usize], number: u64, args: [u64; 3]) {
+        if let Some((addr, len)) = syscall_buffer(number, args) {
+            rows[self.buffer] += buffer_pieces(addr, len).count();
+        }
+        if number == syscall::POSEIDON2 {
+            rows[self.poseidon2] += 1;
+        }
+    }
+
+    /// The doublewords a system call's buffer or a POSEIDON2 state covers.
+    fn syscall_dwords(number: u64, args: [u64; 3]) -> Vec<u64> {
+        if let Some((addr, len)) = syscall_buffer(number, args) {
+            return buffer_pieces(addr, len)
+                .map(|(piece, _)| u64::from(piece) / 8)
+                .collect();
+        }
+        if number == syscall::POSEIDON2 {
+            let first = args[0] / 8;
+            return (first..first + POSEIDON2_WORDS as u64 / 2).collect();
+        }
+        Vec::new()
+    }
+
+    /// A touched doubleword: a row of the dynamic table the first time, outside the image.
+    pub fn add_dword(&self, rows: &mut [usize], touched: &mut DwordSet, dword: u64) {
+        if dword >= self.image_end && touched.insert(dword) {
+            rows[self.dynamic] += 1;
+        }
+    }
+
+    /// Whether `table` is preprocessed: its height is fixed by the key, whatever the run.
+    pub fn is_fixed(&self, table: usize) -> bool {
+        self.fixed[table].is_some()
+    }
+
+    /// The height of each table with `rows` real rows: padded to a power of two, 0 for an event
+    /// table without events (left out of the proof). A fixed table's rows are its height.
+    pub fn heights(&self, rows: &[usize]) -> Vec<usize> {
+        rows.iter().map(|&rows| event_table_height(rows)).collect()
+    }
+}
+
+/// Rows of each table (in proving order, before padding) that trace generation will produce
+/// for `record`, a run of `pk`'s program.
+pub fn table_rows(pk: &ProvingKey, record: &ExecutionRecord) -> Vec<usize> {
+    let rules = RowRules::new(pk);
+    let program = &pk.program;
+    let (mut rows, mut touched) = rules.run_rows();
+    for (op, count) in executions_per_opcode(program, record) {
+        rules.add_instructions(&mut rows, op, count);
+    }
+    for event in &record.memory {
+        let step = &record.steps[event.clk as usize];
+        let is_ecall = program
+            .instruction_at(u64::from(step.pc))
+            .is_some_and(|inst| inst.opcode == Opcode::Ecall);
+        if !is_ecall {
+            let first = u64::from(event.addr);
+            for dword in first / 8..=(first + u64::from(event.width) - 1) / 8 {
+                rules.add_dword(&mut rows, &mut touched, dword);
+            }
+        }
+    }
+    for call in &record.syscalls {
+        rules.add_syscall(&mut rows, call.number, call.args);
+        for dword in RowRules::syscall_dwords(call.number, call.args) {
+            rules.add_dword(&mut rows, &mut touched, dword);
+        }
+    }
+    rows
+}
 
 /// Rows of each table (in proving order) that trace generation will produce for `record`, a
 /// run of `pk`'s program.
 pub fn table_heights(pk: &ProvingKey, record: &ExecutionRecord) -> Vec<usize> {
-    let program = &pk.program;
-    let per_opcode = executions_per_opcode(program, record);
-    let count = |wanted: &dyn Fn(Opcode) -> bool| -> usize {
-        Opcode::ALL
-            .iter()
-            .filter(|&&op| wanted(op))
-            .map(|&op| per_opcode[op as usize])
-            .sum()
-    };
-    let tables = &pk.tables;
-    let mut event_rows: Vec<usize> = tables
-        .chips
-        .iter()
-        .map(|chip| count(&|op| chip.opcodes().contains(&op)))
-        .collect();
-    event_rows.push(count(&|op| op.load_op().is_some()));
-    event_rows.push(count(&|op| op.store_width().is_some()));
-    event_rows.push(count(&|op| op == Opcode::Ecall));
-    let cells = MemoryCells::of(program, record);
-    event_rows.push(cells.buffer_pieces);
-    event_rows.push(record.poseidon2.len());
-    let mut event_rows = event_rows.into_iter().map(event_table_height);
-
-    let stark = &pk.vk.stark;
-    let fixed = |index: usize| {
-        let log_height = stark.tables[index]
-            .preprocessed_log_height
-            .expect("the machine's preprocessed tables have fixed heights");
-        1usize << log_height
-    };
-    let mut heights = Vec::with_capacity(stark.tables.len());
-    heights.push(fixed(0));
-    heights.extend(event_rows.by_ref().take(tables.chips.len() + 5));
-    let registers = heights.len();
-    heights.extend([fixed(registers), fixed(registers + 1)]);
-    heights.push(padded_height(cells.dynamic));
-    heights.extend([fixed(registers + 3), fixed(registers + 4)]);
-    debug_assert_eq!(heights.len(), stark.tables.len());
-    heights
+    RowRules::new(pk).heights(&table_rows(pk, record))
 }
 
-/// Executions of each opcode (indexed by `Opcode as usize`), counted per ROM slot first.
-fn executions_per_opcode(program: &Program, record: &ExecutionRecord) -> Vec<usize> {
+/// Executions of each executed opcode, counted per ROM slot first.
+fn executions_per_opcode(program: &Program, record: &ExecutionRecord) -> Vec<(Opcode, usize)> {
     let (base, slots) = program.code_range();
     let mut per_slot = vec![0usize; slots];
     for step in &record.steps {
         per_slot[((u64::from(step.pc) - base) / 4) as usize] += 1;
     }
-    let mut per_opcode = vec![0; Opcode::COUNT];
-    for (slot, &n) in per_slot.iter().enumerate() {
-        if n > 0 {
+    per_slot
+        .iter()
+        .enumerate()
+        .filter(|(_, &n)| n > 0)
+        .map(|(slot, &n)| {
             let inst = program
                 .instruction_at(base + 4 * slot as u64)
                 .expect("executed instructions are in the ROM");
-            per_opcode[inst.opcode as usize] += n;
-        }
-    }
-    per_opcode
-}
-
-/// The memory the machine's tables see: buffer rows and the doublewords outside the image.
-struct MemoryCells {
-    /// Rows of the buffer table: the doubleword pieces of every system call buffer.
-    buffer_pieces: usize,
-    /// Rows of the dynamic memory table: distinct doublewords outside the image that loads,
-    /// stores, those buffers and POSEIDON2 states touch, plus the input header's two.
-    dynamic: usize,
-}
-
-impl MemoryCells {
-    fn of(program: &Program, record: &ExecutionRecord) -> Self {
-        let image_end = PROGRAM_START / 8 + image_len(program) as u64;
-        let mut touched = DwordSet::new();
-        let mut dynamic = 0;
-        let mut touch = |dword: u64| {
-            if dword >= image_end && touched.insert(dword) {
-                dynamic += 1;
-            }
-        };
-        touch(INPUT_START / 8);
-        touch(INPUT_START / 8 + 1);
-        for event in &record.memory {
-            let step = &record.steps[event.clk as usize];
-            let is_ecall = program
-                .instruction_at(u64::from(step.pc))
-                .is_some_and(|inst| inst.opcode == Opcode::Ecall);
-            if !is_ecall {
-                let first = u64::from(event.addr);
-                (first / 8..=(first + u64::from(event.width) - 1) / 8).for_each(&mut touch);
-            }
-        }
-        let mut pieces = 0;
-        for call in &record.syscalls {
-            if let Some((addr, len)) = syscall_buffer(call.number, call.args) {
-                for (piece, _) in buffer_pieces(addr, len) {
-                    pieces += 1;
-                    touch(u64::from(piece) / 8);
-                }
-            }
-        }
-        for call in &record.poseidon2 {
-            let first = u64::from(call.addr) / 8;
-            (first..first + POSEIDON2_WORDS as u64 / 2).for_each(&mut touch);
-        }
-        Self {
-            buffer_pieces: pieces,
-            dynamic,
-        }
-    }
-}
-
-/// A set of doubleword indices below `MEMORY_END / 8`: one bit each, allocated zeroed (the
-/// operating system maps only the pages a run touches).
-struct DwordSet {
-    bits: Vec<u64>,
-}
-
-impl DwordSet {
-    fn new() -> Self {
-        Self {
-            bits: vec![0; (MEMORY_END / 8).div_ceil(64) as usize],
-        }
-    }
-
-    /// Adds `dword`; whether it was new.
-    fn insert(&mut self, dword: u64) -> bool {
-        let (word, bit) = ((dword / 64) as usize, 1u64 << (dword % 64));
-        let new = self.bits[word] & bit == 0;
-        self.bits[word] |= bit;
-        new
-    }
+            (inst.opcode, n)
+        })
+        .collect()
 }

@@ -2,6 +2,7 @@
 //! table's trace from an execution record) and proving. Only with the `prover` feature: this is
 //! the part of the crate that needs the executor, rayon and `std`.
 
+pub mod cost;
 pub mod heights;
 pub mod witness;
 
@@ -10,6 +11,7 @@ use std::sync::Arc;
 use droste_executor::{execute, ExecError, ExecOptions, Execution, Input, Program};
 use droste_isa::Opcode;
 use droste_stark::{ProverTable, Val};
+use p3_field::TwoAdicField;
 use p3_matrix::dense::RowMajorMatrix;
 use p3_maybe_rayon::prelude::*;
 
@@ -29,6 +31,12 @@ use witness::{build_witness, image_cells};
 
 /// Most cycles a proof may cover: timestamps `8 * clk + slot` must stay below `2^27`.
 pub const MAX_CYCLES: u64 = 1 << 24;
+
+/// The most rows a table may have at `log_blowup`: its LDE must fit KoalaBear's two-adic
+/// subgroup.
+pub fn max_table_height(log_blowup: u8) -> usize {
+    1 << (Val::TWO_ADICITY - usize::from(log_blowup))
+}
 
 impl MachineTables {
     /// The tables of `program`, with their preprocessed contents.
@@ -66,6 +74,11 @@ impl ProvingKey {
     /// docs/pcs.md). Proofs are the same either way.
     pub fn set_ldes_kept(&mut self, keep: bool) {
         self.stark.set_ldes_kept(keep);
+    }
+
+    /// The program the keys are for.
+    pub fn program(&self) -> &Program {
+        &self.program
     }
 }
 
@@ -161,6 +174,11 @@ impl MachineProver {
     /// [`Self::traces_of_run`] will generate, known before it spends time and memory on it.
     pub fn table_heights(pk: &ProvingKey, run: &Execution) -> Vec<usize> {
         heights::table_heights(pk, run.record.as_ref().expect("a recorded run"))
+    }
+
+    /// Every table's rows before padding (in proving order) for a run [`Self::record`]ed.
+    pub fn table_rows(pk: &ProvingKey, run: &Execution) -> Vec<usize> {
+        heights::table_rows(pk, run.record.as_ref().expect("a recorded run"))
     }
 
     /// Every table's main trace (in proving order) for a run [`Self::record`]ed on `input`,

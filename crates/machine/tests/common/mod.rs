@@ -3,11 +3,11 @@
 #![allow(dead_code)]
 
 use droste_executor::elf_builder::{ElfBuilder, Perm};
-use droste_executor::{Input, Program};
+use droste_executor::{ExecOptions, Input, Program};
 use droste_isa::abi::{syscall, PROGRAM_START};
 use droste_isa::{Instruction as I, Opcode};
 use droste_machine::{
-    MachineError, MachineProver, ProofOptions, ProvingKey, PublicValues, VerifyingKey,
+    MachineError, MachineProver, ProofOptions, ProvingCost, ProvingKey, PublicValues, VerifyingKey,
 };
 use droste_stark::{check_constraints, ConstraintViolation, FriParameters, Val};
 use p3_matrix::dense::RowMajorMatrix;
@@ -71,14 +71,45 @@ pub fn keys(program: &Program) -> (ProvingKey, VerifyingKey) {
 }
 
 /// Traces and public values of a run. Checks that the heights estimated from the execution
-/// record (what a prover refuses too large runs with) are the generated traces' heights.
+/// record (what a prover refuses too large runs with) are the generated traces' heights, and
+/// that the proving-cost profile (from an unrecorded run) finds the same rows.
 pub fn traces(pk: &ProvingKey, input: &Input) -> (Vec<RowMajorMatrix<Val>>, PublicValues) {
     let run = MachineProver::record(pk, input).unwrap();
     let estimated = MachineProver::table_heights(pk, &run);
     let (traces, public) = MachineProver::traces_of_run(pk, input, &run).unwrap();
     let heights: Vec<usize> = traces.iter().map(|t| t.height()).collect();
     assert_eq!(estimated, heights, "estimated table heights");
+    check_cost_profile(pk, input, &MachineProver::table_rows(pk, &run));
     (traces, public)
+}
+
+/// Checks the proving-cost profile of the run of `pk`'s program on `input`: its tables have
+/// `rows` (the record's rows before padding), and its functions' and its phases' rows each add
+/// up to them with the rows of the run itself.
+pub fn check_cost_profile(pk: &ProvingKey, input: &Input, rows: &[usize]) {
+    let options = ExecOptions {
+        profile: true,
+        ..ExecOptions::default()
+    };
+    let run = droste_executor::execute(pk.program(), input, &options).unwrap();
+    let cost = ProvingCost::new(pk, run.profile.unwrap());
+    let totals: Vec<usize> = cost.tables.iter().map(|t| t.rows).collect();
+    assert_eq!(totals, rows, "profiled rows per table");
+    let sums = |buckets: Vec<&Vec<usize>>| -> Vec<usize> {
+        let mut sum = cost.run_rows.clone();
+        for rows in buckets {
+            sum.iter_mut().zip(rows).for_each(|(s, r)| *s += r);
+        }
+        sum
+    };
+    assert_eq!(
+        sums(cost.functions.iter().map(|(_, b)| &b.rows).collect()),
+        rows
+    );
+    assert_eq!(
+        sums(cost.markers.iter().map(|(_, b)| &b.rows).collect()),
+        rows
+    );
 }
 
 /// The debug checker on traces with the honest public endpoints.
