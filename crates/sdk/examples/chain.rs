@@ -18,9 +18,8 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use droste_chain::{verified_link, words, Chain, Link, Transaction, GENESIS_ACCOUNTS};
-use droste_sdk::{build_guest, repo_root, Input, Proof, Prover, PublicValues, Verifier, PRESETS};
+use droste_sdk::{build_guest, repo_root, statement, Input, Proof, Prover, PublicValues, Verifier};
 use droste_zkvm::codec;
-use droste_zkvm::recursion::Statement;
 
 #[derive(Parser)]
 struct Args {
@@ -54,10 +53,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let mut options = PRESETS
-        .iter()
-        .find(|(name, _)| *name == args.preset)
-        .map(|&(_, options)| options)
+    let mut options = droste_sdk::preset(&args.preset)
         .ok_or_else(|| format!("unknown preset {:?} (fast or default)", args.preset))?;
     if let Some(queries) = args.queries {
         options.fri.num_queries = queries;
@@ -86,7 +82,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     for step in 0..args.steps {
         let (input, link) = chain
             .next(batch(step, args.batch))
-            .map_err(|refused| format!("step {step}: the ledger refused the batch: {refused:?}"))?;
+            .map_err(|refused| format!("step {step}: the ledger refused the batch: {refused}"))?;
         let mut guest_input = Input::new().write(&input)?;
         if let Some(previous) = &previous {
             guest_input = guest_input.write_proof(previous.bytes(), prover.verifying_key());
@@ -116,12 +112,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // its link's key digest against that key's.
     let last = previous.ok_or("no step was proven")?;
     let (public, _) = timed_verify(&verifier, &last)?;
-    let statement = Statement {
-        vkey_digest: public.vkey_digest,
-        exit_code: public.exit_code,
-        public_output: public.public_output,
-    };
-    let link = verified_link(&statement, &verifier.vkey()?.0)?;
+    let link = verified_link(&statement(public), &verifier.vkey()?.0)?;
     if Some(&link) != chain.last() || link.root != words(&chain.ledger().root()) {
         return Err("the last proof's link is not the ledger's".into());
     }

@@ -40,6 +40,8 @@ pub mod doc_examples {
     pub struct Cli;
     #[doc = include_str!("../../../docs/guests.md")]
     pub struct Guests;
+    #[doc = include_str!("../../../docs/chains.md")]
+    pub struct Chains;
 }
 
 pub use allocator::tune_allocator_for_proving;
@@ -60,6 +62,6 @@ pub use prove::{
     TableHeight,
 };
 pub use verify::{
-    preset_name, proof_options, proof_vkey, verify, verify_exit_code, vkey, Verifier, VerifyError,
-    VkeyDigest, PRESETS,
+    preset, preset_name, proof_options, proof_vkey, statement, verify, verify_exit_code, vkey,
+    Verifier, VerifyError, VkeyDigest, PRESETS,
 };

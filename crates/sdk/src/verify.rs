@@ -17,6 +17,7 @@ use std::fmt;
 use droste_executor::ElfError;
 use droste_isa::abi::PANIC_EXIT_CODE;
 use droste_machine::{MachineError, MachineProver, ProofOptions, PublicValues, VerifyingKey};
+use droste_zkvm::recursion::Statement;
 use rkyv::util::AlignedVec;
 
 use crate::{Guest, ProveError};
@@ -174,6 +175,17 @@ impl Verifier {
     }
 }
 
+/// What verified public values prove, as the statement a guest gets from verifying the same
+/// proof (`droste_zkvm::verify`): the form in which recursion guests commit statements, so that
+/// a host checks theirs with the same code.
+pub fn statement(public: PublicValues) -> Statement {
+    Statement {
+        vkey_digest: public.vkey_digest,
+        exit_code: public.exit_code,
+        public_output: public.public_output,
+    }
+}
+
 /// The verifying-key digest a proof carries (not verified: read from its header fields).
 pub fn proof_vkey(proof: &[u8]) -> Result<VkeyDigest, VerifyError> {
     let aligned = aligned(proof);
@@ -199,6 +211,14 @@ pub fn preset_name(fri: droste_pcs::FriParameters) -> Option<&'static str> {
         .iter()
         .find(|(_, options)| options.fri == fri)
         .map(|&(name, _)| name)
+}
+
+/// The options of the preset named `name` (`"default"` or `"fast"`), if there is one.
+pub fn preset(name: &str) -> Option<ProofOptions> {
+    PRESETS
+        .iter()
+        .find(|(preset, _)| *preset == name)
+        .map(|&(_, options)| options)
 }
 
 /// Verifies `proof` against `guest` under the key of the preset the proof was made with, and

@@ -19,7 +19,7 @@ use droste_chain::{
 };
 use droste_machine::VerifyingKey;
 use droste_pcs::Val;
-use droste_sdk::{Input, Proof, ProofOptions, Prover, PublicValues, Verifier};
+use droste_sdk::{statement, Input, Proof, ProofOptions, Prover, Verifier};
 use droste_zkvm::codec;
 use droste_zkvm::recursion::Statement;
 use p3_field::PrimeCharacteristicRing;
@@ -73,14 +73,6 @@ fn step_input(input: &StepInput, previous: Option<(&Proof, &VerifyingKey)>) -> I
     match previous {
         Some((proof, vk)) => guest_input.write_proof(proof.bytes(), vk),
         None => guest_input,
-    }
-}
-
-fn statement(public: PublicValues) -> Statement {
-    Statement {
-        vkey_digest: public.vkey_digest,
-        exit_code: public.exit_code,
-        public_output: public.public_output,
     }
 }
 

@@ -197,7 +197,8 @@ pub struct Ledger {
 
 /// A batch the ledger refused: the rule broken, and the account proofs up to and including the
 /// refused transaction's, with which a step refuses it too.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{error}")]
 pub struct Refused {
     /// What was refused.
     pub error: StepError,
