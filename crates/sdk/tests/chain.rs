@@ -101,6 +101,12 @@ fn a_two_step_chain_proves_and_its_last_proof_verifies() {
             amount: 2,
         },
         Transaction::Open { account: 11 },
+        // To itself: the second account proof is against the root after the debit.
+        Transaction::Transfer {
+            from: 10,
+            to: 10,
+            amount: 3,
+        },
     ]);
     let input = step_input(&input, Some((&genesis.proof, &genesis.vk)));
     let execution = run_ok("chain", &input);
