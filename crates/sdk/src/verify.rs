@@ -259,3 +259,17 @@ pub(crate) fn aligned(bytes: &[u8]) -> AlignedVec<16> {
     copy.extend_from_slice(bytes);
     copy
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_are_found_by_name_and_by_options() {
+        for (name, options) in PRESETS {
+            assert_eq!(preset(name), Some(options));
+            assert_eq!(preset_name(options.fri), Some(name));
+        }
+        assert_eq!(preset("secure"), None);
+    }
+}
