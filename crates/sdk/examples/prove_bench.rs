@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use clap::{Parser, ValueEnum};
 use droste_sdk::{
     build_guest, execute, repo_root, ExecOptions, Input, Program, ProgressEvent, Prover, Verifier,
-    PRESETS,
 };
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -78,10 +77,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let options = PRESETS
-        .iter()
-        .find(|(name, _)| *name == args.preset)
-        .map(|&(_, options)| options)
+    let options = droste_sdk::preset(&args.preset)
         .ok_or_else(|| format!("unknown preset {:?} (default or fast)", args.preset))?;
     let elf = std::fs::read(build_guest(
         repo_root().join("guests").join(args.guest.name()),

@@ -41,6 +41,8 @@ pub mod doc_examples {
     pub struct Cli;
     #[doc = include_str!("../../../docs/guests.md")]
     pub struct Guests;
+    #[doc = include_str!("../../../docs/chains.md")]
+    pub struct Chains;
 }
 
 pub use allocator::tune_allocator_for_proving;
@@ -64,6 +66,6 @@ pub use prove::{
     TableHeight,
 };
 pub use verify::{
-    guest_vkeys, preset_name, proof_options, proof_vkey, verify, verify_exit_code, verifying_key,
-    vkey, Verifier, VerifyError, VkeyDigest, PRESETS,
+    guest_vkeys, preset, preset_name, proof_options, proof_vkey, statement, verify,
+    verify_exit_code, verifying_key, vkey, Verifier, VerifyError, VkeyDigest, PRESETS,
 };

@@ -18,11 +18,13 @@
 
 use std::sync::OnceLock;
 
-use droste_machine::{PublicValues, VerifyingKey};
+use droste_machine::VerifyingKey;
 use droste_zkvm::recursion::{Aggregate, RecursionRequest};
 
 use crate::prove::{ProgressEvent, Proof, ProveError, Prover};
-use crate::verify::{preset_name, proof_options, proof_vkey, VerifyError, VkeyDigest, PRESETS};
+use crate::verify::{
+    preset_name, proof_options, proof_vkey, statement, VerifyError, VkeyDigest, PRESETS,
+};
 use crate::{Input, ProofOptions};
 
 pub use droste_zkvm::recursion::Statement;
@@ -178,15 +180,6 @@ pub fn verify_aggregate(proof: &[u8]) -> Result<Vec<Statement>, VerifyError> {
     let vk = recursion_key(options).map_err(VerifyError::Recursion)?;
     let public = droste_machine::verify(vk, proof).map_err(VerifyError::Invalid)?;
     flatten(statement(public))
-}
-
-/// The statement of verified public values.
-fn statement(public: PublicValues) -> Statement {
-    Statement {
-        vkey_digest: public.vkey_digest,
-        exit_code: public.exit_code,
-        public_output: public.public_output,
-    }
 }
 
 /// The statements a verified statement of the recursion guest vouches for (recursively through

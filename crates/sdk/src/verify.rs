@@ -17,6 +17,7 @@ use std::fmt;
 use droste_executor::ElfError;
 use droste_isa::abi::PANIC_EXIT_CODE;
 use droste_machine::{MachineError, MachineProver, ProofOptions, PublicValues, VerifyingKey};
+use droste_zkvm::recursion::Statement;
 use rkyv::util::AlignedVec;
 
 use crate::{Guest, ProveError};
@@ -186,6 +187,17 @@ impl Verifier {
     }
 }
 
+/// What verified public values prove, as the statement a guest gets from verifying the same
+/// proof (`droste_zkvm::verify`): the form in which recursion guests commit statements, so that
+/// a host checks theirs with the same code.
+pub fn statement(public: PublicValues) -> Statement {
+    Statement {
+        vkey_digest: public.vkey_digest,
+        exit_code: public.exit_code,
+        public_output: public.public_output,
+    }
+}
+
 /// The verifying-key digest a proof carries (not verified: read from its header fields).
 pub fn proof_vkey(proof: &[u8]) -> Result<VkeyDigest, VerifyError> {
     let aligned = aligned(proof);
@@ -211,6 +223,14 @@ pub fn preset_name(fri: droste_pcs::FriParameters) -> Option<&'static str> {
         .iter()
         .find(|(_, options)| options.fri == fri)
         .map(|&(name, _)| name)
+}
+
+/// The options of the preset named `name` (`"default"` or `"fast"`), if there is one.
+pub fn preset(name: &str) -> Option<ProofOptions> {
+    PRESETS
+        .iter()
+        .find(|(preset, _)| *preset == name)
+        .map(|&(_, options)| options)
 }
 
 /// Verifies `proof` against `guest` under the key of the preset the proof was made with, and
@@ -311,4 +331,18 @@ pub(crate) fn aligned(bytes: &[u8]) -> AlignedVec<16> {
     let mut copy = AlignedVec::<16>::with_capacity(bytes.len());
     copy.extend_from_slice(bytes);
     copy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_are_found_by_name_and_by_options() {
+        for (name, options) in PRESETS {
+            assert_eq!(preset(name), Some(options));
+            assert_eq!(preset_name(options.fri), Some(name));
+        }
+        assert_eq!(preset("secure"), None);
+    }
 }

@@ -11,10 +11,10 @@ mod common;
 use common::guest;
 use droste_sdk::recursion::{
     aggregate, compress, recursion_elf, recursion_input, recursion_key, recursion_vkey,
-    verify_aggregate, InnerProof, Statement, RECURSION_VKEYS,
+    verify_aggregate, InnerProof, RECURSION_VKEYS,
 };
 use droste_sdk::{
-    execute, inspect, verify, ExecOptions, Input, Proof, ProofOptions, Prover, PublicValues,
+    execute, inspect, statement, verify, ExecOptions, Input, Proof, ProofOptions, Prover,
     VerifyError, PRESETS,
 };
 use droste_zkvm::recursion::Aggregate;
@@ -60,14 +60,6 @@ fn fibonacci(prover: &Prover, n: u64) -> Proof {
         .unwrap()
 }
 
-fn statement(public: &PublicValues) -> Statement {
-    Statement {
-        vkey_digest: public.vkey_digest,
-        exit_code: public.exit_code,
-        public_output: public.public_output.clone(),
-    }
-}
-
 #[test]
 fn compressed_aggregated_and_recompressed_proofs_prove_the_inner_statements() {
     let options = ProofOptions::fast();
@@ -109,8 +101,8 @@ fn compressed_aggregated_and_recompressed_proofs_prove_the_inner_statements() {
     assert_eq!(
         verify_aggregate(aggregated.bytes()).unwrap(),
         [
-            statement(fib_proof.public_values()),
-            statement(echo_proof.public_values())
+            statement(fib_proof.public_values().clone()),
+            statement(echo_proof.public_values().clone())
         ]
     );
     assert!(matches!(
@@ -136,7 +128,7 @@ fn compressed_aggregated_and_recompressed_proofs_prove_the_inner_statements() {
         committed,
         Aggregate {
             recursion_vkey: recursion_vkey(options).unwrap().0,
-            statements: vec![statement(fib_proof.public_values())],
+            statements: vec![statement(fib_proof.public_values().clone())],
         }
     );
 }
