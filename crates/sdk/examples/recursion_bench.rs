@@ -16,8 +16,8 @@ use std::time::Instant;
 use clap::{Parser, ValueEnum};
 use droste_sdk::recursion::{compress, recursion_elf, recursion_input, recursion_key, InnerProof};
 use droste_sdk::{
-    build_guest, execute, repo_root, ExecOptions, Execution, Input, Proof, ProofOptions, Prover,
-    VerifyingKey, PRESETS,
+    build_guest, execute, proving_cost, repo_root, ExecOptions, Execution, Input, Proof,
+    ProofOptions, Prover, VerifyingKey, PRESETS,
 };
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -40,6 +40,10 @@ struct Args {
     /// Also verify the compressed proof in the recursion guest and compress it again.
     #[arg(long, requires = "prove")]
     fixed_point: bool,
+    /// Print what proving the recursion guest's run costs, table by table and function by
+    /// function (what `droste run --profile` prints).
+    #[arg(long)]
+    cost: bool,
 }
 
 fn main() -> ExitCode {
@@ -64,7 +68,18 @@ fn main() -> ExitCode {
         args.preset,
         inner.0.stats().cycles
     );
-    let in_guest = verify_in_guest(inner.0.bytes(), prover.verifying_key(), options);
+    // The recursion guest as built from this checkout's sources: the verifier being measured
+    // (`compress` proves with the shipped ELF, which `scripts/build-recursion-elf.sh` refreshes).
+    let recursion =
+        std::fs::read(build_guest(repo_root().join("guests/recursion")).unwrap()).unwrap();
+    if recursion != recursion_elf() {
+        println!("(the recursion guest built from these sources is not the shipped one)");
+    }
+    let in_guest = verify_in_guest(&recursion, inner.0.bytes(), prover.verifying_key(), options);
+    if args.cost {
+        let profile = in_guest.profile.clone().expect("profiled");
+        println!("{}", proving_cost(&recursion, profile, options).unwrap());
+    }
     if !args.prove {
         return ExitCode::SUCCESS;
     }
@@ -87,8 +102,9 @@ fn main() -> ExitCode {
         .collect();
     println!("compressed proof's tables: {}", heights.join(", "));
     if args.fixed_point {
+        let recursion_built = recursion;
         let recursion = recursion_key(options).unwrap();
-        verify_in_guest(outer.0.bytes(), recursion, options);
+        verify_in_guest(&recursion_built, outer.0.bytes(), recursion, options);
         let again = timed_proof(|| compress(outer.0.bytes(), recursion, options).unwrap());
         report("compressed twice", &again, recursion);
     }
@@ -104,21 +120,19 @@ fn timed_proof(prove: impl FnOnce() -> Proof) -> Timed {
     (proof, start.elapsed().as_secs_f64(), peak_rss_kib())
 }
 
-/// Runs the recursion guest, as built from this checkout's sources (the verifier being
-/// measured; `compress` proves with the shipped ELF, which `scripts/build-recursion-elf.sh`
-/// refreshes), over `proof` and prints its cycles by verifier phase.
-fn verify_in_guest(proof: &[u8], vk: &VerifyingKey, options: ProofOptions) -> Execution {
+/// Runs the recursion guest `elf` over `proof` and prints its cycles by verifier phase.
+fn verify_in_guest(
+    elf: &[u8],
+    proof: &[u8],
+    vk: &VerifyingKey,
+    options: ProofOptions,
+) -> Execution {
     let input = recursion_input(&[InnerProof { proof, vk }], options).unwrap();
     let profile = ExecOptions {
         profile: true,
         ..ExecOptions::default()
     };
-    let built = build_guest(repo_root().join("guests/recursion")).unwrap();
-    let elf = std::fs::read(built).unwrap();
-    if elf != recursion_elf() {
-        println!("(the recursion guest built from these sources is not the shipped one)");
-    }
-    let run = execute(&elf, &input, &profile).unwrap();
+    let run = execute(elf, &input, &profile).unwrap();
     assert_eq!(run.exit_code, 0, "{:?}", run.panic_message);
     println!(
         "recursion guest verifying a {}-byte proof: {} cycles",
