@@ -402,3 +402,48 @@ fn vkey_is_deterministic_and_differs_between_guests_and_presets() {
     let output = droste(&["vkey", "/nonexistent/guest.elf"]);
     assert_one_line_error(&output, "cannot read guest ELF /nonexistent/guest.elf");
 }
+
+/// `compress` and `aggregate` check their inputs before proving anything: a damaged proof is
+/// refused with the verifier's reason, a proof of no given guest is named, mixed presets need
+/// `--preset`; `verify` with several guests wants an aggregate. (Proving the recursion guest is
+/// tested in droste-sdk's recursion tests, once.)
+#[test]
+fn recursion_commands_refuse_bad_inputs_before_proving() {
+    let dir = tempfile::tempdir().unwrap();
+    let fib = dir.path().join("fib.proof");
+    let fast = dir.path().join("fast.proof");
+    assert_success(&prove_fibonacci(&fib, "default"));
+    assert_success(&prove_fibonacci(&fast, "fast"));
+    let out = dir.path().join("out.proof");
+    let (fib, fast, out) = (
+        fib.to_str().unwrap(),
+        fast.to_str().unwrap(),
+        out.to_str().unwrap(),
+    );
+
+    let damaged = dir.path().join("damaged.proof");
+    let mut bytes = std::fs::read(fib).unwrap();
+    let at = bytes.len() - 100;
+    bytes[at] ^= 1;
+    std::fs::write(&damaged, bytes).unwrap();
+    let output = droste(&[
+        "compress",
+        damaged.to_str().unwrap(),
+        &guest_dir("fibonacci"),
+        "-o",
+        out,
+    ]);
+    assert_one_line_error(&output, "proof 0 to aggregate does not verify");
+
+    let output = droste(&["compress", fib, "-o", out]);
+    assert_one_line_error(&output, "give the guest it is of");
+    let output = droste(&["compress", fib, &guest_dir("sha256"), "-o", out]);
+    assert_one_line_error(&output, "no given guest's under its preset");
+    let fibonacci = guest_dir("fibonacci");
+    let output = droste(&["aggregate", fib, fast, "--guest", &fibonacci, "-o", out]);
+    assert_one_line_error(&output, "choose the result's with --preset");
+    assert!(!Path::new(out).exists(), "nothing was written");
+
+    let output = droste(&["verify", fib, &fibonacci, &guest_dir("sha256")]);
+    assert_one_line_error(&output, "is not an aggregated proof");
+}

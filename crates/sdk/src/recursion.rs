@@ -177,6 +177,9 @@ pub fn verify_aggregate(proof: &[u8]) -> Result<Vec<Statement>, VerifyError> {
     if preset_name(options.fri).is_none() {
         return Err(VerifyError::NotAPreset(options.fri));
     }
+    if !is_aggregate(proof)? {
+        return Err(VerifyError::NotAnAggregate(proof_vkey(proof)?));
+    }
     let vk = recursion_key(options).map_err(VerifyError::Recursion)?;
     let public = droste_machine::verify(vk, proof).map_err(VerifyError::Invalid)?;
     flatten(statement(public))

@@ -87,6 +87,12 @@ pub enum VerifyError {
     /// The recursion guest's keys could not be derived from its shipped ELF.
     #[error("deriving the recursion guest's keys: {0}")]
     Recursion(crate::ProveError),
+    /// The proof is not one of the recursion guest (a compressed or aggregated proof).
+    #[error(
+        "the proof is not an aggregated proof (its vkey digest {0} is not the recursion \
+         guest's): verify it against its one guest"
+    )]
+    NotAnAggregate(VkeyDigest),
     /// A compressed proof must prove exactly one statement to stand for one guest's proof.
     #[error(
         "the proof aggregates {0} statements; verify it as an aggregate (droste verify with one \
