@@ -15,6 +15,7 @@ use p3_matrix::Matrix;
 use p3_maybe_rayon::prelude::*;
 
 use super::{bitrev_coset_points, Committed, Pcs};
+use crate::batch::batch_exponents;
 use crate::fold::lde_shift;
 use crate::{Challenge, Val, EXT_DEGREE};
 
@@ -307,9 +308,9 @@ impl HeightBatch<'_> {
 /// The DEEP-quotient batch per LDE height, descending by height, as base-field coordinates (4
 /// per value, the form FRI commits):
 /// `ro_h(x) = sum over matrices of that height, points z, columns c of
-/// alpha^k * (f_c(x) - f_c(z)) / (x - z)`, with `k` counting (matrix, point, column) triples in
-/// the order round, matrix, point, column, so the verifier recomputes the same combination at
-/// its query points.
+/// alpha^k * (f_c(x) - f_c(z)) / (x - z)`, with `k` from [`batch_exponents`] (point slots major,
+/// then round, matrix, column), so the verifier recomputes the same combination at its query
+/// points.
 ///
 /// Computed height by height and chunk by chunk ([`HeightBatch::reduce`]): each matrix's column
 /// combination is formed once for all its points, summed into one numerator per point, divided
@@ -322,9 +323,19 @@ pub(super) fn reduced_openings(
     alpha: Challenge,
 ) -> Vec<(usize, Vec<Val>)> {
     let mut batches: Vec<HeightBatch<'_>> = Vec::new();
-    let mut alpha_offset = Challenge::ONE;
+    let shapes: Vec<(usize, usize)> = rounds
+        .iter()
+        .flat_map(|(c, points)| {
+            points
+                .iter()
+                .enumerate()
+                .map(|(m, pts)| (c.matrix(m).0.width(), pts.len()))
+        })
+        .collect();
+    let mut exponents = batch_exponents(&shapes).into_iter();
     for ((c, points), round_values) in rounds.iter().zip(values) {
         for (m, (pts, mat_values)) in points.iter().zip(round_values).enumerate() {
+            let exponents = exponents.next().expect("one exponent list per matrix");
             let (matrix, is_lde) = c.matrix(m);
             let log_lde = c.log_heights[m] + pcs.log_blowup();
             let index = match batches.iter().position(|b| b.log_lde == log_lde) {
@@ -344,7 +355,8 @@ pub(super) fn reduced_openings(
             let terms = pts
                 .iter()
                 .zip(mat_values)
-                .map(|(&z, vals)| {
+                .zip(exponents)
+                .map(|((&z, vals), k)| {
                     let slot = match batch.points.iter().position(|&p| p == z) {
                         Some(slot) => slot,
                         None => {
@@ -353,9 +365,7 @@ pub(super) fn reduced_openings(
                         }
                     };
                     let at_z: Challenge = vals.iter().zip(&alpha_pows).map(|(&v, &a)| a * v).sum();
-                    let offset = alpha_offset;
-                    alpha_offset *= alpha.exp_u64(width as u64);
-                    (slot, offset, at_z)
+                    (slot, alpha.exp_u64(k as u64), at_z)
                 })
                 .collect();
             let coeffs = alpha_pows

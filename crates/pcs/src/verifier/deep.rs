@@ -34,9 +34,10 @@ pub(super) struct Inputs<'a> {
     pub terms: &'a [MatrixTerms],
 }
 
-/// Per input height: the queried rows, their LDE points, and per distinct opening point `z` the
-/// running sums of the batched numerators `sum alpha^k f(x)` at those rows and of the claimed
-/// values `sum alpha^k f(z)`.
+/// Per input height: the queried rows, their LDE points, and per distinct (opening point `z`,
+/// weight factor `s`) the running sums, at those rows, of the matrices' first-point combinations
+/// (`s` times them is their share of the batched numerator `sum alpha^k f(x)` at `z`) and of the
+/// claimed values' `sum alpha^k f(z)`.
 struct HeightRows {
     log_height: usize,
     rows: Vec<usize>,
@@ -46,19 +47,25 @@ struct HeightRows {
 
 struct PointSums {
     z: Challenge,
-    numerators: Vec<Challenge>,
+    shift: Challenge,
+    combined: Vec<Challenge>,
     claimed: Challenge,
 }
 
 impl HeightRows {
-    /// The sums of opening point `z`, started empty the first time `z` is seen.
-    fn sums(&mut self, z: Challenge) -> &mut PointSums {
-        let at = match self.by_point.iter().position(|p| p.z == z) {
+    /// The sums of opening point `z` and factor `shift`, started empty when first seen.
+    fn sums(&mut self, z: Challenge, shift: Challenge) -> &mut PointSums {
+        let at = match self
+            .by_point
+            .iter()
+            .position(|p| p.z == z && p.shift == shift)
+        {
             Some(at) => at,
             None => {
                 self.by_point.push(PointSums {
                     z,
-                    numerators: alloc::vec![Challenge::ZERO; self.rows.len()],
+                    shift,
+                    combined: alloc::vec![Challenge::ZERO; self.rows.len()],
                     claimed: Challenge::ZERO,
                 });
                 self.by_point.len() - 1
@@ -67,17 +74,39 @@ impl HeightRows {
         &mut self.by_point[at]
     }
 
-    /// `ro(x) = sum_z (numerators_z(x) - claimed_z) / (x - z)` at every queried row, with one
+    /// `ro(x) = sum_z (numerator_z(x) - claimed_z) / (x - z)` at every queried row, each
+    /// numerator the sum over its factors `s` of `s` times the combinations summed with it; one
     /// batched inversion per point.
     fn reduced(&self) -> Result<Vec<Challenge>, PcsError> {
         let mut ro = alloc::vec![Challenge::ZERO; self.rows.len()];
-        let mut inverses = Vec::with_capacity(self.rows.len());
+        let mut points: Vec<Challenge> = Vec::new();
         for sums in &self.by_point {
+            if !points.contains(&sums.z) {
+                points.push(sums.z);
+            }
+        }
+        let mut numerators = alloc::vec![Challenge::ZERO; self.rows.len()];
+        let mut inverses = Vec::with_capacity(self.rows.len());
+        for z in points {
+            numerators.fill(Challenge::ZERO);
+            let mut claimed = Challenge::ZERO;
+            for sums in self.by_point.iter().filter(|s| s.z == z) {
+                claimed += sums.claimed;
+                if sums.shift == Challenge::ONE {
+                    for (n, &c) in numerators.iter_mut().zip(&sums.combined) {
+                        *n += c;
+                    }
+                } else {
+                    for (n, &c) in numerators.iter_mut().zip(&sums.combined) {
+                        *n += sums.shift * c;
+                    }
+                }
+            }
             inverses.clear();
-            inverses.extend(self.points.iter().map(|&x| -sums.z + x));
+            inverses.extend(self.points.iter().map(|&x| -z + x));
             batch_invert(&mut inverses)?;
-            for ((r, &n), &inv) in ro.iter_mut().zip(&sums.numerators).zip(&inverses) {
-                *r += (n - sums.claimed) * inv;
+            for ((r, &n), &inv) in ro.iter_mut().zip(&numerators).zip(&inverses) {
+                *r += (n - claimed) * inv;
             }
         }
         Ok(ro)
@@ -190,11 +219,11 @@ impl Inputs<'_> {
                     self.powers.combine(term.first_power, row)
                 }));
                 let height = &mut per_height[group.height_at];
-                for (p, point) in term.points.iter().enumerate() {
-                    let sums = height.sums(point.z);
+                for point in &term.points {
+                    let sums = height.sums(point.z, point.shift);
                     sums.claimed += point.claimed;
-                    for (n, &c) in sums.numerators.iter_mut().zip(&combined) {
-                        *n += if p == 0 { c } else { point.shift * c };
+                    for (s, &c) in sums.combined.iter_mut().zip(&combined) {
+                        *s += c;
                     }
                 }
             }

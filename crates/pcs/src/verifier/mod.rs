@@ -40,19 +40,21 @@ pub struct MatrixClaim<'a> {
 /// What the DEEP reduction needs of one matrix, the same for every query: where its batching
 /// powers start and, per opening point, the point with its terms.
 pub(super) struct MatrixTerms {
-    /// `k` of the matrix's first (point, column): its column `c` at its first point is weighed
-    /// by `alpha^(k + c)`.
+    /// `k_0` of the matrix's first point ([`crate::batch::batch_exponents`]): its column `c` at
+    /// that point is weighed by `alpha^(k_0 + c)`.
     pub(super) first_power: usize,
     pub(super) points: Vec<PointTerm>,
 }
 
-/// One opening point of a matrix: the column combination at its `p`-th point is `alpha^(p w)`
-/// times the one at its first point, and its claimed values contribute their own combination.
+/// One opening point of a matrix: the column combination at its `p`-th point is
+/// `alpha^(k_p - k_0)` times the one at its first point, and its claimed values contribute their
+/// own combination.
 pub(super) struct PointTerm {
     pub(super) z: Challenge,
-    /// `alpha^(p w)`: the factor from the first point's weights to this point's.
+    /// `alpha^(k_p - k_0)`: the factor from the first point's weights to this point's (the same
+    /// for every matrix of the STARK at a given point, so the verifier applies it once per row).
     pub(super) shift: Challenge,
-    /// `sum_c alpha^(k + p w + c) v_c` over the claimed values `v` at `z`.
+    /// `sum_c alpha^(k_p + c) v_c` over the claimed values `v` at `z`.
     pub(super) claimed: Challenge,
 }
 
@@ -279,36 +281,39 @@ fn check_claims(
         .collect()
 }
 
-/// The [`MatrixTerms`] of every matrix, in claim order (round, matrix): `k` counts (matrix,
-/// point, column) triples in that order, as docs/pcs.md fixes the batching.
+/// The [`MatrixTerms`] of every matrix, in claim order (round, matrix), with the batching
+/// exponents of [`crate::batch::batch_exponents`] (docs/pcs.md).
 fn matrix_terms(rounds: &[RoundClaim<'_>], powers: &AlphaPowers) -> Vec<MatrixTerms> {
-    let mut k = 0;
-    let mut terms = Vec::new();
-    for m in rounds.iter().flat_map(|r| r.matrices) {
-        let first_power = k;
-        let points = m
-            .points
-            .iter()
-            .enumerate()
-            .map(|(p, &z)| {
-                let values = &m.values[p * m.width..(p + 1) * m.width];
-                let claimed = values
-                    .iter()
-                    .zip(&powers.ext[k..])
-                    .map(|(&v, &a)| a * v)
-                    .sum();
-                k += m.width;
-                PointTerm {
-                    z,
-                    shift: powers.ext[p * m.width],
-                    claimed,
-                }
-            })
-            .collect();
-        terms.push(MatrixTerms {
-            first_power,
-            points,
-        });
-    }
-    terms
+    let matrices: Vec<&MatrixClaim<'_>> = rounds.iter().flat_map(|r| r.matrices).collect();
+    let shapes: Vec<(usize, usize)> = matrices.iter().map(|m| (m.width, m.points.len())).collect();
+    matrices
+        .iter()
+        .zip(crate::batch::batch_exponents(&shapes))
+        .map(|(m, exponents)| {
+            let first_power = exponents[0];
+            let points = m
+                .points
+                .iter()
+                .zip(&exponents)
+                .enumerate()
+                .map(|(p, (&z, &k))| {
+                    let values = &m.values[p * m.width..(p + 1) * m.width];
+                    let claimed = values
+                        .iter()
+                        .zip(&powers.ext[k..])
+                        .map(|(&v, &a)| a * v)
+                        .sum();
+                    PointTerm {
+                        z,
+                        shift: powers.ext[k - first_power],
+                        claimed,
+                    }
+                })
+                .collect();
+            MatrixTerms {
+                first_power,
+                points,
+            }
+        })
+        .collect()
 }
