@@ -31,6 +31,16 @@ pub fn val_from_u32(raw: u32) -> Result<Val, PcsError> {
     Ok(unsafe { core::mem::transmute::<u32, Val>(raw) })
 }
 
+/// The field element whose Montgomery word is `word`, for words the verifier's own arithmetic
+/// produced below `p` (its Montgomery reductions): no check, unlike [`val_from_u32`], which
+/// every word read from a proof goes through.
+#[inline(always)]
+pub(crate) fn val_from_reduced(word: u32) -> Val {
+    debug_assert!(word < Val::ORDER_U32);
+    // SAFETY: as in `val_from_u32`; the caller's reduction put the word below p.
+    unsafe { core::mem::transmute::<u32, Val>(word) }
+}
+
 /// Decode an archived (little-endian) word.
 #[inline]
 pub fn val_from_archived(raw: &Archived<u32>) -> Result<Val, PcsError> {

@@ -10,7 +10,8 @@ use alloc::vec::Vec;
 use p3_field::{Field, PrimeCharacteristicRing};
 use rkyv::vec::ArchivedVec;
 
-use super::{AlphaPowers, MatrixTerms, RoundClaim};
+use super::combine::{combine, weight, Weight};
+use super::{MatrixTerms, RoundClaim};
 use crate::codec::vals_in_place;
 use crate::fold::{bitrev_point, lde_shift};
 use crate::hash::Hasher;
@@ -30,7 +31,7 @@ pub(super) struct Inputs<'a> {
     pub claims: &'a [RoundClaim<'a>],
     pub shapes: &'a [Vec<MatrixShape>],
     pub log_max_height: usize,
-    pub powers: &'a AlphaPowers,
+    pub powers: &'a [Challenge],
     pub terms: &'a [MatrixTerms],
 }
 
@@ -53,9 +54,10 @@ struct PointSums {
 }
 
 impl HeightRows {
-    /// The sums of opening point `z` and factor `shift`, started empty when first seen.
-    fn sums(&mut self, z: Challenge, shift: Challenge) -> &mut PointSums {
-        let at = match self
+    /// The index in `by_point` of the sums of opening point `z` and factor `shift`, started
+    /// empty when first seen.
+    fn sums(&mut self, z: Challenge, shift: Challenge) -> usize {
+        match self
             .by_point
             .iter()
             .position(|p| p.z == z && p.shift == shift)
@@ -70,8 +72,7 @@ impl HeightRows {
                 });
                 self.by_point.len() - 1
             }
-        };
-        &mut self.by_point[at]
+        }
     }
 
     /// `ro(x) = sum_z (numerator_z(x) - claimed_z) / (x - z)` at every queried row, each
@@ -160,7 +161,7 @@ impl Inputs<'_> {
             })
             .collect();
         let mut terms = self.terms.iter();
-        let mut combined: Vec<Challenge> = Vec::new();
+        let mut runs: Vec<Run> = Vec::new();
         for (round, ((claim, shapes), opening)) in self
             .claims
             .iter()
@@ -204,26 +205,52 @@ impl Inputs<'_> {
                 });
             }
             crate::phase::mark::<{ crate::phase::DEEP }>();
+            runs.clear();
             // Columns of each height's concatenated row taken by the matrices seen so far.
             let mut used: Vec<usize> = alloc::vec![0; groups.levels.len()];
             for ((m, shape), term) in claim.matrices.iter().zip(shapes).zip(terms.by_ref()) {
                 let at = groups.position(shape.log_height)?;
-                let group = &groups.levels[at];
-                let offset = group.start + used[at];
+                let height = &mut per_height[groups.levels[at].height_at];
+                let sums: Vec<usize> = term
+                    .points
+                    .iter()
+                    .map(|point| {
+                        let s = height.sums(point.z, point.shift);
+                        height.by_point[s].claimed += point.claimed;
+                        s
+                    })
+                    .collect();
+                let start = used[at];
                 used[at] += m.width;
-                // The row's combination with its first point's weights; the other points'
-                // weights are a constant factor away.
-                combined.clear();
-                combined.extend((0..group.count).map(|k| {
-                    let row = &values[offset + k * group.width..][..m.width];
-                    self.powers.combine(term.first_power, row)
-                }));
+                let weights = self.powers[term.first_power..][..m.width]
+                    .iter()
+                    .map(|&w| weight(w));
+                // A matrix right after one of the same height and the same points extends its
+                // run: their columns are adjacent in the row and weighed alike.
+                match runs
+                    .iter_mut()
+                    .rev()
+                    .find(|r| r.group == at)
+                    .filter(|r| r.sums == sums)
+                {
+                    Some(run) => run.weights.extend(weights),
+                    None => runs.push(Run {
+                        group: at,
+                        start,
+                        sums,
+                        weights: weights.collect(),
+                    }),
+                }
+            }
+            for run in &runs {
+                let group = &groups.levels[run.group];
                 let height = &mut per_height[group.height_at];
-                for point in &term.points {
-                    let sums = height.sums(point.z, point.shift);
-                    sums.claimed += point.claimed;
-                    for (s, &c) in sums.combined.iter_mut().zip(&combined) {
-                        *s += c;
+                for k in 0..group.count {
+                    let row = &values[group.start + k * group.width + run.start..]
+                        [..run.weights.len()];
+                    let c = combine(&run.weights, row);
+                    for &s in &run.sums {
+                        height.by_point[s].combined[k] += c;
                     }
                 }
             }
@@ -245,6 +272,19 @@ struct Group {
     width: usize,
     count: usize,
     start: usize,
+}
+
+/// Adjacent matrices of one height of a round with the same opening points and factors: one
+/// combination of their columns per queried row serves them all.
+struct Run {
+    /// Index of the height in the round's [`Groups::levels`].
+    group: usize,
+    /// First column of the run in that height's concatenated row.
+    start: usize,
+    /// The [`PointSums`] (indices into the height's `by_point`) the combination adds to.
+    sums: Vec<usize>,
+    /// `alpha^k` of each column at the matrices' first points.
+    weights: Vec<Weight>,
 }
 
 /// The layout of one round's opened values.
