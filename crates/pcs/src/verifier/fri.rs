@@ -12,7 +12,7 @@ use rkyv::vec::ArchivedVec;
 
 use super::deep::Reduced;
 use crate::codec::ext_from_archived;
-use crate::fold::{bitrev_point, fold_coset, lde_shift, FoldPlan};
+use crate::fold::{bitrev_point, fold_coset, lde_shift, CosetFold, FoldPlan};
 use crate::hash::Hasher;
 use crate::merkle::{distinct_shifted, verify_multi, LevelRows, MultiScratch};
 use crate::proof::ArchivedFoldMultiOpening;
@@ -140,6 +140,7 @@ impl FriCheck<'_> {
                 });
             }
             let beta = self.betas[r];
+            let coset_fold = CosetFold::new(log_arity, beta);
             folded.clear();
             for (leaf, &coset) in members.chunks_exact_mut(leaf_len).zip(&cosets) {
                 let (codeword, rest) = leaf.split_at_mut(1 << log_arity);
@@ -151,7 +152,12 @@ impl FriCheck<'_> {
                     rest = tail;
                 }
                 folded.push(fold_coset(
-                    codeword, &inner, log_arity, log_n, shift_inv, coset, beta,
+                    codeword,
+                    &inner,
+                    &coset_fold,
+                    log_n,
+                    shift_inv,
+                    coset,
                 ));
             }
             core::mem::swap(&mut current, &mut folded);
