@@ -66,6 +66,29 @@ pub fn vals_in_place(raw: &[Archived<u32>]) -> Result<&[Val], PcsError> {
     Ok(unsafe { core::slice::from_raw_parts(raw.as_ptr().cast::<Val>(), raw.len()) })
 }
 
+/// Archived extension elements as field elements, in place: every word checked canonical, then
+/// the slice reinterpreted without a copy, like [`vals_in_place`].
+pub fn exts_in_place(raw: &[[Archived<u32>; EXT_DEGREE]]) -> Result<&[Challenge], PcsError> {
+    const {
+        assert!(size_of::<[Archived<u32>; EXT_DEGREE]>() == size_of::<Challenge>());
+        assert!(align_of::<[Archived<u32>; EXT_DEGREE]>() >= align_of::<Challenge>());
+    }
+    if let Some(word) = raw
+        .iter()
+        .flatten()
+        .find(|w| w.to_native() >= Val::ORDER_U32)
+    {
+        return Err(PcsError::NonCanonical {
+            value: word.to_native(),
+        });
+    }
+    // SAFETY: as in `vals_in_place` for each word; `Challenge` is `#[repr(transparent)]` over
+    // `[Val; EXT_DEGREE]` (basis coefficients in order, the archived order), so an array of
+    // `EXT_DEGREE` canonical words is one element, with size and alignment checked at compile
+    // time.
+    Ok(unsafe { core::slice::from_raw_parts(raw.as_ptr().cast::<Challenge>(), raw.len()) })
+}
+
 /// Encode a digest.
 pub fn digest_to_u32s(d: &Digest) -> [u32; DIGEST_ELEMS] {
     d.map(val_to_u32)
@@ -118,6 +141,25 @@ mod tests {
                 Err(PcsError::NonCanonical { value: raw })
             );
         }
+    }
+
+    #[test]
+    fn extensions_in_place_are_the_decoded_elements() {
+        let xs: alloc::vec::Vec<Challenge> = (0..5u32)
+            .map(|k| Challenge::from_basis_coefficients_fn(|i| Val::from_u32(9 * k + i as u32)))
+            .collect();
+        let mut raw: alloc::vec::Vec<[Archived<u32>; EXT_DEGREE]> = xs
+            .iter()
+            .map(|x| ext_to_u32s(x).map(Archived::<u32>::from_native))
+            .collect();
+        assert_eq!(exts_in_place(&raw).unwrap(), xs.as_slice());
+        raw[3][2] = Archived::<u32>::from_native(Val::ORDER_U32);
+        assert_eq!(
+            exts_in_place(&raw),
+            Err(PcsError::NonCanonical {
+                value: Val::ORDER_U32
+            })
+        );
     }
 
     #[test]

@@ -187,6 +187,13 @@ impl CosetFold {
     }
 }
 
+impl CosetFold {
+    /// `beta^(2^log_arity)`: the weight of an input at the round's end height.
+    pub(crate) fn end_weight(&self) -> Challenge {
+        self.betas[self.log_arity]
+    }
+}
+
 /// Fold one folding coset (the `2^log_arity` values at positions `coset * 2^log_arity ..`) of a
 /// codeword of length `2^log_n` over `shift * H` (given `shift_inv = 1 / shift`) down to its
 /// single folded value, adding the round's inner inputs on the way: `inner` holds their
@@ -208,7 +215,12 @@ pub(crate) fn fold_coset(
     // point is the square of the previous level's, and the other pairs' are the first one's
     // times roots of unity shared by every coset.
     let mut first_inv = pair_point_inverse(log_n, shift_inv, coset << (log_arity - 1));
-    for (level, (&beta, roots)) in fold.betas.iter().zip(&fold.roots).take(log_arity).enumerate()
+    for (level, (&beta, roots)) in fold
+        .betas
+        .iter()
+        .zip(&fold.roots)
+        .take(log_arity)
+        .enumerate()
     {
         let half = len / 2;
         for j in 0..half {

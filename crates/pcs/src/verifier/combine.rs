@@ -164,7 +164,11 @@ mod tests {
             let weights: Vec<Challenge> = (0..width).map(|_| random_ext(&mut rng)).collect();
             let row: Vec<Val> = (0..width).map(|_| random_val(&mut rng)).collect();
             let words: Vec<Weight> = weights.iter().map(|&w| weight(w)).collect();
-            assert_eq!(combine(&words, &row), naive(&weights, &row), "width {width}");
+            assert_eq!(
+                combine(&words, &row),
+                naive(&weights, &row),
+                "width {width}"
+            );
         }
     }
 
@@ -177,7 +181,11 @@ mod tests {
             let weights = alloc::vec![w; width];
             let row = alloc::vec![top; width];
             let words: Vec<Weight> = weights.iter().map(|&w| weight(w)).collect();
-            assert_eq!(combine(&words, &row), naive(&weights, &row), "width {width}");
+            assert_eq!(
+                combine(&words, &row),
+                naive(&weights, &row),
+                "width {width}"
+            );
         }
     }
 

@@ -246,8 +246,8 @@ impl Inputs<'_> {
                 let group = &groups.levels[run.group];
                 let height = &mut per_height[group.height_at];
                 for k in 0..group.count {
-                    let row = &values[group.start + k * group.width + run.start..]
-                        [..run.weights.len()];
+                    let row =
+                        &values[group.start + k * group.width + run.start..][..run.weights.len()];
                     let c = combine(&run.weights, row);
                     for &s in &run.sums {
                         height.by_point[s].combined[k] += c;

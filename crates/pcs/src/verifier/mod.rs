@@ -237,11 +237,7 @@ fn matrix_terms(rounds: &[RoundClaim<'_>], powers: &[Challenge]) -> Vec<MatrixTe
                 .enumerate()
                 .map(|(p, (&z, &k))| {
                     let values = &m.values[p * m.width..(p + 1) * m.width];
-                    let claimed = values
-                        .iter()
-                        .zip(&powers[k..])
-                        .map(|(&v, &a)| a * v)
-                        .sum();
+                    let claimed = values.iter().zip(&powers[k..]).map(|(&v, &a)| a * v).sum();
                     PointTerm {
                         z,
                         shift: powers[k - first_power],
