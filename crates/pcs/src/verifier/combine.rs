@@ -9,6 +9,7 @@
 //! running `u64` whose carries a second word counts, and each coordinate is reduced once per row.
 //! In the guest that is about 16 instructions per opened value instead of 28.
 
+use p3_field::extension::BinomiallyExtendable;
 use p3_field::{BasedVectorSpace, PrimeField32};
 
 use crate::codec::{val_from_reduced, val_to_u32};
@@ -97,24 +98,57 @@ const MAX_COLUMNS: usize = 1 << 30;
 /// `sum_c weights[c] * row[c]` (equal lengths).
 #[inline]
 pub(super) fn combine(weights: &[Weight], row: &[Val]) -> Challenge {
-    debug_assert_eq!(weights.len(), row.len());
-    if row.len() <= MAX_COLUMNS {
-        return combine_block(weights, row);
+    combine_words(weights, row, |&v| val_to_u32(v))
+}
+
+/// `sum_c weights[c] * values[c]` for extension-field values (equal lengths): with `T_e` the
+/// combination of the values' coordinates `e`, computed like a row's, the sum is
+/// `sum_e X^e T_e` (`X` the extension's generator, `X^4 = W`).
+pub(super) fn combine_ext(weights: &[Weight], values: &[Challenge]) -> Challenge {
+    let by_coordinate: [Challenge; EXT_DEGREE] = core::array::from_fn(|e| {
+        combine_words(weights, values, |v| {
+            val_to_u32(BasedVectorSpace::<Val>::as_basis_coefficients_slice(v)[e])
+        })
+    });
+    let w = <Val as BinomiallyExtendable<EXT_DEGREE>>::W;
+    Challenge::from_basis_coefficients_fn(|k| {
+        by_coordinate
+            .iter()
+            .enumerate()
+            .map(|(e, t)| {
+                let t = BasedVectorSpace::<Val>::as_basis_coefficients_slice(t);
+                // Coordinate k of X^e t: t[k - e], or W t[k - e + 4] where it wrapped.
+                if k >= e {
+                    t[k - e]
+                } else {
+                    w * t[k + EXT_DEGREE - e]
+                }
+            })
+            .sum::<Val>()
+    })
+}
+
+/// `sum_c weights[c] * word(values[c])` (equal lengths), in blocks of at most [`MAX_COLUMNS`].
+#[inline(always)]
+fn combine_words<V>(weights: &[Weight], values: &[V], word: impl Fn(&V) -> u32) -> Challenge {
+    debug_assert_eq!(weights.len(), values.len());
+    if values.len() <= MAX_COLUMNS {
+        return combine_block(weights, values, &word);
     }
     weights
         .chunks(MAX_COLUMNS)
-        .zip(row.chunks(MAX_COLUMNS))
-        .map(|(w, r)| combine_block(w, r))
+        .zip(values.chunks(MAX_COLUMNS))
+        .map(|(w, v)| combine_block(w, v, &word))
         .sum()
 }
 
 #[inline(always)]
-fn combine_block(weights: &[Weight], row: &[Val]) -> Challenge {
+fn combine_block<V>(weights: &[Weight], values: &[V], word: impl Fn(&V) -> u32) -> Challenge {
     let mut acc = Acc::default();
-    let (w4, r4) = (weights.chunks_exact(4), row.chunks_exact(4));
-    let (w_rest, r_rest) = (w4.remainder(), r4.remainder());
-    for (w, r) in w4.zip(r4) {
-        let v: [u64; 4] = core::array::from_fn(|i| u64::from(val_to_u32(r[i])));
+    let (w4, v4) = (weights.chunks_exact(4), values.chunks_exact(4));
+    let (w_rest, v_rest) = (w4.remainder(), v4.remainder());
+    for (w, r) in w4.zip(v4) {
+        let v: [u64; 4] = core::array::from_fn(|i| u64::from(word(&r[i])));
         // Four products of words below p: below 4 p^2 < 2^64.
         acc.add(core::array::from_fn(|d| {
             u64::from(w[0][d]) * v[0]
@@ -123,8 +157,8 @@ fn combine_block(weights: &[Weight], row: &[Val]) -> Challenge {
                 + u64::from(w[3][d]) * v[3]
         }));
     }
-    for (w, &r) in w_rest.iter().zip(r_rest) {
-        let v = u64::from(val_to_u32(r));
+    for (w, r) in w_rest.iter().zip(v_rest) {
+        let v = u64::from(word(r));
         acc.add(w.map(|w| u64::from(w) * v));
     }
     acc.reduce()
@@ -169,6 +203,18 @@ mod tests {
                 naive(&weights, &row),
                 "width {width}"
             );
+        }
+    }
+
+    #[test]
+    fn extension_combination_equals_field_arithmetic() {
+        let mut rng = StdRng::seed_from_u64(9);
+        for width in (0..12).chain([101]) {
+            let weights: Vec<Challenge> = (0..width).map(|_| random_ext(&mut rng)).collect();
+            let values: Vec<Challenge> = (0..width).map(|_| random_ext(&mut rng)).collect();
+            let words: Vec<Weight> = weights.iter().map(|&w| weight(w)).collect();
+            let expected: Challenge = weights.iter().zip(&values).map(|(&w, &v)| w * v).sum();
+            assert_eq!(combine_ext(&words, &values), expected, "width {width}");
         }
     }
 

@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use p3_field::{Field, PrimeCharacteristicRing};
 use rkyv::vec::ArchivedVec;
 
-use super::combine::{combine, weight, Weight};
+use super::combine::{combine, Weight};
 use super::{MatrixTerms, RoundClaim};
 use crate::codec::vals_in_place;
 use crate::fold::{bitrev_point, lde_shift};
@@ -31,7 +31,7 @@ pub(super) struct Inputs<'a> {
     pub claims: &'a [RoundClaim<'a>],
     pub shapes: &'a [Vec<MatrixShape>],
     pub log_max_height: usize,
-    pub powers: &'a [Challenge],
+    pub weights: &'a [Weight],
     pub terms: &'a [MatrixTerms],
 }
 
@@ -222,9 +222,7 @@ impl Inputs<'_> {
                     .collect();
                 let start = used[at];
                 used[at] += m.width;
-                let weights = self.powers[term.first_power..][..m.width]
-                    .iter()
-                    .map(|&w| weight(w));
+                let weights = self.weights[term.first_power..][..m.width].iter().copied();
                 // A matrix right after one of the same height and the same points extends its
                 // run: their columns are adjacent in the row and weighed alike.
                 match runs

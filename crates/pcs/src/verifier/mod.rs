@@ -14,6 +14,7 @@ use crate::fold::FoldPlan;
 use crate::merkle::{MatrixShape, MultiScratch};
 use crate::proof::ArchivedOpeningProof;
 use crate::{Challenge, Digest, FriParameters, PcsError, Transcript, Val};
+use combine::{combine_ext, weight, Weight};
 
 /// One commitment round as the verifier sees it: the digest and, per matrix (in commit order),
 /// its claim.
@@ -83,13 +84,15 @@ pub fn verify(
         });
     }
     let alpha = t.sample_ext();
-    let num_functions: usize = rounds
+    // Every matrix's first point takes the exponents `0..first_slot`; the others are those
+    // times a shift (point-slot major batching).
+    let first_slot: usize = rounds
         .iter()
         .flat_map(|r| r.matrices)
-        .map(|m| m.values.len())
+        .map(|m| m.width)
         .sum();
-    let powers: Vec<Challenge> = alpha.powers().take(num_functions).collect();
-    let matrix_terms = matrix_terms(rounds, &powers);
+    let weights: Vec<Weight> = alpha.powers().take(first_slot).map(weight).collect();
+    let matrix_terms = matrix_terms(rounds, alpha, &weights);
 
     let mut heights: Vec<usize> = shapes.iter().flatten().map(|s| s.log_height).collect();
     heights.sort_unstable_by(|a, b| b.cmp(a));
@@ -165,7 +168,7 @@ pub fn verify(
         claims: rounds,
         shapes: &shapes,
         log_max_height: plan.log_max_height,
-        powers: &powers,
+        weights: &weights,
         terms: &matrix_terms,
     };
     let reduced = inputs.reduce(&indices, &heights, &proof.rounds, &mut scratch)?;
@@ -221,27 +224,46 @@ fn check_claims(
 }
 
 /// The [`MatrixTerms`] of every matrix, in claim order (round, matrix), with the batching
-/// exponents of [`crate::batch::batch_exponents`] (docs/pcs.md).
-fn matrix_terms(rounds: &[RoundClaim<'_>], powers: &[Challenge]) -> Vec<MatrixTerms> {
+/// exponents of [`crate::batch::batch_exponents`] (docs/pcs.md): `weights` are the powers of
+/// `alpha` of the first point slot, whose exponents the others' are shifted from.
+fn matrix_terms(
+    rounds: &[RoundClaim<'_>],
+    alpha: Challenge,
+    weights: &[Weight],
+) -> Vec<MatrixTerms> {
     let matrices: Vec<&MatrixClaim<'_>> = rounds.iter().flat_map(|r| r.matrices).collect();
     let shapes: Vec<(usize, usize)> = matrices.iter().map(|m| (m.width, m.points.len())).collect();
+    // `alpha^e` per distinct shift `e` (one for the STARK's rounds: the first slot's width).
+    let mut shifts: Vec<(usize, Challenge)> = Vec::new();
     matrices
         .iter()
         .zip(crate::batch::batch_exponents(&shapes))
         .map(|(m, exponents)| {
             let first_power = exponents[0];
+            let row_weights = &weights[first_power..][..m.width];
             let points = m
                 .points
                 .iter()
                 .zip(&exponents)
                 .enumerate()
                 .map(|(p, (&z, &k))| {
+                    let shift = match k - first_power {
+                        0 => Challenge::ONE,
+                        e => match shifts.iter().find(|(s, _)| *s == e) {
+                            Some(&(_, shift)) => shift,
+                            None => {
+                                let shift = alpha.exp_u64(e as u64);
+                                shifts.push((e, shift));
+                                shift
+                            }
+                        },
+                    };
                     let values = &m.values[p * m.width..(p + 1) * m.width];
-                    let claimed = values.iter().zip(&powers[k..]).map(|(&v, &a)| a * v).sum();
+                    let combined = combine_ext(row_weights, values);
                     PointTerm {
                         z,
-                        shift: powers[k - first_power],
-                        claimed,
+                        shift,
+                        claimed: if p == 0 { combined } else { shift * combined },
                     }
                 })
                 .collect();
