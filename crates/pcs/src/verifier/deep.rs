@@ -7,10 +7,11 @@
 
 use alloc::vec::Vec;
 
-use p3_field::{Field, PrimeCharacteristicRing};
+use p3_field::PrimeCharacteristicRing;
 use rkyv::vec::ArchivedVec;
 
 use super::combine::{combine, Weight};
+use super::divide::{batch_invert, InverseAt, Powers};
 use super::{MatrixTerms, RoundClaim};
 use crate::codec::vals_in_place;
 use crate::fold::{bitrev_point, lde_shift};
@@ -76,19 +77,30 @@ impl HeightRows {
     }
 
     /// `ro(x) = sum_z (numerator_z(x) - claimed_z) / (x - z)` at every queried row, each
-    /// numerator the sum over its factors `s` of `s` times the combinations summed with it; one
-    /// batched inversion per point.
+    /// numerator the sum over its factors `s` of `s` times the combinations summed with it; the
+    /// divisions by norms ([`InverseAt`]), with one base-field inversion for all rows and points.
     fn reduced(&self) -> Result<Vec<Challenge>, PcsError> {
-        let mut ro = alloc::vec![Challenge::ZERO; self.rows.len()];
         let mut points: Vec<Challenge> = Vec::new();
         for sums in &self.by_point {
             if !points.contains(&sums.z) {
                 points.push(sums.z);
             }
         }
+        let powers: Vec<Powers> = self.points.iter().map(|&x| Powers::new(x)).collect();
+        let inverse_at: Vec<InverseAt> = points.iter().map(|&z| InverseAt::new(z)).collect();
+        // P_z(x) for every point, then row.
+        let mut norms: Vec<Val> = inverse_at
+            .iter()
+            .flat_map(|at| powers.iter().map(|x| at.norm(x)))
+            .collect();
+        batch_invert(&mut norms)?;
+        let mut ro = alloc::vec![Challenge::ZERO; self.rows.len()];
         let mut numerators = alloc::vec![Challenge::ZERO; self.rows.len()];
-        let mut inverses = Vec::with_capacity(self.rows.len());
-        for z in points {
+        for ((&z, at), norm_inverses) in points
+            .iter()
+            .zip(&inverse_at)
+            .zip(norms.chunks_exact(self.rows.len()))
+        {
             numerators.fill(Challenge::ZERO);
             let mut claimed = Challenge::ZERO;
             for sums in self.by_point.iter().filter(|s| s.z == z) {
@@ -103,33 +115,17 @@ impl HeightRows {
                     }
                 }
             }
-            inverses.clear();
-            inverses.extend(self.points.iter().map(|&x| -z + x));
-            batch_invert(&mut inverses)?;
-            for ((r, &n), &inv) in ro.iter_mut().zip(&numerators).zip(&inverses) {
-                *r += (n - claimed) * inv;
+            for (((r, &n), x), &norm_inv) in ro
+                .iter_mut()
+                .zip(&numerators)
+                .zip(&powers)
+                .zip(norm_inverses)
+            {
+                *r += (n - claimed) * at.inverse(x, norm_inv);
             }
         }
         Ok(ro)
     }
-}
-
-/// Inverts every element in place with one field inversion (Montgomery's trick); a zero element
-/// (a query point equal to an opening point) is an error.
-fn batch_invert(values: &mut [Challenge]) -> Result<(), PcsError> {
-    let mut prefix = Vec::with_capacity(values.len());
-    let mut acc = Challenge::ONE;
-    for &v in values.iter() {
-        prefix.push(acc);
-        acc *= v;
-    }
-    let mut inv = acc.try_inverse().ok_or(PcsError::PointInDomain)?;
-    for (v, p) in values.iter_mut().zip(prefix).rev() {
-        let value = *v;
-        *v = inv * p;
-        inv *= value;
-    }
-    Ok(())
 }
 
 impl Inputs<'_> {

@@ -3,6 +3,7 @@
 
 mod combine;
 mod deep;
+mod divide;
 mod fri;
 
 use alloc::vec::Vec;
