@@ -9,7 +9,6 @@
 //! running `u64` whose carries a second word counts, and each coordinate is reduced once per row.
 //! In the guest that is about 16 instructions per opened value instead of 28.
 
-use p3_field::extension::BinomiallyExtendable;
 use p3_field::{BasedVectorSpace, PrimeField32};
 
 use crate::codec::{val_from_reduced, val_to_u32};
@@ -103,29 +102,14 @@ pub(super) fn combine(weights: &[Weight], row: &[Val]) -> Challenge {
 
 /// `sum_c weights[c] * values[c]` for extension-field values (equal lengths): with `T_e` the
 /// combination of the values' coordinates `e`, computed like a row's, the sum is
-/// `sum_e X^e T_e` (`X` the extension's generator, `X^4 = W`).
+/// `sum_e X^e T_e` ([`crate::ext::recombine`]).
 pub(super) fn combine_ext(weights: &[Weight], values: &[Challenge]) -> Challenge {
     let by_coordinate: [Challenge; EXT_DEGREE] = core::array::from_fn(|e| {
         combine_words(weights, values, |v| {
             val_to_u32(BasedVectorSpace::<Val>::as_basis_coefficients_slice(v)[e])
         })
     });
-    let w = <Val as BinomiallyExtendable<EXT_DEGREE>>::W;
-    Challenge::from_basis_coefficients_fn(|k| {
-        by_coordinate
-            .iter()
-            .enumerate()
-            .map(|(e, t)| {
-                let t = BasedVectorSpace::<Val>::as_basis_coefficients_slice(t);
-                // Coordinate k of X^e t: t[k - e], or W t[k - e + 4] where it wrapped.
-                if k >= e {
-                    t[k - e]
-                } else {
-                    w * t[k + EXT_DEGREE - e]
-                }
-            })
-            .sum::<Val>()
-    })
+    crate::ext::recombine(&by_coordinate)
 }
 
 /// `sum_c weights[c] * word(values[c])` (equal lengths), in blocks of at most [`MAX_COLUMNS`].
