@@ -31,10 +31,63 @@ pub fn val_from_u32(raw: u32) -> Result<Val, PcsError> {
     Ok(unsafe { core::mem::transmute::<u32, Val>(raw) })
 }
 
+/// The field element whose Montgomery word is `word`, for words the verifier's own arithmetic
+/// produced below `p` (its Montgomery reductions): no check, unlike [`val_from_u32`], which
+/// every word read from a proof goes through.
+#[inline(always)]
+pub(crate) fn val_from_reduced(word: u32) -> Val {
+    debug_assert!(word < Val::ORDER_U32);
+    // SAFETY: as in `val_from_u32`; the caller's reduction put the word below p.
+    unsafe { core::mem::transmute::<u32, Val>(word) }
+}
+
 /// Decode an archived (little-endian) word.
 #[inline]
 pub fn val_from_archived(raw: &Archived<u32>) -> Result<Val, PcsError> {
     val_from_u32(raw.to_native())
+}
+
+/// Whether some archived word is not canonical (`>= p`), without a branch per word: for a
+/// word `w < 2^32`, `w + (2^31 - p)` reaches bit 31 exactly when `w >= p`, so one OR over the
+/// words tells (in the guest three instructions per word, eight words per loop iteration).
+#[inline]
+fn any_non_canonical(words: &[u32]) -> bool {
+    const OFFSET: u64 = (1 << 31) - Val::ORDER_U32 as u64;
+    let flag = |acc: u64, &w: &u32| acc | (u64::from(w) + OFFSET);
+    let chunks = words.chunks_exact(8);
+    let tail = chunks.remainder().iter().fold(0, flag);
+    chunks.fold(tail, |acc, chunk| chunk.iter().fold(acc, flag)) >> 31 != 0
+}
+
+/// The error for the first non-canonical word, once [`any_non_canonical`] found one.
+fn non_canonical(words: &[u32]) -> PcsError {
+    let value = words
+        .iter()
+        .copied()
+        .find(|&w| w >= Val::ORDER_U32)
+        .unwrap_or(u32::MAX);
+    PcsError::NonCanonical { value }
+}
+
+/// The archived words as native words: an archived `u32` is rend's `u32_le`,
+/// `#[repr(C, align(4))]` around one `u32` holding the little-endian bytes, on this
+/// little-endian target (lib.rs refuses others) the native word's bits.
+fn native_words(raw: &[Archived<u32>]) -> &[u32] {
+    const {
+        assert!(size_of::<Archived<u32>>() == size_of::<u32>());
+        assert!(align_of::<Archived<u32>>() >= align_of::<u32>());
+    }
+    // SAFETY: as said above; size and alignment are checked at compile time.
+    unsafe { core::slice::from_raw_parts(raw.as_ptr().cast::<u32>(), raw.len()) }
+}
+
+/// Checks every word of `raw` canonical.
+fn check_canonical(raw: &[Archived<u32>]) -> Result<(), PcsError> {
+    let words = native_words(raw);
+    if any_non_canonical(words) {
+        return Err(non_canonical(words));
+    }
+    Ok(())
 }
 
 /// The archived words as field elements, in place: each checked canonical, then the slice is
@@ -44,16 +97,40 @@ pub fn vals_in_place(raw: &[Archived<u32>]) -> Result<&[Val], PcsError> {
         assert!(size_of::<Archived<u32>>() == size_of::<Val>());
         assert!(align_of::<Archived<u32>>() >= align_of::<Val>());
     }
-    if let Some(word) = raw.iter().find(|w| w.to_native() >= Val::ORDER_U32) {
-        return Err(PcsError::NonCanonical {
-            value: word.to_native(),
-        });
-    }
+    check_canonical(raw)?;
     // SAFETY: an archived `u32` is rend's `u32_le`, `#[repr(C, align(4))]` around one `u32`
     // holding the little-endian bytes; on this little-endian target (lib.rs refuses others) its
     // bits are the native word's. `MontyField31` is `#[repr(transparent)]` over that word, every
     // word is `< p` (checked above), and size and alignment match (checked at compile time).
     Ok(unsafe { core::slice::from_raw_parts(raw.as_ptr().cast::<Val>(), raw.len()) })
+}
+
+/// Archived extension elements as field elements, in place: every word checked canonical, then
+/// the slice reinterpreted without a copy, like [`vals_in_place`].
+pub fn exts_in_place(raw: &[[Archived<u32>; EXT_DEGREE]]) -> Result<&[Challenge], PcsError> {
+    const {
+        assert!(size_of::<[Archived<u32>; EXT_DEGREE]>() == size_of::<Challenge>());
+        assert!(align_of::<[Archived<u32>; EXT_DEGREE]>() >= align_of::<Challenge>());
+    }
+    check_canonical(raw.as_flattened())?;
+    // SAFETY: as in `vals_in_place` for each word; `Challenge` is `#[repr(transparent)]` over
+    // `[Val; EXT_DEGREE]` (basis coefficients in order, the archived order), so an array of
+    // `EXT_DEGREE` canonical words is one element, with size and alignment checked at compile
+    // time.
+    Ok(unsafe { core::slice::from_raw_parts(raw.as_ptr().cast::<Challenge>(), raw.len()) })
+}
+
+/// Archived digests as digests, in place: every word checked canonical, then the slice
+/// reinterpreted without a copy, like [`vals_in_place`].
+pub fn digests_in_place(raw: &[[Archived<u32>; DIGEST_ELEMS]]) -> Result<&[Digest], PcsError> {
+    const {
+        assert!(size_of::<[Archived<u32>; DIGEST_ELEMS]>() == size_of::<Digest>());
+        assert!(align_of::<[Archived<u32>; DIGEST_ELEMS]>() >= align_of::<Digest>());
+    }
+    check_canonical(raw.as_flattened())?;
+    // SAFETY: as in `vals_in_place` for each word; a digest is an array of `DIGEST_ELEMS`
+    // elements, with size and alignment checked at compile time.
+    Ok(unsafe { core::slice::from_raw_parts(raw.as_ptr().cast::<Digest>(), raw.len()) })
 }
 
 /// Encode a digest.
@@ -108,6 +185,47 @@ mod tests {
                 Err(PcsError::NonCanonical { value: raw })
             );
         }
+    }
+
+    #[test]
+    fn extensions_in_place_are_the_decoded_elements() {
+        let xs: alloc::vec::Vec<Challenge> = (0..5u32)
+            .map(|k| Challenge::from_basis_coefficients_fn(|i| Val::from_u32(9 * k + i as u32)))
+            .collect();
+        let mut raw: alloc::vec::Vec<[Archived<u32>; EXT_DEGREE]> = xs
+            .iter()
+            .map(|x| ext_to_u32s(x).map(Archived::<u32>::from_native))
+            .collect();
+        assert_eq!(exts_in_place(&raw).unwrap(), xs.as_slice());
+        raw[3][2] = Archived::<u32>::from_native(Val::ORDER_U32);
+        assert_eq!(
+            exts_in_place(&raw),
+            Err(PcsError::NonCanonical {
+                value: Val::ORDER_U32
+            })
+        );
+    }
+
+    #[test]
+    fn in_place_views_reject_exactly_the_non_canonical_words() {
+        let top = Archived::<u32>::from_native(Val::ORDER_U32 - 1);
+        for bad in [Val::ORDER_U32, Val::ORDER_U32 + 1, 0x8000_0000, u32::MAX] {
+            for at in 0..16 {
+                let mut words = [top; 16];
+                words[at] = Archived::<u32>::from_native(bad);
+                let expected = PcsError::NonCanonical { value: bad };
+                assert_eq!(vals_in_place(&words), Err(expected));
+                let digests: [[Archived<u32>; DIGEST_ELEMS]; 2] =
+                    core::array::from_fn(|d| core::array::from_fn(|i| words[8 * d + i]));
+                assert_eq!(digests_in_place(&digests), Err(expected));
+                let exts: [[Archived<u32>; EXT_DEGREE]; 4] =
+                    core::array::from_fn(|e| core::array::from_fn(|i| words[4 * e + i]));
+                assert_eq!(exts_in_place(&exts), Err(expected));
+            }
+        }
+        let largest = val_from_u32(Val::ORDER_U32 - 1).unwrap();
+        assert_eq!(vals_in_place(&[top; 3]).unwrap(), [largest; 3]);
+        assert_eq!(digests_in_place(&[[top; 8]]).unwrap(), [[largest; 8]]);
     }
 
     #[test]

@@ -109,18 +109,89 @@ pub(crate) fn lde_shift() -> Val {
     Val::GENERATOR
 }
 
-/// `1 / x` for the pair `j` of a bit-reversed codeword over `shift * H_{2^log_n}`, where
-/// `x = shift * omega^{bitrev_{log_n - 1}(j)}` (`log_n >= 1`), as `shift^-1 * omega^(n - e)`
-/// (no field inversion).
+/// `omega_{log_n}^{bitrev_{log_n}(index)}` for any `log_n` with `index < 2^log_n`: the bit `i` of
+/// `index` contributes `omega_{log_n}^{2^(log_n - 1 - i)} = omega_{i + 1}`, so the point is the
+/// product of `omega_{i + 1}` over the set bits of `index`, whatever `log_n` (one
+/// multiplication per set bit instead of an exponentiation). `index < 2^TWO_ADICITY`.
+fn bitrev_root(index: usize) -> Val {
+    let mut root = Val::ONE;
+    let mut bits = index;
+    let mut k = 1;
+    while bits != 0 {
+        if bits & 1 == 1 {
+            root *= Val::two_adic_generator(k);
+        }
+        bits >>= 1;
+        k += 1;
+    }
+    root
+}
+
+/// The low `bits` bits of `index`.
+fn low_bits(index: usize, bits: usize) -> usize {
+    index & ((1 << bits) - 1)
+}
+
+/// `1 / x` for the pair `j` of a bit-reversed codeword over `shift * H_{2^log_n}`
+/// (`1 <= log_n <= TWO_ADICITY`), where `x = shift * omega^e`, `e = bitrev_{log_n - 1}(j)`,
+/// without a field inversion: `omega^-e = omega^(2^log_n - e)` and
+/// `2^log_n - e = bitrev_{log_n - 1}(j') + 2^(log_n - 1) + 1` with `j'` the complement of `j`
+/// in `log_n - 1` bits, so `1/x = -shift^-1 * omega * bitrev_root(2 j')`
+/// (`omega^(2^(log_n - 1)) = -1`).
 pub(crate) fn pair_point_inverse(log_n: usize, shift_inv: Val, j: usize) -> Val {
-    let e = reverse_bits_len(j, log_n - 1) as u64;
-    shift_inv * Val::two_adic_generator(log_n).exp_u64((1u64 << log_n) - e)
+    let complement = low_bits(!j, log_n - 1);
+    -(shift_inv * Val::two_adic_generator(log_n)) * bitrev_root(complement << 1)
 }
 
 /// The binary fold of `(f(x), f(-x))` at challenge `beta`, given `1/x`.
 #[inline]
 pub(crate) fn fold_pair(lo: Challenge, hi: Challenge, beta: Challenge, x_inv: Val) -> Challenge {
     ((lo + hi) + (lo - hi) * beta * x_inv).halve()
+}
+
+/// What folding a coset of one round needs beyond its values, the same for every coset: the
+/// challenge powers of its binary folds and, per fold, the pair points relative to the first.
+pub(crate) struct CosetFold {
+    log_arity: usize,
+    /// `beta^(2^level)`, up to the power after the last fold.
+    betas: [Challenge; MAX_LOG_FOLDING_ARITY as usize + 1],
+    /// At each level, pair `j`'s `1/x` over the first pair's: `omega^-bitrev(j)` for `omega` of
+    /// order `2^(log_arity - level)`.
+    roots: [[Val; 1 << (MAX_LOG_FOLDING_ARITY - 1)]; MAX_LOG_FOLDING_ARITY as usize],
+}
+
+impl CosetFold {
+    /// For a round folding by `2^log_arity` (at most [`MAX_LOG_FOLDING_ARITY`]) at `beta`.
+    pub(crate) fn new(log_arity: usize, beta: Challenge) -> Self {
+        let mut betas = [beta; MAX_LOG_FOLDING_ARITY as usize + 1];
+        for level in 1..betas.len() {
+            betas[level] = betas[level - 1].square();
+        }
+        let mut roots =
+            [[Val::ONE; 1 << (MAX_LOG_FOLDING_ARITY - 1)]; MAX_LOG_FOLDING_ARITY as usize];
+        for (level, level_roots) in roots.iter_mut().enumerate().take(log_arity) {
+            let log_half = log_arity - level - 1;
+            // The inverse of a primitive `2^k`-th root of unity is its `(2^k - 1)`-th power.
+            let root_inv = Val::two_adic_generator(log_half + 1).exp_u64((2 << log_half) - 1);
+            let mut power = Val::ONE;
+            for k in 0..1 << log_half {
+                level_roots[reverse_bits_len(k, log_half)] = power;
+                power *= root_inv;
+            }
+        }
+        Self {
+            log_arity,
+            betas,
+            roots,
+        }
+    }
+}
+
+impl CosetFold {
+    /// `beta^(2^log_arity)`: the weight of an input at the round's end height.
+    pub(crate) fn end_weight(&self) -> Challenge {
+        self.betas[self.log_arity]
+    }
 }
 
 /// Fold one folding coset (the `2^log_arity` values at positions `coset * 2^log_arity ..`) of a
@@ -132,49 +203,45 @@ pub(crate) fn fold_pair(lo: Challenge, hi: Challenge, beta: Challenge, x_inv: Va
 pub(crate) fn fold_coset(
     values: &mut [Challenge],
     inner: &[&[Challenge]],
-    log_arity: usize,
+    fold: &CosetFold,
     log_n: usize,
     shift_inv: Val,
     coset: usize,
-    beta: Challenge,
 ) -> Challenge {
-    let mut beta = beta;
+    let log_arity = fold.log_arity;
     let mut len = values.len();
     let mut inner = inner.iter().peekable();
     // `1/x` of the coset's first pair; folding squares the points, so each level's first pair
-    // point is the square of the previous level's. Within a level the pairs' points are the
-    // first one's times the powers of a root of unity of order `2 half`, in bit-reversed order:
-    // one exponentiation per coset instead of one per pair.
+    // point is the square of the previous level's, and the other pairs' are the first one's
+    // times roots of unity shared by every coset.
     let mut first_inv = pair_point_inverse(log_n, shift_inv, coset << (log_arity - 1));
-    for level in 0..log_arity {
+    for (level, (&beta, roots)) in fold
+        .betas
+        .iter()
+        .zip(&fold.roots)
+        .take(log_arity)
+        .enumerate()
+    {
         let half = len / 2;
-        // The inverse of a primitive `2^k`-th root of unity is its `(2^k - 1)`-th power.
-        let order = 1u64 << (log_arity - level);
-        let root_inv = Val::two_adic_generator(log_arity - level).exp_u64(order - 1);
-        let log_half = log_arity - level - 1;
-        let mut root_powers = [Val::ONE; 1 << (MAX_LOG_FOLDING_ARITY - 1)];
-        for k in 1..half {
-            root_powers[k] = root_powers[k - 1] * root_inv;
-        }
         for j in 0..half {
-            let x_inv = first_inv * root_powers[reverse_bits_len(j, log_half)];
-            values[j] = fold_pair(values[2 * j], values[2 * j + 1], beta, x_inv);
+            values[j] = fold_pair(values[2 * j], values[2 * j + 1], beta, first_inv * roots[j]);
         }
         len = half;
         first_inv = first_inv.square();
-        beta = beta.square();
         if let Some(input) = inner.next_if(|input| input.len() == len) {
+            let weight = fold.betas[level + 1];
             for (v, &x) in values.iter_mut().zip(input.iter()) {
-                *v += beta * x;
+                *v += weight * x;
             }
         }
     }
     values[0]
 }
 
-/// Point `shift * omega^{bitrev(index)}` of a bit-reversed codeword of length `2^log_n`.
+/// Point `shift * omega^{bitrev(index)}` of a bit-reversed codeword of length `2^log_n`
+/// (`log_n <= TWO_ADICITY`).
 pub(crate) fn bitrev_point(log_n: usize, shift: Val, index: usize) -> Val {
-    shift * Val::two_adic_generator(log_n).exp_u64(reverse_bits_len(index, log_n) as u64)
+    shift * bitrev_root(low_bits(index, log_n))
 }
 
 #[cfg(test)]
@@ -190,6 +257,31 @@ mod tests {
             log_final_poly_len: log_final,
             deep_pow_bits: 0,
             logup_pow_bits: 0,
+        }
+    }
+
+    /// The points by bit products equal their definitions by exponentiation.
+    #[test]
+    fn points_without_exponentiation() {
+        let shift = lde_shift();
+        let shift_inv = shift.inverse();
+        for log_n in 0..=Val::TWO_ADICITY {
+            let omega = Val::two_adic_generator(log_n);
+            let indices: Vec<usize> = if log_n <= 4 {
+                (0..1 << log_n).collect()
+            } else {
+                [0, 1, 2, 5, (1 << log_n) / 3, (1 << log_n) - 1].into()
+            };
+            for &i in &indices {
+                let e = reverse_bits_len(i, log_n) as u64;
+                assert_eq!(bitrev_point(log_n, shift, i), shift * omega.exp_u64(e));
+                if log_n >= 1 && i < 1 << (log_n - 1) {
+                    let x = bitrev_point(log_n, shift, 2 * i);
+                    assert_eq!(pair_point_inverse(log_n, shift_inv, i) * x, Val::ONE);
+                    // The pair's other point is -x.
+                    assert_eq!(bitrev_point(log_n, shift, 2 * i + 1), -x);
+                }
+            }
         }
     }
 

@@ -149,29 +149,42 @@ impl Hasher {
 
     /// Append to `out` the compression of every `(left, right)` pair, [`LANES`] per call (see
     /// [`Self::hash_rows_into`]).
-    pub fn compress_pairs_into(&self, pairs: &[(Digest, Digest)], out: &mut Vec<Digest>) {
-        out.reserve(pairs.len());
+    pub fn compress_pairs_into<'a>(
+        &self,
+        pairs: impl Iterator<Item = (&'a Digest, &'a Digest)>,
+        out: &mut Vec<Digest>,
+    ) {
         if LANES == 1 {
-            out.extend(pairs.iter().map(|(left, right)| self.compress(left, right)));
+            out.extend(pairs.map(|(left, right)| self.compress(left, right)));
             return;
         }
-        let mut chunks = pairs.chunks(LANES);
-        for chunk in chunks.by_ref() {
-            if let [(left, right)] = chunk {
-                out.push(self.compress(left, right));
+        let mut pairs = pairs.peekable();
+        while pairs.peek().is_some() {
+            let mut chunk: [(&Digest, &Digest); LANES] = [(&ZERO_DIGEST, &ZERO_DIGEST); LANES];
+            let mut lanes = 0;
+            for (slot, pair) in chunk.iter_mut().zip(pairs.by_ref()) {
+                *slot = pair;
+                lanes += 1;
+            }
+            if lanes == 1 {
+                out.push(self.compress(chunk[0].0, chunk[0].1));
                 continue;
             }
-            let lanes = chunk.len();
-            let side = |pick: fn(&(Digest, Digest)) -> &Digest| -> [Packed; DIGEST_ELEMS] {
-                core::array::from_fn(|j| {
-                    Packed::from_fn(|lane| pick(&chunk[lane.min(lanes - 1)])[j])
-                })
-            };
-            let packed = self.node.compress([side(|p| &p.0), side(|p| &p.1)]);
+            // Lanes past the last pair repeat it; their digests are discarded.
+            let side =
+                |pick: fn(&(&'a Digest, &'a Digest)) -> &'a Digest| -> [Packed; DIGEST_ELEMS] {
+                    core::array::from_fn(|j| {
+                        Packed::from_fn(|lane| pick(&chunk[lane.min(lanes - 1)])[j])
+                    })
+                };
+            let packed = self.node.compress([side(|p| p.0), side(|p| p.1)]);
             out.extend((0..lanes).map(|lane| unpack(&packed, lane)));
         }
     }
 }
+
+/// A placeholder digest for unused lanes.
+const ZERO_DIGEST: Digest = [<Val as p3_field::PrimeCharacteristicRing>::ZERO; DIGEST_ELEMS];
 
 /// A permutation state aligned to 8 bytes, as the POSEIDON2 precompile takes it in place.
 #[repr(C, align(8))]
@@ -266,7 +279,7 @@ mod tests {
                 .map(|i| ([Val::from_u32(i); 8], [Val::from_u32(1000 + i); 8]))
                 .collect();
             let mut batched = Vec::new();
-            h.compress_pairs_into(&pairs, &mut batched);
+            h.compress_pairs_into(pairs.iter().map(|(l, r)| (l, r)), &mut batched);
             let single: Vec<Digest> = pairs.iter().map(|(l, r)| h.compress(l, r)).collect();
             assert_eq!(batched, single, "count {count}");
         }

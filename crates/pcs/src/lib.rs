@@ -41,6 +41,7 @@ mod batch;
 pub mod codec;
 pub mod domain;
 mod error;
+pub mod ext;
 mod fold;
 pub mod hash;
 pub mod merkle;

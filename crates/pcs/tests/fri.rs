@@ -27,6 +27,28 @@ fn mixed_heights_arity_4() {
     h.verify_proof(&h.proof).unwrap();
 }
 
+/// Matrices with one, two and three opening points, interleaved across heights and rounds:
+/// the batching shifts differ between matrices, and adjacent matrices of one height are
+/// combined together only when their points agree.
+#[test]
+fn matrices_with_different_numbers_of_points() {
+    let shapes = [
+        vec![(5, 3), (5, 2), (3, 4), (5, 1)],
+        vec![(5, 1), (3, 2), (3, 3)],
+    ];
+    let counts = [vec![1, 2, 3, 2], vec![2, 1, 1]];
+    let pcs = droste_pcs::Pcs::new(params(1, 3, 1, 24, 0)).unwrap();
+    let h = prove_with_point_counts(pcs, &shapes, &counts, 9);
+    h.verify_proof(&h.proof).unwrap();
+    // A wrong value at any point of any matrix is rejected.
+    for (r, m, p) in [(0, 2, 2), (0, 0, 0), (1, 2, 0), (0, 3, 1)] {
+        let mut values = h.values.clone();
+        values[r][m][p][0] += Challenge::ONE;
+        let bytes = to_bytes(&h.proof);
+        assert!(h.verify_bytes_with(&bytes, &values).is_err(), "{r} {m} {p}");
+    }
+}
+
 #[test]
 fn heights_inside_a_round_share_its_tree() {
     // LDE heights 9, 8, 7, 6 and a final height of 2: arity 8 folds 9 -> 6 -> 3 -> 2 with heights

@@ -8,10 +8,10 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use droste_pcs::codec::{digest_from_archived, ext_from_archived};
+use droste_pcs::codec::{digest_from_archived, ext_from_archived, exts_in_place};
 use droste_pcs::{MatrixClaim, RoundClaim, Transcript};
 use p3_air::{Air, BaseAir, RowWindow};
-use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing, TwoAdicField};
+use p3_field::{Field, PrimeCharacteristicRing, TwoAdicField};
 use rkyv::Archived;
 
 use crate::air::{Direction, Table};
@@ -152,6 +152,7 @@ pub fn verify_archived(
 
     // Constraints at zeta against the quotient, table by table (a table left out has none and
     // must open nothing).
+    let mut selectors = Selectors::new(zeta)?;
     let mut opened = Vec::with_capacity(num_tables);
     for (i, (&table, meta)) in tables.iter().zip(vk.tables.iter()).enumerate() {
         let values = decode_openings(i, meta, log_heights[i] != NO_ROWS, &proof.openings[i])?;
@@ -163,12 +164,11 @@ pub fn verify_archived(
             i,
             table,
             meta,
-            usize::from(log_heights[i]),
+            selectors.at_height(usize::from(log_heights[i]))?,
             &values,
             &challenges,
             claimed[i],
             alpha,
-            zeta,
         )?;
         opened.push(values);
     }
@@ -430,10 +430,7 @@ fn decode_openings(
 ) -> Result<Opened, VerifyError> {
     let decode = |what, expected: usize, words: &[ArchivedExtWords]| {
         expect_len(what, table, expected, words.len())?;
-        words
-            .iter()
-            .map(|w| ext_from_archived(w).map_err(VerifyError::from))
-            .collect::<Result<Vec<Challenge>, VerifyError>>()
+        Ok::<_, VerifyError>(exts_in_place(words)?.to_vec())
     };
     let both = |what_local, what_next, width: usize, local: &[ArchivedExtWords], next| {
         let mut values = decode(what_local, width, local)?;
@@ -475,16 +472,65 @@ fn decode_openings(
 fn recombine(base_columns: &[Challenge]) -> Vec<Challenge> {
     base_columns
         .chunks_exact(EXT_DEGREE)
-        .map(|c| {
-            c.iter()
-                .enumerate()
-                .map(|(d, &v)| {
-                    v * <Challenge as BasedVectorSpace<Val>>::ith_basis_element(d)
-                        .unwrap_or(Challenge::ZERO)
-                })
-                .sum()
-        })
+        .map(|c| droste_pcs::ext::recombine(&core::array::from_fn(|d| c[d])))
         .collect()
+}
+
+/// What a trace height's constraints need of `zeta`: `Z_H(zeta) = zeta^n - 1`, `zeta^n` and the
+/// unnormalised selectors.
+#[derive(Clone, Copy)]
+struct AtHeight {
+    log_height: usize,
+    zeta_n: Challenge,
+    vanishing: Challenge,
+    is_first_row: Challenge,
+    is_last_row: Challenge,
+    is_transition: Challenge,
+}
+
+/// [`AtHeight`] per distinct trace height, each computed once (an extension inversion and
+/// `log_height` squarings each), from one inversion of `zeta - 1` shared by all.
+struct Selectors {
+    zeta: Challenge,
+    inv_first: Challenge,
+    heights: Vec<AtHeight>,
+}
+
+impl Selectors {
+    fn new(zeta: Challenge) -> Result<Self, VerifyError> {
+        let inv_first = (zeta - Challenge::ONE)
+            .try_inverse()
+            .ok_or(VerifyError::DegenerateChallenge("zeta in the trace domain"))?;
+        Ok(Self {
+            zeta,
+            inv_first,
+            heights: Vec::new(),
+        })
+    }
+
+    fn at_height(&mut self, log_height: usize) -> Result<AtHeight, VerifyError> {
+        if let Some(at) = self.heights.iter().find(|h| h.log_height == log_height) {
+            return Ok(*at);
+        }
+        let zeta = self.zeta;
+        let zeta_n = zeta.exp_power_of_2(log_height);
+        let vanishing = zeta_n - Challenge::ONE;
+        let last_row = Val::two_adic_generator(log_height).inverse();
+        let inv_last = (zeta - last_row).try_inverse();
+        let (false, Some(inv_last)) = (vanishing.is_zero(), inv_last) else {
+            return Err(VerifyError::DegenerateChallenge("zeta in the trace domain"));
+        };
+        let at = AtHeight {
+            log_height,
+            zeta_n,
+            vanishing,
+            is_first_row: vanishing * self.inv_first,
+            is_last_row: vanishing * inv_last,
+            is_transition: zeta - last_row,
+        };
+        self.heights.push(at);
+        Ok(at)
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -492,31 +538,20 @@ fn check_constraints_at_zeta(
     index: usize,
     table: &dyn Table,
     meta: &ArchivedTableMeta,
-    log_height: usize,
+    at: AtHeight,
     o: &Opened,
     challenges: &BusChallenges,
     claimed: Challenge,
     alpha: Challenge,
-    zeta: Challenge,
 ) -> Result<(), VerifyError> {
-    let vanishing = zeta.exp_power_of_2(log_height) - Challenge::ONE;
-    let last_row = Val::two_adic_generator(log_height).inverse();
-    let inverses = (
-        vanishing.try_inverse(),
-        (zeta - Challenge::ONE).try_inverse(),
-        (zeta - last_row).try_inverse(),
-    );
-    let (Some(_), Some(inv_first), Some(inv_last)) = inverses else {
-        return Err(VerifyError::DegenerateChallenge("zeta in the trace domain"));
-    };
     let (main_local, main_next) = rows(&o.main);
     let (prep_local, prep_next) = rows(&o.preprocessed);
     let mut folder = VerifierFolder {
         main: RowWindow::from_two_rows(main_local, main_next),
         preprocessed: RowWindow::from_two_rows(prep_local, prep_next),
-        is_first_row: vanishing * inv_first,
-        is_last_row: vanishing * inv_last,
-        is_transition: zeta - last_row,
+        is_first_row: at.is_first_row,
+        is_last_row: at.is_last_row,
+        is_transition: at.is_transition,
         alpha,
         accumulator: Challenge::ZERO,
         challenges,
@@ -542,7 +577,7 @@ fn check_constraints_at_zeta(
             &group_sizes,
             &aux_local,
             &aux_next,
-            claimed_share(claimed, log_height),
+            claimed_share(claimed, at.log_height),
             |c: Challenge| logup.push(c),
         );
         for c in logup {
@@ -550,12 +585,11 @@ fn check_constraints_at_zeta(
         }
     }
     // q(zeta) = sum_j zeta^(j n) q_j(zeta).
-    let zeta_n = zeta.exp_power_of_2(log_height);
     let quotient = recombine(&o.quotient)
         .iter()
         .rev()
-        .fold(Challenge::ZERO, |acc, &chunk| acc * zeta_n + chunk);
-    if folder.accumulator != quotient * vanishing {
+        .fold(Challenge::ZERO, |acc, &chunk| acc * at.zeta_n + chunk);
+    if folder.accumulator != quotient * at.vanishing {
         return Err(VerifyError::ConstraintMismatch { table: index });
     }
     Ok(())

@@ -22,7 +22,7 @@ use alloc::vec::Vec;
 
 use rkyv::Archived;
 
-use crate::codec::digest_from_archived;
+use crate::codec::digests_in_place;
 use crate::hash::Hasher;
 use crate::proof::DigestWords;
 use crate::{Digest, PcsError, Val};
@@ -109,7 +109,7 @@ pub struct MultiScratch {
     parents: Vec<usize>,
     digests: Vec<Digest>,
     injected: Vec<Digest>,
-    pairs: Vec<(Digest, Digest)>,
+    next: Vec<Digest>,
 }
 
 /// Check a multi-opening of `leaves` (sorted, distinct, below `2^log_height`) in the tree with
@@ -144,18 +144,20 @@ pub fn verify_multi(
             got: siblings.len(),
         });
     }
+    let siblings = digests_in_place(siblings)?;
     let MultiScratch {
         nodes,
         parents,
         digests,
         injected,
-        pairs,
+        next,
     } = scratch;
     nodes.clear();
     nodes.extend_from_slice(leaves);
     digests.clear();
     let mut rows = rows.iter().peekable();
     let mut siblings = siblings.iter();
+    let mut missing = false;
     for level in 0..=log_height {
         if let Some(level_rows) = rows.next_if(|r| r.level == level) {
             let expected = level_rows.width.checked_mul(nodes.len());
@@ -171,36 +173,36 @@ pub fn verify_multi(
             if level == 0 {
                 core::mem::swap(digests, injected);
             } else {
-                pairs.clear();
-                pairs.extend(digests.iter().copied().zip(injected.iter().copied()));
-                digests.clear();
-                hasher.compress_pairs_into(pairs, digests);
+                next.clear();
+                hasher.compress_pairs_into(digests.iter().zip(injected.iter()), next);
+                core::mem::swap(digests, next);
             }
         }
         if level == log_height {
             break;
         }
-        pairs.clear();
         parents.clear();
-        for (at, pair) in level_pairs(nodes) {
-            let own = digests[at];
-            // The count was checked against `sibling_count`, which walks the same pairs.
-            let mut from_proof = || {
-                siblings
-                    .next()
-                    .ok_or(PcsError::InvalidClaim("Merkle sibling count"))
-                    .and_then(digest_from_archived)
-            };
-            pairs.push(match pair {
-                Pair::Both => (own, digests[at + 1]),
-                Pair::RightFromProof => (own, from_proof()?),
-                Pair::LeftFromProof => (from_proof()?, own),
-            });
-            parents.push(nodes[at] >> 1);
-        }
-        digests.clear();
-        hasher.compress_pairs_into(pairs, digests);
+        parents.extend(level_pairs(nodes).map(|(at, _)| nodes[at] >> 1));
+        next.clear();
+        // The count was checked against `sibling_count`, which walks the same pairs, so no
+        // sibling is missing; were one, `missing` makes it an error.
+        let mut from_proof = || {
+            siblings.next().unwrap_or_else(|| {
+                missing = true;
+                root
+            })
+        };
+        let pairs = level_pairs(nodes).map(|(at, pair)| match pair {
+            Pair::Both => (&digests[at], &digests[at + 1]),
+            Pair::RightFromProof => (&digests[at], from_proof()),
+            Pair::LeftFromProof => (from_proof(), &digests[at]),
+        });
+        hasher.compress_pairs_into(pairs, next);
+        core::mem::swap(digests, next);
         core::mem::swap(nodes, parents);
+    }
+    if missing {
+        return Err(PcsError::InvalidClaim("Merkle sibling count"));
     }
     Ok(digests.as_slice() == [*root])
 }

@@ -7,10 +7,12 @@
 
 use alloc::vec::Vec;
 
-use p3_field::{Field, PrimeCharacteristicRing};
+use p3_field::PrimeCharacteristicRing;
 use rkyv::vec::ArchivedVec;
 
-use super::{AlphaPowers, MatrixTerms, RoundClaim};
+use super::combine::{combine, Weight};
+use super::divide::{batch_invert, InverseAt, Powers};
+use super::{MatrixTerms, RoundClaim};
 use crate::codec::vals_in_place;
 use crate::fold::{bitrev_point, lde_shift};
 use crate::hash::Hasher;
@@ -30,7 +32,7 @@ pub(super) struct Inputs<'a> {
     pub claims: &'a [RoundClaim<'a>],
     pub shapes: &'a [Vec<MatrixShape>],
     pub log_max_height: usize,
-    pub powers: &'a AlphaPowers,
+    pub weights: &'a [Weight],
     pub terms: &'a [MatrixTerms],
 }
 
@@ -53,9 +55,10 @@ struct PointSums {
 }
 
 impl HeightRows {
-    /// The sums of opening point `z` and factor `shift`, started empty when first seen.
-    fn sums(&mut self, z: Challenge, shift: Challenge) -> &mut PointSums {
-        let at = match self
+    /// The index in `by_point` of the sums of opening point `z` and factor `shift`, started
+    /// empty when first seen.
+    fn sums(&mut self, z: Challenge, shift: Challenge) -> usize {
+        match self
             .by_point
             .iter()
             .position(|p| p.z == z && p.shift == shift)
@@ -70,24 +73,34 @@ impl HeightRows {
                 });
                 self.by_point.len() - 1
             }
-        };
-        &mut self.by_point[at]
+        }
     }
 
     /// `ro(x) = sum_z (numerator_z(x) - claimed_z) / (x - z)` at every queried row, each
-    /// numerator the sum over its factors `s` of `s` times the combinations summed with it; one
-    /// batched inversion per point.
+    /// numerator the sum over its factors `s` of `s` times the combinations summed with it; the
+    /// divisions by norms ([`InverseAt`]), with one base-field inversion for all rows and points.
     fn reduced(&self) -> Result<Vec<Challenge>, PcsError> {
-        let mut ro = alloc::vec![Challenge::ZERO; self.rows.len()];
         let mut points: Vec<Challenge> = Vec::new();
         for sums in &self.by_point {
             if !points.contains(&sums.z) {
                 points.push(sums.z);
             }
         }
+        let powers: Vec<Powers> = self.points.iter().map(|&x| Powers::new(x)).collect();
+        let inverse_at: Vec<InverseAt> = points.iter().map(|&z| InverseAt::new(z)).collect();
+        // P_z(x) for every point, then row.
+        let mut norms: Vec<Val> = inverse_at
+            .iter()
+            .flat_map(|at| powers.iter().map(|x| at.norm(x)))
+            .collect();
+        batch_invert(&mut norms)?;
+        let mut ro = alloc::vec![Challenge::ZERO; self.rows.len()];
         let mut numerators = alloc::vec![Challenge::ZERO; self.rows.len()];
-        let mut inverses = Vec::with_capacity(self.rows.len());
-        for z in points {
+        for ((&z, at), norm_inverses) in points
+            .iter()
+            .zip(&inverse_at)
+            .zip(norms.chunks_exact(self.rows.len()))
+        {
             numerators.fill(Challenge::ZERO);
             let mut claimed = Challenge::ZERO;
             for sums in self.by_point.iter().filter(|s| s.z == z) {
@@ -102,33 +115,17 @@ impl HeightRows {
                     }
                 }
             }
-            inverses.clear();
-            inverses.extend(self.points.iter().map(|&x| -z + x));
-            batch_invert(&mut inverses)?;
-            for ((r, &n), &inv) in ro.iter_mut().zip(&numerators).zip(&inverses) {
-                *r += (n - claimed) * inv;
+            for (((r, &n), x), &norm_inv) in ro
+                .iter_mut()
+                .zip(&numerators)
+                .zip(&powers)
+                .zip(norm_inverses)
+            {
+                *r += (n - claimed) * at.inverse(x, norm_inv);
             }
         }
         Ok(ro)
     }
-}
-
-/// Inverts every element in place with one field inversion (Montgomery's trick); a zero element
-/// (a query point equal to an opening point) is an error.
-fn batch_invert(values: &mut [Challenge]) -> Result<(), PcsError> {
-    let mut prefix = Vec::with_capacity(values.len());
-    let mut acc = Challenge::ONE;
-    for &v in values.iter() {
-        prefix.push(acc);
-        acc *= v;
-    }
-    let mut inv = acc.try_inverse().ok_or(PcsError::PointInDomain)?;
-    for (v, p) in values.iter_mut().zip(prefix).rev() {
-        let value = *v;
-        *v = inv * p;
-        inv *= value;
-    }
-    Ok(())
 }
 
 impl Inputs<'_> {
@@ -160,7 +157,7 @@ impl Inputs<'_> {
             })
             .collect();
         let mut terms = self.terms.iter();
-        let mut combined: Vec<Challenge> = Vec::new();
+        let mut runs: Vec<Run> = Vec::new();
         for (round, ((claim, shapes), opening)) in self
             .claims
             .iter()
@@ -204,26 +201,50 @@ impl Inputs<'_> {
                 });
             }
             crate::phase::mark::<{ crate::phase::DEEP }>();
+            runs.clear();
             // Columns of each height's concatenated row taken by the matrices seen so far.
             let mut used: Vec<usize> = alloc::vec![0; groups.levels.len()];
             for ((m, shape), term) in claim.matrices.iter().zip(shapes).zip(terms.by_ref()) {
                 let at = groups.position(shape.log_height)?;
-                let group = &groups.levels[at];
-                let offset = group.start + used[at];
+                let height = &mut per_height[groups.levels[at].height_at];
+                let sums: Vec<usize> = term
+                    .points
+                    .iter()
+                    .map(|point| {
+                        let s = height.sums(point.z, point.shift);
+                        height.by_point[s].claimed += point.claimed;
+                        s
+                    })
+                    .collect();
+                let start = used[at];
                 used[at] += m.width;
-                // The row's combination with its first point's weights; the other points'
-                // weights are a constant factor away.
-                combined.clear();
-                combined.extend((0..group.count).map(|k| {
-                    let row = &values[offset + k * group.width..][..m.width];
-                    self.powers.combine(term.first_power, row)
-                }));
+                let weights = self.weights[term.first_power..][..m.width].iter().copied();
+                // A matrix right after one of the same height and the same points extends its
+                // run: their columns are adjacent in the row and weighed alike.
+                match runs
+                    .iter_mut()
+                    .rev()
+                    .find(|r| r.group == at)
+                    .filter(|r| r.sums == sums)
+                {
+                    Some(run) => run.weights.extend(weights),
+                    None => runs.push(Run {
+                        group: at,
+                        start,
+                        sums,
+                        weights: weights.collect(),
+                    }),
+                }
+            }
+            for run in &runs {
+                let group = &groups.levels[run.group];
                 let height = &mut per_height[group.height_at];
-                for point in &term.points {
-                    let sums = height.sums(point.z, point.shift);
-                    sums.claimed += point.claimed;
-                    for (s, &c) in sums.combined.iter_mut().zip(&combined) {
-                        *s += c;
+                for k in 0..group.count {
+                    let row =
+                        &values[group.start + k * group.width + run.start..][..run.weights.len()];
+                    let c = combine(&run.weights, row);
+                    for &s in &run.sums {
+                        height.by_point[s].combined[k] += c;
                     }
                 }
             }
@@ -245,6 +266,19 @@ struct Group {
     width: usize,
     count: usize,
     start: usize,
+}
+
+/// Adjacent matrices of one height of a round with the same opening points and factors: one
+/// combination of their columns per queried row serves them all.
+struct Run {
+    /// Index of the height in the round's [`Groups::levels`].
+    group: usize,
+    /// First column of the run in that height's concatenated row.
+    start: usize,
+    /// The [`PointSums`] (indices into the height's `by_point`) the combination adds to.
+    sums: Vec<usize>,
+    /// `alpha^k` of each column at the matrices' first points.
+    weights: Vec<Weight>,
 }
 
 /// The layout of one round's opened values.

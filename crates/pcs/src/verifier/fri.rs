@@ -11,12 +11,12 @@ use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing};
 use rkyv::vec::ArchivedVec;
 
 use super::deep::Reduced;
-use crate::codec::ext_from_archived;
-use crate::fold::{bitrev_point, fold_coset, lde_shift, FoldPlan};
+use crate::codec::exts_in_place;
+use crate::fold::{bitrev_point, fold_coset, lde_shift, CosetFold, FoldPlan};
 use crate::hash::Hasher;
 use crate::merkle::{distinct_shifted, verify_multi, LevelRows, MultiScratch};
 use crate::proof::ArchivedFoldMultiOpening;
-use crate::{Challenge, Digest, PcsError, Val, EXT_DEGREE};
+use crate::{Challenge, Digest, PcsError, EXT_DEGREE, MAX_LOG_FOLDING_ARITY};
 
 /// Everything shared by the rounds of one FRI check.
 pub(super) struct FriCheck<'a> {
@@ -57,7 +57,6 @@ impl FriCheck<'_> {
         let mut shift = lde_shift();
         let mut shift_inv = shift.inverse();
         let mut cosets = Vec::new();
-        let mut leaves: Vec<Val> = Vec::new();
         let mut folded = Vec::new();
         for (r, (round, opening)) in rounds.iter().zip(folds.iter()).enumerate() {
             let log_arity = round.log_arity;
@@ -93,8 +92,9 @@ impl FriCheck<'_> {
                     got: opening.values.len(),
                 });
             }
+            let sent = exts_in_place(&opening.values)?;
+            let mut sent = sent.iter();
             let mut members: Vec<Challenge> = Vec::with_capacity(cosets.len() * leaf_len);
-            let mut sent = opening.values.iter();
             let mut known: Vec<_> = parts
                 .iter()
                 .map(|(_, known, values)| known.iter().zip(values.iter()).peekable())
@@ -102,23 +102,19 @@ impl FriCheck<'_> {
             for &coset in &cosets {
                 for ((log_size, _, _), known) in parts.iter().zip(known.iter_mut()) {
                     for position in coset << log_size..(coset + 1) << log_size {
-                        members.push(match known.next_if(|(&p, _)| p == position) {
-                            Some((_, &value)) => value,
+                        let value = match known.next_if(|(&p, _)| p == position) {
+                            Some((_, value)) => value,
                             // The count was checked above: one sent value per unknown member.
-                            None => ext_from_archived(
-                                sent.next()
-                                    .ok_or(PcsError::InvalidClaim("fold value count"))?,
-                            )?,
-                        });
+                            None => sent
+                                .next()
+                                .ok_or(PcsError::InvalidClaim("fold value count"))?,
+                        };
+                        members.push(*value);
                     }
                 }
             }
-            leaves.clear();
-            leaves.extend(members.iter().flat_map(|m| {
-                BasedVectorSpace::<Val>::as_basis_coefficients_slice(m)
-                    .iter()
-                    .copied()
-            }));
+            // The leaves are the members' coordinates: the same buffer, reinterpreted.
+            let leaves = Challenge::flatten_to_base(members);
             let leaf_rows = [LevelRows {
                 level: 0,
                 width: EXT_DEGREE * leaf_len,
@@ -139,19 +135,28 @@ impl FriCheck<'_> {
                     round: r,
                 });
             }
-            let beta = self.betas[r];
+            let mut members = Challenge::reconstitute_from_base(leaves);
+            let coset_fold = CosetFold::new(log_arity, self.betas[r]);
             folded.clear();
             for (leaf, &coset) in members.chunks_exact_mut(leaf_len).zip(&cosets) {
                 let (codeword, rest) = leaf.split_at_mut(1 << log_arity);
-                let mut inner: Vec<&[Challenge]> = Vec::with_capacity(round.inner_heights.len());
+                // At most `log_arity - 1` inner inputs lie strictly inside the round.
+                let mut inner: [&[Challenge]; MAX_LOG_FOLDING_ARITY as usize] = Default::default();
                 let mut rest: &[Challenge] = rest;
-                for (_, log_size) in round.leaf_parts(log_n).skip(1) {
+                let mut count = 0;
+                for (slot, (_, log_size)) in inner.iter_mut().zip(round.leaf_parts(log_n).skip(1)) {
                     let (sub, tail) = rest.split_at(1 << log_size);
-                    inner.push(sub);
+                    *slot = sub;
                     rest = tail;
+                    count += 1;
                 }
                 folded.push(fold_coset(
-                    codeword, &inner, log_arity, log_n, shift_inv, coset, beta,
+                    codeword,
+                    &inner[..count],
+                    &coset_fold,
+                    log_n,
+                    shift_inv,
+                    coset,
                 ));
             }
             core::mem::swap(&mut current, &mut folded);
@@ -164,7 +169,7 @@ impl FriCheck<'_> {
                         "input rows differ from fold positions",
                     ));
                 }
-                let weight = beta.exp_power_of_2(log_arity);
+                let weight = coset_fold.end_weight();
                 for (c, &v) in current.iter_mut().zip(ro) {
                     *c += weight * v;
                 }

@@ -1,18 +1,21 @@
 //! The verifier: `no_std`, reads the archived proof in place, returns a [`PcsError`] (never
 //! panics) on any malformed or dishonest input.
 
+mod combine;
 mod deep;
+mod divide;
 mod fri;
 
 use alloc::vec::Vec;
 
-use p3_field::{BasedVectorSpace, PrimeCharacteristicRing, TwoAdicField};
+use p3_field::{PrimeCharacteristicRing, TwoAdicField};
 
 use crate::codec::{digest_from_archived, ext_from_archived};
 use crate::fold::FoldPlan;
 use crate::merkle::{MatrixShape, MultiScratch};
 use crate::proof::ArchivedOpeningProof;
-use crate::{Challenge, Digest, FriParameters, PcsError, Transcript, Val, EXT_DEGREE};
+use crate::{Challenge, Digest, FriParameters, PcsError, Transcript, Val};
+use combine::{combine_ext, weight, Weight};
 
 /// One commitment round as the verifier sees it: the digest and, per matrix (in commit order),
 /// its claim.
@@ -58,68 +61,6 @@ pub(super) struct PointTerm {
     pub(super) claimed: Challenge,
 }
 
-/// Powers `alpha^0 .. alpha^(n-1)` of the batching challenge, as extension elements and split by
-/// basis coordinate. The verifier combines each opened row of base-field values with them; by
-/// coordinate that is four base-field dot products with one delayed reduction per 8 products
-/// (Plonky3's `dot_product`), where extension-by-base products would reduce every product: in the
-/// guest about 18 cycles per opened value instead of 48.
-pub(super) struct AlphaPowers {
-    pub(super) ext: Vec<Challenge>,
-    coords: [Vec<Val>; EXT_DEGREE],
-}
-
-impl AlphaPowers {
-    fn new(alpha: Challenge, n: usize) -> Self {
-        let ext: Vec<Challenge> = alpha.powers().take(n).collect();
-        let coords = core::array::from_fn(|d| {
-            ext.iter()
-                .map(|p| p.as_basis_coefficients_slice()[d])
-                .collect()
-        });
-        Self { ext, coords }
-    }
-
-    /// `sum_c alpha^(first + c) row[c]`; the caller keeps `first + row.len()` within the powers
-    /// (the claims fix both).
-    pub(super) fn combine(&self, first: usize, row: &[Val]) -> Challenge {
-        Challenge::from_basis_coefficients_fn(|d| {
-            dot(&self.coords[d][first..first + row.len()], row)
-        })
-    }
-}
-
-/// `sum_i a_i b_i` over equal-length slices: one delayed reduction per chunk of up to 8.
-fn dot(a: &[Val], b: &[Val]) -> Val {
-    let (a_chunks, b_chunks) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail = dot_short(a_chunks.remainder(), b_chunks.remainder());
-    a_chunks
-        .zip(b_chunks)
-        .fold(tail, |acc, (x, y)| acc + dot_n::<8>(x, y))
-}
-
-/// `sum_i a_i b_i` for fewer than 8 terms, as one fixed-size dot product.
-fn dot_short(a: &[Val], b: &[Val]) -> Val {
-    match a.len() {
-        1 => dot_n::<1>(a, b),
-        2 => dot_n::<2>(a, b),
-        3 => dot_n::<3>(a, b),
-        4 => dot_n::<4>(a, b),
-        5 => dot_n::<5>(a, b),
-        6 => dot_n::<6>(a, b),
-        7 => dot_n::<7>(a, b),
-        _ => Val::ZERO,
-    }
-}
-
-/// Plonky3's fixed-size dot product (products summed in a `u64`, reduced once) over slices of
-/// length `N`.
-fn dot_n<const N: usize>(a: &[Val], b: &[Val]) -> Val {
-    match (<&[Val; N]>::try_from(a), <&[Val; N]>::try_from(b)) {
-        (Ok(a), Ok(b)) => Val::dot_product(a, b),
-        _ => unreachable!("callers pass slices of length N"),
-    }
-}
-
 /// Verify an opening proof against the claims, continuing transcript `t` exactly as
 /// [`crate::Pcs::open`] did (see docs/pcs.md for the order).
 pub fn verify(
@@ -144,13 +85,15 @@ pub fn verify(
         });
     }
     let alpha = t.sample_ext();
-    let num_functions: usize = rounds
+    // Every matrix's first point takes the exponents `0..first_slot`; the others are those
+    // times a shift (point-slot major batching).
+    let first_slot: usize = rounds
         .iter()
         .flat_map(|r| r.matrices)
-        .map(|m| m.values.len())
+        .map(|m| m.width)
         .sum();
-    let powers = AlphaPowers::new(alpha, num_functions);
-    let matrix_terms = matrix_terms(rounds, &powers);
+    let weights: Vec<Weight> = alpha.powers().take(first_slot).map(weight).collect();
+    let matrix_terms = matrix_terms(rounds, alpha, &weights);
 
     let mut heights: Vec<usize> = shapes.iter().flatten().map(|s| s.log_height).collect();
     heights.sort_unstable_by(|a, b| b.cmp(a));
@@ -226,7 +169,7 @@ pub fn verify(
         claims: rounds,
         shapes: &shapes,
         log_max_height: plan.log_max_height,
-        powers: &powers,
+        weights: &weights,
         terms: &matrix_terms,
     };
     let reduced = inputs.reduce(&indices, &heights, &proof.rounds, &mut scratch)?;
@@ -282,31 +225,46 @@ fn check_claims(
 }
 
 /// The [`MatrixTerms`] of every matrix, in claim order (round, matrix), with the batching
-/// exponents of [`crate::batch::batch_exponents`] (docs/pcs.md).
-fn matrix_terms(rounds: &[RoundClaim<'_>], powers: &AlphaPowers) -> Vec<MatrixTerms> {
+/// exponents of [`crate::batch::batch_exponents`] (docs/pcs.md): `weights` are the powers of
+/// `alpha` of the first point slot, whose exponents the others' are shifted from.
+fn matrix_terms(
+    rounds: &[RoundClaim<'_>],
+    alpha: Challenge,
+    weights: &[Weight],
+) -> Vec<MatrixTerms> {
     let matrices: Vec<&MatrixClaim<'_>> = rounds.iter().flat_map(|r| r.matrices).collect();
     let shapes: Vec<(usize, usize)> = matrices.iter().map(|m| (m.width, m.points.len())).collect();
+    // `alpha^e` per distinct shift `e` (one for the STARK's rounds: the first slot's width).
+    let mut shifts: Vec<(usize, Challenge)> = Vec::new();
     matrices
         .iter()
         .zip(crate::batch::batch_exponents(&shapes))
         .map(|(m, exponents)| {
             let first_power = exponents[0];
+            let row_weights = &weights[first_power..][..m.width];
             let points = m
                 .points
                 .iter()
                 .zip(&exponents)
                 .enumerate()
                 .map(|(p, (&z, &k))| {
+                    let shift = match k - first_power {
+                        0 => Challenge::ONE,
+                        e => match shifts.iter().find(|(s, _)| *s == e) {
+                            Some(&(_, shift)) => shift,
+                            None => {
+                                let shift = alpha.exp_u64(e as u64);
+                                shifts.push((e, shift));
+                                shift
+                            }
+                        },
+                    };
                     let values = &m.values[p * m.width..(p + 1) * m.width];
-                    let claimed = values
-                        .iter()
-                        .zip(&powers.ext[k..])
-                        .map(|(&v, &a)| a * v)
-                        .sum();
+                    let combined = combine_ext(row_weights, values);
                     PointTerm {
                         z,
-                        shift: powers.ext[k - first_power],
-                        claimed,
+                        shift,
+                        claimed: if p == 0 { combined } else { shift * combined },
                     }
                 })
                 .collect();

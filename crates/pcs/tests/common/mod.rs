@@ -57,6 +57,18 @@ pub fn prove(params: FriParameters, shapes: &[RoundShape], seed: u64) -> Honest 
 
 /// [`prove`] with a given prover (e.g. one that keeps or drops its LDEs).
 pub fn prove_with(pcs: Pcs, shapes: &[RoundShape], seed: u64) -> Honest {
+    let counts: Vec<Vec<usize>> = shapes.iter().map(|s| vec![2; s.len()]).collect();
+    prove_with_point_counts(pcs, shapes, &counts, seed)
+}
+
+/// [`prove_with`] opening matrix `m` of round `r` at the first `counts[r][m]` of `zeta`,
+/// `zeta * omega_height`, `zeta * omega_height^2`.
+pub fn prove_with_point_counts(
+    pcs: Pcs,
+    shapes: &[RoundShape],
+    counts: &[Vec<usize>],
+    seed: u64,
+) -> Honest {
     let params = pcs.params;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut t = Transcript::new(DOMAIN);
@@ -75,10 +87,15 @@ pub fn prove_with(pcs: Pcs, shapes: &[RoundShape], seed: u64) -> Honest {
     let zeta = t.sample_ext();
     let points: Vec<Vec<Vec<Challenge>>> = shapes
         .iter()
-        .map(|shape| {
+        .zip(counts)
+        .map(|(shape, counts)| {
             shape
                 .iter()
-                .map(|&(h, _)| vec![zeta, zeta * Val::two_adic_generator(h)])
+                .zip(counts)
+                .map(|(&(h, _), &count)| {
+                    let omega = Val::two_adic_generator(h);
+                    vec![zeta, zeta * omega, zeta * omega.square()][..count].to_vec()
+                })
                 .collect()
         })
         .collect();
