@@ -38,11 +38,11 @@ static RECURSION_ELF: &[u8] = include_bytes!("../../../guests/recursion/elf/dros
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "2c82d731b85aa701fdfb1d0a5a2e8c21b9eaa773072b66122eb2091e5a209313",
+        "bd8e3c06ab024b161abe303eb102e70e7e3feb6181957b054f9603256a807e06",
     ),
     (
         "fast",
-        "4053b23e7f82b2039fb45305583fec1e03143e5b5c853f54feb062798fb2ce0e",
+        "68967172817a3473a4c88955a89f3a36bb775c0c7492c7361226001e3a455e73",
     ),
 ];
 
