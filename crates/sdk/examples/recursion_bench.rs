@@ -62,7 +62,7 @@ fn main() -> ExitCode {
     };
     let elf = std::fs::read(build_guest(repo_root().join("guests").join(name)).unwrap()).unwrap();
     let prover = Prover::new(&elf, options).unwrap();
-    let inner = timed_proof(|| prover.prove(&input).unwrap());
+    let inner = timed_proof(|| prover.prove(&input)).unwrap();
     println!(
         "inner: {name}, {} preset, {} cycles",
         args.preset,
@@ -83,7 +83,7 @@ fn main() -> ExitCode {
     if !args.prove {
         return ExitCode::SUCCESS;
     }
-    let outer = timed_proof(|| compress(inner.0.bytes(), prover.verifying_key(), options).unwrap());
+    let outer = timed_proof(|| compress(inner.0.bytes(), prover.verifying_key(), options)).unwrap();
     report("inner proof", &inner, prover.verifying_key());
     report("compressed", &outer, recursion_key(options).unwrap());
     if in_guest.cycles != outer.0.stats().cycles {
@@ -105,8 +105,10 @@ fn main() -> ExitCode {
         let recursion_built = recursion;
         let recursion = recursion_key(options).unwrap();
         verify_in_guest(&recursion_built, outer.0.bytes(), recursion, options);
-        let again = timed_proof(|| compress(outer.0.bytes(), recursion, options).unwrap());
-        report("compressed twice", &again, recursion);
+        match timed_proof(|| compress(outer.0.bytes(), recursion, options)) {
+            Ok(again) => report("compressed twice", &again, recursion),
+            Err(error) => println!("compressed twice: not proven: {error}"),
+        }
     }
     ExitCode::SUCCESS
 }
@@ -114,10 +116,10 @@ fn main() -> ExitCode {
 /// A proof with its wall time and the process's peak memory afterwards.
 type Timed = (Proof, f64, u64);
 
-fn timed_proof(prove: impl FnOnce() -> Proof) -> Timed {
+fn timed_proof<E>(prove: impl FnOnce() -> Result<Proof, E>) -> Result<Timed, E> {
     let start = Instant::now();
-    let proof = prove();
-    (proof, start.elapsed().as_secs_f64(), peak_rss_kib())
+    let proof = prove()?;
+    Ok((proof, start.elapsed().as_secs_f64(), peak_rss_kib()))
 }
 
 /// Runs the recursion guest `elf` over `proof` and prints its cycles by verifier phase.
