@@ -8,10 +8,12 @@
 //! Prints per step the guest's cycles, the prove time, the proof size and, for the last step
 //! (every step with `--verify-each`, which the chain itself does not need), the native verify
 //! time; then the last proof's security. A step's in-guest verification of the previous proof
-//! costs cycles in proportion to the FRI queries: at both presets it needs more than the 2^24
-//! cycles one proof covers today (BENCHMARKS.md), so `--queries` lowers the preset's query count
-//! (and with it the security, which is printed) to run the chain until the verifier fits. The host prepares each step's input with the guest's own library (`droste_chain`), which
-//! also tells it the link the step must commit; each proof is checked to carry exactly that.
+//! costs cycles in proportion to the FRI queries: at the fast preset a step fits one proof (about
+//! 14M of the 2^24 cycles one proof covers), at the default one it does not yet (BENCHMARKS.md).
+//! `--queries` replaces the preset's query count (and with it the security, which is printed),
+//! to run a cheaper chain. The host prepares each step's input with the guest's own library
+//! (`droste_chain`), which also tells it the link the step must commit; each proof is checked
+//! to carry exactly that.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};

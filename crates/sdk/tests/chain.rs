@@ -3,11 +3,11 @@
 //! a tampered proof, a predecessor told another key digest, bad transactions and forged account
 //! proofs (by execution: a refusal is a panic, which needs no proof to be seen).
 //!
-//! The chain is proven with the fast preset's parameters but 4 FRI queries instead of 85: a
-//! step's in-guest verification of the previous proof costs about 4.2M cycles plus 175k per
-//! query (at the fast preset 18.5M, over the 2^24 one proof covers; BENCHMARKS.md), and the
-//! chain's mechanics do not depend on the security level. Even so, proving the second step
-//! (about 4.9M cycles) is this file's main cost: about a minute and 6 GiB.
+//! The chain is proven with the fast preset's parameters but 4 FRI queries instead of 85: at the
+//! preset a step's in-guest verification of the previous proof costs about 14M cycles, and
+//! proving it about two minutes and 15 GiB (BENCHMARKS.md), while the chain's mechanics do not
+//! depend on the security level. Even so, proving the second step (about 4.9M cycles) is this
+//! file's main cost: about a minute and 6 GiB.
 
 mod common;
 
