@@ -371,7 +371,8 @@ fn guest_build_args(root: &Path, manifest: &Path) -> Vec<std::ffi::OsString> {
 /// (panic locations of droste's crates, the standard library's dependencies and every registry
 /// crate), so that the same sources and toolchain build the same ELF, hence the same verifying
 /// key, on any machine and in any checkout directory: the recursion guest's key is published
-/// and must not depend on where it was built. (A guest outside the repository keeps its own
+/// and must not depend on where it was built (it also reaches droste's crates through a symlink
+/// below its own workspace, see its Cargo.toml). (A guest outside the repository keeps its own
 /// path; per-guest flags would rebuild the standard library for every guest.)
 fn guest_rustflags(root: &Path) -> Vec<String> {
     let toolchain = root.join("toolchain");

@@ -38,11 +38,11 @@ static RECURSION_ELF: &[u8] = include_bytes!("../../../guests/recursion/elf/dros
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "bd8e3c06ab024b161abe303eb102e70e7e3feb6181957b054f9603256a807e06",
+        "23b8c0631d0fb2058057e52fc2d3193e7e528d354b322f6efb2676632275981f",
     ),
     (
         "fast",
-        "68967172817a3473a4c88955a89f3a36bb775c0c7492c7361226001e3a455e73",
+        "0e4ed30f31e53c5bfbbfb72c3cf26726f773a46070659a2e5c85705afd429d3e",
     ),
 ];
 
