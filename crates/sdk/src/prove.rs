@@ -117,6 +117,17 @@ pub enum ProveError {
         /// Why it does not verify.
         error: MachineError,
     },
+    /// Verifying the proofs in the recursion guest takes more cycles than one proof covers.
+    #[error(
+        "verifying {proofs} proof(s) in the recursion guest takes more than {limit} cycles, the \
+         most one proof covers: aggregate fewer at a time (docs/recursion.md, costs and limits)"
+    )]
+    RecursionTooLong {
+        /// How many proofs were given.
+        proofs: usize,
+        /// The cycles one proof covers.
+        limit: u64,
+    },
     /// The recursion guest did not exit with code 0 although every inner proof verified.
     #[error("the recursion guest failed (exit code {exit_code}): {message}")]
     RecursionFailed {

@@ -18,7 +18,7 @@
 
 use std::sync::OnceLock;
 
-use droste_machine::VerifyingKey;
+use droste_machine::{MachineError, VerifyingKey};
 use droste_zkvm::recursion::{Aggregate, RecursionRequest};
 
 use crate::prove::{ProgressEvent, Proof, ProveError, Prover};
@@ -138,7 +138,16 @@ pub fn aggregate_with_progress(
     let input = recursion_input(proofs, options)?;
     let proof = Prover::new(RECURSION_ELF, options)?
         .keep_ldes(false)
-        .prove_with_progress(&input, progress)?;
+        .prove_with_progress(&input, progress)
+        .map_err(|error| match error {
+            ProveError::Machine(MachineError::TooManyCycles { limit }) => {
+                ProveError::RecursionTooLong {
+                    proofs: proofs.len(),
+                    limit,
+                }
+            }
+            other => other,
+        })?;
     let exit_code = proof.public_values().exit_code;
     if exit_code != 0 {
         // The inner proofs verified natively, so this is a bug, not bad input: say so.

@@ -14,8 +14,8 @@ use droste_sdk::recursion::{
     verify_aggregate, InnerProof, RECURSION_VKEYS,
 };
 use droste_sdk::{
-    execute, inspect, statement, verify, ExecOptions, Input, Proof, ProofOptions, Prover,
-    VerifyError, PRESETS,
+    execute, inspect, statement, verify, ExecOptions, Input, Proof, ProofOptions, ProveError,
+    Prover, VerifyError, MAX_CYCLES, PRESETS,
 };
 use droste_zkvm::recursion::Aggregate;
 use droste_zkvm::recursion::RecursionRequest;
@@ -184,6 +184,32 @@ fn the_recursion_guest_refuses_proofs_that_do_not_verify() {
         assert_eq!(exit_code, 101, "{what}: {message}");
         assert!(message.contains("does not verify"), "{what}: {message}");
     }
+}
+
+/// Proofs whose verification does not fit one recursion proof are refused with what to do, as
+/// soon as the recursion guest's run passes the cycles one proof covers (before any trace).
+#[test]
+fn aggregating_more_than_one_proof_covers_says_so() {
+    let options = ProofOptions::fast();
+    let fib = Prover::new(&*guest("fibonacci"), options).unwrap();
+    let proof = fibonacci(&fib, 7);
+    let inner = InnerProof {
+        proof: proof.bytes(),
+        vk: fib.verifying_key(),
+    };
+    // About 5.6M cycles each (BENCHMARKS.md): four are over 2^24.
+    let error = aggregate(&[inner; 4], options).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ProveError::RecursionTooLong {
+                proofs: 4,
+                limit: MAX_CYCLES
+            }
+        ),
+        "{error}"
+    );
+    assert!(error.to_string().contains("aggregate fewer at a time"));
 }
 
 /// The recursion guest's key does not depend on the machine that built it: its ELF ships with
