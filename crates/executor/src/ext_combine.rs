@@ -10,7 +10,9 @@
 //! Every word (values, `alpha`, `w`, result) is a Montgomery form below `p`; anything else ends
 //! the run with an error, because the machine proves exactly what the executor accepts.
 
-use droste_isa::abi::ext_combine::{ALIGN, ALPHA, BLOCK_BYTES, BLOCK_WORDS, EXT_WORDS, RESULT, WEIGHT};
+use droste_isa::abi::ext_combine::{
+    ALIGN, ALPHA, BLOCK_BYTES, BLOCK_WORDS, EXT_WORDS, RESULT, WEIGHT,
+};
 use droste_isa::abi::poseidon2::MODULUS;
 use droste_isa::abi::{PROGRAM_START, STACK_TOP};
 use p3_field::extension::BinomialExtensionField;

@@ -133,7 +133,13 @@ fn the_tables_stay_lean() {
 }
 
 /// An honest run of one call on 6 values, and the indices of the two tables.
-fn setup() -> (ProvingKey, Vec<RowMajorMatrix<Val>>, PublicValues, usize, usize) {
+fn setup() -> (
+    ProvingKey,
+    Vec<RowMajorMatrix<Val>>,
+    PublicValues,
+    usize,
+    usize,
+) {
     let (pk, _) = keys(&combining_program(&words(6, 3), &[(0, 6)]));
     let (traces, public) = traces(&pk, &Input::default());
     check(&pk, &traces, &public).expect("honest witness");

@@ -269,12 +269,7 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
             COUNT_HI_BITS,
             sel(EXT_COMBINE_CALL),
         );
-        range_check(
-            builder,
-            local.arg2[1],
-            ADDR_HI_BITS,
-            sel(EXT_COMBINE_CALL),
-        );
+        range_check(builder, local.arg2[1], ADDR_HI_BITS, sel(EXT_COMBINE_CALL));
         builder.send(
             EXT_COMBINE,
             [

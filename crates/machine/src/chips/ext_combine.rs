@@ -113,7 +113,10 @@ impl BaseAir<Val> for ExtCombineRowTable {
 }
 
 /// `a * b` in the extension `X^4 = W`, on coordinates.
-fn ext_mul<E: PrimeCharacteristicRing + Clone>(a: &[E; EXT_WORDS], b: &[E; EXT_WORDS]) -> [E; EXT_WORDS] {
+fn ext_mul<E: PrimeCharacteristicRing + Clone>(
+    a: &[E; EXT_WORDS],
+    b: &[E; EXT_WORDS],
+) -> [E; EXT_WORDS] {
     let mut out: [E; EXT_WORDS] = core::array::from_fn(|_| E::ZERO);
     for (i, a) in a.iter().enumerate() {
         for (j, b) in b.iter().enumerate() {
@@ -183,14 +186,27 @@ impl<AB: MachineBuilder> Air<AB> for ExtCombineTable {
             core::array::from_fn(|i| local.old_result[4 * k + i].into())
         };
         let dwords: [([AB::Expr; 4], [AB::Expr; 4]); BLOCK_DWORDS] = [
-            (dword_limbs::<AB>(&local.alpha[..]), dword_limbs::<AB>(&local.alpha[..])),
-            (dword_limbs::<AB>(&local.alpha[2..]), dword_limbs::<AB>(&local.alpha[2..])),
-            (dword_limbs::<AB>(&local.weight[..]), dword_limbs::<AB>(&local.weight[..])),
-            (dword_limbs::<AB>(&local.weight[2..]), dword_limbs::<AB>(&local.weight[2..])),
+            (
+                dword_limbs::<AB>(&local.alpha[..]),
+                dword_limbs::<AB>(&local.alpha[..]),
+            ),
+            (
+                dword_limbs::<AB>(&local.alpha[2..]),
+                dword_limbs::<AB>(&local.alpha[2..]),
+            ),
+            (
+                dword_limbs::<AB>(&local.weight[..]),
+                dword_limbs::<AB>(&local.weight[..]),
+            ),
+            (
+                dword_limbs::<AB>(&local.weight[2..]),
+                dword_limbs::<AB>(&local.weight[2..]),
+            ),
             (old(0), dword_limbs::<AB>(&local.result[..])),
             (old(1), dword_limbs::<AB>(&local.result[2..])),
         ];
-        for (j, ((prev_value, value), access)) in dwords.into_iter().zip(&local.access).enumerate() {
+        for (j, ((prev_value, value), access)) in dwords.into_iter().zip(&local.access).enumerate()
+        {
             MemoryAccess {
                 space: AB::Expr::from_u32(space::RAM),
                 addr: local.block.into() + AB::Expr::from_usize(8 * j),

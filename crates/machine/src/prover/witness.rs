@@ -7,19 +7,19 @@ use std::collections::BTreeMap;
 use droste_executor::ext_combine::{ext_from_words, ext_to_words, horner_step, Ext};
 use droste_executor::poseidon2::word_to_field;
 use droste_executor::{ExecutionRecord, Input, Program};
-use p3_field::{BasedVectorSpace, PrimeCharacteristicRing, PrimeField32};
 use droste_isa::abi::{
     syscall, INPUT_HEADER_LEN, INPUT_START, PANIC_EXIT_CODE, PROGRAM_START, STACK_TOP,
 };
 use droste_isa::alu::{alu, extend_load};
 use droste_isa::Opcode;
+use p3_field::{BasedVectorSpace, PrimeCharacteristicRing, PrimeField32};
 
+use crate::chips::ext_combine::BLOCK_DWORDS;
 use crate::error::MachineError;
 use crate::events::{
     BufferEvent, DwordAccess, EcallEvent, ExtCombineEvent, ExtCombineRowEvent, FrameEvent,
     MemoryInstructionEvent, Poseidon2Event,
 };
-use crate::chips::ext_combine::BLOCK_DWORDS;
 use crate::fetch::{RegisterUse, REGISTERS, SINK};
 use crate::memory_access::{slot, timestamp};
 use crate::memory_tables::{CellState, DynamicCell};
@@ -495,7 +495,11 @@ fn ext_combine_events(cells: &mut Cells<'_>, clk: u32, args: [u64; 3], w: &mut W
     let result = ext_to_words(ext_from_words(&weight_words) * acc);
     for (k, access) in accesses[4..].iter_mut().enumerate() {
         let dword = u64::from(result[2 * k]) | u64::from(result[2 * k + 1]) << 32;
-        *access = cells.dword(block + 32 + 8 * k as u32, timestamp(clk, slot::RAM1), |_| dword);
+        *access = cells.dword(
+            block + 32 + 8 * k as u32,
+            timestamp(clk, slot::RAM1),
+            |_| dword,
+        );
     }
     w.ext_combine.push(ExtCombineEvent {
         clk,
