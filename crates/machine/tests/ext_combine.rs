@@ -17,7 +17,7 @@ use droste_machine::lookup_tables::RangeCountCols;
 use droste_machine::memory_tables::FinalCols;
 use droste_machine::{MachineError, MachineProver, ProvingKey, PublicValues};
 use droste_stark::{ConstraintViolation, Val};
-use p3_field::{PrimeCharacteristicRing, PrimeField32};
+use p3_field::{BasedVectorSpace, PrimeCharacteristicRing, PrimeField32};
 use p3_matrix::dense::RowMajorMatrix;
 
 /// Bytes of the block at DATA; the values follow it.
@@ -188,28 +188,16 @@ fn a_wrong_accumulator_is_caught() {
     // never sent.
     let mut acc = traces;
     let cols = value_row(&mut acc[rows], 2);
-    let shift = Val::ONE;
-    cols.acc[0] += shift;
-    // acc_out moves by alpha^2 times the shift.
-    let alpha: [Val; 4] = cols.alpha;
-    let mul = |a: [Val; 4], b: [Val; 4]| -> [Val; 4] {
-        let mut out = [Val::ZERO; 4];
-        for i in 0..4 {
-            for j in 0..4 {
-                let p = a[i] * b[j];
-                if i + j < 4 {
-                    out[i + j] += p;
-                } else {
-                    out[i + j - 4] += p * Val::from_u32(ext_combine::W);
-                }
-            }
-        }
-        out
-    };
-    let d_mid = mul([shift, Val::ZERO, Val::ZERO, Val::ZERO], alpha);
-    let d_out = mul(d_mid, alpha);
-    for d in 0..4 {
-        cols.acc_out[d] += d_out[d];
+    cols.acc[0] += Val::ONE;
+    // acc_out moves by alpha^2 times the shift of 1.
+    let alpha = Ext::from_basis_coefficients_fn(|d| cols.alpha[d]);
+    let shift = alpha * alpha;
+    for (out, d) in cols
+        .acc_out
+        .iter_mut()
+        .zip(BasedVectorSpace::<Val>::as_basis_coefficients_slice(&shift))
+    {
+        *out += *d;
     }
     assert_caught(&pk, acc, public, |v| is_unbalanced(v, &[EXT_COMBINE_ROW]));
 }

@@ -185,27 +185,21 @@ impl<AB: MachineBuilder> Air<AB> for ExtCombineTable {
         let old = |k: usize| -> [AB::Expr; 4] {
             core::array::from_fn(|i| local.old_result[4 * k + i].into())
         };
-        let dwords: [([AB::Expr; 4], [AB::Expr; 4]); BLOCK_DWORDS] = [
-            (
-                dword_limbs::<AB>(&local.alpha[..]),
-                dword_limbs::<AB>(&local.alpha[..]),
-            ),
-            (
-                dword_limbs::<AB>(&local.alpha[2..]),
-                dword_limbs::<AB>(&local.alpha[2..]),
-            ),
-            (
-                dword_limbs::<AB>(&local.weight[..]),
-                dword_limbs::<AB>(&local.weight[..]),
-            ),
-            (
-                dword_limbs::<AB>(&local.weight[2..]),
-                dword_limbs::<AB>(&local.weight[2..]),
-            ),
-            (old(0), dword_limbs::<AB>(&local.result[..])),
-            (old(1), dword_limbs::<AB>(&local.result[2..])),
+        // Each doubleword's value before and after the call: `alpha` and `w` read, the result
+        // written.
+        let read = |words: &[CanonicalWord<AB::Var>]| {
+            let value = dword_limbs::<AB>(words);
+            [value.clone(), value]
+        };
+        let dwords: [[[AB::Expr; 4]; 2]; BLOCK_DWORDS] = [
+            read(&local.alpha[..]),
+            read(&local.alpha[2..]),
+            read(&local.weight[..]),
+            read(&local.weight[2..]),
+            [old(0), dword_limbs::<AB>(&local.result[..])],
+            [old(1), dword_limbs::<AB>(&local.result[2..])],
         ];
-        for (j, ((prev_value, value), access)) in dwords.into_iter().zip(&local.access).enumerate()
+        for (j, ([prev_value, value], access)) in dwords.into_iter().zip(&local.access).enumerate()
         {
             MemoryAccess {
                 space: AB::Expr::from_u32(space::RAM),
