@@ -123,18 +123,14 @@ pub(super) fn combine_run(alpha: &Weight, weights: &[Weight], row: &[Val]) -> Ch
     }
     let first = usize::from(start % 8 != 0);
     let last = first + (row.len() - first) / 2 * 2;
-    let sum = crate::precompile::ext_combine(&row[first..last], alpha, &weights[first]);
-    // The odd values at either end, with one reduction.
-    let mut odd = Acc::default();
-    for c in (0..first).chain(last..row.len()) {
-        let v = u64::from(val_to_u32(row[c]));
-        odd.add(weights[c].map(|w| u64::from(w) * v));
+    let mut sum = crate::precompile::ext_combine(&row[first..last], alpha, &weights[first]);
+    if first == 1 {
+        sum += combine(&weights[..1], &row[..1]);
     }
-    if first == 0 && last == row.len() {
-        sum
-    } else {
-        sum + odd.reduce()
+    if last < row.len() {
+        sum += combine(&weights[last..], &row[last..]);
     }
+    sum
 }
 
 /// `sum_c weights[c] * values[c]` for extension-field values (equal lengths): with `T_e` the
