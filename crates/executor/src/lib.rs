@@ -17,6 +17,7 @@
 
 pub mod elf_builder;
 mod error;
+pub mod ext_combine;
 mod machine;
 mod memory;
 pub mod poseidon2;

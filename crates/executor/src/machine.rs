@@ -413,8 +413,10 @@ impl<'a> Machine<'a> {
                     halted = done.halted;
                     if PROFILE {
                         profile.syscall(slot, done.call);
-                        if let Some((addr, len)) = done.memory.filter(|&(_, len)| len > 0) {
-                            profile.touch(addr, len, slot);
+                        for (addr, len) in done.memory.into_iter().flatten() {
+                            if len > 0 {
+                                profile.touch(addr, len, slot);
+                            }
                         }
                     }
                 }

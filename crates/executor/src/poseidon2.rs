@@ -122,5 +122,9 @@ impl Machine<'_> {
 
 /// The name of precompile `number` (`None` for the other system calls), for the profile.
 pub(crate) fn precompile_name(number: u64) -> Option<&'static str> {
-    (number == syscall::POSEIDON2).then_some("poseidon2")
+    match number {
+        syscall::POSEIDON2 => Some("poseidon2"),
+        syscall::EXT_COMBINE => Some("ext_combine"),
+        _ => None,
+    }
 }

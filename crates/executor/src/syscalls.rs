@@ -1,6 +1,6 @@
 //! System calls (`ecall`), as fixed by [`droste_isa::abi`].
 
-use droste_isa::abi::{fd, poseidon2::STATE_BYTES, syscall, PANIC_EXIT_CODE};
+use droste_isa::abi::{ext_combine, fd, poseidon2::STATE_BYTES, syscall, PANIC_EXIT_CODE};
 use rand_chacha::rand_core::RngCore;
 
 use crate::error::ExecError;
@@ -18,9 +18,9 @@ pub(crate) struct EcallDone {
     pub halted: bool,
     /// The call, as the record keeps it.
     pub call: SyscallEvent,
-    /// The guest memory the call read or wrote, `(addr, len)`: its buffer or a precompile's
-    /// state (for the profiler's first touches).
-    pub memory: Option<(u64, u64)>,
+    /// The guest memory the call read or wrote, `(addr, len)`: its buffer, a precompile's
+    /// state, or EXT_COMBINE's values and block (for the profiler's first touches).
+    pub memory: [Option<(u64, u64)>; 2],
 }
 
 fn bad(pc: u64, syscall: &'static str, reason: String) -> ExecError {
@@ -43,7 +43,8 @@ impl Machine<'_> {
         let number = self.regs[A7];
         let (a0, a1, a2) = (self.regs[A0], self.regs[A1], self.regs[A2]);
         let mut halted = false;
-        // Each arm names the guest memory it read or wrote.
+        // Each arm names the guest memory it read or wrote; EXT_COMBINE also its block.
+        let mut block = None;
         let memory = match number {
             syscall::HALT => {
                 self.exit = Some(Exit {
@@ -129,6 +130,11 @@ impl Machine<'_> {
                 self.poseidon2::<RECORD>(pc, clk, a0, a1, record)?;
                 Some((a0, STATE_BYTES))
             }
+            syscall::EXT_COMBINE => {
+                self.ext_combine(pc, a0, a1, a2)?;
+                block = Some((a2, ext_combine::BLOCK_BYTES));
+                Some((a0, 4 * a1))
+            }
             number => return Err(ExecError::UnknownSyscall { pc, number }),
         };
         let call = SyscallEvent {
@@ -144,7 +150,7 @@ impl Machine<'_> {
         Ok(EcallDone {
             halted,
             call,
-            memory,
+            memory: [memory, block],
         })
     }
 

@@ -84,6 +84,37 @@ pub mod syscall {
     /// representation, [`super::poseidon2::CANONICAL`] or [`super::poseidon2::MONTGOMERY`]; the
     /// output uses the same one. Every word must be below [`super::poseidon2::MODULUS`].
     pub const POSEIDON2: u64 = PRECOMPILE_BASE;
+    /// Write to the block at `a2` the combination `w * sum_c alpha^c v_c` of the `a1` KoalaBear
+    /// values `v_c` at `a0` (8-byte aligned, `a1` even, in RAM), with `alpha` and `w` degree-4
+    /// extension elements read from the same block; see [`super::ext_combine`].
+    pub const EXT_COMBINE: u64 = PRECOMPILE_BASE + 1;
+}
+
+/// The [`syscall::EXT_COMBINE`] precompile's block layout.
+///
+/// Every word is the Montgomery form `x * 2^32 mod p` of a KoalaBear element (the in-memory form
+/// of Plonky3's `KoalaBear`), below [`poseidon2::MODULUS`]. An extension element is its 4 basis
+/// coefficients over `X^4 = 3` (Plonky3's `BinomialExtensionField<KoalaBear, 4>`, droste's
+/// `Challenge`). The block holds `alpha` (words 0..4), `w` (4..8) and the result (8..12), which
+/// the call writes; the values are read before the result is written.
+pub mod ext_combine {
+    /// Words of an extension element.
+    pub const EXT_WORDS: usize = 4;
+    /// Words of the block: `alpha`, `w`, result.
+    pub const BLOCK_WORDS: usize = 3 * EXT_WORDS;
+    /// Bytes of the block.
+    pub const BLOCK_BYTES: u64 = 4 * BLOCK_WORDS as u64;
+    /// Required alignment of the block and of the values: whole doublewords, the machine's
+    /// memory cells.
+    pub const ALIGN: u64 = 8;
+    /// Word offset of `alpha` in the block.
+    pub const ALPHA: usize = 0;
+    /// Word offset of the weight `w` of the first value.
+    pub const WEIGHT: usize = EXT_WORDS;
+    /// Word offset of the result.
+    pub const RESULT: usize = 2 * EXT_WORDS;
+    /// The extension's `W`: its generator `X` satisfies `X^4 = W`.
+    pub const W: u32 = 3;
 }
 
 /// The [`syscall::POSEIDON2`] precompile's state layout and word representations.

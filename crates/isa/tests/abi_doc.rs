@@ -38,7 +38,10 @@ fn the_syscall_table_matches_abi_rs() {
         ("INPUT_READ", syscall::INPUT_READ),
         ("RANDOM", syscall::RANDOM),
     ];
-    let hex_calls = [("POSEIDON2", syscall::POSEIDON2)];
+    let hex_calls = [
+        ("POSEIDON2", syscall::POSEIDON2),
+        ("EXT_COMBINE", syscall::EXT_COMBINE),
+    ];
     for (name, number) in calls {
         let row = format!("| {number} | `{name}` |");
         assert!(
@@ -66,6 +69,18 @@ fn the_syscall_table_matches_abi_rs() {
         abi::fd::STDERR
     );
     assert!(DOC.contains(&fds), "docs/abi.md lacks {fds}");
+}
+
+#[test]
+fn the_ext_combine_constants_match_abi_rs() {
+    use droste_isa::abi::ext_combine;
+    for fact in [
+        format!("aligned to `ALIGN` = {} bytes", ext_combine::ALIGN),
+        format!("`BLOCK_BYTES` = {} bytes", ext_combine::BLOCK_BYTES),
+        format!("`W` = {}", ext_combine::W),
+    ] {
+        assert!(DOC.contains(&fact), "docs/abi.md lacks {fact}");
+    }
 }
 
 #[test]

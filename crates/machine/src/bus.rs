@@ -19,6 +19,8 @@
 //! | [`BUFFER`] | `(clk, addr, remaining, output_index, is_write, is_output)` |
 //! | [`IMAGE_END`] | `(last_image_doubleword)` |
 //! | [`POSEIDON2`] | `(clk, addr, montgomery)` |
+//! | [`EXT_COMBINE`] | `(clk, values, count, block)` |
+//! | [`EXT_COMBINE_ROW`] | `(clk, addr, alpha[4], acc[4])` |
 //!
 //! # Declaring interactions in `eval`
 //!
@@ -55,6 +57,12 @@ pub const BUFFER: Bus = 9;
 pub const IMAGE_END: Bus = 10;
 /// `(clk, addr, montgomery)`: a POSEIDON2 call, from its `ecall` row to its `poseidon2` row.
 pub const POSEIDON2: Bus = 11;
+/// `(clk, values, count, block)`: an EXT_COMBINE call, from its `ecall` row to its
+/// `ext_combine` row.
+pub const EXT_COMBINE: Bus = 12;
+/// `(clk, addr, alpha[4], acc[4])`: an EXT_COMBINE call's Horner accumulator `acc` over the
+/// values at `addr` and above, passed down its `ext_combine_rows` rows.
+pub const EXT_COMBINE_ROW: Bus = 13;
 
 /// Memory spaces (first element of a [`MEMORY`] tuple): registers, read/write RAM
 /// (`PROGRAM_START..STACK_TOP`) and the read-only private input (`INPUT_START..`). A cell

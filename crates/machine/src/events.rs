@@ -86,9 +86,10 @@ pub struct EcallEvent {
     /// The second argument (`a1`; WRITE: `a2`).
     pub arg1: u64,
     pub arg1_prev_ts: u32,
-    /// WRITE's file descriptor (`a0`) and the previous access to it (0 for other calls).
-    pub fd: u64,
-    pub fd_prev_ts: u32,
+    /// The third argument and the previous access to it (0 for calls without one): WRITE's
+    /// file descriptor (`a0`), EXT_COMBINE's block address (`a2`).
+    pub arg2: u64,
+    pub arg2_prev_ts: u32,
     /// Public output bytes committed before this call.
     pub output_cursor: u32,
     /// The clock after the previous COMMIT (0 if none): the output chain's order witness.
@@ -107,6 +108,41 @@ pub struct Poseidon2Event {
     pub output: [u32; 16],
     /// The doublewords `addr + 8 j`, read as the input and written as the output.
     pub accesses: [DwordAccess; 8],
+}
+
+/// An EXT_COMBINE call: its block's words, the rows' Horner sum and its 6 doubleword accesses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExtCombineEvent {
+    pub clk: u32,
+    /// Address of the first value, number of values, address of the block.
+    pub values: u32,
+    pub count: u32,
+    pub block: u32,
+    /// Montgomery words of `alpha`, `w` and the result written.
+    pub alpha: [u32; 4],
+    pub weight: [u32; 4],
+    pub result: [u32; 4],
+    /// `sum_c alpha^c v_c`: its coordinates (canonical).
+    pub sum: [u32; 4],
+    /// The block's doublewords `block + 8 j`: `alpha`, `w` (read), the result (written).
+    pub accesses: [DwordAccess; 6],
+}
+
+/// One doubleword of an EXT_COMBINE call's values and the Horner step over it. Extension
+/// elements are their coordinates (canonical).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExtCombineRowEvent {
+    pub clk: u32,
+    /// The doubleword read (8-byte aligned).
+    pub addr: u32,
+    pub alpha: [u32; 4],
+    /// The accumulator before the row and `(acc * alpha + v_hi) * alpha + v_lo`.
+    pub acc: [u32; 4],
+    pub acc_out: [u32; 4],
+    /// The Montgomery words `v_lo`, `v_hi`.
+    pub words: [u32; 2],
+    /// Timestamp of the doubleword's previous access.
+    pub prev_ts: u32,
 }
 
 /// One doubleword piece of a system call buffer (COMMIT, WRITE and PANIC read, INPUT_READ and

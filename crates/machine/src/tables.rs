@@ -9,6 +9,7 @@ use droste_stark::{ProverTable, Table};
 
 use crate::chips::buffer::BufferTable;
 use crate::chips::ecall::EcallChip;
+use crate::chips::ext_combine::{ExtCombineRowTable, ExtCombineTable};
 use crate::chips::memory::{LoadChip, StoreChip};
 use crate::chips::poseidon2::Poseidon2Table;
 use crate::chips::{instruction_chips, InstructionChip};
@@ -25,6 +26,8 @@ pub struct MachineTables {
     pub ecall: EcallChip,
     pub buffer: BufferTable,
     pub poseidon2: Poseidon2Table,
+    pub ext_combine: ExtCombineTable,
+    pub ext_combine_rows: ExtCombineRowTable,
     pub registers: RegisterTable,
     pub image: ImageTable,
     pub dynamic: DynamicMemoryTable,
@@ -45,6 +48,8 @@ impl MachineTables {
             ecall: EcallChip,
             buffer: BufferTable,
             poseidon2: Poseidon2Table,
+            ext_combine: ExtCombineTable,
+            ext_combine_rows: ExtCombineRowTable,
             registers: RegisterTable::new(registers),
             image,
             dynamic: DynamicMemoryTable,
@@ -68,6 +73,8 @@ impl MachineTables {
             &self.ecall,
             &self.buffer,
             &self.poseidon2,
+            &self.ext_combine,
+            &self.ext_combine_rows,
             &self.registers,
             &self.image,
             &self.dynamic,

@@ -449,8 +449,8 @@ fn write_needs_stdout_or_stderr() {
     next.rd.prev.0[0] = three;
     let ecall = table_index(&pk, "ecall");
     let write: &mut EcallCols<Val> = row_mut(&mut traces[ecall], 0).borrow_mut();
-    assert_eq!(write.fd, Val::ONE);
-    write.fd = three;
+    assert_eq!(write.arg2[0], Val::ONE);
+    write.arg2[0] = three;
     assert_caught(
         &bad_pk,
         traces,

@@ -1,5 +1,6 @@
-//! Poseidon2 by the machine's POSEIDON2 precompile, for the verifier running inside a guest
-//! (`droste_isa::abi::syscall::POSEIDON2`, documented in `docs/abi.md`).
+//! The machine's precompiles, for the verifier running inside a guest (documented in
+//! `docs/abi.md`): Poseidon2 by POSEIDON2, and the DEEP combinations of opened rows by
+//! EXT_COMBINE ([`ext_combine`]).
 //!
 //! The state is a `[KoalaBear; 16]`, whose memory is 16 `u32` Montgomery forms below `p`, which
 //! is exactly the precompile's Montgomery representation: the state goes to the call as it is,
@@ -8,11 +9,13 @@
 
 use core::arch::asm;
 
-use droste_isa::abi::{poseidon2, syscall};
+use droste_isa::abi::{ext_combine as combine_abi, poseidon2, syscall};
+use p3_field::BasedVectorSpace;
 use p3_symmetric::{CryptographicPermutation, Permutation};
 
+use crate::codec::val_from_reduced;
 use crate::hash::{State, WIDTH};
-use crate::Val;
+use crate::{Challenge, Val, EXT_DEGREE};
 
 /// The POSEIDON2 precompile as a Plonky3 permutation of `[KoalaBear; 16]`.
 #[derive(Clone, Copy, Debug, Default)]
@@ -62,4 +65,41 @@ impl CryptographicPermutation<[Val; WIDTH]> for Poseidon2Precompile {}
 pub(crate) fn permute(state: &mut State) {
     // SAFETY: `State` is 16 `KoalaBear`s (Montgomery words below p), 8-byte aligned.
     unsafe { ecall(state.0.as_mut_ptr()) };
+}
+
+/// EXT_COMBINE's block: `alpha`, `w`, the result, as Montgomery words.
+#[repr(C, align(8))]
+struct Block([u32; combine_abi::BLOCK_WORDS]);
+
+const _: () = assert!(core::mem::align_of::<Block>() as u64 == combine_abi::ALIGN);
+
+/// `w * sum_c alpha^c values[c]` by one EXT_COMBINE call; `alpha` and `w` are the Montgomery
+/// words of extension elements (below p).
+///
+/// The caller guarantees what the call needs of `values` (a `Val` is its Montgomery word, below
+/// p): an 8-byte aligned start, an even length, and RAM (below `STACK_TOP`).
+pub(crate) fn ext_combine(
+    values: &[Val],
+    alpha: &[u32; EXT_DEGREE],
+    w: &[u32; EXT_DEGREE],
+) -> Challenge {
+    debug_assert!(values.as_ptr() as u64 % combine_abi::ALIGN == 0 && values.len() % 2 == 0);
+    let mut block = Block([0; combine_abi::BLOCK_WORDS]);
+    block.0[combine_abi::ALPHA..][..EXT_DEGREE].copy_from_slice(alpha);
+    block.0[combine_abi::WEIGHT..][..EXT_DEGREE].copy_from_slice(w);
+    // SAFETY: the call reads `values.len()` words at `values` (valid, aligned, in RAM as the
+    // caller guarantees) and the 48-byte aligned block, writes only the block's result, and
+    // changes no register.
+    unsafe {
+        asm!(
+            "ecall",
+            in("a7") syscall::EXT_COMBINE,
+            in("a0") values.as_ptr(),
+            in("a1") values.len(),
+            in("a2") block.0.as_mut_ptr(),
+            options(nostack, preserves_flags)
+        );
+    }
+    let result = &block.0[combine_abi::RESULT..][..EXT_DEGREE];
+    Challenge::from_basis_coefficients_fn(|d| val_from_reduced(result[d]))
 }

@@ -447,6 +447,38 @@ fn the_poseidon2_precompile_matches_the_native_permutation() {
 }
 
 #[test]
+fn the_ext_combine_precompile_matches_field_arithmetic() {
+    use droste_executor::ext_combine::{ext_from_words, ext_to_words, Ext};
+    use droste_executor::poseidon2::word_to_field;
+    use p3_field::PrimeCharacteristicRing;
+    let words = poseidon2_state();
+    let values = words[..10].to_vec();
+    let (alpha, w): ([u32; 4], [u32; 4]) = (
+        words[10..14].try_into().unwrap(),
+        words[12..16].try_into().unwrap(),
+    );
+    let input = scenario("ext-combine")
+        .write(&(values.clone(), alpha, w))
+        .unwrap();
+    let execution = run_ok("selftest", &input);
+    let (in_place, misaligned, odd) = PublicOutput::new(&execution.public_output)
+        .read::<([u32; 4], [u32; 4], [u32; 4])>()
+        .unwrap();
+    let expected = |values: &[u32]| {
+        let (alpha, w) = (ext_from_words(&alpha), ext_from_words(&w));
+        let sum: Ext = values
+            .iter()
+            .enumerate()
+            .map(|(c, &v)| w * alpha.exp_u64(c as u64) * word_to_field(v, true))
+            .sum();
+        ext_to_words(sum)
+    };
+    assert_eq!(in_place, expected(&values));
+    assert_eq!(misaligned, expected(&values));
+    assert_eq!(odd, expected(&values[..9]));
+}
+
+#[test]
 fn the_pcs_hasher_is_the_precompile_in_a_guest() {
     use p3_field::{PrimeCharacteristicRing, PrimeField32};
     let elements: Vec<u32> = (0..11u32).map(|i| i * 1_000_003 + 5).collect();

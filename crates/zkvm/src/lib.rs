@@ -29,6 +29,8 @@ pub mod verify;
 #[cfg(target_os = "zkvm")]
 mod entry;
 #[cfg(target_os = "zkvm")]
+pub mod ext_combine;
+#[cfg(target_os = "zkvm")]
 pub mod io;
 #[cfg(target_os = "zkvm")]
 pub mod poseidon2;

@@ -119,6 +119,26 @@ pub unsafe fn poseidon2(state: *mut u32, representation: u64) {
     }
 }
 
+/// Writes `w * sum_c alpha^c v_c` over the `count` Montgomery words at `values` into the
+/// block at `block` (`droste_isa::abi::ext_combine`).
+///
+/// # Safety
+/// `values` must be valid for reading `4 * count` bytes, 8-byte aligned, with `count` even, and
+/// `block` valid for reading and writing 48 bytes and 8-byte aligned.
+pub unsafe fn ext_combine(values: *const u32, count: usize, block: *mut u32) {
+    // SAFETY: the caller guarantees both ranges; the call writes only the block's result.
+    unsafe {
+        asm!(
+            "ecall",
+            in("a7") syscall::EXT_COMBINE,
+            in("a0") values,
+            in("a1") count,
+            in("a2") block,
+            options(nostack, preserves_flags)
+        );
+    }
+}
+
 /// Fills `buffer` with host-supplied entropy (execution fails if the host supplied none).
 pub fn random(buffer: &mut [u8]) {
     // SAFETY: RANDOM writes exactly `buffer.len()` bytes into `buffer`.

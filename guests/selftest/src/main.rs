@@ -52,6 +52,7 @@ fn main() {
         "cycles" => cycles(),
         "poseidon2" => poseidon2(),
         "pcs-hasher" => pcs_hasher(),
+        "ext-combine" => ext_combine(),
         "read-past-end" => {
             io::read_vec();
         }
@@ -279,6 +280,20 @@ fn poseidon2() {
     let mut montgomery = montgomery;
     droste_zkvm::poseidon2::permute_montgomery(&mut montgomery);
     io::commit(&(in_place, misaligned, montgomery));
+}
+
+/// The EXT_COMBINE precompile on the input's values: in place (aligned, even), from an address
+/// that is 4 mod 8 (an aligned copy), and on an odd count (a copy with a zero appended).
+fn ext_combine() {
+    use droste_zkvm::ext_combine::combine;
+    let (values, alpha, w): (Vec<u32>, [u32; 4], [u32; 4]) = io::read();
+    let in_place = combine(&values, alpha, w);
+    let mut buffer = vec![0u32; values.len() + 1];
+    let offset = usize::from(buffer.as_ptr() as usize % 8 == 0);
+    buffer[offset..offset + values.len()].copy_from_slice(&values);
+    let misaligned = combine(&buffer[offset..offset + values.len()], alpha, w);
+    let odd = combine(&values[..values.len() - 1], alpha, w);
+    io::commit(&(in_place, misaligned, odd));
 }
 
 /// droste-pcs's hasher, which is the precompile in a guest: a leaf hash of the input elements,

@@ -65,7 +65,7 @@ pub struct MarkerCycles {
 /// but a row of its own table, so the profile counts calls separately from cycles.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PrecompileCalls {
-    /// The precompile (`poseidon2`).
+    /// The precompile (`poseidon2`, `ext_combine`).
     pub name: &'static str,
     pub calls: u64,
     /// Calls per function (the innermost ELF symbol of the `ecall`), most first.

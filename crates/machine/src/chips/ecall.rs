@@ -5,8 +5,9 @@
 //! INPUT_LEN, to a private value, and PANIC, to the exit code) and `arg1`. The arguments are
 //! `a0` and `a1`, except for WRITE, whose buffer is `(a1, a2)`: its row reads registers one up
 //! (`10 + is_write_call`, `11 + is_write_call`, linear in the selector) and its file descriptor
-//! `a0` as a third access, `fd`, which must be 1 or 2. So every buffer is `(arg0, arg1)` and the
-//! bus tuples stay linear. Then, by call:
+//! `a0` as a third access, `arg2`, which must be 1 or 2. So every buffer is `(arg0, arg1)` and
+//! the bus tuples stay linear. EXT_COMBINE reads its third argument `a2` (the block address) as
+//! that third access too (register `10 + 2 is_ext_combine`). Then, by call:
 //!
 //! - HALT / PANIC consume the output cursor and send the exit `(code, output_len)` on [`EXIT`];
 //!   they are the only rows that do not pass the state token on.
@@ -17,6 +18,8 @@
 //!   cursor.
 //! - POSEIDON2 hands `(clk, a0, a1)` (the state's address and representation) to the
 //!   `poseidon2` table on [`POSEIDON2`], which reads and writes the state.
+//! - EXT_COMBINE hands `(clk, a0, a1, a2)` (the values' address, their count below 2^27 and the
+//!   block's address) to the `ext_combine` table on [`EXT_COMBINE`].
 //!
 //! The output cursor `(offset, min_clk)` forms one chain from the verifier's `(0, 0)` through
 //! every COMMIT in clock order (`clk >= min_clk` is range-checked, each COMMIT sends
@@ -30,7 +33,9 @@ use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
 
-use crate::bus::{space, MachineBuilder, BUFFER, EXIT, OUTPUT_CURSOR, POSEIDON2, STATE};
+use crate::bus::{
+    space, MachineBuilder, BUFFER, EXIT, EXT_COMBINE, OUTPUT_CURSOR, POSEIDON2, STATE,
+};
 use crate::columns::{limbs, Word};
 use crate::events::EcallEvent;
 use crate::fetch::{Family, Fetch};
@@ -39,7 +44,7 @@ use crate::memory_access::{slot, timestamp, timestamp_expr, AccessCols, MemoryAc
 use crate::trace::rows_from_events;
 
 /// The system calls in selector order: selector `i` is call number `CALLS[i]`.
-pub const CALLS: [u64; 9] = [
+pub const CALLS: [u64; 10] = [
     syscall::HALT,
     syscall::WRITE,
     syscall::COMMIT,
@@ -49,6 +54,7 @@ pub const CALLS: [u64; 9] = [
     syscall::INPUT_READ,
     syscall::RANDOM,
     syscall::POSEIDON2,
+    syscall::EXT_COMBINE,
 ];
 
 const fn call_index(number: u64) -> usize {
@@ -71,9 +77,13 @@ const INPUT_LEN: usize = call_index(syscall::INPUT_LEN);
 const INPUT_READ: usize = call_index(syscall::INPUT_READ);
 const RANDOM: usize = call_index(syscall::RANDOM);
 const POSEIDON2_CALL: usize = call_index(syscall::POSEIDON2);
+const EXT_COMBINE_CALL: usize = call_index(syscall::EXT_COMBINE);
 
 /// Bits of a buffer address and length (`< 2^30`).
 const ADDR_HI_BITS: u32 = 14;
+/// Bits of the high limb of EXT_COMBINE's count (`< 2^27`, so that `a0 + 4 count` stays
+/// below `p`).
+const COUNT_HI_BITS: u32 = 11;
 
 crate::columns! {
     /// One row of the `ecall` chip.
@@ -82,7 +92,7 @@ crate::columns! {
         pub clk: T,
         pub pc: T,
         /// One-hot selector of the call, in [`CALLS`] order.
-        pub selector: [T; 9],
+        pub selector: [T; 10],
         pub a7_access: AccessCols<T>,
         /// The first argument (`a0`; WRITE: `a1`) before and after the call.
         pub arg0: Word<T>,
@@ -91,9 +101,10 @@ crate::columns! {
         /// The second argument (`a1`; WRITE: `a2`).
         pub arg1: Word<T>,
         pub arg1_access: AccessCols<T>,
-        /// WRITE's file descriptor `a0` (its upper limbs are zero).
-        pub fd: T,
-        pub fd_access: AccessCols<T>,
+        /// The third argument's limbs 0 and 1 (its upper limbs are zero): WRITE's file
+        /// descriptor `a0`, EXT_COMBINE's block address `a2`.
+        pub arg2: [T; 2],
+        pub arg2_access: AccessCols<T>,
         /// Output cursor received by COMMIT, HALT and PANIC: bytes committed so far, and the
         /// smallest clock the call may have.
         pub cursor: T,
@@ -172,25 +183,31 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
             value: a1,
         }
         .eval(builder, &local.arg1_access, is_real.clone());
-        let fd = [
-            local.fd.into(),
-            AB::Expr::ZERO,
+        let arg2 = [
+            local.arg2[0].into(),
+            local.arg2[1].into(),
             AB::Expr::ZERO,
             AB::Expr::ZERO,
         ];
         MemoryAccess {
             space: register(space::REGISTER),
-            addr: register(10),
+            addr: register(10) + sel(EXT_COMBINE_CALL) * AB::Expr::TWO,
             ts: timestamp_expr::<AB>(local.clk, slot::FD),
-            prev_value: fd.clone(),
-            value: fd,
+            prev_value: arg2.clone(),
+            value: arg2,
         }
-        .eval(builder, &local.fd_access, sel(WRITE));
+        .eval(
+            builder,
+            &local.arg2_access,
+            sel(WRITE) + sel(EXT_COMBINE_CALL),
+        );
+        let fd: AB::Expr = local.arg2[0].into();
         builder.assert_zero(
             sel(WRITE)
-                * (local.fd.into() - AB::Expr::from_u64(fd::STDOUT))
-                * (local.fd.into() - AB::Expr::from_u64(fd::STDERR)),
+                * (fd.clone() - AB::Expr::from_u64(fd::STDOUT))
+                * (fd - AB::Expr::from_u64(fd::STDERR)),
         );
+        builder.when(sel(WRITE)).assert_zero(local.arg2[1]);
 
         // a0 changes only for CYCLE_COUNT (to clk), INPUT_LEN (to a range-checked value) and
         // PANIC (to the panic exit code, so that the exit code is `arg0_new` for both endings).
@@ -219,12 +236,14 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
         // the field.
         let addr = local.arg0.0[0].into() + local.arg0.0[1].into() * base.clone();
         let len = local.arg1.0[0].into() + local.arg1.0[1].into() * base.clone();
-        let uses_address = uses_buffer.clone() + sel(POSEIDON2_CALL);
+        let uses_address = uses_buffer.clone() + sel(POSEIDON2_CALL) + sel(EXT_COMBINE_CALL);
         for limb in [local.arg0.0[2], local.arg0.0[3]] {
             builder.when(uses_address.clone()).assert_zero(limb);
         }
         for limb in [local.arg1.0[2], local.arg1.0[3]] {
-            builder.when(uses_buffer.clone()).assert_zero(limb);
+            builder
+                .when(uses_buffer.clone() + sel(EXT_COMBINE_CALL))
+                .assert_zero(limb);
         }
         for limb in &local.arg1.0[1..] {
             builder.when(sel(POSEIDON2_CALL)).assert_zero(*limb);
@@ -243,6 +262,24 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
             sel(POSEIDON2_CALL),
         );
         range_check(builder, local.arg1.0[1], ADDR_HI_BITS, uses_buffer.clone());
+        // EXT_COMBINE: a0 below 2^30 (above), the count below 2^27, the block below 2^30.
+        range_check(
+            builder,
+            local.arg1.0[1],
+            COUNT_HI_BITS,
+            sel(EXT_COMBINE_CALL),
+        );
+        range_check(builder, local.arg2[1], ADDR_HI_BITS, sel(EXT_COMBINE_CALL));
+        builder.send(
+            EXT_COMBINE,
+            [
+                local.clk.into(),
+                addr.clone(),
+                len.clone(),
+                local.arg2[0].into() + local.arg2[1].into() * base.clone(),
+            ],
+            sel(EXT_COMBINE_CALL),
+        );
         let is_write = sel(INPUT_READ) + sel(RANDOM);
         let cursor: AB::Expr = local.cursor.into();
         builder.send(
@@ -326,18 +363,22 @@ fn populate(cols: &mut EcallCols<Val>, e: &EcallEvent, lookups: &LookupCounter) 
     cols.arg1 = Word::from_u64(e.arg1);
     cols.arg1_access
         .populate(e.arg1_prev_ts, timestamp(e.clk, slot::A1), lookups);
-    if call == WRITE {
-        cols.fd = Val::from_u64(e.fd);
-        cols.fd_access
-            .populate(e.fd_prev_ts, timestamp(e.clk, slot::FD), lookups);
-    }
     let high = |value: u64| (value >> 16) as u32 & 0xffff;
+    if call == WRITE || call == EXT_COMBINE_CALL {
+        cols.arg2 = [e.arg2 as u32 & 0xffff, high(e.arg2)].map(Val::from_u32);
+        cols.arg2_access
+            .populate(e.arg2_prev_ts, timestamp(e.clk, slot::FD), lookups);
+    }
+    if call == EXT_COMBINE_CALL {
+        lookups.range(high(e.arg1), COUNT_HI_BITS);
+        lookups.range(high(e.arg2), ADDR_HI_BITS);
+    }
     if call == CYCLE_COUNT || call == INPUT_LEN {
         lookups.range_word(e.arg0_new);
     }
     if matches!(
         call,
-        CYCLE_COUNT | COMMIT | INPUT_READ | RANDOM | WRITE | POSEIDON2_CALL
+        CYCLE_COUNT | COMMIT | INPUT_READ | RANDOM | WRITE | POSEIDON2_CALL | EXT_COMBINE_CALL
     ) {
         lookups.range(high(e.arg0_new), ADDR_HI_BITS);
     }

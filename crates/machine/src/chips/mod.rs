@@ -19,6 +19,7 @@ pub mod constant;
 pub mod control;
 pub mod divrem;
 pub mod ecall;
+pub mod ext_combine;
 pub mod lt;
 pub mod memory;
 pub mod mul;

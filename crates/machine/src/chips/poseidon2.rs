@@ -41,6 +41,7 @@ use p3_poseidon2_air::{generate_trace_rows_for_perm, num_cols, Poseidon2Air, Rou
 use crate::bus::{space, MachineBuilder, POSEIDON2};
 use crate::columns::{ColumnNames, Names};
 use crate::events::Poseidon2Event;
+use crate::gadgets::canonical_word::{dword_limbs, eval_canonical, CanonicalWord};
 use crate::lookup::{range_check, LookupCounter};
 use crate::memory_access::{slot, timestamp, timestamp_expr, AccessCols, MemoryAccess};
 use crate::trace::rows_from_events;
@@ -49,7 +50,7 @@ use crate::trace::rows_from_events;
 pub const WIDTH: usize = 16;
 
 /// The Montgomery factor `2^32 mod p`: a Montgomery word is the field element times it.
-fn montgomery_factor() -> Val {
+pub(crate) fn montgomery_factor() -> Val {
     Val::from_u64(1 << 32)
 }
 
@@ -91,9 +92,6 @@ type PermutationAir<F> = Poseidon2Air<
     HALF_FULL_ROUNDS,
     PARTIAL_ROUNDS,
 >;
-
-/// The largest high limb of a word below `p = 0x7f000001` whose low limb is not zero.
-const MAX_HI_WITH_LO: u32 = 0x7eff;
 
 /// The permutation's columns in Plonky3's layout ([`PermutationCols`], borrowed with
 /// [`Self::cols`]), as a column group of the row.
@@ -142,17 +140,6 @@ impl<C: ColumnNames> ColumnNames for PermCols<C> {
 }
 
 crate::columns! {
-    /// A `u32` word below `p` as two 16-bit limbs.
-    pub struct CanonicalWord<T> {
-        pub lo: T,
-        pub hi: T,
-        /// May be 1 only when `lo = 0`; `hi <= 0x7eff + lo_zero`, so `hi = 0x7f00` (the word
-        /// `p - 1`) needs it.
-        pub lo_zero: T,
-    }
-}
-
-crate::columns! {
     /// One row of the `poseidon2` table: one call.
     pub struct Poseidon2Cols<T> {
         pub is_real: T,
@@ -179,24 +166,6 @@ impl BaseAir<Val> for Poseidon2Table {
     fn width(&self) -> usize {
         Poseidon2Cols::<u8>::WIDTH
     }
-}
-
-/// Constrains `word` to be below `p` (its limbs being 16-bit, which the caller ensures) and
-/// returns its value.
-fn eval_canonical<AB: MachineBuilder>(
-    builder: &mut AB,
-    word: &CanonicalWord<AB::Var>,
-    is_real: AB::Expr,
-) -> AB::Expr {
-    builder.assert_bool(word.lo_zero);
-    builder.assert_zero(word.lo_zero * word.lo);
-    range_check(
-        builder,
-        AB::Expr::from_u32(MAX_HI_WITH_LO) + word.lo_zero.into() - word.hi.into(),
-        16,
-        is_real,
-    );
-    word.lo.into() + word.hi.into() * AB::Expr::from_u32(1 << 16)
 }
 
 /// `1` or, when `montgomery` is 1, `factor`.
@@ -240,16 +209,13 @@ where
             builder.assert_eq(output, element_out.into() * to_word.clone());
         }
 
-        let limbs = |words: &[CanonicalWord<AB::Var>]| -> [AB::Expr; 4] {
-            [words[0].lo, words[0].hi, words[1].lo, words[1].hi].map(Into::into)
-        };
         for (j, access) in local.access.iter().enumerate() {
             MemoryAccess {
                 space: AB::Expr::from_u32(space::RAM),
                 addr: local.addr.into() + AB::Expr::from_usize(8 * j),
                 ts: timestamp_expr::<AB>(local.clk, slot::RAM0),
-                prev_value: limbs(&local.input[2 * j..]),
-                value: limbs(&local.output[2 * j..]),
+                prev_value: dword_limbs::<AB>(&local.input[2 * j..]),
+                value: dword_limbs::<AB>(&local.output[2 * j..]),
             }
             .eval(builder, access, is_real.clone());
         }
@@ -343,17 +309,6 @@ fn round_constants() -> RoundConstants<Val, WIDTH, HALF_FULL_ROUNDS, PARTIAL_ROU
         KOALABEAR_POSEIDON2_RC_16_INTERNAL,
         KOALABEAR_POSEIDON2_RC_16_EXTERNAL_FINAL,
     )
-}
-
-impl CanonicalWord<Val> {
-    /// Fills the limbs of `word` (below `p`) and records the canonical check.
-    fn populate(&mut self, word: u32, lookups: &LookupCounter) {
-        let (lo, hi) = (word & 0xffff, word >> 16);
-        self.lo = Val::from_u32(lo);
-        self.hi = Val::from_u32(hi);
-        self.lo_zero = Val::from_bool(lo == 0);
-        lookups.range(MAX_HI_WITH_LO + u32::from(lo == 0) - hi, 16);
-    }
 }
 
 impl Poseidon2Table {

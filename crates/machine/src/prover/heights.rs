@@ -8,7 +8,8 @@
 //! trace generation itself uses, which both the record and the profile go through: a
 //! preprocessed table has its key's fixed height, an instruction, memory or `ecall` table one
 //! row per event, the buffer table one per doubleword piece of a system call buffer, the
-//! `poseidon2` table one per call, the dynamic memory table one per touched doubleword outside
+//! `poseidon2` and `ext_combine` tables one per call, `ext_combine_rows` one per doubleword of
+//! the call's values, the dynamic memory table one per touched doubleword outside
 //! the image plus the input header's two; every table is then padded ([`event_table_height`]).
 //! Tests compare these heights with the generated traces for every program they prove, so the
 //! two cannot drift apart.
@@ -17,6 +18,7 @@ use droste_executor::{DwordSet, ExecutionRecord, Program};
 use droste_isa::abi::{syscall, INPUT_START, PROGRAM_START};
 use droste_isa::Opcode;
 
+use crate::chips::ext_combine::BLOCK_DWORDS;
 use crate::chips::poseidon2::WIDTH as POSEIDON2_WORDS;
 use crate::prover::witness::{buffer_pieces, image_len, syscall_buffer};
 use crate::prover::ProvingKey;
@@ -29,6 +31,7 @@ pub struct RowRules {
     table_of: Vec<Option<usize>>,
     buffer: usize,
     poseidon2: usize,
+    ext_combine: usize,
     dynamic: usize,
     /// The fixed height of each preprocessed table, `None` for the others.
     fixed: Vec<Option<usize>>,
@@ -67,13 +70,26 @@ impl RowRules {
             table_of,
             buffer: ecall + 1,
             poseidon2: ecall + 2,
-            dynamic: ecall + 5,
+            ext_combine: ecall + 3,
+            dynamic: ecall + 7,
             fixed,
             image_end: PROGRAM_START / 8 + image_len(&pk.program) as u64,
         };
         debug_assert_eq!(
-            [names[load], names[rules.buffer], names[rules.poseidon2]],
-            ["load", "buffer", "poseidon2"]
+            [
+                names[load],
+                names[rules.buffer],
+                names[rules.poseidon2],
+                names[rules.ext_combine],
+                names[rules.ext_combine + 1],
+            ],
+            [
+                "load",
+                "buffer",
+                "poseidon2",
+                "ext_combine",
+                "ext_combine_rows"
+            ]
         );
         debug_assert_eq!(names[rules.dynamic], "dynamic_memory");
         rules
@@ -104,8 +120,9 @@ impl RowRules {
     }
 
     /// The table rows of a system call besides its `ecall` row: one buffer row per doubleword
-    /// piece of its buffer, one `poseidon2` row per POSEIDON2 call. The memory it touches is
-    /// [`Self::syscall_dwords`].
+    /// piece of its buffer, one `poseidon2` row per POSEIDON2 call, one `ext_combine` row per
+    /// EXT_COMBINE call and one `ext_combine_rows` row per doubleword of its values. The memory it
+    /// touches is [`Self::syscall_dwords`].
     pub fn add_syscall(&self, rows: &mut [usize], number: u64, args: [u64; 3]) {
         if let Some((addr, len)) = syscall_buffer(number, args) {
             rows[self.buffer] += buffer_pieces(addr, len).count();
@@ -113,9 +130,14 @@ impl RowRules {
         if number == syscall::POSEIDON2 {
             rows[self.poseidon2] += 1;
         }
+        if number == syscall::EXT_COMBINE {
+            rows[self.ext_combine] += 1;
+            rows[self.ext_combine + 1] += (args[1] / 2) as usize;
+        }
     }
 
-    /// The doublewords a system call's buffer or a POSEIDON2 state covers.
+    /// The doublewords a system call's buffer, a POSEIDON2 state or EXT_COMBINE's values and
+    /// block cover.
     fn syscall_dwords(number: u64, args: [u64; 3]) -> Vec<u64> {
         if let Some((addr, len)) = syscall_buffer(number, args) {
             return buffer_pieces(addr, len)
@@ -125,6 +147,12 @@ impl RowRules {
         if number == syscall::POSEIDON2 {
             let first = args[0] / 8;
             return (first..first + POSEIDON2_WORDS as u64 / 2).collect();
+        }
+        if number == syscall::EXT_COMBINE {
+            let (values, block) = (args[0] / 8, args[2] / 8);
+            return (values..values + args[1] / 2)
+                .chain(block..block + BLOCK_DWORDS as u64)
+                .collect();
         }
         Vec::new()
     }

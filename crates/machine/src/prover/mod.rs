@@ -17,6 +17,7 @@ use p3_maybe_rayon::prelude::*;
 
 use crate::chips::buffer::BufferTable;
 use crate::chips::ecall::EcallChip;
+use crate::chips::ext_combine::{ExtCombineRowTable, ExtCombineTable};
 use crate::chips::memory::{LoadChip, StoreChip};
 use crate::chips::poseidon2::Poseidon2Table;
 use crate::error::MachineError;
@@ -217,6 +218,14 @@ impl MachineProver {
         traces.push(EcallChip::generate_trace(&witness.ecalls, &lookups));
         traces.push(BufferTable::generate_trace(&witness.buffers, &lookups));
         traces.push(Poseidon2Table::generate_trace(&witness.poseidon2, &lookups));
+        traces.push(ExtCombineTable::generate_trace(
+            &witness.ext_combine,
+            &lookups,
+        ));
+        traces.push(ExtCombineRowTable::generate_trace(
+            &witness.ext_combine_rows,
+            &lookups,
+        ));
         let registers: [_; crate::fetch::REGISTERS] = witness
             .registers_final
             .clone()

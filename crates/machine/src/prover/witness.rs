@@ -4,16 +4,21 @@
 
 use std::collections::BTreeMap;
 
+use droste_executor::ext_combine::{ext_from_words, ext_to_words, horner_step, Ext};
+use droste_executor::poseidon2::word_to_field;
 use droste_executor::{ExecutionRecord, Input, Program};
 use droste_isa::abi::{
     syscall, INPUT_HEADER_LEN, INPUT_START, PANIC_EXIT_CODE, PROGRAM_START, STACK_TOP,
 };
 use droste_isa::alu::{alu, extend_load};
 use droste_isa::Opcode;
+use p3_field::{BasedVectorSpace, PrimeCharacteristicRing, PrimeField32};
 
+use crate::chips::ext_combine::BLOCK_DWORDS;
 use crate::error::MachineError;
 use crate::events::{
-    BufferEvent, DwordAccess, EcallEvent, FrameEvent, MemoryInstructionEvent, Poseidon2Event,
+    BufferEvent, DwordAccess, EcallEvent, ExtCombineEvent, ExtCombineRowEvent, FrameEvent,
+    MemoryInstructionEvent, Poseidon2Event,
 };
 use crate::fetch::{RegisterUse, REGISTERS, SINK};
 use crate::memory_access::{slot, timestamp};
@@ -22,6 +27,7 @@ use crate::memory_tables::{CellState, DynamicCell};
 /// Registers read by `ecall`.
 const A0: usize = 10;
 const A1: usize = 11;
+const A2: usize = 12;
 const A7: usize = 17;
 
 /// Everything trace generation needs, sorted by table.
@@ -34,6 +40,8 @@ pub struct Witness {
     pub ecalls: Vec<EcallEvent>,
     pub buffers: Vec<BufferEvent>,
     pub poseidon2: Vec<Poseidon2Event>,
+    pub ext_combine: Vec<ExtCombineEvent>,
+    pub ext_combine_rows: Vec<ExtCombineRowEvent>,
     /// Execution count per ROM slot.
     pub rom_counts: Vec<u32>,
     pub registers_final: Vec<CellState>,
@@ -237,11 +245,15 @@ pub fn build_witness(
             let (arg0_prev_ts, _) =
                 cells.reg_write((A0 + shift) as u8, timestamp(clk, slot::RS2), arg0_new);
             let (arg1_prev_ts, _) = cells.reg_read((A1 + shift) as u8, timestamp(clk, slot::A1));
-            let fd_prev_ts = if has_fd {
-                cells.reg_read(A0 as u8, timestamp(clk, slot::FD)).0
-            } else {
-                0
+            // The third argument: WRITE's fd a0, EXT_COMBINE's block a2.
+            let arg2 = match call.number {
+                syscall::WRITE => Some((A0, call.args[0])),
+                syscall::EXT_COMBINE => Some((A2, call.args[2])),
+                _ => None,
             };
+            let arg2_prev_ts = arg2.map_or(0, |(r, _)| {
+                cells.reg_read(r as u8, timestamp(clk, slot::FD)).0
+            });
             w.ecalls.push(EcallEvent {
                 clk,
                 pc: step.pc,
@@ -252,8 +264,8 @@ pub fn build_witness(
                 arg0_prev_ts,
                 arg1,
                 arg1_prev_ts,
-                fd: if has_fd { call.args[0] } else { 0 },
-                fd_prev_ts,
+                arg2: arg2.map_or(0, |(_, value)| value),
+                arg2_prev_ts,
                 output_cursor,
                 output_min_clk,
             });
@@ -262,6 +274,10 @@ pub fn build_witness(
                     .next()
                     .expect("every POSEIDON2 ecall has its event");
                 w.poseidon2.push(poseidon2_event(&mut cells, clk, call));
+                continue;
+            }
+            if call.number == syscall::EXT_COMBINE {
+                ext_combine_events(&mut cells, clk, call.args, &mut w);
                 continue;
             }
             let is_write = matches!(call.number, syscall::INPUT_READ | syscall::RANDOM);
@@ -433,6 +449,69 @@ fn poseidon2_event(
         output: call.output,
         accesses,
     }
+}
+
+/// The machine's view of an EXT_COMBINE call: its values read as `ext_combine_rows` rows at
+/// slot 5, from the last doubleword down (Horner's rule), then its block at slot 6 (`alpha` and
+/// `w` read, the result written).
+fn ext_combine_events(cells: &mut Cells<'_>, clk: u32, args: [u64; 3], w: &mut Witness) {
+    let (values, count, block) = (args[0] as u32, args[1] as u32, args[2] as u32);
+    let words = |dword: u64| [dword as u32, (dword >> 32) as u32];
+    let reads: Vec<DwordAccess> = (0..count / 2)
+        .rev()
+        .map(|j| cells.dword(values + 8 * j, timestamp(clk, slot::RAM0), |v| v))
+        .collect();
+    let mut accesses = [DwordAccess::default(); BLOCK_DWORDS];
+    for (j, access) in accesses[..4].iter_mut().enumerate() {
+        *access = cells.dword(block + 8 * j as u32, timestamp(clk, slot::RAM1), |v| v);
+    }
+    let ext_words = |first: &DwordAccess, second: &DwordAccess| {
+        let [a, b] = words(first.value);
+        let [c, d] = words(second.value);
+        [a, b, c, d]
+    };
+    let alpha_words = ext_words(&accesses[0], &accesses[1]);
+    let weight_words = ext_words(&accesses[2], &accesses[3]);
+    let alpha = ext_from_words(&alpha_words);
+    let coordinates = |x: Ext| -> [u32; 4] {
+        let c = BasedVectorSpace::<p3_koala_bear::KoalaBear>::as_basis_coefficients_slice(&x);
+        core::array::from_fn(|d| c[d].as_canonical_u32())
+    };
+    let mut acc = Ext::ZERO;
+    for read in &reads {
+        let [lo, hi] = words(read.value);
+        let acc_out = horner_step(acc, alpha, word_to_field(lo, true), word_to_field(hi, true));
+        w.ext_combine_rows.push(ExtCombineRowEvent {
+            clk,
+            addr: read.addr,
+            alpha: coordinates(alpha),
+            acc: coordinates(acc),
+            acc_out: coordinates(acc_out),
+            words: [lo, hi],
+            prev_ts: read.prev_ts,
+        });
+        acc = acc_out;
+    }
+    let result = ext_to_words(ext_from_words(&weight_words) * acc);
+    for (k, access) in accesses[4..].iter_mut().enumerate() {
+        let dword = u64::from(result[2 * k]) | u64::from(result[2 * k + 1]) << 32;
+        *access = cells.dword(
+            block + 32 + 8 * k as u32,
+            timestamp(clk, slot::RAM1),
+            |_| dword,
+        );
+    }
+    w.ext_combine.push(ExtCombineEvent {
+        clk,
+        values,
+        count,
+        block,
+        alpha: alpha_words,
+        weight: weight_words,
+        result,
+        sum: coordinates(acc),
+        accesses,
+    });
 }
 
 /// The doubleword accesses of a load or store event.

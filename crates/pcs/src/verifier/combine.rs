@@ -7,7 +7,9 @@
 //! four coordinates run over one pass of the row and stay unreduced to its end. The products of
 //! Montgomery words are below `p^2 < 2^62`, so four of them fit a `u64`; their sum is added to a
 //! running `u64` whose carries a second word counts, and each coordinate is reduced once per row.
-//! In the guest that is about 16 instructions per opened value instead of 28.
+//! In the guest that is about 16 instructions per opened value instead of 28; there
+//! [`combine_run`] hands the row to the EXT_COMBINE precompile instead, one `ecall` per run of
+//! consecutive powers (a row of the machine's `ext_combine_rows` table per two values).
 
 use p3_field::{BasedVectorSpace, PrimeField32};
 
@@ -98,6 +100,37 @@ const MAX_COLUMNS: usize = 1 << 30;
 #[inline]
 pub(super) fn combine(weights: &[Weight], row: &[Val]) -> Challenge {
     combine_words(weights, row, |&v| val_to_u32(v))
+}
+
+/// `sum_c weights[c] * row[c]` for the weights of a DEEP run, which in a guest are consecutive
+/// powers of `alpha` (`weights[c] = weights[0] * alpha^c`, see `deep.rs`): natively
+/// [`combine`], in a guest the EXT_COMBINE precompile on the row in place. The precompile needs
+/// an 8-byte aligned, even run of values in RAM; a leading or trailing odd value is combined
+/// here, and a row outside RAM (a proof read in place from the private input) entirely.
+#[cfg(not(target_os = "zkvm"))]
+#[inline]
+pub(super) fn combine_run(_alpha: &Weight, weights: &[Weight], row: &[Val]) -> Challenge {
+    combine(weights, row)
+}
+
+/// See the native [`combine_run`].
+#[cfg(target_os = "zkvm")]
+pub(super) fn combine_run(alpha: &Weight, weights: &[Weight], row: &[Val]) -> Challenge {
+    let start = row.as_ptr() as u64;
+    let in_ram = start + 4 * row.len() as u64 <= droste_isa::abi::STACK_TOP;
+    if !in_ram || row.len() < 2 {
+        return combine(weights, row);
+    }
+    let first = usize::from(start % 8 != 0);
+    let last = first + (row.len() - first) / 2 * 2;
+    let mut sum = crate::precompile::ext_combine(&row[first..last], alpha, &weights[first]);
+    if first == 1 {
+        sum += combine(&weights[..1], &row[..1]);
+    }
+    if last < row.len() {
+        sum += combine(&weights[last..], &row[last..]);
+    }
+    sum
 }
 
 /// `sum_c weights[c] * values[c]` for extension-field values (equal lengths): with `T_e` the

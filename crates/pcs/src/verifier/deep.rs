@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use p3_field::PrimeCharacteristicRing;
 use rkyv::vec::ArchivedVec;
 
-use super::combine::{combine, Weight};
+use super::combine::{combine_run, Weight};
 use super::divide::{batch_invert, InverseAt, Powers};
 use super::{MatrixTerms, RoundClaim};
 use crate::codec::vals_in_place;
@@ -33,8 +33,15 @@ pub(super) struct Inputs<'a> {
     pub shapes: &'a [Vec<MatrixShape>],
     pub log_max_height: usize,
     pub weights: &'a [Weight],
+    /// `alpha`, whose powers the weights are (the guest's EXT_COMBINE takes it).
+    pub alpha: Weight,
     pub terms: &'a [MatrixTerms],
 }
+
+/// Whether a run may only take matrices whose batching powers continue its own: in a guest,
+/// where a run is one EXT_COMBINE call over consecutive powers of `alpha`. Natively, a run takes
+/// every adjacent matrix of its height and points, whatever its powers (fewer reductions).
+const RUNS_OF_CONSECUTIVE_POWERS: bool = cfg!(target_os = "zkvm");
 
 /// Per input height: the queried rows, their LDE points, and per distinct (opening point `z`,
 /// weight factor `s`) the running sums, at those rows, of the matrices' first-point combinations
@@ -221,18 +228,24 @@ impl Inputs<'_> {
                 let weights = self.weights[term.first_power..][..m.width].iter().copied();
                 // A matrix right after one of the same height and the same points extends its
                 // run: their columns are adjacent in the row and weighed alike.
+                let next_power = term.first_power + m.width;
                 match runs
                     .iter_mut()
                     .rev()
                     .find(|r| r.group == at)
                     .filter(|r| r.sums == sums)
+                    .filter(|r| !RUNS_OF_CONSECUTIVE_POWERS || r.next_power == term.first_power)
                 {
-                    Some(run) => run.weights.extend(weights),
+                    Some(run) => {
+                        run.weights.extend(weights);
+                        run.next_power = next_power;
+                    }
                     None => runs.push(Run {
                         group: at,
                         start,
                         sums,
                         weights: weights.collect(),
+                        next_power,
                     }),
                 }
             }
@@ -242,7 +255,7 @@ impl Inputs<'_> {
                 for k in 0..group.count {
                     let row =
                         &values[group.start + k * group.width + run.start..][..run.weights.len()];
-                    let c = combine(&run.weights, row);
+                    let c = combine_run(&self.alpha, &run.weights, row);
                     for &s in &run.sums {
                         height.by_point[s].combined[k] += c;
                     }
@@ -279,6 +292,8 @@ struct Run {
     sums: Vec<usize>,
     /// `alpha^k` of each column at the matrices' first points.
     weights: Vec<Weight>,
+    /// The power `k` after the run's last column.
+    next_power: usize,
 }
 
 /// The layout of one round's opened values.

@@ -170,6 +170,7 @@ pub fn verify(
         shapes: &shapes,
         log_max_height: plan.log_max_height,
         weights: &weights,
+        alpha: weight(alpha),
         terms: &matrix_terms,
     };
     let reduced = inputs.reduce(&indices, &heights, &proof.rounds, &mut scratch)?;
