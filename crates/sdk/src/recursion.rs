@@ -38,11 +38,11 @@ static RECURSION_ELF: &[u8] = include_bytes!("../../../guests/recursion/elf/dros
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "23b8c0631d0fb2058057e52fc2d3193e7e528d354b322f6efb2676632275981f",
+        "7ae63f64311eb42c9038080df281605cd4574d5cad8e7168feaddd5d8fa69a02",
     ),
     (
         "fast",
-        "0e4ed30f31e53c5bfbbfb72c3cf26726f773a46070659a2e5c85705afd429d3e",
+        "efd9b52129e4891bb985b969aa0ad6301cc7d157745d0f1e8db40a76a7692715",
     ),
 ];
 
