@@ -9,7 +9,8 @@
 //! (every step with `--verify-each`, which the chain itself does not need), the native verify
 //! time; then the last proof's security. A step's in-guest verification of the previous proof
 //! costs cycles in proportion to the FRI queries: at the fast preset a step fits one proof (about
-//! 14M of the 2^24 cycles one proof covers); at the default one, an estimated 16.3M (BENCHMARKS.md).
+//! 14M of the 2^24 cycles one proof covers); at the default one it takes an estimated 16.3M
+//! (BENCHMARKS.md).
 //! `--queries` replaces the preset's query count (and with it the security, which is printed),
 //! to run a cheaper chain. The host prepares each step's input with the guest's own library
 //! (`droste_chain`), which also tells it the link the step must commit; each proof is checked
