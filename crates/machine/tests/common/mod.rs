@@ -177,3 +177,29 @@ pub fn assert_rejected(pk: &ProvingKey, traces: Vec<RowMajorMatrix<Val>>, public
         Err(e) => assert!(matches!(e, MachineError::Prove(_)), "{e}"),
     }
 }
+
+/// Makes `word` (an honest 0, `p mod p`) claim the non-canonical limbs of `p = 0x7f00_0001`, and
+/// moves the range count of its canonical check (`0x7eff + 1 - 0`, now `0x7eff - 0x7f00 = -1`),
+/// so that only the negative value is unmatched on the RANGE bus.
+pub fn forge_modulus_limbs(
+    pk: &ProvingKey,
+    traces: &mut [RowMajorMatrix<Val>],
+    word: impl FnOnce(
+        &mut [RowMajorMatrix<Val>],
+    ) -> &mut droste_machine::gadgets::canonical_word::CanonicalWord<Val>,
+) {
+    use core::borrow::BorrowMut;
+    use p3_field::PrimeCharacteristicRing;
+    let word = word(traces);
+    assert_eq!(
+        (word.lo, word.hi, word.lo_zero),
+        (Val::ZERO, Val::ZERO, Val::ONE)
+    );
+    word.lo = Val::ONE;
+    word.hi = Val::from_u32(0x7f00);
+    word.lo_zero = Val::ZERO;
+    let range = table_index(pk, "range");
+    let counts: &mut droste_machine::lookup_tables::RangeCountCols<Val> =
+        row_mut(&mut traces[range], 0x7f00).borrow_mut();
+    counts.count[0] -= Val::ONE;
+}
