@@ -81,8 +81,25 @@ fn native_words(raw: &[Archived<u32>]) -> &[u32] {
     unsafe { core::slice::from_raw_parts(raw.as_ptr().cast::<u32>(), raw.len()) }
 }
 
-/// Checks every word of `raw` canonical.
-fn check_canonical(raw: &[Archived<u32>]) -> Result<(), PcsError> {
+/// What the caller does with words it reads in place, which decides who checks them canonical.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Use {
+    /// Computes with them: each word is checked here.
+    Compute,
+    /// Hashes every one of them (a Merkle-opened row, a sibling digest, a fold coset) with the
+    /// leaf or node hash before computing with any. Natively that is [`Use::Compute`]. In a
+    /// guest the hash is the POSEIDON2 precompile, whose table range-checks every input word
+    /// (docs/abi.md): a run that hashes a word `>= p` stops with an execution error, so no proof
+    /// of it exists, and a check here would only repeat that one at about three cycles per word,
+    /// the largest cost of opened rows after hashing them.
+    HashFirst,
+}
+
+/// Checks every word of `raw` canonical, unless the caller's [`Use`] makes the hash do it.
+fn check_canonical(raw: &[Archived<u32>], words_use: Use) -> Result<(), PcsError> {
+    if words_use == Use::HashFirst && cfg!(target_os = "zkvm") {
+        return Ok(());
+    }
     let words = native_words(raw);
     if any_non_canonical(words) {
         return Err(non_canonical(words));
@@ -90,29 +107,34 @@ fn check_canonical(raw: &[Archived<u32>]) -> Result<(), PcsError> {
     Ok(())
 }
 
-/// The archived words as field elements, in place: each checked canonical, then the slice is
-/// reinterpreted without a copy (in the guest a copy costs more than the check).
-pub fn vals_in_place(raw: &[Archived<u32>]) -> Result<&[Val], PcsError> {
+/// The archived words as field elements, in place: each checked canonical (as `words_use` says),
+/// then the slice is reinterpreted without a copy (in the guest a copy costs more than the check).
+pub fn vals_in_place(raw: &[Archived<u32>], words_use: Use) -> Result<&[Val], PcsError> {
     const {
         assert!(size_of::<Archived<u32>>() == size_of::<Val>());
         assert!(align_of::<Archived<u32>>() >= align_of::<Val>());
     }
-    check_canonical(raw)?;
+    check_canonical(raw, words_use)?;
     // SAFETY: an archived `u32` is rend's `u32_le`, `#[repr(C, align(4))]` around one `u32`
     // holding the little-endian bytes; on this little-endian target (lib.rs refuses others) its
     // bits are the native word's. `MontyField31` is `#[repr(transparent)]` over that word, every
-    // word is `< p` (checked above), and size and alignment match (checked at compile time).
+    // word is `< p` (checked above, or for `Use::HashFirst` in a guest by the hash before any
+    // arithmetic; any `u32` is a valid bit pattern, so this is a field invariant, not a memory
+    // one), and size and alignment match (checked at compile time).
     Ok(unsafe { core::slice::from_raw_parts(raw.as_ptr().cast::<Val>(), raw.len()) })
 }
 
-/// Archived extension elements as field elements, in place: every word checked canonical, then
-/// the slice reinterpreted without a copy, like [`vals_in_place`].
-pub fn exts_in_place(raw: &[[Archived<u32>; EXT_DEGREE]]) -> Result<&[Challenge], PcsError> {
+/// Archived extension elements as field elements, in place: every word checked canonical (as
+/// `words_use` says), then the slice reinterpreted without a copy, like [`vals_in_place`].
+pub fn exts_in_place(
+    raw: &[[Archived<u32>; EXT_DEGREE]],
+    words_use: Use,
+) -> Result<&[Challenge], PcsError> {
     const {
         assert!(size_of::<[Archived<u32>; EXT_DEGREE]>() == size_of::<Challenge>());
         assert!(align_of::<[Archived<u32>; EXT_DEGREE]>() >= align_of::<Challenge>());
     }
-    check_canonical(raw.as_flattened())?;
+    check_canonical(raw.as_flattened(), words_use)?;
     // SAFETY: as in `vals_in_place` for each word; `Challenge` is `#[repr(transparent)]` over
     // `[Val; EXT_DEGREE]` (basis coefficients in order, the archived order), so an array of
     // `EXT_DEGREE` canonical words is one element, with size and alignment checked at compile
@@ -120,14 +142,17 @@ pub fn exts_in_place(raw: &[[Archived<u32>; EXT_DEGREE]]) -> Result<&[Challenge]
     Ok(unsafe { core::slice::from_raw_parts(raw.as_ptr().cast::<Challenge>(), raw.len()) })
 }
 
-/// Archived digests as digests, in place: every word checked canonical, then the slice
-/// reinterpreted without a copy, like [`vals_in_place`].
-pub fn digests_in_place(raw: &[[Archived<u32>; DIGEST_ELEMS]]) -> Result<&[Digest], PcsError> {
+/// Archived digests as digests, in place: every word checked canonical (as `words_use` says),
+/// then the slice reinterpreted without a copy, like [`vals_in_place`].
+pub fn digests_in_place(
+    raw: &[[Archived<u32>; DIGEST_ELEMS]],
+    words_use: Use,
+) -> Result<&[Digest], PcsError> {
     const {
         assert!(size_of::<[Archived<u32>; DIGEST_ELEMS]>() == size_of::<Digest>());
         assert!(align_of::<[Archived<u32>; DIGEST_ELEMS]>() >= align_of::<Digest>());
     }
-    check_canonical(raw.as_flattened())?;
+    check_canonical(raw.as_flattened(), words_use)?;
     // SAFETY: as in `vals_in_place` for each word; a digest is an array of `DIGEST_ELEMS`
     // elements, with size and alignment checked at compile time.
     Ok(unsafe { core::slice::from_raw_parts(raw.as_ptr().cast::<Digest>(), raw.len()) })
@@ -196,10 +221,10 @@ mod tests {
             .iter()
             .map(|x| ext_to_u32s(x).map(Archived::<u32>::from_native))
             .collect();
-        assert_eq!(exts_in_place(&raw).unwrap(), xs.as_slice());
+        assert_eq!(exts_in_place(&raw, Use::Compute).unwrap(), xs.as_slice());
         raw[3][2] = Archived::<u32>::from_native(Val::ORDER_U32);
         assert_eq!(
-            exts_in_place(&raw),
+            exts_in_place(&raw, Use::Compute),
             Err(PcsError::NonCanonical {
                 value: Val::ORDER_U32
             })
@@ -209,23 +234,33 @@ mod tests {
     #[test]
     fn in_place_views_reject_exactly_the_non_canonical_words() {
         let top = Archived::<u32>::from_native(Val::ORDER_U32 - 1);
-        for bad in [Val::ORDER_U32, Val::ORDER_U32 + 1, 0x8000_0000, u32::MAX] {
-            for at in 0..16 {
-                let mut words = [top; 16];
-                words[at] = Archived::<u32>::from_native(bad);
-                let expected = PcsError::NonCanonical { value: bad };
-                assert_eq!(vals_in_place(&words), Err(expected));
-                let digests: [[Archived<u32>; DIGEST_ELEMS]; 2] =
-                    core::array::from_fn(|d| core::array::from_fn(|i| words[8 * d + i]));
-                assert_eq!(digests_in_place(&digests), Err(expected));
-                let exts: [[Archived<u32>; EXT_DEGREE]; 4] =
-                    core::array::from_fn(|e| core::array::from_fn(|i| words[4 * e + i]));
-                assert_eq!(exts_in_place(&exts), Err(expected));
-            }
+        // Natively the words are checked whatever the caller does with them (in a guest, words
+        // hashed first are checked by the POSEIDON2 precompile instead).
+        for (bad, at, words_use) in [Val::ORDER_U32, Val::ORDER_U32 + 1, 0x8000_0000, u32::MAX]
+            .into_iter()
+            .flat_map(|bad| (0..16).map(move |at| (bad, at)))
+            .flat_map(|(bad, at)| [Use::Compute, Use::HashFirst].map(|u| (bad, at, u)))
+        {
+            let mut words = [top; 16];
+            words[at] = Archived::<u32>::from_native(bad);
+            let expected = PcsError::NonCanonical { value: bad };
+            assert_eq!(vals_in_place(&words, words_use), Err(expected));
+            let digests: [[Archived<u32>; DIGEST_ELEMS]; 2] =
+                core::array::from_fn(|d| core::array::from_fn(|i| words[8 * d + i]));
+            assert_eq!(digests_in_place(&digests, words_use), Err(expected));
+            let exts: [[Archived<u32>; EXT_DEGREE]; 4] =
+                core::array::from_fn(|e| core::array::from_fn(|i| words[4 * e + i]));
+            assert_eq!(exts_in_place(&exts, words_use), Err(expected));
         }
         let largest = val_from_u32(Val::ORDER_U32 - 1).unwrap();
-        assert_eq!(vals_in_place(&[top; 3]).unwrap(), [largest; 3]);
-        assert_eq!(digests_in_place(&[[top; 8]]).unwrap(), [[largest; 8]]);
+        assert_eq!(
+            vals_in_place(&[top; 3], Use::Compute).unwrap(),
+            [largest; 3]
+        );
+        assert_eq!(
+            digests_in_place(&[[top; 8]], Use::Compute).unwrap(),
+            [[largest; 8]]
+        );
     }
 
     #[test]

@@ -223,9 +223,13 @@ fn sponge(permute: impl Fn(&mut State), elems: &[Val]) -> Digest {
 /// [`sponge`].
 #[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
 fn compress(permute: impl Fn(&mut State), left: &Digest, right: &Digest) -> Digest {
-    let mut state = State([<Val as p3_field::PrimeCharacteristicRing>::ZERO; WIDTH]);
-    state.0[..DIGEST_ELEMS].copy_from_slice(left);
-    state.0[DIGEST_ELEMS..].copy_from_slice(right);
+    let mut state = State(core::array::from_fn(|i| {
+        if i < DIGEST_ELEMS {
+            left[i]
+        } else {
+            right[i - DIGEST_ELEMS]
+        }
+    }));
     permute(&mut state);
     core::array::from_fn(|i| state.0[i])
 }

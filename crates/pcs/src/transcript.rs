@@ -59,9 +59,22 @@ impl Duplex {
             return;
         }
         self.output_len = 0;
-        for &v in vs {
-            self.input[self.input_len] = v;
-            self.input_len += 1;
+        let mut rest = vs;
+        while let Some((&first, tail)) = rest.split_first() {
+            match rest.split_first_chunk::<RATE>() {
+                // A whole block at once, by a copy of constant size (loads and stores; a
+                // variable-size copy would call `memcpy`, which costs a guest more).
+                Some((block, tail)) if self.input_len == 0 => {
+                    self.input = *block;
+                    self.input_len = RATE;
+                    rest = tail;
+                }
+                _ => {
+                    self.input[self.input_len] = first;
+                    self.input_len += 1;
+                    rest = tail;
+                }
+            }
             if self.input_len == RATE {
                 self.duplex(hasher);
             }
@@ -156,6 +169,22 @@ impl Transcript {
     /// Absorb an extension element (its 4 basis coefficients).
     pub fn observe_ext(&mut self, x: Challenge) {
         self.observe_slice(x.as_basis_coefficients_slice());
+    }
+
+    /// Absorb extension elements in order, each as [`Self::observe_ext`] does: one pass over
+    /// their coefficients (a guest verifier absorbs thousands of opened values).
+    pub fn observe_exts(&mut self, xs: &[Challenge]) {
+        const {
+            assert!(size_of::<Challenge>() == EXT_DEGREE * size_of::<Val>());
+            assert!(align_of::<Challenge>() == align_of::<Val>());
+        }
+        // SAFETY: `Challenge` (`BinomialExtensionField`) is `#[repr(transparent)]` over its
+        // `[Val; EXT_DEGREE]` basis coefficients in order (size and alignment checked above), so
+        // the elements are `EXT_DEGREE * xs.len()` coefficients back to back.
+        let coefficients = unsafe {
+            core::slice::from_raw_parts(xs.as_ptr().cast::<Val>(), xs.len() * EXT_DEGREE)
+        };
+        self.observe_slice(coefficients);
     }
 
     /// Absorb a Merkle root.

@@ -38,11 +38,11 @@ static RECURSION_ELF: &[u8] = include_bytes!("../../../guests/recursion/elf/dros
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "7ae63f64311eb42c9038080df281605cd4574d5cad8e7168feaddd5d8fa69a02",
+        "b58bb61ae756a43a1d6e2305f49ac940f1ee592036d5e36143880f140cb3d646",
     ),
     (
         "fast",
-        "efd9b52129e4891bb985b969aa0ad6301cc7d157745d0f1e8db40a76a7692715",
+        "8abc296b0570775936bd76421bd3c16327deda5caefc2158d3309f5623a9ef25",
     ),
 ];
 

@@ -186,6 +186,42 @@ fn the_recursion_guest_refuses_proofs_that_do_not_verify() {
     }
 }
 
+/// A word `>= p` anywhere in a proof never verifies in the guest: where the verifier computes
+/// with a word it checks it (a panic, exit 101), and where it hashes the word first (opened rows,
+/// siblings, fold values) the POSEIDON2 precompile refuses it, which no proof can get past (its
+/// table range-checks every input word).
+#[test]
+fn the_recursion_guest_refuses_non_canonical_words() {
+    let options = ProofOptions::fast();
+    let fib = Prover::new(&*guest("fibonacci"), options).unwrap();
+    let proof = fibonacci(&fib, 7);
+    let bytes = proof.bytes();
+    let modulus = 0x7f00_0001u32.to_le_bytes();
+    let mut refused_by_the_precompile = 0;
+    for eighth in 2..8 {
+        let at = bytes.len() * eighth / 8 / 4 * 4;
+        let mut forged = bytes.to_vec();
+        forged[at..at + 4].copy_from_slice(&modulus);
+        let input = raw_input(&[(fib.verifying_key(), &forged[..])]);
+        match execute(recursion_elf(), &input, &ExecOptions::default()) {
+            Ok(run) => assert_eq!(run.exit_code, 101, "word at {at}: {:?}", run.panic_message),
+            Err(error) => {
+                assert!(
+                    error
+                        .to_string()
+                        .contains("not below the KoalaBear modulus"),
+                    "word at {at}: {error}"
+                );
+                refused_by_the_precompile += 1;
+            }
+        }
+    }
+    assert!(
+        refused_by_the_precompile > 0,
+        "no forged word reached a hash"
+    );
+}
+
 /// Proofs whose verification does not fit one recursion proof are refused with what to do, as
 /// soon as the recursion guest's run passes the cycles one proof covers (before any trace).
 #[test]

@@ -8,7 +8,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use droste_pcs::codec::{digest_from_archived, ext_from_archived, exts_in_place};
+use droste_pcs::codec::{digest_from_archived, ext_from_archived, exts_in_place, Use};
 use droste_pcs::{MatrixClaim, RoundClaim, Transcript};
 use p3_air::{Air, BaseAir, RowWindow};
 use p3_field::{Field, PrimeCharacteristicRing, TwoAdicField};
@@ -430,7 +430,7 @@ fn decode_openings(
 ) -> Result<Opened, VerifyError> {
     let decode = |what, expected: usize, words: &[ArchivedExtWords]| {
         expect_len(what, table, expected, words.len())?;
-        Ok::<_, VerifyError>(exts_in_place(words)?.to_vec())
+        Ok::<_, VerifyError>(exts_in_place(words, Use::Compute)?.to_vec())
     };
     let both = |what_local, what_next, width: usize, local: &[ArchivedExtWords], next| {
         let mut values = decode(what_local, width, local)?;

@@ -13,8 +13,8 @@
 //!
 //! Soundness: the verifier hashes the rows it was given (every word of them) into leaf and
 //! injected digests, recomputes every frontier node from its two children, and takes from the
-//! proof exactly [`sibling_count`] digests, so no proof word is left unchecked and a missing or
-//! extra digest is an error before any hashing. Reaching the committed root from the supplied
+//! proof exactly [`sibling_count`] digests (the walk takes them one by one and ends in an error
+//! if one is missing or left over), so no proof word is left unchecked. Reaching the committed root from the supplied
 //! rows binds each of them to the commitment like one authentication path per leaf would: the
 //! authentication path of any opened leaf is a sub-computation of this walk.
 
@@ -22,7 +22,7 @@ use alloc::vec::Vec;
 
 use rkyv::Archived;
 
-use crate::codec::digests_in_place;
+use crate::codec::{digests_in_place, Use};
 use crate::hash::Hasher;
 use crate::proof::DigestWords;
 use crate::{Digest, PcsError, Val};
@@ -117,7 +117,7 @@ pub struct MultiScratch {
 /// `siblings` the proof's digests in walk order.
 ///
 /// Returns `Ok(false)` when the hashes disagree with the root and an error when a count or index
-/// is inconsistent (checked before any hashing). Nothing here can panic.
+/// is inconsistent (frontier and rows before any hashing, siblings by the walk). Nothing here can panic.
 pub fn verify_multi(
     hasher: &Hasher,
     root: &Digest,
@@ -136,15 +136,8 @@ pub fn verify_multi(
             "opened rows must start at the leaves, by increasing level",
         ));
     }
-    let expected = sibling_count(leaves, log_height);
-    if siblings.len() != expected {
-        return Err(PcsError::Shape {
-            what: "Merkle siblings",
-            expected,
-            got: siblings.len(),
-        });
-    }
-    let siblings = digests_in_place(siblings)?;
+    let sibling_words = siblings;
+    let siblings = digests_in_place(siblings, Use::HashFirst)?;
     let MultiScratch {
         nodes,
         parents,
@@ -182,27 +175,33 @@ pub fn verify_multi(
             break;
         }
         parents.clear();
-        parents.extend(level_pairs(nodes).map(|(at, _)| nodes[at] >> 1));
         next.clear();
-        // The count was checked against `sibling_count`, which walks the same pairs, so no
-        // sibling is missing; were one, `missing` makes it an error.
+        // A missing sibling stands in as the root until the walk ends in an error.
         let mut from_proof = || {
             siblings.next().unwrap_or_else(|| {
                 missing = true;
                 root
             })
         };
-        let pairs = level_pairs(nodes).map(|(at, pair)| match pair {
-            Pair::Both => (&digests[at], &digests[at + 1]),
-            Pair::RightFromProof => (&digests[at], from_proof()),
-            Pair::LeftFromProof => (from_proof(), &digests[at]),
+        // Each pair yields one parent, `nodes[at] >> 1`: the next frontier, taken on the way.
+        let pairs = level_pairs(nodes).map(|(at, pair)| {
+            parents.push(nodes[at] >> 1);
+            match pair {
+                Pair::Both => (&digests[at], &digests[at + 1]),
+                Pair::RightFromProof => (&digests[at], from_proof()),
+                Pair::LeftFromProof => (from_proof(), &digests[at]),
+            }
         });
         hasher.compress_pairs_into(pairs, next);
         core::mem::swap(digests, next);
         core::mem::swap(nodes, parents);
     }
-    if missing {
-        return Err(PcsError::InvalidClaim("Merkle sibling count"));
+    if missing || siblings.next().is_some() {
+        return Err(PcsError::Shape {
+            what: "Merkle siblings",
+            expected: sibling_count(leaves, log_height),
+            got: sibling_words.len(),
+        });
     }
     Ok(digests.as_slice() == [*root])
 }

@@ -13,7 +13,7 @@ use rkyv::vec::ArchivedVec;
 use super::combine::{combine_run, Weight};
 use super::divide::{batch_invert, InverseAt, Powers};
 use super::{MatrixTerms, RoundClaim};
-use crate::codec::vals_in_place;
+use crate::codec::{vals_in_place, Use};
 use crate::fold::{bitrev_point, lde_shift};
 use crate::hash::Hasher;
 use crate::merkle::{distinct_shifted, verify_multi, LevelRows, MatrixShape, MultiScratch};
@@ -181,7 +181,7 @@ impl Inputs<'_> {
                     got: opening.values.len(),
                 });
             }
-            let values = vals_in_place(&opening.values)?;
+            let values = vals_in_place(&opening.values, Use::HashFirst)?;
             let level_rows: Vec<LevelRows<'_>> = groups
                 .levels
                 .iter()

@@ -11,7 +11,7 @@ use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing};
 use rkyv::vec::ArchivedVec;
 
 use super::deep::Reduced;
-use crate::codec::exts_in_place;
+use crate::codec::{exts_in_place, Use};
 use crate::fold::{bitrev_point, fold_coset, lde_shift, CosetFold, FoldPlan};
 use crate::hash::Hasher;
 use crate::merkle::{distinct_shifted, verify_multi, LevelRows, MultiScratch};
@@ -92,7 +92,7 @@ impl FriCheck<'_> {
                     got: opening.values.len(),
                 });
             }
-            let sent = exts_in_place(&opening.values)?;
+            let sent = exts_in_place(&opening.values, Use::HashFirst)?;
             let mut sent = sent.iter();
             let mut members: Vec<Challenge> = Vec::with_capacity(cosets.len() * leaf_len);
             let mut known: Vec<_> = parts

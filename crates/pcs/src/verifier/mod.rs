@@ -75,9 +75,7 @@ pub fn verify(
     let shapes = check_claims(rounds, log_blowup)?;
 
     for m in rounds.iter().flat_map(|r| r.matrices) {
-        for &v in m.values {
-            t.observe_ext(v);
-        }
+        t.observe_exts(m.values);
     }
     if !t.check_grind(params.query_pow_bits, proof.batch_pow_witness.to_native()) {
         return Err(PcsError::ProofOfWork {
