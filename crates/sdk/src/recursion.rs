@@ -38,11 +38,11 @@ static RECURSION_ELF: &[u8] = include_bytes!("../../../guests/recursion/elf/dros
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "b58bb61ae756a43a1d6e2305f49ac940f1ee592036d5e36143880f140cb3d646",
+        "c4fca803c87b1a0eb342a6439819f248f2bad1585d162f352a68e72109463759",
     ),
     (
         "fast",
-        "8abc296b0570775936bd76421bd3c16327deda5caefc2158d3309f5623a9ef25",
+        "40d6780264d54e173a3c0e6fea9a3918b1e02311f6d77a20727b1b4d1f5d5d5e",
     ),
 ];
 

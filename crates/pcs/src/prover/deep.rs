@@ -15,7 +15,7 @@ use p3_matrix::Matrix;
 use p3_maybe_rayon::prelude::*;
 
 use super::{bitrev_coset_points, Committed, Pcs};
-use crate::batch::batch_exponents;
+use crate::batch::{batch_exponents, BatchShape};
 use crate::fold::lde_shift;
 use crate::{Challenge, Val, EXT_DEGREE};
 
@@ -309,7 +309,7 @@ impl HeightBatch<'_> {
 /// per value, the form FRI commits):
 /// `ro_h(x) = sum over matrices of that height, points z, columns c of
 /// alpha^k * (f_c(x) - f_c(z)) / (x - z)`, with `k` from [`batch_exponents`] (point slots major,
-/// then round, matrix, column), so the verifier recomputes the same combination at its query
+/// then leaf order: round, height, matrix, column), so the verifier recomputes the same combination at its query
 /// points.
 ///
 /// Computed height by height and chunk by chunk ([`HeightBatch::reduce`]): each matrix's column
@@ -323,13 +323,16 @@ pub(super) fn reduced_openings(
     alpha: Challenge,
 ) -> Vec<(usize, Vec<Val>)> {
     let mut batches: Vec<HeightBatch<'_>> = Vec::new();
-    let shapes: Vec<(usize, usize)> = rounds
+    let shapes: Vec<BatchShape> = rounds
         .iter()
-        .flat_map(|(c, points)| {
-            points
-                .iter()
-                .enumerate()
-                .map(|(m, pts)| (c.matrix(m).0.width(), pts.len()))
+        .enumerate()
+        .flat_map(|(round, (c, points))| {
+            points.iter().enumerate().map(move |(m, pts)| BatchShape {
+                round,
+                log_height: c.log_heights[m],
+                width: c.matrix(m).0.width(),
+                points: pts.len(),
+            })
         })
         .collect();
     let mut exponents = batch_exponents(&shapes).into_iter();

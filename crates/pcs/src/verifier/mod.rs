@@ -10,6 +10,7 @@ use alloc::vec::Vec;
 
 use p3_field::{PrimeCharacteristicRing, TwoAdicField};
 
+use crate::batch::{batch_exponents, BatchShape};
 use crate::codec::{digest_from_archived, ext_from_archived};
 use crate::fold::FoldPlan;
 use crate::merkle::{MatrixShape, MultiScratch};
@@ -232,12 +233,23 @@ fn matrix_terms(
     weights: &[Weight],
 ) -> Vec<MatrixTerms> {
     let matrices: Vec<&MatrixClaim<'_>> = rounds.iter().flat_map(|r| r.matrices).collect();
-    let shapes: Vec<(usize, usize)> = matrices.iter().map(|m| (m.width, m.points.len())).collect();
+    let shapes: Vec<BatchShape> = rounds
+        .iter()
+        .enumerate()
+        .flat_map(|(round, r)| {
+            r.matrices.iter().map(move |m| BatchShape {
+                round,
+                log_height: usize::from(m.log_height),
+                width: m.width,
+                points: m.points.len(),
+            })
+        })
+        .collect();
     // `alpha^e` per distinct shift `e` (one for the STARK's rounds: the first slot's width).
     let mut shifts: Vec<(usize, Challenge)> = Vec::new();
     matrices
         .iter()
-        .zip(crate::batch::batch_exponents(&shapes))
+        .zip(batch_exponents(&shapes))
         .map(|(m, exponents)| {
             let first_power = exponents[0];
             let row_weights = &weights[first_power..][..m.width];
