@@ -105,7 +105,11 @@ impl Hasher {
     /// Hash a slice of field elements.
     pub fn hash_slice(&self, elems: &[Val]) -> Digest {
         #[cfg(target_os = "zkvm")]
-        return sponge(crate::precompile::permute, elems);
+        {
+            let mut state = zero_state();
+            sponge(crate::precompile::permute, elems, &mut state);
+            digest_of(&state)
+        }
         #[cfg(not(target_os = "zkvm"))]
         self.leaf.hash_iter(elems.iter().copied())
     }
@@ -113,7 +117,11 @@ impl Hasher {
     /// 2-to-1 compression of two digests (left, right).
     pub fn compress(&self, left: &Digest, right: &Digest) -> Digest {
         #[cfg(target_os = "zkvm")]
-        return compress(crate::precompile::permute, left, right);
+        {
+            let mut state = zero_state();
+            compress(crate::precompile::permute, left, right, &mut state);
+            digest_of(&state)
+        }
         #[cfg(not(target_os = "zkvm"))]
         self.node.compress([*left, *right])
     }
@@ -129,6 +137,15 @@ impl Hasher {
         debug_assert_eq!(rows.len(), width * count);
         out.reserve(count);
         if LANES == 1 {
+            // In a guest the digests go straight from the precompile's state into `out`.
+            #[cfg(target_os = "zkvm")]
+            for r in 0..count {
+                let mut state = zero_state();
+                let row = &rows[r * width..(r + 1) * width];
+                sponge(crate::precompile::permute, row, &mut state);
+                push_digest(out, &state);
+            }
+            #[cfg(not(target_os = "zkvm"))]
             out.extend((0..count).map(|r| self.hash_slice(&rows[r * width..(r + 1) * width])));
             return;
         }
@@ -155,6 +172,13 @@ impl Hasher {
         out: &mut Vec<Digest>,
     ) {
         if LANES == 1 {
+            #[cfg(target_os = "zkvm")]
+            for (left, right) in pairs {
+                let mut state = zero_state();
+                compress(crate::precompile::permute, left, right, &mut state);
+                push_digest(out, &state);
+            }
+            #[cfg(not(target_os = "zkvm"))]
             out.extend(pairs.map(|(left, right)| self.compress(left, right)));
             return;
         }
@@ -191,19 +215,18 @@ const ZERO_DIGEST: Digest = [<Val as p3_field::PrimeCharacteristicRing>::ZERO; D
 pub(crate) struct State(pub(crate) [Val; WIDTH]);
 
 /// [`LeafHasher`] (Plonky3's padding-free sponge, rate 8) written out over a bare permutation of
-/// an aligned state: what the guest runs, where every call is one precompile `ecall` on a state
-/// that never moves (the generic sponge copies the state and the elements through iterators,
-/// which costs more cycles than the permutation itself). Tests hold it to Plonky3's sponge.
+/// an aligned state, zero on entry, which holds the digest in its first [`DIGEST_ELEMS`] cells on
+/// return: what the guest runs, where every call is one precompile `ecall` on a state that never
+/// moves (the generic sponge copies the state and the elements through iterators, which costs
+/// more cycles than the permutation itself). Tests hold it to Plonky3's sponge.
 #[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
-fn sponge(permute: impl Fn(&mut State), elems: &[Val]) -> Digest {
-    let mut state = State([<Val as p3_field::PrimeCharacteristicRing>::ZERO; WIDTH]);
+fn sponge(permute: impl Fn(&mut State), elems: &[Val], state: &mut State) {
     let mut chunks = elems.chunks_exact(RATE);
     for chunk in chunks.by_ref() {
-        // A copy of constant size compiles to loads and stores; a variable-size one would call
-        // `memcpy`, which costs the guest more than the permutation.
-        let chunk: &[Val; RATE] = chunk.try_into().expect("chunks of RATE");
-        state.0[..RATE].copy_from_slice(chunk);
-        permute(&mut state);
+        // SAFETY: the chunk and the state's first half are `RATE` words each, the state 8-byte
+        // aligned.
+        unsafe { copy_block(state.0.as_mut_ptr(), chunk.as_ptr()) };
+        permute(state);
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
@@ -214,24 +237,77 @@ fn sponge(permute: impl Fn(&mut State), elems: &[Val]) -> Digest {
             // SAFETY: `cell` is a valid, aligned, exclusive reference.
             unsafe { core::ptr::write_volatile(cell, e) };
         }
-        permute(&mut state);
+        permute(state);
     }
-    core::array::from_fn(|i| state.0[i])
 }
 
 /// [`NodeCompressor`] (Plonky3's truncated permutation) over a bare permutation, as
-/// [`sponge`].
+/// [`sponge`]: the digest is left in the first [`DIGEST_ELEMS`] cells of `state`.
 #[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
-fn compress(permute: impl Fn(&mut State), left: &Digest, right: &Digest) -> Digest {
-    let mut state = State(core::array::from_fn(|i| {
-        if i < DIGEST_ELEMS {
-            left[i]
-        } else {
-            right[i - DIGEST_ELEMS]
-        }
-    }));
-    permute(&mut state);
+fn compress(permute: impl Fn(&mut State), left: &Digest, right: &Digest, state: &mut State) {
+    // SAFETY: digests are `DIGEST_ELEMS = RATE` words, the state's halves 8-byte aligned.
+    unsafe {
+        copy_block(state.0.as_mut_ptr(), left.as_ptr());
+        copy_block(state.0[DIGEST_ELEMS..].as_mut_ptr(), right.as_ptr());
+    }
+    permute(state);
+}
+
+/// A zero state, for [`sponge`] and [`compress`].
+#[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
+fn zero_state() -> State {
+    State([<Val as p3_field::PrimeCharacteristicRing>::ZERO; WIDTH])
+}
+
+/// The digest a [`sponge`] or [`compress`] left in `state`.
+#[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
+fn digest_of(state: &State) -> Digest {
     core::array::from_fn(|i| state.0[i])
+}
+
+/// Appends the digest a [`sponge`] or [`compress`] left in `state` to `out`, copied straight
+/// into the vector's next slot.
+#[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
+fn push_digest(out: &mut Vec<Digest>, state: &State) {
+    out.reserve(1);
+    let slot = out.spare_capacity_mut()[0].as_mut_ptr().cast::<Val>();
+    // SAFETY: `slot` is the vector's first spare slot, `DIGEST_ELEMS` writable words; once they
+    // are written, the slot is an initialized element.
+    unsafe {
+        copy_block(slot, state.0.as_ptr());
+        out.set_len(out.len() + 1);
+    }
+}
+
+/// Copies `RATE` (= [`DIGEST_ELEMS`]) words from `src` to `dst`: by doublewords when both are
+/// 8-byte aligned (half the loads and stores: in a guest, moving blocks in and out of the
+/// state costs more than the precompile call), else by words. Copies of constant size compile to
+/// loads and stores, never to a `memcpy` call.
+///
+/// # Safety
+/// `src` must be valid for reading and `dst` for writing `RATE` words.
+#[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
+#[inline(always)]
+unsafe fn copy_block(dst: *mut Val, src: *const Val) {
+    const { assert!(RATE == DIGEST_ELEMS && RATE % 2 == 0) };
+    // SAFETY: the caller's ranges, which as `Val` pointers are 4-byte aligned; the doubleword
+    // path only on 8-byte aligned ones, and any bits are a valid `u64` (the words are read and
+    // written back unchanged).
+    unsafe {
+        if (dst as usize | src as usize) % 8 == 0 {
+            let (dst, src) = (dst.cast::<u64>(), src.cast::<u64>());
+            for i in 0..RATE / 2 {
+                dst.add(i).write(src.add(i).read());
+            }
+        } else {
+            // Word by word through `write_volatile`: a plain copy would be merged into
+            // doubleword stores built with shifts from the word loads (26 instructions per block
+            // instead of 16).
+            for i in 0..RATE {
+                core::ptr::write_volatile(dst.add(i), src.add(i).read());
+            }
+        }
+    }
 }
 
 /// The SIMD packing of [`Val`] on this target (a single element where there is none).
@@ -294,15 +370,30 @@ mod tests {
     fn bare_sponge_and_compression_match_plonky3() {
         let h = Hasher::new();
         let permute = |state: &mut State| h.permute(&mut state.0);
-        for len in [0, 1, 7, 8, 9, 16, 17, 40] {
-            let elems: Vec<Val> = (0..len as u32).map(|i| Val::from_u32(i * 17 + 3)).collect();
-            assert_eq!(
-                sponge(permute, &elems),
-                h.leaf.hash_iter(elems.iter().copied())
-            );
+        let all: Vec<Val> = (0..41u32).map(|i| Val::from_u32(i * 17 + 3)).collect();
+        // Every length, from an aligned and a misaligned start (the doubleword and the word
+        // copies); compressions of an aligned and a misaligned digest below.
+        for start in [0, 1] {
+            for len in [0, 1, 7, 8, 9, 16, 17, 40] {
+                let elems = &all[start..start + len];
+                let mut state = zero_state();
+                sponge(permute, elems, &mut state);
+                let expected = h.leaf.hash_iter(elems.iter().copied());
+                assert_eq!(digest_of(&state), expected);
+                let mut out = Vec::with_capacity(3);
+                for _ in 0..3 {
+                    push_digest(&mut out, &state);
+                }
+                assert_eq!(out, [expected; 3]);
+            }
         }
-        let (a, b) = ([Val::ONE; 8], [Val::from_u32(5); 8]);
-        assert_eq!(compress(permute, &a, &b), h.node.compress([a, b]));
+        let pairs = all[..16].chunks_exact(8).zip(all[1..17].chunks_exact(8));
+        for (a, b) in pairs {
+            let (a, b): (Digest, Digest) = (a.try_into().unwrap(), b.try_into().unwrap());
+            let mut state = zero_state();
+            compress(permute, &a, &b, &mut state);
+            assert_eq!(digest_of(&state), h.node.compress([a, b]));
+        }
     }
 
     #[test]

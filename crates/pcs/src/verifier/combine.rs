@@ -11,6 +11,8 @@
 //! [`combine_run`] hands the row to the EXT_COMBINE precompile instead, one `ecall` per run of
 //! consecutive powers (a row of the machine's `ext_combine_rows` table per two values).
 
+use alloc::vec::Vec;
+
 use p3_field::{BasedVectorSpace, PrimeField32};
 
 use crate::codec::{val_from_reduced, val_to_u32};
@@ -145,6 +147,59 @@ pub(super) fn combine_ext(weights: &[Weight], values: &[Challenge]) -> Challenge
     crate::ext::recombine(&by_coordinate)
 }
 
+/// `sum_c weights[c] * values[c]` for extension-field values whose weights are consecutive powers
+/// of `alpha` (`weights[c] = weights[0] * alpha^c`: a matrix's claimed values at one point):
+/// natively [`combine_ext`], in a guest four EXT_COMBINE calls, one per coordinate (see
+/// [`by_coordinates`]), instead of about 16 instructions per coordinate of every value.
+#[cfg(not(target_os = "zkvm"))]
+pub(super) fn combine_ext_run(
+    _alpha: &Weight,
+    weights: &[Weight],
+    values: &[Challenge],
+) -> Challenge {
+    combine_ext(weights, values)
+}
+
+/// See the native [`combine_ext_run`].
+#[cfg(target_os = "zkvm")]
+pub(super) fn combine_ext_run(
+    alpha: &Weight,
+    weights: &[Weight],
+    values: &[Challenge],
+) -> Challenge {
+    match weights.first() {
+        Some(w) => by_coordinates(values, |coordinate| {
+            crate::precompile::ext_combine(coordinate, alpha, w)
+        }),
+        None => <Challenge as p3_field::PrimeCharacteristicRing>::ZERO,
+    }
+}
+
+/// `sum_e X^e T_e` with `T_e = combine(v_0[e], v_1[e], ...)`, the combination of the values'
+/// coordinates `e` ([`crate::ext::recombine`]), where `combine` takes each coordinate's words
+/// laid out as EXT_COMBINE needs them: back to back, 8-byte aligned, in RAM (a heap buffer) and
+/// padded with a zero to an even count (a zero adds nothing to a combination).
+#[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
+fn by_coordinates(values: &[Challenge], combine: impl Fn(&[Val]) -> Challenge) -> Challenge {
+    let len = values.len().next_multiple_of(2);
+    // Doublewords, so the buffer and (with `len` even) every coordinate's run are 8-byte aligned.
+    let mut buffer: Vec<u64> = alloc::vec![0; EXT_DEGREE * len / 2];
+    const { assert!(size_of::<[u64; 1]>() == 2 * size_of::<Val>()) };
+    // SAFETY: the buffer is `EXT_DEGREE * len` initialized words (zeros, the Montgomery form of
+    // zero), and `Val` is `repr(transparent)` over its `u32` word (`u64` alignment exceeds it).
+    let words: &mut [Val] = unsafe {
+        core::slice::from_raw_parts_mut(buffer.as_mut_ptr().cast::<Val>(), EXT_DEGREE * len)
+    };
+    for (c, v) in values.iter().enumerate() {
+        for (e, &coefficient) in v.as_basis_coefficients_slice().iter().enumerate() {
+            words[e * len + c] = coefficient;
+        }
+    }
+    let by_coordinate: [Challenge; EXT_DEGREE] =
+        core::array::from_fn(|e| combine(&words[e * len..(e + 1) * len]));
+    crate::ext::recombine(&by_coordinate)
+}
+
 /// `sum_c weights[c] * word(values[c])` (equal lengths), in blocks of at most [`MAX_COLUMNS`].
 #[inline(always)]
 fn combine_words<V>(weights: &[Weight], values: &[V], word: impl Fn(&V) -> u32) -> Challenge {
@@ -232,6 +287,38 @@ mod tests {
             let words: Vec<Weight> = weights.iter().map(|&w| weight(w)).collect();
             let expected: Challenge = weights.iter().zip(&values).map(|(&w, &v)| w * v).sum();
             assert_eq!(combine_ext(&words, &values), expected, "width {width}");
+        }
+    }
+
+    /// The guest's route for claimed values: the combination of each coordinate's words (as
+    /// EXT_COMBINE computes it, `w * sum_c alpha^c u_c`, here in software) recombined.
+    #[test]
+    fn combination_by_coordinates_equals_the_extension_combination() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let alpha = random_ext(&mut rng);
+        let first = random_ext(&mut rng);
+        for width in (0..10).chain([101]) {
+            let weights: Vec<Challenge> = (0..width)
+                .scan(first, |w, _| {
+                    let this = *w;
+                    *w *= alpha;
+                    Some(this)
+                })
+                .collect();
+            let values: Vec<Challenge> = (0..width).map(|_| random_ext(&mut rng)).collect();
+            let expected: Challenge = weights.iter().zip(&values).map(|(&w, &v)| w * v).sum();
+            let got = by_coordinates(&values, |words| {
+                assert!(words.len() % 2 == 0 && words.as_ptr() as usize % 8 == 0);
+                let powers: Vec<Challenge> = (0..words.len())
+                    .scan(first, |w, _| {
+                        let this = *w;
+                        *w *= alpha;
+                        Some(this)
+                    })
+                    .collect();
+                naive(&powers, words)
+            });
+            assert_eq!(got, expected, "width {width}");
         }
     }
 

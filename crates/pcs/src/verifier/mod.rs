@@ -16,7 +16,7 @@ use crate::fold::FoldPlan;
 use crate::merkle::{MatrixShape, MultiScratch};
 use crate::proof::ArchivedOpeningProof;
 use crate::{Challenge, Digest, FriParameters, PcsError, Transcript, Val};
-use combine::{combine_ext, weight, Weight};
+use combine::{combine_ext_run, weight, Weight};
 
 /// One commitment round as the verifier sees it: the digest and, per matrix (in commit order),
 /// its claim.
@@ -233,6 +233,7 @@ fn matrix_terms(
     weights: &[Weight],
 ) -> Vec<MatrixTerms> {
     let matrices: Vec<&MatrixClaim<'_>> = rounds.iter().flat_map(|r| r.matrices).collect();
+    let alpha_weight = weight(alpha);
     let shapes: Vec<BatchShape> = rounds
         .iter()
         .enumerate()
@@ -271,7 +272,7 @@ fn matrix_terms(
                         },
                     };
                     let values = &m.values[p * m.width..(p + 1) * m.width];
-                    let combined = combine_ext(row_weights, values);
+                    let combined = combine_ext_run(&alpha_weight, row_weights, values);
                     PointTerm {
                         z,
                         shift,
