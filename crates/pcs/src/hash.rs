@@ -172,9 +172,11 @@ impl Hasher {
         out: &mut Vec<Digest>,
     ) {
         if LANES == 1 {
+            // A compression overwrites the whole state, so one state serves every pair.
+            #[cfg(target_os = "zkvm")]
+            let mut state = zero_state();
             #[cfg(target_os = "zkvm")]
             for (left, right) in pairs {
-                let mut state = zero_state();
                 compress(crate::precompile::permute, left, right, &mut state);
                 push_digest(out, &state);
             }
@@ -242,7 +244,8 @@ fn sponge(permute: impl Fn(&mut State), elems: &[Val], state: &mut State) {
 }
 
 /// [`NodeCompressor`] (Plonky3's truncated permutation) over a bare permutation, as
-/// [`sponge`]: the digest is left in the first [`DIGEST_ELEMS`] cells of `state`.
+/// [`sponge`]: the digest is left in the first [`DIGEST_ELEMS`] cells of `state`, whose previous
+/// contents do not matter (all of it is overwritten).
 #[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
 fn compress(permute: impl Fn(&mut State), left: &Digest, right: &Digest, state: &mut State) {
     // SAFETY: digests are `DIGEST_ELEMS = RATE` words, the state's halves 8-byte aligned.

@@ -38,11 +38,11 @@ static RECURSION_ELF: &[u8] = include_bytes!("../../../guests/recursion/elf/dros
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "c4fca803c87b1a0eb342a6439819f248f2bad1585d162f352a68e72109463759",
+        "0899390fa5d3da2558a45542621da5618c2124789f0ff513fcfdb767d1ed4b1e",
     ),
     (
         "fast",
-        "40d6780264d54e173a3c0e6fea9a3918b1e02311f6d77a20727b1b4d1f5d5d5e",
+        "f699512a4dd31250912c6c1d3d26cc1dc1ae3204c1e4107688eb5e46316cad0c",
     ),
 ];
 

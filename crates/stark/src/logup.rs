@@ -252,8 +252,12 @@ pub fn logup_constraints<E, EF>(
     let last = group_sizes.len().saturating_sub(1);
     let mut others = EF::ZERO;
     for (column, &size) in group_sizes.iter().enumerate() {
-        let mut fraction = GroupFraction::<EF>::new();
-        for (m, d) in terms.by_ref().take(size) {
+        let mut group = terms.by_ref().take(size);
+        let mut fraction = match group.next() {
+            Some((m, d)) => GroupFraction::single(m, d),
+            None => GroupFraction::new(),
+        };
+        for (m, d) in group {
             fraction.add(m, d);
         }
         if column == last {
@@ -291,6 +295,19 @@ impl<EF: PrimeCharacteristicRing + Copy> GroupFraction<EF> {
         Self {
             numerator: EF::ZERO,
             denominator: EF::ONE,
+        }
+    }
+
+    /// The fraction `m / d` alone: what [`Self::add`] makes of `0 / 1`, without its three
+    /// multiplications by 0 and 1 (extension-field multiplications for a verifier at `zeta`).
+    #[inline]
+    pub fn single<E>(signed_multiplicity: E, fingerprint: EF) -> Self
+    where
+        EF: Algebra<E>,
+    {
+        Self {
+            numerator: signed_multiplicity.into(),
+            denominator: fingerprint,
         }
     }
 
@@ -392,6 +409,10 @@ mod tests {
         let sum = d[0].inverse() * m[0] + d[1].inverse() * m[1];
         assert_eq!(f.constraint(sum), Challenge::ZERO);
         assert_ne!(f.constraint(sum + Challenge::ONE), Challenge::ZERO);
+        // Starting from the first term alone is the same fraction, term for term.
+        let mut g = GroupFraction::single(m[0], d[0]);
+        g.add(m[1], d[1]);
+        assert_eq!((g.numerator, g.denominator), (f.numerator, f.denominator));
     }
 
     #[test]
