@@ -38,11 +38,11 @@ static RECURSION_ELF: &[u8] = include_bytes!("../../../guests/recursion/elf/dros
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "0899390fa5d3da2558a45542621da5618c2124789f0ff513fcfdb767d1ed4b1e",
+        "0650f2630982d61c8c240057610a9563ca039b053f3c34513eb2a74d2c11a920",
     ),
     (
         "fast",
-        "f699512a4dd31250912c6c1d3d26cc1dc1ae3204c1e4107688eb5e46316cad0c",
+        "0d80ed12eae82631a537ab7e1970686165788c1065206d553ce5ce0762350531",
     ),
 ];
 

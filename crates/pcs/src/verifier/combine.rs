@@ -148,7 +148,9 @@ fn weighted(w: &Weight, v: Val) -> Challenge {
 
 /// `sum_c weights[c] * values[c]` for extension-field values (equal lengths): with `T_e` the
 /// combination of the values' coordinates `e`, computed like a row's, the sum is
-/// `sum_e X^e T_e` ([`crate::ext::recombine`]).
+/// `sum_e X^e T_e` ([`crate::ext::recombine`]). A guest uses [`combine_ext_run`]'s precompile
+/// route instead.
+#[cfg(any(not(target_os = "zkvm"), test))]
 pub(super) fn combine_ext(weights: &[Weight], values: &[Challenge]) -> Challenge {
     let by_coordinate: [Challenge; EXT_DEGREE] = core::array::from_fn(|e| {
         combine_words(weights, values, |v| {
