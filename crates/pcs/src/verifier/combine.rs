@@ -310,26 +310,23 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(11);
         let alpha = random_ext(&mut rng);
         let first = random_ext(&mut rng);
+        // `first * alpha^c` for `c < len`.
+        let weights = |len: usize| -> Vec<Challenge> {
+            p3_field::PrimeCharacteristicRing::powers(&alpha)
+                .take(len)
+                .map(|a| first * a)
+                .collect()
+        };
         for width in (0..10).chain([101]) {
-            let weights: Vec<Challenge> = (0..width)
-                .scan(first, |w, _| {
-                    let this = *w;
-                    *w *= alpha;
-                    Some(this)
-                })
-                .collect();
             let values: Vec<Challenge> = (0..width).map(|_| random_ext(&mut rng)).collect();
-            let expected: Challenge = weights.iter().zip(&values).map(|(&w, &v)| w * v).sum();
+            let expected: Challenge = weights(width)
+                .iter()
+                .zip(&values)
+                .map(|(&w, &v)| w * v)
+                .sum();
             let got = by_coordinates(&values, |words| {
                 assert!(words.len() % 2 == 0 && words.as_ptr() as usize % 8 == 0);
-                let powers: Vec<Challenge> = (0..words.len())
-                    .scan(first, |w, _| {
-                        let this = *w;
-                        *w *= alpha;
-                        Some(this)
-                    })
-                    .collect();
-                naive(&powers, words)
+                naive(&weights(words.len()), words)
             });
             assert_eq!(got, expected, "width {width}");
         }
