@@ -17,7 +17,7 @@ use crate::logup::{
     MIN_LOGUP_DEGREE_BUDGET,
 };
 use crate::proof::{TableOpenings, NO_ROWS};
-use crate::quotient::{quotient_chunks, QuotientInputs};
+use crate::quotient::{quotient_chunks, CosetTraces, QuotientInputs};
 use crate::row_eval::RowEvaluator;
 use crate::verifier::{
     check_endpoint_tuples, check_tables, max_tuple_len, observe_endpoints, MIN_LOG_HEIGHT,
@@ -337,14 +337,19 @@ pub fn prove_with_progress(
             .collect::<Vec<_>>(),
     );
 
-    // Round 1: main traces. Tables with interactions keep their trace for the LogUp columns.
+    // Round 1: main traces. Tables with interactions need their trace again for the LogUp
+    // columns: a commitment that keeps coefficients gives it back (one DFT per table, one table
+    // at a time), so copies of the traces are kept only beside one that keeps LDEs.
     on_round(ProverRound::CommitMain);
     let aux_tables: Vec<usize> = present
         .iter()
         .copied()
         .filter(|&i| vk.tables[i].aux_columns() > 0)
         .collect();
-    let kept: Vec<RowMajorMatrix<Val>> = aux_tables.iter().map(|&i| traces[i].clone()).collect();
+    let kept: Vec<Option<RowMajorMatrix<Val>>> = aux_tables
+        .iter()
+        .map(|&i| pcs.keeps_ldes().then(|| traces[i].clone()))
+        .collect();
     let present_traces: Vec<RowMajorMatrix<Val>> = traces
         .into_iter()
         .zip(&log_heights)
@@ -362,12 +367,16 @@ pub fn prove_with_progress(
     on_round(ProverRound::LogUp);
     let mut aux_mats = Vec::with_capacity(aux_tables.len());
     let mut claimed = alloc::vec![Challenge::ZERO; tables.len()];
-    for (&i, trace) in aux_tables.iter().zip(&kept) {
+    for (&i, kept) in aux_tables.iter().zip(kept) {
         let table = tables[i];
         let interactions = table.interactions();
         let prep = pk.preprocessed_traces[i].as_ref().map(|(m, _)| m);
+        let trace = kept.unwrap_or_else(|| {
+            let main_index = present.binary_search(&i).expect("aux tables are present");
+            pcs.trace_evaluations(&main, main_index)
+        });
         let (aux, sum) = aux_trace::generate(
-            trace,
+            &trace,
             prep,
             &interactions,
             &vk.tables[i].group_sizes_usize(),
@@ -377,7 +386,6 @@ pub fn prove_with_progress(
         aux_mats.push(aux);
         claimed[i] = sum;
     }
-    drop(kept);
     let aux = (!aux_mats.is_empty()).then(|| pcs.commit_evaluations(aux_mats));
     if let Some((root, _)) = &aux {
         transcript.observe_digest(root);
@@ -395,20 +403,21 @@ pub fn prove_with_progress(
         let meta = &vk.tables[i];
         let log_chunks = usize::from(meta.log_quotient_chunks);
         let interactions = table.interactions();
-        let (domain, main_q) = pcs.evaluations_on_quotient_domain(&main, main_index, log_chunks);
-        let prep_q = pk.preprocessed_traces[i].as_ref().map(|(_, index)| {
-            let committed = pk
-                .preprocessed
-                .as_ref()
-                .expect("preprocessed tables are committed");
-            pcs.evaluations_on_quotient_domain(committed, *index, log_chunks)
-                .1
-        });
-        let aux_q = aux_tables.iter().position(|&t| t == i).map(|index| {
-            let (_, committed) = aux.as_ref().expect("aux traces are committed");
-            pcs.evaluations_on_quotient_domain(committed, index, log_chunks)
-                .1
-        });
+        let aux_index = aux_tables.iter().position(|&t| t == i);
+        let coset_traces = |coset: usize| CosetTraces {
+            main: pcs.evaluations_on_quotient_coset(&main, main_index, log_chunks, coset),
+            preprocessed: pk.preprocessed_traces[i].as_ref().map(|(_, index)| {
+                let committed = pk
+                    .preprocessed
+                    .as_ref()
+                    .expect("preprocessed tables are committed");
+                pcs.evaluations_on_quotient_coset(committed, *index, log_chunks, coset)
+            }),
+            aux: aux_index.map(|index| {
+                let (_, committed) = aux.as_ref().expect("aux traces are committed");
+                pcs.evaluations_on_quotient_coset(committed, index, log_chunks, coset)
+            }),
+        };
         let inputs = QuotientInputs {
             table,
             interactions: &interactions,
@@ -422,10 +431,8 @@ pub fn prove_with_progress(
         };
         quotient_mats.push(quotient_chunks(
             &inputs,
-            domain.shift,
-            &main_q,
-            prep_q.as_ref(),
-            aux_q.as_ref(),
+            pcs.quotient_domain(&main, main_index, log_chunks),
+            coset_traces,
         ));
     }
     let (quotient_root, quotient) = pcs.commit_coefficients(quotient_mats);

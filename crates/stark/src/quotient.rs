@@ -3,9 +3,15 @@
 //! divided by the vanishing polynomial `Z_H(x) = x^n - 1` of the trace domain, and split into
 //! `2^log_chunks` polynomials of degree `< n` (coefficient form) for the PCS:
 //! `q(X) = sum_j X^(j n) q_j(X)`.
+//!
+//! The quotient domain `D` (`n 2^log_chunks` points) is evaluated one coset `D.element(e) * H`
+//! of the trace domain at a time: a point's next trace row lies in its own coset, and each
+//! trace's evaluations over one coset are a trace-size matrix, where all of `D` would be
+//! `2^log_chunks` of them per trace (the largest buffers of the quotient round).
 
 use alloc::vec::Vec;
 
+use droste_pcs::Domain;
 use p3_air::RowWindow;
 use p3_dft::{Radix2DitParallel, TwoAdicSubgroupDft};
 use p3_field::{
@@ -34,44 +40,47 @@ pub(crate) struct QuotientInputs<'a> {
     pub alpha: Challenge,
 }
 
-/// Selector values at every point of the quotient coset (natural order).
+/// Selector values at every point of one coset `shift * H` of the trace domain (natural order).
 struct Selectors {
     is_first_row: Vec<Val>,
     is_last_row: Vec<Val>,
     is_transition: Vec<Val>,
-    inv_vanishing: Vec<Val>,
+    inv_vanishing: Val,
 }
 
 /// Unnormalised Lagrange selectors of the trace domain `H = <w>` (size `n`) on the coset
-/// `shift * <w_N>`: `Z_H(x) / (x - 1)`, `Z_H(x) / (x - w^-1)`, `x - w^-1` and `1 / Z_H(x)`.
-/// The verifier evaluates the same formulas at `zeta`.
-fn selectors(log_height: usize, log_size: usize, shift: Val) -> Selectors {
-    let size = 1 << log_size;
-    let last = Val::two_adic_generator(log_height).inverse();
-    let points: Vec<Val> = Val::two_adic_generator(log_size)
-        .shifted_powers(shift)
-        .take(size)
-        .collect();
-    // x^n takes only 2^(log_size - log_height) values on the coset, repeating with that period.
-    let period = 1 << (log_size - log_height);
-    let vanishing: Vec<Val> = points[..period]
-        .iter()
-        .map(|x| x.exp_power_of_2(log_height) - Val::ONE)
-        .collect();
-    let inv_vanishing_period = batch_multiplicative_inverse(&vanishing);
+/// `shift * H`: `Z_H(x) / (x - 1)`, `Z_H(x) / (x - w^-1)`, `x - w^-1` and `1 / Z_H(x)`, where
+/// `Z_H(x) = x^n - 1 = shift^n - 1` on the whole coset. The verifier evaluates the same formulas
+/// at `zeta`.
+fn selectors(log_height: usize, shift: Val) -> Selectors {
+    let w = Val::two_adic_generator(log_height);
+    let last = w.inverse();
+    let points: Vec<Val> = w.shifted_powers(shift).take(1 << log_height).collect();
+    let vanishing = shift.exp_power_of_2(log_height) - Val::ONE;
     let minus_one: Vec<Val> = points.par_iter().map(|&x| x - Val::ONE).collect();
     let minus_last: Vec<Val> = points.par_iter().map(|&x| x - last).collect();
-    let inv_minus_one = batch_multiplicative_inverse(&minus_one);
-    let inv_minus_last = batch_multiplicative_inverse(&minus_last);
-    let z = |i: usize| vanishing[i % period];
+    drop(points);
+    let is_first_row = batch_multiplicative_inverse(&minus_one)
+        .into_iter()
+        .map(|inv| vanishing * inv)
+        .collect();
+    drop(minus_one);
     Selectors {
-        is_first_row: (0..size).map(|i| z(i) * inv_minus_one[i]).collect(),
-        is_last_row: (0..size).map(|i| z(i) * inv_minus_last[i]).collect(),
-        is_transition: minus_last,
-        inv_vanishing: (0..size)
-            .map(|i| inv_vanishing_period[i % period])
+        is_first_row,
+        is_last_row: batch_multiplicative_inverse(&minus_last)
+            .into_iter()
+            .map(|inv| vanishing * inv)
             .collect(),
+        is_transition: minus_last,
+        inv_vanishing: vanishing.inverse(),
     }
+}
+
+/// A table's traces over one coset of its quotient domain (natural order, see the module docs).
+pub(crate) struct CosetTraces<M> {
+    pub main: M,
+    pub preprocessed: Option<M>,
+    pub aux: Option<M>,
 }
 
 /// Per-thread scratch space of the quotient loop, reused from one packed group to the next.
@@ -98,18 +107,13 @@ impl Buffers {
 }
 
 /// Packs rows `start..start + WIDTH` (lane `l` = row `start + l`) of `m` into `out`, followed by
-/// the rows `next_step` further down (the next trace rows), all wrapping at `size`.
-fn pack_row_pair<M: Matrix<Val>>(
-    m: &M,
-    start: usize,
-    next_step: usize,
-    size: usize,
-    out: &mut Vec<PackedVal>,
-) {
+/// the rows one further down (the next trace rows), all wrapping at the matrix's height.
+fn pack_row_pair<M: Matrix<Val>>(m: &M, start: usize, out: &mut Vec<PackedVal>) {
     out.clear();
-    for offset in [0, next_step] {
+    let height = m.height();
+    for offset in [0, 1] {
         let rows: [_; PackedVal::WIDTH] = core::array::from_fn(|lane| {
-            m.row_slice((start + offset + lane) % size)
+            m.row_slice((start + offset + lane) % height)
                 .expect("row index reduced modulo the matrix height")
         });
         out.extend((0..m.width()).map(|c| PackedVal::from_fn(|lane| rows[lane][c])));
@@ -124,19 +128,17 @@ fn window(rows: &[PackedVal]) -> RowWindow<'_, PackedVal> {
 
 /// The quotient chunks of one table, as a coefficient matrix of height `n` and width
 /// `4 * 2^log_chunks`: row `r` holds coefficient `r` of `q_0, q_1, ...` (each as its 4 base
-/// coordinates). `main`, `preprocessed` and `aux` are the table's traces on the coset
-/// `shift * <w_(n 2^log_chunks)>` in natural order.
+/// coordinates). The quotient domain is `domain` (`n 2^log_chunks` points); `coset_traces(e)`
+/// gives the table's traces over its coset `e` (see the module docs), asked once per coset.
 pub(crate) fn quotient_chunks<M: Matrix<Val> + Sync>(
     inputs: &QuotientInputs<'_>,
-    shift: Val,
-    main: &M,
-    preprocessed: Option<&M>,
-    aux: Option<&M>,
+    domain: Domain,
+    coset_traces: impl Fn(usize) -> CosetTraces<M>,
 ) -> RowMajorMatrix<Val> {
-    let log_size = inputs.log_height + inputs.log_chunks;
-    let size = 1usize << log_size;
-    let next_step = 1 << inputs.log_chunks;
-    let sels = selectors(inputs.log_height, log_size, shift);
+    let height = 1usize << inputs.log_height;
+    let cosets = 1usize << inputs.log_chunks;
+    let size = height * cosets;
+    debug_assert_eq!(domain.log_n, inputs.log_height + inputs.log_chunks);
 
     let num_logup = inputs.group_sizes.len();
     let total = inputs.num_air_constraints + num_logup;
@@ -153,15 +155,71 @@ pub(crate) fn quotient_chunks<M: Matrix<Val> + Sync>(
         .collect();
 
     let width = PackedVal::WIDTH;
-    let mut values = Challenge::zero_vec(size.max(width));
-    values.par_chunks_mut(width).enumerate().for_each_init(
+    let mut values = Challenge::zero_vec(size);
+    let mut coset_values = Challenge::zero_vec(height.max(width));
+    for coset in 0..cosets {
+        let traces = coset_traces(coset);
+        let sels = selectors(inputs.log_height, domain.element(coset));
+        let inputs = CosetInputs {
+            quotient: inputs,
+            base_alpha_powers: &base_alpha_powers,
+            logup_powers,
+            sels: &sels,
+        };
+        coset_quotient(&inputs, &traces, &mut coset_values);
+        values
+            .par_chunks_exact_mut(cosets)
+            .zip(&coset_values[..height])
+            .for_each(|(points, &value)| points[coset] = value);
+    }
+    drop(coset_values);
+
+    let coefficients = Radix2DitParallel::default().coset_idft_algebra(values, domain.shift);
+    let row_width = cosets * EXT_DEGREE;
+    let mut matrix = Val::zero_vec(height * row_width);
+    matrix
+        .par_chunks_mut(row_width)
+        .enumerate()
+        .for_each(|(r, row)| {
+            for (j, out) in row.chunks_exact_mut(EXT_DEGREE).enumerate() {
+                out.copy_from_slice(coefficients[j * height + r].as_basis_coefficients_slice());
+            }
+        });
+    RowMajorMatrix::new(matrix, row_width)
+}
+
+/// What the quotient of one coset depends on besides its traces.
+struct CosetInputs<'a> {
+    quotient: &'a QuotientInputs<'a>,
+    base_alpha_powers: &'a [Vec<Val>],
+    logup_powers: &'a [Challenge],
+    sels: &'a Selectors,
+}
+
+/// The quotient at every point of one coset (natural order) into `out` (at least
+/// `max(height, PackedVal::WIDTH)` long; the entries past the height are scratch).
+fn coset_quotient<M: Matrix<Val> + Sync>(
+    inputs: &CosetInputs<'_>,
+    traces: &CosetTraces<M>,
+    out: &mut [Challenge],
+) {
+    let CosetInputs {
+        quotient: inputs,
+        base_alpha_powers,
+        logup_powers,
+        sels,
+    } = *inputs;
+    let height = 1usize << inputs.log_height;
+    let width = PackedVal::WIDTH;
+    let inv_vanishing = PackedVal::from(sels.inv_vanishing);
+    out.par_chunks_mut(width).enumerate().for_each_init(
         || Buffers::new(inputs.num_air_constraints),
         |bufs, (group, out)| {
             let i = group * width;
-            let pack = |v: &[Val]| PackedVal::from_fn(|lane| v[(i + lane) % size]);
-            pack_row_pair(main, i, next_step, size, &mut bufs.main);
-            match preprocessed {
-                Some(m) => pack_row_pair(m, i, next_step, size, &mut bufs.preprocessed),
+            let pack = |v: &[Val]| PackedVal::from_fn(|lane| v[(i + lane) % height]);
+            pack_row_pair(&traces.main, i, &mut bufs.main);
+            match &traces.preprocessed {
+                Some(m) => pack_row_pair(m, i, &mut bufs.preprocessed),
                 None => bufs.preprocessed.clear(),
             }
             let mut folder = ProverFolder {
@@ -174,10 +232,10 @@ pub(crate) fn quotient_chunks<M: Matrix<Val> + Sync>(
             };
             inputs.table.eval(&mut folder);
             debug_assert_eq!(folder.constraints.len(), inputs.num_air_constraints);
-            let mut acc = folder.fold(&base_alpha_powers);
+            let mut acc = folder.fold(base_alpha_powers);
 
-            if let Some(aux) = aux {
-                pack_row_pair(aux, i, next_step, size, &mut bufs.aux);
+            if let Some(aux) = &traces.aux {
+                pack_row_pair(aux, i, &mut bufs.aux);
                 let ext = |row: &[PackedVal], out: &mut Vec<PackedChallenge>| {
                     out.clear();
                     out.extend(
@@ -204,26 +262,10 @@ pub(crate) fn quotient_chunks<M: Matrix<Val> + Sync>(
             }
             bufs.constraints = folder.constraints;
             bufs.constraints.clear();
-            let quotient = acc * pack(&sels.inv_vanishing);
+            let quotient = acc * inv_vanishing;
             for (lane, q) in out.iter_mut().enumerate() {
                 *q = quotient.extract(lane);
             }
         },
     );
-    values.truncate(size);
-
-    let coefficients = Radix2DitParallel::default().coset_idft_algebra(values, shift);
-    let height = 1 << inputs.log_height;
-    let chunks = 1 << inputs.log_chunks;
-    let row_width = chunks * EXT_DEGREE;
-    let mut matrix = Val::zero_vec(height * row_width);
-    matrix
-        .par_chunks_mut(row_width)
-        .enumerate()
-        .for_each(|(r, row)| {
-            for (j, out) in row.chunks_exact_mut(EXT_DEGREE).enumerate() {
-                out.copy_from_slice(coefficients[j * height + r].as_basis_coefficients_slice());
-            }
-        });
-    RowMajorMatrix::new(matrix, row_width)
 }

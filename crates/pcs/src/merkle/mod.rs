@@ -21,7 +21,7 @@ pub use multi::{distinct_shifted, sibling_count, verify_multi, LevelRows, MultiS
 #[cfg(feature = "std")]
 pub use tree::MerkleTree;
 #[cfg(feature = "std")]
-pub(crate) use tree::{hash_row, hash_rows};
+pub(crate) use tree::RowSponges;
 
 /// Height and width of one committed matrix (height as log2, after any blowup).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

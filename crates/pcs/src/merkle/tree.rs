@@ -3,15 +3,15 @@
 
 use alloc::vec::Vec;
 
-use p3_field::{Field, PackedValue};
+use p3_field::{Field, PackedValue, PrimeCharacteristicRing};
 use p3_matrix::dense::RowMajorMatrix;
 use p3_matrix::Matrix;
 use p3_maybe_rayon::prelude::*;
-use p3_symmetric::{CryptographicHasher, PseudoCompressionFunction};
+use p3_symmetric::{CryptographicHasher, Permutation, PseudoCompressionFunction};
 
 use super::multi::{distinct_shifted, level_pairs, Pair};
 use crate::codec::digest_to_u32s;
-use crate::hash::Hasher;
+use crate::hash::{Hasher, RATE, WIDTH};
 use crate::proof::DigestWords;
 use crate::{Digest, Val, DIGEST_ELEMS};
 
@@ -220,12 +220,7 @@ impl MerkleTree {
 
 /// The digest of row `row` of the matrices of exactly `height` rows (one entry of
 /// [`hash_rows`]).
-pub(crate) fn hash_row(
-    hasher: &Hasher,
-    mats: &[&RowMajorMatrix<Val>],
-    height: usize,
-    row: usize,
-) -> Digest {
+fn hash_row(hasher: &Hasher, mats: &[&RowMajorMatrix<Val>], height: usize, row: usize) -> Digest {
     hasher.hash_iter(
         mats.iter()
             .filter(|m| m.height() == height)
@@ -235,11 +230,7 @@ pub(crate) fn hash_row(
 
 /// Leaf digests of the matrices of exactly `height` rows: row `i` of each, concatenated in batch
 /// order, hashed by one sponge.
-pub(crate) fn hash_rows(
-    hasher: &Hasher,
-    mats: &[&RowMajorMatrix<Val>],
-    height: usize,
-) -> Vec<Digest> {
+fn hash_rows(hasher: &Hasher, mats: &[&RowMajorMatrix<Val>], height: usize) -> Vec<Digest> {
     let group: Vec<&RowMajorMatrix<Val>> = mats
         .iter()
         .copied()
@@ -266,6 +257,75 @@ pub(crate) fn hash_rows(
         *d = hash_row(hasher, &group, height, r);
     }
     digests
+}
+
+/// The leaf sponges of one height class, fed a block of columns at a time: the digests of
+/// [`hash_rows`] over the class's matrices without all of their columns in memory at once.
+///
+/// Why: a prover that keeps coefficients extends a class's matrices to compute these digests,
+/// and the whole class's LDE was the largest buffer of a proof (at blowup 4, four times every
+/// trace of that height). Fed blocks whose widths are multiples of the sponge rate, the sponge
+/// absorbs the same elements in the same permutation calls as over the concatenated rows, so
+/// only one block's LDE and a permutation state per row (64 bytes) are alive.
+pub(crate) struct RowSponges {
+    /// One packed state per `LANES` consecutive rows (lanes past the last row are unused).
+    states: Vec<[Packed; WIDTH]>,
+    rows: usize,
+    /// Set by a block whose width is not a multiple of the rate: the sponge's final, partial
+    /// block, after which nothing may be absorbed.
+    finished: bool,
+}
+
+impl RowSponges {
+    /// Sponges for `rows` rows, nothing absorbed yet.
+    pub(crate) fn new(rows: usize) -> Self {
+        Self {
+            states: alloc::vec![[Packed::ZERO; WIDTH]; rows.div_ceil(LANES)],
+            rows,
+            finished: false,
+        }
+    }
+
+    /// Absorb the next `block.width()` elements of every row (`block` has one row per sponge).
+    ///
+    /// # Panics
+    /// If the block has another height, or follows a block whose width is not a multiple of
+    /// [`RATE`] (prover-side programming errors).
+    pub(crate) fn absorb(&mut self, hasher: &Hasher, block: &RowMajorMatrix<Val>) {
+        assert_eq!(block.height(), self.rows, "one block row per sponge");
+        assert!(!self.finished, "a partial rate block ends the sponge");
+        let width = block.width();
+        self.finished = width % RATE != 0;
+        let last = self.rows - 1;
+        self.states
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(group, state)| {
+                let rows: [&[Val]; LANES] = core::array::from_fn(|lane| {
+                    let row = (group * LANES + lane).min(last);
+                    &block.values[row * width..(row + 1) * width]
+                });
+                for start in (0..width).step_by(RATE) {
+                    for (cell, column) in state.iter_mut().zip(start..(start + RATE).min(width)) {
+                        *cell = Packed::from_fn(|lane| rows[lane][column]);
+                    }
+                    hasher.perm().permute_mut(state);
+                }
+            });
+    }
+
+    /// Every row's digest, in row order.
+    pub(crate) fn digests(self) -> Vec<Digest> {
+        let mut digests: Vec<Digest> = self
+            .states
+            .iter()
+            .flat_map(|state| {
+                (0..LANES).map(move |lane| core::array::from_fn(|j| state[j].as_slice()[lane]))
+            })
+            .collect();
+        digests.truncate(self.rows);
+        digests
+    }
 }
 
 /// `len` compressions `compress(pair(i).0, pair(i).1)`, packed and parallel.

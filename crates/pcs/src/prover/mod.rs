@@ -4,24 +4,32 @@ mod deep;
 mod fri;
 mod open;
 
-use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
 use p3_dft::{Radix2DitParallel, TwoAdicSubgroupDft};
 use p3_field::{PrimeCharacteristicRing, TwoAdicField};
 use p3_matrix::bitrev::{BitReversalPerm, BitReversibleMatrix};
 use p3_matrix::dense::{RowMajorMatrix, RowMajorMatrixCow, RowMajorMatrixView};
+use p3_matrix::util::reverse_matrix_index_bits;
 use p3_matrix::Matrix;
+use p3_maybe_rayon::prelude::*;
+use p3_util::reverse_bits_len;
 
 use crate::fold::lde_shift;
-use crate::hash::Hasher;
-use crate::merkle::{hash_rows, MerkleTree};
+use crate::hash::{Hasher, RATE};
+use crate::merkle::{MerkleTree, RowSponges};
 use crate::{Digest, Domain, FriParameters, PcsError, Val};
 
 /// Bottom Merkle layers the trace, LogUp, quotient and FRI commitments do not keep: 7/8 of each
 /// tree's digests (32 bytes x 2 per LDE row), recomputed for the ~100 opened leaves at the cost
 /// of at most 7 row hashes per leaf and tree.
 const ELIDED_MERKLE_LAYERS: usize = 3;
+
+/// Most bytes of LDE that a commitment keeping coefficients extends at once (then at least
+/// [`RATE`] columns): [`Pcs::for_each_lde_block`] extends a height class this many bytes at a
+/// time rather than all of its matrices together. 128 MiB is 16 columns at an LDE height of
+/// 2^21, wide enough that the DFTs and the row hashing run as fast as over whole matrices.
+const LDE_BLOCK_BYTES: usize = 1 << 27;
 
 /// The prover side of the commitment scheme.
 #[derive(Clone, Debug)]
@@ -31,6 +39,8 @@ pub struct Pcs {
     hasher: Hasher,
     dft: Radix2DitParallel<Val>,
     keep_ldes: bool,
+    /// [`LDE_BLOCK_BYTES`]; tests lower it to split every class into many blocks.
+    lde_block_bytes: usize,
 }
 
 /// What a commitment keeps of its matrices between rounds.
@@ -99,6 +109,7 @@ impl Pcs {
             hasher: Hasher::new(),
             dft: Radix2DitParallel::default(),
             keep_ldes: params.log_blowup <= 1,
+            lde_block_bytes: LDE_BLOCK_BYTES,
         })
     }
 
@@ -113,6 +124,12 @@ impl Pcs {
     /// handles either.
     pub fn set_ldes_kept(&mut self, keep: bool) {
         self.keep_ldes = keep;
+    }
+
+    /// Whether commitments keep their LDEs (see [`Storage`]); otherwise they keep coefficients,
+    /// and [`Self::trace_evaluations`] gives their matrices back.
+    pub fn keeps_ldes(&self) -> bool {
+        self.keep_ldes
     }
 
     fn log_blowup(&self) -> usize {
@@ -193,11 +210,11 @@ impl Pcs {
         (committed.root(), committed)
     }
 
-    /// Commit coefficient matrices, extending and hashing one height class at a time.
+    /// Commit coefficient matrices, extending and hashing one height class at a time, a block
+    /// of columns at a time ([`Self::for_each_lde_block`]).
     fn commit_lean(&self, coefficients: Vec<RowMajorMatrix<Val>>) -> (Digest, Committed) {
         assert!(!coefficients.is_empty(), "commit needs at least one matrix");
         let log_heights = self.checked_log_heights(coefficients.iter().map(|m| m.height()));
-        let storage = Storage::Coefficients(coefficients);
         let lde_heights: Vec<usize> = log_heights
             .iter()
             .map(|h| 1 << (h + self.log_blowup()))
@@ -207,80 +224,181 @@ impl Pcs {
             &lde_heights,
             ELIDED_MERKLE_LAYERS,
             |lde_height| {
-                let ldes = self.class_ldes(&storage, &log_heights, lde_height);
-                let refs: Vec<&RowMajorMatrix<Val>> = ldes.iter().map(|m| m.as_ref()).collect();
-                hash_rows(&self.hasher, &refs, lde_height)
+                let mut sponges = RowSponges::new(lde_height);
+                self.for_each_lde_block(&coefficients, &log_heights, lde_height, |block| {
+                    sponges.absorb(&self.hasher, block)
+                });
+                sponges.digests()
             },
         );
         let committed = Committed {
-            storage,
+            storage: Storage::Coefficients(coefficients),
             log_heights,
             tree,
         };
         (committed.root(), committed)
     }
 
-    /// The LDEs of the matrices of LDE height `lde_height`, in batch order: borrowed when kept,
-    /// recomputed from the coefficients otherwise.
-    fn class_ldes<'a>(
+    /// The LDE (bit-reversed, over the coset) of the coefficient matrices of LDE height
+    /// `lde_height`, their columns concatenated in batch order, handed to `visit` a block of
+    /// columns at a time, left to right: at most [`LDE_BLOCK_BYTES`] (or [`RATE`] columns) of
+    /// LDE is alive, not the whole class's. Every block but the last has a multiple of [`RATE`]
+    /// columns, so a leaf sponge over the concatenated rows can absorb block by block.
+    fn for_each_lde_block(
         &self,
-        storage: &'a Storage,
+        coefficients: &[RowMajorMatrix<Val>],
         log_heights: &[usize],
         lde_height: usize,
-    ) -> Vec<Cow<'a, RowMajorMatrix<Val>>> {
+        mut visit: impl FnMut(&RowMajorMatrix<Val>),
+    ) {
         let log_height = lde_height.trailing_zeros() as usize - self.log_blowup();
-        (0..log_heights.len())
-            .filter(|&i| log_heights[i] == log_height)
-            .map(|i| match storage {
-                Storage::Ldes(ldes) => Cow::Borrowed(&ldes[i]),
-                Storage::Coefficients(coefficients) => {
-                    Cow::Owned(self.lde_of_coefficients(&coefficients[i]))
+        let height = 1usize << log_height;
+        let class: Vec<&RowMajorMatrix<Val>> = coefficients
+            .iter()
+            .zip(log_heights)
+            .filter(|&(_, &h)| h == log_height)
+            .map(|(m, _)| m)
+            .collect();
+        let total: usize = class.iter().map(|m| m.width()).sum();
+        let block_width =
+            (self.lde_block_bytes / (lde_height * size_of::<Val>()) / RATE * RATE).max(RATE);
+        let mut start = 0;
+        while start < total {
+            let end = (start + block_width).min(total);
+            let width = end - start;
+            // Per class matrix overlapping the block: (matrix, its columns, where they go).
+            let mut pieces = Vec::new();
+            let mut offset = 0;
+            for m in &class {
+                let (from, to) = (start.max(offset), end.min(offset + m.width()));
+                if from < to {
+                    pieces.push((*m, from - offset..to - offset, from - start));
                 }
-            })
-            .collect()
+                offset += m.width();
+            }
+            let mut values = Val::zero_vec(lde_height * width);
+            values[..height * width]
+                .par_chunks_exact_mut(width)
+                .enumerate()
+                .for_each(|(r, out)| {
+                    for (m, columns, at) in &pieces {
+                        let row = &m.values[r * m.width()..(r + 1) * m.width()];
+                        out[*at..*at + columns.len()].copy_from_slice(&row[columns.clone()]);
+                    }
+                });
+            let lde = self
+                .dft
+                .coset_dft_batch(RowMajorMatrix::new(values, width), lde_shift())
+                .bit_reverse_rows();
+            visit(&lde);
+            start = end;
+        }
     }
 
-    /// Evaluations of committed matrix `i` over the coset `GENERATOR * H'` with
-    /// `|H'| = height << log_extra` (`log_extra <= log_blowup`): read from the LDE when kept,
-    /// computed from the coefficients otherwise. Rows are in NATURAL order: row `j` is the
-    /// evaluation at `domain.element(j) = GENERATOR * omega'^j`, so the "next row" of trace row
-    /// `j` is row `j + 2^log_extra` (wrapping).
+    /// Rows `rows` of the committed matrices of LDE height `lde_height`, each the concatenation
+    /// of that row of every such matrix in batch order (a Merkle leaf's or injected node's
+    /// input): read from the kept LDEs, or from one block of the recomputed LDE at a time.
+    fn class_rows(&self, c: &Committed, lde_height: usize, rows: &[usize]) -> Vec<Vec<Val>> {
+        let log_height = lde_height.trailing_zeros() as usize - self.log_blowup();
+        match &c.storage {
+            Storage::Ldes(ldes) => rows
+                .iter()
+                .map(|&r| {
+                    ldes.iter()
+                        .zip(&c.log_heights)
+                        .filter(|&(_, &h)| h == log_height)
+                        .flat_map(|(m, _)| m.values[r * m.width()..(r + 1) * m.width()].to_vec())
+                        .collect()
+                })
+                .collect(),
+            Storage::Coefficients(coefficients) => {
+                let mut out = alloc::vec![Vec::new(); rows.len()];
+                self.for_each_lde_block(coefficients, &c.log_heights, lde_height, |block| {
+                    for (row, &r) in out.iter_mut().zip(rows) {
+                        row.extend_from_slice(
+                            &block.values[r * block.width()..(r + 1) * block.width()],
+                        );
+                    }
+                });
+                out
+            }
+        }
+    }
+
+    /// The quotient domain of committed matrix `i` with `2^log_extra` points per trace row: the
+    /// coset `GENERATOR * H'` with `|H'| = height << log_extra`.
+    pub fn quotient_domain(&self, c: &Committed, i: usize, log_extra: usize) -> Domain {
+        Domain {
+            log_n: c.log_heights[i] + log_extra,
+            shift: lde_shift(),
+        }
+    }
+
+    /// Evaluations of committed matrix `i` over coset `coset` of its quotient domain `D`
+    /// ([`Self::quotient_domain`], `log_extra <= log_blowup`): row `m` is the value at
+    /// `D.element(m * 2^log_extra + coset)`. These points form the coset `D.element(coset) * H`
+    /// of the trace domain `H`, in natural order, so the next trace row of row `m` is row
+    /// `m + 1` (wrapping). Read from the LDE when kept (the coset is one block of rows of its
+    /// bit-reversed prefix), computed from the coefficients otherwise (one trace-size DFT).
+    ///
+    /// Why cosets: a constraint at a point of `D` reads that point's row and the next trace
+    /// row's, which lie in the same coset; taking `D` a coset at a time keeps one trace-size
+    /// extension of a matrix alive instead of `2^log_extra` of them.
     ///
     /// # Panics
-    /// If `i` is out of range or `log_extra > log_blowup`.
-    pub fn evaluations_on_quotient_domain<'a>(
+    /// If `i` is out of range, `log_extra > log_blowup` or `coset >= 2^log_extra`.
+    pub fn evaluations_on_quotient_coset<'a>(
         &self,
         c: &'a Committed,
         i: usize,
         log_extra: usize,
-    ) -> (Domain, impl Matrix<Val> + 'a) {
+        coset: usize,
+    ) -> impl Matrix<Val> + 'a {
         assert!(
             log_extra <= self.log_blowup(),
             "quotient domain larger than the LDE"
         );
-        let log_n = c.log_heights[i] + log_extra;
-        let domain = Domain {
-            log_n,
-            shift: lde_shift(),
-        };
-        // Bit-reversed evaluations over g*H'; the first 2^log_n rows of a bit-reversed LDE over
-        // g*H are exactly those for the subgroup H' of that size.
+        assert!(coset < 1 << log_extra, "no such coset");
+        let log_height = c.log_heights[i];
         let bit_reversed: RowMajorMatrixCow<'a, Val> = match &c.storage {
             Storage::Ldes(ldes) => {
+                // The first `2^(log_height + log_extra)` rows of the bit-reversed LDE are the
+                // bit-reversed evaluations over D; the point `m * 2^log_extra + coset` sits at
+                // `bitrev(coset) * height + bitrev(m)` there.
                 let lde = &ldes[i];
-                RowMajorMatrixView::new(&lde.values[..lde.width() << log_n], lde.width()).as_cow()
+                let width = lde.width();
+                let first = reverse_bits_len(coset, log_extra) << log_height;
+                let rows = &lde.values[first * width..(first + (1 << log_height)) * width];
+                RowMajorMatrixView::new(rows, width).as_cow()
             }
             Storage::Coefficients(coefficients) => {
-                let m = &coefficients[i];
-                let mut values = Val::zero_vec(m.values.len() << log_extra);
-                values[..m.values.len()].copy_from_slice(&m.values);
+                let shift = self.quotient_domain(c, i, log_extra).element(coset);
                 self.dft
-                    .coset_dft_batch(RowMajorMatrix::new(values, m.width()), lde_shift())
+                    .coset_dft_batch(coefficients[i].clone(), shift)
                     .bit_reverse_rows()
                     .as_cow()
             }
         };
-        (domain, BitReversalPerm::new_view(bit_reversed))
+        BitReversalPerm::new_view(bit_reversed)
+    }
+
+    /// Committed matrix `i` as [`Self::commit_evaluations`] took it: its evaluations over the
+    /// trace domain `H` in natural order, one DFT of the kept coefficients. A caller that needs
+    /// a matrix again after committing it (the STARK's LogUp round) can so drop its own copy.
+    ///
+    /// # Panics
+    /// If `c` keeps LDEs (their prefix is over the coset `g * H`, not `H`; callers keep their
+    /// matrices when [`Self::keeps_ldes`]) or `i` is out of range.
+    pub fn trace_evaluations(&self, c: &Committed, i: usize) -> RowMajorMatrix<Val> {
+        let Storage::Coefficients(coefficients) = &c.storage else {
+            panic!("trace evaluations are recomputed only from kept coefficients");
+        };
+        let mut evaluations = self
+            .dft
+            .dft_batch(coefficients[i].clone())
+            .bit_reverse_rows();
+        reverse_matrix_index_bits(&mut evaluations);
+        evaluations
     }
 
     /// The Poseidon2 instance (shared with callers that hash outside the tree, e.g. tests).

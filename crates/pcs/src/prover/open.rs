@@ -4,13 +4,11 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use p3_field::{BasedVectorSpace, PrimeCharacteristicRing};
-use p3_matrix::dense::RowMajorMatrix;
-use p3_matrix::Matrix;
 
 use super::deep::{evaluate_at_points, reduced_openings, OpenedValues};
 use super::{fri, Committed, Pcs};
 use crate::fold::FoldPlan;
-use crate::merkle::{distinct_shifted, hash_row};
+use crate::merkle::distinct_shifted;
 use crate::proof::{BatchMultiOpening, OpeningProof};
 use crate::{codec, Challenge, Digest, Transcript, Val};
 
@@ -102,9 +100,9 @@ impl Pcs {
 impl Pcs {
     /// The multi-opening of `c` at the distinct query `indices` (sorted, into LDE height
     /// `2^log_max_height`): by decreasing matrix height, the rows each distinct row index holds,
-    /// then the tree's sibling digests. One height's LDEs at a time (recomputed when only
-    /// coefficients are kept): they give the opened rows and the digests of the rows under the
-    /// tree's elided layers that the siblings need.
+    /// then the tree's sibling digests. One height at a time, only the rows it needs (recomputed
+    /// a block of columns at a time when only coefficients are kept): the opened rows and the
+    /// rows under the tree's elided layers whose digests the siblings need.
     fn open_batch(
         &self,
         c: &Committed,
@@ -125,17 +123,19 @@ impl Pcs {
         let mut row_digests: BTreeMap<(usize, usize), Digest> = BTreeMap::new();
         for &h in &lde_heights {
             let height = 1usize << h;
-            let ldes = self.class_ldes(&c.storage, &c.log_heights, height);
-            let group: Vec<&RowMajorMatrix<Val>> = ldes.iter().map(|m| m.as_ref()).collect();
             distinct_shifted(indices, log_max_height - h, &mut rows);
-            for &row in &rows {
-                for lde in &group {
-                    let opened = lde.row_slice(row).expect("row within the LDE");
-                    values.extend(opened.iter().map(|&v| codec::val_to_u32(v)));
-                }
+            let elided = c.tree.elided_rows(&leaves, height);
+            let mut needed: Vec<usize> = rows.iter().chain(&elided).copied().collect();
+            needed.sort_unstable();
+            needed.dedup();
+            let class_rows = self.class_rows(c, height, &needed);
+            let row =
+                |r: usize| &class_rows[needed.binary_search(&r).expect("every needed row is read")];
+            for &r in &rows {
+                values.extend(row(r).iter().map(|&v| codec::val_to_u32(v)));
             }
-            for row in c.tree.elided_rows(&leaves, height) {
-                row_digests.insert((height, row), hash_row(&self.hasher, &group, height, row));
+            for r in elided {
+                row_digests.insert((height, r), self.hasher.hash_slice(row(r)));
             }
         }
         let siblings = c

@@ -192,13 +192,13 @@ fn eval_poly(coeffs: &[Val], x: Val) -> Val {
 }
 
 #[test]
-fn quotient_domain_view_is_natural_order_over_the_coset() {
+fn quotient_cosets_are_natural_order_over_their_points() {
     for keep_ldes in [true, false] {
-        quotient_domain_evaluations_are_natural_order(keep_ldes);
+        quotient_cosets_are_natural_order(keep_ldes);
     }
 }
 
-fn quotient_domain_evaluations_are_natural_order(keep_ldes: bool) {
+fn quotient_cosets_are_natural_order(keep_ldes: bool) {
     use p3_matrix::Matrix;
     let pcs = Pcs::new(FriParameters {
         log_blowup: 2,
@@ -215,18 +215,21 @@ fn quotient_domain_evaluations_are_natural_order(keep_ldes: bool) {
         .map(|x| eval_poly(&coeffs, x))
         .collect();
     let (_, c) = pcs.commit_evaluations(alloc::vec![RowMajorMatrix::new(evals, 1)]);
+    let kept = if keep_ldes { "kept" } else { "recomputed" };
     for log_extra in 0..=2 {
-        let (domain, view) = pcs.evaluations_on_quotient_domain(&c, 0, log_extra);
+        let domain = pcs.quotient_domain(&c, 0, log_extra);
         assert_eq!(domain.log_n, log_h + log_extra);
-        assert_eq!(view.height(), 1 << (log_h + log_extra));
-        for j in 0..view.height() {
-            let x = domain.element(j);
-            let kept = if keep_ldes { "kept" } else { "recomputed" };
-            assert_eq!(
-                view.get(j, 0),
-                Some(eval_poly(&coeffs, x)),
-                "{kept}: row {j}"
-            );
+        for coset in 0..1 << log_extra {
+            let view = pcs.evaluations_on_quotient_coset(&c, 0, log_extra, coset);
+            assert_eq!(view.height(), 1 << log_h);
+            for m in 0..view.height() {
+                let x = domain.element((m << log_extra) + coset);
+                assert_eq!(
+                    view.get(m, 0),
+                    Some(eval_poly(&coeffs, x)),
+                    "{kept}: coset {coset} of 2^{log_extra}, row {m}"
+                );
+            }
         }
     }
 }
@@ -249,4 +252,45 @@ fn commitments_agree(pcs: Pcs) {
     let (from_evals, _) = pcs.commit_evaluations(alloc::vec![RowMajorMatrix::new(evals, 1)]);
     let (from_coeffs, _) = pcs.commit_coefficients(alloc::vec![RowMajorMatrix::new(coeffs, 1)]);
     assert_eq!(from_evals, from_coeffs);
+}
+
+/// Extending a height class a block of columns at a time, here in the narrowest blocks
+/// ([`crate::hash::RATE`] columns, so that matrices whose widths are not multiples of the rate
+/// straddle blocks and each class ends on a partial block), commits and opens exactly as the
+/// kept LDEs do.
+#[test]
+fn column_blocks_commit_and_open_like_kept_ldes() {
+    let shapes = [(5, 3), (5, 13), (3, 9), (5, 1), (3, 2), (5, 8), (2, 4)];
+    let mats: Vec<RowMajorMatrix<Val>> = shapes
+        .iter()
+        .enumerate()
+        .map(|(m, &(log_h, width))| {
+            let values = (0..width << log_h)
+                .map(|i| Val::from_usize(i * 7919 + m * 104729).square())
+                .collect();
+            RowMajorMatrix::new(values, width)
+        })
+        .collect();
+    for log_blowup in 1..=2 {
+        let params = FriParameters {
+            log_blowup,
+            ..params(2, 6)
+        };
+        let kept = Pcs::new(params).unwrap().with_ldes_kept(true);
+        let mut blocks = Pcs::new(params).unwrap().with_ldes_kept(false);
+        blocks.lde_block_bytes = 1;
+        let (kept_root, kept_committed) = kept.commit_evaluations(mats.clone());
+        let (blocks_root, blocks_committed) = blocks.commit_evaluations(mats.clone());
+        assert_eq!(kept_root, blocks_root, "blowup 2^{log_blowup}: roots");
+        let mut t = Transcript::new(b"blocks");
+        t.observe_digest(&kept_root);
+        let zeta = t.sample_ext();
+        let points: Vec<Vec<Challenge>> = shapes.iter().map(|_| alloc::vec![zeta]).collect();
+        let kept_opening = kept.open(&[(&kept_committed, points.clone())], &mut t.clone());
+        let blocks_opening = blocks.open(&[(&blocks_committed, points)], &mut t);
+        assert!(
+            kept_opening == blocks_opening,
+            "blowup 2^{log_blowup}: openings differ"
+        );
+    }
 }
