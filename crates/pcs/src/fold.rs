@@ -11,6 +11,7 @@
 use alloc::vec::Vec;
 
 use p3_field::{Field, PrimeCharacteristicRing, TwoAdicField};
+#[cfg(any(not(target_os = "zkvm"), test))]
 use p3_util::reverse_bits_len;
 
 use crate::params::MAX_LOG_FOLDING_ARITY;
@@ -113,6 +114,7 @@ pub(crate) fn lde_shift() -> Val {
 /// `index` contributes `omega_{log_n}^{2^(log_n - 1 - i)} = omega_{i + 1}`, so the point is the
 /// product of `omega_{i + 1}` over the set bits of `index`, whatever `log_n` (one
 /// multiplication per set bit instead of an exponentiation). `index < 2^TWO_ADICITY`.
+#[cfg(not(target_os = "zkvm"))]
 fn bitrev_root(index: usize) -> Val {
     let mut root = Val::ONE;
     let mut bits = index;
@@ -126,6 +128,64 @@ fn bitrev_root(index: usize) -> Val {
     }
     root
 }
+
+/// [`bitrev_root`] in a guest: the product over the set bits of `index`, a byte at a time from
+/// [`ROOT_PRODUCTS`], each product a Montgomery word times a canonical integer reduced by one
+/// `remu` (one cycle): about fifteen instructions where the bit loop with field products took
+/// about 130. The verifier computes a point per queried row and height and two per FRI coset.
+#[cfg(target_os = "zkvm")]
+fn bitrev_root(index: usize) -> Val {
+    bitrev_root_by_remainders(index)
+}
+
+/// See the guest's [`bitrev_root`]. `index < 2^TWO_ADICITY`.
+#[cfg(any(target_os = "zkvm", test))]
+fn bitrev_root_by_remainders(index: usize) -> Val {
+    use crate::codec::{val_from_reduced, val_to_u32};
+    let mut root = u64::from(val_to_u32(Val::ONE));
+    for (byte, products) in ROOT_PRODUCTS.iter().enumerate() {
+        let factor = products[(index >> (8 * byte)) & 0xff];
+        // A Montgomery word times a canonical integer, reduced, is the product's Montgomery
+        // word; both are below p, so the product is below 2^62.
+        root = crate::ext::reduce(root * u64::from(factor));
+    }
+    val_from_reduced(root as u32)
+}
+
+/// `Val::two_adic_generator(k)` as canonical integers (the test below checks them).
+#[cfg(any(target_os = "zkvm", test))]
+const TWO_ADIC_GENERATORS: [u32; Val::TWO_ADICITY + 1] = [
+    1, 2130706432, 2113994754, 1748172362, 148625052, 170455089, 1548376985, 699882112, 392596362,
+    665670555, 860702919, 2000983452, 1989134074, 809067698, 1047035213, 1168510561, 1848593786,
+    373019801, 1816824389, 339671193, 1364057261, 1213133211, 542991299, 1760025929, 1791270792,
+];
+
+/// `ROOT_PRODUCTS[c][b]`: the product of `omega_(8c + i + 1)` over the set bits `i` of the byte
+/// `b` (canonical): [`bitrev_root`] of the byte `b` at position `c` of an index. Built at compile
+/// time (3 KiB).
+#[cfg(any(target_os = "zkvm", test))]
+const ROOT_PRODUCTS: [[u32; 256]; Val::TWO_ADICITY / 8] = {
+    const P: u64 = <Val as p3_field::PrimeField32>::ORDER_U32 as u64;
+    let mut table = [[1u32; 256]; Val::TWO_ADICITY / 8];
+    let mut c = 0;
+    while c < table.len() {
+        let mut b = 0;
+        while b < 256 {
+            let mut product = 1u64;
+            let mut i = 0;
+            while i < 8 {
+                if (b >> i) & 1 == 1 {
+                    product = product * TWO_ADIC_GENERATORS[8 * c + i + 1] as u64 % P;
+                }
+                i += 1;
+            }
+            table[c][b] = product as u32;
+            b += 1;
+        }
+        c += 1;
+    }
+    table
+};
 
 /// The low `bits` bits of `index`.
 fn low_bits(index: usize, bits: usize) -> usize {
@@ -143,7 +203,9 @@ pub(crate) fn pair_point_inverse(log_n: usize, shift_inv: Val, j: usize) -> Val 
     -(shift_inv * Val::two_adic_generator(log_n)) * bitrev_root(complement << 1)
 }
 
-/// The binary fold of `(f(x), f(-x))` at challenge `beta`, given `1/x`.
+/// The binary fold of `(f(x), f(-x))` at challenge `beta`, given `1/x` (a guest folds cosets by
+/// interpolation instead: `verifier::interpolate`).
+#[cfg(any(not(target_os = "zkvm"), test))]
 #[inline]
 pub(crate) fn fold_pair(lo: Challenge, hi: Challenge, beta: Challenge, x_inv: Val) -> Challenge {
     ((lo + hi) + (lo - hi) * beta * x_inv).halve()
@@ -157,6 +219,7 @@ pub(crate) struct CosetFold {
     betas: [Challenge; MAX_LOG_FOLDING_ARITY as usize + 1],
     /// At each level, pair `j`'s `1/x` over the first pair's: `omega^-bitrev(j)` for `omega` of
     /// order `2^(log_arity - level)`.
+    #[cfg(any(not(target_os = "zkvm"), test))]
     roots: [[Val; 1 << (MAX_LOG_FOLDING_ARITY - 1)]; MAX_LOG_FOLDING_ARITY as usize],
 }
 
@@ -167,8 +230,10 @@ impl CosetFold {
         for level in 1..betas.len() {
             betas[level] = betas[level - 1].square();
         }
+        #[cfg(any(not(target_os = "zkvm"), test))]
         let mut roots =
             [[Val::ONE; 1 << (MAX_LOG_FOLDING_ARITY - 1)]; MAX_LOG_FOLDING_ARITY as usize];
+        #[cfg(any(not(target_os = "zkvm"), test))]
         for (level, level_roots) in roots.iter_mut().enumerate().take(log_arity) {
             let log_half = log_arity - level - 1;
             // The inverse of a primitive `2^k`-th root of unity is its `(2^k - 1)`-th power.
@@ -182,6 +247,7 @@ impl CosetFold {
         Self {
             log_arity,
             betas,
+            #[cfg(any(not(target_os = "zkvm"), test))]
             roots,
         }
     }
@@ -192,6 +258,18 @@ impl CosetFold {
     pub(crate) fn end_weight(&self) -> Challenge {
         self.betas[self.log_arity]
     }
+
+    /// log2 of the round's arity.
+    #[cfg(any(target_os = "zkvm", test))]
+    pub(crate) fn log_arity(&self) -> usize {
+        self.log_arity
+    }
+
+    /// The challenge of binary fold `level`: `beta^(2^level)` (`level <= log_arity`).
+    #[cfg(any(target_os = "zkvm", test))]
+    pub(crate) fn beta(&self, level: usize) -> Challenge {
+        self.betas[level]
+    }
 }
 
 /// Fold one folding coset (the `2^log_arity` values at positions `coset * 2^log_arity ..`) of a
@@ -200,6 +278,7 @@ impl CosetFold {
 /// sub-cosets by decreasing height, and one of `2^m` values joins, times the current challenge
 /// power, when the binary folds have brought the coset down to `2^m` values (so it has the same
 /// weight as if it had been rolled in at the end of a round of its own).
+#[cfg(any(not(target_os = "zkvm"), test))]
 pub(crate) fn fold_coset(
     values: &mut [Challenge],
     inner: &[&[Challenge]],
@@ -282,6 +361,26 @@ mod tests {
                     assert_eq!(bitrev_point(log_n, shift, 2 * i + 1), -x);
                 }
             }
+        }
+    }
+
+    /// The guest's remainder products give the same roots, from the same generators.
+    #[test]
+    fn roots_by_remainders_equal_the_field_products() {
+        use p3_field::PrimeField32;
+        for (k, &g) in TWO_ADIC_GENERATORS.iter().enumerate() {
+            assert_eq!(
+                Val::two_adic_generator(k).as_canonical_u32(),
+                g,
+                "omega_{k}"
+            );
+        }
+        for index in [0, 1, 2, 3, 5, 0xabcd, (1 << 23) + 77, (1 << 24) - 1] {
+            assert_eq!(
+                bitrev_root_by_remainders(index),
+                bitrev_root(index),
+                "{index}"
+            );
         }
     }
 

@@ -10,10 +10,10 @@
 use core::arch::asm;
 
 use droste_isa::abi::{ext_combine as combine_abi, poseidon2, syscall};
-use p3_field::BasedVectorSpace;
+use p3_field::{BasedVectorSpace, PrimeCharacteristicRing};
 use p3_symmetric::{CryptographicPermutation, Permutation};
 
-use crate::codec::val_from_reduced;
+use crate::codec::{val_from_reduced, val_to_u32};
 use crate::hash::{State, WIDTH};
 use crate::{Challenge, Val, EXT_DEGREE};
 
@@ -72,6 +72,23 @@ pub(crate) fn permute(state: &mut State) {
 struct Block([u32; combine_abi::BLOCK_WORDS]);
 
 const _: () = assert!(core::mem::align_of::<Block>() as u64 == combine_abi::ALIGN);
+
+/// `a * b` by one EXT_COMBINE call: with `alpha = X` (the extension's generator), `w = a` and
+/// the values `b`'s coordinates, `w * sum_d alpha^d v_d = a * sum_d X^d b_d = a * b`. About 25
+/// instructions (the block's words, the call, the result) against about 130 for Plonky3's
+/// product in software (sixteen Montgomery products and their reductions).
+pub(crate) fn ext_mul(a: Challenge, b: Challenge) -> Challenge {
+    /// `b`'s coordinates, aligned as the call needs.
+    #[repr(C, align(8))]
+    struct Values([Val; EXT_DEGREE]);
+    let words = |c: Challenge| -> [u32; EXT_DEGREE] {
+        core::array::from_fn(|d| val_to_u32(c.as_basis_coefficients_slice()[d]))
+    };
+    // `X`: coordinates `(0, 1, 0, 0)`.
+    let generator = [0, val_to_u32(Val::ONE), 0, 0];
+    let values = Values(core::array::from_fn(|d| b.as_basis_coefficients_slice()[d]));
+    ext_combine(&values.0, &generator, &words(a))
+}
 
 /// `w * sum_c alpha^c values[c]` by one EXT_COMBINE call; `alpha` and `w` are the Montgomery
 /// words of extension elements (below p).

@@ -38,11 +38,11 @@ static RECURSION_ELF: &[u8] = include_bytes!("../../../guests/recursion/elf/dros
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "0650f2630982d61c8c240057610a9563ca039b053f3c34513eb2a74d2c11a920",
+        "23aa285c28c0b727d9e33d28926ddf73fb67fd24ae648f5cef0bf646c9fc9076",
     ),
     (
         "fast",
-        "0d80ed12eae82631a537ab7e1970686165788c1065206d553ce5ce0762350531",
+        "58b03064808e4a2b46b5555fc028eb1b5db2ff63892c36427bb11d5eea6e4a6c",
     ),
 ];
 

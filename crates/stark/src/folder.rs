@@ -41,7 +41,7 @@ impl VerifierFolder<'_> {
     {
         let (fingerprint, tuple_len) = self
             .challenges
-            .fingerprint_and_len::<Challenge, Challenge>(bus, values.into_iter().map(Into::into));
+            .fingerprint_and_len(bus, values.into_iter().map(Into::into));
         self.interactions.push(EvaluatedInteraction {
             bus,
             direction,
@@ -73,7 +73,7 @@ impl BusBuilder for VerifierFolder<'_> {
 impl VerifierFolder<'_> {
     /// Folds one extension-field constraint (used for the LogUp columns).
     pub(crate) fn fold(&mut self, constraint: Challenge) {
-        self.accumulator = self.accumulator * self.alpha + constraint;
+        self.accumulator = droste_pcs::ext::mul(self.accumulator, self.alpha) + constraint;
     }
 }
 

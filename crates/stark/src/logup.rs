@@ -161,30 +161,36 @@ impl BusChallenges {
         E: Algebra<Val> + Copy,
         EF: Algebra<E> + Algebra<Challenge> + Copy,
     {
-        let shift = self.gamma - Challenge::from(Val::from_u16(bus));
-        let mut acc = EF::from(shift);
+        let mut acc = EF::from(self.shift(bus));
         for (v, &b) in values.into_iter().zip(&self.beta_powers[1..]) {
             acc -= EF::from(b) * v;
         }
         acc
     }
 
-    /// [`Self::fingerprint`] and the number of tuple elements given. A tuple longer than the
-    /// challenges cover gets a meaningless fingerprint but its true length, which the verifier
-    /// then finds at odds with the key.
-    pub fn fingerprint_and_len<E, EF>(
+    /// `gamma - bus`, where every fingerprint of `bus` starts.
+    fn shift(&self, bus: u16) -> Challenge {
+        self.gamma - Challenge::from(Val::from_u16(bus))
+    }
+
+    /// [`Self::fingerprint`] of extension values (the verifier's, at `zeta`) and the number of
+    /// tuple elements given, its products by [`droste_pcs::ext::mul`] (one EXT_COMBINE call each
+    /// in a guest). A tuple longer than the challenges cover gets a meaningless fingerprint but
+    /// its true length, which the verifier then finds at odds with the key.
+    pub fn fingerprint_and_len(
         &self,
         bus: u16,
-        values: impl IntoIterator<Item = E>,
-    ) -> (EF, usize)
-    where
-        E: Algebra<Val> + Copy,
-        EF: Algebra<E> + Algebra<Challenge> + Copy,
-    {
+        values: impl IntoIterator<Item = Challenge>,
+    ) -> (Challenge, usize) {
         let mut values = values.into_iter();
+        let mut acc = self.shift(bus);
         let mut len = 0;
-        let fingerprint = self.fingerprint(bus, values.by_ref().inspect(|_| len += 1));
-        (fingerprint, len + values.count())
+        // The powers first: when they run out, no value is taken and lost to the count.
+        for (&b, v) in self.beta_powers[1..].iter().zip(values.by_ref()) {
+            acc -= droste_pcs::ext::mul(b, v);
+            len += 1;
+        }
+        (acc, len + values.count())
     }
 
     /// Fingerprint of one interaction's tuple evaluated on `builder`'s current window, and its

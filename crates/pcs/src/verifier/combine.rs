@@ -250,7 +250,7 @@ fn combine_block<V>(weights: &[Weight], values: &[V], word: impl Fn(&V) -> u32) 
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use alloc::vec::Vec;
 
     use super::*;
@@ -261,7 +261,7 @@ mod tests {
         val_from_reduced(rng.gen_range(0..Val::ORDER_U32))
     }
 
-    fn random_ext(rng: &mut StdRng) -> Challenge {
+    pub(in crate::verifier) fn random_ext(rng: &mut StdRng) -> Challenge {
         Challenge::from_basis_coefficients_fn(|_| random_val(rng))
     }
 

@@ -118,7 +118,7 @@ impl HeightRows {
                     }
                 } else {
                     for (n, &c) in numerators.iter_mut().zip(&sums.combined) {
-                        *n += sums.shift * c;
+                        *n += crate::ext::mul(sums.shift, c);
                     }
                 }
             }
@@ -128,7 +128,16 @@ impl HeightRows {
                 .zip(&powers)
                 .zip(norm_inverses)
             {
-                *r += (n - claimed) * at.inverse(x, norm_inv);
+                #[cfg(target_os = "zkvm")]
+                let quotient = at.divide_by_combination(
+                    n - claimed,
+                    x,
+                    norm_inv,
+                    crate::precompile::ext_combine,
+                );
+                #[cfg(not(target_os = "zkvm"))]
+                let quotient = (n - claimed) * at.inverse(x, norm_inv);
+                *r += quotient;
             }
         }
         Ok(ro)

@@ -12,7 +12,9 @@ use rkyv::vec::ArchivedVec;
 
 use super::deep::Reduced;
 use crate::codec::{exts_in_place, Use};
-use crate::fold::{bitrev_point, fold_coset, lde_shift, CosetFold, FoldPlan};
+#[cfg(not(target_os = "zkvm"))]
+use crate::fold::fold_coset;
+use crate::fold::{bitrev_point, lde_shift, CosetFold, FoldPlan};
 use crate::hash::Hasher;
 use crate::merkle::{distinct_shifted, verify_multi, LevelRows, MultiScratch};
 use crate::proof::ArchivedFoldMultiOpening;
@@ -58,6 +60,8 @@ impl FriCheck<'_> {
         let mut shift_inv = shift.inverse();
         let mut cosets = Vec::new();
         let mut folded = Vec::new();
+        #[cfg(target_os = "zkvm")]
+        let interpolation = super::interpolate::Interpolation::new();
         for (r, (round, opening)) in rounds.iter().zip(folds.iter()).enumerate() {
             let log_arity = round.log_arity;
             distinct_shifted(indices, log_max - (log_n - log_arity), &mut cosets);
@@ -93,7 +97,7 @@ impl FriCheck<'_> {
                 });
             }
             let sent = exts_in_place(&opening.values, Use::HashFirst)?;
-            let mut sent = sent.iter();
+            let mut sent: &[Challenge] = sent;
             let mut members: Vec<Challenge> = Vec::with_capacity(cosets.len() * leaf_len);
             let mut known: Vec<_> = parts
                 .iter()
@@ -101,15 +105,25 @@ impl FriCheck<'_> {
                 .collect();
             for &coset in &cosets {
                 for ((log_size, _, _), known) in parts.iter().zip(known.iter_mut()) {
-                    for position in coset << log_size..(coset + 1) << log_size {
-                        let value = match known.next_if(|(&p, _)| p == position) {
-                            Some((_, value)) => value,
-                            // The count was checked above: one sent value per unknown member.
-                            None => sent
-                                .next()
-                                .ok_or(PcsError::InvalidClaim("fold value count"))?,
+                    let (mut position, end) = (coset << log_size, (coset + 1) << log_size);
+                    while position < end {
+                        if let Some((_, &value)) = known.next_if(|(&p, _)| p == position) {
+                            members.push(value);
+                            position += 1;
+                            continue;
+                        }
+                        // The unknown members up to the next known one come from the proof, as
+                        // one copy (the count was checked above: one sent value per unknown).
+                        let run_end = match known.peek() {
+                            Some((&p, _)) if p > position && p < end => p,
+                            _ => end,
                         };
-                        members.push(*value);
+                        let (run, rest) = sent
+                            .split_at_checked(run_end - position)
+                            .ok_or(PcsError::InvalidClaim("fold value count"))?;
+                        members.extend_from_slice(run);
+                        sent = rest;
+                        position = run_end;
                     }
                 }
             }
@@ -150,14 +164,28 @@ impl FriCheck<'_> {
                     rest = tail;
                     count += 1;
                 }
-                folded.push(fold_coset(
+                // In a guest, the extension arithmetic of the binary folds goes to EXT_COMBINE.
+                #[cfg(target_os = "zkvm")]
+                let value = super::interpolate::fold_coset_interpolated(
+                    codeword,
+                    &inner[..count],
+                    &coset_fold,
+                    log_n,
+                    (shift, shift_inv),
+                    coset,
+                    &interpolation,
+                    crate::precompile::ext_combine,
+                );
+                #[cfg(not(target_os = "zkvm"))]
+                let value = fold_coset(
                     codeword,
                     &inner[..count],
                     &coset_fold,
                     log_n,
                     shift_inv,
                     coset,
-                ));
+                );
+                folded.push(value);
             }
             core::mem::swap(&mut current, &mut folded);
             log_n -= log_arity;
@@ -171,7 +199,7 @@ impl FriCheck<'_> {
                 }
                 let weight = coset_fold.end_weight();
                 for (c, &v) in current.iter_mut().zip(ro) {
-                    *c += weight * v;
+                    *c += crate::ext::mul(weight, v);
                 }
             }
         }

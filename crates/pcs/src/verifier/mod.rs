@@ -5,6 +5,8 @@ mod combine;
 mod deep;
 mod divide;
 mod fri;
+#[cfg(any(target_os = "zkvm", test))]
+mod interpolate;
 
 use alloc::vec::Vec;
 
@@ -91,7 +93,11 @@ pub fn verify(
         .flat_map(|r| r.matrices)
         .map(|m| m.width)
         .sum();
-    let weights: Vec<Weight> = alpha.powers().take(first_slot).map(weight).collect();
+    let weights: Vec<Weight> =
+        core::iter::successors(Some(Challenge::ONE), |&p| Some(crate::ext::mul(p, alpha)))
+            .take(first_slot)
+            .map(weight)
+            .collect();
     let matrix_terms = matrix_terms(rounds, alpha, &weights);
 
     let mut heights: Vec<usize> = shapes.iter().flatten().map(|s| s.log_height).collect();
