@@ -8,7 +8,8 @@
 //! compresses (proves the recursion guest's run) and prints, side by side with the inner proof,
 //! prove time, peak memory (VmHWM of this process), proof size and native verify time. With
 //! `--fixed-point` it then verifies the compressed proof in the recursion guest too (the cost of
-//! recursing on recursion proofs) and compresses it again.
+//! recursing on recursion proofs), compresses it again and verifies that proof in the guest (one
+//! level up, where the proven run is itself a verification of a recursion proof).
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -106,7 +107,12 @@ fn main() -> ExitCode {
         let recursion = recursion_key(options).unwrap();
         verify_in_guest(&recursion_built, outer.0.bytes(), recursion, options);
         match timed_proof(|| compress(outer.0.bytes(), recursion, options)) {
-            Ok(again) => report("compressed twice", &again, recursion),
+            Ok(again) => {
+                report("compressed twice", &again, recursion);
+                // One level up: a recursion proof of a run that itself verified a recursion
+                // proof (taller tables than the compressed proof's), in the guest.
+                verify_in_guest(&recursion_built, again.0.bytes(), recursion, options);
+            }
             Err(error) => println!("compressed twice: not proven: {error}"),
         }
     }
