@@ -137,7 +137,8 @@ impl Memory {
 
     /// Starts recording touched pages (a no-op if already recording).
     pub(crate) fn track_pages(&mut self) {
-        self.pages.get_or_insert_with(|| Box::new(PageTracker::new()));
+        self.pages
+            .get_or_insert_with(|| Box::new(PageTracker::new()));
     }
 
     /// Whether touched pages are recorded.
@@ -160,7 +161,10 @@ impl Memory {
     pub(crate) fn nonzero_pages(&self) -> impl Iterator<Item = Page> + '_ {
         (page_of(PROGRAM_START)..self.input_pages().end).filter_map(|index| {
             let bytes = self.page(index);
-            bytes.iter().any(|b| *b != 0).then_some(Page { index, bytes })
+            bytes
+                .iter()
+                .any(|b| *b != 0)
+                .then_some(Page { index, bytes })
         })
     }
 
@@ -445,15 +449,24 @@ mod tests {
         );
         assert_eq!(mem.load::<1>(INPUT_START + 20), Ok(u64::from(b'o')));
         // One byte past the payload is unmapped.
-        assert_eq!(mem.load::<1>(INPUT_START + 21).unwrap_err().kind, FaultKind::Unmapped);
+        assert_eq!(
+            mem.load::<1>(INPUT_START + 21).unwrap_err().kind,
+            FaultKind::Unmapped
+        );
         assert!(mem.load::<2>(INPUT_START + 20).is_err());
         // A load straddling the stack top and the header reads both.
         mem.store::<4>(STACK_TOP - 4, 0xdead_beef).unwrap();
         assert_eq!(mem.load::<8>(STACK_TOP - 4), Ok(0x0000_0005_dead_beef));
         let store = mem.store::<1>(INPUT_START + 16, 0).unwrap_err();
         assert_eq!(store.kind, FaultKind::ReadOnly);
-        assert_eq!(mem.store::<8>(STACK_TOP - 4, 0).unwrap_err().kind, FaultKind::ReadOnly);
-        assert_eq!(mem.store::<8>(INPUT_START + 16, 0).unwrap_err().kind, FaultKind::Unmapped);
+        assert_eq!(
+            mem.store::<8>(STACK_TOP - 4, 0).unwrap_err().kind,
+            FaultKind::ReadOnly
+        );
+        assert_eq!(
+            mem.store::<8>(INPUT_START + 16, 0).unwrap_err().kind,
+            FaultKind::Unmapped
+        );
     }
 
     #[test]
@@ -468,7 +481,10 @@ mod tests {
         assert!(mem.read_bytes(u64::MAX, 2, &mut out).is_err());
         assert!(mem.read_bytes(PROGRAM_START - 1, 2, &mut out).is_err());
         assert!(mem.read_bytes(0, 0, &mut out).is_ok());
-        assert_eq!(mem.write_bytes(STACK_TOP - 1, b"ab").unwrap_err().kind, FaultKind::ReadOnly);
+        assert_eq!(
+            mem.write_bytes(STACK_TOP - 1, b"ab").unwrap_err().kind,
+            FaultKind::ReadOnly
+        );
         assert!(mem.write_bytes(0, b"a").is_err());
     }
 }

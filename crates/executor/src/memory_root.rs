@@ -295,15 +295,21 @@ mod tests {
     fn dense_root(hasher: &Hasher, pages: &[Page], registers: &[u64; 32]) -> Digest {
         let defaults = default_digests(hasher);
         let mut level: HashMap<u32, Digest> = HashMap::new();
-        level.insert(REGISTER_PAGE, page_digests(hasher, [&register_page(registers)].into_iter())[0]);
+        level.insert(
+            REGISTER_PAGE,
+            page_digests(hasher, [&register_page(registers)].into_iter())[0],
+        );
         for page in pages {
-            level.insert(page.index, page_digests(hasher, [&page.bytes].into_iter())[0]);
+            level.insert(
+                page.index,
+                page_digests(hasher, [&page.bytes].into_iter())[0],
+            );
         }
-        for height in 0..TREE_DEPTH as usize {
+        for default in &defaults[..TREE_DEPTH as usize] {
             let mut above = HashMap::new();
             let parents: std::collections::BTreeSet<u32> = level.keys().map(|i| i >> 1).collect();
             for p in parents {
-                let child = |i| level.get(&i).copied().unwrap_or(defaults[height]);
+                let child = |i| level.get(&i).copied().unwrap_or(*default);
                 above.insert(p, hasher.compress(&child(2 * p), &child(2 * p + 1)));
             }
             level = above;
@@ -323,7 +329,10 @@ mod tests {
         let mut bytes = [0u8; PAGE_BYTES];
         bytes[..4].copy_from_slice(&0xffff_fffeu32.to_le_bytes());
         let limbs: Vec<Val> = page_limbs(&bytes).take(3).collect();
-        assert_eq!(limbs, [Val::from_u16(0xfffe), Val::from_u16(0xffff), Val::ZERO]);
+        assert_eq!(
+            limbs,
+            [Val::from_u16(0xfffe), Val::from_u16(0xffff), Val::ZERO]
+        );
     }
 
     #[test]

@@ -207,7 +207,10 @@ mod tests {
         assert!(is_memory_page(page_of(PROGRAM_START), 0));
         assert!(is_memory_page(FIRST_INPUT_PAGE - 1, 0));
         assert!(is_memory_page(FIRST_INPUT_PAGE, 0));
-        assert!(!is_memory_page(FIRST_INPUT_PAGE + 1, PAGE_BYTES as u64 - 16));
+        assert!(!is_memory_page(
+            FIRST_INPUT_PAGE + 1,
+            PAGE_BYTES as u64 - 16
+        ));
         assert!(is_memory_page(FIRST_INPUT_PAGE + 1, PAGE_BYTES as u64 - 15));
         let regs = core::array::from_fn(|i| i as u64 * 0x0101);
         let page = register_page(&regs);

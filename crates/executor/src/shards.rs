@@ -103,7 +103,9 @@ fn with_registers(registers: &[u64; 32], pages: &[Page]) -> Vec<Page> {
         index: REGISTER_PAGE,
         bytes: register_page(registers),
     };
-    std::iter::once(registers).chain(pages.iter().cloned()).collect()
+    std::iter::once(registers)
+        .chain(pages.iter().cloned())
+        .collect()
 }
 
 /// How to cut a run into shards.

@@ -120,7 +120,10 @@ fn check_against_monolithic(shard_cycles: u64) {
         .fold(0, u64::wrapping_add);
     assert_eq!(whole.exit_code, loaded as u32);
     assert_eq!(whole.public_output.len(), 12 * ROUNDS as usize);
-    assert_eq!(whole.record.as_ref().unwrap().poseidon2.len(), ROUNDS as usize);
+    assert_eq!(
+        whole.record.as_ref().unwrap().poseidon2.len(),
+        ROUNDS as usize
+    );
     let shards = shards(&program, &input, shard_cycles);
     assert_eq!(shards.len() as u64, whole.cycles.div_ceil(shard_cycles));
     assert_eq!(concatenate(&shards), whole.record.clone().unwrap());
@@ -134,14 +137,20 @@ fn check_against_monolithic(shard_cycles: u64) {
     }
     let last = shards.last().unwrap();
     assert_eq!(last.end.cycle, whole.cycles);
-    assert_eq!(last.end.exit.as_ref().map(|e| e.code), Some(whole.exit_code));
+    assert_eq!(
+        last.end.exit.as_ref().map(|e| e.code),
+        Some(whole.exit_code)
+    );
     assert_eq!(last.end.io.next_input_item, ROUNDS as u64);
     let concat = |f: fn(&Shard) -> &Vec<u8>| shards.iter().flat_map(f).copied().collect::<Vec<_>>();
     assert_eq!(concat(|s| &s.public_output), whole.public_output);
     assert_eq!(concat(|s| &s.stdout), whole.stdout);
     let markers: Vec<_> = shards.iter().flat_map(|s| s.markers.clone()).collect();
     assert_eq!(markers, whole.markers);
-    assert_eq!(last.end.io.public_output_len, whole.public_output.len() as u64);
+    assert_eq!(
+        last.end.io.public_output_len,
+        whole.public_output.len() as u64
+    );
 }
 
 #[test]
@@ -180,7 +189,10 @@ fn check_snapshots_and_roots(shard_cycles: u64) {
         let shard = shard.unwrap();
         let bytes = rkyv::to_bytes::<rkyv::rancor::Error>(&shard.start).unwrap();
         let start: ShardStart = rkyv::from_bytes::<_, rkyv::rancor::Error>(&bytes).unwrap();
-        assert_eq!(run_shard(&program, &start, &shard_input, &opts).unwrap(), shard);
+        assert_eq!(
+            run_shard(&program, &start, &shard_input, &opts).unwrap(),
+            shard
+        );
 
         let proof = tree.apply(&shard);
         assert_eq!(proof.pre_root, previous_post_root.unwrap_or(initial_root));
