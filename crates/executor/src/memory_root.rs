@@ -214,7 +214,9 @@ impl MemoryTree {
 
     /// Pages `shard` in and out: returns its pre-root, post-root and siblings, and moves the
     /// tree to the shard's end state. Costs the shard's touched pages (hashed once, after the
-    /// shard) times the depth; the rest of memory is not rehashed.
+    /// shard) times the depth; the rest of memory is not rehashed. The shards of a run must be
+    /// applied in order, each once: the tree trusts that the shard starts from its state (which
+    /// [`ShardMemoryProof::verify`] checks).
     pub fn apply(&mut self, shard: &Shard) -> ShardMemoryProof {
         let after = shard.paged_out();
         let indices: Vec<u32> = after.iter().map(|p| p.index).collect();
@@ -333,6 +335,15 @@ mod tests {
             limbs,
             [Val::from_u16(0xfffe), Val::from_u16(0xffff), Val::ZERO]
         );
+        // The batched leaf hash is the PCS's scalar sponge over the limbs, page by page.
+        let hasher = Hasher::new();
+        let pages: Vec<Page> = (0..11).map(|i| page(i, i as u8 + 1)).collect();
+        let batched = page_digests(&hasher, pages.iter().map(|p| &p.bytes));
+        for (page, digest) in pages.iter().zip(batched) {
+            let limbs: Vec<Val> = page_limbs(&page.bytes).collect();
+            assert_eq!(limbs.len(), PAGE_LIMBS);
+            assert_eq!(digest, hasher.hash_slice(&limbs));
+        }
     }
 
     #[test]
