@@ -132,6 +132,21 @@ pub enum ExecError {
     PrivateInputTooLarge { len: u64, max: u64 },
     #[error("out of host memory for the execution record after {cycles} cycles (pc {pc:#x})")]
     RecordTooLarge { pc: u64, cycles: u64 },
+    #[error(
+        "{access} at {addr:#x} touches page {page} ({:#x}), which the shard snapshot does not \
+         hold: the snapshot is not this shard's start (pc {pc:#x})",
+        crate::paging::page_address(*page)
+    )]
+    PageNotInSnapshot {
+        pc: u64,
+        access: Access,
+        addr: u64,
+        page: u32,
+    },
+    #[error("the shard size is 0 cycles; a shard executes at least one instruction")]
+    EmptyShards,
+    #[error("malformed shard snapshot: {0}")]
+    BadSnapshot(String),
 }
 
 impl ExecError {
@@ -169,8 +184,11 @@ impl ExecError {
             | ExecError::UnknownSyscall { pc, .. }
             | ExecError::BadSyscall { pc, .. }
             | ExecError::NoEntropy { pc }
-            | ExecError::RecordTooLarge { pc, .. } => Some(pc),
-            ExecError::PrivateInputTooLarge { .. } => None,
+            | ExecError::RecordTooLarge { pc, .. }
+            | ExecError::PageNotInSnapshot { pc, .. } => Some(pc),
+            ExecError::PrivateInputTooLarge { .. }
+            | ExecError::EmptyShards
+            | ExecError::BadSnapshot(_) => None,
         }
     }
 }

@@ -20,10 +20,13 @@ mod error;
 pub mod ext_combine;
 mod machine;
 mod memory;
+pub mod memory_root;
+pub mod paging;
 pub mod poseidon2;
 mod profile;
 mod program;
 mod record;
+mod shards;
 mod syscalls;
 
 /// The example of `docs/executor.md`, compiled as a doc test.
@@ -39,6 +42,9 @@ pub use profile::{
 };
 pub use program::{Program, Segment, Symbol, MAX_CODE_SPAN};
 pub use record::{ExecutionRecord, MemoryEvent, Poseidon2Event, StepEvent, SyscallEvent};
+pub use shards::{
+    run_shard, IoCursor, Shard, ShardEnd, ShardOptions, ShardStart, Shards, DEFAULT_SHARD_CYCLES,
+};
 
 /// What the host gives a guest.
 #[derive(Default, Clone, Debug)]

@@ -55,6 +55,25 @@ pub struct Machine<'a> {
     pub(crate) exit: Option<Exit>,
 }
 
+/// The registers at a program's entry: `sp` = [`abi::STACK_TOP`], every other register 0.
+pub(crate) fn initial_registers() -> [u64; 32] {
+    let mut regs = [0u64; 32];
+    regs[2] = abi::STACK_TOP;
+    regs
+}
+
+/// Refuses a private input longer than [`abi::INPUT_MAX_LEN`].
+pub(crate) fn check_private_input(private_input: &[u8]) -> Result<(), ExecError> {
+    let len = private_input.len() as u64;
+    if len > abi::INPUT_MAX_LEN {
+        return Err(ExecError::PrivateInputTooLarge {
+            len,
+            max: abi::INPUT_MAX_LEN,
+        });
+    }
+    Ok(())
+}
+
 /// A pc no instruction can have (instruction addresses are even), so "stop at this pc" never
 /// triggers.
 const NO_STOP: u64 = u64::MAX;
@@ -67,28 +86,38 @@ impl<'a> Machine<'a> {
         input: &'a Input,
         opts: &ExecOptions,
     ) -> Result<Self, ExecError> {
-        let len = input.private_input.len() as u64;
-        if len > abi::INPUT_MAX_LEN {
-            return Err(ExecError::PrivateInputTooLarge {
-                len,
-                max: abi::INPUT_MAX_LEN,
-            });
-        }
-        let mut regs = [0u64; 32];
-        regs[2] = abi::STACK_TOP;
+        check_private_input(&input.private_input)?;
+        let memory = Memory::new(program, &input.private_input);
+        Ok(Self::with_state(
+            program,
+            input,
+            opts,
+            memory,
+            initial_registers(),
+        ))
+    }
+
+    /// A machine at the program's entry with the given memory and registers, before any cycle.
+    pub(crate) fn with_state(
+        program: &'a Program,
+        input: &'a Input,
+        opts: &ExecOptions,
+        memory: Memory,
+        regs: [u64; 32],
+    ) -> Self {
         let record = opts
             .record
             .then(|| ExecutionRecord::reserved(regs, opts.max_cycles));
         let profile = opts
             .profile
             .then(|| Collector::new(program.code.instructions.len()));
-        Ok(Machine {
+        Machine {
             program,
             regs,
             pc: program.entry(),
             cycles: 0,
             max_cycles: opts.max_cycles,
-            memory: Memory::new(program, &input.private_input),
+            memory,
             io: Io {
                 stream: &input.stream,
                 next_item: 0,
@@ -101,7 +130,7 @@ impl<'a> Machine<'a> {
             record,
             profile,
             exit: None,
-        })
+        }
     }
 
     /// The pc of the next instruction.
@@ -135,7 +164,7 @@ impl<'a> Machine<'a> {
     pub fn read_memory(&self, addr: u64, len: u64) -> Result<Vec<u8>, ExecError> {
         let mut bytes = Vec::new();
         self.memory
-            .read_bytes(addr, len, &mut bytes)
+            .copy_bytes(addr, len, &mut bytes)
             .map_err(|f| f.at(self.pc))?;
         Ok(bytes)
     }
@@ -176,18 +205,24 @@ impl<'a> Machine<'a> {
     }
 
     fn dispatch(&mut self, stop_pc: u64, step_limit: u64) -> Result<(), ExecError> {
-        match (self.record.is_some(), self.profile.is_some()) {
-            (false, false) => self.run_loop::<false, false>(stop_pc, step_limit),
-            (true, false) => self.run_loop::<true, false>(stop_pc, step_limit),
-            (false, true) => self.run_loop::<false, true>(stop_pc, step_limit),
-            (true, true) => self.run_loop::<true, true>(stop_pc, step_limit),
+        let (record, profile) = (self.record.is_some(), self.profile.is_some());
+        match (record, profile, self.memory.tracks_pages()) {
+            (false, false, false) => self.run_loop::<false, false, false>(stop_pc, step_limit),
+            (true, false, false) => self.run_loop::<true, false, false>(stop_pc, step_limit),
+            (false, true, false) => self.run_loop::<false, true, false>(stop_pc, step_limit),
+            (true, true, false) => self.run_loop::<true, true, false>(stop_pc, step_limit),
+            (false, false, true) => self.run_loop::<false, false, true>(stop_pc, step_limit),
+            (true, false, true) => self.run_loop::<true, false, true>(stop_pc, step_limit),
+            (false, true, true) => self.run_loop::<false, true, true>(stop_pc, step_limit),
+            (true, true, true) => self.run_loop::<true, true, true>(stop_pc, step_limit),
         }
     }
 
     /// The interpreter loop. Stops before executing the instruction at `stop_pc`, after
-    /// `step_limit` instructions, when the guest ends, or with an error.
+    /// `step_limit` instructions, when the guest ends, or with an error. With `PAGES`, loads and
+    /// stores record the pages they touch (for continuation shards).
     #[inline(never)]
-    fn run_loop<const RECORD: bool, const PROFILE: bool>(
+    fn run_loop<const RECORD: bool, const PROFILE: bool, const PAGES: bool>(
         &mut self,
         stop_pc: u64,
         step_limit: u64,
@@ -289,7 +324,12 @@ impl<'a> Machine<'a> {
                 ($width:ident, $signed:expr) => {{
                     const W: usize = MemWidth::$width as usize;
                     let addr = rs1.wrapping_add(imm);
-                    let raw = match self.memory.load::<W>(addr) {
+                    let loaded = if PAGES {
+                        self.memory.load_tracked::<W>(addr)
+                    } else {
+                        self.memory.load::<W>(addr)
+                    };
+                    let raw = match loaded {
                         Ok(raw) => raw,
                         Err(fault) => fail!(fault.at(pc).with_stack_pointer(self.regs[2])),
                     };
@@ -315,7 +355,12 @@ impl<'a> Machine<'a> {
                     } else {
                         0
                     };
-                    if let Err(fault) = self.memory.store::<W>(addr, rs2) {
+                    let stored = if PAGES {
+                        self.memory.store_tracked::<W>(addr, rs2)
+                    } else {
+                        self.memory.store::<W>(addr, rs2)
+                    };
+                    if let Err(fault) = stored {
                         fail!(fault.at(pc).with_stack_pointer(self.regs[2]));
                     }
                     let mask = u64::MAX >> (64 - 8 * W);

@@ -6,9 +6,12 @@
 //! allocator serves with `calloc`/`mmap`), so the OS backs only the pages the guest touches; the
 //! first `PROGRAM_START` bytes are never accessed because the range check rejects them.
 
-use droste_isa::abi::{INPUT_HEADER_LEN, INPUT_START, PROGRAM_START, STACK_TOP};
+use droste_isa::abi::{INPUT_HEADER_LEN, INPUT_MAX_LEN, INPUT_START, PROGRAM_START, STACK_TOP};
 
 use crate::error::{Access, ExecError};
+use crate::paging::{
+    is_memory_page, page_address, page_of, Page, PageTracker, FIRST_INPUT_PAGE, PAGE_BYTES,
+};
 use crate::program::Program;
 
 /// A failed access, before the caller adds the pc.
@@ -17,8 +20,19 @@ pub(crate) struct Fault {
     pub access: Access,
     pub addr: u64,
     pub len: u64,
+    pub kind: FaultKind,
+}
+
+/// Why an access failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FaultKind {
+    /// The bytes are not mapped.
+    Unmapped,
     /// The bytes are mapped, but the store targets the read-only private input.
-    pub read_only: bool,
+    ReadOnly,
+    /// The bytes are mapped, but this machine was started from a shard snapshot that does not
+    /// hold their page.
+    NotInSnapshot { page: u32 },
 }
 
 impl Fault {
@@ -27,17 +41,22 @@ impl Fault {
             access,
             addr,
             len,
-            read_only,
+            kind,
         } = self;
-        if read_only {
-            ExecError::ReadOnly { pc, addr, len }
-        } else {
-            ExecError::Unmapped {
+        match kind {
+            FaultKind::ReadOnly => ExecError::ReadOnly { pc, addr, len },
+            FaultKind::Unmapped => ExecError::Unmapped {
                 pc,
                 access,
                 addr,
                 len,
-            }
+            },
+            FaultKind::NotInSnapshot { page } => ExecError::PageNotInSnapshot {
+                pc,
+                access,
+                addr,
+                page,
+            },
         }
     }
 }
@@ -54,6 +73,9 @@ pub(crate) struct Memory {
     ram: Vec<u8>,
     /// The private input region starting at `INPUT_START`: 16-byte header, then the payload.
     input: Vec<u8>,
+    /// The pages touched, when a continuation shard needs them (see [`crate::paging`]). The
+    /// interpreter's tracked loads and stores and every system call buffer update it.
+    pages: Option<Box<PageTracker>>,
 }
 
 impl Memory {
@@ -69,7 +91,129 @@ impl Memory {
         input.extend_from_slice(&(private_input.len() as u32).to_le_bytes());
         input.resize(INPUT_HEADER_LEN as usize, 0);
         input.extend_from_slice(private_input);
-        Memory { ram, input }
+        Memory {
+            ram,
+            input,
+            pages: None,
+        }
+    }
+
+    /// The memory of a shard snapshot: the private input region of `input_len` payload bytes is
+    /// mapped, only `pages` (sorted, distinct) are materialised, and touching any other page is
+    /// a [`FaultKind::NotInSnapshot`] fault.
+    pub(crate) fn from_pages(input_len: u64, pages: &[Page]) -> Result<Memory, ExecError> {
+        let bad = |reason: String| Err(ExecError::BadSnapshot(reason));
+        if input_len > INPUT_MAX_LEN {
+            return bad(format!("private input of {input_len} bytes is too large"));
+        }
+        let mut memory = Memory {
+            ram: vec![0u8; STACK_TOP as usize],
+            input: vec![0u8; (INPUT_HEADER_LEN + input_len) as usize],
+            pages: None,
+        };
+        for (i, page) in pages.iter().enumerate() {
+            if i > 0 && pages[i - 1].index >= page.index {
+                return bad(format!("page {} is not in increasing order", page.index));
+            }
+            if !is_memory_page(page.index, input_len) {
+                return bad(format!("page {} is not mapped memory", page.index));
+            }
+            let start = page_address(page.index) as usize;
+            if page.index < FIRST_INPUT_PAGE {
+                memory.ram[start..start + PAGE_BYTES].copy_from_slice(&page.bytes);
+            } else {
+                let at = start - INPUT_START as usize;
+                let len = PAGE_BYTES.min(memory.input.len() - at);
+                if page.bytes[len..].iter().any(|b| *b != 0) {
+                    return bad(format!("page {} has bytes past the input", page.index));
+                }
+                memory.input[at..at + len].copy_from_slice(&page.bytes[..len]);
+            }
+        }
+        let present = pages.iter().map(|p| p.index);
+        memory.pages = Some(Box::new(PageTracker::restricted_to(present)));
+        Ok(memory)
+    }
+
+    /// Starts recording touched pages (a no-op if already recording).
+    pub(crate) fn track_pages(&mut self) {
+        self.pages
+            .get_or_insert_with(|| Box::new(PageTracker::new()));
+    }
+
+    /// Whether touched pages are recorded.
+    pub(crate) fn tracks_pages(&self) -> bool {
+        self.pages.is_some()
+    }
+
+    /// The pages touched since the last call, sorted, with their contents at first touch.
+    pub(crate) fn take_touched_pages(&mut self) -> Vec<Page> {
+        self.pages.as_mut().map(|t| t.take()).unwrap_or_default()
+    }
+
+    /// The current contents of a RAM or input page (zeros past the input).
+    pub(crate) fn page(&self, index: u32) -> [u8; PAGE_BYTES] {
+        page_contents(&self.ram, &self.input, index)
+    }
+
+    /// Every page with a non-zero byte, in index order: what a memory commitment computed from
+    /// scratch must hash.
+    pub(crate) fn nonzero_pages(&self) -> impl Iterator<Item = Page> + '_ {
+        (page_of(PROGRAM_START)..self.input_pages().end).filter_map(|index| {
+            let bytes = self.page(index);
+            bytes
+                .iter()
+                .any(|b| *b != 0)
+                .then_some(Page { index, bytes })
+        })
+    }
+
+    /// Length of the private input payload.
+    pub(crate) fn input_len(&self) -> u64 {
+        self.input.len() as u64 - INPUT_HEADER_LEN
+    }
+
+    /// The pages of the private input region (header and payload).
+    pub(crate) fn input_pages(&self) -> std::ops::Range<u32> {
+        FIRST_INPUT_PAGE..FIRST_INPUT_PAGE + self.input.len().div_ceil(PAGE_BYTES) as u32
+    }
+
+    /// Records that the guest accessed `[addr, addr + len)`, a mapped range.
+    #[inline(always)]
+    fn touch(&mut self, access: Access, addr: u64, len: u64) -> Result<(), Fault> {
+        let Memory { ram, input, pages } = self;
+        match pages {
+            Some(tracker) if len > 0 => tracker
+                .touch(addr, len, |page| page_contents(ram, input, page))
+                .map_err(|page| Fault {
+                    access,
+                    addr,
+                    len,
+                    kind: FaultKind::NotInSnapshot { page },
+                }),
+            _ => Ok(()),
+        }
+    }
+
+    /// [`Memory::load`], recording the touched pages.
+    #[inline(always)]
+    pub(crate) fn load_tracked<const W: usize>(&mut self, addr: u64) -> Result<u64, Fault> {
+        let value = self.load::<W>(addr)?;
+        self.touch(Access::Load, addr, W as u64)?;
+        Ok(value)
+    }
+
+    /// [`Memory::store`], recording the touched pages (before the store changes them).
+    #[inline(always)]
+    pub(crate) fn store_tracked<const W: usize>(
+        &mut self,
+        addr: u64,
+        value: u64,
+    ) -> Result<(), Fault> {
+        if addr.wrapping_sub(PROGRAM_START) <= STACK_TOP - PROGRAM_START - W as u64 {
+            self.touch(Access::Store, addr, W as u64)?;
+        }
+        self.store::<W>(addr, value)
     }
 
     /// Reads `W` bytes (little-endian, any alignment) at `addr`, zero-extended to 64 bits.
@@ -97,14 +241,26 @@ impl Memory {
         }
     }
 
-    /// Copies `len` guest bytes at `addr` to the end of `out`. A zero-length range is valid at
-    /// any address.
-    pub(crate) fn read_bytes(&self, addr: u64, len: u64, out: &mut Vec<u8>) -> Result<(), Fault> {
+    /// Copies `len` guest bytes at `addr` to the end of `out` for the guest (a system call),
+    /// recording the touched pages. A zero-length range is valid at any address.
+    pub(crate) fn read_bytes(
+        &mut self,
+        addr: u64,
+        len: u64,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Fault> {
+        self.copy_bytes(addr, len, out)?;
+        self.touch(Access::Load, addr, len)
+    }
+
+    /// Copies `len` guest bytes at `addr` to the end of `out`, for the host: no page is
+    /// recorded as touched. A zero-length range is valid at any address.
+    pub(crate) fn copy_bytes(&self, addr: u64, len: u64, out: &mut Vec<u8>) -> Result<(), Fault> {
         let fault = Fault {
             access: Access::Load,
             addr,
             len,
-            read_only: false,
+            kind: FaultKind::Unmapped,
         };
         if len == 0 {
             return Ok(());
@@ -140,12 +296,14 @@ impl Memory {
         }
     }
 
-    /// Writes `bytes` at `addr`. The range must lie in read/write memory.
+    /// Writes `bytes` at `addr`, recording the touched pages. The range must lie in read/write
+    /// memory.
     pub(crate) fn write_bytes(&mut self, addr: u64, bytes: &[u8]) -> Result<(), Fault> {
         self.check_writable(addr, bytes.len() as u64)?;
         if bytes.is_empty() {
             return Ok(());
         }
+        self.touch(Access::Store, addr, bytes.len() as u64)?;
         let at = addr as usize;
         self.ram[at..at + bytes.len()].copy_from_slice(bytes);
         Ok(())
@@ -176,7 +334,7 @@ impl Memory {
                         access: Access::Load,
                         addr,
                         len: width,
-                        read_only: false,
+                        kind: FaultKind::Unmapped,
                     })
                 }
             };
@@ -197,9 +355,27 @@ impl Memory {
             access: Access::Store,
             addr,
             len,
-            read_only: mapped,
+            kind: if mapped {
+                FaultKind::ReadOnly
+            } else {
+                FaultKind::Unmapped
+            },
         }
     }
+}
+
+/// The contents of page `index` of RAM `ram` and input region `input` (zeros past the input).
+fn page_contents(ram: &[u8], input: &[u8], index: u32) -> [u8; PAGE_BYTES] {
+    let mut bytes = [0u8; PAGE_BYTES];
+    let start = page_address(index) as usize;
+    if index < FIRST_INPUT_PAGE {
+        bytes.copy_from_slice(&ram[start..start + PAGE_BYTES]);
+    } else {
+        let at = (start - INPUT_START as usize).min(input.len());
+        let part = &input[at..(at + PAGE_BYTES).min(input.len())];
+        bytes[..part.len()].copy_from_slice(part);
+    }
+    bytes
 }
 
 #[cfg(test)]
@@ -255,7 +431,7 @@ mod tests {
                 access: Access::Load,
                 addr: PROGRAM_START - 1,
                 len: 2,
-                read_only: false
+                kind: FaultKind::Unmapped
             }
         );
         assert!(mem.load::<8>(u64::MAX - 3).is_err());
@@ -273,15 +449,24 @@ mod tests {
         );
         assert_eq!(mem.load::<1>(INPUT_START + 20), Ok(u64::from(b'o')));
         // One byte past the payload is unmapped.
-        assert!(!mem.load::<1>(INPUT_START + 21).unwrap_err().read_only);
+        assert_eq!(
+            mem.load::<1>(INPUT_START + 21).unwrap_err().kind,
+            FaultKind::Unmapped
+        );
         assert!(mem.load::<2>(INPUT_START + 20).is_err());
         // A load straddling the stack top and the header reads both.
         mem.store::<4>(STACK_TOP - 4, 0xdead_beef).unwrap();
         assert_eq!(mem.load::<8>(STACK_TOP - 4), Ok(0x0000_0005_dead_beef));
         let store = mem.store::<1>(INPUT_START + 16, 0).unwrap_err();
-        assert!(store.read_only);
-        assert!(mem.store::<8>(STACK_TOP - 4, 0).unwrap_err().read_only);
-        assert!(!mem.store::<8>(INPUT_START + 16, 0).unwrap_err().read_only);
+        assert_eq!(store.kind, FaultKind::ReadOnly);
+        assert_eq!(
+            mem.store::<8>(STACK_TOP - 4, 0).unwrap_err().kind,
+            FaultKind::ReadOnly
+        );
+        assert_eq!(
+            mem.store::<8>(INPUT_START + 16, 0).unwrap_err().kind,
+            FaultKind::Unmapped
+        );
     }
 
     #[test]
@@ -296,7 +481,10 @@ mod tests {
         assert!(mem.read_bytes(u64::MAX, 2, &mut out).is_err());
         assert!(mem.read_bytes(PROGRAM_START - 1, 2, &mut out).is_err());
         assert!(mem.read_bytes(0, 0, &mut out).is_ok());
-        assert!(mem.write_bytes(STACK_TOP - 1, b"ab").unwrap_err().read_only);
+        assert_eq!(
+            mem.write_bytes(STACK_TOP - 1, b"ab").unwrap_err().kind,
+            FaultKind::ReadOnly
+        );
         assert!(mem.write_bytes(0, b"a").is_err());
     }
 }
