@@ -42,7 +42,8 @@ struct Args {
     #[arg(long, requires = "prove")]
     fixed_point: bool,
     /// Print what proving the recursion guest's run costs, table by table and function by
-    /// function (what `droste run --profile` prints).
+    /// function (what `droste run --profile` prints); with `--fixed-point`, also for the run
+    /// that verifies the compressed proof.
     #[arg(long)]
     cost: bool,
 }
@@ -105,7 +106,14 @@ fn main() -> ExitCode {
     if args.fixed_point {
         let recursion_built = recursion;
         let recursion = recursion_key(options).unwrap();
-        verify_in_guest(&recursion_built, outer.0.bytes(), recursion, options);
+        let fixed_point = verify_in_guest(&recursion_built, outer.0.bytes(), recursion, options);
+        if args.cost {
+            let profile = fixed_point.profile.expect("profiled");
+            println!(
+                "{}",
+                proving_cost(&recursion_built, profile, options).unwrap()
+            );
+        }
         match timed_proof(|| compress(outer.0.bytes(), recursion, options)) {
             Ok(again) => {
                 report("compressed twice", &again, recursion);

@@ -38,11 +38,11 @@ static RECURSION_ELF: &[u8] = include_bytes!("../../../guests/recursion/elf/dros
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "23aa285c28c0b727d9e33d28926ddf73fb67fd24ae648f5cef0bf646c9fc9076",
+        "20bfef6a39bb31549b6bc7607c2fc30c2531a848460fea20cc688f4a5c8a6d33",
     ),
     (
         "fast",
-        "58b03064808e4a2b46b5555fc028eb1b5db2ff63892c36427bb11d5eea6e4a6c",
+        "24bad87198e50626cff82b0eed93a40d8a668c728b4f6014e9dbf65eb1390207",
     ),
 ];
 

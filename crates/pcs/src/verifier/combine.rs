@@ -105,19 +105,36 @@ pub(super) fn combine(weights: &[Weight], row: &[Val]) -> Challenge {
 }
 
 /// `sum_c weights[c] * row[c]` for the weights of a DEEP run, which in a guest are consecutive
-/// powers of `alpha` (`weights[c] = weights[0] * alpha^c`, see `deep.rs`): natively
-/// [`combine`], in a guest the EXT_COMBINE precompile on the row in place. The precompile needs
-/// an 8-byte aligned, even run of values in RAM; a leading or trailing odd value is combined
-/// here, and a row outside RAM (a proof read in place from the private input) entirely.
+/// powers of `alpha` (`weights[c] = weights[0] * alpha^c`, see `deep.rs`); `powers[j]` is
+/// `alpha^j` (the verifier's batching powers, as long as any run). Natively [`combine`], in a
+/// guest the EXT_COMBINE precompile on the row in place. The precompile needs an 8-byte aligned,
+/// even run of values in RAM; a row outside RAM (a proof read in place from the private input) is
+/// combined here entirely.
 #[cfg(not(target_os = "zkvm"))]
 #[inline]
-pub(super) fn combine_run(_alpha: &Weight, weights: &[Weight], row: &[Val]) -> Challenge {
+pub(super) fn combine_run(
+    _alpha: &Weight,
+    _powers: &[Weight],
+    weights: &[Weight],
+    row: &[Val],
+) -> Challenge {
     combine(weights, row)
 }
 
-/// See the native [`combine_run`].
+/// See the native [`combine_run`]. The aligned even middle of the row is one call; the values
+/// leaves out, at most one at each end (where the row starts at a word that is not 8-byte
+/// aligned, or has an odd length left), go to a second call over an aligned pair: `[row[0],
+/// row[last]]` with weight `weights[0]` and ratio `alpha^last` (so the second value gets
+/// `weights[last]`), or `[value, 0]`. So a row costs at most two calls whatever its alignment,
+/// which the proof's archive decides: a product per end in software costs about twice a call,
+/// and made the DEEP phase's cost depend on where the archive happened to put the rows.
 #[cfg(target_os = "zkvm")]
-pub(super) fn combine_run(alpha: &Weight, weights: &[Weight], row: &[Val]) -> Challenge {
+pub(super) fn combine_run(
+    alpha: &Weight,
+    powers: &[Weight],
+    weights: &[Weight],
+    row: &[Val],
+) -> Challenge {
     let start = row.as_ptr() as u64;
     let in_ram = start + 4 * row.len() as u64 <= droste_isa::abi::STACK_TOP;
     if !in_ram || row.len() < 2 {
@@ -125,14 +142,23 @@ pub(super) fn combine_run(alpha: &Weight, weights: &[Weight], row: &[Val]) -> Ch
     }
     let first = usize::from(start % 8 != 0);
     let last = first + (row.len() - first) / 2 * 2;
-    let mut sum = crate::precompile::ext_combine(&row[first..last], alpha, &weights[first]);
-    if first == 1 {
-        sum += weighted(&weights[0], row[0]);
-    }
-    if last < row.len() {
-        sum += weighted(&weights[last], row[last]);
-    }
-    sum
+    let sum = crate::precompile::ext_combine(&row[first..last], alpha, &weights[first]);
+    /// Two values where EXT_COMBINE can read them.
+    #[repr(C, align(8))]
+    struct Pair([Val; 2]);
+    let zero = <Val as p3_field::PrimeCharacteristicRing>::ZERO;
+    let (pair, ratio, weight) = match (first == 1, last < row.len()) {
+        (false, false) => return sum,
+        (true, true) => match powers.get(last) {
+            Some(ratio) => (Pair([row[0], row[last]]), ratio, &weights[0]),
+            None => {
+                return sum + weighted(&weights[0], row[0]) + weighted(&weights[last], row[last])
+            }
+        },
+        (true, false) => (Pair([row[0], zero]), alpha, &weights[0]),
+        (false, true) => (Pair([row[last], zero]), alpha, &weights[last]),
+    };
+    sum + crate::precompile::ext_combine(&pair.0, ratio, weight)
 }
 
 /// `w * v` for one value: four Montgomery products (the product of two Montgomery words, reduced

@@ -264,7 +264,7 @@ impl Inputs<'_> {
                 for k in 0..group.count {
                     let row =
                         &values[group.start + k * group.width + run.start..][..run.weights.len()];
-                    let c = combine_run(&self.alpha, &run.weights, row);
+                    let c = combine_run(&self.alpha, self.weights, &run.weights, row);
                     for &s in &run.sums {
                         height.by_point[s].combined[k] += c;
                     }
