@@ -121,8 +121,8 @@ pub(super) fn combine_run(
     combine(weights, row)
 }
 
-/// See the native [`combine_run`]. The aligned even middle of the row is one call; the values
-/// leaves out, at most one at each end (where the row starts at a word that is not 8-byte
+/// See the native [`combine_run`]. The aligned even middle of the row is one call; what it
+/// leaves out, at most one value at each end (where the row starts at a word that is not 8-byte
 /// aligned, or has an odd length left), go to a second call over an aligned pair: `[row[0],
 /// row[last]]` with weight `weights[0]` and ratio `alpha^last` (so the second value gets
 /// `weights[last]`), or `[value, 0]`. So a row costs at most two calls whatever its alignment,
