@@ -245,36 +245,9 @@ pub struct ShardMemoryProof {
 
 impl ShardMemoryProof {
     /// The root that `pages` (sorted, distinct) and `siblings` determine, or `None` if the pages
-    /// are not sorted or the sibling count is wrong. This is the computation the page-in and
-    /// page-out AIR will constrain: level by level from the leaves up, two adjacent nodes on the
-    /// paths are compressed together, any other node with the next sibling.
+    /// are not sorted or the sibling count is wrong ([`MerklePaths::of`]'s root).
     pub fn root_of(hasher: &Hasher, pages: &[Page], siblings: &[Digest]) -> Option<Digest> {
-        if pages.is_empty() || !is_strictly_increasing(pages.iter().map(|p| p.index)) {
-            return None;
-        }
-        let digests = page_digests(hasher, pages.iter().map(|p| &p.bytes));
-        let mut nodes: Vec<(u32, Digest)> = pages.iter().map(|p| p.index).zip(digests).collect();
-        let mut siblings = siblings.iter();
-        for _ in 0..TREE_DEPTH {
-            let mut next = Vec::with_capacity(nodes.len());
-            let mut k = 0;
-            while k < nodes.len() {
-                let (i, digest) = nodes[k];
-                let pair = nodes.get(k + 1).filter(|(j, _)| i % 2 == 0 && *j == i + 1);
-                let (left, right) = match pair {
-                    Some(&(_, right)) => (digest, right),
-                    None if i % 2 == 0 => (digest, *siblings.next()?),
-                    None => (*siblings.next()?, digest),
-                };
-                next.push((i >> 1, hasher.compress(&left, &right)));
-                k += if pair.is_some() { 2 } else { 1 };
-            }
-            nodes = next;
-        }
-        match siblings.next() {
-            None => Some(nodes[0].1),
-            Some(_) => None,
-        }
+        MerklePaths::of(hasher, pages, siblings).map(|paths| paths.root)
     }
 
     /// Whether `before` (the shard's paged-in pages) proves `pre_root` and `after` (its
@@ -285,6 +258,104 @@ impl ShardMemoryProof {
         same_pages
             && Self::root_of(hasher, before, &self.siblings) == Some(self.pre_root)
             && Self::root_of(hasher, after, &self.siblings) == Some(self.post_root)
+    }
+}
+
+/// A compression on the pages' paths: node `index` of height `level + 1` from its children
+/// `2 index` (`left`) and `2 index + 1` (`right`) of height `level`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PathNode {
+    pub level: u32,
+    pub index: u32,
+    pub left: Digest,
+    pub right: Digest,
+    pub digest: Digest,
+}
+
+/// Where a sibling of [`ShardMemoryProof::siblings`] sits: node `index` of height `level`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlacedSibling {
+    pub level: u32,
+    pub index: u32,
+    pub digest: Digest,
+}
+
+/// Every hash that leads from a shard's pages to a root: what the page-in/page-out AIR proves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MerklePaths {
+    /// `(page, leaf digest)`, by page.
+    pub leaves: Vec<(u32, Digest)>,
+    pub siblings: Vec<PlacedSibling>,
+    /// The compressions, level by level from the leaves up, left to right; the last is the
+    /// root's.
+    pub nodes: Vec<PathNode>,
+    pub root: Digest,
+}
+
+impl MerklePaths {
+    /// The paths of `pages` (sorted, distinct, at least one) with `siblings` in the order of
+    /// [`ShardMemoryProof::siblings`], or `None` if the pages are not sorted or the sibling
+    /// count is wrong. Level by level from the leaves up, two adjacent nodes on the paths are
+    /// compressed together, any other node with the next sibling.
+    pub fn of(hasher: &Hasher, pages: &[Page], siblings: &[Digest]) -> Option<Self> {
+        if pages.is_empty() || !is_strictly_increasing(pages.iter().map(|p| p.index)) {
+            return None;
+        }
+        let digests = page_digests(hasher, pages.iter().map(|p| &p.bytes));
+        let leaves: Vec<(u32, Digest)> = pages.iter().map(|p| p.index).zip(digests).collect();
+        let mut nodes = leaves.clone();
+        let mut sibling_digests = siblings.iter();
+        let (mut placed, mut path) = (Vec::new(), Vec::new());
+        for level in 0..TREE_DEPTH {
+            let mut next = Vec::with_capacity(nodes.len());
+            let mut k = 0;
+            while k < nodes.len() {
+                let (i, digest) = nodes[k];
+                let pair = nodes.get(k + 1).filter(|(j, _)| i % 2 == 0 && *j == i + 1);
+                let (left, right) = match pair {
+                    Some(&(_, right)) => (digest, right),
+                    None => {
+                        let sibling = *sibling_digests.next()?;
+                        placed.push(PlacedSibling {
+                            level,
+                            index: i ^ 1,
+                            digest: sibling,
+                        });
+                        if i % 2 == 0 {
+                            (digest, sibling)
+                        } else {
+                            (sibling, digest)
+                        }
+                    }
+                };
+                let parent = hasher.compress(&left, &right);
+                path.push(PathNode {
+                    level,
+                    index: i >> 1,
+                    left,
+                    right,
+                    digest: parent,
+                });
+                next.push((i >> 1, parent));
+                k += if pair.is_some() { 2 } else { 1 };
+            }
+            nodes = next;
+        }
+        if sibling_digests.next().is_some() {
+            return None;
+        }
+        Some(Self {
+            leaves,
+            siblings: placed,
+            nodes: path,
+            root: nodes[0].1,
+        })
+    }
+
+    /// The root's children: `[left, right]` (registers and RAM, private input).
+    pub fn root_children(&self) -> [Digest; 2] {
+        let root = self.nodes.last().expect("a tree has a root");
+        [root.left, root.right]
     }
 }
 

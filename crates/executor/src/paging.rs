@@ -14,13 +14,13 @@
 
 use droste_isa::abi::{INPUT_HEADER_LEN, INPUT_START, MEMORY_END, PROGRAM_START, STACK_TOP};
 
-/// log2 of [`PAGE_BYTES`].
-pub const PAGE_SHIFT: u32 = 10;
+/// log2 of [`PAGE_BYTES`] (fixed by the ABI, which the machine's page table shares).
+pub use droste_isa::abi::PAGE_SHIFT;
 /// Bytes per page.
 pub const PAGE_BYTES: usize = 1 << PAGE_SHIFT;
 /// Depth of the page tree: its 2^20 leaves cover the addresses `[0, 2^30)`, all of droste's
 /// mapped memory (see [`droste_isa::abi`]).
-pub const TREE_DEPTH: u32 = 30 - PAGE_SHIFT;
+pub const TREE_DEPTH: u32 = droste_isa::abi::MEMORY_TREE_DEPTH;
 /// Number of pages in the index space.
 pub const PAGE_COUNT: u32 = 1 << TREE_DEPTH;
 /// The page holding the 32 registers (x0..x31, 8 bytes each, little-endian, then zeros). Page 0

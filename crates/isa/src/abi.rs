@@ -47,6 +47,12 @@ pub const INPUT_MAX_LEN: u64 = (256 << 20) - INPUT_HEADER_LEN;
 /// End (exclusive) of all mapped memory. Every mapped address is below this bound.
 pub const MEMORY_END: u64 = INPUT_START + INPUT_HEADER_LEN + INPUT_MAX_LEN;
 
+/// log2 of the bytes of a continuation page: the unit a shard pages in and out, and a leaf of the
+/// memory tree over `[0, 2^30)` (`docs/continuations.md`).
+pub const PAGE_SHIFT: u32 = 10;
+/// Depth of the memory tree: `2^MEMORY_TREE_DEPTH` pages cover `[0, 2^30)`.
+pub const MEMORY_TREE_DEPTH: u32 = 30 - PAGE_SHIFT;
+
 /// File descriptors accepted by [`syscall::WRITE`].
 pub mod fd {
     /// Guest standard output (captured by the host, not part of the proof).

@@ -21,6 +21,8 @@
 //! | [`POSEIDON2`] | `(clk, addr, montgomery)` |
 //! | [`EXT_COMBINE`] | `(clk, values, count, block)` |
 //! | [`EXT_COMBINE_ROW`] | `(clk, addr, alpha[4], acc[4])` |
+//! | [`NODE`] | `(tree, level, index, digest[8])`, shard proofs only |
+//! | [`INPUT_LEN`] | `(len)`, shard proofs only |
 //!
 //! # Declaring interactions in `eval`
 //!
@@ -63,6 +65,12 @@ pub const EXT_COMBINE: Bus = 12;
 /// `(clk, addr, alpha[4], acc[4])`: an EXT_COMBINE call's Horner accumulator `acc` over the
 /// values at `addr` and above, passed down its `ext_combine_rows` rows.
 pub const EXT_COMBINE_ROW: Bus = 13;
+
+/// `(tree, level, index, digest[8])`: a node of the memory tree before (`tree` 0) or after
+/// (`tree` 1) a shard, in shard proofs (see [`crate::paged_memory`]).
+pub const NODE: Bus = 14;
+/// `(len)`: the private input's length, from a shard's statement to the `pages` table.
+pub const INPUT_LEN: Bus = 15;
 
 /// Memory spaces (first element of a [`MEMORY`] tuple): registers, read/write RAM
 /// (`PROGRAM_START..STACK_TOP`) and the read-only private input (`INPUT_START..`). A cell

@@ -45,6 +45,9 @@ pub enum MachineError {
     /// The bytes are not a machine proof.
     #[error("machine proof format: {0}")]
     Format(&'static str),
+    /// A shard cannot be proven as given (see the message).
+    #[error("shard: {0}")]
+    Shard(&'static str),
     /// The proof was made for another verifying key (another program or other options).
     #[error("the proof is for another verifying key")]
     WrongKey,

@@ -97,8 +97,10 @@ pub mod lookup;
 pub mod lookup_tables;
 pub mod memory_access;
 pub mod memory_tables;
+pub mod paged_memory;
 pub mod program;
 pub mod proof;
+pub mod shard;
 pub mod tables;
 pub mod tables_doc;
 pub mod trace;
@@ -111,6 +113,7 @@ pub use columns::Word;
 pub use error::MachineError;
 pub use key::{public_endpoints, ProofOptions, PublicValues, VerifyingKey};
 pub use proof::MachineProof;
+pub use shard::{verify_shard_bytes, ShardProof, ShardStatement};
 pub use tables::MachineTables;
 pub use verify::{verify, verify_archived, verify_bytes};
 

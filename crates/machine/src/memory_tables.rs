@@ -41,7 +41,9 @@ use crate::trace::padded_height;
 /// Final state of a cell: `(ts, value)` of its last access.
 pub type CellState = (u32, u64);
 
-fn send_init<AB: MachineBuilder>(
+/// Creates the cell `(space, addr)` with value `init` at timestamp 0 and consumes its final
+/// state: the two ends of the offline memory check.
+pub(crate) fn send_init<AB: MachineBuilder>(
     builder: &mut AB,
     space: AB::Expr,
     addr: AB::Expr,
@@ -95,14 +97,23 @@ const REGISTER_ROWS: usize = REGISTERS.next_power_of_two();
 /// The register table: one row per register.
 #[derive(Clone, Debug)]
 pub struct RegisterTable {
-    initial: [u64; 32],
+    /// The initial values of x0..x31, or `None` in a shard proof, where the register page
+    /// creates them (see [`crate::paged_memory`]) and this table only the sink.
+    initial: Option<[u64; 32]>,
 }
 
 impl RegisterTable {
     /// Registers with these initial values (`ExecutionRecord::initial_registers`); the sink
     /// starts at 0.
     pub fn new(initial: [u64; 32]) -> Self {
-        Self { initial }
+        Self {
+            initial: Some(initial),
+        }
+    }
+
+    /// Only the sink register, starting at 0: the register table of shard proofs.
+    pub fn sink_only() -> Self {
+        Self { initial: None }
     }
 
     /// The main trace from the final state of each register.
@@ -130,9 +141,12 @@ impl BaseAir<Val> for RegisterTable {
             .flat_map(|r| {
                 let mut row = [Val::ZERO; RegisterInitCols::<u8>::WIDTH];
                 let cols: &mut RegisterInitCols<Val> = row[..].borrow_mut();
-                if r < REGISTERS {
+                let is_sink = r == usize::from(crate::fetch::SINK);
+                if let (Some(initial), false) = (&self.initial, is_sink) {
+                    cols.init = Word::from_u64(initial.get(r).copied().unwrap_or(0));
+                }
+                if r < REGISTERS && (is_sink || self.initial.is_some()) {
                     cols.reg = Val::from_usize(r);
-                    cols.init = Word::from_u64(self.initial.get(r).copied().unwrap_or(0));
                     cols.is_register = Val::ONE;
                 }
                 row

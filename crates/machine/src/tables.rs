@@ -15,7 +15,24 @@ use crate::chips::poseidon2::Poseidon2Table;
 use crate::chips::{instruction_chips, InstructionChip};
 use crate::lookup_tables::{ByteTable, RangeTable};
 use crate::memory_tables::{DynamicMemoryTable, ImageTable, RegisterTable};
+use crate::paged_memory::merkle::{MerkleTable, SiblingTable};
+use crate::paged_memory::pages::PageTable;
 use crate::program::ProgramTable;
+
+/// How a proof creates its memory cells.
+pub enum MemoryTables {
+    /// A whole run: the initial image (preprocessed) and the cells it touches beyond it.
+    Monolithic {
+        image: ImageTable,
+        dynamic: DynamicMemoryTable,
+    },
+    /// A continuation shard: the pages it pages in, proven against its memory roots.
+    Paged {
+        pages: PageTable,
+        merkle: MerkleTable,
+        siblings: SiblingTable,
+    },
+}
 
 /// The tables of one program, in proving order.
 pub struct MachineTables {
@@ -29,17 +46,40 @@ pub struct MachineTables {
     pub ext_combine: ExtCombineTable,
     pub ext_combine_rows: ExtCombineRowTable,
     pub registers: RegisterTable,
-    pub image: ImageTable,
-    pub dynamic: DynamicMemoryTable,
+    pub memory: MemoryTables,
     pub range: RangeTable,
     pub byte: ByteTable,
 }
 
 impl MachineTables {
-    /// The tables with the given preprocessed program tables.
+    /// The tables of a whole run with the given preprocessed program tables.
     pub(crate) fn new(program: ProgramTable, image: ImageTable) -> Self {
         let mut registers = [0u64; 32];
         registers[2] = droste_isa::abi::STACK_TOP;
+        Self::with_memory(
+            program,
+            RegisterTable::new(registers),
+            MemoryTables::Monolithic {
+                image,
+                dynamic: DynamicMemoryTable,
+            },
+        )
+    }
+
+    /// The tables of a shard proof of the program whose ROM is `program`.
+    pub(crate) fn paged(program: ProgramTable) -> Self {
+        Self::with_memory(
+            program,
+            RegisterTable::sink_only(),
+            MemoryTables::Paged {
+                pages: PageTable,
+                merkle: MerkleTable,
+                siblings: SiblingTable,
+            },
+        )
+    }
+
+    fn with_memory(program: ProgramTable, registers: RegisterTable, memory: MemoryTables) -> Self {
         Self {
             program,
             chips: instruction_chips(),
@@ -50,9 +90,8 @@ impl MachineTables {
             poseidon2: Poseidon2Table,
             ext_combine: ExtCombineTable,
             ext_combine_rows: ExtCombineRowTable,
-            registers: RegisterTable::new(registers),
-            image,
-            dynamic: DynamicMemoryTable,
+            registers,
+            memory,
             range: RangeTable,
             byte: ByteTable,
         }
@@ -61,6 +100,11 @@ impl MachineTables {
     /// The tables as a verifier needs them (shapes and constraints, no program contents).
     pub fn for_verifier() -> Self {
         Self::new(ProgramTable::for_verifier(), ImageTable::for_verifier())
+    }
+
+    /// The tables of shard proofs as a verifier needs them.
+    pub fn paged_for_verifier() -> Self {
+        Self::paged(ProgramTable::for_verifier())
     }
 
     /// All tables, in proving order.
@@ -76,11 +120,18 @@ impl MachineTables {
             &self.ext_combine,
             &self.ext_combine_rows,
             &self.registers,
-            &self.image,
-            &self.dynamic,
-            &self.range,
-            &self.byte,
         ]);
+        match &self.memory {
+            MemoryTables::Monolithic { image, dynamic } => {
+                tables.extend([image as &dyn ProverTable, dynamic]);
+            }
+            MemoryTables::Paged {
+                pages,
+                merkle,
+                siblings,
+            } => tables.extend([pages as &dyn ProverTable, merkle, siblings]),
+        }
+        tables.extend([&self.range as &dyn ProverTable, &self.byte]);
         tables
     }
 

@@ -106,6 +106,11 @@ impl<T: Default> Default for PermCols<T> {
 }
 
 impl<T> PermCols<T> {
+    /// The state after the permutation: the last full round's output.
+    pub fn output(&self) -> &[T; WIDTH] {
+        &self.cols().ending_full_rounds[HALF_FULL_ROUNDS - 1].post
+    }
+
     /// The columns as Plonky3's struct.
     pub fn cols(&self) -> &PermutationCols<T> {
         self.0[..].borrow()
@@ -114,6 +119,26 @@ impl<T> PermCols<T> {
     /// The columns as Plonky3's struct, mutable.
     pub fn cols_mut(&mut self) -> &mut PermutationCols<T> {
         self.0[..].borrow_mut()
+    }
+}
+
+impl PermCols<Val> {
+    /// Fills the columns with the permutation of `input` under `constants`
+    /// ([`round_constants`]).
+    pub fn fill(&mut self, input: [Val; WIDTH], constants: &Constants) {
+        // SAFETY: `MaybeUninit<Val>` has the layout of `Val`, and the columns are already
+        // initialized; the generator only overwrites them with values.
+        let perm: &mut [MaybeUninit<Val>] =
+            unsafe { core::slice::from_raw_parts_mut(self.0.as_mut_ptr().cast(), PERM_COLS) };
+        generate_trace_rows_for_perm::<
+            Val,
+            GenericPoseidon2LinearLayersKoalaBear,
+            WIDTH,
+            KOALABEAR_S_BOX_DEGREE,
+            SBOX_REGISTERS,
+            HALF_FULL_ROUNDS,
+            PARTIAL_ROUNDS,
+        >(perm.borrow_mut(), input, constants);
     }
 }
 
@@ -193,7 +218,7 @@ where
         let r = montgomery_factor();
         let to_field = mode_factor::<AB>(local.montgomery, r.inverse());
         let to_word = mode_factor::<AB>(local.montgomery, r);
-        let outputs = &perm.ending_full_rounds[HALF_FULL_ROUNDS - 1].post;
+        let outputs = local.perm.output();
         for (((word_in, &element_in), word_out), &element_out) in local
             .input
             .iter()
@@ -220,22 +245,33 @@ where
             .eval(builder, access, is_real.clone());
         }
 
-        let scaled = |rc: &Val| local.is_real * *rc;
-        let constants = RoundConstants::new(
-            KOALABEAR_POSEIDON2_RC_16_EXTERNAL_INITIAL.map(|round| round.each_ref().map(scaled)),
-            KOALABEAR_POSEIDON2_RC_16_INTERNAL.each_ref().map(scaled),
-            KOALABEAR_POSEIDON2_RC_16_EXTERNAL_FINAL.map(|round| round.each_ref().map(scaled)),
-        );
         let offset = core::mem::offset_of!(Poseidon2Cols<u8>, perm);
-        let mut inner = PermutationBuilder {
-            main: SubWindow {
-                window: main.clone(),
-                columns: offset..offset + PERM_COLS,
-            },
-            inner: builder,
-        };
-        PermutationAir::<AB::Expr>::new(constants).eval(&mut inner);
+        eval_permutation(builder, offset, local.is_real);
     }
+}
+
+/// Constrains the [`PermCols`] at column `offset` of the row to be the permutation of their
+/// `inputs`, with the round constants multiplied by `is_real` (see the module docs): an
+/// all-zero row is a valid permutation of zero, so padding needs no gating. Any table with a
+/// permutation per row uses this (the `pages` and `merkle` tables of continuations too).
+pub fn eval_permutation<AB: MachineBuilder>(builder: &mut AB, offset: usize, is_real: AB::Var)
+where
+    AB::Expr: Sync,
+{
+    let scaled = |rc: &Val| is_real * *rc;
+    let constants = RoundConstants::new(
+        KOALABEAR_POSEIDON2_RC_16_EXTERNAL_INITIAL.map(|round| round.each_ref().map(scaled)),
+        KOALABEAR_POSEIDON2_RC_16_INTERNAL.each_ref().map(scaled),
+        KOALABEAR_POSEIDON2_RC_16_EXTERNAL_FINAL.map(|round| round.each_ref().map(scaled)),
+    );
+    let mut inner = PermutationBuilder {
+        main: SubWindow {
+            window: builder.main(),
+            columns: offset..offset + PERM_COLS,
+        },
+        inner: builder,
+    };
+    PermutationAir::<AB::Expr>::new(constants).eval(&mut inner);
 }
 
 crate::impl_table!(Poseidon2Table, "poseidon2");
@@ -302,8 +338,11 @@ where
     }
 }
 
+/// Round constants for trace generation.
+pub type Constants = RoundConstants<Val, WIDTH, HALF_FULL_ROUNDS, PARTIAL_ROUNDS>;
+
 /// The round constants of `default_koalabear_poseidon2_16`, for trace generation.
-fn round_constants() -> RoundConstants<Val, WIDTH, HALF_FULL_ROUNDS, PARTIAL_ROUNDS> {
+pub fn round_constants() -> Constants {
     RoundConstants::new(
         KOALABEAR_POSEIDON2_RC_16_EXTERNAL_INITIAL,
         KOALABEAR_POSEIDON2_RC_16_INTERNAL,
@@ -324,21 +363,8 @@ impl Poseidon2Table {
             cols.clk = Val::from_u32(e.clk);
             cols.addr = Val::from_u32(e.addr);
             cols.montgomery = Val::from_bool(e.montgomery);
-            let input = e.input.map(|w| word_to_field(w, e.montgomery));
-            // SAFETY: `MaybeUninit<Val>` has the layout of `Val`, and the columns are already
-            // initialized (zero); trace generation only overwrites them with values.
-            let perm: &mut [MaybeUninit<Val>] = unsafe {
-                core::slice::from_raw_parts_mut(cols.perm.0.as_mut_ptr().cast(), PERM_COLS)
-            };
-            generate_trace_rows_for_perm::<
-                Val,
-                GenericPoseidon2LinearLayersKoalaBear,
-                WIDTH,
-                KOALABEAR_S_BOX_DEGREE,
-                SBOX_REGISTERS,
-                HALF_FULL_ROUNDS,
-                PARTIAL_ROUNDS,
-            >(perm.borrow_mut(), input, &constants);
+            cols.perm
+                .fill(e.input.map(|w| word_to_field(w, e.montgomery)), &constants);
             for (word, &value) in cols.input.iter_mut().zip(&e.input) {
                 word.populate(value, lookups);
             }

@@ -4,6 +4,7 @@
 
 pub mod cost;
 pub mod heights;
+pub mod shard;
 pub mod witness;
 
 use std::sync::Arc;
@@ -28,7 +29,7 @@ use crate::memory_tables::{DynamicMemoryTable, ImageTable, RegisterTable};
 use crate::program::ProgramTable;
 use crate::tables::MachineTables;
 use crate::trace::padded_height;
-use witness::{build_witness, image_cells};
+use witness::{build_witness, image_cells, InitialMemory, Witness};
 
 /// Most cycles a proof may cover: timestamps `8 * clk + slot` must stay below `2^27`.
 pub const MAX_CYCLES: u64 = 1 << 24;
@@ -92,7 +93,15 @@ impl MachineProver {
         program: &Program,
         options: ProofOptions,
     ) -> Result<(ProvingKey, VerifyingKey), MachineError> {
-        let tables = MachineTables::for_program(program);
+        Self::setup_tables(program, MachineTables::for_program(program), options)
+    }
+
+    /// The keys of `tables` (the tables of `program`) under `options`.
+    fn setup_tables(
+        program: &Program,
+        tables: MachineTables,
+        options: ProofOptions,
+    ) -> Result<(ProvingKey, VerifyingKey), MachineError> {
         let (stark_pk, stark_vk) = droste_stark::setup(&tables.all(), options.fri)?;
         let entry = u32::try_from(program.entry()).map_err(|_| MachineError::EntryTooLarge)?;
         let vk = VerifyingKey {
@@ -194,44 +203,16 @@ impl MachineProver {
         let image = image_cells(&pk.program);
         let witness = build_witness(
             &pk.program,
-            input,
+            InitialMemory::Image {
+                image: &image,
+                input,
+            },
             record,
-            &image,
             &tables.chip_of(),
             tables.chips.len(),
         )?;
         let lookups = LookupCounter::default();
-        let rom_height = tables.program.height().expect("prover tables have the ROM");
-        let mut traces = vec![ProgramTable::generate_trace(
-            &witness.rom_counts,
-            rom_height,
-        )];
-        let chip_traces: Vec<RowMajorMatrix<Val>> = tables
-            .chips
-            .par_iter()
-            .zip(witness.frames.par_iter())
-            .map(|(chip, events)| chip.generate_trace(events, &lookups))
-            .collect();
-        traces.extend(chip_traces);
-        traces.push(LoadChip::generate_trace(&witness.loads, &lookups));
-        traces.push(StoreChip::generate_trace(&witness.stores, &lookups));
-        traces.push(EcallChip::generate_trace(&witness.ecalls, &lookups));
-        traces.push(BufferTable::generate_trace(&witness.buffers, &lookups));
-        traces.push(Poseidon2Table::generate_trace(&witness.poseidon2, &lookups));
-        traces.push(ExtCombineTable::generate_trace(
-            &witness.ext_combine,
-            &lookups,
-        ));
-        traces.push(ExtCombineRowTable::generate_trace(
-            &witness.ext_combine_rows,
-            &lookups,
-        ));
-        let registers: [_; crate::fetch::REGISTERS] = witness
-            .registers_final
-            .clone()
-            .try_into()
-            .expect("every register");
-        traces.push(RegisterTable::generate_trace(&registers));
+        let mut traces = execution_traces(tables, &witness, &lookups);
         traces.push(ImageTable::generate_trace(
             &witness.image_final,
             padded_height(image.len()),
@@ -256,4 +237,44 @@ impl MachineProver {
     pub fn tables(pk: &ProvingKey) -> Vec<&dyn ProverTable> {
         pk.tables.all()
     }
+}
+
+/// The traces of the tables every proof has, from the ROM to the registers, in proving order.
+pub(crate) fn execution_traces(
+    tables: &MachineTables,
+    witness: &Witness,
+    lookups: &LookupCounter,
+) -> Vec<RowMajorMatrix<Val>> {
+    let rom_height = tables.program.height().expect("prover tables have the ROM");
+    let mut traces = vec![ProgramTable::generate_trace(
+        &witness.rom_counts,
+        rom_height,
+    )];
+    let chip_traces: Vec<RowMajorMatrix<Val>> = tables
+        .chips
+        .par_iter()
+        .zip(witness.frames.par_iter())
+        .map(|(chip, events)| chip.generate_trace(events, lookups))
+        .collect();
+    traces.extend(chip_traces);
+    traces.push(LoadChip::generate_trace(&witness.loads, lookups));
+    traces.push(StoreChip::generate_trace(&witness.stores, lookups));
+    traces.push(EcallChip::generate_trace(&witness.ecalls, lookups));
+    traces.push(BufferTable::generate_trace(&witness.buffers, lookups));
+    traces.push(Poseidon2Table::generate_trace(&witness.poseidon2, lookups));
+    traces.push(ExtCombineTable::generate_trace(
+        &witness.ext_combine,
+        lookups,
+    ));
+    traces.push(ExtCombineRowTable::generate_trace(
+        &witness.ext_combine_rows,
+        lookups,
+    ));
+    let registers: [_; crate::fetch::REGISTERS] = witness
+        .registers_final
+        .clone()
+        .try_into()
+        .expect("every register");
+    traces.push(RegisterTable::generate_trace(&registers));
+    traces
 }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use droste_executor::ext_combine::{ext_from_words, ext_to_words, horner_step, Ext};
+use droste_executor::paging::{Page, PAGE_BYTES};
 use droste_executor::poseidon2::word_to_field;
 use droste_executor::{ExecutionRecord, Input, Program};
 use droste_isa::abi::{
@@ -23,6 +24,8 @@ use crate::events::{
 use crate::fetch::{RegisterUse, REGISTERS, SINK};
 use crate::memory_access::{slot, timestamp};
 use crate::memory_tables::{CellState, DynamicCell};
+use crate::paged_memory::pages::PageWitness;
+use crate::paged_memory::{PAGE_DWORDS, PAGE_SHIFT};
 
 /// Registers read by `ecall`.
 const A0: usize = 10;
@@ -47,6 +50,25 @@ pub struct Witness {
     pub registers_final: Vec<CellState>,
     pub image_final: Vec<CellState>,
     pub dynamic: Vec<DynamicCell>,
+    /// Shards: the paged-in pages (register page first) with their cells' final states.
+    pub pages: Vec<PageWitness>,
+    /// The output cursor `(offset, min_clk)` after the last step.
+    pub output_end: (u32, u32),
+}
+
+/// Where the cells' initial values come from.
+pub enum InitialMemory<'a> {
+    /// A whole run: the program's image and the private input.
+    Image { image: &'a [u64], input: &'a Input },
+    /// A continuation shard: its paged-in pages (the register page apart, its registers are the
+    /// record's initial registers), the absolute clock of its first step (its record's memory
+    /// and system call events carry absolute clocks, its proof counts from 0), and the public
+    /// output committed before it.
+    Pages {
+        pages: &'a [Page],
+        first_clk: u64,
+        output_offset: u32,
+    },
 }
 
 /// A RAM or input cell outside the image: its initial value and current state.
@@ -63,6 +85,8 @@ struct Cells<'a> {
     image: Vec<CellState>,
     dynamic: BTreeMap<u32, DynamicState>,
     input_region: &'a [u8],
+    /// Shards: the paged-in pages by index (every cell is dynamic, initialised from them).
+    pages: BTreeMap<u32, &'a [u8; PAGE_BYTES]>,
 }
 
 impl Cells<'_> {
@@ -88,7 +112,13 @@ impl Cells<'_> {
             (false, cell)
         } else {
             let is_input = u64::from(addr) >= INPUT_START;
-            let init = if is_input { self.input_dword(addr) } else { 0 };
+            let init = if !self.pages.is_empty() {
+                self.page_dword(addr)
+            } else if is_input {
+                self.input_dword(addr)
+            } else {
+                0
+            };
             let entry = self.dynamic.entry(addr / 8).or_insert(DynamicState {
                 is_input,
                 init,
@@ -106,6 +136,14 @@ impl Cells<'_> {
             prev_value,
             value,
         }
+    }
+
+    /// A shard's initial doubleword at `addr`, from its pages (the executor pages in every page
+    /// the shard touches).
+    fn page_dword(&self, addr: u32) -> u64 {
+        let page = self.pages[&(addr >> PAGE_SHIFT)];
+        let offset = (addr as usize) & (PAGE_BYTES - 1);
+        u64::from_le_bytes(page[offset..offset + 8].try_into().expect("8 bytes"))
     }
 
     fn input_dword(&self, addr: u32) -> u64 {
@@ -190,13 +228,19 @@ fn splice(value: u64, offset: u32, bytes: &[u8]) -> u64 {
 /// stores and `ecall` have their own tables).
 pub fn build_witness(
     program: &Program,
-    input: &Input,
+    memory: InitialMemory<'_>,
     record: &ExecutionRecord,
-    image: &[u64],
     chip_of: &[Option<usize>],
     num_chips: usize,
 ) -> Result<Witness, MachineError> {
-    let region = input_region(input);
+    let (image, region, pages, first_clk, output_offset) = match memory {
+        InitialMemory::Image { image, input } => (image, input_region(input), &[][..], 0, 0),
+        InitialMemory::Pages {
+            pages,
+            first_clk,
+            output_offset,
+        } => (&[][..], Vec::new(), pages, first_clk, output_offset),
+    };
     let mut registers = [(0, 0); REGISTERS];
     for (cell, &value) in registers.iter_mut().zip(&record.initial_registers) {
         *cell = (0, value);
@@ -206,6 +250,7 @@ pub fn build_witness(
         image: image.iter().map(|&v| (0, v)).collect(),
         dynamic: BTreeMap::new(),
         input_region: &region,
+        pages: pages.iter().map(|p| (p.index, &p.bytes)).collect(),
     };
     let (code_base, slots) = program.code_range();
     let mut w = Witness {
@@ -216,7 +261,7 @@ pub fn build_witness(
     let mut memory = record.memory.iter().peekable();
     let mut syscalls = record.syscalls.iter();
     let mut poseidon2_calls = record.poseidon2.iter();
-    let mut output_cursor = 0u32;
+    let mut output_cursor = output_offset;
     let mut output_min_clk = 0u32;
     for (clk, step) in record.steps.iter().enumerate() {
         let clk = clk as u32;
@@ -226,7 +271,7 @@ pub fn build_witness(
             .expect("executed instructions are in the ROM");
         w.rom_counts[((pc - code_base) / 4) as usize] += 1;
         let mut events_here = Vec::new();
-        while let Some(e) = memory.next_if(|e| e.clk == u64::from(clk)) {
+        while let Some(e) = memory.next_if(|e| e.clk == first_clk + u64::from(clk)) {
             events_here.push(*e);
         }
         if inst.opcode == Opcode::Ecall {
@@ -273,7 +318,8 @@ pub fn build_witness(
                 let call = poseidon2_calls
                     .next()
                     .expect("every POSEIDON2 ecall has its event");
-                w.poseidon2.push(poseidon2_event(&mut cells, clk, call));
+                w.poseidon2
+                    .push(poseidon2_event(&mut cells, clk, first_clk, call));
                 continue;
             }
             if call.number == syscall::EXT_COMBINE {
@@ -395,15 +441,20 @@ pub fn build_witness(
             }
         }
     }
-    // The input header's doublewords are always cells: the first carries the input length
-    // that bounds the input region (see `memory_tables`).
-    for header in [INPUT_START as u32, INPUT_START as u32 + 8] {
-        let init = cells.input_dword(header);
-        cells.dynamic.entry(header / 8).or_insert(DynamicState {
-            is_input: true,
-            init,
-            state: (0, init),
-        });
+    w.output_end = (output_cursor, output_min_clk);
+    if pages.is_empty() {
+        // The input header's doublewords are always cells: the first carries the input length
+        // that bounds the input region (see `memory_tables`).
+        for header in [INPUT_START as u32, INPUT_START as u32 + 8] {
+            let init = cells.input_dword(header);
+            cells.dynamic.entry(header / 8).or_insert(DynamicState {
+                is_input: true,
+                init,
+                state: (0, init),
+            });
+        }
+    } else {
+        w.pages = paged_witness(&cells, &record.initial_registers, pages);
     }
     w.registers_final = cells.registers.to_vec();
     w.image_final = cells.image;
@@ -419,14 +470,49 @@ pub fn build_witness(
     Ok(w)
 }
 
+/// A shard's pages as the `pages` table proves them: the register page, then `pages`, each
+/// doubleword with its initial value and final state.
+fn paged_witness(cells: &Cells<'_>, registers: &[u64; 32], pages: &[Page]) -> Vec<PageWitness> {
+    let register_page = PageWitness {
+        index: 0,
+        init: core::array::from_fn(|j| registers.get(j).copied().unwrap_or(0)),
+        finals: core::array::from_fn(|j| {
+            cells
+                .registers
+                .get(j)
+                .filter(|_| j < 32)
+                .copied()
+                .unwrap_or((0, 0))
+        }),
+    };
+    let memory = pages.iter().map(|page| {
+        let init: [u64; PAGE_DWORDS] = core::array::from_fn(|j| {
+            u64::from_le_bytes(page.bytes[8 * j..8 * j + 8].try_into().expect("8 bytes"))
+        });
+        let base = page.index << (PAGE_SHIFT - 3);
+        PageWitness {
+            index: page.index,
+            init,
+            finals: core::array::from_fn(|j| {
+                cells
+                    .dynamic
+                    .get(&(base + j as u32))
+                    .map_or((0, init[j]), |d| d.state)
+            }),
+        }
+    });
+    std::iter::once(register_page).chain(memory).collect()
+}
+
 /// The machine's view of a POSEIDON2 call: the 8 doublewords of the state, each read as the
 /// input words and written as the output words.
 fn poseidon2_event(
     cells: &mut Cells<'_>,
     clk: u32,
+    first_clk: u64,
     call: &droste_executor::Poseidon2Event,
 ) -> Poseidon2Event {
-    debug_assert_eq!(call.clk, u64::from(clk));
+    debug_assert_eq!(call.clk, first_clk + u64::from(clk));
     let dword =
         |words: &[u32; 16], j: usize| u64::from(words[2 * j]) | u64::from(words[2 * j + 1]) << 32;
     let accesses = core::array::from_fn(|j| {

@@ -1,0 +1,355 @@
+//! Shard proofs: each shard of a run proves and verifies on its own, the statements chain into
+//! the whole run, and a dishonest page, path, boundary or statement is caught.
+
+mod common;
+
+use core::borrow::BorrowMut;
+
+use common::*;
+use droste_executor::memory_root::{MemoryTree, ShardMemoryProof};
+use droste_executor::{execute, ExecOptions, Input, Program, Shard, ShardOptions, Shards};
+use droste_isa::abi::{self, poseidon2, syscall};
+use droste_isa::{Instruction as I, Opcode};
+use droste_machine::bus::{MEMORY, NODE};
+use droste_machine::lookup_tables::RangeCountCols;
+use droste_machine::paged_memory::merkle::SiblingCols;
+use droste_machine::paged_memory::pages::PageCols;
+use droste_machine::{MachineError, MachineProver, ProvingKey, ShardStatement};
+use droste_stark::{check_constraints, ConstraintViolation, Val};
+use p3_field::PrimeCharacteristicRing;
+use p3_matrix::dense::RowMajorMatrix;
+
+/// Iterations of the test program's loop.
+const ROUNDS: i32 = 4;
+/// The loop's data pointer advances by more than a page and not by a multiple of 8, so its
+/// misaligned store at `p + 1020` straddles pages.
+const STRIDE: i32 = 1030;
+const STATE: i32 = 0x9_0000;
+
+/// Each round: loads from the private input, stores (one misaligned, one on the stack), reads a
+/// stream item, draws random bytes, permutes a POSEIDON2 state, writes stdout and commits
+/// output; then halts with the sum it loaded.
+fn test_program() -> Program {
+    let (count, ptr, input, acc, tmp) = (5, 6, 9, 8, 7);
+    let mut code = li(count, ROUNDS);
+    code.extend(li(ptr, DATA as i32 + 64));
+    code.extend(li(input, abi::INPUT_PAYLOAD_START as i32));
+    let top = code.len();
+    code.push(I::i(Opcode::Ld, tmp, input, 0));
+    code.push(I::r(Opcode::Add, acc, acc, tmp));
+    code.push(I::i(Opcode::Addi, input, input, 8));
+    code.push(I::s(Opcode::Sd, ptr, acc, 0));
+    code.push(I::s(Opcode::Sd, ptr, acc, 1020));
+    code.push(I::s(Opcode::Sd, 2, count, -8));
+    code.extend(ecall(syscall::INPUT_LEN));
+    code.push(I::i(Opcode::Addi, 11, 10, 0));
+    code.push(I::i(Opcode::Addi, 10, ptr, 16));
+    code.extend(ecall(syscall::INPUT_READ));
+    code.push(I::i(Opcode::Addi, 10, ptr, 40));
+    code.push(I::i(Opcode::Addi, 11, 0, 3));
+    code.extend(ecall(syscall::RANDOM));
+    code.extend(li(10, STATE));
+    code.push(I::i(Opcode::Addi, 11, 0, poseidon2::CANONICAL as i32));
+    code.extend(ecall(syscall::POSEIDON2));
+    code.push(I::i(Opcode::Addi, 10, 0, 1));
+    code.push(I::i(Opcode::Addi, 11, ptr, 0));
+    code.push(I::i(Opcode::Addi, 12, 0, 2));
+    code.extend(ecall(syscall::WRITE));
+    code.push(I::i(Opcode::Addi, 10, ptr, 0));
+    code.push(I::i(Opcode::Addi, 11, 0, 12));
+    code.extend(ecall(syscall::COMMIT));
+    code.push(I::i(Opcode::Addi, ptr, ptr, STRIDE));
+    code.push(I::i(Opcode::Addi, count, count, -1));
+    let back = -4 * (code.len() - top) as i32;
+    code.push(I::s(Opcode::Bne, count, 0, back));
+    code.push(I::i(Opcode::Addi, 10, acc, 0));
+    code.extend(halt());
+    program(&code, b"initial data")
+}
+
+fn test_input() -> Input {
+    Input {
+        stream: (0..ROUNDS as usize)
+            .map(|i| vec![i as u8 + 1; 1 + 3 * i])
+            .collect(),
+        private_input: (0..8 * ROUNDS as u32 + 5).map(|i| i as u8).collect(),
+        entropy: Some([7; 32]),
+    }
+}
+
+/// The run's shards of at most `cycles`, recorded, each with its memory proof.
+fn shards(program: &Program, input: &Input, cycles: u64) -> Vec<(Shard, ShardMemoryProof)> {
+    let options = ShardOptions {
+        shard_cycles: cycles,
+        record: true,
+        ..ShardOptions::default()
+    };
+    let mut tree = MemoryTree::initial(program, input).unwrap();
+    Shards::new(program, input, &options)
+        .unwrap()
+        .map(|shard| {
+            let shard = shard.unwrap();
+            let memory = tree.apply(&shard);
+            (shard, memory)
+        })
+        .collect()
+}
+
+fn shard_keys(program: &Program) -> (ProvingKey, droste_machine::VerifyingKey) {
+    MachineProver::setup_shards(program, test_options()).unwrap()
+}
+
+/// The debug checker on shard traces with `statement`'s endpoints.
+fn check_shard(
+    pk: &ProvingKey,
+    traces: &[RowMajorMatrix<Val>],
+    statement: &ShardStatement,
+) -> Result<(), ConstraintViolation> {
+    check_constraints(&MachineProver::tables(pk), traces, &statement.endpoints())
+}
+
+#[test]
+fn every_shard_proves_and_the_statements_chain_into_the_run() {
+    let (program, input) = (test_program(), test_input());
+    let whole = execute(&program, &input, &ExecOptions::default()).unwrap();
+    let (pk, vk) = shard_keys(&program);
+    let initial = MemoryTree::initial(&program, &input).unwrap();
+    for cycles in [41, 1 << 20] {
+        let shards = shards(&program, &input, cycles);
+        assert_eq!(shards.len() > 1, cycles == 41);
+        let mut statements = Vec::new();
+        for (i, (shard, memory)) in shards.iter().enumerate() {
+            let (traces, statement) = MachineProver::shard_traces(&pk, shard, memory).unwrap();
+            if let Err(violation) = check_shard(&pk, &traces, &statement) {
+                panic!("shard {i} of {cycles}: honest witness fails: {violation}");
+            }
+            // Full proofs of the first, a middle and the last shard.
+            if i == 0 || i == 2 || i + 1 == shards.len() {
+                let proof =
+                    MachineProver::prove_shard_traces(&pk, traces, statement.clone()).unwrap();
+                let verified =
+                    droste_machine::verify_shard_bytes(&vk.to_bytes(), &proof.to_bytes()).unwrap();
+                assert_eq!(verified, statement);
+            }
+            statements.push(statement);
+        }
+        let words = |d: [Val; 8]| d.map(|v| p3_field::PrimeField32::as_canonical_u32(&v));
+        let first = &statements[0];
+        assert_eq!(first.start_pc as u64, program.entry());
+        assert_eq!(first.pre_ram_root, words(initial.ram_root()));
+        assert_eq!(first.input_root, words(initial.input_root()));
+        let mut output: Vec<u8> = Vec::new();
+        for pair in statements.windows(2) {
+            assert!(!pair[0].halted);
+            assert_eq!(pair[0].end_pc, pair[1].start_pc);
+            assert_eq!(pair[0].post_ram_root, pair[1].pre_ram_root);
+            assert_eq!(pair[0].input_root, pair[1].input_root);
+            assert_eq!(
+                pair[0].output_offset as usize + pair[0].output.len(),
+                pair[1].output_offset as usize
+            );
+        }
+        for s in &statements {
+            output.extend(&s.output);
+        }
+        let last = statements.last().unwrap();
+        assert!(last.halted);
+        assert_eq!(last.exit_code, whole.exit_code);
+        assert_eq!(output, whole.public_output);
+        let cycles_total: u64 = statements.iter().map(|s| u64::from(s.cycles)).sum();
+        assert_eq!(cycles_total, whole.cycles);
+    }
+}
+
+/// The shards of the test run (41 cycles each) with their traces and statements.
+fn honest_shards(pk: &ProvingKey) -> Vec<(Vec<RowMajorMatrix<Val>>, ShardStatement)> {
+    shards(&test_program(), &test_input(), 41)
+        .iter()
+        .map(|(shard, memory)| MachineProver::shard_traces(pk, shard, memory).unwrap())
+        .collect()
+}
+
+/// The debug checker rejects `traces` with `statement` on `bus`, and a full proof of them does
+/// not verify.
+fn assert_shard_caught(
+    pk: &ProvingKey,
+    traces: Vec<RowMajorMatrix<Val>>,
+    statement: ShardStatement,
+    bus: Option<droste_machine::bus::Bus>,
+) {
+    let violation = check_shard(pk, &traces, &statement).unwrap_err();
+    if let Some(bus) = bus {
+        assert!(
+            matches!(violation, ConstraintViolation::Unbalanced { bus: b, .. } if b == bus),
+            "{violation}"
+        );
+    }
+    match MachineProver::prove_shard_traces(pk, traces, statement) {
+        Ok(proof) => {
+            let result = droste_machine::verify_shard_bytes(&pk.vk.to_bytes(), &proof.to_bytes());
+            assert!(
+                matches!(result, Err(MachineError::Verify(_))),
+                "accepted: {result:?}"
+            );
+        }
+        Err(e) => assert!(matches!(e, MachineError::Prove(_)), "{e}"),
+    }
+}
+
+/// The rows of `pages` trace for page `index`.
+fn page_rows(trace: &mut RowMajorMatrix<Val>, index: u32) -> Vec<&mut PageCols<Val>> {
+    let width = trace.width;
+    trace
+        .values
+        .chunks_exact_mut(width)
+        .map(|row| -> &mut PageCols<Val> { row.borrow_mut() })
+        .filter(|c| c.is_real == Val::ONE && c.page == Val::from_u32(index))
+        .collect()
+}
+
+/// Recomputes both sponges of a page's rows after their limbs were edited, so that every
+/// permutation is honest and only what the limbs mean changes.
+fn rehash(rows: &mut [&mut PageCols<Val>]) {
+    let constants = droste_machine::chips::poseidon2::round_constants();
+    let mut capacity = [[Val::ZERO; 8]; 2];
+    for row in rows.iter_mut() {
+        for (t, perm) in [&mut row.pre, &mut row.post].into_iter().enumerate() {
+            let mut input = perm.cols().inputs;
+            input[8..].copy_from_slice(&capacity[t]);
+            perm.fill(input, &constants);
+            capacity[t].copy_from_slice(&perm.output()[8..]);
+        }
+    }
+}
+
+#[test]
+fn a_page_that_is_not_the_memory_root_s_is_caught() {
+    let (pk, _) = shard_keys(&test_program());
+    let shards = honest_shards(&pk);
+    let pages = table_index(&pk, "pages");
+    let (traces, statement) = &shards[1];
+
+    // A byte of the register page past the registers (not a cell: no memory access sees it),
+    // changed before and after with honest hashes: only the leaves differ from the tree's.
+    let mut t = traces.clone();
+    let mut rows = page_rows(&mut t[pages], 0);
+    let row = &mut rows[40];
+    row.pre.cols_mut().inputs[2] += Val::ONE;
+    row.post.cols_mut().inputs[2] += Val::ONE;
+    rehash(&mut rows);
+    // The limb's range check moves from 0 to 1.
+    let range = table_index(&pk, "range");
+    for (value, change) in [(0, -1), (1, 1)] {
+        let counts: &mut RangeCountCols<Val> = row_mut(&mut t[range], value).borrow_mut();
+        counts.count[0] += Val::from_i32(change);
+    }
+    assert_shard_caught(&pk, t, statement.clone(), Some(NODE));
+
+    // A RAM page moved to another index (its cells' addresses follow it): the tree has another
+    // page there.
+    let mut t = traces.clone();
+    let ram_page = {
+        let width = t[pages].width;
+        let cols: &PageCols<Val> =
+            core::borrow::Borrow::borrow(&t[pages].values[64 * width..65 * width]);
+        cols.page
+    };
+    for row in page_rows(
+        &mut t[pages],
+        p3_field::PrimeField32::as_canonical_u32(&ram_page),
+    ) {
+        row.page += Val::ONE;
+        row.addr += Val::from_u32(1024);
+        row.lower[0] += Val::ONE;
+        row.upper[0] -= Val::ONE;
+    }
+    assert!(check_shard(&pk, &t, statement).is_err());
+}
+
+#[test]
+fn a_changed_final_value_or_sibling_is_caught() {
+    let (pk, _) = shard_keys(&test_program());
+    let shards = honest_shards(&pk);
+    let (pages, siblings) = (table_index(&pk, "pages"), table_index(&pk, "siblings"));
+    let (traces, statement) = &shards[2];
+
+    // A register's value after the shard, with an honest hash: the memory bus no longer
+    // balances (the last write said otherwise).
+    let mut t = traces.clone();
+    let mut rows = page_rows(&mut t[pages], 0);
+    rows[3].post.cols_mut().inputs[0] += Val::ONE;
+    rehash(&mut rows);
+    assert_shard_caught(&pk, t, statement.clone(), Some(MEMORY));
+
+    // A sibling: memory the shard did not touch, claimed different (in both trees).
+    let mut t = traces.clone();
+    let sibling: &mut SiblingCols<Val> = row_mut(&mut t[siblings], 0).borrow_mut();
+    assert_eq!(sibling.is_real, Val::ONE);
+    sibling.digest[0] += Val::ONE;
+    assert_shard_caught(&pk, t, statement.clone(), Some(NODE));
+}
+
+#[test]
+fn a_statement_that_is_not_the_shard_s_is_caught() {
+    let (pk, vk) = shard_keys(&test_program());
+    let shards = honest_shards(&pk);
+    let (traces, statement) = &shards[1];
+    type Edit = (&'static str, fn(&mut ShardStatement));
+    let edits: [Edit; 9] = [
+        ("pre root", |s| s.pre_ram_root[3] ^= 1),
+        ("post root", |s| s.post_ram_root[0] ^= 1),
+        ("input root", |s| s.input_root[7] ^= 1),
+        ("start pc", |s| s.start_pc += 4),
+        ("end pc", |s| s.end_pc += 4),
+        ("cycles", |s| s.cycles -= 1),
+        ("halts", |s| {
+            s.halted = true;
+            s.end_pc = 0;
+            s.output_clk = 0;
+        }),
+        ("input length", |s| s.input_len += 8),
+        ("output offset", |s| s.output_offset += 1),
+    ];
+    for (what, edit) in edits {
+        let mut forged = statement.clone();
+        edit(&mut forged);
+        assert!(check_shard(&pk, traces, &forged).is_err(), "{what}");
+    }
+    // One full proof: a non-final shard claiming to halt.
+    let mut forged = statement.clone();
+    forged.halted = true;
+    forged.end_pc = 0;
+    forged.output_clk = 0;
+    assert_shard_caught(&pk, traces.clone(), forged, None);
+
+    // An honest proof of one shard does not verify with another shard's statement, nor under
+    // the program's whole-run key.
+    let proof = MachineProver::prove_shard_traces(&pk, traces.clone(), statement.clone()).unwrap();
+    let mut swapped = proof.clone();
+    swapped.statement = shards[2].1.clone();
+    let result = droste_machine::verify_shard_bytes(&vk.to_bytes(), &swapped.to_bytes());
+    assert!(matches!(result, Err(MachineError::Verify(_))), "{result:?}");
+    let (_, whole_vk) = keys(&test_program());
+    let result = droste_machine::verify_shard_bytes(&whole_vk.to_bytes(), &proof.to_bytes());
+    assert!(matches!(result, Err(MachineError::WrongKey)), "{result:?}");
+}
+
+#[test]
+fn an_input_read_past_the_declared_length_is_caught() {
+    let (pk, _) = shard_keys(&test_program());
+    let shards = honest_shards(&pk);
+    let pages = table_index(&pk, "pages");
+    // The first shard pages in the input's first page; the doubleword after the payload's end
+    // is not a cell. Claiming it is fails the extent check.
+    let (traces, statement) = &shards[0];
+    let mut t = traces.clone();
+    let rows = page_rows(&mut t[pages], (abi::INPUT_START >> 10) as u32);
+    assert!(!rows.is_empty(), "the first shard reads the input");
+    let region_dwords = (16 + test_input().private_input.len()).div_ceil(8);
+    let row = region_dwords / 2;
+    let d = region_dwords % 2;
+    let cols = rows.into_iter().nth(row).unwrap();
+    assert_eq!(cols.is_cell[d], Val::ZERO);
+    cols.is_cell[d] = Val::ONE;
+    assert!(check_shard(&pk, &t, statement).is_err());
+}
