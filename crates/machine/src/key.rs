@@ -2,8 +2,11 @@
 //! the public values a proof vouches for.
 //!
 //! The key is the stark key of the machine's tables (whose preprocessed commitment holds the
-//! program ROM and the initial memory image) plus the entry point. It travels as an rkyv
-//! archive after a 16-byte header, like proofs, so a recursion guest reads it in place.
+//! program ROM and the initial memory image) plus the entry point, and what continuation shards
+//! of the same program are checked with: the digest of its shard key ([`crate::shard`]) and the
+//! root of its initial registers and RAM in the memory tree. Its digest covers all four, so one
+//! digest names the program whether a run was proven whole or shard by shard. It travels as an
+//! rkyv archive after a 16-byte header, like proofs, so a recursion guest reads it in place.
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -19,16 +22,22 @@ use crate::error::MachineError;
 /// The first 8 bytes of every serialized verifying key.
 pub const VKEY_MAGIC: [u8; 8] = *b"DROSTEvk";
 /// Version of the serialized key layout.
-pub const VKEY_VERSION: u32 = 1;
+pub const VKEY_VERSION: u32 = 2;
 /// Bytes before the archive.
 pub const HEADER_LEN: usize = 16;
 
 /// The verifying key of a program: the key of its tables (preprocessed commitment, shapes, FRI
-/// parameters) and its entry point. Depends only on the ELF and the proof options.
+/// parameters), its entry point, and what its shard proofs are checked against. Depends only on
+/// the ELF and the proof options.
 #[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct VerifyingKey {
     pub stark: droste_stark::VerifyingKey,
     pub entry: u32,
+    /// Digest of the program's shard key ([`crate::shard::ShardVerifyingKey::digest`]).
+    pub shard_key: [u32; 8],
+    /// The memory tree's left child (registers and RAM) before the first instruction: where
+    /// the first shard of every run starts.
+    pub initial_ram_root: [u32; 8],
 }
 
 impl VerifyingKey {
@@ -75,15 +84,67 @@ pub fn access(bytes: &[u8]) -> Result<&ArchivedVerifyingKey, MachineError> {
 
 impl ArchivedVerifyingKey {
     /// The stark key digested, and the machine key's digest: Poseidon2 of the stark key's
-    /// digest followed by the entry point. The stark key is hashed once per verification (its
-    /// encoding is most of the key); the entry point, which the stark transcript only sees as a
-    /// public endpoint, is bound here so that the digest names the whole program.
+    /// digest, the entry point, the shard key's digest and the initial RAM root. The stark key
+    /// is hashed once per verification (its encoding is most of the key); the entry point, which
+    /// the stark transcript only sees as a public endpoint, and the continuation fields are bound
+    /// here so that the digest names the whole program. Words of the continuation fields must be
+    /// canonical (one encoding per key).
     pub fn digest(&self) -> Result<(DigestedKey<'_>, Digest), MachineError> {
         let stark = self.stark.digested()?;
-        let mut input = [Val::ZERO; 9];
-        input[..8].copy_from_slice(stark.digest());
-        input[8] = Val::from_u32(self.entry.to_native());
-        Ok((stark, Hasher::new().hash_slice(&input)))
+        let digest = program_digest(
+            &digest_words(stark.digest()),
+            self.entry.to_native(),
+            &self.shard_key.map(|w| w.to_native()),
+            &self.initial_ram_root.map(|w| w.to_native()),
+        )?;
+        Ok((stark, digest))
+    }
+}
+
+/// A program's key digest from its parts (all canonical words): Poseidon2 of the whole-run
+/// stark key's digest, the entry point, the shard key's digest and the initial RAM root. What
+/// [`ArchivedVerifyingKey::digest`] computes, and what an aggregator of shard proofs computes
+/// from these parts alone (it never needs the whole-run key).
+pub fn program_digest(
+    stark_key: &[u32; 8],
+    entry: u32,
+    shard_key: &[u32; 8],
+    initial_ram_root: &[u32; 8],
+) -> Result<Digest, MachineError> {
+    let mut input = [Val::ZERO; 25];
+    input[8] = Val::from_u32(entry);
+    let words = stark_key
+        .iter()
+        .zip(0..8)
+        .chain(shard_key.iter().zip(9..17))
+        .chain(initial_ram_root.iter().zip(17..25));
+    for (&word, position) in words {
+        if word >= Val::ORDER_U32 {
+            return Err(MachineError::Format("non-canonical key digest word"));
+        }
+        input[position] = Val::from_u32(word);
+    }
+    Ok(Hasher::new().hash_slice(&input))
+}
+
+/// The parts of a key its digest is computed from ([`program_digest`]'s arguments).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyParts {
+    pub stark_key: [u32; 8],
+    pub entry: u32,
+    pub shard_key: [u32; 8],
+    pub initial_ram_root: [u32; 8],
+}
+
+impl VerifyingKey {
+    /// The parts of the key its digest is computed from.
+    pub fn parts(&self) -> Result<KeyParts, MachineError> {
+        Ok(KeyParts {
+            stark_key: digest_words(&self.stark.digest()?),
+            entry: self.entry,
+            shard_key: self.shard_key,
+            initial_ram_root: self.initial_ram_root,
+        })
     }
 }
 

@@ -111,7 +111,7 @@ pub mod prover;
 
 pub use columns::Word;
 pub use error::MachineError;
-pub use key::{public_endpoints, ProofOptions, PublicValues, VerifyingKey};
+pub use key::{program_digest, public_endpoints, ProofOptions, PublicValues, VerifyingKey};
 pub use proof::MachineProof;
 pub use shard::{verify_shard_bytes, ShardProof, ShardStatement};
 pub use tables::MachineTables;

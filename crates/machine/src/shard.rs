@@ -21,16 +21,99 @@ use p3_field::{PrimeCharacteristicRing, PrimeField32};
 
 use crate::bus::{EXIT, INPUT_LEN, NODE, OUTPUT, OUTPUT_CURSOR, STATE};
 use crate::error::MachineError;
-use crate::key::{digest_words, ArchivedVerifyingKey};
+use crate::key::digest_words;
 use crate::paged_memory::{POST, PRE, ROOT_CHILD_LEVEL};
 use crate::tables::MachineTables;
 
+/// The first 8 bytes of every serialized shard key.
+pub const SHARD_KEY_MAGIC: [u8; 8] = *b"DROSTEsk";
 /// The first 8 bytes of every shard proof.
 pub const SHARD_PROOF_MAGIC: [u8; 8] = *b"DROSTEsp";
 /// Version of the shard proof layout.
 pub const SHARD_PROOF_VERSION: u32 = 1;
 /// Bytes before the archive.
 pub const HEADER_LEN: usize = 16;
+
+/// The key shard proofs of a program are checked with: the stark key of the paged tables
+/// ([`MachineTables::paged_for_verifier`]), whose preprocessed commitment holds the program's ROM. The
+/// program's [`crate::VerifyingKey`] carries its digest, which binds the two keys.
+#[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct ShardVerifyingKey {
+    pub stark: droste_stark::VerifyingKey,
+}
+
+impl ShardVerifyingKey {
+    /// The key as bytes: header (magic, [`SHARD_PROOF_VERSION`], reserved), then the archive.
+    pub fn to_bytes(&self) -> rkyv::util::AlignedVec<16> {
+        with_header(
+            SHARD_KEY_MAGIC,
+            &rkyv::to_bytes::<rkyv::rancor::Error>(self)
+                .expect("serializing into memory cannot fail"),
+        )
+    }
+
+    /// The key's digest as canonical words (what the program's key and shard proofs carry).
+    pub fn digest_words(&self) -> Result<[u32; 8], MachineError> {
+        let bytes = self.to_bytes();
+        Ok(digest_words(access_key(&bytes)?.stark.digested()?.digest()))
+    }
+}
+
+/// Checks the header and validates a shard key archive in place (16-byte aligned bytes).
+pub fn access_key(bytes: &[u8]) -> Result<&ArchivedShardVerifyingKey, MachineError> {
+    let archive = strip_header(bytes, SHARD_KEY_MAGIC, Wire::Key)?;
+    rkyv::access::<ArchivedShardVerifyingKey, rkyv::rancor::Failure>(archive)
+        .map_err(|_| MachineError::Format("malformed shard key archive"))
+}
+
+/// `magic`, the version, 4 reserved zero bytes, then `archive`.
+fn with_header(magic: [u8; 8], archive: &[u8]) -> rkyv::util::AlignedVec<16> {
+    let mut out = rkyv::util::AlignedVec::<16>::with_capacity(HEADER_LEN + archive.len());
+    out.extend_from_slice(&magic);
+    out.extend_from_slice(&SHARD_PROOF_VERSION.to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(archive);
+    out
+}
+
+/// The archive after a header with `magic` and the current version; `what` names the bytes in
+/// errors.
+fn strip_header(bytes: &[u8], magic: [u8; 8], what: Wire) -> Result<&[u8], MachineError> {
+    if bytes.len() < HEADER_LEN || bytes[..8] != magic {
+        return Err(MachineError::Format(
+            what.pick("missing shard key magic", "missing shard proof magic"),
+        ));
+    }
+    if bytes[8..12] != SHARD_PROOF_VERSION.to_le_bytes() || bytes[12..16] != [0; 4] {
+        return Err(MachineError::Format(what.pick(
+            "unsupported shard key version",
+            "unsupported shard proof version",
+        )));
+    }
+    if bytes.as_ptr() as usize % 16 != 0 {
+        return Err(MachineError::Format(what.pick(
+            "shard key bytes are not 16-byte aligned",
+            "shard proof bytes are not 16-byte aligned",
+        )));
+    }
+    Ok(&bytes[HEADER_LEN..])
+}
+
+/// Which wire format [`strip_header`] reads.
+#[derive(Clone, Copy)]
+enum Wire {
+    Key,
+    Proof,
+}
+
+impl Wire {
+    fn pick(self, key: &'static str, proof: &'static str) -> &'static str {
+        match self {
+            Wire::Key => key,
+            Wire::Proof => proof,
+        }
+    }
+}
 
 /// What a shard proof vouches for. Digests are canonical `u32` words.
 #[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
@@ -145,26 +228,17 @@ pub struct ShardProof {
 impl ShardProof {
     /// The proof as bytes (16-byte aligned buffer).
     pub fn to_bytes(&self) -> rkyv::util::AlignedVec<16> {
-        let archive = rkyv::to_bytes::<rkyv::rancor::Error>(self)
-            .expect("serializing into memory cannot fail");
-        let mut out = rkyv::util::AlignedVec::<16>::with_capacity(HEADER_LEN + archive.len());
-        out.extend_from_slice(&SHARD_PROOF_MAGIC);
-        out.extend_from_slice(&SHARD_PROOF_VERSION.to_le_bytes());
-        out.extend_from_slice(&[0; 4]);
-        out.extend_from_slice(&archive);
-        out
+        with_header(
+            SHARD_PROOF_MAGIC,
+            &rkyv::to_bytes::<rkyv::rancor::Error>(self)
+                .expect("serializing into memory cannot fail"),
+        )
     }
 }
 
 /// Checks the header and validates the archive in place. `bytes` must be 16-byte aligned.
 pub fn access(bytes: &[u8]) -> Result<&ArchivedShardProof, MachineError> {
-    if bytes.len() < HEADER_LEN || bytes[..8] != SHARD_PROOF_MAGIC {
-        return Err(MachineError::Format("missing shard proof magic"));
-    }
-    if bytes[8..12] != SHARD_PROOF_VERSION.to_le_bytes() || bytes[12..16] != [0; 4] {
-        return Err(MachineError::Format("unsupported shard proof version"));
-    }
-    let archive = &bytes[HEADER_LEN..];
+    let archive = strip_header(bytes, SHARD_PROOF_MAGIC, Wire::Proof)?;
     let proof = rkyv::access::<ArchivedShardProof, rkyv::rancor::Failure>(archive)
         .map_err(|_| MachineError::Format("malformed shard proof archive"))?;
     Layout::new(archive)
@@ -198,14 +272,22 @@ fn layout_padding(layout: &Layout, proof: &ArchivedShardProof) -> Result<(), Not
     droste_stark::proof::layout_padding(layout, &proof.proof)
 }
 
-/// Verifies a shard proof under the program's shard key (both read in place) and returns its
-/// statement.
+/// A verified shard proof: its statement, and the digest of the shard key it verified under
+/// (which names the program, with [`crate::program_digest`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedShard {
+    pub shard_key: [u32; 8],
+    pub statement: ShardStatement,
+}
+
+/// Verifies a shard proof under a shard key (both read in place).
 pub fn verify_shard_archived(
-    vk: &ArchivedVerifyingKey,
+    vk: &ArchivedShardVerifyingKey,
     proof: &ArchivedShardProof,
-) -> Result<ShardStatement, MachineError> {
-    let (stark_key, digest) = vk.digest()?;
-    if proof.vkey_digest.map(|w| w.to_native()) != digest_words(&digest) {
+) -> Result<VerifiedShard, MachineError> {
+    let stark_key = vk.stark.digested()?;
+    let shard_key = digest_words(stark_key.digest());
+    if proof.vkey_digest.map(|w| w.to_native()) != shard_key {
         return Err(MachineError::WrongKey);
     }
     if FriParameters::from(&proof.fri) != stark_key.key().fri() {
@@ -224,13 +306,16 @@ pub fn verify_shard_archived(
         &proof.proof,
         &statement.endpoints(),
     )?;
-    Ok(statement)
+    Ok(VerifiedShard {
+        shard_key,
+        statement,
+    })
 }
 
 /// Verifies shard proof bytes against shard key bytes, at any alignment.
-pub fn verify_shard_bytes(vk: &[u8], proof: &[u8]) -> Result<ShardStatement, MachineError> {
+pub fn verify_shard_bytes(vk: &[u8], proof: &[u8]) -> Result<VerifiedShard, MachineError> {
     let (mut vk_copy, mut proof_copy) = (None, None);
-    let vk = crate::key::access(crate::verify::aligned(vk, &mut vk_copy))?;
+    let vk = access_key(crate::verify::aligned(vk, &mut vk_copy))?;
     let proof = access(crate::verify::aligned(proof, &mut proof_copy))?;
     verify_shard_archived(vk, proof)
 }

@@ -67,6 +67,13 @@ fn test_program() -> Program {
     program(&code, b"initial data")
 }
 
+/// Another program: its shard key differs from [`test_program`]'s.
+fn other_program() -> Program {
+    let mut code = li(10, 3);
+    code.extend(halt());
+    program(&code, b"")
+}
+
 fn test_input() -> Input {
     Input {
         stream: (0..ROUNDS as usize)
@@ -95,8 +102,20 @@ fn shards(program: &Program, input: &Input, cycles: u64) -> Vec<(Shard, ShardMem
         .collect()
 }
 
-fn shard_keys(program: &Program) -> (ProvingKey, droste_machine::VerifyingKey) {
-    MachineProver::setup_shards(program, test_options()).unwrap()
+/// The program's keys, and its shard key as bytes.
+fn shard_keys(program: &Program) -> (ProvingKey, Vec<u8>) {
+    let (pk, _) = keys(program);
+    let shard_vk = pk.shard.vk.to_bytes().to_vec();
+    (pk, shard_vk)
+}
+
+/// Index of the shard table named `name` in proving order.
+fn shard_table(pk: &ProvingKey, name: &str) -> usize {
+    pk.shard
+        .tables()
+        .iter()
+        .position(|t| t.name() == name)
+        .unwrap()
 }
 
 /// The debug checker on shard traces with `statement`'s endpoints.
@@ -105,7 +124,7 @@ fn check_shard(
     traces: &[RowMajorMatrix<Val>],
     statement: &ShardStatement,
 ) -> Result<(), ConstraintViolation> {
-    check_constraints(&MachineProver::tables(pk), traces, &statement.endpoints())
+    check_constraints(&pk.shard.tables(), traces, &statement.endpoints())
 }
 
 #[test]
@@ -127,9 +146,9 @@ fn every_shard_proves_and_the_statements_chain_into_the_run() {
             if i == 0 || i == 2 || i + 1 == shards.len() {
                 let proof =
                     MachineProver::prove_shard_traces(&pk, traces, statement.clone()).unwrap();
-                let verified =
-                    droste_machine::verify_shard_bytes(&vk.to_bytes(), &proof.to_bytes()).unwrap();
-                assert_eq!(verified, statement);
+                let verified = droste_machine::verify_shard_bytes(&vk, &proof.to_bytes()).unwrap();
+                assert_eq!(verified.statement, statement);
+                assert_eq!(verified.shard_key, pk.vk.shard_key);
             }
             statements.push(statement);
         }
@@ -137,6 +156,7 @@ fn every_shard_proves_and_the_statements_chain_into_the_run() {
         let first = &statements[0];
         assert_eq!(first.start_pc as u64, program.entry());
         assert_eq!(first.pre_ram_root, words(initial.ram_root()));
+        assert_eq!(first.pre_ram_root, pk.vk.initial_ram_root);
         assert_eq!(first.input_root, words(initial.input_root()));
         let mut output: Vec<u8> = Vec::new();
         for pair in statements.windows(2) {
@@ -186,7 +206,8 @@ fn assert_shard_caught(
     }
     match MachineProver::prove_shard_traces(pk, traces, statement) {
         Ok(proof) => {
-            let result = droste_machine::verify_shard_bytes(&pk.vk.to_bytes(), &proof.to_bytes());
+            let result =
+                droste_machine::verify_shard_bytes(&pk.shard.vk.to_bytes(), &proof.to_bytes());
             assert!(
                 matches!(result, Err(MachineError::Verify(_))),
                 "accepted: {result:?}"
@@ -226,7 +247,7 @@ fn rehash(rows: &mut [&mut PageCols<Val>]) {
 fn a_page_that_is_not_the_memory_root_s_is_caught() {
     let (pk, _) = shard_keys(&test_program());
     let shards = honest_shards(&pk);
-    let pages = table_index(&pk, "pages");
+    let pages = shard_table(&pk, "pages");
     let (traces, statement) = &shards[1];
 
     // A byte of the register page past the registers (not a cell: no memory access sees it),
@@ -238,7 +259,7 @@ fn a_page_that_is_not_the_memory_root_s_is_caught() {
     row.post.cols_mut().inputs[2] += Val::ONE;
     rehash(&mut rows);
     // The limb's range check moves from 0 to 1.
-    let range = table_index(&pk, "range");
+    let range = shard_table(&pk, "range");
     for (value, change) in [(0, -1), (1, 1)] {
         let counts: &mut RangeCountCols<Val> = row_mut(&mut t[range], value).borrow_mut();
         counts.count[0] += Val::from_i32(change);
@@ -270,7 +291,7 @@ fn a_page_that_is_not_the_memory_root_s_is_caught() {
 fn a_changed_final_value_or_sibling_is_caught() {
     let (pk, _) = shard_keys(&test_program());
     let shards = honest_shards(&pk);
-    let (pages, siblings) = (table_index(&pk, "pages"), table_index(&pk, "siblings"));
+    let (pages, siblings) = (shard_table(&pk, "pages"), shard_table(&pk, "siblings"));
     let (traces, statement) = &shards[2];
 
     // A register's value after the shard, with an honest hash: the memory bus no longer
@@ -327,18 +348,20 @@ fn a_statement_that_is_not_the_shard_s_is_caught() {
     let proof = MachineProver::prove_shard_traces(&pk, traces.clone(), statement.clone()).unwrap();
     let mut swapped = proof.clone();
     swapped.statement = shards[2].1.clone();
-    let result = droste_machine::verify_shard_bytes(&vk.to_bytes(), &swapped.to_bytes());
+    let result = droste_machine::verify_shard_bytes(&vk, &swapped.to_bytes());
     assert!(matches!(result, Err(MachineError::Verify(_))), "{result:?}");
-    let (_, whole_vk) = keys(&test_program());
-    let result = droste_machine::verify_shard_bytes(&whole_vk.to_bytes(), &proof.to_bytes());
+    let (other, _) = shard_keys(&other_program());
+    let result = droste_machine::verify_shard_bytes(&other.shard.vk.to_bytes(), &proof.to_bytes());
     assert!(matches!(result, Err(MachineError::WrongKey)), "{result:?}");
+    let result = droste_machine::verify_shard_bytes(&pk.vk.to_bytes(), &proof.to_bytes());
+    assert!(matches!(result, Err(MachineError::Format(_))), "{result:?}");
 }
 
 #[test]
 fn an_input_read_past_the_declared_length_is_caught() {
     let (pk, _) = shard_keys(&test_program());
     let shards = honest_shards(&pk);
-    let pages = table_index(&pk, "pages");
+    let pages = shard_table(&pk, "pages");
     // The first shard pages in the input's first page; the doubleword after the payload's end
     // is not a cell. Claiming it is fails the extent check.
     let (traces, statement) = &shards[0];

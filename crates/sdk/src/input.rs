@@ -38,6 +38,25 @@ impl Input {
         self
     }
 
+    /// Appends a continuation shard proof as two input items, the program's shard key then the
+    /// proof (wire formats), which the recursion guest verifies with
+    /// `droste_zkvm::verify::read_verified_shard`.
+    pub fn write_shard_proof(
+        mut self,
+        proof: &[u8],
+        shard_vk: &droste_machine::shard::ShardVerifyingKey,
+    ) -> Self {
+        self.inner.stream.push(shard_vk.to_bytes().to_vec());
+        self.inner.stream.push(proof.to_vec());
+        self
+    }
+
+    /// Appends the stream items of `other` (its private input and entropy are not taken).
+    pub(crate) fn extend(mut self, other: Input) -> Self {
+        self.inner.stream.extend(other.inner.stream);
+        self
+    }
+
     /// Sets the private input mapped into guest memory (`io::private_input_slice()`).
     pub fn private_input(mut self, bytes: Vec<u8>) -> Self {
         self.inner.private_input = bytes;

@@ -20,6 +20,7 @@
 //! ```
 
 mod allocator;
+pub mod continuation;
 mod execute;
 mod guest_build;
 mod input;

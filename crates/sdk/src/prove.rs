@@ -117,6 +117,14 @@ pub enum ProveError {
         /// Why it does not verify.
         error: MachineError,
     },
+    /// The proofs to aggregate do not chain (shards out of order, skipped, or of another run).
+    #[error("proof {index} to aggregate: {error}")]
+    Aggregate {
+        /// Its position in the list.
+        index: usize,
+        /// Why it does not fit.
+        error: droste_zkvm::recursion::UnwrapError,
+    },
     /// Verifying the proofs in the recursion guest takes more cycles than one proof covers.
     #[error(
         "verifying {proofs} proof(s) in the recursion guest takes more than {limit} cycles, the \
@@ -231,6 +239,21 @@ impl Prover {
             vk,
             options,
         })
+    }
+
+    /// The program.
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// The proving key (whose `shard` part proves continuation shards).
+    pub fn proving_key(&self) -> &ProvingKey {
+        &self.pk
+    }
+
+    /// The proof options.
+    pub fn options(&self) -> ProofOptions {
+        self.options
     }
 
     /// The verifying key.

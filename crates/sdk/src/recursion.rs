@@ -18,8 +18,9 @@
 
 use std::sync::OnceLock;
 
+use droste_machine::shard::ShardVerifyingKey;
 use droste_machine::{MachineError, VerifyingKey};
-use droste_zkvm::recursion::{Aggregate, RecursionRequest};
+use droste_zkvm::recursion::{Aggregate, InnerKind, ProgramIdentity, RecursionRequest};
 
 use crate::prove::{ProgressEvent, Proof, ProveError, Prover};
 use crate::verify::{
@@ -38,11 +39,11 @@ static RECURSION_ELF: &[u8] = include_bytes!("../../../guests/recursion/elf/dros
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "20bfef6a39bb31549b6bc7607c2fc30c2531a848460fea20cc688f4a5c8a6d33",
+        "d62cb067ac53bc1f31869c0149e2ac34ad60591d10e8ba217eaaa2085ce1090b",
     ),
     (
         "fast",
-        "24bad87198e50626cff82b0eed93a40d8a668c728b4f6014e9dbf65eb1390207",
+        "0b879313dfec18101f7f4b23324cda0799513834ed15575ab99ea614d120a456",
     ),
 ];
 
@@ -100,6 +101,48 @@ pub struct InnerProof<'a> {
     pub vk: &'a VerifyingKey,
 }
 
+/// One continuation shard proof to aggregate: its bytes, and the keys of the program it is a
+/// shard of.
+#[derive(Clone, Copy)]
+pub struct InnerShard<'a> {
+    /// The shard proof (`droste_machine::ShardProof` bytes).
+    pub proof: &'a [u8],
+    /// The program's verifying key: its digest names the program in the segment proven.
+    pub vk: &'a VerifyingKey,
+    /// The program's shard key (whose digest `vk` carries).
+    pub shard_vk: &'a ShardVerifyingKey,
+}
+
+/// A proof for the recursion guest to verify: a whole run's (aggregates included) or a shard's.
+#[derive(Clone, Copy)]
+pub enum Inner<'a> {
+    Whole(InnerProof<'a>),
+    Shard(InnerShard<'a>),
+}
+
+impl<'a> From<InnerProof<'a>> for Inner<'a> {
+    fn from(proof: InnerProof<'a>) -> Self {
+        Inner::Whole(proof)
+    }
+}
+
+impl<'a> From<InnerShard<'a>> for Inner<'a> {
+    fn from(shard: InnerShard<'a>) -> Self {
+        Inner::Shard(shard)
+    }
+}
+
+/// The parts of `vk` its digest is computed from, as the recursion guest takes them.
+pub fn program_identity(vk: &VerifyingKey) -> Result<ProgramIdentity, MachineError> {
+    let parts = vk.parts()?;
+    Ok(ProgramIdentity {
+        stark_key: parts.stark_key,
+        entry: parts.entry,
+        shard_key: parts.shard_key,
+        initial_ram_root: parts.initial_ram_root,
+    })
+}
+
 /// The recursion guest's input for `proofs`, to be proven under `options`: the request (its own
 /// key digest under `options`, the number of proofs) and each proof with its key.
 ///
@@ -109,17 +152,47 @@ pub fn recursion_input(
     proofs: &[InnerProof<'_>],
     options: ProofOptions,
 ) -> Result<Input, ProveError> {
-    let request = RecursionRequest {
-        recursion_vkey: recursion_vkey(options)?.0,
-        proofs: proofs.len() as u32,
-    };
-    let mut input = Input::new().write(&request)?;
+    let proofs: Vec<Inner<'_>> = proofs.iter().map(|&p| p.into()).collect();
+    request_input(&proofs, options)
+}
+
+/// [`recursion_input`] for proofs of whole runs and shards alike. Shards (and segments in inner
+/// aggregates) are chained as the guest will chain them, so shards out of order are refused here
+/// with the reason, not after a failed proving run.
+pub fn request_input(proofs: &[Inner<'_>], options: ProofOptions) -> Result<Input, ProveError> {
+    let recursion_vkey = recursion_vkey(options)?.0;
+    let mut kinds = Vec::with_capacity(proofs.len());
+    let mut items = Input::new();
+    let mut preview = Aggregate::new(recursion_vkey);
     for (index, inner) in proofs.iter().enumerate() {
-        droste_machine::verify(inner.vk, inner.proof)
-            .map_err(|error| ProveError::InnerProof { index, error })?;
-        input = input.write_proof(inner.proof, inner.vk);
+        let added = match *inner {
+            Inner::Whole(inner) => {
+                let public = droste_machine::verify(inner.vk, inner.proof)
+                    .map_err(|error| ProveError::InnerProof { index, error })?;
+                kinds.push(InnerKind::Whole);
+                items = items.write_proof(inner.proof, inner.vk);
+                preview.push(statement(public))
+            }
+            Inner::Shard(shard) => {
+                let program = program_identity(shard.vk)?;
+                let segment = droste_zkvm::verify::verify_shard(
+                    &program,
+                    &shard.shard_vk.to_bytes(),
+                    shard.proof,
+                )
+                .map_err(|error| ProveError::InnerProof { index, error })?;
+                kinds.push(InnerKind::Shard(program));
+                items = items.write_shard_proof(shard.proof, shard.shard_vk);
+                preview.push_segment(segment)
+            }
+        };
+        added.map_err(|error| ProveError::Aggregate { index, error })?;
     }
-    Ok(input)
+    let request = RecursionRequest {
+        recursion_vkey,
+        proofs: kinds,
+    };
+    Ok(Input::new().write(&request)?.extend(items))
 }
 
 /// Proves the verification of `proofs` (of any guests, aggregates included) under `options`: a
@@ -135,7 +208,19 @@ pub fn aggregate_with_progress(
     options: ProofOptions,
     progress: &mut dyn FnMut(ProgressEvent),
 ) -> Result<Proof, ProveError> {
-    let input = recursion_input(proofs, options)?;
+    let proofs: Vec<Inner<'_>> = proofs.iter().map(|&p| p.into()).collect();
+    aggregate_inner(&proofs, options, progress)
+}
+
+/// [`aggregate_with_progress`] for proofs of whole runs and shards alike ([`request_input`]):
+/// shards chain into segments, and a segment that starts the run and halts becomes the run's
+/// statement.
+pub fn aggregate_inner(
+    proofs: &[Inner<'_>],
+    options: ProofOptions,
+    progress: &mut dyn FnMut(ProgressEvent),
+) -> Result<Proof, ProveError> {
+    let input = request_input(proofs, options)?;
     let proof = Prover::new(RECURSION_ELF, options)?
         .keep_ldes(false)
         .prove_with_progress(&input, progress)

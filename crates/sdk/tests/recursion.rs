@@ -18,7 +18,7 @@ use droste_sdk::{
     Prover, VerifyError, MAX_CYCLES, PRESETS,
 };
 use droste_zkvm::recursion::Aggregate;
-use droste_zkvm::recursion::RecursionRequest;
+use droste_zkvm::recursion::{InnerKind, RecursionRequest};
 
 /// A hand-assembled guest (no std runtime: a few tables, a cheap proof to verify) that commits
 /// its one input item and halts with exit code 3.
@@ -129,6 +129,7 @@ fn compressed_aggregated_and_recompressed_proofs_prove_the_inner_statements() {
         Aggregate {
             recursion_vkey: recursion_vkey(options).unwrap().0,
             statements: vec![statement(fib_proof.public_values().clone())],
+            segments: Vec::new(),
         }
     );
 }
@@ -138,7 +139,7 @@ fn compressed_aggregated_and_recompressed_proofs_prove_the_inner_statements() {
 fn raw_input(proofs: &[(&droste_sdk::VerifyingKey, &[u8])]) -> Input {
     let request = RecursionRequest {
         recursion_vkey: recursion_vkey(ProofOptions::fast()).unwrap().0,
-        proofs: proofs.len() as u32,
+        proofs: vec![InnerKind::Whole; proofs.len()],
     };
     let mut input = Input::new().write(&request).unwrap();
     for (vk, proof) in proofs {

@@ -24,7 +24,8 @@ pub struct Statement {
 }
 
 /// The recursion guest's first input item: the digest of its own verifying key (under the
-/// options its proof will be made with) and how many `(key, proof)` pairs follow.
+/// options its proof will be made with) and what kind of proof each `(key, proof)` pair that
+/// follows is.
 ///
 /// The guest cannot know its own key digest (the digest depends on its ELF), so it is told, and
 /// it commits what it was told: a verifier of its proof checks that digest against the real one.
@@ -33,13 +34,105 @@ pub struct Statement {
 pub struct RecursionRequest {
     /// The digest the recursion guest takes for its own.
     pub recursion_vkey: [u32; 8],
-    /// Number of `(verifying key, proof)` pairs in the input stream after this item.
-    pub proofs: u32,
+    /// One entry per `(key, proof)` pair in the input stream after this item.
+    pub proofs: Vec<InnerKind>,
 }
 
-/// What the recursion guest commits: the digest it was told is its own, and the statements of
-/// the proofs it verified, in order, with the statements of inner recursion proofs in place of
-/// those proofs' own statements.
+/// What a `(key, proof)` pair of a [`RecursionRequest`] is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InnerKind {
+    /// A proof of a whole run (a machine proof) and the program's verifying key: a
+    /// [`Statement`].
+    Whole,
+    /// A proof of one continuation shard of `program` and the program's shard key: a
+    /// [`Segment`] of one shard.
+    Shard(ProgramIdentity),
+}
+
+/// The parts of a program's verifying key whose hash is its digest (`droste_machine`'s
+/// `program_digest`): what a shard proof is checked against without the whole key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ProgramIdentity {
+    /// Digest of the whole-run stark key.
+    pub stark_key: [u32; 8],
+    /// The entry point.
+    pub entry: u32,
+    /// Digest of the shard key.
+    pub shard_key: [u32; 8],
+    /// The memory tree's left child before the first instruction.
+    pub initial_ram_root: [u32; 8],
+}
+
+/// Consecutive shards of one run, verified and chained: where they start and where they end.
+/// A segment that starts the run ([`Segment::starts_run`]) and halts is the run: it becomes the
+/// [`Statement`] a proof of the whole run would prove.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Segment {
+    /// Digest of the program's verifying key.
+    pub vkey_digest: [u32; 8],
+    /// Whether the first shard starts from the program's initial state (its entry point, its
+    /// initial registers and RAM, no output yet).
+    pub starts_run: bool,
+    pub start_pc: u32,
+    pub pre_ram_root: [u32; 8],
+    /// The exit code if the last shard halted.
+    pub exit_code: Option<u32>,
+    /// The pc the next shard starts from (0 when halted).
+    pub end_pc: u32,
+    pub post_ram_root: [u32; 8],
+    /// The private input's root and length, the same in every shard of a run.
+    pub input_root: [u32; 8],
+    pub input_len: u32,
+    /// Public output bytes committed before the first shard.
+    pub output_offset: u32,
+    /// The bytes the segment committed.
+    pub output: Vec<u8>,
+    /// Instructions executed.
+    pub cycles: u64,
+}
+
+impl Segment {
+    /// Appends `next`, which must start where `self` ends: same program, not after a halt, the
+    /// same pc, RAM root, input and output position.
+    pub fn extend(&mut self, next: Segment) -> Result<(), UnwrapError> {
+        let broken = if self.exit_code.is_some() {
+            Some("a shard follows the one that halted")
+        } else if next.starts_run {
+            Some("a shard that starts the run follows another")
+        } else if next.start_pc != self.end_pc {
+            Some("the pc differs")
+        } else if next.pre_ram_root != self.post_ram_root {
+            Some("the registers or memory differ")
+        } else if (next.input_root, next.input_len) != (self.input_root, self.input_len) {
+            Some("the private input differs")
+        } else if u64::from(next.output_offset)
+            != u64::from(self.output_offset) + self.output.len() as u64
+        {
+            Some("the public output position differs")
+        } else {
+            None
+        };
+        if let Some(reason) = broken {
+            return Err(UnwrapError::Discontinuous(reason));
+        }
+        self.exit_code = next.exit_code;
+        self.end_pc = next.end_pc;
+        self.post_ram_root = next.post_ram_root;
+        self.output.extend(next.output);
+        self.cycles += next.cycles;
+        Ok(())
+    }
+
+    /// Whether the segment is a whole run: it starts the run and halts.
+    pub fn is_whole_run(&self) -> bool {
+        self.starts_run && self.exit_code.is_some()
+    }
+}
+
+/// What the recursion guest commits: the digest it was told is its own, the statements of the
+/// proofs it verified, in order, with the statements of inner recursion proofs in place of
+/// those proofs' own statements, and the segments of runs proven shard by shard that are not
+/// whole yet.
 ///
 /// Why unwrapping is sound: a proof whose key digest equals `recursion_vkey` is, if that digest
 /// is the recursion guest's real one (which whoever verifies the outer proof checks), a proof of
@@ -50,8 +143,12 @@ pub struct RecursionRequest {
 pub struct Aggregate {
     /// The recursion guest's key digest, as it was told (see [`RecursionRequest`]).
     pub recursion_vkey: [u32; 8],
-    /// The statements proven, in input order, inner aggregates unwrapped.
+    /// The statements proven, in input order, inner aggregates unwrapped; a segment that became
+    /// a whole run is a statement here, at the place it became whole.
     pub statements: Vec<Statement>,
+    /// Segments that are not whole runs yet, in input order, each chained as far as the shards
+    /// and segments after it continued it.
+    pub segments: Vec<Segment>,
 }
 
 /// Why a statement could not be added to an [`Aggregate`].
@@ -66,6 +163,9 @@ pub enum UnwrapError {
     /// An inner recursion proof was told another key digest for itself.
     #[error("an inner recursion proof names another recursion key")]
     OtherRecursionKey,
+    /// A segment of a program does not continue the previous segment of the same program.
+    #[error("shards out of order: {0}")]
+    Discontinuous(&'static str),
 }
 
 impl Aggregate {
@@ -74,6 +174,7 @@ impl Aggregate {
         Self {
             recursion_vkey,
             statements: Vec::new(),
+            segments: Vec::new(),
         }
     }
 
@@ -88,6 +189,38 @@ impl Aggregate {
             return Err(UnwrapError::OtherRecursionKey);
         }
         self.statements.extend(inner.statements);
+        for segment in inner.segments {
+            self.push_segment(segment)?;
+        }
+        Ok(())
+    }
+
+    /// Adds a verified segment: it continues the last unfinished segment of the same program
+    /// (which it must chain onto), or starts a new one. A segment that is now a whole run moves
+    /// to the statements as the statement of the run.
+    pub fn push_segment(&mut self, segment: Segment) -> Result<(), UnwrapError> {
+        let position = self
+            .segments
+            .iter()
+            .rposition(|s| s.vkey_digest == segment.vkey_digest);
+        let index = match position {
+            Some(i) => {
+                self.segments[i].extend(segment)?;
+                i
+            }
+            None => {
+                self.segments.push(segment);
+                self.segments.len() - 1
+            }
+        };
+        if self.segments[index].is_whole_run() {
+            let run = self.segments.remove(index);
+            self.statements.push(Statement {
+                vkey_digest: run.vkey_digest,
+                exit_code: run.exit_code.unwrap_or_default(),
+                public_output: run.output,
+            });
+        }
         Ok(())
     }
 
@@ -116,6 +249,7 @@ mod tests {
         let aggregate = Aggregate {
             recursion_vkey: [recursion; 8],
             statements: inner.to_vec(),
+            segments: Vec::new(),
         };
         statement(recursion, &codec::to_bytes(&aggregate).unwrap())
     }

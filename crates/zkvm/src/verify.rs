@@ -12,7 +12,7 @@
 
 use droste_machine::MachineError;
 
-use crate::recursion::Statement;
+use crate::recursion::{ProgramIdentity, Segment, Statement};
 
 /// Verifies proof bytes under key bytes (their wire formats, any alignment; unaligned bytes are
 /// copied once) and returns what the proof proves.
@@ -23,6 +23,57 @@ pub fn verify(vk: &[u8], proof: &[u8]) -> Result<Statement, MachineError> {
         exit_code: values.exit_code,
         public_output: values.public_output,
     })
+}
+
+/// Verifies a shard proof of `program` (wire formats, any alignment) and returns the one-shard
+/// [`Segment`] it proves: the proof must verify under a shard key whose digest is `program`'s,
+/// and the segment names the program by its key digest (computed from `program`).
+pub fn verify_shard(
+    program: &ProgramIdentity,
+    shard_vk: &[u8],
+    proof: &[u8],
+) -> Result<Segment, MachineError> {
+    let verified = droste_machine::verify_shard_bytes(shard_vk, proof)?;
+    if verified.shard_key != program.shard_key {
+        return Err(MachineError::WrongKey);
+    }
+    let vkey_digest = droste_machine::program_digest(
+        &program.stark_key,
+        program.entry,
+        &program.shard_key,
+        &program.initial_ram_root,
+    )?;
+    let s = verified.statement;
+    Ok(Segment {
+        vkey_digest: droste_machine::key::digest_words(&vkey_digest),
+        starts_run: s.start_pc == program.entry
+            && s.pre_ram_root == program.initial_ram_root
+            && s.output_offset == 0,
+        start_pc: s.start_pc,
+        pre_ram_root: s.pre_ram_root,
+        exit_code: s.halted.then_some(s.exit_code),
+        end_pc: s.end_pc,
+        post_ram_root: s.post_ram_root,
+        input_root: s.input_root,
+        input_len: s.input_len,
+        output_offset: s.output_offset,
+        output: s.output,
+        cycles: u64::from(s.cycles),
+    })
+}
+
+/// Reads the next two input items, a shard key and a shard proof of `program`, verifies the
+/// proof in place and returns its segment. Panics (ending the guest) if the items are missing or
+/// the proof does not verify as a shard of `program`.
+#[cfg(target_os = "zkvm")]
+#[track_caller]
+pub fn read_verified_shard(program: &ProgramIdentity) -> Segment {
+    let vk = read_aligned("shard key");
+    let proof = read_aligned("shard proof");
+    match verify_shard(program, &vk, &proof) {
+        Ok(segment) => segment,
+        Err(error) => panic!("verify::read_verified_shard: the shard does not verify: {error}"),
+    }
 }
 
 /// Reads the next two input items, a verifying key and a proof, verifies the proof in place and

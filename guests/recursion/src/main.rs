@@ -1,12 +1,14 @@
 //! The recursion guest: verifies droste proofs inside droste and commits what they prove.
 //!
-//! Input stream: a [`RecursionRequest`] (the digest of this guest's own verifying key, and how
-//! many proofs follow), then per proof two items, its verifying key and the proof itself (as
-//! `droste_sdk::Input::write_proof` writes them). Each proof is verified in place by droste's one
-//! verifier; the guest commits an [`Aggregate`]: its own key digest as it was told, and the
+//! Input stream: a [`RecursionRequest`] (the digest of this guest's own verifying key, and what
+//! kind each proof that follows is), then per proof two items: for a whole run, its verifying
+//! key and the proof (as `droste_sdk::Input::write_proof` writes them); for a continuation shard,
+//! the program's shard key and the shard proof. Each proof is verified in place by droste's one
+//! verifier; the guest commits an [`Aggregate`]: its own key digest as it was told, the
 //! statement of every proof (vkey digest, exit code, public output), with the statements of inner
 //! proofs of this very guest unwrapped, so that compressing a compressed proof proves the same
-//! statements again (`droste_zkvm::recursion` says why that is sound).
+//! statements again (`droste_zkvm::recursion` says why that is sound), and the shards chained
+//! into segments, a segment that is a whole run becoming that run's statement.
 //!
 //! Any proof that does not verify ends the run with a panic: there is no proof of a failed
 //! verification that claims success.
@@ -16,16 +18,21 @@
 #![no_main]
 droste_zkvm::entrypoint!(main);
 
-use droste_zkvm::recursion::{Aggregate, RecursionRequest};
+use droste_zkvm::recursion::{Aggregate, InnerKind, RecursionRequest};
 
 fn main() {
     droste_zkvm::step_marker::<1>();
     let request: RecursionRequest = droste_zkvm::io::read();
     let mut aggregate = Aggregate::new(request.recursion_vkey);
     droste_zkvm::step_marker::<2>();
-    for index in 0..request.proofs {
-        let statement = droste_zkvm::verify::read_verified();
-        if let Err(error) = aggregate.push(statement) {
+    for (index, kind) in request.proofs.iter().enumerate() {
+        let added = match kind {
+            InnerKind::Whole => aggregate.push(droste_zkvm::verify::read_verified()),
+            InnerKind::Shard(program) => {
+                aggregate.push_segment(droste_zkvm::verify::read_verified_shard(program))
+            }
+        };
+        if let Err(error) = added {
             panic!("recursion: proof {index}: {error}");
         }
     }

@@ -9,6 +9,7 @@ pub mod witness;
 
 use std::sync::Arc;
 
+use droste_executor::memory_root::MemoryTree;
 use droste_executor::{execute, ExecError, ExecOptions, Execution, Input, Program};
 use droste_isa::Opcode;
 use droste_stark::{ProverTable, Val};
@@ -22,7 +23,7 @@ use crate::chips::ext_combine::{ExtCombineRowTable, ExtCombineTable};
 use crate::chips::memory::{LoadChip, StoreChip};
 use crate::chips::poseidon2::Poseidon2Table;
 use crate::error::MachineError;
-use crate::key::{public_endpoints, ProofOptions, PublicValues, VerifyingKey};
+use crate::key::{digest_words, public_endpoints, ProofOptions, PublicValues, VerifyingKey};
 use crate::lookup::LookupCounter;
 use crate::lookup_tables::{ByteTable, RangeTable};
 use crate::memory_tables::{DynamicMemoryTable, ImageTable, RegisterTable};
@@ -68,6 +69,8 @@ pub struct ProvingKey {
     stark: droste_stark::ProvingKey,
     pub(crate) program: Program,
     pub(crate) tables: MachineTables,
+    /// The keys of the program's continuation shards.
+    pub shard: shard::ShardProvingKey,
 }
 
 impl ProvingKey {
@@ -93,26 +96,24 @@ impl MachineProver {
         program: &Program,
         options: ProofOptions,
     ) -> Result<(ProvingKey, VerifyingKey), MachineError> {
-        Self::setup_tables(program, MachineTables::for_program(program), options)
-    }
-
-    /// The keys of `tables` (the tables of `program`) under `options`.
-    fn setup_tables(
-        program: &Program,
-        tables: MachineTables,
-        options: ProofOptions,
-    ) -> Result<(ProvingKey, VerifyingKey), MachineError> {
+        let tables = MachineTables::for_program(program);
         let (stark_pk, stark_vk) = droste_stark::setup(&tables.all(), options.fri)?;
         let entry = u32::try_from(program.entry()).map_err(|_| MachineError::EntryTooLarge)?;
+        let shard = shard::ShardProvingKey::setup(program, options)?;
+        let initial =
+            MemoryTree::initial(program, &Input::default()).map_err(MachineError::Execution)?;
         let vk = VerifyingKey {
             stark: stark_vk,
             entry,
+            shard_key: shard.vk.digest_words()?,
+            initial_ram_root: digest_words(&initial.ram_root()),
         };
         let pk = ProvingKey {
             vk: vk.clone(),
             stark: stark_pk,
             program: program.clone(),
             tables,
+            shard,
         };
         Ok((pk, vk))
     }

@@ -4,40 +4,53 @@
 use droste_executor::memory_root::{MerklePaths, ShardMemoryProof};
 use droste_executor::Shard;
 use droste_pcs::hash::Hasher;
-use droste_stark::Val;
+use droste_stark::{ProverTable, Val};
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
 use p3_matrix::dense::RowMajorMatrix;
 
 use super::witness::{build_witness, InitialMemory};
 use super::{execution_traces, MachineProver, ProvingKey, MAX_CYCLES};
 use crate::error::MachineError;
-use crate::key::{ProofOptions, VerifyingKey};
+use crate::key::ProofOptions;
 use crate::lookup::LookupCounter;
 use crate::lookup_tables::{ByteTable, RangeTable};
 use crate::paged_memory::merkle::{MerkleEvent, MerkleTable, SiblingEvent, SiblingTable};
 use crate::paged_memory::pages::PageTable;
 use crate::paged_memory::{POST, PRE, ROOT_CHILD_LEVEL};
 use crate::program::ProgramTable;
-use crate::shard::{ShardProof, ShardStatement};
+use crate::shard::{ShardProof, ShardStatement, ShardVerifyingKey};
 use crate::tables::MachineTables;
 use droste_executor::Program;
 
-impl MachineProver {
-    /// The shard keys of `program` under `options`: the keys its shard proofs are made and
-    /// checked with (the same ROM as [`Self::setup`]'s, paged memory instead of the image).
-    pub fn setup_shards(
-        program: &Program,
-        options: ProofOptions,
-    ) -> Result<(ProvingKey, VerifyingKey), MachineError> {
-        Self::setup_tables(
-            program,
-            MachineTables::paged(ProgramTable::new(program)),
-            options,
-        )
+/// What the prover keeps of a program's shard keys (part of its [`ProvingKey`]).
+pub struct ShardProvingKey {
+    pub vk: ShardVerifyingKey,
+    stark: droste_stark::ProvingKey,
+    tables: MachineTables,
+}
+
+impl ShardProvingKey {
+    /// The shard keys of `program` under `options`: the same ROM as the whole-run key's, paged
+    /// memory instead of the image.
+    pub(crate) fn setup(program: &Program, options: ProofOptions) -> Result<Self, MachineError> {
+        let tables = MachineTables::paged(ProgramTable::new(program));
+        let (stark, vk) = droste_stark::setup(&tables.all(), options.fri)?;
+        Ok(Self {
+            vk: ShardVerifyingKey { stark: vk },
+            stark,
+            tables,
+        })
     }
 
+    /// The shard tables, in proving order (for the debug checker).
+    pub fn tables(&self) -> Vec<&dyn ProverTable> {
+        self.tables.all()
+    }
+}
+
+impl MachineProver {
     /// Proves `shard` (recorded) with its `memory` proof from
-    /// [`droste_executor::memory_root::MemoryTree::apply`], under the shard key `pk`.
+    /// [`droste_executor::memory_root::MemoryTree::apply`], under `pk`'s shard key.
     pub fn prove_shard(
         pk: &ProvingKey,
         shard: &Shard,
@@ -54,16 +67,17 @@ impl MachineProver {
         traces: Vec<RowMajorMatrix<Val>>,
         statement: ShardStatement,
     ) -> Result<ShardProof, MachineError> {
+        let shard = &pk.shard;
         let proof = droste_stark::prove_with_progress(
-            &pk.stark,
-            &pk.tables.all(),
+            &shard.stark,
+            &shard.tables.all(),
             traces,
             &statement.endpoints(),
             &mut |_| {},
         )?;
         Ok(ShardProof {
-            vkey_digest: pk.vk.digest_words()?,
-            fri: pk.vk.stark.fri,
+            vkey_digest: shard.vk.digest_words()?,
+            fri: shard.vk.stark.fri,
             statement,
             proof,
         })
@@ -75,9 +89,6 @@ impl MachineProver {
         shard: &Shard,
         memory: &ShardMemoryProof,
     ) -> Result<(Vec<RowMajorMatrix<Val>>, ShardStatement), MachineError> {
-        if !matches!(pk.tables.memory, crate::tables::MemoryTables::Paged { .. }) {
-            return Err(MachineError::Shard("the key is not a shard key"));
-        }
         let record = shard
             .record
             .as_ref()
@@ -99,7 +110,7 @@ impl MachineProver {
             return Err(MachineError::Shard("the shard changed the input"));
         }
 
-        let tables = &pk.tables;
+        let tables = &pk.shard.tables;
         let output_offset = u32::try_from(shard.start.io.public_output_len)
             .map_err(|_| MachineError::Shard("the public output is above 4 GiB"))?;
         let witness = build_witness(

@@ -1,0 +1,129 @@
+//! Continuation benchmark: a run proven shard by shard and aggregated into one proof.
+//!
+//! `cargo run --release -p droste-sdk --example continuation_bench -- --bytes 65536 --preset fast --shard-cycles 262144`
+//!
+//! Proves `guests/sha256` over `--bytes` bytes with shards of at most `--shard-cycles`, prints each
+//! shard's and each aggregation's time as they finish, then the totals: cycles, shards, tree
+//! levels, time and kHz (overall, shards only), peak memory (VmHWM of this process), the final
+//! proof's size and native verify time. With `--compare` it first proves one shard-sized run of
+//! the same guest as a single proof and prints the per-cycle ratio.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+use droste_sdk::continuation::ContinuationEvent;
+use droste_sdk::{build_guest, repo_root, verify, Input, Prover, PRESETS};
+
+#[derive(Parser)]
+struct Args {
+    /// Bytes hashed by the guest.
+    #[arg(long, default_value_t = 65536)]
+    bytes: usize,
+    /// Preset: default or fast.
+    #[arg(long, default_value = "default")]
+    preset: String,
+    /// Most cycles per shard.
+    #[arg(long, default_value_t = droste_sdk::continuation::DEFAULT_SHARD_CYCLES)]
+    shard_cycles: u64,
+    /// Also prove a single run of about one shard's cycles, for the per-cycle ratio.
+    #[arg(long)]
+    compare: bool,
+}
+
+fn main() -> ExitCode {
+    droste_sdk::tune_allocator_for_proving();
+    let args = Args::parse();
+    let Some(&(_, options)) = PRESETS.iter().find(|(name, _)| *name == args.preset) else {
+        eprintln!("unknown preset {}", args.preset);
+        return ExitCode::FAILURE;
+    };
+    let elf = std::fs::read(build_guest(repo_root().join("guests/sha256")).unwrap()).unwrap();
+    let prover = Prover::new(&elf, options).unwrap();
+    let single = args.compare.then(|| {
+        // sha256 costs about 64 cycles per byte: a run of about one shard.
+        let bytes = (args.shard_cycles / 70) as usize;
+        let start = Instant::now();
+        let proof = prover
+            .prove(&Input::new().write_slice(&vec![0x61; bytes]))
+            .unwrap();
+        let seconds = start.elapsed().as_secs_f64();
+        let cycles = proof.stats().cycles;
+        println!(
+            "single proof: {cycles} cycles, {seconds:.1} s, {:.1} kHz",
+            cycles as f64 / seconds / 1e3
+        );
+        seconds / cycles as f64
+    });
+    let input = Input::new().write_slice(&vec![0x61; args.bytes]);
+    let start = Instant::now();
+    let (proof, stats) = prover
+        .prove_continued(&input, args.shard_cycles, &mut |event| match event {
+            ContinuationEvent::ShardProven {
+                index,
+                cycles,
+                elapsed,
+                bytes,
+            } => println!(
+                "shard {index}: {cycles} cycles, {:.1} s, {:.0} KiB",
+                elapsed.as_secs_f64(),
+                bytes as f64 / 1024.0
+            ),
+            ContinuationEvent::Aggregated {
+                level,
+                index,
+                count,
+                elapsed,
+            } => println!(
+                "aggregation level {level}, {}/{count}: {:.1} s",
+                index + 1,
+                elapsed.as_secs_f64()
+            ),
+        })
+        .unwrap();
+    let total = start.elapsed().as_secs_f64();
+    let verify_start = Instant::now();
+    let public = verify(proof.bytes(), &elf).unwrap();
+    let verify_ms = verify_start.elapsed().as_secs_f64() * 1e3;
+    println!(
+        "sha256 over {} bytes, {} preset, shards of at most {} cycles",
+        args.bytes, args.preset, args.shard_cycles
+    );
+    println!(
+        "{} cycles, {} shards, {} levels: {total:.1} s ({:.1} kHz); shards {:.1} s ({:.1} kHz), \
+         aggregation {:.1} s",
+        stats.cycles,
+        stats.shards,
+        stats.levels,
+        stats.cycles as f64 / total / 1e3,
+        stats.shard_time.as_secs_f64(),
+        stats.cycles as f64 / stats.shard_time.as_secs_f64() / 1e3,
+        stats.aggregation_time.as_secs_f64(),
+    );
+    println!(
+        "final proof {:.0} KiB, verify {verify_ms:.1} ms, output {}, peak RSS {} MiB",
+        proof.bytes().len() as f64 / 1024.0,
+        hex::encode(&public.public_output),
+        peak_rss_kib() / 1024
+    );
+    if let Some(per_cycle) = single {
+        println!(
+            "per-cycle time: continuation / single proof = {:.2}",
+            total / stats.cycles as f64 / per_cycle
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// The peak resident memory of this process so far (VmHWM), in KiB.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}

@@ -1,0 +1,219 @@
+//! Runs of any length: continuations. A run is cut into shards of at most `shard_cycles`
+//! instructions, each shard is proven on its own (a shard proof, `droste_machine::shard`), and
+//! the recursion guest aggregates the shard proofs in a tree of pairs, chaining their boundaries
+//! (pc, memory roots, input, output position), into one proof of the run's statement: the same
+//! statement, under the same verifying-key digest, as a proof of a short run, accepted by
+//! [`crate::verify`] like a compressed proof.
+//!
+//! The jobs are separate so that a scheduler can distribute them: [`ShardJobs`] streams the
+//! shard jobs of a run (executing it once, holding one shard at a time), [`Prover::prove_shard`]
+//! proves one, [`aggregate_pair`] proves two consecutive nodes of the tree (shards or
+//! aggregates), and [`Prover::prove_continued`] runs them all here, in order.
+//! `docs/continuations.md` has the protocol, why it is sound, and what each job needs and makes.
+
+use std::time::{Duration, Instant};
+
+use droste_executor::memory_root::{MemoryTree, ShardMemoryProof};
+use droste_executor::{Shard, ShardOptions, Shards};
+use droste_machine::MachineProver;
+use rkyv::util::AlignedVec;
+
+use crate::prove::{Proof, ProveError, Prover};
+use crate::recursion::{aggregate_inner, recursion_key, Inner, InnerProof, InnerShard};
+use crate::Input;
+
+pub use droste_executor::DEFAULT_SHARD_CYCLES;
+
+/// A shard to prove: the shard (its boundary states, pages and record) and its memory proof
+/// against the run's page tree.
+pub struct ShardJob {
+    pub shard: Shard,
+    pub memory: ShardMemoryProof,
+}
+
+/// The shard jobs of a run, in order: the run executed once, one shard recorded at a time.
+pub struct ShardJobs<'a> {
+    shards: Shards<'a>,
+    tree: MemoryTree,
+}
+
+impl Iterator for ShardJobs<'_> {
+    type Item = Result<ShardJob, ProveError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let shard = match self.shards.next()? {
+            Ok(shard) => shard,
+            Err(error) => return Some(Err(droste_machine::MachineError::Execution(error).into())),
+        };
+        let memory = self.tree.apply(&shard);
+        Some(Ok(ShardJob { shard, memory }))
+    }
+}
+
+/// A node of the aggregation tree: a shard proof, or a proof of the recursion guest.
+pub enum Node {
+    Shard(AlignedVec<16>),
+    Aggregate(Proof),
+}
+
+impl Node {
+    /// The node's proof bytes.
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Node::Shard(bytes) => bytes,
+            Node::Aggregate(proof) => proof.bytes(),
+        }
+    }
+}
+
+/// What [`Prover::prove_continued`] reports as it goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContinuationEvent {
+    /// Shard `index` (`cycles` instructions) was proven in `elapsed`, in a proof of `bytes`.
+    ShardProven {
+        index: usize,
+        cycles: u64,
+        elapsed: Duration,
+        bytes: usize,
+    },
+    /// Aggregation `index` of `count` at `level` of the tree (1: pairs of shards) was proven
+    /// in `elapsed`.
+    Aggregated {
+        level: usize,
+        index: usize,
+        count: usize,
+        elapsed: Duration,
+    },
+}
+
+/// What a continuation measured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContinuationStats {
+    /// Instructions of the whole run.
+    pub cycles: u64,
+    /// Shards proven.
+    pub shards: usize,
+    /// Levels of the aggregation tree.
+    pub levels: usize,
+    /// Time proving shards, and time aggregating.
+    pub shard_time: Duration,
+    pub aggregation_time: Duration,
+}
+
+impl Prover {
+    /// The shard jobs of the run on `input`, shards of at most `shard_cycles` instructions.
+    pub fn shard_jobs<'a>(
+        &'a self,
+        input: &'a Input,
+        shard_cycles: u64,
+    ) -> Result<ShardJobs<'a>, ProveError> {
+        let input = input.as_executor_input();
+        let exec = |e| ProveError::Machine(droste_machine::MachineError::Execution(e));
+        let options = ShardOptions {
+            shard_cycles,
+            record: true,
+            ..ShardOptions::default()
+        };
+        Ok(ShardJobs {
+            shards: Shards::new(self.program(), input, &options).map_err(exec)?,
+            tree: MemoryTree::initial(self.program(), input).map_err(exec)?,
+        })
+    }
+
+    /// Proves one shard job: the shard proof's bytes.
+    pub fn prove_shard(&self, job: &ShardJob) -> Result<AlignedVec<16>, ProveError> {
+        let proof = MachineProver::prove_shard(self.proving_key(), &job.shard, &job.memory)?;
+        Ok(proof.to_bytes())
+    }
+
+    /// Proves the run on `input` shard by shard and aggregates the shard proofs into one proof
+    /// of the run's statement (a proof of the recursion guest, under the same preset).
+    pub fn prove_continued(
+        &self,
+        input: &Input,
+        shard_cycles: u64,
+        progress: &mut dyn FnMut(ContinuationEvent),
+    ) -> Result<(Proof, ContinuationStats), ProveError> {
+        recursion_key(self.options())?;
+        let mut stats = ContinuationStats {
+            cycles: 0,
+            shards: 0,
+            levels: 0,
+            shard_time: Duration::ZERO,
+            aggregation_time: Duration::ZERO,
+        };
+        let mut level = Vec::new();
+        for (index, job) in self.shard_jobs(input, shard_cycles)?.enumerate() {
+            let job = job?;
+            let start = Instant::now();
+            let bytes = self.prove_shard(&job)?;
+            let elapsed = start.elapsed();
+            progress(ContinuationEvent::ShardProven {
+                index,
+                cycles: job.shard.cycles(),
+                elapsed,
+                bytes: bytes.len(),
+            });
+            stats.cycles += job.shard.cycles();
+            stats.shards += 1;
+            stats.shard_time += elapsed;
+            level.push(Node::Shard(bytes));
+        }
+        if level.is_empty() {
+            return Err(droste_machine::MachineError::Shard("the run has no shard").into());
+        }
+        while !matches!(level.as_slice(), [Node::Aggregate(_)]) {
+            stats.levels += 1;
+            let count = level.len().div_ceil(2);
+            let mut next = Vec::with_capacity(count);
+            let mut nodes = level.into_iter();
+            for index in 0..count {
+                let pair: Vec<Node> = nodes.by_ref().take(2).collect();
+                if let ([_], true) = (pair.as_slice(), count > 1) {
+                    // An odd node out goes up a level as it is.
+                    next.extend(pair);
+                    continue;
+                }
+                let start = Instant::now();
+                next.push(Node::Aggregate(aggregate_pair(self, &pair)?));
+                let elapsed = start.elapsed();
+                stats.aggregation_time += elapsed;
+                progress(ContinuationEvent::Aggregated {
+                    level: stats.levels,
+                    index,
+                    count,
+                    elapsed,
+                });
+            }
+            level = next;
+        }
+        let Some(Node::Aggregate(proof)) = level.pop() else {
+            unreachable!("the loop ends at one aggregate")
+        };
+        Ok((proof, stats))
+    }
+}
+
+/// Proves the aggregation of consecutive `nodes` (one or two) of `prover`'s program: a proof of
+/// the recursion guest under the prover's preset, whose aggregate holds the chained segment (or,
+/// once the segment is the whole run, the run's statement).
+pub fn aggregate_pair(prover: &Prover, nodes: &[Node]) -> Result<Proof, ProveError> {
+    let recursion_vk = recursion_key(prover.options())?;
+    let vk = prover.verifying_key();
+    let shard_vk = &prover.proving_key().shard.vk;
+    let inners: Vec<Inner<'_>> = nodes
+        .iter()
+        .map(|node| match node {
+            Node::Shard(bytes) => Inner::Shard(InnerShard {
+                proof: bytes,
+                vk,
+                shard_vk,
+            }),
+            Node::Aggregate(proof) => Inner::Whole(InnerProof {
+                proof: proof.bytes(),
+                vk: recursion_vk,
+            }),
+        })
+        .collect();
+    aggregate_inner(&inners, prover.options(), &mut |_| {})
+}
