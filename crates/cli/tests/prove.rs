@@ -447,3 +447,28 @@ fn recursion_commands_refuse_bad_inputs_before_proving() {
     let output = droste(&["verify", fib, &fibonacci, &guest_dir("sha256")]);
     assert_one_line_error(&output, "is not an aggregated proof");
 }
+
+/// `--shard-cycles` outside 1..=2^24 is refused before any work, and no file appears. (Proving a
+/// continuation is tested in droste-sdk's continuation tests, once.)
+#[test]
+fn prove_refuses_a_shard_size_no_shard_proof_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.proof");
+    for (cycles, expected) in [
+        ("0", "a shard runs at least one instruction"),
+        ("16777217", "one shard proof holds at most 16777216 cycles"),
+    ] {
+        let output = droste(&[
+            "prove",
+            &guest_dir("fibonacci"),
+            "--input-hex",
+            "0a00000000000000",
+            "--shard-cycles",
+            cycles,
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert_one_line_error(&output, expected);
+        assert!(!out.exists(), "nothing was written");
+    }
+}

@@ -23,6 +23,8 @@ use crate::chips::shift::{ShiftCols, ShiftImmCols};
 use crate::columns::{Col, ColumnNames};
 use crate::lookup_tables::{ByteCountCols, BytePairCols, RangeCountCols, RangeValueCols};
 use crate::memory_tables::{DynamicCols, FinalCols, ImageCellCols, RegisterInitCols};
+use crate::paged_memory::merkle::{MerkleCols, SiblingCols};
+use crate::paged_memory::pages::PageCols;
 use crate::program::{RomCols, RomCountCols};
 
 /// Main and preprocessed column names of the table called `name` (`None` for a table this list
@@ -51,6 +53,9 @@ pub fn column_names(name: &str) -> Option<(Vec<String>, Vec<String>)> {
         "registers" => (FinalCols::<Col>::names(), RegisterInitCols::<Col>::names()),
         "image" => (FinalCols::<Col>::names(), ImageCellCols::<Col>::names()),
         "dynamic_memory" => (DynamicCols::<Col>::names(), vec![]),
+        "pages" => (PageCols::<Col>::names(), vec![]),
+        "merkle" => (MerkleCols::<Col>::names(), vec![]),
+        "siblings" => (SiblingCols::<Col>::names(), vec![]),
         "range" => (
             RangeCountCols::<Col>::names(),
             RangeValueCols::<Col>::names(),
@@ -75,6 +80,10 @@ pub fn bus_name(bus: u16) -> &'static str {
         BUFFER => "BUFFER",
         IMAGE_END => "IMAGE_END",
         POSEIDON2 => "POSEIDON2",
+        EXT_COMBINE => "EXT_COMBINE",
+        EXT_COMBINE_ROW => "EXT_COMBINE_ROW",
+        NODE => "NODE",
+        INPUT_LEN => "INPUT_LEN",
         _ => "?",
     }
 }
@@ -141,6 +150,13 @@ pub fn render(
         "| **total** | | | | | | {total} | {:.1} |\n",
         total as f64 / cycles as f64
     );
+    out.push_str(&render_tables(tables));
+    out
+}
+
+/// The columns and interactions of `tables`, a section per table.
+pub fn render_tables(tables: &[&dyn ProverTable]) -> String {
+    let mut out = String::new();
     for table in tables {
         let name = table.name();
         let _ = writeln!(out, "## `{name}`\n");

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use droste_executor::Input;
 use droste_isa::{Instruction as I, Opcode};
-use droste_machine::tables_doc::{render, TableSize};
+use droste_machine::tables_doc::{render, render_tables, TableSize};
 use droste_machine::MachineProver;
 use p3_matrix::Matrix;
 
@@ -67,7 +67,18 @@ fn machine_tables_doc_is_current() {
             }
         })
         .collect();
-    let doc = render(&tables, &sizes, run.cycles, description);
+    let mut doc = render(&tables, &sizes, run.cycles, description);
+    doc.push_str(
+        "# Shard proofs\n\nA shard proof has the tables above except `image` and `dynamic_memory`, \
+         and these (`docs/continuations.md`); its `registers` table creates only the sink.\n\n",
+    );
+    let paged: Vec<_> = pk
+        .shard
+        .tables()
+        .into_iter()
+        .filter(|t| matches!(t.name(), "pages" | "merkle" | "siblings"))
+        .collect();
+    doc.push_str(&render_tables(&paged));
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/machine-tables.md");
     if std::env::var_os("DROSTE_UPDATE_DOCS").is_some() {
         std::fs::write(path, &doc).unwrap();

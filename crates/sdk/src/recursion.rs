@@ -39,11 +39,11 @@ static RECURSION_ELF: &[u8] = include_bytes!("../../../guests/recursion/elf/dros
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "d62cb067ac53bc1f31869c0149e2ac34ad60591d10e8ba217eaaa2085ce1090b",
+        "a2f88e1ef9b6b443a4df6f4a19aac45216b3167bf692eb18aa0ccf69e18ef70b",
     ),
     (
         "fast",
-        "0b879313dfec18101f7f4b23324cda0799513834ed15575ab99ea614d120a456",
+        "526e6c2c3aa59e1f41cfe9543b3e715089261c2071774471a8ddaa5325ddad5a",
     ),
 ];
 

@@ -268,6 +268,135 @@ mod tests {
         assert_eq!(agg.statements.last(), Some(&other));
     }
 
+    /// Shard `i` of a run of `n` shards of program `program`: pc `i` to `i + 1`, RAM root `i` to
+    /// `i + 1`, one output byte `i`, the last halting with code 7.
+    fn shard(program: u32, i: u32, n: u32) -> Segment {
+        let halts = i + 1 == n;
+        Segment {
+            vkey_digest: [program; 8],
+            starts_run: i == 0,
+            start_pc: i,
+            pre_ram_root: [i; 8],
+            exit_code: halts.then_some(7),
+            end_pc: if halts { 0 } else { i + 1 },
+            post_ram_root: [i + 1; 8],
+            input_root: [99; 8],
+            input_len: 5,
+            output_offset: i,
+            output: vec![i as u8],
+            cycles: 10,
+        }
+    }
+
+    #[test]
+    fn chained_shards_become_the_statement_of_the_run() {
+        // In one aggregate, and through inner aggregates (a tree of pairs).
+        let mut flat = Aggregate::new([9; 8]);
+        for i in 0..4 {
+            flat.push_segment(shard(1, i, 4)).unwrap();
+        }
+        let run = Statement {
+            vkey_digest: [1; 8],
+            exit_code: 7,
+            public_output: vec![0, 1, 2, 3],
+        };
+        assert_eq!(
+            (flat.statements.as_slice(), flat.segments.len()),
+            (&[run.clone()][..], 0)
+        );
+
+        let pair = |a: u32| {
+            let mut agg = Aggregate::new([9; 8]);
+            agg.push_segment(shard(1, a, 4)).unwrap();
+            agg.push_segment(shard(1, a + 1, 4)).unwrap();
+            let mut s = statement(9, &codec::to_bytes(&agg).unwrap());
+            s.exit_code = 0;
+            s
+        };
+        let mut top = Aggregate::new([9; 8]);
+        top.push(pair(0)).unwrap();
+        assert_eq!(
+            top.segments.len(),
+            1,
+            "half a run is a segment, no statement"
+        );
+        assert!(top.statements.is_empty());
+        top.push(pair(2)).unwrap();
+        assert_eq!(top.statements, [run]);
+        assert!(top.segments.is_empty());
+    }
+
+    #[test]
+    fn shards_that_do_not_chain_are_refused() {
+        let refused = |shards: &[Segment]| {
+            let mut agg = Aggregate::new([9; 8]);
+            shards
+                .iter()
+                .try_for_each(|s| agg.push_segment(s.clone()))
+                .unwrap_err()
+        };
+        let s = |i| shard(1, i, 3);
+        // Reordered, skipped, repeated.
+        assert_eq!(
+            refused(&[s(1), s(0)]),
+            UnwrapError::Discontinuous("a shard that starts the run follows another")
+        );
+        assert_eq!(
+            refused(&[s(0), s(2)]),
+            UnwrapError::Discontinuous("the pc differs")
+        );
+        assert_eq!(
+            refused(&[s(0), s(1), s(1)]),
+            UnwrapError::Discontinuous("the pc differs")
+        );
+        // Another run's shard (other memory, other input), a changed boundary, output moved.
+        let mut other = s(1);
+        other.pre_ram_root = [42; 8];
+        assert_eq!(
+            refused(&[s(0), other]),
+            UnwrapError::Discontinuous("the registers or memory differ")
+        );
+        let mut other_input = s(1);
+        other_input.input_root = [42; 8];
+        assert_eq!(
+            refused(&[s(0), other_input]),
+            UnwrapError::Discontinuous("the private input differs")
+        );
+        let mut moved = s(1);
+        moved.output_offset = 5;
+        assert_eq!(
+            refused(&[s(0), moved]),
+            UnwrapError::Discontinuous("the public output position differs")
+        );
+        // Nothing after a halt: a halting shard that does not start the run stays a segment.
+        let mut agg = Aggregate::new([9; 8]);
+        agg.push_segment(s(2)).unwrap();
+        assert!(agg.statements.is_empty());
+        let mut after_halt = s(2);
+        after_halt.start_pc = 0;
+        after_halt.pre_ram_root = [3; 8];
+        after_halt.output_offset = 3;
+        assert_eq!(
+            agg.push_segment(after_halt),
+            Err(UnwrapError::Discontinuous(
+                "a shard follows the one that halted"
+            ))
+        );
+        // Segments of other programs do not interfere.
+        let mut agg = Aggregate::new([9; 8]);
+        agg.push_segment(shard(1, 0, 2)).unwrap();
+        agg.push_segment(shard(2, 0, 2)).unwrap();
+        agg.push_segment(shard(1, 1, 2)).unwrap();
+        agg.push_segment(shard(2, 1, 2)).unwrap();
+        assert_eq!(
+            agg.statements
+                .iter()
+                .map(|s| s.vkey_digest[0])
+                .collect::<Vec<_>>(),
+            [1, 2]
+        );
+    }
+
     #[test]
     fn malformed_inner_aggregates_are_refused() {
         let mut agg = Aggregate::new([9; 8]);

@@ -7,7 +7,12 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 use clap::ArgMatches;
-use droste_sdk::{Phase, ProgressEvent, Proof, ProofFile};
+use droste_sdk::continuation::{ContinuationEvent, DEFAULT_SHARD_CYCLES};
+use droste_sdk::recursion::verify_aggregate;
+use droste_sdk::{
+    ExecError, ExecOptions, ExecuteError, Input, Phase, Program, ProgressEvent, Proof, ProofFile,
+    Prover, MAX_CYCLES,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::input::{load_guest, InputArgs};
@@ -33,6 +38,11 @@ pub struct Args {
     /// Print the summary as one JSON object.
     #[arg(long)]
     json: bool,
+    /// Prove shard by shard, at most CYCLES instructions per shard, and aggregate the shard
+    /// proofs into one proof (a continuation). A run longer than one proof holds (2^24 cycles) is
+    /// always proven so, in shards of 2^22 unless this says otherwise.
+    #[arg(long, value_name = "CYCLES")]
+    shard_cycles: Option<u64>,
 }
 
 /// Where the proof goes.
@@ -49,6 +59,17 @@ pub fn run(args: Args, matches: &ArgMatches) -> Result<ExitCode> {
     let output = ProofOutput::create(&args.output, &inputs)?;
     let (elf_path, program) = load_guest(&args.guest)?;
     output.refuse_input(&elf_path)?;
+    let shard_cycles = match args.shard_cycles {
+        Some(0) => bail!("--shard-cycles 0: a shard runs at least one instruction"),
+        Some(cycles) if cycles > MAX_CYCLES => {
+            bail!("--shard-cycles {cycles}: one shard proof holds at most {MAX_CYCLES} cycles")
+        }
+        Some(cycles) => Some(cycles),
+        None => longer_than_one_proof(&program, &input).then_some(DEFAULT_SHARD_CYCLES),
+    };
+    if let Some(shard_cycles) = shard_cycles {
+        return output.prove_continued(&args, &program, &input, shard_cycles);
+    }
     output.prove(args.preset, args.json, |progress| {
         Ok(droste_sdk::prove_with_progress(
             &program,
@@ -57,6 +78,19 @@ pub fn run(args: Args, matches: &ArgMatches) -> Result<ExitCode> {
             progress,
         )?)
     })
+}
+
+/// Whether the run of `program` on `input` is longer than one proof holds. Other execution
+/// failures are left to the prover, which reports them.
+fn longer_than_one_proof(program: &Program, input: &Input) -> bool {
+    let options = ExecOptions {
+        max_cycles: MAX_CYCLES,
+        ..ExecOptions::default()
+    };
+    matches!(
+        droste_sdk::execute(program, input, &options),
+        Err(ExecuteError::Exec(ExecError::CycleLimit { .. }))
+    )
 }
 
 /// Where a command's proof goes (a file written atomically, or stdout), created before any
@@ -81,6 +115,98 @@ impl<'a> ProofOutput<'a> {
             Destination::File(file, guard)
         };
         Ok(Self { path, destination })
+    }
+
+    /// Proves the run shard by shard (progress: a line per shard and per aggregation on
+    /// stderr), writes the aggregated proof and prints the summary of the run it proves.
+    fn prove_continued(
+        self,
+        args: &Args,
+        program: &Program,
+        input: &Input,
+        shard_cycles: u64,
+    ) -> Result<ExitCode> {
+        let prover = Prover::new(program, args.preset.options())?;
+        eprintln!("proving shard by shard, at most {shard_cycles} cycles per shard");
+        let (proof, stats) =
+            prover.prove_continued(input, shard_cycles, &mut |event| match event {
+                ContinuationEvent::ShardProven {
+                    index,
+                    cycles,
+                    elapsed,
+                    bytes,
+                } => eprintln!(
+                    "  shard {index}: {cycles} cycles, {}, proof {bytes} bytes",
+                    seconds(elapsed)
+                ),
+                ContinuationEvent::Aggregated {
+                    level,
+                    index,
+                    count,
+                    elapsed,
+                } => eprintln!(
+                    "  aggregation level {level}, {} of {count}: {}",
+                    index + 1,
+                    seconds(elapsed)
+                ),
+            })?;
+        let statement = match verify_aggregate(proof.bytes())?.as_slice() {
+            [statement] => statement.clone(),
+            other => bail!(
+                "the aggregated proof proves {} statements, not one",
+                other.len()
+            ),
+        };
+        let to_stdout = matches!(self.destination, Destination::Stdout);
+        match self.destination {
+            Destination::File(file, _guard) => file.write(proof.bytes())?,
+            Destination::Stdout => std::io::stdout().write_all(proof.bytes())?,
+        }
+        if statement.exit_code != 0 {
+            eprintln!(
+                "warning: the proof proves exit code {}, not 0: `droste verify` accepts it only \
+                 with `--exit-code {}`",
+                statement.exit_code, statement.exit_code
+            );
+        }
+        let summary = if args.json {
+            let mut summary = serde_json::json!({
+                "proof": self.path.display().to_string(),
+                "size": proof.bytes().len(),
+                "preset": args.preset.name(),
+                "cycles": stats.cycles,
+                "shards": stats.shards,
+                "aggregation_levels": stats.levels,
+                "exit_code": statement.exit_code,
+                "prove_seconds": (stats.shard_time + stats.aggregation_time).as_secs_f64(),
+                "shard_seconds": stats.shard_time.as_secs_f64(),
+                "aggregation_seconds": stats.aggregation_time.as_secs_f64(),
+            });
+            output_json(&mut summary, &statement.public_output);
+            format!("{summary}\n")
+        } else {
+            format!(
+                "proof written to {} ({} bytes, {} preset, {} shards aggregated in {} levels)\n\
+                 cycles: {}\nexit code: {}\n{}\nprove time: {} (shards {}, aggregation {})\n",
+                self.path.display(),
+                proof.bytes().len(),
+                args.preset.name(),
+                stats.shards,
+                stats.levels,
+                stats.cycles,
+                statement.exit_code,
+                output_line(&statement.public_output),
+                seconds(stats.shard_time + stats.aggregation_time),
+                seconds(stats.shard_time),
+                seconds(stats.aggregation_time),
+            )
+        };
+        if to_stdout {
+            eprint!("{summary}");
+        } else {
+            print!("{summary}");
+        }
+        Ok(ExitCode::SUCCESS)
     }
 
     /// Refuses `input` (found after [`Self::create`], e.g. a guest's built ELF) as the output.

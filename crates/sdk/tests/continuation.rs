@@ -1,0 +1,131 @@
+//! Continuations: a run proven shard by shard and aggregated verifies like a proof of the whole
+//! run, and shards that do not continue each other are refused, by the host before proving and
+//! by the recursion guest itself.
+//!
+//! One continuation is proven (three shards of a small sha256 run, two aggregation levels, fast
+//! preset): aggregation proves the recursion guest, the expensive part. The refusals prove only
+//! shards (cheap) and execute the recursion guest.
+
+mod common;
+
+use common::guest;
+use droste_sdk::recursion::{
+    program_identity, recursion_elf, recursion_vkey, request_input, verify_aggregate, Inner,
+    InnerShard,
+};
+use droste_sdk::{execute, verify, ExecOptions, Input, ProofOptions, ProveError, Prover};
+use droste_zkvm::recursion::{InnerKind, RecursionRequest, UnwrapError};
+use rkyv::util::AlignedVec;
+
+fn sha256_input(bytes: usize) -> Input {
+    Input::new().write_slice(&vec![0x61; bytes])
+}
+
+/// The shard proofs of `input`'s run, shards of at most `shard_cycles`.
+fn shard_proofs(prover: &Prover, input: &Input, shard_cycles: u64) -> Vec<AlignedVec<16>> {
+    prover
+        .shard_jobs(input, shard_cycles)
+        .unwrap()
+        .map(|job| prover.prove_shard(&job.unwrap()).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_run_proven_in_shards_verifies_like_one_proof_of_the_run() {
+    let program = guest("sha256");
+    let prover = Prover::new(&*program, ProofOptions::fast()).unwrap();
+    let input = sha256_input(300);
+    let run = execute(&*program, &input, &ExecOptions::default()).unwrap();
+    let shard_cycles = run.cycles.div_ceil(3);
+    let mut events = Vec::new();
+    let (proof, stats) = prover
+        .prove_continued(&input, shard_cycles, &mut |event| events.push(event))
+        .unwrap();
+    assert_eq!(
+        (stats.shards, stats.levels, stats.cycles),
+        (3, 2, run.cycles)
+    );
+    assert_eq!(
+        events.len(),
+        3 + 2,
+        "three shards, two aggregations: {events:?}"
+    );
+
+    // The statement of a proof of the whole run: the program's own key digest, exit code and
+    // output, accepted by `verify` against the guest like a compressed proof.
+    let public = verify(proof.bytes(), &*program).unwrap();
+    assert_eq!(public.public_output, run.public_output);
+    assert_eq!(public.exit_code, 0);
+    assert_eq!(public.vkey_digest, prover.vkey().unwrap().0);
+    let statements = verify_aggregate(proof.bytes()).unwrap();
+    assert_eq!(statements.len(), 1);
+    assert_eq!(statements[0].public_output, run.public_output);
+}
+
+#[test]
+fn shards_that_do_not_continue_each_other_are_refused() {
+    let program = guest("sha256");
+    let options = ProofOptions::fast();
+    let prover = Prover::new(&*program, options).unwrap();
+    let input = sha256_input(100);
+    let cycles = execute(&*program, &input, &ExecOptions::default())
+        .unwrap()
+        .cycles;
+    let shard_cycles = cycles.div_ceil(3);
+    let ours = shard_proofs(&prover, &input, shard_cycles);
+    let theirs = shard_proofs(&prover, &sha256_input(101), shard_cycles);
+    assert_eq!((ours.len(), theirs.len()), (3, 3));
+    let vk = prover.verifying_key();
+    let shard_vk = &prover.proving_key().shard.vk;
+    let shards = |proofs: &[&AlignedVec<16>]| -> Vec<Vec<u8>> {
+        proofs.iter().map(|p| p.to_vec()).collect()
+    };
+    let refusal = |proofs: Vec<Vec<u8>>| {
+        let inners: Vec<Inner<'_>> = proofs
+            .iter()
+            .map(|proof| {
+                Inner::Shard(InnerShard {
+                    proof,
+                    vk,
+                    shard_vk,
+                })
+            })
+            .collect();
+        match request_input(&inners, options) {
+            Err(ProveError::Aggregate { error, .. }) => Some(error),
+            Err(other) => panic!("{other}"),
+            Ok(_) => None,
+        }
+    };
+    let discontinuous = |reason| UnwrapError::Discontinuous(reason);
+    // Reordered, skipped, and taken from another run (another input: other memory).
+    assert_eq!(
+        refusal(shards(&[&ours[1], &ours[0]])),
+        Some(discontinuous("a shard that starts the run follows another"))
+    );
+    assert_eq!(
+        refusal(shards(&[&ours[0], &ours[2]])),
+        Some(discontinuous("the pc differs"))
+    );
+    assert!(matches!(
+        refusal(shards(&[&ours[0], &theirs[1]])),
+        Some(UnwrapError::Discontinuous(_))
+    ));
+    // Consecutive shards are fine.
+    assert_eq!(refusal(shards(&[&ours[0], &ours[1]])), None);
+
+    // The recursion guest refuses them too when a host skips its own check.
+    let identity = program_identity(vk).unwrap();
+    let request = RecursionRequest {
+        recursion_vkey: recursion_vkey(options).unwrap().0,
+        proofs: vec![InnerKind::Shard(identity); 2],
+    };
+    let mut raw = Input::new().write(&request).unwrap();
+    for bytes in [&ours[0], &ours[2]] {
+        raw = raw.write_shard_proof(bytes, shard_vk);
+    }
+    let run = execute(recursion_elf(), &raw, &ExecOptions::default()).unwrap();
+    assert_ne!(run.exit_code, 0);
+    let message = run.panic_message.unwrap();
+    assert!(message.contains("shards out of order"), "{message}");
+}
