@@ -77,11 +77,13 @@ pub enum ContinuationEvent {
         bytes: usize,
     },
     /// Aggregation `index` of `count` at `level` of the tree (1: pairs of shards) was proven
-    /// in `elapsed`.
+    /// in `elapsed`; the recursion guest ran `cycles` instructions to verify and chain its two
+    /// nodes.
     Aggregated {
         level: usize,
         index: usize,
         count: usize,
+        cycles: u64,
         elapsed: Duration,
     },
 }
@@ -175,15 +177,17 @@ impl Prover {
                     continue;
                 }
                 let start = Instant::now();
-                next.push(Node::Aggregate(aggregate_pair(self, &pair)?));
+                let proof = aggregate_pair(self, &pair)?;
                 let elapsed = start.elapsed();
                 stats.aggregation_time += elapsed;
                 progress(ContinuationEvent::Aggregated {
                     level: stats.levels,
                     index,
                     count,
+                    cycles: proof.stats().cycles,
                     elapsed,
                 });
+                next.push(Node::Aggregate(proof));
             }
             level = next;
         }

@@ -143,9 +143,10 @@ impl<'a> ProofOutput<'a> {
                     level,
                     index,
                     count,
+                    cycles,
                     elapsed,
                 } => eprintln!(
-                    "  aggregation level {level}, {} of {count}: {}",
+                    "  aggregation level {level}, {} of {count}: {cycles} cycles, {}",
                     index + 1,
                     seconds(elapsed)
                 ),
