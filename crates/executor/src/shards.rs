@@ -119,8 +119,9 @@ pub struct ShardOptions {
     pub record: bool,
 }
 
-/// Default shard size: 2^22 cycles, one proof's rows per table at the default preset. Not yet
-/// tuned by measurement (the shard prover does not exist yet).
+/// Default shard size: 2^22 cycles, one proof's rows per table at the default preset. Not tuned
+/// by measurement yet (BENCHMARKS.md, Continuations: aggregation dominates, so larger shards
+/// are cheaper per cycle up to the table limit).
 pub const DEFAULT_SHARD_CYCLES: u64 = 1 << 22;
 
 impl Default for ShardOptions {

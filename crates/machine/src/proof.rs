@@ -74,11 +74,18 @@ fn layout_padding(layout: &Layout, proof: &ArchivedMachineProof) -> Result<(), N
         proof,
         &fields!(layout, proof; vkey_digest, fri, exit_code, public_output, proof),
     )?;
-    let fri = &proof.fri;
+    fri_padding(layout, &proof.fri)?;
+    droste_stark::proof::layout_padding(layout, &proof.proof)
+}
+
+/// The padding of archived FRI parameters is zero (machine and shard proofs carry them).
+pub(crate) fn fri_padding(
+    layout: &Layout,
+    fri: &droste_pcs::ArchivedFriParameters,
+) -> Result<(), NotCanonical> {
     layout.zero_outside(
         fri,
         &fields!(layout, fri; log_blowup, num_queries, query_pow_bits, log_folding_arity,
             log_final_poly_len, deep_pow_bits, logup_pow_bits),
-    )?;
-    droste_stark::proof::layout_padding(layout, &proof.proof)
+    )
 }

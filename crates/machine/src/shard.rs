@@ -263,12 +263,7 @@ fn layout_padding(layout: &Layout, proof: &ArchivedShardProof) -> Result<(), Not
         &fields!(layout, s; start_pc, cycles, halted, exit_code, end_pc, pre_ram_root,
             post_ram_root, input_root, input_len, output_offset, output_clk, output),
     )?;
-    let fri = &proof.fri;
-    layout.zero_outside(
-        fri,
-        &fields!(layout, fri; log_blowup, num_queries, query_pow_bits, log_folding_arity,
-            log_final_poly_len, deep_pow_bits, logup_pow_bits),
-    )?;
+    crate::proof::fri_padding(layout, &proof.fri)?;
     droste_stark::proof::layout_padding(layout, &proof.proof)
 }
 
