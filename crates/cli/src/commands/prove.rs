@@ -187,13 +187,14 @@ impl<'a> ProofOutput<'a> {
             format!("{summary}\n")
         } else {
             format!(
-                "proof written to {} ({} bytes, {} preset, {} shards aggregated in {} levels)\n\
+                "proof written to {} ({} bytes, {} preset, {} shards aggregated in {} level{})\n\
                  cycles: {}\nexit code: {}\n{}\nprove time: {} (shards {}, aggregation {})\n",
                 self.path.display(),
                 proof.bytes().len(),
                 args.preset.name(),
                 stats.shards,
                 stats.levels,
+                if stats.levels == 1 { "" } else { "s" },
                 stats.cycles,
                 statement.exit_code,
                 output_line(&statement.public_output),
