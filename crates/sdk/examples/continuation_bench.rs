@@ -5,16 +5,16 @@
 //! Proves `guests/sha256` over `--bytes` bytes with shards of at most `--shard-cycles`, prints each
 //! shard's and each aggregation's time as they finish, then the totals: cycles, shards, tree
 //! levels, time and kHz (overall, shards only), peak memory (VmHWM of this process), the final
-//! proof's size and native verify time. With `--compare` it first proves one shard-sized run of
+//! proof's size and native verify time. Before proving it cuts the run into shard snapshots (the
+//! jobs for other machines) and prints their sizes. With `--compare` it first proves one shard-sized run of
 //! the same guest as a single proof and prints the per-cycle ratio.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use droste_sdk::continuation::ContinuationEvent;
 use droste_sdk::recursion::verify_aggregate;
-use droste_sdk::{build_guest, repo_root, verify, Input, Prover, PRESETS};
+use droste_sdk::{build_guest, peak_resident_kib, repo_root, verify, Input, Prover, PRESETS};
 
 #[derive(Parser)]
 struct Args {
@@ -57,31 +57,23 @@ fn main() -> ExitCode {
         seconds / cycles as f64
     });
     let input = Input::new().write_slice(&vec![0x61; args.bytes]);
+    // The jobs a scheduler would send to other machines: one execution, no record.
+    let start = Instant::now();
+    let sizes: Vec<usize> = prover
+        .shard_snapshots(&input, args.shard_cycles)
+        .unwrap()
+        .map(|snapshot| snapshot.unwrap().to_bytes().len())
+        .collect();
+    println!(
+        "{} shard snapshots cut in {:.2} s: {:.0} KiB largest, {:.0} KiB in all",
+        sizes.len(),
+        start.elapsed().as_secs_f64(),
+        sizes.iter().max().copied().unwrap_or(0) as f64 / 1024.0,
+        sizes.iter().sum::<usize>() as f64 / 1024.0
+    );
     let start = Instant::now();
     let (proof, stats) = prover
-        .prove_continued(&input, args.shard_cycles, &mut |event| match event {
-            ContinuationEvent::ShardProven {
-                index,
-                cycles,
-                elapsed,
-                bytes,
-            } => println!(
-                "shard {index}: {cycles} cycles, {:.1} s, {:.0} KiB",
-                elapsed.as_secs_f64(),
-                bytes as f64 / 1024.0
-            ),
-            ContinuationEvent::Aggregated {
-                level,
-                index,
-                count,
-                cycles,
-                elapsed,
-            } => println!(
-                "aggregation level {level}, {}/{count}: {cycles} cycles, {:.1} s",
-                index + 1,
-                elapsed.as_secs_f64()
-            ),
-        })
+        .prove_continued(&input, args.shard_cycles, &mut |event| println!("{event}"))
         .unwrap();
     let total = start.elapsed().as_secs_f64();
     // Against the guest (its keys derived from the ELF under both presets, as `droste verify`
@@ -112,7 +104,7 @@ fn main() -> ExitCode {
          the keys at hand), output {}, peak RSS {} MiB",
         proof.bytes().len() as f64 / 1024.0,
         hex::encode(&public.public_output),
-        peak_rss_kib() / 1024
+        peak_resident_kib().unwrap_or(0) / 1024
     );
     if let Some(per_cycle) = single {
         println!(
@@ -121,17 +113,4 @@ fn main() -> ExitCode {
         );
     }
     ExitCode::SUCCESS
-}
-
-/// The peak resident memory of this process so far (VmHWM), in KiB.
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
 }

@@ -17,8 +17,8 @@ use std::time::Instant;
 use clap::{Parser, ValueEnum};
 use droste_sdk::recursion::{compress, recursion_elf, recursion_input, recursion_key, InnerProof};
 use droste_sdk::{
-    build_guest, execute, proving_cost, repo_root, ExecOptions, Execution, Input, Proof,
-    ProofOptions, Prover, VerifyingKey, PRESETS,
+    build_guest, execute, peak_resident_kib, proving_cost, repo_root, ExecOptions, Execution,
+    Input, Proof, ProofOptions, Prover, VerifyingKey, PRESETS,
 };
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -133,7 +133,11 @@ type Timed = (Proof, f64, u64);
 fn timed_proof<E>(prove: impl FnOnce() -> Result<Proof, E>) -> Result<Timed, E> {
     let start = Instant::now();
     let proof = prove()?;
-    Ok((proof, start.elapsed().as_secs_f64(), peak_rss_kib()))
+    Ok((
+        proof,
+        start.elapsed().as_secs_f64(),
+        peak_resident_kib().unwrap_or(0),
+    ))
 }
 
 /// Runs the recursion guest `elf` over `proof` and prints its cycles by verifier phase.
@@ -207,17 +211,4 @@ fn report(what: &str, (proof, seconds, peak_kib): &Timed, vk: &VerifyingKey) {
         tallest.name,
         tallest.rows.trailing_zeros()
     );
-}
-
-/// The peak resident memory of this process so far (VmHWM), in KiB.
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
 }

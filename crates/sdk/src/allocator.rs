@@ -1,4 +1,4 @@
-//! One process-wide allocator setting for programs that prove.
+//! One process-wide allocator setting for programs that prove, and the process's peak memory.
 
 /// Has glibc serve large allocations from its heap rather than mapping a fresh block for each.
 ///
@@ -20,4 +20,12 @@ pub fn tune_allocator_for_proving() {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, i32::MAX);
     }
+}
+
+/// The peak resident memory of this process so far (`VmHWM`), in KiB: what benchmarks report as
+/// a prove's peak memory. `None` where `/proc/self/status` does not say (outside Linux).
+pub fn peak_resident_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+    line.trim().trim_end_matches("kB").trim().parse().ok()
 }

@@ -125,6 +125,9 @@ pub enum ProveError {
         /// Why it does not fit.
         error: droste_zkvm::recursion::UnwrapError,
     },
+    /// A shard snapshot could not be read or does not reproduce its shard.
+    #[error(transparent)]
+    Snapshot(#[from] crate::continuation::SnapshotError),
     /// Verifying the proofs in the recursion guest takes more cycles than one proof covers.
     #[error(
         "verifying {proofs} proof(s) in the recursion guest takes more than {limit} cycles, the \

@@ -9,6 +9,7 @@
 mod common;
 
 use common::guest;
+use droste_sdk::continuation::{ShardSnapshot, SnapshotError};
 use droste_sdk::recursion::{
     program_identity, recursion_elf, recursion_vkey, request_input, verify_aggregate, Inner,
     InnerShard,
@@ -133,4 +134,83 @@ fn shards_that_do_not_continue_each_other_are_refused() {
     assert_ne!(run.exit_code, 0);
     let message = run.panic_message.unwrap();
     assert!(message.contains("shards out of order"), "{message}");
+}
+
+#[test]
+fn a_shard_snapshot_proves_elsewhere_as_the_shard_itself() {
+    let program = guest("sha256");
+    let prover = Prover::new(&*program, ProofOptions::fast()).unwrap();
+    let input = sha256_input(150).entropy([3; 32]);
+    let cycles = execute(&*program, &input, &ExecOptions::default())
+        .unwrap()
+        .cycles;
+    let shard_cycles = cycles.div_ceil(3);
+    let proofs = shard_proofs(&prover, &input, shard_cycles);
+    let snapshots: Vec<Vec<u8>> = prover
+        .shard_snapshots(&input, shard_cycles)
+        .unwrap()
+        .map(|snapshot| snapshot.unwrap().to_bytes().to_vec())
+        .collect();
+    assert_eq!((proofs.len(), snapshots.len()), (3, 3));
+
+    // Another machine: the guest's ELF and the snapshot's bytes, nothing of the run.
+    let worker = Prover::new(&*program, ProofOptions::fast()).unwrap();
+    for (index, (bytes, proof)) in snapshots.iter().zip(&proofs).enumerate() {
+        let snapshot = ShardSnapshot::from_bytes(bytes).unwrap();
+        assert_eq!(snapshot.index(), index as u64);
+        assert!(snapshot.pages() > 0);
+        assert_eq!(
+            worker.prove_snapshot(&snapshot).unwrap().as_slice(),
+            proof.as_slice(),
+            "shard {index}"
+        );
+    }
+
+    // Refused before proving: not a snapshot, truncated, another version.
+    let format = |bytes: &[u8]| match ShardSnapshot::from_bytes(bytes) {
+        Err(SnapshotError::Format(reason)) => reason,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(format(&proofs[0]), "missing shard snapshot magic");
+    assert_eq!(
+        format(&snapshots[1][..snapshots[1].len() - 9]),
+        "malformed shard snapshot archive"
+    );
+    let mut newer = snapshots[1].clone();
+    newer[8] += 1;
+    assert_eq!(format(&newer), "unsupported shard snapshot version");
+
+    // The input item the first shard hashes, changed: the shard no longer ends in its recorded
+    // memory.
+    let mut forged = snapshots[0].clone();
+    let item = forged
+        .windows(150)
+        .position(|w| w.iter().all(|b| *b == 0x61))
+        .unwrap();
+    forged[item + 70] ^= 1;
+    let forged = ShardSnapshot::from_bytes(&forged).unwrap();
+    match worker.snapshot_job(&forged) {
+        Err(ProveError::Snapshot(SnapshotError::Mismatch { index: 0, reason })) => {
+            assert_eq!(reason, "its pages do not give the recorded memory roots")
+        }
+        other => panic!("{:?}", other.err()),
+    }
+
+    // A worker for another program: the shard does not run there as it did.
+    let other = Prover::new(&*guest("fibonacci"), ProofOptions::fast()).unwrap();
+    let middle = ShardSnapshot::from_bytes(&snapshots[1]).unwrap();
+    assert!(other.snapshot_job(&middle).is_err());
+
+    // No flipped byte makes reading or re-executing a snapshot panic.
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    for _ in 0..300 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let mut bytes = snapshots[1].clone();
+        bytes[(state >> 8) as usize % snapshots[1].len()] ^= 1 << (state % 8);
+        if let Ok(snapshot) = ShardSnapshot::from_bytes(&bytes) {
+            let _ = worker.snapshot_job(&snapshot);
+        }
+    }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 use clap::ArgMatches;
-use droste_sdk::continuation::{ContinuationEvent, DEFAULT_SHARD_CYCLES};
+use droste_sdk::continuation::DEFAULT_SHARD_CYCLES;
 use droste_sdk::recursion::verify_aggregate;
 use droste_sdk::{
     ExecError, ExecOptions, ExecuteError, Input, Phase, Program, ProgressEvent, Proof, ProofFile,
@@ -129,28 +129,7 @@ impl<'a> ProofOutput<'a> {
         let prover = Prover::new(program, args.preset.options())?;
         eprintln!("proving shard by shard, at most {shard_cycles} cycles per shard");
         let (proof, stats) =
-            prover.prove_continued(input, shard_cycles, &mut |event| match event {
-                ContinuationEvent::ShardProven {
-                    index,
-                    cycles,
-                    elapsed,
-                    bytes,
-                } => eprintln!(
-                    "  shard {index}: {cycles} cycles, {}, proof {bytes} bytes",
-                    seconds(elapsed)
-                ),
-                ContinuationEvent::Aggregated {
-                    level,
-                    index,
-                    count,
-                    cycles,
-                    elapsed,
-                } => eprintln!(
-                    "  aggregation level {level}, {} of {count}: {cycles} cycles, {}",
-                    index + 1,
-                    seconds(elapsed)
-                ),
-            })?;
+            prover.prove_continued(input, shard_cycles, &mut |event| eprintln!("  {event}"))?;
         let statement = match verify_aggregate(proof.bytes())?.as_slice() {
             [statement] => statement.clone(),
             other => bail!(

@@ -22,7 +22,10 @@ use crate::prove::{Proof, ProveError, Prover};
 use crate::recursion::{aggregate_inner, recursion_key, Inner, InnerProof, InnerShard};
 use crate::Input;
 
+mod snapshot;
+
 pub use droste_executor::DEFAULT_SHARD_CYCLES;
+pub use snapshot::{ShardSnapshot, ShardSnapshots, SnapshotError};
 
 /// A shard to prove: the shard (its boundary states, pages and record) and its memory proof
 /// against the run's page tree.
@@ -33,21 +36,61 @@ pub struct ShardJob {
 
 /// The shard jobs of a run, in order: the run executed once, one shard recorded at a time.
 pub struct ShardJobs<'a> {
-    shards: Shards<'a>,
-    tree: MemoryTree,
+    shards: ShardStream<'a>,
 }
 
 impl Iterator for ShardJobs<'_> {
     type Item = Result<ShardJob, ProveError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let shard = match self.shards.next()? {
-            Ok(shard) => shard,
-            Err(error) => return Some(Err(droste_machine::MachineError::Execution(error).into())),
-        };
-        let memory = self.tree.apply(&shard);
-        Some(Ok(ShardJob { shard, memory }))
+        Some(
+            self.shards
+                .next()?
+                .map(|(shard, memory)| ShardJob { shard, memory }),
+        )
     }
+}
+
+/// A run cut into shards with their memory proofs against the run's page tree, which it keeps
+/// up to date shard by shard.
+struct ShardStream<'a> {
+    shards: Shards<'a>,
+    tree: MemoryTree,
+}
+
+impl<'a> ShardStream<'a> {
+    fn new(
+        prover: &'a Prover,
+        input: &'a Input,
+        shard_cycles: u64,
+        record: bool,
+    ) -> Result<Self, ProveError> {
+        let input = input.as_executor_input();
+        let options = ShardOptions {
+            shard_cycles,
+            record,
+            ..ShardOptions::default()
+        };
+        Ok(ShardStream {
+            shards: Shards::new(prover.program(), input, &options).map_err(execution)?,
+            tree: MemoryTree::initial(prover.program(), input).map_err(execution)?,
+        })
+    }
+}
+
+impl Iterator for ShardStream<'_> {
+    type Item = Result<(Shard, ShardMemoryProof), ProveError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        Some(self.shards.next()?.map_err(execution).map(|shard| {
+            let memory = self.tree.apply(&shard);
+            (shard, memory)
+        }))
+    }
+}
+
+fn execution(error: droste_executor::ExecError) -> ProveError {
+    ProveError::Machine(droste_machine::MachineError::Execution(error))
 }
 
 /// A node of the aggregation tree: a shard proof, or a proof of the recursion guest.
@@ -88,6 +131,38 @@ pub enum ContinuationEvent {
     },
 }
 
+/// One line of progress, as `droste prove` prints it: `shard 3: 4194304 cycles, 111.40 s, proof
+/// 1062144 bytes` or `aggregation level 1, 2 of 4: 14121542 cycles, 420.03 s` (the recursion
+/// guest's cycles).
+impl std::fmt::Display for ContinuationEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            ContinuationEvent::ShardProven {
+                index,
+                cycles,
+                elapsed,
+                bytes,
+            } => write!(
+                f,
+                "shard {index}: {cycles} cycles, {:.2} s, proof {bytes} bytes",
+                elapsed.as_secs_f64()
+            ),
+            ContinuationEvent::Aggregated {
+                level,
+                index,
+                count,
+                cycles,
+                elapsed,
+            } => write!(
+                f,
+                "aggregation level {level}, {} of {count}: {cycles} cycles, {:.2} s",
+                index + 1,
+                elapsed.as_secs_f64()
+            ),
+        }
+    }
+}
+
 /// What a continuation measured.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContinuationStats {
@@ -109,16 +184,8 @@ impl Prover {
         input: &'a Input,
         shard_cycles: u64,
     ) -> Result<ShardJobs<'a>, ProveError> {
-        let input = input.as_executor_input();
-        let exec = |e| ProveError::Machine(droste_machine::MachineError::Execution(e));
-        let options = ShardOptions {
-            shard_cycles,
-            record: true,
-            ..ShardOptions::default()
-        };
         Ok(ShardJobs {
-            shards: Shards::new(self.program(), input, &options).map_err(exec)?,
-            tree: MemoryTree::initial(self.program(), input).map_err(exec)?,
+            shards: ShardStream::new(self, input, shard_cycles, true)?,
         })
     }
 
