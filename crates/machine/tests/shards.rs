@@ -376,3 +376,188 @@ fn an_input_read_past_the_declared_length_is_caught() {
     cols.is_cell[d] = Val::ONE;
     assert!(check_shard(&pk, &t, statement).is_err());
 }
+
+/// A loop on registers alone: its shards touch no memory page, only the register page.
+fn register_only_program() -> Program {
+    let mut code = li(5, 40);
+    code.push(I::i(Opcode::Addi, 6, 6, 3));
+    code.push(I::i(Opcode::Addi, 5, 5, -1));
+    code.push(I::s(Opcode::Bne, 5, 0, -8));
+    code.push(I::i(Opcode::Addi, 10, 6, 0));
+    code.extend(halt());
+    program(&code, b"")
+}
+
+#[test]
+fn a_shard_that_touches_no_memory_page_proves() {
+    let program = register_only_program();
+    let input = Input::default();
+    let (pk, vk) = shard_keys(&program);
+    let shards = shards(&program, &input, 16);
+    assert!(shards.len() > 3);
+    for (i, (shard, memory)) in shards.iter().enumerate() {
+        assert!(shard.start.pages.is_empty(), "shard {i} touches memory");
+        let (traces, statement) = MachineProver::shard_traces(&pk, shard, memory).unwrap();
+        if let Err(violation) = check_shard(&pk, &traces, &statement) {
+            panic!("shard {i}: honest witness fails: {violation}");
+        }
+        if i == 1 {
+            let proof = MachineProver::prove_shard_traces(&pk, traces, statement).unwrap();
+            droste_machine::verify_shard_bytes(&vk, &proof.to_bytes()).unwrap();
+        }
+    }
+    let last = &shards.last().unwrap().0;
+    assert_eq!(last.end.exit.as_ref().map(|e| e.code), Some(120));
+}
+
+#[test]
+fn a_shard_whose_pages_do_not_cover_its_record_is_refused() {
+    let (program, input) = (test_program(), test_input());
+    let (pk, _) = shard_keys(&program);
+    let options = ShardOptions {
+        shard_cycles: 41,
+        record: true,
+        ..ShardOptions::default()
+    };
+    let mut shard = Shards::new(&program, &input, &options)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert!(shard.start.pages.len() > 1);
+    shard.start.pages.pop();
+    shard.pages_after.pop();
+    // A memory proof that matches the pages left, so only the record is not covered.
+    let memory = MemoryTree::initial(&program, &input).unwrap().apply(&shard);
+    match MachineProver::shard_traces(&pk, &shard, &memory) {
+        Err(MachineError::Shard(reason)) => assert_eq!(
+            reason,
+            "the shard's pages do not cover the memory its record accesses"
+        ),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+}
+
+/// The row of the `pages` trace holding `chunk` of page `index`.
+fn page_row(trace: &RowMajorMatrix<Val>, index: u32, chunk: usize) -> usize {
+    trace
+        .values
+        .chunks_exact(trace.width)
+        .position(|row| {
+            let c: &PageCols<Val> = core::borrow::Borrow::borrow(row);
+            c.is_real == Val::ONE
+                && c.page == Val::from_u32(index)
+                && c.chunk == Val::from_usize(chunk)
+        })
+        .unwrap()
+}
+
+/// The debug checker reports a failed `pages` constraint on `row` (the constraint the edit
+/// targets; bus imbalances it causes are reported only after every constraint holds), and a
+/// full proof of the witness does not verify.
+fn assert_pages_row_caught(
+    pk: &ProvingKey,
+    traces: Vec<RowMajorMatrix<Val>>,
+    statement: &ShardStatement,
+    row: usize,
+) {
+    match check_shard(pk, &traces, statement) {
+        Err(ConstraintViolation::Constraint { table, row: r, .. }) => {
+            assert_eq!((table.as_str(), r), ("pages", row))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_shard_caught(pk, traces, statement.clone(), None);
+}
+
+/// A RAM page's index in a shard's `pages` trace (the first page after the register page).
+fn first_ram_page(trace: &RowMajorMatrix<Val>) -> u32 {
+    let cols: &PageCols<Val> =
+        core::borrow::Borrow::borrow(&trace.values[64 * trace.width..65 * trace.width]);
+    assert_eq!(cols.is_register_page + cols.is_input_page, Val::ZERO);
+    p3_field::PrimeField32::as_canonical_u32(&cols.page)
+}
+
+#[test]
+fn a_non_zero_x0_on_the_register_page_is_caught() {
+    let (pk, _) = shard_keys(&test_program());
+    let shards = honest_shards(&pk);
+    let pages = shard_table(&pk, "pages");
+    let (traces, statement) = &shards[1];
+    // x0 paged in (and out) as 1, with honest hashes.
+    let mut t = traces.clone();
+    let mut rows = page_rows(&mut t[pages], 0);
+    rows[0].pre.cols_mut().inputs[0] = Val::ONE;
+    rows[0].post.cols_mut().inputs[0] = Val::ONE;
+    rehash(&mut rows);
+    let row = page_row(&t[pages], 0, 0);
+    assert_pages_row_caught(&pk, t, statement, row);
+}
+
+#[test]
+fn a_register_cell_past_x31_is_caught() {
+    let (pk, _) = shard_keys(&test_program());
+    let shards = honest_shards(&pk);
+    let pages = shard_table(&pk, "pages");
+    let (traces, statement) = &shards[1];
+    // Chunk 20 of the register page claimed to hold registers 40 and 41: their cells would be
+    // created and consumed unchanged (the memory bus balances), but the chunk's distance to the
+    // register chunks is negative and fails its range check.
+    let mut t = traces.clone();
+    let mut rows = page_rows(&mut t[pages], 0);
+    let cols = &mut rows[20];
+    cols.is_cell = [Val::ONE; 2];
+    cols.reg_gap = Val::from_i32(15 - 20);
+    let violation = check_shard(&pk, &t, statement).unwrap_err();
+    assert!(
+        matches!(violation, ConstraintViolation::Unbalanced { bus, .. } if bus == droste_machine::bus::RANGE),
+        "{violation}"
+    );
+    assert_shard_caught(&pk, t, statement.clone(), None);
+}
+
+#[test]
+fn an_input_header_not_claimed_as_the_header_is_caught() {
+    let (pk, _) = shard_keys(&test_program());
+    let shards = honest_shards(&pk);
+    let pages = shard_table(&pk, "pages");
+    let (traces, statement) = &shards[0];
+    let header_page = (abi::INPUT_START >> 10) as u32;
+
+    // The header chunk said not to be the header: its length would be free of the statement's.
+    let mut t = traces.clone();
+    page_rows(&mut t[pages], header_page)[0].is_header = Val::ZERO;
+    let row = page_row(&t[pages], header_page, 0);
+    assert_pages_row_caught(&pk, t, statement, row);
+
+    // And a RAM page's first chunk said to be the header.
+    let mut t = traces.clone();
+    let ram = first_ram_page(&t[pages]);
+    page_rows(&mut t[pages], ram)[0].is_header = Val::ONE;
+    let row = page_row(&t[pages], ram, 0);
+    assert_pages_row_caught(&pk, t, statement, row);
+}
+
+#[test]
+fn a_broken_sponge_chain_is_caught() {
+    let (pk, _) = shard_keys(&test_program());
+    let shards = honest_shards(&pk);
+    let pages = shard_table(&pk, "pages");
+    let (traces, statement) = &shards[1];
+    // A RAM page's sponge restarted at chunk 5 from another capacity, each permutation from
+    // there on honest: only the link from chunk 4 to chunk 5 is wrong.
+    let constants = droste_machine::chips::poseidon2::round_constants();
+    let mut t = traces.clone();
+    let ram = first_ram_page(&t[pages]);
+    let mut rows = page_rows(&mut t[pages], ram);
+    let mut capacity: [Val; 8] = core::array::from_fn(|i| rows[5].pre.cols().inputs[8 + i]);
+    capacity[0] += Val::ONE;
+    for row in rows[5..].iter_mut() {
+        let mut input = row.pre.cols().inputs;
+        input[8..].copy_from_slice(&capacity);
+        row.pre.fill(input, &constants);
+        capacity.copy_from_slice(&row.pre.output()[8..]);
+    }
+    let row = page_row(&t[pages], ram, 4);
+    assert_pages_row_caught(&pk, t, statement, row);
+}

@@ -85,8 +85,11 @@ struct Cells<'a> {
     image: Vec<CellState>,
     dynamic: BTreeMap<u32, DynamicState>,
     input_region: &'a [u8],
-    /// Shards: the paged-in pages by index (every cell is dynamic, initialised from them).
-    pages: BTreeMap<u32, &'a [u8; PAGE_BYTES]>,
+    /// Shards: the paged-in pages by index (every cell is dynamic, initialised from them);
+    /// `None` for a whole run (cells outside the image start at zero or the input).
+    pages: Option<BTreeMap<u32, &'a [u8; PAGE_BYTES]>>,
+    /// Whether a shard accessed a page it was not given (its witness cannot be built).
+    page_missing: bool,
 }
 
 impl Cells<'_> {
@@ -112,7 +115,7 @@ impl Cells<'_> {
             (false, cell)
         } else {
             let is_input = u64::from(addr) >= INPUT_START;
-            let init = if !self.pages.is_empty() {
+            let init = if self.pages.is_some() {
                 self.page_dword(addr)
             } else if is_input {
                 self.input_dword(addr)
@@ -139,9 +142,13 @@ impl Cells<'_> {
     }
 
     /// A shard's initial doubleword at `addr`, from its pages (the executor pages in every page
-    /// the shard touches).
-    fn page_dword(&self, addr: u32) -> u64 {
-        let page = self.pages[&(addr >> PAGE_SHIFT)];
+    /// the shard touches; a page missing is noted, and the witness refused at the end).
+    fn page_dword(&mut self, addr: u32) -> u64 {
+        let index = addr >> PAGE_SHIFT;
+        let Some(page) = self.pages.as_ref().and_then(|pages| pages.get(&index)) else {
+            self.page_missing = true;
+            return 0;
+        };
         let offset = (addr as usize) & (PAGE_BYTES - 1);
         u64::from_le_bytes(page[offset..offset + 8].try_into().expect("8 bytes"))
     }
@@ -234,12 +241,12 @@ pub fn build_witness(
     num_chips: usize,
 ) -> Result<Witness, MachineError> {
     let (image, region, pages, first_clk, output_offset) = match memory {
-        InitialMemory::Image { image, input } => (image, input_region(input), &[][..], 0, 0),
+        InitialMemory::Image { image, input } => (image, input_region(input), None, 0, 0),
         InitialMemory::Pages {
             pages,
             first_clk,
             output_offset,
-        } => (&[][..], Vec::new(), pages, first_clk, output_offset),
+        } => (&[][..], Vec::new(), Some(pages), first_clk, output_offset),
     };
     let mut registers = [(0, 0); REGISTERS];
     for (cell, &value) in registers.iter_mut().zip(&record.initial_registers) {
@@ -250,7 +257,8 @@ pub fn build_witness(
         image: image.iter().map(|&v| (0, v)).collect(),
         dynamic: BTreeMap::new(),
         input_region: &region,
-        pages: pages.iter().map(|p| (p.index, &p.bytes)).collect(),
+        pages: pages.map(|pages| pages.iter().map(|p| (p.index, &p.bytes)).collect()),
+        page_missing: false,
     };
     let (code_base, slots) = program.code_range();
     let mut w = Witness {
@@ -442,7 +450,14 @@ pub fn build_witness(
         }
     }
     w.output_end = (output_cursor, output_min_clk);
-    if pages.is_empty() {
+    if cells.page_missing {
+        return Err(MachineError::Shard(
+            "the shard's pages do not cover the memory its record accesses",
+        ));
+    }
+    if let Some(pages) = pages {
+        w.pages = paged_witness(&cells, &record.initial_registers, pages);
+    } else {
         // The input header's doublewords are always cells: the first carries the input length
         // that bounds the input region (see `memory_tables`).
         for header in [INPUT_START as u32, INPUT_START as u32 + 8] {
@@ -453,8 +468,6 @@ pub fn build_witness(
                 state: (0, init),
             });
         }
-    } else {
-        w.pages = paged_witness(&cells, &record.initial_registers, pages);
     }
     w.registers_final = cells.registers.to_vec();
     w.image_final = cells.image;
