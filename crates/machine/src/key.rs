@@ -23,8 +23,17 @@ use crate::error::MachineError;
 pub const VKEY_MAGIC: [u8; 8] = *b"DROSTEvk";
 /// Version of the serialized key layout.
 pub const VKEY_VERSION: u32 = 2;
+use droste_stark::wire::WireHeader;
 /// Bytes before the archive.
-pub const HEADER_LEN: usize = 16;
+pub use droste_stark::wire::HEADER_LEN;
+
+const HEADER: WireHeader = WireHeader {
+    magic: VKEY_MAGIC,
+    version: VKEY_VERSION,
+    missing_magic: "missing verifying key magic",
+    unsupported_version: "unsupported verifying key version",
+    misaligned: "verifying key bytes are not 16-byte aligned",
+};
 
 /// The verifying key of a program: the key of its tables (preprocessed commitment, shapes, FRI
 /// parameters), its entry point, and what its shard proofs are checked against. Depends only on
@@ -56,29 +65,14 @@ impl VerifyingKey {
     pub fn to_bytes(&self) -> rkyv::util::AlignedVec<16> {
         let archive = rkyv::to_bytes::<rkyv::rancor::Error>(self)
             .expect("serializing into memory cannot fail");
-        let mut out = rkyv::util::AlignedVec::<16>::with_capacity(HEADER_LEN + archive.len());
-        out.extend_from_slice(&VKEY_MAGIC);
-        out.extend_from_slice(&VKEY_VERSION.to_le_bytes());
-        out.extend_from_slice(&[0; 4]);
-        out.extend_from_slice(&archive);
-        out
+        HEADER.prepend(&archive)
     }
 }
 
 /// Checks the header and validates the key archive in place. `bytes` must be 16-byte aligned.
 pub fn access(bytes: &[u8]) -> Result<&ArchivedVerifyingKey, MachineError> {
-    if bytes.len() < HEADER_LEN || bytes[..8] != VKEY_MAGIC {
-        return Err(MachineError::Format("missing verifying key magic"));
-    }
-    if bytes[8..12] != VKEY_VERSION.to_le_bytes() || bytes[12..16] != [0; 4] {
-        return Err(MachineError::Format("unsupported verifying key version"));
-    }
-    if bytes.as_ptr() as usize % 16 != 0 {
-        return Err(MachineError::Format(
-            "verifying key bytes are not 16-byte aligned",
-        ));
-    }
-    rkyv::access::<ArchivedVerifyingKey, rkyv::rancor::Failure>(&bytes[HEADER_LEN..])
+    let archive = HEADER.strip(bytes).map_err(MachineError::Format)?;
+    rkyv::access::<ArchivedVerifyingKey, rkyv::rancor::Failure>(archive)
         .map_err(|_| MachineError::Format("malformed verifying key archive"))
 }
 

@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use droste_pcs::FriParameters;
 use droste_stark::canonical::{Layout, NotCanonical};
 use droste_stark::fields;
+use droste_stark::wire::WireHeader;
 
 use crate::error::MachineError;
 
@@ -16,7 +17,15 @@ pub const MACHINE_PROOF_MAGIC: [u8; 8] = *b"DROSTEmp";
 /// Version of the machine proof layout.
 pub const MACHINE_PROOF_VERSION: u32 = 5;
 /// Bytes before the archive.
-pub const HEADER_LEN: usize = 16;
+pub use droste_stark::wire::HEADER_LEN;
+
+const HEADER: WireHeader = WireHeader {
+    magic: MACHINE_PROOF_MAGIC,
+    version: MACHINE_PROOF_VERSION,
+    missing_magic: "missing machine proof magic",
+    unsupported_version: "unsupported machine proof version",
+    misaligned: "machine proof bytes are not 16-byte aligned",
+};
 
 /// A proof that a program, run on some input, halted with `exit_code` after committing
 /// `public_output`.
@@ -38,24 +47,13 @@ impl MachineProof {
     pub fn to_bytes(&self) -> rkyv::util::AlignedVec<16> {
         let archive = rkyv::to_bytes::<rkyv::rancor::Error>(self)
             .expect("serializing into memory cannot fail");
-        let mut out = rkyv::util::AlignedVec::<16>::with_capacity(HEADER_LEN + archive.len());
-        out.extend_from_slice(&MACHINE_PROOF_MAGIC);
-        out.extend_from_slice(&MACHINE_PROOF_VERSION.to_le_bytes());
-        out.extend_from_slice(&[0; 4]);
-        out.extend_from_slice(&archive);
-        out
+        HEADER.prepend(&archive)
     }
 }
 
 /// Checks the header and validates the archive in place. `bytes` must be 16-byte aligned.
 pub fn access(bytes: &[u8]) -> Result<&ArchivedMachineProof, MachineError> {
-    if bytes.len() < HEADER_LEN || bytes[..8] != MACHINE_PROOF_MAGIC {
-        return Err(MachineError::Format("missing machine proof magic"));
-    }
-    if bytes[8..12] != MACHINE_PROOF_VERSION.to_le_bytes() || bytes[12..16] != [0; 4] {
-        return Err(MachineError::Format("unsupported machine proof version"));
-    }
-    let archive = &bytes[HEADER_LEN..];
+    let archive = HEADER.strip(bytes).map_err(MachineError::Format)?;
     let proof = rkyv::access::<ArchivedMachineProof, rkyv::rancor::Failure>(archive)
         .map_err(|_| MachineError::Format("malformed machine proof archive"))?;
     Layout::new(archive)

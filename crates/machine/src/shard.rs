@@ -31,8 +31,25 @@ pub const SHARD_KEY_MAGIC: [u8; 8] = *b"DROSTEsk";
 pub const SHARD_PROOF_MAGIC: [u8; 8] = *b"DROSTEsp";
 /// Version of the shard proof layout.
 pub const SHARD_PROOF_VERSION: u32 = 1;
+use droste_stark::wire::WireHeader;
 /// Bytes before the archive.
-pub const HEADER_LEN: usize = 16;
+pub use droste_stark::wire::HEADER_LEN;
+
+const KEY_HEADER: WireHeader = WireHeader {
+    magic: SHARD_KEY_MAGIC,
+    version: SHARD_PROOF_VERSION,
+    missing_magic: "missing shard key magic",
+    unsupported_version: "unsupported shard key version",
+    misaligned: "shard key bytes are not 16-byte aligned",
+};
+
+const PROOF_HEADER: WireHeader = WireHeader {
+    magic: SHARD_PROOF_MAGIC,
+    version: SHARD_PROOF_VERSION,
+    missing_magic: "missing shard proof magic",
+    unsupported_version: "unsupported shard proof version",
+    misaligned: "shard proof bytes are not 16-byte aligned",
+};
 
 /// The key shard proofs of a program are checked with: the stark key of the paged tables
 /// ([`MachineTables::paged_for_verifier`]), whose preprocessed commitment holds the program's ROM. The
@@ -45,8 +62,7 @@ pub struct ShardVerifyingKey {
 impl ShardVerifyingKey {
     /// The key as bytes: header (magic, [`SHARD_PROOF_VERSION`], reserved), then the archive.
     pub fn to_bytes(&self) -> rkyv::util::AlignedVec<16> {
-        with_header(
-            SHARD_KEY_MAGIC,
+        KEY_HEADER.prepend(
             &rkyv::to_bytes::<rkyv::rancor::Error>(self)
                 .expect("serializing into memory cannot fail"),
         )
@@ -61,58 +77,9 @@ impl ShardVerifyingKey {
 
 /// Checks the header and validates a shard key archive in place (16-byte aligned bytes).
 pub fn access_key(bytes: &[u8]) -> Result<&ArchivedShardVerifyingKey, MachineError> {
-    let archive = strip_header(bytes, SHARD_KEY_MAGIC, Wire::Key)?;
+    let archive = KEY_HEADER.strip(bytes).map_err(MachineError::Format)?;
     rkyv::access::<ArchivedShardVerifyingKey, rkyv::rancor::Failure>(archive)
         .map_err(|_| MachineError::Format("malformed shard key archive"))
-}
-
-/// `magic`, the version, 4 reserved zero bytes, then `archive`.
-fn with_header(magic: [u8; 8], archive: &[u8]) -> rkyv::util::AlignedVec<16> {
-    let mut out = rkyv::util::AlignedVec::<16>::with_capacity(HEADER_LEN + archive.len());
-    out.extend_from_slice(&magic);
-    out.extend_from_slice(&SHARD_PROOF_VERSION.to_le_bytes());
-    out.extend_from_slice(&[0; 4]);
-    out.extend_from_slice(archive);
-    out
-}
-
-/// The archive after a header with `magic` and the current version; `what` names the bytes in
-/// errors.
-fn strip_header(bytes: &[u8], magic: [u8; 8], what: Wire) -> Result<&[u8], MachineError> {
-    if bytes.len() < HEADER_LEN || bytes[..8] != magic {
-        return Err(MachineError::Format(
-            what.pick("missing shard key magic", "missing shard proof magic"),
-        ));
-    }
-    if bytes[8..12] != SHARD_PROOF_VERSION.to_le_bytes() || bytes[12..16] != [0; 4] {
-        return Err(MachineError::Format(what.pick(
-            "unsupported shard key version",
-            "unsupported shard proof version",
-        )));
-    }
-    if bytes.as_ptr() as usize % 16 != 0 {
-        return Err(MachineError::Format(what.pick(
-            "shard key bytes are not 16-byte aligned",
-            "shard proof bytes are not 16-byte aligned",
-        )));
-    }
-    Ok(&bytes[HEADER_LEN..])
-}
-
-/// Which wire format [`strip_header`] reads.
-#[derive(Clone, Copy)]
-enum Wire {
-    Key,
-    Proof,
-}
-
-impl Wire {
-    fn pick(self, key: &'static str, proof: &'static str) -> &'static str {
-        match self {
-            Wire::Key => key,
-            Wire::Proof => proof,
-        }
-    }
 }
 
 /// What a shard proof vouches for. Digests are canonical `u32` words.
@@ -228,8 +195,7 @@ pub struct ShardProof {
 impl ShardProof {
     /// The proof as bytes (16-byte aligned buffer).
     pub fn to_bytes(&self) -> rkyv::util::AlignedVec<16> {
-        with_header(
-            SHARD_PROOF_MAGIC,
+        PROOF_HEADER.prepend(
             &rkyv::to_bytes::<rkyv::rancor::Error>(self)
                 .expect("serializing into memory cannot fail"),
         )
@@ -238,7 +204,7 @@ impl ShardProof {
 
 /// Checks the header and validates the archive in place. `bytes` must be 16-byte aligned.
 pub fn access(bytes: &[u8]) -> Result<&ArchivedShardProof, MachineError> {
-    let archive = strip_header(bytes, SHARD_PROOF_MAGIC, Wire::Proof)?;
+    let archive = PROOF_HEADER.strip(bytes).map_err(MachineError::Format)?;
     let proof = rkyv::access::<ArchivedShardProof, rkyv::rancor::Failure>(archive)
         .map_err(|_| MachineError::Format("malformed shard proof archive"))?;
     Layout::new(archive)

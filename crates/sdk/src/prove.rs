@@ -128,6 +128,25 @@ pub enum ProveError {
     /// A shard snapshot could not be read or does not reproduce its shard.
     #[error(transparent)]
     Snapshot(#[from] crate::continuation::SnapshotError),
+    /// A shard has a table taller than one proof holds: shards of this program must be shorter.
+    #[error(
+        "shard {index}: table `{table}` needs {rows} rows, more than the {limit} one proof holds \
+         with {options}: use shards of at most {fits} cycles (`--shard-cycles`)"
+    )]
+    ShardTooTall {
+        /// The shard's position in its run.
+        index: u64,
+        /// The table.
+        table: String,
+        /// Its height.
+        rows: usize,
+        /// The largest height the options allow.
+        limit: usize,
+        /// The options: "the <name> preset" or "these options".
+        options: String,
+        /// A shard size (a power of two) at which the table fits, at this shard's rows per cycle.
+        fits: u64,
+    },
     /// Verifying the proofs in the recursion guest takes more cycles than one proof covers.
     #[error(
         "verifying {proofs} proof(s) in the recursion guest takes more than {limit} cycles, the \
@@ -351,19 +370,23 @@ impl Prover {
         let Some(table) = tables.iter().find(|table| table.rows > limit) else {
             return Ok(());
         };
-        let options = preset_name(self.options.fri).map_or_else(
-            || "these options".to_string(),
-            |name| format!("the {name} preset"),
-        );
         Err(ProveError::TableTooTall {
             table: table.name.clone(),
             rows: table.rows,
             limit,
             log_blowup,
-            options,
+            options: options_phrase(self.options),
             advice: advice(table, log_blowup),
         })
     }
+}
+
+/// "the default preset", or "these options" when they are no preset's (for messages).
+pub(crate) fn options_phrase(options: ProofOptions) -> String {
+    preset_name(options.fri).map_or_else(
+        || "these options".to_string(),
+        |name| format!("the {name} preset"),
+    )
 }
 
 /// How a run whose `table` is too tall at `log_blowup` could be proven: a preset with a smaller

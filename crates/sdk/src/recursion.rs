@@ -39,11 +39,11 @@ static RECURSION_ELF: &[u8] = include_bytes!("../../../guests/recursion/elf/dros
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "a2f88e1ef9b6b443a4df6f4a19aac45216b3167bf692eb18aa0ccf69e18ef70b",
+        "ac70335d20e3c76bd6d50441aaabce209844813160ea9869d6d671743321c033",
     ),
     (
         "fast",
-        "526e6c2c3aa59e1f41cfe9543b3e715089261c2071774471a8ddaa5325ddad5a",
+        "edc22b336b9b022b8e451b74f2980a584c2f2b7471829558aa36f5644663f912",
     ),
 ];
 

@@ -29,6 +29,7 @@ pub mod proof;
 mod row_eval;
 mod verifier;
 pub mod vk;
+pub mod wire;
 
 #[cfg(feature = "std")]
 mod aux_trace;

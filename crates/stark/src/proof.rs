@@ -16,6 +16,7 @@ use droste_pcs::OpeningProof;
 
 use crate::canonical::{Layout, NotCanonical};
 use crate::fields;
+use crate::wire::WireHeader;
 
 use crate::VerifyError;
 
@@ -24,7 +25,15 @@ pub const PROOF_MAGIC: [u8; 8] = *b"DROSTEpf";
 /// Version of the proof layout; bump on any change of [`Proof`] or of the protocol.
 pub const PROOF_VERSION: u32 = 5;
 /// Length of the header before the archive.
-pub const HEADER_LEN: usize = 16;
+pub use crate::wire::HEADER_LEN;
+
+const HEADER: WireHeader = WireHeader {
+    magic: PROOF_MAGIC,
+    version: PROOF_VERSION,
+    missing_magic: "missing proof magic",
+    unsupported_version: "unsupported proof version",
+    misaligned: "proof bytes are not 16-byte aligned",
+};
 
 /// The `log_heights` entry of a table left out of the proof because it has no rows (only tables
 /// whose key allows it, [`crate::Table::may_be_empty`]): it has no matrix in any commitment, no
@@ -94,33 +103,14 @@ impl Proof {
     pub fn to_bytes(&self) -> rkyv::util::AlignedVec<16> {
         let archive = rkyv::to_bytes::<rkyv::rancor::Error>(self)
             .expect("serializing into memory cannot fail");
-        let mut out = rkyv::util::AlignedVec::<16>::with_capacity(HEADER_LEN + archive.len());
-        out.extend_from_slice(&header());
-        out.extend_from_slice(&archive);
-        out
+        HEADER.prepend(&archive)
     }
-}
-
-fn header() -> [u8; HEADER_LEN] {
-    let mut h = [0u8; HEADER_LEN];
-    h[..8].copy_from_slice(&PROOF_MAGIC);
-    h[8..12].copy_from_slice(&PROOF_VERSION.to_le_bytes());
-    h
 }
 
 /// Checks the header and validates the archive in place (structure, bounds, alignment), without
 /// copying or deserializing it. The bytes must start at a 16-byte aligned address.
 pub fn access(bytes: &[u8]) -> Result<&ArchivedProof, VerifyError> {
-    if bytes.len() < HEADER_LEN || bytes[..8] != PROOF_MAGIC {
-        return Err(VerifyError::Format("missing proof magic"));
-    }
-    if bytes[8..12] != PROOF_VERSION.to_le_bytes() || bytes[12..16] != [0; 4] {
-        return Err(VerifyError::Format("unsupported proof version"));
-    }
-    if bytes.as_ptr() as usize % 16 != 0 {
-        return Err(VerifyError::Format("proof bytes are not 16-byte aligned"));
-    }
-    let archive = &bytes[HEADER_LEN..];
+    let archive = HEADER.strip(bytes).map_err(VerifyError::Format)?;
     let proof = rkyv::access::<ArchivedProof, rkyv::rancor::Failure>(archive)
         .map_err(|_| VerifyError::Format("malformed proof archive"))?;
     Layout::new(archive)

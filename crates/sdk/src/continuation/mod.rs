@@ -15,10 +15,11 @@ use std::time::{Duration, Instant};
 
 use droste_executor::memory_root::{MemoryTree, ShardMemoryProof};
 use droste_executor::{Shard, ShardOptions, Shards};
-use droste_machine::MachineProver;
+use droste_machine::{max_table_height, MachineProver};
+use p3_matrix::Matrix;
 use rkyv::util::AlignedVec;
 
-use crate::prove::{Proof, ProveError, Prover};
+use crate::prove::{options_phrase, Proof, ProveError, Prover};
 use crate::recursion::{aggregate_inner, recursion_key, Inner, InnerProof, InnerShard};
 use crate::Input;
 
@@ -189,10 +190,25 @@ impl Prover {
         })
     }
 
-    /// Proves one shard job: the shard proof's bytes.
+    /// Proves one shard job: the shard proof's bytes. A shard with a table taller than one
+    /// proof holds is refused once its traces are built, before the proof
+    /// ([`ProveError::ShardTooTall`], which says what shard size fits).
     pub fn prove_shard(&self, job: &ShardJob) -> Result<AlignedVec<16>, ProveError> {
-        let proof = MachineProver::prove_shard(self.proving_key(), &job.shard, &job.memory)?;
-        Ok(proof.to_bytes())
+        let pk = self.proving_key();
+        let (traces, statement) = MachineProver::shard_traces(pk, &job.shard, &job.memory)?;
+        let limit = max_table_height(self.options().fri.log_blowup);
+        let tables = pk.shard.tables();
+        if let Some((table, trace)) = tables.iter().zip(&traces).find(|(_, t)| t.height() > limit) {
+            return Err(ProveError::ShardTooTall {
+                index: job.shard.start.index,
+                table: table.name().to_string(),
+                rows: trace.height(),
+                limit,
+                options: options_phrase(self.options()),
+                fits: fitting_shard_cycles(job.shard.cycles(), trace.height(), limit),
+            });
+        }
+        Ok(MachineProver::prove_shard_traces(pk, traces, statement)?.to_bytes())
     }
 
     /// Proves the run on `input` shard by shard and aggregates the shard proofs into one proof
@@ -265,6 +281,13 @@ impl Prover {
     }
 }
 
+/// The largest power-of-two shard size at which a table of `rows` rows for `cycles` cycles
+/// would hold at most `limit` rows, at the same rows per cycle (at least 1).
+fn fitting_shard_cycles(cycles: u64, rows: usize, limit: usize) -> u64 {
+    let scaled = u128::from(cycles) * limit as u128 / rows.max(1) as u128;
+    1 << scaled.max(1).ilog2()
+}
+
 /// Proves the aggregation of consecutive `nodes` (one or two) of `prover`'s program: a proof of
 /// the recursion guest under the prover's preset, whose aggregate holds the chained segment (or,
 /// once the segment is the whole run, the run's statement).
@@ -287,4 +310,18 @@ pub fn aggregate_pair(prover: &Prover, nodes: &[Node]) -> Result<Proof, ProveErr
         })
         .collect();
     aggregate_inner(&inners, prover.options(), &mut |_| {})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fitting_shard_cycles;
+
+    #[test]
+    fn a_shard_too_tall_is_told_a_size_that_fits() {
+        // sha256 at 2^24 cycles: `bitwise` has 2^23 rows, the default preset holds 2^22.
+        assert_eq!(fitting_shard_cycles(1 << 24, 1 << 23, 1 << 22), 1 << 23);
+        // Rows padded from a shard of 3 * 2^20 cycles.
+        assert_eq!(fitting_shard_cycles(3 << 20, 1 << 23, 1 << 22), 1 << 20);
+        assert_eq!(fitting_shard_cycles(5, 1 << 30, 1 << 22), 1);
+    }
 }

@@ -19,15 +19,20 @@ use droste_machine::{MachineError, MAX_CYCLES};
 use droste_pcs::codec::{digest_to_u32s, val_from_u32};
 use droste_pcs::hash::Hasher;
 use droste_pcs::Digest;
+use droste_stark::wire::WireHeader;
 use rkyv::util::AlignedVec;
 
 use super::ShardJob;
 use crate::prove::{ProveError, Prover};
 use crate::Input;
 
-const SNAPSHOT_MAGIC: [u8; 8] = *b"DROSTEsj";
-const SNAPSHOT_VERSION: u32 = 1;
-const HEADER_LEN: usize = 16;
+const HEADER: WireHeader = WireHeader {
+    magic: *b"DROSTEsj",
+    version: 1,
+    missing_magic: "missing shard snapshot magic",
+    unsupported_version: "unsupported shard snapshot version",
+    misaligned: "shard snapshot bytes are not 16-byte aligned",
+};
 
 /// A shard snapshot could not be read, or is not the shard it claims to be.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -98,26 +103,19 @@ impl ShardSnapshot {
 
     /// The snapshot as bytes for another machine.
     pub fn to_bytes(&self) -> AlignedVec<16> {
-        let mut bytes = AlignedVec::<16>::new();
-        bytes.extend_from_slice(&SNAPSHOT_MAGIC);
-        bytes.extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
-        bytes.extend_from_slice(&[0; 4]);
-        let archive = rkyv::to_bytes::<rkyv::rancor::Error>(self)
-            .expect("a shard snapshot always serializes");
-        bytes.extend_from_slice(&archive);
-        bytes
+        HEADER.prepend(
+            &rkyv::to_bytes::<rkyv::rancor::Error>(self)
+                .expect("a shard snapshot always serializes"),
+        )
     }
 
     /// Reads a snapshot written by [`ShardSnapshot::to_bytes`] (any alignment).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, SnapshotError> {
-        if bytes.len() < HEADER_LEN || bytes[..8] != SNAPSHOT_MAGIC {
-            return Err(SnapshotError::Format("missing shard snapshot magic"));
-        }
-        if bytes[8..12] != SNAPSHOT_VERSION.to_le_bytes() || bytes[12..16] != [0; 4] {
-            return Err(SnapshotError::Format("unsupported shard snapshot version"));
-        }
-        let mut archive = AlignedVec::<16>::with_capacity(bytes.len() - HEADER_LEN);
-        archive.extend_from_slice(&bytes[HEADER_LEN..]);
+        let unaligned = HEADER
+            .strip_unaligned(bytes)
+            .map_err(SnapshotError::Format)?;
+        let mut archive = AlignedVec::<16>::with_capacity(unaligned.len());
+        archive.extend_from_slice(unaligned);
         rkyv::from_bytes::<Self, rkyv::rancor::Failure>(&archive)
             .map_err(|_| SnapshotError::Format("malformed shard snapshot archive"))
     }
