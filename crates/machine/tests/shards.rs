@@ -189,6 +189,19 @@ fn honest_shards(pk: &ProvingKey) -> Vec<(Vec<RowMajorMatrix<Val>>, ShardStateme
         .collect()
 }
 
+/// What the tamper tests edit: the test program's keys, its honest shards of 41 cycles, and the
+/// index of the `pages` table.
+fn tamper_fixture() -> (
+    ProvingKey,
+    Vec<(Vec<RowMajorMatrix<Val>>, ShardStatement)>,
+    usize,
+) {
+    let (pk, _) = shard_keys(&test_program());
+    let shards = honest_shards(&pk);
+    let pages = shard_table(&pk, "pages");
+    (pk, shards, pages)
+}
+
 /// The debug checker rejects `traces` with `statement` on `bus`, and a full proof of them does
 /// not verify.
 fn assert_shard_caught(
@@ -245,9 +258,7 @@ fn rehash(rows: &mut [&mut PageCols<Val>]) {
 
 #[test]
 fn a_page_that_is_not_the_memory_root_s_is_caught() {
-    let (pk, _) = shard_keys(&test_program());
-    let shards = honest_shards(&pk);
-    let pages = shard_table(&pk, "pages");
+    let (pk, shards, pages) = tamper_fixture();
     let (traces, statement) = &shards[1];
 
     // A byte of the register page past the registers (not a cell: no memory access sees it),
@@ -289,9 +300,8 @@ fn a_page_that_is_not_the_memory_root_s_is_caught() {
 
 #[test]
 fn a_changed_final_value_or_sibling_is_caught() {
-    let (pk, _) = shard_keys(&test_program());
-    let shards = honest_shards(&pk);
-    let (pages, siblings) = (shard_table(&pk, "pages"), shard_table(&pk, "siblings"));
+    let (pk, shards, pages) = tamper_fixture();
+    let siblings = shard_table(&pk, "siblings");
     let (traces, statement) = &shards[2];
 
     // A register's value after the shard, with an honest hash: the memory bus no longer
@@ -359,9 +369,7 @@ fn a_statement_that_is_not_the_shard_s_is_caught() {
 
 #[test]
 fn an_input_read_past_the_declared_length_is_caught() {
-    let (pk, _) = shard_keys(&test_program());
-    let shards = honest_shards(&pk);
-    let pages = shard_table(&pk, "pages");
+    let (pk, shards, pages) = tamper_fixture();
     // The first shard pages in the input's first page; the doubleword after the payload's end
     // is not a cell. Claiming it is fails the extent check.
     let (traces, statement) = &shards[0];
@@ -480,9 +488,7 @@ fn first_ram_page(trace: &RowMajorMatrix<Val>) -> u32 {
 
 #[test]
 fn a_non_zero_x0_on_the_register_page_is_caught() {
-    let (pk, _) = shard_keys(&test_program());
-    let shards = honest_shards(&pk);
-    let pages = shard_table(&pk, "pages");
+    let (pk, shards, pages) = tamper_fixture();
     let (traces, statement) = &shards[1];
     // x0 paged in (and out) as 1, with honest hashes.
     let mut t = traces.clone();
@@ -496,9 +502,7 @@ fn a_non_zero_x0_on_the_register_page_is_caught() {
 
 #[test]
 fn a_register_cell_past_x31_is_caught() {
-    let (pk, _) = shard_keys(&test_program());
-    let shards = honest_shards(&pk);
-    let pages = shard_table(&pk, "pages");
+    let (pk, shards, pages) = tamper_fixture();
     let (traces, statement) = &shards[1];
     // Chunk 20 of the register page claimed to hold registers 40 and 41: their cells would be
     // created and consumed unchanged (the memory bus balances), but the chunk's distance to the
@@ -518,9 +522,7 @@ fn a_register_cell_past_x31_is_caught() {
 
 #[test]
 fn an_input_header_not_claimed_as_the_header_is_caught() {
-    let (pk, _) = shard_keys(&test_program());
-    let shards = honest_shards(&pk);
-    let pages = shard_table(&pk, "pages");
+    let (pk, shards, pages) = tamper_fixture();
     let (traces, statement) = &shards[0];
     let header_page = (abi::INPUT_START >> 10) as u32;
 
@@ -540,9 +542,7 @@ fn an_input_header_not_claimed_as_the_header_is_caught() {
 
 #[test]
 fn a_broken_sponge_chain_is_caught() {
-    let (pk, _) = shard_keys(&test_program());
-    let shards = honest_shards(&pk);
-    let pages = shard_table(&pk, "pages");
+    let (pk, shards, pages) = tamper_fixture();
     let (traces, statement) = &shards[1];
     // A RAM page's sponge restarted at chunk 5 from another capacity, each permutation from
     // there on honest: only the link from chunk 4 to chunk 5 is wrong.

@@ -18,6 +18,8 @@
 
 use std::sync::OnceLock;
 
+use rkyv::util::AlignedVec;
+
 use droste_machine::shard::ShardVerifyingKey;
 use droste_machine::{MachineError, VerifyingKey};
 use droste_zkvm::recursion::{Aggregate, InnerKind, ProgramIdentity, RecursionRequest};
@@ -33,6 +35,15 @@ pub use droste_zkvm::recursion::Statement;
 /// The recursion guest's ELF, built from `guests/recursion` by `scripts/build-recursion-elf.sh`
 /// (the toolchain that built it is in `guests/recursion/elf/TOOLCHAIN`).
 static RECURSION_ELF: &[u8] = include_bytes!("../../../guests/recursion/elf/droste-recursion");
+
+/// The recursion guest's verifying keys under the presets, in [`PRESETS`] order (wire bytes,
+/// written by `scripts/build-recursion-elf.sh` from the ELF): verifying a recursion proof reads
+/// them instead of deriving them, which is a setup of the guest's large ROM per preset (about
+/// 1.5 s each on a 2-core machine). A test derives them from the ELF and compares.
+static RECURSION_VKEY_FILES: [&[u8]; 2] = [
+    include_bytes!("../../../guests/recursion/elf/droste-recursion.default.vkey"),
+    include_bytes!("../../../guests/recursion/elf/droste-recursion.fast.vkey"),
+];
 
 /// The recursion guest's key digests under the presets, by preset name: what a compressed or
 /// aggregated proof carries, and what its committed `recursion_vkey` must be.
@@ -52,7 +63,8 @@ pub fn recursion_elf() -> &'static [u8] {
     RECURSION_ELF
 }
 
-/// The recursion guest's keys under each preset, derived once per process from the shipped ELF.
+/// The recursion guest's keys under each preset, read once per process from the shipped key
+/// files.
 fn recursion_keys() -> Result<&'static [(ProofOptions, VerifyingKey, VkeyDigest)], ProveError> {
     static KEYS: OnceLock<Vec<(ProofOptions, VerifyingKey, VkeyDigest)>> = OnceLock::new();
     if let Some(keys) = KEYS.get() {
@@ -60,9 +72,18 @@ fn recursion_keys() -> Result<&'static [(ProofOptions, VerifyingKey, VkeyDigest)
     }
     let keys = PRESETS
         .iter()
-        .map(|&(_, options)| {
-            let program = droste_executor::Program::from_elf(RECURSION_ELF)?;
-            let (_, vk) = droste_machine::MachineProver::setup(&program, options)?;
+        .zip(RECURSION_VKEY_FILES)
+        .map(|(&(_, options), bytes)| {
+            let mut aligned = AlignedVec::<16>::with_capacity(bytes.len());
+            aligned.extend_from_slice(bytes);
+            let archived = droste_machine::key::access(&aligned)?;
+            let vk = rkyv::deserialize::<VerifyingKey, rkyv::rancor::Failure>(archived)
+                .map_err(|_| MachineError::Format("malformed verifying key archive"))?;
+            if vk.stark.fri != options.fri {
+                return Err(
+                    MachineError::Format("a shipped recursion key is not for its preset").into(),
+                );
+            }
             let digest = VkeyDigest(vk.digest_words()?);
             Ok((options, vk, digest))
         })

@@ -262,16 +262,21 @@ pub fn verify_exit_code<'a>(
     }
     let program = guest.into().load()?;
     let verifier = Verifier::new(program.as_ref(), options)?.exit_code(exit_code);
-    if proof_vkey(proof)? != verifier.vkey()? && crate::recursion::is_aggregate(proof)? {
-        return verify_compressed(proof, program.as_ref(), exit_code);
+    let guest_vkey = verifier.vkey()?;
+    if proof_vkey(proof)? != guest_vkey && crate::recursion::is_aggregate(proof)? {
+        return verify_compressed(proof, program.as_ref(), (options, guest_vkey), exit_code);
     }
     verifier.verify(proof)
 }
 
 /// [`verify_exit_code`] for a compressed proof: one statement, of `program` under some preset.
+/// `known` is the program's key digest under the proof's own options, already derived: the
+/// statement is usually under the same preset, and the other presets' keys (a setup each) are
+/// derived only when it is not.
 fn verify_compressed(
     proof: &[u8],
     program: &droste_executor::Program,
+    known: (ProofOptions, VkeyDigest),
     exit_code: u32,
 ) -> Result<PublicValues, VerifyError> {
     let mut statements = crate::recursion::verify_aggregate(proof)?;
@@ -280,11 +285,17 @@ fn verify_compressed(
     }
     let statement = statements.remove(0);
     let proved = VkeyDigest(statement.vkey_digest);
-    let guest_keys = guest_vkeys(program)?;
-    if !guest_keys.iter().any(|(_, digest)| *digest == proved) {
+    let mut is_guest = proved == known.1;
+    for &(_, options) in PRESETS.iter().filter(|(_, options)| *options != known.0) {
+        if is_guest {
+            break;
+        }
+        is_guest = Verifier::new(program, options)?.vkey()? == proved;
+    }
+    if !is_guest {
         return Err(VerifyError::WrongProgram {
             proof: proved,
-            guest: guest_keys[0].1,
+            guest: known.1,
             options: "compressed; any preset".to_string(),
         });
     }

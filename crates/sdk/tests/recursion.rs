@@ -262,6 +262,12 @@ fn the_shipped_recursion_guest_has_the_documented_keys() {
             digest, documented,
             "{name} preset: update RECURSION_VKEYS and docs"
         );
+        // The shipped key files are the keys the ELF derives.
+        let derived = droste_sdk::verifying_key(recursion_elf(), *options).unwrap();
+        assert!(
+            derived == *recursion_key(*options).unwrap(),
+            "{name} preset: run scripts/build-recursion-elf.sh"
+        );
     }
     let root = droste_sdk::repo_root();
     let shipped_toolchain =
