@@ -181,8 +181,11 @@ fn every_shard_proves_and_the_statements_chain_into_the_run() {
     }
 }
 
+/// A shard's traces (in proving order) and statement.
+type ShardWitness = (Vec<RowMajorMatrix<Val>>, ShardStatement);
+
 /// The shards of the test run (41 cycles each) with their traces and statements.
-fn honest_shards(pk: &ProvingKey) -> Vec<(Vec<RowMajorMatrix<Val>>, ShardStatement)> {
+fn honest_shards(pk: &ProvingKey) -> Vec<ShardWitness> {
     shards(&test_program(), &test_input(), 41)
         .iter()
         .map(|(shard, memory)| MachineProver::shard_traces(pk, shard, memory).unwrap())
@@ -191,11 +194,7 @@ fn honest_shards(pk: &ProvingKey) -> Vec<(Vec<RowMajorMatrix<Val>>, ShardStateme
 
 /// What the tamper tests edit: the test program's keys, its honest shards of 41 cycles, and the
 /// index of the `pages` table.
-fn tamper_fixture() -> (
-    ProvingKey,
-    Vec<(Vec<RowMajorMatrix<Val>>, ShardStatement)>,
-    usize,
-) {
+fn tamper_fixture() -> (ProvingKey, Vec<ShardWitness>, usize) {
     let (pk, _) = shard_keys(&test_program());
     let shards = honest_shards(&pk);
     let pages = shard_table(&pk, "pages");
