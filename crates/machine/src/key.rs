@@ -13,6 +13,7 @@ use alloc::vec::Vec;
 
 use droste_pcs::hash::Hasher;
 use droste_stark::vk::DigestedKey;
+use droste_stark::wire::WireHeader;
 use droste_stark::{Digest, FriParameters, PublicEndpoint, Val};
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
 
@@ -23,7 +24,6 @@ use crate::error::MachineError;
 pub const VKEY_MAGIC: [u8; 8] = *b"DROSTEvk";
 /// Version of the serialized key layout.
 pub const VKEY_VERSION: u32 = 2;
-use droste_stark::wire::WireHeader;
 /// Bytes before the archive.
 pub use droste_stark::wire::HEADER_LEN;
 

@@ -16,6 +16,7 @@ use alloc::vec::Vec;
 
 use droste_pcs::FriParameters;
 use droste_stark::canonical::{Layout, NotCanonical};
+use droste_stark::wire::WireHeader;
 use droste_stark::{fields, PublicEndpoint, Val};
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
 
@@ -31,7 +32,6 @@ pub const SHARD_KEY_MAGIC: [u8; 8] = *b"DROSTEsk";
 pub const SHARD_PROOF_MAGIC: [u8; 8] = *b"DROSTEsp";
 /// Version of the shard proof layout.
 pub const SHARD_PROOF_VERSION: u32 = 1;
-use droste_stark::wire::WireHeader;
 /// Bytes before the archive.
 pub use droste_stark::wire::HEADER_LEN;
 

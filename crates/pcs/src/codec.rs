@@ -187,6 +187,15 @@ pub fn ext_from_archived(raw: &[Archived<u32>; EXT_DEGREE]) -> Result<Challenge,
     Ok(Challenge::from_basis_coefficients_fn(|i| c[i]))
 }
 
+/// Decode a digest from its words (each checked to be canonical).
+pub fn digest_from_u32s(raw: &[u32; DIGEST_ELEMS]) -> Result<Digest, PcsError> {
+    let mut out = [Val::default(); DIGEST_ELEMS];
+    for (o, &w) in out.iter_mut().zip(raw) {
+        *o = val_from_u32(w)?;
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,18 +49,7 @@ impl ShardProvingKey {
 }
 
 impl MachineProver {
-    /// Proves `shard` (recorded) with its `memory` proof from
-    /// [`droste_executor::memory_root::MemoryTree::apply`], under `pk`'s shard key.
-    pub fn prove_shard(
-        pk: &ProvingKey,
-        shard: &Shard,
-        memory: &ShardMemoryProof,
-    ) -> Result<ShardProof, MachineError> {
-        let (traces, statement) = Self::shard_traces(pk, shard, memory)?;
-        Self::prove_shard_traces(pk, traces, statement)
-    }
-
-    /// Proves given shard traces with a given statement ([`Self::prove_shard`] on the honest
+    /// Proves given shard traces with a given statement ([`Self::shard_traces`] gives the honest
     /// witness; tests use it to show that a dishonest one is rejected).
     pub fn prove_shard_traces(
         pk: &ProvingKey,

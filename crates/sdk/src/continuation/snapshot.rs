@@ -16,9 +16,8 @@
 use droste_executor::memory_root::ShardMemoryProof;
 use droste_executor::{run_shard, Shard, ShardOptions, ShardStart};
 use droste_machine::{MachineError, MAX_CYCLES};
-use droste_pcs::codec::{digest_to_u32s, val_from_u32};
+use droste_pcs::codec::{digest_from_u32s, digest_to_u32s};
 use droste_pcs::hash::Hasher;
-use droste_pcs::Digest;
 use droste_stark::wire::WireHeader;
 use rkyv::util::AlignedVec;
 
@@ -129,13 +128,9 @@ impl ShardSnapshot {
 
     /// The snapshot's memory proof, its words checked to be field elements.
     fn memory_proof(&self) -> Result<ShardMemoryProof, SnapshotError> {
-        let digest = |words: &[u32; 8]| -> Result<Digest, SnapshotError> {
-            let mut digest = Digest::default();
-            for (element, &word) in digest.iter_mut().zip(words) {
-                *element = val_from_u32(word)
-                    .map_err(|_| SnapshotError::Format("a digest word is not a field element"))?;
-            }
-            Ok(digest)
+        let digest = |words: &[u32; 8]| {
+            digest_from_u32s(words)
+                .map_err(|_| SnapshotError::Format("a digest word is not a field element"))
         };
         Ok(ShardMemoryProof {
             pre_root: digest(&self.pre_root)?,
