@@ -145,6 +145,18 @@ pub enum ExecError {
     },
     #[error("the shard size is 0 cycles; a shard executes at least one instruction")]
     EmptyShards,
+    #[error(
+        "system call {number} needs {rows} rows of one table, more than the {max_rows} one shard \
+         proof holds (pc {pc:#x})"
+    )]
+    SyscallTooLarge {
+        pc: u64,
+        number: u64,
+        rows: usize,
+        max_rows: usize,
+    },
+    #[error("shards of at most {max_rows} rows per table leave no room for one instruction (at least {least})")]
+    ShardRowsTooFew { max_rows: usize, least: usize },
     #[error("malformed shard snapshot: {0}")]
     BadSnapshot(String),
 }
@@ -185,9 +197,11 @@ impl ExecError {
             | ExecError::BadSyscall { pc, .. }
             | ExecError::NoEntropy { pc }
             | ExecError::RecordTooLarge { pc, .. }
-            | ExecError::PageNotInSnapshot { pc, .. } => Some(pc),
+            | ExecError::PageNotInSnapshot { pc, .. }
+            | ExecError::SyscallTooLarge { pc, .. } => Some(pc),
             ExecError::PrivateInputTooLarge { .. }
             | ExecError::EmptyShards
+            | ExecError::ShardRowsTooFew { .. }
             | ExecError::BadSnapshot(_) => None,
         }
     }

@@ -26,6 +26,7 @@ pub mod poseidon2;
 mod profile;
 mod program;
 mod record;
+mod shard_rows;
 mod shards;
 mod syscalls;
 
@@ -42,6 +43,7 @@ pub use profile::{
 };
 pub use program::{Program, Segment, Symbol, MAX_CODE_SPAN};
 pub use record::{ExecutionRecord, MemoryEvent, Poseidon2Event, StepEvent, SyscallEvent};
+pub use shard_rows::{pages_spanned, RowLimits, SyscallRows};
 pub use shards::{
     run_shard, IoCursor, Shard, ShardEnd, ShardOptions, ShardStart, Shards, DEFAULT_SHARD_CYCLES,
 };

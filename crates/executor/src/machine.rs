@@ -15,6 +15,8 @@ use crate::memory::Memory;
 use crate::profile::Collector;
 use crate::program::Program;
 use crate::record::{try_push, ExecutionRecord, MemoryEvent, StepEvent};
+use crate::shard_rows::{Refusal, RowCounter};
+use crate::syscalls::{A0, A1, A2, A7};
 use crate::{ExecOptions, Input};
 
 /// How a guest ended.
@@ -52,6 +54,8 @@ pub struct Machine<'a> {
     pub(crate) record: Option<ExecutionRecord>,
     /// What the profiler collects (when profiling).
     pub(crate) profile: Option<Collector>,
+    /// The current shard's table rows, when shards are cut by size ([`crate::RowLimits`]).
+    pub(crate) shard_rows: Option<Box<RowCounter>>,
     pub(crate) exit: Option<Exit>,
 }
 
@@ -129,6 +133,7 @@ impl<'a> Machine<'a> {
             markers: Vec::new(),
             record,
             profile,
+            shard_rows: None,
             exit: None,
         }
     }
@@ -252,6 +257,10 @@ impl<'a> Machine<'a> {
         // The two counters every step increments, apart from the rest of the collector, whose
         // address its methods take (locals stay in registers).
         let mut slot_counts = std::mem::take(&mut profile.slot_counts);
+        let mut shard_rows = match PAGES {
+            true => self.shard_rows.take(),
+            false => None,
+        };
         let mut phase_opcodes = profile.opcodes;
 
         macro_rules! reg {
@@ -301,6 +310,23 @@ impl<'a> Machine<'a> {
                 Some(Some(inst)) if offset & 3 == 0 => *inst,
                 _ => fail!(program.fetch_error(pc, from)),
             };
+            if let Some(counter) = shard_rows.as_mut() {
+                let touched = self.memory.touched_page_count();
+                let args = || {
+                    let r = &self.regs;
+                    (r[A7], [r[A0], r[A1], r[A2]])
+                };
+                match counter.admit(inst.opcode, args, touched) {
+                    Ok(()) => {}
+                    Err(Refusal::Full) => break Ok(()),
+                    Err(Refusal::TooLarge { rows }) => fail!(ExecError::SyscallTooLarge {
+                        pc,
+                        number: self.regs[A7],
+                        rows,
+                        max_rows: counter.max_rows(),
+                    }),
+                }
+            }
             let rs1 = reg!(inst.rs1);
             let rs2 = reg!(inst.rs2);
             let imm = inst.imm as i64 as u64;
@@ -496,6 +522,9 @@ impl<'a> Machine<'a> {
         };
         self.pc = pc;
         self.cycles = clk;
+        if PAGES {
+            self.shard_rows = shard_rows;
+        }
         if RECORD {
             self.record = Some(record);
         }

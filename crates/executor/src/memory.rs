@@ -146,6 +146,12 @@ impl Memory {
         self.pages.is_some()
     }
 
+    /// How many pages were touched since the last [`Self::take_touched_pages`].
+    #[inline(always)]
+    pub(crate) fn touched_page_count(&self) -> usize {
+        self.pages.as_ref().map_or(0, |t| t.touched_count())
+    }
+
     /// The pages touched since the last call, sorted, with their contents at first touch.
     pub(crate) fn take_touched_pages(&mut self) -> Vec<Page> {
         self.pages.as_mut().map(|t| t.take()).unwrap_or_default()

@@ -120,6 +120,12 @@ impl PageTracker {
         }
     }
 
+    /// How many pages were touched.
+    #[inline(always)]
+    pub(crate) fn touched_count(&self) -> usize {
+        self.pages.len()
+    }
+
     /// Marks the pages of `[addr, addr + len)` (`len >= 1`, a mapped range) touched, saving
     /// the contents of each page touched for the first time, read by `contents`. Returns the
     /// first page the snapshot does not hold, if any.

@@ -17,6 +17,7 @@ use crate::memory::Memory;
 use crate::paging::{register_page, Page, REGISTER_PAGE};
 use crate::program::Program;
 use crate::record::ExecutionRecord;
+use crate::shard_rows::{RowCounter, RowLimits};
 use crate::{ExecError, ExecOptions, Input, DEFAULT_MAX_CYCLES};
 
 /// Where the host-side streams stand at a shard boundary: what a shard needs to serve its system
@@ -109,7 +110,7 @@ fn with_registers(registers: &[u64; 32], pages: &[Page]) -> Vec<Page> {
 }
 
 /// How to cut a run into shards.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct ShardOptions {
     /// Most cycles per shard (at least 1).
     pub shard_cycles: u64,
@@ -117,12 +118,17 @@ pub struct ShardOptions {
     pub max_cycles: u64,
     /// Keep each shard's [`ExecutionRecord`].
     pub record: bool,
+    /// Also end a shard before an instruction that would give one of its proof's tables more
+    /// rows than this allows (`crate::shard_rows`); `None` cuts by cycles alone.
+    pub row_limits: Option<RowLimits>,
 }
 
-/// Default shard size: 2^22 cycles, one proof's rows per table at the default preset. Not tuned
-/// by measurement yet (BENCHMARKS.md, Continuations: aggregation dominates, so larger shards
-/// are cheaper per cycle up to the table limit).
-pub const DEFAULT_SHARD_CYCLES: u64 = 1 << 22;
+/// Default most cycles per shard: 2^24, all one proof covers. With [`ShardOptions::row_limits`]
+/// a shard ends earlier where one of its tables fills, so each shard is as large as one proof
+/// holds (sha256 at the default preset: 2^23 cycles, half a row per cycle in `bitwise`).
+/// Aggregation costs the same per shard whatever its size, so the largest shards are the
+/// cheapest per cycle (BENCHMARKS.md, Continuations).
+pub const DEFAULT_SHARD_CYCLES: u64 = 1 << 24;
 
 impl Default for ShardOptions {
     fn default() -> Self {
@@ -130,6 +136,7 @@ impl Default for ShardOptions {
             shard_cycles: DEFAULT_SHARD_CYCLES,
             max_cycles: DEFAULT_MAX_CYCLES,
             record: false,
+            row_limits: None,
         }
     }
 }
@@ -166,6 +173,9 @@ impl<'a> Shards<'a> {
     ) -> Result<Self, ExecError> {
         let mut machine = Machine::new(program, input, &opts.exec_options()?)?;
         machine.memory.track_pages();
+        if let Some(limits) = &opts.row_limits {
+            machine.shard_rows = Some(Box::new(RowCounter::new(limits.clone())?));
+        }
         Ok(Shards {
             machine,
             shard_cycles: opts.shard_cycles,
@@ -202,7 +212,8 @@ impl Iterator for Shards<'_> {
     }
 }
 
-/// Runs one shard from its snapshot alone, with the stream items and entropy of `input` (its
+/// Runs one shard from its snapshot alone (for `opts.shard_cycles`, the shard's length; its row
+/// limits are not used), with the stream items and entropy of `input` (its
 /// private input is not read: the snapshot's pages are the memory). Gives back the shard the
 /// whole run produced, provided the snapshot is that shard's.
 pub fn run_shard(
@@ -247,6 +258,9 @@ fn run_from(
     mut start: ShardStart,
     shard_cycles: u64,
 ) -> Result<Shard, ExecError> {
+    if let Some(counter) = machine.shard_rows.as_mut() {
+        counter.reset();
+    }
     machine.run_for(shard_cycles)?;
     start.pages = machine.memory.take_touched_pages();
     let pages_after = start

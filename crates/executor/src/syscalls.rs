@@ -7,10 +7,10 @@ use crate::error::ExecError;
 use crate::machine::{Exit, Machine};
 use crate::record::{aligned_pieces, try_push, ExecutionRecord, MemoryEvent, SyscallEvent};
 
-const A0: usize = 10;
-const A1: usize = 11;
-const A2: usize = 12;
-const A7: usize = 17;
+pub(crate) const A0: usize = 10;
+pub(crate) const A1: usize = 11;
+pub(crate) const A2: usize = 12;
+pub(crate) const A7: usize = 17;
 
 /// What an `ecall` did, for the interpreter loop.
 pub(crate) struct EcallDone {

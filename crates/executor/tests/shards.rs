@@ -7,13 +7,14 @@ use common::{addi, li, sys, A0, A1, DATA, TEXT};
 use droste_executor::memory_root::{MemoryTree, ShardMemoryProof};
 use droste_executor::paging::{page_of, PAGE_BYTES};
 use droste_executor::{
-    execute, run_shard, ExecError, ExecOptions, ExecutionRecord, Input, Program, Shard,
-    ShardOptions, ShardStart, Shards,
+    execute, pages_spanned, run_shard, ExecError, ExecOptions, ExecutionRecord, Input, Program,
+    RowLimits, Shard, ShardOptions, ShardStart, Shards,
 };
 use droste_isa::abi::{self, poseidon2, syscall};
 use droste_isa::{Instruction, Opcode};
 use droste_pcs::hash::Hasher;
 use proptest::prelude::*;
+use std::sync::Arc;
 
 /// Iterations of the test program's loop.
 const ROUNDS: i32 = 6;
@@ -341,6 +342,154 @@ fn a_failing_run_yields_its_error_then_ends() {
     let error = results[2].as_ref().unwrap_err();
     assert!(
         matches!(error, ExecError::Unmapped { pc, .. } if *pc == TEXT + 20),
+        "{error}"
+    );
+}
+
+/// Row limits for the test program: table 0 the ALU and control instructions, 1 loads and
+/// stores, 2 `ecall`s, 3 POSEIDON2 calls, 4 a row per 8 bytes (or part) of a buffer call.
+fn test_limits(max_rows: usize, rows_per_page: usize) -> RowLimits {
+    let opcode_table = Opcode::ALL
+        .iter()
+        .map(|op| match op {
+            Opcode::Ecall => Some(2),
+            op if op.load_op().is_some() || op.store_width().is_some() => Some(1),
+            _ => Some(0),
+        })
+        .collect();
+    RowLimits {
+        max_rows,
+        tables: 5,
+        opcode_table,
+        rows_per_page,
+        syscall_rows: Arc::new(|number, args, rows: &mut [usize]| match number {
+            syscall::POSEIDON2 => {
+                rows[3] += 1;
+                pages_spanned(poseidon2::STATE_BYTES)
+            }
+            syscall::WRITE | syscall::COMMIT | syscall::INPUT_READ | syscall::RANDOM => {
+                let len = if number == syscall::WRITE {
+                    args[2]
+                } else {
+                    args[1]
+                };
+                rows[4] += len.div_ceil(8) as usize;
+                pages_spanned(len)
+            }
+            _ => 0,
+        }),
+    }
+}
+
+/// A shard's rows per table by `limits` (from its record), and the pages it holds.
+fn rows_of(program: &Program, shard: &Shard, limits: &RowLimits) -> (Vec<usize>, usize) {
+    let record = shard.record.as_ref().expect("recorded");
+    let mut rows = vec![0; limits.tables];
+    for step in &record.steps {
+        let op = program.instruction_at(u64::from(step.pc)).unwrap().opcode;
+        if let Some(table) = limits.opcode_table[op as usize] {
+            rows[table] += 1;
+        }
+    }
+    for call in &record.syscalls {
+        (limits.syscall_rows)(call.number, call.args, &mut rows);
+    }
+    (rows, 1 + shard.start.pages.len())
+}
+
+/// Shards cut by rows: none holds more than the limits allow, each but the last is full (its
+/// successor's first instruction would not have fitted), and together they are the whole run.
+fn check_cut_by_rows(limits: RowLimits) {
+    let (program, input) = (test_program(), test_input());
+    let opts = ShardOptions {
+        shard_cycles: 1 << 20,
+        record: true,
+        row_limits: Some(limits.clone()),
+        ..ShardOptions::default()
+    };
+    let shards: Vec<Shard> = Shards::new(&program, &input, &opts)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(shards.len() > 2, "{} shards", shards.len());
+    let whole = execute(
+        &program,
+        &input,
+        &ExecOptions {
+            record: true,
+            ..ExecOptions::default()
+        },
+    );
+    assert_eq!(concatenate(&shards), whole.unwrap().record.unwrap());
+    let max = limits.max_rows;
+    for pair in shards.windows(2) {
+        let (mut rows, pages) = rows_of(&program, &pair[0], &limits);
+        assert!(rows.iter().all(|&r| r <= max) && pages * limits.rows_per_page <= max);
+        let next = pair[1].record.as_ref().unwrap();
+        let op = program.instruction_at(pair[1].start.pc).unwrap().opcode;
+        let mut new_pages = 2;
+        if op == Opcode::Ecall {
+            let call = &next.syscalls[0];
+            new_pages = (limits.syscall_rows)(call.number, call.args, &mut rows);
+        }
+        rows[limits.opcode_table[op as usize].unwrap()] += 1;
+        let tallest = rows.iter().copied().max().unwrap();
+        let pages_rows = (pages + new_pages) * limits.rows_per_page;
+        assert!(
+            tallest > max || pages_rows > max,
+            "shard {} is not full",
+            pair[0].start.index
+        );
+    }
+}
+
+#[test]
+fn shards_end_before_a_table_overflows() {
+    // Instructions bind (pages cost nothing), then pages bind.
+    check_cut_by_rows(test_limits(40, 1));
+    check_cut_by_rows(test_limits(300, 40));
+}
+
+#[test]
+fn a_system_call_larger_than_a_shard_is_refused_and_tiny_limits_are_refused() {
+    let (program, input) = (test_program(), test_input());
+    // Each round COMMITs 12 bytes (2 rows of table 4): a shard of 1 row per table cannot hold it.
+    let mut limits = test_limits(1, 0);
+    let opts = ShardOptions {
+        row_limits: Some(limits.clone()),
+        ..ShardOptions::default()
+    };
+    let error = Shards::new(&program, &input, &opts)
+        .unwrap()
+        .find_map(Result::err)
+        .expect("a call too large for any shard");
+    assert!(
+        matches!(
+            error,
+            ExecError::SyscallTooLarge {
+                rows: 2,
+                max_rows: 1,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("more than the 1 one shard proof holds (pc 0x"),
+        "{error}"
+    );
+
+    limits.rows_per_page = 64;
+    limits.max_rows = 100;
+    let opts = ShardOptions {
+        row_limits: Some(limits),
+        ..ShardOptions::default()
+    };
+    let error = Shards::new(&program, &input, &opts).err().unwrap();
+    assert!(
+        matches!(error, ExecError::ShardRowsTooFew { least: 192, .. }),
         "{error}"
     );
 }

@@ -14,10 +14,11 @@ use droste_machine::bus::{MEMORY, NODE};
 use droste_machine::lookup_tables::RangeCountCols;
 use droste_machine::paged_memory::merkle::SiblingCols;
 use droste_machine::paged_memory::pages::PageCols;
-use droste_machine::{MachineError, MachineProver, ProvingKey, ShardStatement};
+use droste_machine::{shard_row_limits, MachineError, MachineProver, ProvingKey, ShardStatement};
 use droste_stark::{check_constraints, ConstraintViolation, Val};
 use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
+use p3_matrix::Matrix;
 
 /// Iterations of the test program's loop.
 const ROUNDS: i32 = 4;
@@ -559,4 +560,70 @@ fn a_broken_sponge_chain_is_caught() {
     }
     let row = page_row(&t[pages], ram, 4);
     assert_pages_row_caught(&pk, t, statement, row);
+}
+
+/// A loop of `rounds` iterations of two `addi` and a `bne`: rows in `add_sub` and `control`,
+/// almost no memory.
+fn counting_program(rounds: i32) -> Program {
+    let (count, acc) = (5, 8);
+    let mut code = li(count, rounds);
+    code.push(I::i(Opcode::Addi, acc, acc, 3));
+    code.push(I::i(Opcode::Addi, count, count, -1));
+    code.push(I::s(Opcode::Bne, count, 0, -8));
+    code.push(I::i(Opcode::Addi, 10, acc, 0));
+    code.extend(halt());
+    program(&code, b"")
+}
+
+/// Cuts the run into shards by the machine's row rules at `max_rows` rows per table: no
+/// shard's traces are taller (the preprocessed tables aside, whose heights the key fixes), the
+/// debug checker accepts each, and every shard but the last fills some table. The shard count.
+fn check_cut_by_rows(program: &Program, input: &Input, max_rows: usize) -> usize {
+    let (pk, _) = shard_keys(program);
+    let options = ShardOptions {
+        shard_cycles: 1 << 20,
+        record: true,
+        row_limits: Some(shard_row_limits(&pk, max_rows)),
+        ..ShardOptions::default()
+    };
+    let fixed: Vec<bool> = pk
+        .shard
+        .vk
+        .stark
+        .tables
+        .iter()
+        .map(|t| t.preprocessed_log_height.is_some())
+        .collect();
+    let mut tree = MemoryTree::initial(program, input).unwrap();
+    let shards: Vec<Shard> = Shards::new(program, input, &options)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for (index, shard) in shards.iter().enumerate() {
+        let memory = tree.apply(shard);
+        let (traces, statement) = MachineProver::shard_traces(&pk, shard, &memory).unwrap();
+        let tallest = (traces.iter().zip(&fixed))
+            .filter(|(_, &fixed)| !fixed)
+            .map(|(trace, _)| trace.height())
+            .max()
+            .unwrap();
+        assert!(
+            tallest <= max_rows,
+            "shard {index}: a table of {tallest} rows"
+        );
+        if index + 1 < shards.len() {
+            assert_eq!(tallest, max_rows, "shard {index} ends before it is full");
+        }
+        check_shard(&pk, &traces, &statement).unwrap();
+    }
+    shards.len()
+}
+
+#[test]
+fn shards_cut_by_rows_fit_their_proofs_and_are_full() {
+    // Cut by instructions: 3 * 3000 cycles, 2 rows per round in `add_sub`.
+    let input = Input::default();
+    assert_eq!(check_cut_by_rows(&counting_program(3000), &input, 1024), 6);
+    // Cut by pages: the test program touches two new pages a round.
+    assert!(check_cut_by_rows(&test_program(), &test_input(), 256) > 2);
 }

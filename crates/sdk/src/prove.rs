@@ -390,7 +390,8 @@ pub(crate) fn options_phrase(options: ProofOptions) -> String {
 }
 
 /// How a run whose `table` is too tall at `log_blowup` could be proven: a preset with a smaller
-/// blowup when one holds the table, else a smaller run (what to reduce depends on the table).
+/// blowup when one holds the table, or a continuation, or a smaller run (what to reduce depends
+/// on the table).
 fn advice(table: &TableHeight, log_blowup: u8) -> String {
     let fits = PRESETS.iter().find(|(_, options)| {
         options.fri.log_blowup < log_blowup
@@ -398,7 +399,8 @@ fn advice(table: &TableHeight, log_blowup: u8) -> String {
     });
     if let Some((name, options)) = fits {
         return format!(
-            "the {name} preset holds {} rows (`--preset {name}`)",
+            "the {name} preset holds {} rows (`--preset {name}`), or prove it in shards \
+             (`--shard-cycles`)",
             max_table_height(options.fri.log_blowup)
         );
     }
@@ -407,7 +409,7 @@ fn advice(table: &TableHeight, log_blowup: u8) -> String {
         "dynamic_memory" => "touch less memory",
         _ => "execute fewer instructions",
     };
-    format!("no preset holds it; {what} in one run")
+    format!("no preset holds it in one proof; prove it in shards (`--shard-cycles`) or {what}")
 }
 
 /// Times phases and reports them to a progress hook.
@@ -519,7 +521,8 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "table `add_sub` needs 8388608 rows, more than the 4194304 one proof holds with the \
-             default preset (log_blowup 2): the fast preset holds 8388608 rows (`--preset fast`)"
+             default preset (log_blowup 2): the fast preset holds 8388608 rows (`--preset fast`), \
+             or prove it in shards (`--shard-cycles`)"
         );
     }
 
@@ -531,20 +534,21 @@ mod tests {
         };
         assert_eq!(
             advice(&table("add_sub", 1 << 23), 2),
-            "the fast preset holds 8388608 rows (`--preset fast`)"
+            "the fast preset holds 8388608 rows (`--preset fast`), or prove it in shards \
+             (`--shard-cycles`)"
         );
         // The fast preset has the smallest blowup: nothing holds more.
         assert_eq!(
             advice(&table("add_sub", 1 << 24), 1),
-            "no preset holds it; execute fewer instructions in one run"
+            "no preset holds it in one proof; prove it in shards (`--shard-cycles`) or execute fewer instructions"
         );
         assert_eq!(
             advice(&table("buffer", 1 << 24), 2),
-            "no preset holds it; commit, read or draw fewer bytes in one run"
+            "no preset holds it in one proof; prove it in shards (`--shard-cycles`) or commit, read or draw fewer bytes"
         );
         assert_eq!(
             advice(&table("dynamic_memory", 1 << 24), 1),
-            "no preset holds it; touch less memory in one run"
+            "no preset holds it in one proof; prove it in shards (`--shard-cycles`) or touch less memory"
         );
     }
 }

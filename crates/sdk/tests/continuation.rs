@@ -9,7 +9,7 @@
 mod common;
 
 use common::guest;
-use droste_sdk::continuation::{ShardSnapshot, SnapshotError};
+use droste_sdk::continuation::{ShardSnapshot, SnapshotError, DEFAULT_SHARD_CYCLES};
 use droste_sdk::recursion::{
     program_identity, recursion_elf, recursion_vkey, request_input, verify_aggregate, Inner,
     InnerShard,
@@ -213,4 +213,33 @@ fn a_shard_snapshot_proves_elsewhere_as_the_shard_itself() {
             let _ = worker.snapshot_job(&snapshot);
         }
     }
+}
+
+/// Whether a run fits one proof counts table rows, not only cycles, and a run that does not is
+/// cut where its tallest table fills: sha256 over 200 KiB runs about 13M cycles, under the 2^24
+/// one proof covers, but puts about 0.37 rows per cycle into `bitwise`, over the 2^22 rows the
+/// default preset holds (the fast preset holds 2^23). Nothing is proven.
+#[test]
+fn a_run_too_tall_for_one_proof_is_cut_where_its_tallest_table_fills() {
+    let program = guest("sha256");
+    let default = Prover::new(&*program, ProofOptions::secure()).unwrap();
+    let fast = Prover::new(&*program, ProofOptions::fast()).unwrap();
+    assert!(default.fits_one_proof(&sha256_input(1000)).unwrap());
+    let input = sha256_input(200 << 10);
+    let cycles = execute(&*program, &input, &ExecOptions::default())
+        .unwrap()
+        .cycles;
+    assert!(cycles < 1 << 24, "{cycles} cycles");
+    assert!(!default.fits_one_proof(&input).unwrap());
+    assert!(fast.fits_one_proof(&input).unwrap());
+
+    let shards: Vec<u64> = default
+        .shard_snapshots(&input, DEFAULT_SHARD_CYCLES)
+        .unwrap()
+        .map(|snapshot| snapshot.unwrap().cycles())
+        .collect();
+    assert_eq!(shards.len(), 2, "{shards:?}");
+    assert_eq!(shards.iter().sum::<u64>(), cycles);
+    // About 0.37 `bitwise` rows per cycle: the first shard ends past 2^23 cycles.
+    assert!(shards[0] > 1 << 23, "{shards:?}");
 }

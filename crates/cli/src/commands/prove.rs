@@ -9,10 +9,7 @@ use anyhow::{bail, Result};
 use clap::ArgMatches;
 use droste_sdk::continuation::DEFAULT_SHARD_CYCLES;
 use droste_sdk::recursion::verify_aggregate;
-use droste_sdk::{
-    ExecError, ExecOptions, ExecuteError, Input, Phase, Program, ProgressEvent, Proof, ProofFile,
-    Prover, MAX_CYCLES,
-};
+use droste_sdk::{Input, Phase, ProgressEvent, Proof, ProofFile, Prover, MAX_CYCLES};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::input::{load_guest, InputArgs};
@@ -39,8 +36,10 @@ pub struct Args {
     #[arg(long)]
     json: bool,
     /// Prove shard by shard, at most CYCLES instructions per shard, and aggregate the shard
-    /// proofs into one proof (a continuation). A run longer than one proof holds (2^24 cycles) is
-    /// always proven so, in shards of 2^22 unless this says otherwise.
+    /// proofs into one proof (a continuation). A shard also ends where one of its tables would
+    /// outgrow one proof. A run that does not fit one proof (over 2^24 cycles, or a table taller
+    /// than the preset holds) is always proven so, in shards of up to 2^24 cycles unless this
+    /// says otherwise.
     #[arg(long, value_name = "CYCLES")]
     shard_cycles: Option<u64>,
 }
@@ -64,11 +63,16 @@ pub fn run(args: Args, matches: &ArgMatches) -> Result<ExitCode> {
         Some(cycles) if cycles > MAX_CYCLES => {
             bail!("--shard-cycles {cycles}: one shard proof holds at most {MAX_CYCLES} cycles")
         }
-        Some(cycles) => Some(cycles),
-        None => longer_than_one_proof(&program, &input).then_some(DEFAULT_SHARD_CYCLES),
+        Some(cycles) => Some((Prover::new(&program, args.preset.options())?, cycles)),
+        None => {
+            let prover = Prover::new(&program, args.preset.options())?;
+            // A run that fails is proven whole, which reports the failure.
+            matches!(prover.fits_one_proof(&input), Ok(false))
+                .then_some((prover, DEFAULT_SHARD_CYCLES))
+        }
     };
-    if let Some(shard_cycles) = shard_cycles {
-        return output.prove_continued(&args, &program, &input, shard_cycles);
+    if let Some((prover, shard_cycles)) = shard_cycles {
+        return output.prove_continued(&args, &prover, &input, shard_cycles);
     }
     output.prove(args.preset, args.json, |progress| {
         Ok(droste_sdk::prove_with_progress(
@@ -78,19 +82,6 @@ pub fn run(args: Args, matches: &ArgMatches) -> Result<ExitCode> {
             progress,
         )?)
     })
-}
-
-/// Whether the run of `program` on `input` is longer than one proof holds. Other execution
-/// failures are left to the prover, which reports them.
-fn longer_than_one_proof(program: &Program, input: &Input) -> bool {
-    let options = ExecOptions {
-        max_cycles: MAX_CYCLES,
-        ..ExecOptions::default()
-    };
-    matches!(
-        droste_sdk::execute(program, input, &options),
-        Err(ExecuteError::Exec(ExecError::CycleLimit { .. }))
-    )
 }
 
 /// Where a command's proof goes (a file written atomically, or stdout), created before any
@@ -122,11 +113,10 @@ impl<'a> ProofOutput<'a> {
     fn prove_continued(
         self,
         args: &Args,
-        program: &Program,
+        prover: &Prover,
         input: &Input,
         shard_cycles: u64,
     ) -> Result<ExitCode> {
-        let prover = Prover::new(program, args.preset.options())?;
         eprintln!("proving shard by shard, at most {shard_cycles} cycles per shard");
         let (proof, stats) =
             prover.prove_continued(input, shard_cycles, &mut |event| eprintln!("  {event}"))?;

@@ -14,12 +14,16 @@
 //! Tests compare these heights with the generated traces for every program they prove, so the
 //! two cannot drift apart.
 
-use droste_executor::{DwordSet, ExecutionRecord, Program};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use droste_executor::{DwordSet, ExecutionRecord, Program, RowLimits};
 use droste_isa::abi::{syscall, INPUT_START, PROGRAM_START};
 use droste_isa::Opcode;
 
 use crate::chips::ext_combine::BLOCK_DWORDS;
 use crate::chips::poseidon2::WIDTH as POSEIDON2_WORDS;
+use crate::paged_memory::{CHUNKS, PAGE_SHIFT};
 use crate::prover::witness::{buffer_pieces, image_len, syscall_buffer};
 use crate::prover::ProvingKey;
 use crate::trace::event_table_height;
@@ -173,6 +177,32 @@ impl RowRules {
     /// table without events (left out of the proof). A fixed table's rows are its height.
     pub fn heights(&self, rows: &[usize]) -> Vec<usize> {
         rows.iter().map(|&rows| event_table_height(rows)).collect()
+    }
+}
+
+/// The limits that cut `pk`'s continuation shards where a table of their proofs would exceed
+/// `max_rows` rows (the executor counts, `droste_executor::RowLimits`), by the same rules as
+/// trace generation. A shard proof's tables are the whole run's with paged memory instead of the
+/// `image` and `dynamic_memory` tables: its instruction and system call tables have the rows
+/// counted here; its `pages` table [`CHUNKS`] rows per page it holds, which the executor counts;
+/// `merkle` (at most two nodes per level per page, 38) and `siblings` (19) fewer; the
+/// preprocessed tables their fixed heights, within any limit the key allows.
+pub fn shard_row_limits(pk: &ProvingKey, max_rows: usize) -> RowLimits {
+    let rules = Arc::new(RowRules::new(pk));
+    let syscall_rules = Arc::clone(&rules);
+    RowLimits {
+        max_rows,
+        tables: rules.tables(),
+        opcode_table: rules.table_of.clone(),
+        rows_per_page: CHUNKS,
+        syscall_rows: Arc::new(move |number, args, rows: &mut [usize]| {
+            syscall_rules.add_syscall(rows, number, args);
+            RowRules::syscall_dwords(number, args)
+                .into_iter()
+                .map(|dword| (dword * 8) >> PAGE_SHIFT)
+                .collect::<BTreeSet<u64>>()
+                .len()
+        }),
     }
 }
 

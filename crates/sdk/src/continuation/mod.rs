@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use droste_executor::memory_root::{MemoryTree, ShardMemoryProof};
 use droste_executor::{Shard, ShardOptions, Shards};
-use droste_machine::{max_table_height, MachineProver};
+use droste_machine::{max_table_height, shard_row_limits, MachineProver};
 use p3_matrix::Matrix;
 use rkyv::util::AlignedVec;
 
@@ -67,11 +67,7 @@ impl<'a> ShardStream<'a> {
         record: bool,
     ) -> Result<Self, ProveError> {
         let input = input.as_executor_input();
-        let options = ShardOptions {
-            shard_cycles,
-            record,
-            ..ShardOptions::default()
-        };
+        let options = shard_options(prover, shard_cycles, record);
         Ok(ShardStream {
             shards: Shards::new(prover.program(), input, &options).map_err(execution)?,
             tree: MemoryTree::initial(prover.program(), input).map_err(execution)?,
@@ -87,6 +83,18 @@ impl Iterator for ShardStream<'_> {
             let memory = self.tree.apply(&shard);
             (shard, memory)
         }))
+    }
+}
+
+/// Shards of at most `shard_cycles` cycles that end where a table would outgrow one proof of
+/// `prover`'s options, recorded or not.
+fn shard_options(prover: &Prover, shard_cycles: u64, record: bool) -> ShardOptions {
+    let max_rows = max_table_height(prover.options().fri.log_blowup);
+    ShardOptions {
+        shard_cycles,
+        record,
+        row_limits: Some(shard_row_limits(prover.proving_key(), max_rows)),
+        ..ShardOptions::default()
     }
 }
 
@@ -188,6 +196,24 @@ impl Prover {
         Ok(ShardJobs {
             shards: ShardStream::new(self, input, shard_cycles, true)?,
         })
+    }
+
+    /// Whether the run on `input` fits one proof: at most [`droste_machine::MAX_CYCLES`] cycles
+    /// and no table taller than the options allow, counted as shards count them (one execution,
+    /// nothing recorded). A run that does not fit is proven as a continuation
+    /// ([`Self::prove_continued`]); `droste prove` decides so. The whole-run proof keeps memory in
+    /// other tables than a shard's (a row per touched doubleword instead of 64 per touched
+    /// KiB page), so a run touching over 32 MiB fits here and is refused by [`Self::prove`] with
+    /// [`ProveError::TableTooTall`]. A run that fails is reported by the error that ends it.
+    pub fn fits_one_proof(&self, input: &Input) -> Result<bool, ProveError> {
+        let options = shard_options(self, droste_machine::MAX_CYCLES, false);
+        let mut shards =
+            Shards::new(self.program(), input.as_executor_input(), &options).map_err(execution)?;
+        match shards.next() {
+            Some(Ok(shard)) => Ok(shard.end.exit.is_some()),
+            Some(Err(error)) => Err(execution(error)),
+            None => unreachable!("a run has a first shard"),
+        }
     }
 
     /// Proves one shard job: the shard proof's bytes. A shard with a table taller than one

@@ -189,6 +189,7 @@ impl Prover {
             shard_cycles: snapshot.cycles,
             max_cycles: snapshot.start.cycle.saturating_add(snapshot.cycles),
             record: true,
+            row_limits: None,
         };
         let shard = run_shard(self.program(), &snapshot.start, &input, &options)
             .map_err(|e| ProveError::Machine(MachineError::Execution(e)))?;
