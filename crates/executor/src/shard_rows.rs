@@ -1,7 +1,7 @@
 //! Cutting shards by the size of their proofs, not only by cycles.
 //!
 //! One proof holds at most so many rows per table (2^22 at the default preset), and how many rows
-//! a cycle costs depends on the program: sha256 puts half a row per cycle into the `bitwise`
+//! a cycle costs depends on the program: sha256 puts about 0.37 rows per cycle into the `bitwise`
 //! table, a memory-bound loop a row per cycle into `load`, a guest hashing with the POSEIDON2
 //! precompile rows into `poseidon2`. A shard size in cycles that fits one program overflows
 //! another, and one that fits every program wastes most of a proof on the others. So a shard

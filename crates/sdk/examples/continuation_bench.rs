@@ -6,8 +6,9 @@
 //! shard's and each aggregation's time as they finish, then the totals: cycles, shards, tree
 //! levels, time and kHz (overall, shards only), peak memory (VmHWM of this process), the final
 //! proof's size and native verify time. Before proving it cuts the run into shard snapshots (the
-//! jobs for other machines) and prints their sizes. With `--compare` it first proves one shard-sized run of
-//! the same guest as a single proof and prints the per-cycle ratio.
+//! //! jobs for other machines) and prints their sizes. With `--compare` it first proves a run of the
+//! same guest of about 2^22 cycles as a single proof (the reference) and prints the
+//! per-cycle ratio.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -27,7 +28,7 @@ struct Args {
     /// Most cycles per shard.
     #[arg(long, default_value_t = droste_sdk::continuation::DEFAULT_SHARD_CYCLES)]
     shard_cycles: u64,
-    /// Also prove a single run of about one shard's cycles, for the per-cycle ratio.
+    /// Also prove a single run of about 2^22 cycles, for the per-cycle ratio.
     #[arg(long)]
     compare: bool,
 }
@@ -42,8 +43,8 @@ fn main() -> ExitCode {
     let elf = std::fs::read(build_guest(repo_root().join("guests/sha256")).unwrap()).unwrap();
     let prover = Prover::new(&elf, options).unwrap();
     let single = args.compare.then(|| {
-        // sha256 costs about 64 cycles per byte: a run of about one shard.
-        let bytes = (args.shard_cycles / 70) as usize;
+        // sha256 costs about 64 cycles per byte: a run of about 2^22 cycles.
+        let bytes = (1 << 22) / 64;
         let start = Instant::now();
         let proof = prover
             .prove(&Input::new().write_slice(&vec![0x61; bytes]))
@@ -59,13 +60,16 @@ fn main() -> ExitCode {
     let input = Input::new().write_slice(&vec![0x61; args.bytes]);
     // The jobs a scheduler would send to other machines: one execution, no record.
     let start = Instant::now();
-    let sizes: Vec<usize> = prover
+    let (sizes, cycles): (Vec<usize>, Vec<u64>) = prover
         .shard_snapshots(&input, args.shard_cycles)
         .unwrap()
-        .map(|snapshot| snapshot.unwrap().to_bytes().len())
-        .collect();
+        .map(|snapshot| {
+            let snapshot = snapshot.unwrap();
+            (snapshot.to_bytes().len(), snapshot.cycles())
+        })
+        .unzip();
     println!(
-        "{} shard snapshots cut in {:.2} s: {:.0} KiB largest, {:.0} KiB in all",
+        "{} shard snapshots cut in {:.2} s (cycles {cycles:?}): {:.0} KiB largest, {:.0} KiB in all",
         sizes.len(),
         start.elapsed().as_secs_f64(),
         sizes.iter().max().copied().unwrap_or(0) as f64 / 1024.0,

@@ -117,7 +117,10 @@ impl<'a> ProofOutput<'a> {
         input: &Input,
         shard_cycles: u64,
     ) -> Result<ExitCode> {
-        eprintln!("proving shard by shard, at most {shard_cycles} cycles per shard");
+        eprintln!(
+            "proving shard by shard: each shard as large as one proof holds, at most \
+             {shard_cycles} cycles"
+        );
         let (proof, stats) =
             prover.prove_continued(input, shard_cycles, &mut |event| eprintln!("  {event}"))?;
         let statement = match verify_aggregate(proof.bytes())?.as_slice() {

@@ -108,6 +108,15 @@ pub enum Node {
     Aggregate(Proof),
 }
 
+/// A node of the aggregation tree with where it stands: its level (0 for a shard) and the
+/// shards it covers.
+struct Subtree {
+    level: usize,
+    first: usize,
+    last: usize,
+    node: Node,
+}
+
 impl Node {
     /// The node's proof bytes.
     pub fn bytes(&self) -> &[u8] {
@@ -128,21 +137,21 @@ pub enum ContinuationEvent {
         elapsed: Duration,
         bytes: usize,
     },
-    /// Aggregation `index` of `count` at `level` of the tree (1: pairs of shards) was proven
-    /// in `elapsed`; the recursion guest ran `cycles` instructions to verify and chain its two
-    /// nodes.
+    /// The aggregate of shards `first..=last`, at `level` of the tree (1: a pair of shards), was
+    /// proven in `elapsed`; the recursion guest ran `cycles` instructions to verify and chain
+    /// its two nodes.
     Aggregated {
         level: usize,
-        index: usize,
-        count: usize,
+        first: usize,
+        last: usize,
         cycles: u64,
         elapsed: Duration,
     },
 }
 
 /// One line of progress, as `droste prove` prints it: `shard 3: 4194304 cycles, 111.40 s, proof
-/// 1062144 bytes` or `aggregation level 1, 2 of 4: 14121542 cycles, 420.03 s` (the recursion
-/// guest's cycles).
+/// 1062144 bytes` or `aggregation of shards 0-3 (level 2): 14121542 cycles, 420.03 s` (the
+/// recursion guest's cycles).
 impl std::fmt::Display for ContinuationEvent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match *self {
@@ -158,14 +167,13 @@ impl std::fmt::Display for ContinuationEvent {
             ),
             ContinuationEvent::Aggregated {
                 level,
-                index,
-                count,
+                first,
+                last,
                 cycles,
                 elapsed,
             } => write!(
                 f,
-                "aggregation level {level}, {} of {count}: {cycles} cycles, {:.2} s",
-                index + 1,
+                "aggregation of shards {first}-{last} (level {level}): {cycles} cycles, {:.2} s",
                 elapsed.as_secs_f64()
             ),
         }
@@ -239,6 +247,12 @@ impl Prover {
 
     /// Proves the run on `input` shard by shard and aggregates the shard proofs into one proof
     /// of the run's statement (a proof of the recursion guest, under the same preset).
+    ///
+    /// Aggregation is eager, a binary counter over the shards: two nodes of the same level are
+    /// aggregated as soon as both exist, and what is left when the run ends is aggregated from
+    /// the right. The tree is the same as level by level (pairs, an odd node out going up), but
+    /// only one node per level is kept (O(log n) proofs for n shards), and an aggregation that
+    /// fails does so after two shards, not after all of them.
     pub fn prove_continued(
         &self,
         input: &Input,
@@ -253,7 +267,7 @@ impl Prover {
             shard_time: Duration::ZERO,
             aggregation_time: Duration::ZERO,
         };
-        let mut level = Vec::new();
+        let mut tree = Vec::new();
         for (index, job) in self.shard_jobs(input, shard_cycles)?.enumerate() {
             let job = job?;
             let start = Instant::now();
@@ -268,42 +282,76 @@ impl Prover {
             stats.cycles += job.shard.cycles();
             stats.shards += 1;
             stats.shard_time += elapsed;
-            level.push(Node::Shard(bytes));
+            tree.push(Subtree {
+                level: 0,
+                first: index,
+                last: index,
+                node: Node::Shard(bytes),
+            });
+            while let [.., left, right] = tree.as_slice() {
+                if left.level != right.level {
+                    break;
+                }
+                self.aggregate_last(&mut tree, 2, &mut stats, progress)?;
+            }
         }
-        if level.is_empty() {
+        if tree.is_empty() {
             return Err(droste_machine::MachineError::Shard("the run has no shard").into());
         }
-        while !matches!(level.as_slice(), [Node::Aggregate(_)]) {
-            stats.levels += 1;
-            let count = level.len().div_ceil(2);
-            let mut next = Vec::with_capacity(count);
-            let mut nodes = level.into_iter();
-            for index in 0..count {
-                let pair: Vec<Node> = nodes.by_ref().take(2).collect();
-                if let ([_], true) = (pair.as_slice(), count > 1) {
-                    // An odd node out goes up a level as it is.
-                    next.extend(pair);
-                    continue;
-                }
-                let start = Instant::now();
-                let proof = aggregate_pair(self, &pair)?;
-                let elapsed = start.elapsed();
-                stats.aggregation_time += elapsed;
-                progress(ContinuationEvent::Aggregated {
-                    level: stats.levels,
-                    index,
-                    count,
-                    cycles: proof.stats().cycles,
-                    elapsed,
-                });
-                next.push(Node::Aggregate(proof));
-            }
-            level = next;
+        while !matches!(
+            tree.as_slice(),
+            [Subtree {
+                node: Node::Aggregate(_),
+                ..
+            }]
+        ) {
+            // A run of one shard is aggregated alone, into a proof of the run's statement.
+            let count = tree.len().min(2);
+            self.aggregate_last(&mut tree, count, &mut stats, progress)?;
         }
-        let Some(Node::Aggregate(proof)) = level.pop() else {
+        let Some(Subtree {
+            node: Node::Aggregate(proof),
+            level,
+            ..
+        }) = tree.pop()
+        else {
             unreachable!("the loop ends at one aggregate")
         };
+        stats.levels = level;
         Ok((proof, stats))
+    }
+
+    /// Replaces the last `count` (one or two) subtrees of `tree` by their aggregate.
+    fn aggregate_last(
+        &self,
+        tree: &mut Vec<Subtree>,
+        count: usize,
+        stats: &mut ContinuationStats,
+        progress: &mut dyn FnMut(ContinuationEvent),
+    ) -> Result<(), ProveError> {
+        let parts = tree.split_off(tree.len() - count);
+        let level = 1 + parts.iter().map(|part| part.level).max().unwrap_or(0);
+        let (first, last) = (parts[0].first, parts[count - 1].last);
+        let nodes: Vec<Node> = parts.into_iter().map(|part| part.node).collect();
+        let start = Instant::now();
+        let proof = aggregate_pair(self, &nodes)?;
+        let elapsed = start.elapsed();
+        stats.aggregation_time += elapsed;
+        progress(ContinuationEvent::Aggregated {
+            level,
+            first,
+            last,
+            cycles: proof.stats().cycles,
+            elapsed,
+        });
+        let aggregate = Subtree {
+            level,
+            first,
+            last,
+            node: Node::Aggregate(proof),
+        };
+        tree.push(aggregate);
+        Ok(())
     }
 }
 
