@@ -343,7 +343,8 @@ fn a_table_too_tall_is_refused_before_its_trace_is_generated() {
     assert_eq!(
         err.to_string(),
         "table `buffer` needs 2097152 rows, more than the 1048576 one proof holds with these \
-         options (log_blowup 4): the default preset holds 4194304 rows (`--preset default`)"
+         options (log_blowup 4): the default preset holds 4194304 rows (`--preset default`), or \
+         prove it in shards (`--shard-cycles`)"
     );
     assert!(
         !events.iter().any(|event| matches!(
