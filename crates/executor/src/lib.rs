@@ -43,7 +43,7 @@ pub use profile::{
 };
 pub use program::{Program, Segment, Symbol, MAX_CODE_SPAN};
 pub use record::{ExecutionRecord, MemoryEvent, Poseidon2Event, StepEvent, SyscallEvent};
-pub use shard_rows::{pages_spanned, RowLimits, SyscallRows};
+pub use shard_rows::{RowLimits, SyscallRows};
 pub use shards::{
     run_shard, IoCursor, Shard, ShardEnd, ShardOptions, ShardStart, Shards, DEFAULT_SHARD_CYCLES,
 };

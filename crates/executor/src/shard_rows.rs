@@ -20,7 +20,6 @@ use std::sync::Arc;
 
 use droste_isa::Opcode;
 
-use crate::paging::PAGE_BYTES;
 use crate::ExecError;
 
 /// The rows a system call adds besides its `ecall` row, from its number and arguments `a0..a2`
@@ -83,11 +82,11 @@ impl RowCounter {
     /// A counter for shards under `limits`, which must leave room for any one instruction
     /// besides a system call (the register page and the two pages one access can touch).
     pub(crate) fn new(limits: RowLimits) -> Result<Self, ExecError> {
-        let least = (HELD_PAGES + ACCESS_PAGES) * limits.rows_per_page;
-        if limits.max_rows < least.max(1) {
+        let least = ((HELD_PAGES + ACCESS_PAGES) * limits.rows_per_page).max(1);
+        if limits.max_rows < least {
             return Err(ExecError::ShardRowsTooFew {
                 max_rows: limits.max_rows,
-                least: least.max(1),
+                least,
             });
         }
         let tables = limits.tables;
@@ -120,17 +119,30 @@ impl RowCounter {
         touched_pages: usize,
     ) -> Result<(), Refusal> {
         let max = self.limits.max_rows;
-        let mut new_pages = ACCESS_PAGES;
+        let page_rows =
+            |new_pages| (HELD_PAGES + touched_pages + new_pages) * self.limits.rows_per_page;
         let table = self.limits.opcode_table[opcode as usize];
-        if opcode == Opcode::Ecall {
+        if opcode != Opcode::Ecall {
+            if page_rows(ACCESS_PAGES) > max || table.is_some_and(|t| self.rows[t] >= max) {
+                return Err(Refusal::Full);
+            }
+            if let Some(table) = table {
+                self.rows[table] += 1;
+            }
+        } else {
             let (number, args) = args();
             self.scratch.copy_from_slice(&self.rows);
-            new_pages = (self.limits.syscall_rows)(number, args, &mut self.scratch);
+            let new_pages = (self.limits.syscall_rows)(number, args, &mut self.scratch);
             if let Some(table) = table {
                 self.scratch[table] += 1;
             }
-            let pages = (HELD_PAGES + touched_pages + new_pages) * self.limits.rows_per_page;
-            let tallest = self.scratch.iter().copied().max().unwrap_or(0).max(pages);
+            let tallest = self
+                .scratch
+                .iter()
+                .copied()
+                .max()
+                .unwrap_or(0)
+                .max(page_rows(new_pages));
             if tallest > max {
                 return Err(match self.admitted {
                     0 => Refusal::TooLarge { rows: tallest },
@@ -138,26 +150,8 @@ impl RowCounter {
                 });
             }
             std::mem::swap(&mut self.rows, &mut self.scratch);
-        } else {
-            if let Some(table) = table {
-                if self.rows[table] >= max {
-                    return Err(Refusal::Full);
-                }
-                self.rows[table] += 1;
-            }
-            if (HELD_PAGES + touched_pages + new_pages) * self.limits.rows_per_page > max {
-                if let Some(table) = table {
-                    self.rows[table] -= 1;
-                }
-                return Err(Refusal::Full);
-            }
         }
         self.admitted += 1;
         Ok(())
     }
-}
-
-/// The most pages a range of `len` bytes can span (for [`SyscallRows`]).
-pub fn pages_spanned(len: u64) -> usize {
-    (len.div_ceil(PAGE_BYTES as u64) + 1) as usize
 }

@@ -7,8 +7,8 @@ use common::{addi, li, sys, A0, A1, DATA, TEXT};
 use droste_executor::memory_root::{MemoryTree, ShardMemoryProof};
 use droste_executor::paging::{page_of, PAGE_BYTES};
 use droste_executor::{
-    execute, pages_spanned, run_shard, ExecError, ExecOptions, ExecutionRecord, Input, Program,
-    RowLimits, Shard, ShardOptions, ShardStart, Shards,
+    execute, run_shard, ExecError, ExecOptions, ExecutionRecord, Input, Program, RowLimits, Shard,
+    ShardOptions, ShardStart, Shards,
 };
 use droste_isa::abi::{self, poseidon2, syscall};
 use droste_isa::{Instruction, Opcode};
@@ -344,6 +344,11 @@ fn a_failing_run_yields_its_error_then_ends() {
         matches!(error, ExecError::Unmapped { pc, .. } if *pc == TEXT + 20),
         "{error}"
     );
+}
+
+/// The most pages a range of `len` bytes can span.
+fn pages_spanned(len: u64) -> usize {
+    (len.div_ceil(PAGE_BYTES as u64) + 1) as usize
 }
 
 /// Row limits for the test program: table 0 the ALU and control instructions, 1 loads and

@@ -63,15 +63,14 @@ pub fn run(args: Args, matches: &ArgMatches) -> Result<ExitCode> {
         Some(cycles) if cycles > MAX_CYCLES => {
             bail!("--shard-cycles {cycles}: one shard proof holds at most {MAX_CYCLES} cycles")
         }
-        Some(cycles) => Some((Prover::new(&program, args.preset.options())?, cycles)),
-        None => {
-            let prover = Prover::new(&program, args.preset.options())?;
-            // A run that fails is proven whole, which reports the failure.
-            matches!(prover.fits_one_proof(&input), Ok(false))
-                .then_some((prover, DEFAULT_SHARD_CYCLES))
-        }
+        chosen => chosen,
     };
-    if let Some((prover, shard_cycles)) = shard_cycles {
+    let prover = Prover::new(&program, args.preset.options())?;
+    // A run that fails is proven whole, which reports the failure.
+    let shard_cycles = shard_cycles.or_else(|| {
+        matches!(prover.fits_one_proof(&input), Ok(false)).then_some(DEFAULT_SHARD_CYCLES)
+    });
+    if let Some(shard_cycles) = shard_cycles {
         return output.prove_continued(&args, &prover, &input, shard_cycles);
     }
     output.prove(args.preset, args.json, |progress| {
