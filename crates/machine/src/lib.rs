@@ -120,6 +120,6 @@ pub use verify::{verify, verify_archived, verify_bytes};
 #[cfg(feature = "prover")]
 pub use prover::cost::{BucketCost, ProvingCost, TableCost};
 #[cfg(feature = "prover")]
-pub use prover::heights::shard_row_limits;
+pub use prover::heights::{shard_row_limits, whole_run_row_limits};
 #[cfg(feature = "prover")]
 pub use prover::{max_table_height, MachineProver, ProvingKey, MAX_CYCLES};

@@ -7,14 +7,18 @@ use core::borrow::BorrowMut;
 
 use common::*;
 use droste_executor::memory_root::{MemoryTree, ShardMemoryProof};
-use droste_executor::{execute, ExecOptions, Input, Program, Shard, ShardOptions, Shards};
+use droste_executor::{
+    execute, ExecOptions, Input, Program, RowLimits, Shard, ShardOptions, Shards,
+};
 use droste_isa::abi::{self, poseidon2, syscall};
 use droste_isa::{Instruction as I, Opcode};
 use droste_machine::bus::{MEMORY, NODE};
 use droste_machine::lookup_tables::RangeCountCols;
 use droste_machine::paged_memory::merkle::SiblingCols;
 use droste_machine::paged_memory::pages::PageCols;
-use droste_machine::{shard_row_limits, MachineError, MachineProver, ProvingKey, ShardStatement};
+use droste_machine::{
+    shard_row_limits, whole_run_row_limits, MachineError, MachineProver, ProvingKey, ShardStatement,
+};
 use droste_stark::{check_constraints, ConstraintViolation, Val};
 use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
@@ -626,4 +630,82 @@ fn shards_cut_by_rows_fit_their_proofs_and_are_full() {
     assert_eq!(check_cut_by_rows(&counting_program(3000), &input, 1024), 6);
     // Cut by pages: the test program touches two new pages a round.
     assert!(check_cut_by_rows(&test_program(), &test_input(), 256) > 2);
+}
+
+/// `stores` misaligned doubleword stores 16 bytes apart from a page boundary in the heap: each
+/// touches two doublewords, so the run touches `2 * stores` doublewords with `stores` rows of
+/// `store`.
+fn straddling_stores_program(stores: i32) -> Program {
+    let (ptr, end) = (6, 7);
+    let first = 0x10_0004;
+    let mut code = li(ptr, first);
+    code.extend(li(end, first + 16 * stores));
+    code.push(I::s(Opcode::Sd, ptr, ptr, 0));
+    code.push(I::i(Opcode::Addi, ptr, ptr, 16));
+    code.push(I::s(Opcode::Bne, ptr, end, -8));
+    code.push(I::i(Opcode::Addi, 10, 0, 0));
+    code.extend(halt());
+    program(&code, b"")
+}
+
+/// Whether the run's first shard under `limits` is the whole run (how the SDK decides that a
+/// run fits one proof).
+fn first_shard_is_the_run(program: &Program, input: &Input, limits: RowLimits) -> bool {
+    let options = ShardOptions {
+        shard_cycles: 1 << 20,
+        row_limits: Some(limits),
+        ..ShardOptions::default()
+    };
+    let mut shards = Shards::new(program, input, &options).unwrap();
+    shards.next().unwrap().unwrap().end.exit.is_some()
+}
+
+/// The tallest whole-run table that is not preprocessed, by name.
+fn tallest_whole_run_table(pk: &ProvingKey, input: &Input) -> (String, usize) {
+    let run = MachineProver::record(pk, input).unwrap();
+    let heights = MachineProver::table_heights(pk, &run);
+    (MachineProver::tables(pk).iter().zip(&pk.vk.stark.tables))
+        .zip(heights)
+        .filter(|((_, key), _)| key.preprocessed_log_height.is_none())
+        .map(|((table, _), rows)| (table.name().to_string(), rows))
+        .max_by_key(|(_, rows)| *rows)
+        .unwrap()
+}
+
+#[test]
+fn a_run_within_the_whole_run_limits_fits_one_proof_and_one_past_them_does_not() {
+    let (max_rows, input) = (1024, Input::default());
+    // 1,100 doublewords touched by 550 stores: every shard table fits 1024 rows (9 pages of 64
+    // `pages` rows), but the whole run's `dynamic_memory` table needs 1,102 rows.
+    let dense = straddling_stores_program(550);
+    let (pk, _) = keys(&dense);
+    assert!(first_shard_is_the_run(
+        &dense,
+        &input,
+        shard_row_limits(&pk, max_rows)
+    ));
+    assert!(!first_shard_is_the_run(
+        &dense,
+        &input,
+        whole_run_row_limits(&pk, max_rows)
+    ));
+    assert_eq!(
+        tallest_whole_run_table(&pk, &input),
+        ("dynamic_memory".to_string(), 2048)
+    );
+    // Within the limits, no whole-run table is taller than they allow: 600 doublewords on 5
+    // pages (`dynamic_memory` 602 rows), and the test program's syscalls and stores.
+    for (program, input, max_rows) in [
+        (straddling_stores_program(300), Input::default(), 1024),
+        (test_program(), test_input(), 4096),
+    ] {
+        let (pk, _) = keys(&program);
+        assert!(first_shard_is_the_run(
+            &program,
+            &input,
+            whole_run_row_limits(&pk, max_rows)
+        ));
+        let (table, rows) = tallest_whole_run_table(&pk, &input);
+        assert!(rows <= max_rows, "`{table}` has {rows} rows");
+    }
 }

@@ -14,7 +14,7 @@
 //! Tests compare these heights with the generated traces for every program they prove, so the
 //! two cannot drift apart.
 
-use std::collections::BTreeSet;
+use std::ops::Range;
 use std::sync::Arc;
 
 use droste_executor::{DwordSet, ExecutionRecord, Program, RowLimits};
@@ -23,8 +23,8 @@ use droste_isa::Opcode;
 
 use crate::chips::ext_combine::BLOCK_DWORDS;
 use crate::chips::poseidon2::WIDTH as POSEIDON2_WORDS;
-use crate::paged_memory::{CHUNKS, PAGE_SHIFT};
-use crate::prover::witness::{buffer_pieces, image_len, syscall_buffer};
+use crate::paged_memory::{CHUNKS, PAGE_DWORDS, PAGE_SHIFT};
+use crate::prover::witness::{image_len, syscall_buffer};
 use crate::prover::ProvingKey;
 use crate::trace::event_table_height;
 
@@ -126,10 +126,10 @@ impl RowRules {
     /// The table rows of a system call besides its `ecall` row: one buffer row per doubleword
     /// piece of its buffer, one `poseidon2` row per POSEIDON2 call, one `ext_combine` row per
     /// EXT_COMBINE call and one `ext_combine_rows` row per doubleword of its values. The memory it
-    /// touches is [`Self::syscall_dwords`].
+    /// touches is [`syscall_dwords`].
     pub fn add_syscall(&self, rows: &mut [usize], number: u64, args: [u64; 3]) {
-        if let Some((addr, len)) = syscall_buffer(number, args) {
-            rows[self.buffer] += buffer_pieces(addr, len).count();
+        if syscall_buffer(number, args).is_some() {
+            rows[self.buffer] += range_len(&syscall_dwords(number, args)[0]);
         }
         if number == syscall::POSEIDON2 {
             rows[self.poseidon2] += 1;
@@ -138,27 +138,6 @@ impl RowRules {
             rows[self.ext_combine] += 1;
             rows[self.ext_combine + 1] += (args[1] / 2) as usize;
         }
-    }
-
-    /// The doublewords a system call's buffer, a POSEIDON2 state or EXT_COMBINE's values and
-    /// block cover.
-    fn syscall_dwords(number: u64, args: [u64; 3]) -> Vec<u64> {
-        if let Some((addr, len)) = syscall_buffer(number, args) {
-            return buffer_pieces(addr, len)
-                .map(|(piece, _)| u64::from(piece) / 8)
-                .collect();
-        }
-        if number == syscall::POSEIDON2 {
-            let first = args[0] / 8;
-            return (first..first + POSEIDON2_WORDS as u64 / 2).collect();
-        }
-        if number == syscall::EXT_COMBINE {
-            let (values, block) = (args[0] / 8, args[2] / 8);
-            return (values..values + args[1] / 2)
-                .chain(block..block + BLOCK_DWORDS as u64)
-                .collect();
-        }
-        Vec::new()
     }
 
     /// A touched doubleword: a row of the dynamic table the first time, outside the image.
@@ -188,22 +167,74 @@ impl RowRules {
 /// `merkle` (at most two nodes per level per page, 38) and `siblings` (19) fewer; the
 /// preprocessed tables their fixed heights, within any limit the key allows.
 pub fn shard_row_limits(pk: &ProvingKey, max_rows: usize) -> RowLimits {
+    row_limits(pk, max_rows, CHUNKS)
+}
+
+/// The limits within which a whole run of `pk`'s program fits one proof with at most `max_rows`
+/// rows per table: a run is within them when its first shard under them is the whole run. The
+/// whole-run proof keeps memory in the `dynamic_memory` table, a row per doubleword touched
+/// outside the image; counting every page the run touches as all of its [`PAGE_DWORDS`]
+/// doublewords bounds that table from above (the register page the executor counts as held
+/// covers the input header's two rows). The bound is conservative only for a run that touches
+/// over `max_rows` doublewords' worth of pages sparsely; such a run is proven in shards.
+pub fn whole_run_row_limits(pk: &ProvingKey, max_rows: usize) -> RowLimits {
+    row_limits(pk, max_rows, PAGE_DWORDS)
+}
+
+fn row_limits(pk: &ProvingKey, max_rows: usize, rows_per_page: usize) -> RowLimits {
     let rules = Arc::new(RowRules::new(pk));
     let syscall_rules = Arc::clone(&rules);
     RowLimits {
         max_rows,
         tables: rules.tables(),
         opcode_table: rules.table_of.clone(),
-        rows_per_page: CHUNKS,
+        rows_per_page,
         syscall_rows: Arc::new(move |number, args, rows: &mut [usize]| {
             syscall_rules.add_syscall(rows, number, args);
-            RowRules::syscall_dwords(number, args)
-                .into_iter()
-                .map(|dword| (dword * 8) >> PAGE_SHIFT)
-                .collect::<BTreeSet<u64>>()
-                .len()
+            let [first, second] = syscall_dwords(number, args).map(|dwords| page_span(&dwords));
+            let shared = first.start.max(second.start)..first.end.min(second.end);
+            range_len(&first) + range_len(&second) - range_len(&shared)
         }),
     }
+}
+
+/// The doublewords a system call's buffer, a POSEIDON2 state or EXT_COMBINE's values and
+/// block cover: two ranges (empty where the call has fewer).
+fn syscall_dwords(number: u64, args: [u64; 3]) -> [Range<u64>; 2] {
+    if let Some((addr, len)) = syscall_buffer(number, args) {
+        let (first, len) = (u64::from(addr) / 8, u64::from(len));
+        let end = match len {
+            0 => first,
+            _ => (u64::from(addr) + len - 1) / 8 + 1,
+        };
+        return [first..end, 0..0];
+    }
+    if number == syscall::POSEIDON2 {
+        let first = args[0] / 8;
+        return [first..first + POSEIDON2_WORDS as u64 / 2, 0..0];
+    }
+    if number == syscall::EXT_COMBINE {
+        let (values, block) = (args[0] / 8, args[2] / 8);
+        return [
+            values..values + args[1] / 2,
+            block..block + BLOCK_DWORDS as u64,
+        ];
+    }
+    [0..0, 0..0]
+}
+
+/// The number of values in `range` (0 when it is empty or reversed).
+fn range_len(range: &Range<u64>) -> usize {
+    usize::try_from(range.end.saturating_sub(range.start)).expect("ranges are of the address space")
+}
+
+/// The pages `dwords` spans (empty for no doublewords).
+fn page_span(dwords: &Range<u64>) -> Range<u64> {
+    if dwords.is_empty() {
+        return 0..0;
+    }
+    let page = |dword: u64| (dword * 8) >> PAGE_SHIFT;
+    page(dwords.start)..page(dwords.end - 1) + 1
 }
 
 /// Rows of each table (in proving order, before padding) that trace generation will produce
@@ -229,7 +260,7 @@ pub fn table_rows(pk: &ProvingKey, record: &ExecutionRecord) -> Vec<usize> {
     }
     for call in &record.syscalls {
         rules.add_syscall(&mut rows, call.number, call.args);
-        for dword in RowRules::syscall_dwords(call.number, call.args) {
+        for dword in syscall_dwords(call.number, call.args).into_iter().flatten() {
             rules.add_dword(&mut rows, &mut touched, dword);
         }
     }

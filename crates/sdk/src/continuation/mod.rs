@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use droste_executor::memory_root::{MemoryTree, ShardMemoryProof};
 use droste_executor::{Shard, ShardOptions, Shards};
-use droste_machine::{max_table_height, shard_row_limits, MachineProver};
+use droste_machine::{max_table_height, shard_row_limits, whole_run_row_limits, MachineProver};
 use p3_matrix::Matrix;
 use rkyv::util::AlignedVec;
 
@@ -208,13 +208,19 @@ impl Prover {
 
     /// Whether the run on `input` fits one proof: at most [`droste_machine::MAX_CYCLES`] cycles
     /// and no table taller than the options allow, counted as shards count them (one execution,
-    /// nothing recorded). A run that does not fit is proven as a continuation
-    /// ([`Self::prove_continued`]); `droste prove` decides so. The whole-run proof keeps memory in
-    /// other tables than a shard's (a row per touched doubleword instead of 64 per touched
-    /// KiB page), so a run touching over 32 MiB fits here and is refused by [`Self::prove`] with
-    /// [`ProveError::TableTooTall`]. A run that fails is reported by the error that ends it.
+    /// nothing recorded), except that every page the run touches counts as all of its
+    /// doublewords, which bounds the whole-run proof's `dynamic_memory` table
+    /// ([`droste_machine::whole_run_row_limits`]). A run that does not fit is proven as a
+    /// continuation ([`Self::prove_continued`]); `droste prove` decides so. A run that fails is
+    /// reported by the error that ends it.
     pub fn fits_one_proof(&self, input: &Input) -> Result<bool, ProveError> {
-        let options = shard_options(self, droste_machine::MAX_CYCLES, false);
+        let max_rows = max_table_height(self.options().fri.log_blowup);
+        let options = ShardOptions {
+            shard_cycles: droste_machine::MAX_CYCLES,
+            record: false,
+            row_limits: Some(whole_run_row_limits(self.proving_key(), max_rows)),
+            ..ShardOptions::default()
+        };
         let mut shards =
             Shards::new(self.program(), input.as_executor_input(), &options).map_err(execution)?;
         match shards.next() {
