@@ -709,3 +709,28 @@ fn a_run_within_the_whole_run_limits_fits_one_proof_and_one_past_them_does_not()
         assert!(rows <= max_rows, "`{table}` has {rows} rows");
     }
 }
+
+#[test]
+fn a_system_call_with_addresses_past_the_address_space_is_an_error_when_counted() {
+    // EXT_COMBINE over 2^62 values from the last doubleword, and a POSEIDON2 state there: the
+    // row counter sees the arguments before the executor checks them.
+    for call in [syscall::EXT_COMBINE, syscall::POSEIDON2] {
+        let mut code = vec![I::i(Opcode::Addi, 10, 0, -8)];
+        code.extend(li(11, 1 << 30));
+        code.push(I::i(Opcode::Slli, 11, 11, 33));
+        code.push(I::i(Opcode::Addi, 12, 0, -8));
+        code.extend(ecall(call));
+        code.extend(halt());
+        let program = program(&code, b"");
+        let (pk, _) = keys(&program);
+        let options = ShardOptions {
+            row_limits: Some(shard_row_limits(&pk, 1 << 22)),
+            ..ShardOptions::default()
+        };
+        let shards: Result<Vec<Shard>, _> = Shards::new(&program, &Input::default(), &options)
+            .unwrap()
+            .collect();
+        let err = shards.unwrap_err();
+        assert!(err.to_string().contains("pc 0x"), "call {call}: {err}");
+    }
+}

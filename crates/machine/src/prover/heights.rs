@@ -199,7 +199,9 @@ fn row_limits(pk: &ProvingKey, max_rows: usize, rows_per_page: usize) -> RowLimi
 }
 
 /// The doublewords a system call's buffer, a POSEIDON2 state or EXT_COMBINE's values and
-/// block cover: two ranges (empty where the call has fewer).
+/// block cover: two ranges (empty where the call has fewer). Saturating: the arguments are the
+/// guest's, counted before the executor checks the addresses (a range past the address space
+/// only makes the call too large for a shard).
 fn syscall_dwords(number: u64, args: [u64; 3]) -> [Range<u64>; 2] {
     if let Some((addr, len)) = syscall_buffer(number, args) {
         let (first, len) = (u64::from(addr) / 8, u64::from(len));
@@ -211,13 +213,16 @@ fn syscall_dwords(number: u64, args: [u64; 3]) -> [Range<u64>; 2] {
     }
     if number == syscall::POSEIDON2 {
         let first = args[0] / 8;
-        return [first..first + POSEIDON2_WORDS as u64 / 2, 0..0];
+        return [
+            first..first.saturating_add(POSEIDON2_WORDS as u64 / 2),
+            0..0,
+        ];
     }
     if number == syscall::EXT_COMBINE {
         let (values, block) = (args[0] / 8, args[2] / 8);
         return [
-            values..values + args[1] / 2,
-            block..block + BLOCK_DWORDS as u64,
+            values..values.saturating_add(args[1] / 2),
+            block..block.saturating_add(BLOCK_DWORDS as u64),
         ];
     }
     [0..0, 0..0]
@@ -233,7 +238,7 @@ fn page_span(dwords: &Range<u64>) -> Range<u64> {
     if dwords.is_empty() {
         return 0..0;
     }
-    let page = |dword: u64| (dword * 8) >> PAGE_SHIFT;
+    let page = |dword: u64| dword >> (PAGE_SHIFT - 3);
     page(dwords.start)..page(dwords.end - 1) + 1
 }
 
