@@ -125,19 +125,20 @@ impl RowRules {
 
     /// The table rows of a system call besides its `ecall` row: one buffer row per doubleword
     /// piece of its buffer, one `poseidon2` row per POSEIDON2 call, one `ext_combine` row per
-    /// EXT_COMBINE call and one `ext_combine_rows` row per doubleword of its values. The memory it
-    /// touches is [`syscall_dwords`].
-    pub fn add_syscall(&self, rows: &mut [usize], number: u64, args: [u64; 3]) {
-        if syscall_buffer(number, args).is_some() {
-            rows[self.buffer] += range_len(&syscall_dwords(number, args)[0]);
+    /// EXT_COMBINE call and one `ext_combine_rows` row per doubleword of its values. Returns the
+    /// memory it touches ([`syscall_dwords`]).
+    pub fn add_syscall(&self, rows: &mut [usize], number: u64, args: [u64; 3]) -> [Range<u64>; 2] {
+        let dwords = syscall_dwords(number, args);
+        match number {
+            syscall::POSEIDON2 => rows[self.poseidon2] += 1,
+            syscall::EXT_COMBINE => {
+                rows[self.ext_combine] += 1;
+                rows[self.ext_combine + 1] += (args[1] / 2) as usize;
+            }
+            // The buffer's doublewords (none for a call without one).
+            _ => rows[self.buffer] += range_len(&dwords[0]),
         }
-        if number == syscall::POSEIDON2 {
-            rows[self.poseidon2] += 1;
-        }
-        if number == syscall::EXT_COMBINE {
-            rows[self.ext_combine] += 1;
-            rows[self.ext_combine + 1] += (args[1] / 2) as usize;
-        }
+        dwords
     }
 
     /// A touched doubleword: a row of the dynamic table the first time, outside the image.
@@ -190,8 +191,9 @@ fn row_limits(pk: &ProvingKey, max_rows: usize, rows_per_page: usize) -> RowLimi
         opcode_table: rules.table_of.clone(),
         rows_per_page,
         syscall_rows: Arc::new(move |number, args, rows: &mut [usize]| {
-            syscall_rules.add_syscall(rows, number, args);
-            let [first, second] = syscall_dwords(number, args).map(|dwords| page_span(&dwords));
+            let [first, second] = syscall_rules
+                .add_syscall(rows, number, args)
+                .map(|dwords| page_span(&dwords));
             let shared = first.start.max(second.start)..first.end.min(second.end);
             range_len(&first) + range_len(&second) - range_len(&shared)
         }),
@@ -204,12 +206,12 @@ fn row_limits(pk: &ProvingKey, max_rows: usize, rows_per_page: usize) -> RowLimi
 /// only makes the call too large for a shard).
 fn syscall_dwords(number: u64, args: [u64; 3]) -> [Range<u64>; 2] {
     if let Some((addr, len)) = syscall_buffer(number, args) {
-        let (first, len) = (u64::from(addr) / 8, u64::from(len));
+        let (addr, len) = (u64::from(addr), u64::from(len));
         let end = match len {
-            0 => first,
-            _ => (u64::from(addr) + len - 1) / 8 + 1,
+            0 => addr / 8,
+            _ => (addr + len - 1) / 8 + 1,
         };
-        return [first..end, 0..0];
+        return [addr / 8..end, 0..0];
     }
     if number == syscall::POSEIDON2 {
         let first = args[0] / 8;
@@ -264,8 +266,11 @@ pub fn table_rows(pk: &ProvingKey, record: &ExecutionRecord) -> Vec<usize> {
         }
     }
     for call in &record.syscalls {
-        rules.add_syscall(&mut rows, call.number, call.args);
-        for dword in syscall_dwords(call.number, call.args).into_iter().flatten() {
+        for dword in rules
+            .add_syscall(&mut rows, call.number, call.args)
+            .into_iter()
+            .flatten()
+        {
             rules.add_dword(&mut rows, &mut touched, dword);
         }
     }

@@ -14,8 +14,10 @@
 use std::time::{Duration, Instant};
 
 use droste_executor::memory_root::{MemoryTree, ShardMemoryProof};
-use droste_executor::{Shard, ShardOptions, Shards};
-use droste_machine::{max_table_height, shard_row_limits, whole_run_row_limits, MachineProver};
+use droste_executor::{RowLimits, Shard, ShardOptions, Shards};
+use droste_machine::{
+    max_table_height, shard_row_limits, whole_run_row_limits, MachineProver, ProvingKey,
+};
 use p3_matrix::Matrix;
 use rkyv::util::AlignedVec;
 
@@ -67,7 +69,7 @@ impl<'a> ShardStream<'a> {
         record: bool,
     ) -> Result<Self, ProveError> {
         let input = input.as_executor_input();
-        let options = shard_options(prover, shard_cycles, record);
+        let options = shard_options(prover, shard_cycles, record, shard_row_limits);
         Ok(ShardStream {
             shards: Shards::new(prover.program(), input, &options).map_err(execution)?,
             tree: MemoryTree::initial(prover.program(), input).map_err(execution)?,
@@ -86,14 +88,23 @@ impl Iterator for ShardStream<'_> {
     }
 }
 
+/// The limits of one proof's rows for a program: [`shard_row_limits`] for shard proofs,
+/// [`whole_run_row_limits`] for a whole-run proof.
+type LimitsFor = fn(&ProvingKey, usize) -> RowLimits;
+
 /// Shards of at most `shard_cycles` cycles that end where a table would outgrow one proof of
-/// `prover`'s options, recorded or not.
-fn shard_options(prover: &Prover, shard_cycles: u64, record: bool) -> ShardOptions {
+/// `prover`'s options, counted by `limits`, recorded or not.
+fn shard_options(
+    prover: &Prover,
+    shard_cycles: u64,
+    record: bool,
+    limits: LimitsFor,
+) -> ShardOptions {
     let max_rows = max_table_height(prover.options().fri.log_blowup);
     ShardOptions {
         shard_cycles,
         record,
-        row_limits: Some(shard_row_limits(prover.proving_key(), max_rows)),
+        row_limits: Some(limits(prover.proving_key(), max_rows)),
         ..ShardOptions::default()
     }
 }
@@ -214,13 +225,12 @@ impl Prover {
     /// continuation ([`Self::prove_continued`]); `droste prove` decides so. A run that fails is
     /// reported by the error that ends it.
     pub fn fits_one_proof(&self, input: &Input) -> Result<bool, ProveError> {
-        let max_rows = max_table_height(self.options().fri.log_blowup);
-        let options = ShardOptions {
-            shard_cycles: droste_machine::MAX_CYCLES,
-            record: false,
-            row_limits: Some(whole_run_row_limits(self.proving_key(), max_rows)),
-            ..ShardOptions::default()
-        };
+        let options = shard_options(
+            self,
+            droste_machine::MAX_CYCLES,
+            false,
+            whole_run_row_limits,
+        );
         let mut shards =
             Shards::new(self.program(), input.as_executor_input(), &options).map_err(execution)?;
         match shards.next() {
