@@ -213,6 +213,7 @@ impl Hasher {
 const ZERO_DIGEST: Digest = [<Val as p3_field::PrimeCharacteristicRing>::ZERO; DIGEST_ELEMS];
 
 /// A permutation state aligned to 8 bytes, as the POSEIDON2 precompile takes it in place.
+#[derive(Debug)]
 #[repr(C, align(8))]
 pub(crate) struct State(pub(crate) [Val; WIDTH]);
 
@@ -222,7 +223,7 @@ pub(crate) struct State(pub(crate) [Val; WIDTH]);
 /// moves (the generic sponge copies the state and the elements through iterators, which costs
 /// more cycles than the permutation itself). Tests hold it to Plonky3's sponge.
 #[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
-fn sponge(permute: impl Fn(&mut State), elems: &[Val], state: &mut State) {
+pub(crate) fn sponge(permute: impl Fn(&mut State), elems: &[Val], state: &mut State) {
     let mut chunks = elems.chunks_exact(RATE);
     for chunk in chunks.by_ref() {
         // SAFETY: the chunk and the state's first half are `RATE` words each, the state 8-byte
@@ -258,7 +259,7 @@ fn compress(permute: impl Fn(&mut State), left: &Digest, right: &Digest, state: 
 
 /// A zero state, for [`sponge`] and [`compress`].
 #[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
-fn zero_state() -> State {
+pub(crate) fn zero_state() -> State {
     State([<Val as p3_field::PrimeCharacteristicRing>::ZERO; WIDTH])
 }
 
@@ -292,7 +293,7 @@ fn push_digest(out: &mut Vec<Digest>, state: &State) {
 /// `src` must be valid for reading and `dst` for writing `RATE` words.
 #[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
 #[inline(always)]
-unsafe fn copy_block(dst: *mut Val, src: *const Val) {
+pub(crate) unsafe fn copy_block(dst: *mut Val, src: *const Val) {
     const { assert!(RATE == DIGEST_ELEMS && RATE == 8) };
     #[cfg(target_os = "zkvm")]
     // SAFETY: the caller's ranges, `RATE` words each; any bits are a valid doubleword (the

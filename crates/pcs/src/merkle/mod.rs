@@ -13,6 +13,8 @@
 //! together, each distinct node's rows once, and one deduplicated list of the sibling digests the
 //! verifier cannot compute itself.
 
+#[cfg(any(target_os = "zkvm", test))]
+mod in_place;
 mod multi;
 #[cfg(feature = "std")]
 mod tree;

@@ -106,10 +106,17 @@ pub struct LevelRows<'a> {
 #[derive(Debug, Default)]
 pub struct MultiScratch {
     nodes: Vec<usize>,
+    #[cfg(not(target_os = "zkvm"))]
     parents: Vec<usize>,
+    #[cfg(not(target_os = "zkvm"))]
     digests: Vec<Digest>,
+    #[cfg(not(target_os = "zkvm"))]
     injected: Vec<Digest>,
+    #[cfg(not(target_os = "zkvm"))]
     next: Vec<Digest>,
+    /// The guest's frontier, a permutation state per node ([`super::in_place`]).
+    #[cfg(target_os = "zkvm")]
+    slots: Vec<crate::hash::State>,
 }
 
 /// Check a multi-opening of `leaves` (sorted, distinct, below `2^log_height`) in the tree with
@@ -136,8 +143,37 @@ pub fn verify_multi(
             "opened rows must start at the leaves, by increasing level",
         ));
     }
-    let sibling_words = siblings;
     let siblings = digests_in_place(siblings, Use::HashFirst)?;
+    #[cfg(target_os = "zkvm")]
+    let reached = {
+        let _ = hasher;
+        let buffers = (&mut scratch.slots, &mut scratch.nodes);
+        super::in_place::walk(
+            crate::precompile::permute,
+            log_height,
+            leaves,
+            rows,
+            siblings,
+            buffers,
+        )?
+    };
+    #[cfg(not(target_os = "zkvm"))]
+    let reached = walk_batched(hasher, root, log_height, leaves, rows, siblings, scratch)?;
+    Ok(reached == *root)
+}
+
+#[cfg(not(target_os = "zkvm"))]
+/// The walk of [`verify_multi`] with the hasher's batched hashing (SIMD lanes natively): each
+/// level's digests built into a new vector. Returns the root reached.
+fn walk_batched(
+    hasher: &Hasher,
+    root: &Digest,
+    log_height: usize,
+    leaves: &[usize],
+    rows: &[LevelRows<'_>],
+    siblings: &[Digest],
+    scratch: &mut MultiScratch,
+) -> Result<Digest, PcsError> {
     let MultiScratch {
         nodes,
         parents,
@@ -148,19 +184,13 @@ pub fn verify_multi(
     nodes.clear();
     nodes.extend_from_slice(leaves);
     digests.clear();
+    let given = siblings.len();
     let mut rows = rows.iter().peekable();
     let mut siblings = siblings.iter();
     let mut missing = false;
     for level in 0..=log_height {
         if let Some(level_rows) = rows.next_if(|r| r.level == level) {
-            let expected = level_rows.width.checked_mul(nodes.len());
-            if expected != Some(level_rows.rows.len()) {
-                return Err(PcsError::Shape {
-                    what: "opened rows",
-                    expected: expected.unwrap_or(usize::MAX),
-                    got: level_rows.rows.len(),
-                });
-            }
+            rows_shape(level_rows, nodes.len())?;
             injected.clear();
             hasher.hash_rows_into(level_rows.rows, level_rows.width, nodes.len(), injected);
             if level == 0 {
@@ -176,7 +206,7 @@ pub fn verify_multi(
         }
         parents.clear();
         next.clear();
-        // A missing sibling stands in as the root until the walk ends in an error.
+        // A missing sibling stands in as the root until the level ends in an error.
         let mut from_proof = || {
             siblings.next().unwrap_or_else(|| {
                 missing = true;
@@ -193,17 +223,39 @@ pub fn verify_multi(
             }
         });
         hasher.compress_pairs_into(pairs, next);
+        if missing {
+            return Err(siblings_shape(leaves, log_height, given));
+        }
         core::mem::swap(digests, next);
         core::mem::swap(nodes, parents);
     }
-    if missing || siblings.next().is_some() {
+    if siblings.next().is_some() {
+        return Err(siblings_shape(leaves, log_height, given));
+    }
+    Ok(digests[0])
+}
+
+/// The rows of a level hold `width` elements for each of the frontier's `nodes`.
+pub(super) fn rows_shape(level_rows: &LevelRows<'_>, nodes: usize) -> Result<(), PcsError> {
+    let expected = level_rows.width.checked_mul(nodes);
+    if expected != Some(level_rows.rows.len()) {
         return Err(PcsError::Shape {
-            what: "Merkle siblings",
-            expected: sibling_count(leaves, log_height),
-            got: sibling_words.len(),
+            what: "opened rows",
+            expected: expected.unwrap_or(usize::MAX),
+            got: level_rows.rows.len(),
         });
     }
-    Ok(digests.as_slice() == [*root])
+    Ok(())
+}
+
+/// The error of a walk that ran out of siblings or left some over: `given` against the count
+/// that opening `leaves` takes.
+pub(super) fn siblings_shape(leaves: &[usize], log_height: usize, given: usize) -> PcsError {
+    PcsError::Shape {
+        what: "Merkle siblings",
+        expected: sibling_count(leaves, log_height),
+        got: given,
+    }
 }
 
 /// The opened leaves must be sorted, distinct and inside the tree.

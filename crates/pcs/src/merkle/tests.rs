@@ -9,7 +9,7 @@ use super::*;
 use crate::codec::{val_from_u32, val_to_u32};
 use crate::hash::Hasher;
 use crate::proof::DigestWords;
-use crate::{PcsError, Val};
+use crate::{Digest, PcsError, Val};
 
 fn matrix(log_height: usize, width: usize, seed: u32) -> RowMajorMatrix<Val> {
     let values = (0..(width << log_height) as u32)
@@ -102,15 +102,34 @@ impl Fixture {
                 rows,
             })
             .collect();
-        verify_multi(
+        let root = self.tree.root();
+        let siblings = archived(&o.siblings);
+        let general = verify_multi(
             &self.hasher,
-            &self.tree.root(),
+            &root,
             self.log_max(),
             leaves,
             &rows,
-            &archived(&o.siblings),
+            &siblings,
             &mut MultiScratch::default(),
-        )
+        );
+        // The guest's walk, over the software permutation, reaches the same verdict: the same
+        // root for the same opening, the same error for a malformed one (claims that fail
+        // before the walk are checked once, by `verify_multi`).
+        if matches!(general, Ok(_) | Err(PcsError::Shape { .. })) {
+            let siblings: Vec<Digest> = o
+                .siblings
+                .iter()
+                .map(|d| d.map(|w| val_from_u32(w).unwrap()))
+                .collect();
+            let permute = |state: &mut crate::hash::State| self.hasher.permute(&mut state.0);
+            let buffers = (&mut Vec::new(), &mut Vec::new());
+            let in_place =
+                in_place::walk(permute, self.log_max(), leaves, &rows, &siblings, buffers)
+                    .map(|reached| reached == root);
+            assert_eq!(in_place, general, "leaves {leaves:?}");
+        }
+        general
     }
 }
 

@@ -49,10 +49,10 @@ const P: u64 = Val::ORDER_U32 as u64;
 // The lazy reductions' bounds below assume cosets of at most 8 values.
 const _: () = assert!(MAX_LOG_FOLDING_ARITY <= 3);
 
-/// `EXT_DEGREE` coordinate runs of `2^k + 2` words, 8-byte aligned (every run's length is even,
-/// so every run starts aligned).
+/// One coordinate's coefficients, `2^k + 2` of them used (an even count), 8-byte aligned as
+/// EXT_COMBINE reads them.
 #[repr(C, align(8))]
-struct Coordinates([Val; EXT_DEGREE * MAX_TERMS]);
+struct Run([Val; MAX_TERMS]);
 
 /// What the interpolations of every coset share, computed once per verification.
 pub(super) struct Interpolation {
@@ -121,8 +121,8 @@ fn inverse_dft<const N: usize>(words: &mut [u64; N], twiddles: &[u64; MAX_PART -
 }
 
 /// Adds coordinate `e` of one part of a leaf (`N` values, bit-reversed) to the sums: its inverse
-/// DFT's `d_t` at `[t]` (the codeword, `scale` None), or `scale * d_t` at `[(t + 1) step]` (an
-/// inner input). Sums stay below `(1 + inner inputs) p`.
+/// DFT's `d_t` at `[t]` and zero at `[N]` (the codeword, `scale` None: it starts the sums), or
+/// `scale * d_t` at `[(t + 1) step]` (an inner input). Sums stay below `(1 + inner inputs) p`.
 #[inline(always)]
 fn add_part<const N: usize>(
     values: &[Challenge],
@@ -141,6 +141,7 @@ fn add_part<const N: usize>(
             for (sum, &d) in sums.iter_mut().zip(&words) {
                 *sum = reduce(d);
             }
+            sums[N] = 0;
         }
         // An inner input has at most 4 values, so `d < 4 p` and `d * scale < 4 p^2 < 2^64`.
         Some((step, scale)) => {
@@ -195,21 +196,23 @@ pub(super) fn fold_coset_interpolated(
         *step = (1 << folds, u64::from(scale.as_canonical_u32()));
     }
     let len = n + 2;
-    let mut coordinates = Coordinates([Val::ZERO; EXT_DEGREE * MAX_TERMS]);
-    for e in 0..EXT_DEGREE {
-        let mut sums = [0u64; MAX_PART + 1];
+    let alpha = weight(y);
+    let w = &shared.inverse_sizes[log_arity];
+    // One buffer for the four coordinates: the codeword's part rewrites `sums[..=n]`, all that
+    // the inner inputs add to and the run reads (zeroing it per coordinate was a `memset` call).
+    let mut sums = [0u64; MAX_PART + 1];
+    let by_coordinate: [Challenge; EXT_DEGREE] = core::array::from_fn(|e| {
         add_part_of_len(codeword, e, &shared.twiddles, &mut sums, None);
         for (input, &step_scale) in inner.iter().zip(&steps) {
             add_part_of_len(input, e, &shared.twiddles, &mut sums, Some(step_scale));
         }
-        for (word, &sum) in coordinates.0[e * len..][..=n].iter_mut().zip(&sums) {
-            *word = val_from_reduced(reduce(sum) as u32);
-        }
-    }
-    let alpha = weight(y);
-    let w = &shared.inverse_sizes[log_arity];
-    let by_coordinate: [Challenge; EXT_DEGREE] =
-        core::array::from_fn(|e| combine(&coordinates.0[e * len..(e + 1) * len], &alpha, w));
+        // Every word written once: the sums, then zero padding (no zeroed buffer first).
+        let run = Run(core::array::from_fn(|t| match sums.get(t) {
+            Some(&sum) if t <= n => val_from_reduced(reduce(sum) as u32),
+            _ => Val::ZERO,
+        }));
+        combine(&run.0[..len], &alpha, w)
+    });
     crate::ext::recombine(&by_coordinate)
 }
 
