@@ -107,7 +107,7 @@ impl Hasher {
         #[cfg(target_os = "zkvm")]
         {
             let mut state = zero_state();
-            sponge(crate::precompile::permute, elems, &mut state);
+            sponge(&crate::precompile::Poseidon2Precompile, elems, &mut state);
             digest_of(&state)
         }
         #[cfg(not(target_os = "zkvm"))]
@@ -119,7 +119,12 @@ impl Hasher {
         #[cfg(target_os = "zkvm")]
         {
             let mut state = zero_state();
-            compress(crate::precompile::permute, left, right, &mut state);
+            compress(
+                &crate::precompile::Poseidon2Precompile,
+                left,
+                right,
+                &mut state,
+            );
             digest_of(&state)
         }
         #[cfg(not(target_os = "zkvm"))]
@@ -142,7 +147,7 @@ impl Hasher {
             for r in 0..count {
                 let mut state = zero_state();
                 let row = &rows[r * width..(r + 1) * width];
-                sponge(crate::precompile::permute, row, &mut state);
+                sponge(&crate::precompile::Poseidon2Precompile, row, &mut state);
                 push_digest(out, &state);
             }
             #[cfg(not(target_os = "zkvm"))]
@@ -177,7 +182,12 @@ impl Hasher {
             let mut state = zero_state();
             #[cfg(target_os = "zkvm")]
             for (left, right) in pairs {
-                compress(crate::precompile::permute, left, right, &mut state);
+                compress(
+                    &crate::precompile::Poseidon2Precompile,
+                    left,
+                    right,
+                    &mut state,
+                );
                 push_digest(out, &state);
             }
             #[cfg(not(target_os = "zkvm"))]
@@ -217,21 +227,41 @@ const ZERO_DIGEST: Digest = [<Val as p3_field::PrimeCharacteristicRing>::ZERO; D
 #[repr(C, align(8))]
 pub(crate) struct State(pub(crate) [Val; WIDTH]);
 
+/// A permutation of an aligned [`State`] in place, as [`sponge`] and [`compress`] take it: the
+/// POSEIDON2 precompile in a guest ([`crate::precompile::Poseidon2Precompile`]), any
+/// `Fn(&mut State)` (the software permutation in tests).
+#[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
+pub(crate) trait PermuteState {
+    fn permute_state(&self, state: &mut State);
+
+    /// Overwrites the rate with each block of `blocks` (whole `RATE`-word blocks) and permutes
+    /// after each: the sponge's full blocks. The guest's precompile runs this as one loop of
+    /// its own (the copy, the call and nothing else per block).
+    fn absorb_blocks(&self, state: &mut State, blocks: &[Val]) {
+        for block in blocks.chunks_exact(RATE) {
+            // SAFETY: the block and the state's first half are `RATE` words each.
+            unsafe { copy_block(state.0.as_mut_ptr(), block.as_ptr()) };
+            self.permute_state(state);
+        }
+    }
+}
+
+impl<F: Fn(&mut State)> PermuteState for F {
+    fn permute_state(&self, state: &mut State) {
+        self(state)
+    }
+}
+
 /// [`LeafHasher`] (Plonky3's padding-free sponge, rate 8) written out over a bare permutation of
 /// an aligned state, zero on entry, which holds the digest in its first [`DIGEST_ELEMS`] cells on
 /// return: what the guest runs, where every call is one precompile `ecall` on a state that never
 /// moves (the generic sponge copies the state and the elements through iterators, which costs
 /// more cycles than the permutation itself). Tests hold it to Plonky3's sponge.
 #[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
-pub(crate) fn sponge(permute: impl Fn(&mut State), elems: &[Val], state: &mut State) {
-    let mut chunks = elems.chunks_exact(RATE);
-    for chunk in chunks.by_ref() {
-        // SAFETY: the chunk and the state's first half are `RATE` words each, the state 8-byte
-        // aligned.
-        unsafe { copy_block(state.0.as_mut_ptr(), chunk.as_ptr()) };
-        permute(state);
-    }
-    let rest = chunks.remainder();
+pub(crate) fn sponge(permute: &impl PermuteState, elems: &[Val], state: &mut State) {
+    let full = elems.len() / RATE * RATE;
+    permute.absorb_blocks(state, &elems[..full]);
+    let rest = &elems[full..];
     if !rest.is_empty() {
         // Only the first `rest.len()` rate cells are overwritten (Plonky3's padding-free
         // sponge); element by element through `write_volatile`, which the compiler cannot turn
@@ -240,7 +270,7 @@ pub(crate) fn sponge(permute: impl Fn(&mut State), elems: &[Val], state: &mut St
             // SAFETY: `cell` is a valid, aligned, exclusive reference.
             unsafe { core::ptr::write_volatile(cell, e) };
         }
-        permute(state);
+        permute.permute_state(state);
     }
 }
 
@@ -248,13 +278,13 @@ pub(crate) fn sponge(permute: impl Fn(&mut State), elems: &[Val], state: &mut St
 /// [`sponge`]: the digest is left in the first [`DIGEST_ELEMS`] cells of `state`, whose previous
 /// contents do not matter (all of it is overwritten).
 #[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
-fn compress(permute: impl Fn(&mut State), left: &Digest, right: &Digest, state: &mut State) {
+fn compress(permute: &impl PermuteState, left: &Digest, right: &Digest, state: &mut State) {
     // SAFETY: digests are `DIGEST_ELEMS = RATE` words, the state's halves 8-byte aligned.
     unsafe {
         copy_block(state.0.as_mut_ptr(), left.as_ptr());
         copy_block(state.0[DIGEST_ELEMS..].as_mut_ptr(), right.as_ptr());
     }
-    permute(state);
+    permute.permute_state(state);
 }
 
 /// A zero state, for [`sponge`] and [`compress`].
@@ -388,7 +418,7 @@ mod tests {
             for len in [0, 1, 7, 8, 9, 16, 17, 40] {
                 let elems = &all[start..start + len];
                 let mut state = zero_state();
-                sponge(permute, elems, &mut state);
+                sponge(&permute, elems, &mut state);
                 let expected = h.leaf.hash_iter(elems.iter().copied());
                 assert_eq!(digest_of(&state), expected);
                 let mut out = Vec::with_capacity(3);
@@ -402,7 +432,7 @@ mod tests {
         for (a, b) in pairs {
             let (a, b): (Digest, Digest) = (a.try_into().unwrap(), b.try_into().unwrap());
             let mut state = zero_state();
-            compress(permute, &a, &b, &mut state);
+            compress(&permute, &a, &b, &mut state);
             assert_eq!(digest_of(&state), h.node.compress([a, b]));
         }
     }

@@ -14,7 +14,7 @@ use p3_field::{BasedVectorSpace, PrimeCharacteristicRing};
 use p3_symmetric::{CryptographicPermutation, Permutation};
 
 use crate::codec::{val_from_reduced, val_to_u32};
-use crate::hash::{State, WIDTH};
+use crate::hash::{PermuteState, State, RATE, WIDTH};
 use crate::{Challenge, Val, EXT_DEGREE};
 
 /// The POSEIDON2 precompile as a Plonky3 permutation of `[KoalaBear; 16]`.
@@ -61,10 +61,50 @@ impl Permutation<[Val; WIDTH]> for Poseidon2Precompile {
 
 impl CryptographicPermutation<[Val; WIDTH]> for Poseidon2Precompile {}
 
-/// Permutes an aligned state in place: one `ecall`.
-pub(crate) fn permute(state: &mut State) {
-    // SAFETY: `State` is 16 `KoalaBear`s (Montgomery words below p), 8-byte aligned.
-    unsafe { ecall(state.0.as_mut_ptr()) };
+impl PermuteState for Poseidon2Precompile {
+    /// One `ecall` on the state in place.
+    fn permute_state(&self, state: &mut State) {
+        // SAFETY: `State` is 16 `KoalaBear`s (Montgomery words below p), 8-byte aligned.
+        unsafe { ecall(state.0.as_mut_ptr()) };
+    }
+
+    /// Twelve instructions per block: four doubleword moves, the call, the loop. As a Rust
+    /// loop around [`ecall`] the compiler sets the call's three registers again for every
+    /// block (fifteen).
+    fn absorb_blocks(&self, state: &mut State, blocks: &[Val]) {
+        let count = blocks.len() / RATE;
+        if count == 0 {
+            return;
+        }
+        // SAFETY: the loop reads `count` blocks of `RATE` words from `blocks` (its length) and
+        // writes the state's first half, then permutes the state (16 Montgomery words below p,
+        // 8-byte aligned) in place; droste's `ld`/`sd` take any alignment. The call changes no
+        // register; the loop's own registers are declared clobbered.
+        unsafe {
+            asm!(
+                "2:",
+                "ld {t}, 0({src})",
+                "sd {t}, 0(a0)",
+                "ld {t}, 8({src})",
+                "sd {t}, 8(a0)",
+                "ld {t}, 16({src})",
+                "sd {t}, 16(a0)",
+                "ld {t}, 24({src})",
+                "sd {t}, 24(a0)",
+                "ecall",
+                "addi {src}, {src}, 32",
+                "addi {count}, {count}, -1",
+                "bnez {count}, 2b",
+                src = inout(reg) blocks.as_ptr() => _,
+                count = inout(reg) count => _,
+                t = out(reg) _,
+                in("a0") state.0.as_mut_ptr(),
+                in("a1") poseidon2::MONTGOMERY,
+                in("a7") syscall::POSEIDON2,
+                options(nostack)
+            );
+        }
+    }
 }
 
 /// EXT_COMBINE's block: `alpha`, `w`, the result, as Montgomery words.
@@ -100,23 +140,40 @@ pub(crate) fn ext_combine(
     alpha: &[u32; EXT_DEGREE],
     w: &[u32; EXT_DEGREE],
 ) -> Challenge {
-    debug_assert!(values.as_ptr() as u64 % combine_abi::ALIGN == 0 && values.len() % 2 == 0);
-    let mut block = Block([0; combine_abi::BLOCK_WORDS]);
-    block.0[combine_abi::ALPHA..][..EXT_DEGREE].copy_from_slice(alpha);
-    block.0[combine_abi::WEIGHT..][..EXT_DEGREE].copy_from_slice(w);
-    // SAFETY: the call reads `values.len()` words at `values` (valid, aligned, in RAM as the
-    // caller guarantees) and the 48-byte aligned block, writes only the block's result, and
-    // changes no register.
-    unsafe {
-        asm!(
-            "ecall",
-            in("a7") syscall::EXT_COMBINE,
-            in("a0") values.as_ptr(),
-            in("a1") values.len(),
-            in("a2") block.0.as_mut_ptr(),
-            options(nostack, preserves_flags)
-        );
+    CombineBlock::new(alpha, w).call(values)
+}
+
+/// An EXT_COMBINE block kept across calls with the same `alpha` and `w`: they are written once,
+/// and a call only writes the result, which is read back.
+pub(crate) struct CombineBlock(Block);
+
+impl CombineBlock {
+    /// A block for `alpha` and `w`, Montgomery words of extension elements (below p).
+    pub(crate) fn new(alpha: &[u32; EXT_DEGREE], w: &[u32; EXT_DEGREE]) -> Self {
+        let mut block = Block([0; combine_abi::BLOCK_WORDS]);
+        block.0[combine_abi::ALPHA..][..EXT_DEGREE].copy_from_slice(alpha);
+        block.0[combine_abi::WEIGHT..][..EXT_DEGREE].copy_from_slice(w);
+        Self(block)
     }
-    let result = &block.0[combine_abi::RESULT..][..EXT_DEGREE];
-    Challenge::from_basis_coefficients_fn(|d| val_from_reduced(result[d]))
+
+    /// `w * sum_c alpha^c values[c]`: one call, under the contract of [`ext_combine`].
+    #[inline(always)]
+    pub(crate) fn call(&mut self, values: &[Val]) -> Challenge {
+        debug_assert!(values.as_ptr() as u64 % combine_abi::ALIGN == 0 && values.len() % 2 == 0);
+        // SAFETY: the call reads `values.len()` words at `values` (valid, aligned, in RAM as the
+        // caller guarantees) and the 48-byte aligned block, writes only the block's result, and
+        // changes no register.
+        unsafe {
+            asm!(
+                "ecall",
+                in("a7") syscall::EXT_COMBINE,
+                in("a0") values.as_ptr(),
+                in("a1") values.len(),
+                in("a2") self.0 .0.as_mut_ptr(),
+                options(nostack, preserves_flags)
+            );
+        }
+        let result = &self.0 .0[combine_abi::RESULT..][..EXT_DEGREE];
+        Challenge::from_basis_coefficients_fn(|d| val_from_reduced(result[d]))
+    }
 }

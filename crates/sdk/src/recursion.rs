@@ -50,11 +50,11 @@ static RECURSION_VKEY_FILES: [&[u8]; 2] = [
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "ac70335d20e3c76bd6d50441aaabce209844813160ea9869d6d671743321c033",
+        "06280116da2930632ae4b26c8377a51a348f2d4cc059bf5e0747c21d05466626",
     ),
     (
         "fast",
-        "edc22b336b9b022b8e451b74f2980a584c2f2b7471829558aa36f5644663f912",
+        "52b9ab265a45315337f192012cbb2b2a160c9349bd2a8904556da93ac6cd6e43",
     ),
 ];
 

@@ -18,14 +18,14 @@
 use alloc::vec::Vec;
 
 use super::multi::{rows_shape, siblings_shape, LevelRows};
-use crate::hash::{copy_block, sponge, zero_state, State};
+use crate::hash::{copy_block, sponge, zero_state, PermuteState, State};
 use crate::{Digest, PcsError, DIGEST_ELEMS};
 
 /// The root that the opened `rows` and the proof's `siblings` lead to from `leaves` (sorted,
 /// distinct, below `2^log_height`, checked by the caller, as is the order of `rows`' levels),
 /// with `permute` as the permutation. `slots` and `nodes` are reused buffers.
 pub(crate) fn walk(
-    permute: impl Fn(&mut State),
+    permute: impl PermuteState,
     log_height: usize,
     leaves: &[usize],
     rows: &[LevelRows<'_>],
@@ -53,7 +53,7 @@ pub(crate) fn walk(
                     sponge(&permute, row, &mut injected);
                     // SAFETY: a half of `DIGEST_ELEMS` words and a digest, of distinct states.
                     unsafe { copy_block(slot.0[DIGEST_ELEMS..].as_mut_ptr(), injected.0.as_ptr()) };
-                    permute(slot);
+                    permute.permute_state(slot);
                 }
             }
         }
@@ -92,7 +92,7 @@ pub(crate) fn walk(
                 unsafe { copy_block(right.as_mut_ptr(), sibling.as_ptr()) };
                 pos += 1;
             }
-            permute(&mut head[at]);
+            permute.permute_state(&mut head[at]);
             if at != parents {
                 let (to, from) = head.split_at_mut(at);
                 // SAFETY: two distinct slots (`parents < at`), a digest's words each.

@@ -149,7 +149,7 @@ pub fn verify_multi(
         let _ = hasher;
         let buffers = (&mut scratch.slots, &mut scratch.nodes);
         super::in_place::walk(
-            crate::precompile::permute,
+            crate::precompile::Poseidon2Precompile,
             log_height,
             leaves,
             rows,

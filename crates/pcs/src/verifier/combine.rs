@@ -7,8 +7,8 @@
 //! four coordinates run over one pass of the row and stay unreduced to its end. The products of
 //! Montgomery words are below `p^2 < 2^62`, so four of them fit a `u64`; their sum is added to a
 //! running `u64` whose carries a second word counts, and each coordinate is reduced once per row.
-//! In the guest that is about 16 instructions per opened value instead of 28; there
-//! [`combine_run`] hands the row to the EXT_COMBINE precompile instead, one `ecall` per run of
+//! In the guest that is about 16 instructions per opened value instead of 28; there a DEEP run
+//! goes to the EXT_COMBINE precompile instead (`run_combine.rs`), one `ecall` per run of
 //! consecutive powers (a row of the machine's `ext_combine_rows` table per two values).
 
 use alloc::vec::Vec;
@@ -104,69 +104,12 @@ pub(super) fn combine(weights: &[Weight], row: &[Val]) -> Challenge {
     combine_words(weights, row, |&v| val_to_u32(v))
 }
 
-/// `sum_c weights[c] * row[c]` for the weights of a DEEP run, which in a guest are consecutive
-/// powers of `alpha` (`weights[c] = weights[0] * alpha^c`, see `deep.rs`); `powers[j]` is
-/// `alpha^j` (the verifier's batching powers, as long as any run). Natively [`combine`], in a
-/// guest the EXT_COMBINE precompile on the row in place. The precompile needs an 8-byte aligned,
-/// even run of values in RAM; a row outside RAM (a proof read in place from the private input) is
-/// combined here entirely.
-#[cfg(not(target_os = "zkvm"))]
-#[inline]
-pub(super) fn combine_run(
-    _alpha: &Weight,
-    _powers: &[Weight],
-    weights: &[Weight],
-    row: &[Val],
-) -> Challenge {
-    combine(weights, row)
-}
-
-/// See the native [`combine_run`]. The aligned even middle of the row is one call; what it
-/// leaves out, at most one value at each end (where the row starts at a word that is not 8-byte
-/// aligned, or has an odd length left), go to a second call over an aligned pair: `[row[0],
-/// row[last]]` with weight `weights[0]` and ratio `alpha^last` (so the second value gets
-/// `weights[last]`), or `[value, 0]`. So a row costs at most two calls whatever its alignment,
-/// which the proof's archive decides: a product per end in software costs about twice a call,
-/// and made the DEEP phase's cost depend on where the archive happened to put the rows.
-#[cfg(target_os = "zkvm")]
-pub(super) fn combine_run(
-    alpha: &Weight,
-    powers: &[Weight],
-    weights: &[Weight],
-    row: &[Val],
-) -> Challenge {
-    let start = row.as_ptr() as u64;
-    let in_ram = start + 4 * row.len() as u64 <= droste_isa::abi::STACK_TOP;
-    if !in_ram || row.len() < 2 {
-        return combine(weights, row);
-    }
-    let first = usize::from(start % 8 != 0);
-    let last = first + (row.len() - first) / 2 * 2;
-    let sum = crate::precompile::ext_combine(&row[first..last], alpha, &weights[first]);
-    /// Two values where EXT_COMBINE can read them.
-    #[repr(C, align(8))]
-    struct Pair([Val; 2]);
-    let zero = <Val as p3_field::PrimeCharacteristicRing>::ZERO;
-    let (pair, ratio, weight) = match (first == 1, last < row.len()) {
-        (false, false) => return sum,
-        (true, true) => match powers.get(last) {
-            Some(ratio) => (Pair([row[0], row[last]]), ratio, &weights[0]),
-            None => {
-                return sum + weighted(&weights[0], row[0]) + weighted(&weights[last], row[last])
-            }
-        },
-        (true, false) => (Pair([row[0], zero]), alpha, &weights[0]),
-        (false, true) => (Pair([row[last], zero]), alpha, &weights[last]),
-    };
-    sum + crate::precompile::ext_combine(&pair.0, ratio, weight)
-}
-
 /// `w * v` for one value: four Montgomery products (the product of two Montgomery words, reduced
 /// once, is the Montgomery word of the product), cheaper than a [`combine`] of one column for
 /// the odd value at either end of a guest's EXT_COMBINE run.
 #[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
 #[inline(always)]
-fn weighted(w: &Weight, v: Val) -> Challenge {
+pub(super) fn weighted(w: &Weight, v: Val) -> Challenge {
     let v = u64::from(val_to_u32(v));
     // Each product is below p^2 < 2^32 p, what `monty_reduce` takes.
     Challenge::from_basis_coefficients_fn(|d| val_from_reduced(monty_reduce(u64::from(w[d]) * v)))
@@ -283,7 +226,7 @@ pub(super) mod tests {
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
 
-    fn random_val(rng: &mut StdRng) -> Val {
+    pub(in crate::verifier) fn random_val(rng: &mut StdRng) -> Val {
         val_from_reduced(rng.gen_range(0..Val::ORDER_U32))
     }
 

@@ -10,7 +10,9 @@ use alloc::vec::Vec;
 use p3_field::PrimeCharacteristicRing;
 use rkyv::vec::ArchivedVec;
 
-use super::combine::{combine_run, Weight};
+#[cfg(not(target_os = "zkvm"))]
+use super::combine::combine;
+use super::combine::Weight;
 use super::divide::{batch_invert, InverseAt, Powers};
 use super::{MatrixTerms, RoundClaim};
 use crate::codec::{vals_in_place, Use};
@@ -34,6 +36,7 @@ pub(super) struct Inputs<'a> {
     pub log_max_height: usize,
     pub weights: &'a [Weight],
     /// `alpha`, whose powers the weights are (the guest's EXT_COMBINE takes it).
+    #[cfg_attr(not(target_os = "zkvm"), allow(dead_code))]
     pub alpha: Weight,
     pub terms: &'a [MatrixTerms],
 }
@@ -174,6 +177,7 @@ impl Inputs<'_> {
             .collect();
         let mut terms = self.terms.iter();
         let mut runs: Vec<Run> = Vec::new();
+        let mut combined: Vec<Challenge> = Vec::new();
         for (round, ((claim, shapes), opening)) in self
             .claims
             .iter()
@@ -261,12 +265,11 @@ impl Inputs<'_> {
             for run in &runs {
                 let group = &groups.levels[run.group];
                 let height = &mut per_height[group.height_at];
-                for k in 0..group.count {
-                    let row =
-                        &values[group.start + k * group.width + run.start..][..run.weights.len()];
-                    let c = combine_run(&self.alpha, self.weights, &run.weights, row);
-                    for &s in &run.sums {
-                        height.by_point[s].combined[k] += c;
+                combined.clear();
+                self.combine_rows(run, group, values, &mut combined);
+                for &s in &run.sums {
+                    for (sum, &c) in height.by_point[s].combined.iter_mut().zip(&combined) {
+                        *sum += c;
                     }
                 }
             }
@@ -276,6 +279,35 @@ impl Inputs<'_> {
             .map(|h| Ok((h.log_height, h.reduced()?)))
             .collect::<Result<_, PcsError>>()?;
         Ok(Reduced { by_height })
+    }
+}
+
+impl Inputs<'_> {
+    /// The combination of `run`'s columns in each of `group`'s rows of the round's opened
+    /// `values`, into `out`.
+    ///
+    /// A function of its own, not inlined into [`Self::reduce`]: inside that loop nest the guest
+    /// reloaded a dozen spilled registers around every row's EXT_COMBINE call, a third of the
+    /// DEEP phase's loads (the recursion guest's tallest table is `load`).
+    #[inline(never)]
+    fn combine_rows(&self, run: &Run, group: &Group, values: &[Val], out: &mut Vec<Challenge>) {
+        let width = run.weights.len();
+        // (A group of width 0 has no columns to combine: no rows, no sums changed.)
+        let rows = values[group.start..][..group.width * group.count]
+            .chunks_exact(group.width.max(1))
+            .map(|row| &row[run.start..][..width]);
+        #[cfg(target_os = "zkvm")]
+        {
+            let mut combiner =
+                super::run_combine::RunCombiner::<crate::precompile::CombineBlock>::new(
+                    &self.alpha,
+                    self.weights,
+                    &run.weights,
+                );
+            out.extend(rows.map(|row| combiner.combine(row)));
+        }
+        #[cfg(not(target_os = "zkvm"))]
+        out.extend(rows.map(|row| combine(&run.weights, row)));
     }
 }
 

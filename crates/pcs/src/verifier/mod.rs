@@ -7,6 +7,8 @@ mod divide;
 mod fri;
 #[cfg(any(target_os = "zkvm", test))]
 mod interpolate;
+#[cfg(any(target_os = "zkvm", test))]
+mod run_combine;
 
 use alloc::vec::Vec;
 
