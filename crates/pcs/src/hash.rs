@@ -223,7 +223,7 @@ impl Hasher {
 const ZERO_DIGEST: Digest = [<Val as p3_field::PrimeCharacteristicRing>::ZERO; DIGEST_ELEMS];
 
 /// A permutation state aligned to 8 bytes, as the POSEIDON2 precompile takes it in place.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 #[repr(C, align(8))]
 pub(crate) struct State(pub(crate) [Val; WIDTH]);
 
@@ -321,7 +321,6 @@ fn push_digest(out: &mut Vec<Digest>, state: &State) {
 ///
 /// # Safety
 /// `src` must be valid for reading and `dst` for writing `RATE` words.
-#[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
 #[inline(always)]
 pub(crate) unsafe fn copy_block(dst: *mut Val, src: *const Val) {
     const { assert!(RATE == DIGEST_ELEMS && RATE == 8) };

@@ -7,7 +7,9 @@
 //! shards 1 and 2, full-sized ones without the input) at the default preset, once: the shard
 //! proofs are kept in `--cache` and reused. Then runs the recursion guest (the shipped ELF, or
 //! `--elf`, e.g. an older one to compare) over them and prints its cycles and what proving that
-//! run costs, table by table; `--prove` also proves it and prints the time and peak memory.
+//! run costs, table by table; `--prove` also proves it and prints the time and peak memory
+//! (`--save` keeps the proof), and `--twice PROOF` measures verifying such a proof twice instead
+//! (about a level-2 aggregation).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,11 +17,14 @@ use std::time::Instant;
 
 use clap::Parser;
 use droste_sdk::continuation::DEFAULT_SHARD_CYCLES;
-use droste_sdk::recursion::{recursion_elf, request_input, Inner, InnerShard};
+use droste_sdk::recursion::{
+    recursion_elf, recursion_key, recursion_vkey, request_input, Inner, InnerShard,
+};
 use droste_sdk::{
     build_guest, execute, peak_resident_kib, proving_cost, repo_root, ExecOptions, Input,
     ProofOptions, Prover,
 };
+use droste_zkvm::recursion::{InnerKind, RecursionRequest};
 use rkyv::util::AlignedVec;
 
 #[derive(Parser)]
@@ -42,6 +47,11 @@ struct Args {
     /// With --prove: write the aggregation proof to this file.
     #[arg(long, requires = "prove")]
     save: Option<PathBuf>,
+    /// Instead of two shards, verify this aggregation proof (one `--save`d) twice: what a
+    /// level-2 aggregation costs to verify. The guest then refuses to chain the run's segment
+    /// to itself and exits with 101, after both verifications.
+    #[arg(long, conflicts_with = "prove")]
+    twice: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -98,7 +108,24 @@ fn main() -> ExitCode {
             })
         })
         .collect();
-    let request = request_input(&inners, options).unwrap();
+    let request = match &args.twice {
+        None => request_input(&inners, options).unwrap(),
+        Some(path) => {
+            let mut proof = AlignedVec::<16>::new();
+            proof.extend_from_slice(&std::fs::read(path).unwrap());
+            let vk = recursion_key(options).unwrap();
+            // Written by hand: `request_input` refuses a segment that does not chain.
+            let request = RecursionRequest {
+                recursion_vkey: recursion_vkey(options).unwrap().0,
+                proofs: vec![InnerKind::Whole; 2],
+            };
+            Input::new()
+                .write(&request)
+                .unwrap()
+                .write_proof(&proof, vk)
+                .write_proof(&proof, vk)
+        }
+    };
     let recursion = match &args.elf {
         Some(path) => std::fs::read(path).unwrap(),
         None => recursion_elf().to_vec(),
@@ -108,14 +135,22 @@ fn main() -> ExitCode {
         ..ExecOptions::default()
     };
     let run = execute(&recursion[..], &request, &profile).unwrap();
-    if run.exit_code != 0 {
+    if args.twice.is_some() {
+        println!(
+            "the aggregation proof verified twice: {} recursion guest cycles, exit code {} ({})",
+            run.cycles,
+            run.exit_code,
+            run.panic_message.as_deref().unwrap_or("")
+        );
+    } else if run.exit_code != 0 {
         eprintln!("the recursion guest failed: {:?}", run.panic_message);
         return ExitCode::FAILURE;
+    } else {
+        println!(
+            "aggregation of shards {} and {}: {} recursion guest cycles",
+            shards[0], shards[1], run.cycles
+        );
     }
-    println!(
-        "aggregation of shards {} and {}: {} recursion guest cycles",
-        shards[0], shards[1], run.cycles
-    );
     let cost = proving_cost(&recursion[..], run.profile.unwrap(), options).unwrap();
     println!("{cost}");
     if args.prove {

@@ -50,11 +50,11 @@ static RECURSION_VKEY_FILES: [&[u8]; 2] = [
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "06280116da2930632ae4b26c8377a51a348f2d4cc059bf5e0747c21d05466626",
+        "e0c81a3a94d96807c2a6486bf6a44835f1bdea2e257acc738659464369041b16",
     ),
     (
         "fast",
-        "52b9ab265a45315337f192012cbb2b2a160c9349bd2a8904556da93ac6cd6e43",
+        "a177d31e70681b6fdbc481430ae1903071b78603e282867670cccb3d7b574e44",
     ),
 ];
 

@@ -291,23 +291,20 @@ impl Inputs<'_> {
     /// DEEP phase's loads (the recursion guest's tallest table is `load`).
     #[inline(never)]
     fn combine_rows(&self, run: &Run, group: &Group, values: &[Val], out: &mut Vec<Challenge>) {
-        let width = run.weights.len();
-        // (A group of width 0 has no columns to combine: no rows, no sums changed.)
-        let rows = values[group.start..][..group.width * group.count]
-            .chunks_exact(group.width.max(1))
-            .map(|row| &row[run.start..][..width]);
+        let rows = &values[group.start..][..group.width * group.count][run.start..];
         #[cfg(target_os = "zkvm")]
-        {
-            let mut combiner =
-                super::run_combine::RunCombiner::<crate::precompile::CombineBlock>::new(
-                    &self.alpha,
-                    self.weights,
-                    &run.weights,
-                );
-            out.extend(rows.map(|row| combiner.combine(row)));
-        }
+        super::run_combine::combine_rows::<crate::precompile::CombineBlock>(
+            (&self.alpha, self.weights, &run.weights),
+            rows,
+            group.width,
+            group.count,
+            out,
+        );
         #[cfg(not(target_os = "zkvm"))]
-        out.extend(rows.map(|row| combine(&run.weights, row)));
+        out.extend(
+            (0..group.count)
+                .map(|k| combine(&run.weights, &rows[k * group.width..][..run.weights.len()])),
+        );
     }
 }
 

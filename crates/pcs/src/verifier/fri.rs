@@ -166,16 +166,16 @@ impl FriCheck<'_> {
                 }
                 // In a guest, the extension arithmetic of the binary folds goes to EXT_COMBINE.
                 #[cfg(target_os = "zkvm")]
-                let value = super::interpolate::fold_coset_interpolated(
-                    codeword,
-                    &inner[..count],
-                    &coset_fold,
-                    log_n,
-                    (shift, shift_inv),
-                    coset,
-                    &interpolation,
-                    crate::precompile::ext_combine,
-                );
+                let value =
+                    super::interpolate::fold_coset_interpolated::<crate::precompile::CombineBlock>(
+                        codeword,
+                        &inner[..count],
+                        &coset_fold,
+                        log_n,
+                        (shift, shift_inv),
+                        coset,
+                        &interpolation,
+                    );
                 #[cfg(not(target_os = "zkvm"))]
                 let value = fold_coset(
                     codeword,

@@ -31,6 +31,7 @@
 use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing, PrimeField32, TwoAdicField};
 
 use super::combine::{weight, Weight};
+use super::run_combine::CombineCall;
 use crate::codec::{val_from_reduced, val_to_u32};
 use crate::ext::reduce;
 use crate::fold::{bitrev_point, pair_point_inverse, CosetFold};
@@ -171,9 +172,10 @@ fn add_part_of_len(
 
 /// [`crate::fold::fold_coset`] by interpolation (module docs): a coset of `codeword` (bit-reversed)
 /// over `shift * H` (`|H| = 2^log_n`), with the round's `inner` inputs by decreasing length;
-/// `combine(v, alpha, w)` is EXT_COMBINE's `w * sum_c alpha^c v_c` over one coordinate run.
+/// `B` is EXT_COMBINE's `w * sum_c alpha^c v_c` over one coordinate run, with one block (`alpha`
+/// and `w` are the same for the four coordinates).
 #[allow(clippy::too_many_arguments)]
-pub(super) fn fold_coset_interpolated(
+pub(super) fn fold_coset_interpolated<B: CombineCall>(
     codeword: &[Challenge],
     inner: &[&[Challenge]],
     fold: &CosetFold,
@@ -181,7 +183,6 @@ pub(super) fn fold_coset_interpolated(
     (shift, shift_inv): (Val, Val),
     coset: usize,
     shared: &Interpolation,
-    combine: impl Fn(&[Val], &Weight, &Weight) -> Challenge,
 ) -> Challenge {
     let log_arity = fold.log_arity();
     let n = 1 << log_arity;
@@ -196,8 +197,7 @@ pub(super) fn fold_coset_interpolated(
         *step = (1 << folds, u64::from(scale.as_canonical_u32()));
     }
     let len = n + 2;
-    let alpha = weight(y);
-    let w = &shared.inverse_sizes[log_arity];
+    let mut call = B::new(&weight(y), &shared.inverse_sizes[log_arity]);
     // One buffer for the four coordinates: the codeword's part rewrites `sums[..=n]`, all that
     // the inner inputs add to and the run reads (zeroing it per coordinate was a `memset` call).
     let mut sums = [0u64; MAX_PART + 1];
@@ -211,7 +211,7 @@ pub(super) fn fold_coset_interpolated(
             Some(&sum) if t <= n => val_from_reduced(reduce(sum) as u32),
             _ => Val::ZERO,
         }));
-        combine(&run.0[..len], &alpha, w)
+        call.call(&run.0[..len])
     });
     crate::ext::recombine(&by_coordinate)
 }
@@ -226,21 +226,7 @@ mod tests {
     use super::*;
     use crate::fold::{fold_coset, lde_shift};
     use crate::verifier::combine::tests::random_ext;
-
-    /// EXT_COMBINE's result in field arithmetic: `w * sum_c alpha^c v_c`.
-    fn combine_in_software(values: &[Val], alpha: &Weight, w: &Weight) -> Challenge {
-        let from_words = |words: &Weight| Challenge::from_basis_coefficients_fn(|d| word(words[d]));
-        let (alpha, w) = (from_words(alpha), from_words(w));
-        let sum = values
-            .iter()
-            .rev()
-            .fold(Challenge::ZERO, |acc, &v| acc * alpha + v);
-        w * sum
-    }
-
-    fn word(monty: u32) -> Val {
-        crate::codec::val_from_u32(monty).expect("weights are reduced")
-    }
+    use crate::verifier::run_combine::tests::Software;
 
     /// Every arity, every set of inner inputs a round can have, several cosets and codeword
     /// sizes: the interpolated fold equals the binary folds.
@@ -276,7 +262,7 @@ mod tests {
                         shift_inv,
                         coset,
                     );
-                    let got = fold_coset_interpolated(
+                    let got = fold_coset_interpolated::<Software>(
                         &codeword,
                         &inner,
                         &fold,
@@ -284,7 +270,6 @@ mod tests {
                         (shift, shift_inv),
                         coset,
                         &Interpolation::new(),
-                        combine_in_software,
                     );
                     assert_eq!(
                         got, expected,

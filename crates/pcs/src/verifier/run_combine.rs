@@ -11,11 +11,14 @@
 //! whatever its alignment, which the proof's archive decides (a product per end in software costs
 //! about twice a call, and made the DEEP phase's cost depend on where the archive put the rows).
 //!
-//! Why a [`RunCombiner`] per run and not a function per row: the calls' weights depend only on
-//! the run and on the parity of the row's first word, so each call's block (`alpha`, `w`) is
-//! written once per run and parity, and a row costs its calls and their results. Rebuilding the
+//! Why [`combine_rows`] takes a run's rows together and not one at a time: the calls' weights
+//! depend only on the run and on the parity of the row's first word, so each call's block
+//! (`alpha`, `w`) is written once per run and parity, and a row costs its calls and their
+//! results. Rebuilding the
 //! blocks for every row made the DEEP phase one of the recursion guest's largest sources of
 //! `load` rows, the table that sets its proofs' height.
+
+use alloc::vec::Vec;
 
 use p3_field::PrimeCharacteristicRing;
 
@@ -60,38 +63,56 @@ enum Ends<B> {
     },
 }
 
-/// The combinations of one run's columns, row after row (module docs).
-pub(super) struct RunCombiner<'a, B> {
-    alpha: &'a Weight,
-    /// `powers[j] = alpha^j`, the verifier's batching powers.
-    powers: &'a [Weight],
-    weights: &'a [Weight],
-    /// By the parity of a row's first word, made when a row of that parity first comes.
-    covers: [Option<Cover<B>>; 2],
+/// `sum_c weights[c] * row[c]` for `count` rows of a run, into `out`: row `k` is
+/// `rows[k * stride..][..weights.len()]`. `powers[j] = alpha^j` are the verifier's batching
+/// powers.
+///
+/// Rows `stride` apart alternate in parity when `stride` is odd, so the loop takes them two at a
+/// time, each with its parity's [`Cover`], and keeps both covers in locals.
+pub(super) fn combine_rows<B: CombineCall>(
+    (alpha, powers, weights): (&Weight, &[Weight], &[Weight]),
+    rows: &[Val],
+    stride: usize,
+    count: usize,
+    out: &mut Vec<Challenge>,
+) {
+    let len = weights.len();
+    let row = |k: usize| &rows[k * stride..][..len];
+    out.reserve(count);
+    if count == 0 {
+        return;
+    }
+    if len < 2 || !B::reaches(rows) {
+        out.extend((0..count).map(|k| combine(weights, row(k))));
+        return;
+    }
+    let parity = usize::from(rows.as_ptr() as usize % 8 != 0);
+    let mut even = Cover::<B>::new(alpha, powers, weights, parity);
+    if stride % 2 == 0 {
+        for k in 0..count {
+            out.push(even.combine(row(k), weights));
+        }
+        return;
+    }
+    let mut odd = Cover::<B>::new(alpha, powers, weights, 1 - parity);
+    let mut k = 0;
+    while k + 1 < count {
+        out.push(even.combine(row(k), weights));
+        out.push(odd.combine(row(k + 1), weights));
+        k += 2;
+    }
+    if k < count {
+        out.push(even.combine(row(k), weights));
+    }
 }
 
-impl<'a, B: CombineCall> RunCombiner<'a, B> {
-    pub(super) fn new(alpha: &'a Weight, powers: &'a [Weight], weights: &'a [Weight]) -> Self {
-        Self {
-            alpha,
-            powers,
-            weights,
-            covers: [None, None],
-        }
-    }
-
-    /// `sum_c weights[c] * row[c]` (`row` as long as the weights).
-    pub(super) fn combine(&mut self, row: &[Val]) -> Challenge {
-        debug_assert_eq!(row.len(), self.weights.len());
-        if row.len() < 2 || !B::reaches(row) {
-            return combine(self.weights, row);
-        }
-        let parity = usize::from(row.as_ptr() as usize % 8 != 0);
-        let (alpha, powers, weights) = (self.alpha, self.powers, self.weights);
-        let cover =
-            self.covers[parity].get_or_insert_with(|| Cover::new(alpha, powers, weights, parity));
-        let sum = cover.middle.call(&row[cover.first..cover.last]);
-        match &mut cover.ends {
+impl<B: CombineCall> Cover<B> {
+    /// `sum_c weights[c] * row[c]` for a row of this cover's parity.
+    #[inline(always)]
+    fn combine(&mut self, row: &[Val], weights: &[Weight]) -> Challenge {
+        debug_assert_eq!(row.as_ptr() as usize % 8 != 0, self.first == 1);
+        let sum = self.middle.call(&row[self.first..self.last]);
+        match &mut self.ends {
             Ends::None => sum,
             Ends::Pair { call, a, b } => {
                 let pair = Pair([row[*a], b.map_or(Val::ZERO, |b| row[b])]);
@@ -102,9 +123,7 @@ impl<'a, B: CombineCall> RunCombiner<'a, B> {
             }
         }
     }
-}
 
-impl<B: CombineCall> Cover<B> {
     /// The calls for rows of `weights.len() >= 2` values whose first word is at an address
     /// `4 * parity` mod 8.
     fn new(alpha: &Weight, powers: &[Weight], weights: &[Weight], parity: usize) -> Self {
@@ -157,7 +176,7 @@ impl CombineCall for crate::precompile::CombineBlock {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use alloc::vec::Vec;
 
     use p3_field::BasedVectorSpace;
@@ -169,8 +188,8 @@ mod tests {
     use crate::verifier::combine::tests::{random_ext, random_val};
     use crate::verifier::combine::weight;
 
-    /// EXT_COMBINE in field arithmetic, holding the combiner to the call's contract.
-    struct Software {
+    /// EXT_COMBINE in field arithmetic, holding its callers to the call's contract.
+    pub(in crate::verifier) struct Software {
         alpha: Challenge,
         w: Challenge,
     }
@@ -217,15 +236,32 @@ mod tests {
                 let powers: Vec<Weight> = (0..powers_len)
                     .map(|j| weight(alpha.exp_u64(j as u64)))
                     .collect();
-                let mut combiner = RunCombiner::<Software>::new(&alpha_words, &powers, &weights);
-                // Rows `len + 1` apart in one buffer: consecutive rows alternate in parity
-                // when `len + 1` is odd.
-                let values: Vec<Val> = (0..4 * (len + 1)).map(|_| random_val(&mut rng)).collect();
-                for row in values.chunks_exact(len + 1) {
-                    for row in [&row[..len], &row[1..]] {
-                        let expected: Challenge =
-                            row.iter().zip(&weights).map(|(&v, w)| ext(w) * v).sum();
-                        assert_eq!(combiner.combine(row), expected, "len {len}");
+                // Rows `len + 1` apart from an aligned and a misaligned start: consecutive
+                // rows alternate in parity when `len + 1` is odd.
+                let values: Vec<Val> = (0..4 * (len + 1) + 1)
+                    .map(|_| random_val(&mut rng))
+                    .collect();
+                for start in [0, 1] {
+                    for (stride, count) in [(len + 1, 4), (len + 2, 3), (len, 4)] {
+                        let rows = &values[start..];
+                        let expected: Vec<Challenge> = (0..count)
+                            .map(|k| {
+                                rows[k * stride..][..len]
+                                    .iter()
+                                    .zip(&weights)
+                                    .map(|(&v, w)| ext(w) * v)
+                                    .sum()
+                            })
+                            .collect();
+                        let mut out = Vec::new();
+                        combine_rows::<Software>(
+                            (&alpha_words, &powers, &weights),
+                            rows,
+                            stride,
+                            count,
+                            &mut out,
+                        );
+                        assert_eq!(out, expected, "len {len} start {start} stride {stride}");
                     }
                 }
             }
