@@ -114,6 +114,13 @@ fn main() -> ExitCode {
             let mut proof = AlignedVec::<16>::new();
             proof.extend_from_slice(&std::fs::read(path).unwrap());
             let vk = recursion_key(options).unwrap();
+            if let Err(error) = droste_machine::verify(vk, &proof) {
+                eprintln!(
+                    "{}: not a proof of this recursion guest ({error}); make one with --prove --save",
+                    path.display()
+                );
+                return ExitCode::FAILURE;
+            }
             // Written by hand: `request_input` refuses a segment that does not chain.
             let request = RecursionRequest {
                 recursion_vkey: recursion_vkey(options).unwrap().0,
