@@ -1,6 +1,7 @@
 //! Cutting shards by the size of their proofs, not only by cycles.
 //!
-//! One proof holds at most so many rows per table (2^22 at the default preset), and how many rows
+//! One proof holds at most so many rows per table (2^22 at the default preset; a table the prover
+//! spreads over an overflow twin twice that, [`RowLimits::capacity`]), and how many rows
 //! a cycle costs depends on the program: sha256 puts about 0.37 rows per cycle into the `bitwise`
 //! table, a memory-bound loop a row per cycle into `load`, a guest hashing with the POSEIDON2
 //! precompile rows into `poseidon2`. A shard size in cycles that fits one program overflows
@@ -30,10 +31,12 @@ pub type SyscallRows = dyn Fn(u64, [u64; 3], &mut [usize]) -> usize + Send + Syn
 /// What a shard's tables may hold, as the prover counts them.
 #[derive(Clone)]
 pub struct RowLimits {
-    /// Most rows of any table of a shard proof.
+    /// Most rows of any table of a shard proof (the page table's limit, and the one errors name).
     pub max_rows: usize,
-    /// Number of tables counted (the indices `opcode_table` and `syscall_rows` use).
-    pub tables: usize,
+    /// Most rows each counted table may take (the indices `opcode_table` and `syscall_rows`
+    /// use): `max_rows`, or more for a table whose rows the prover spreads over several tables
+    /// of the proof (an overflow twin doubles it).
+    pub capacity: Vec<usize>,
     /// The table one execution of each opcode adds a row to (`Opcode as usize`), if any.
     pub opcode_table: Vec<Option<usize>>,
     /// Rows of the page table per page the shard holds (it holds the register page and every
@@ -47,7 +50,7 @@ impl fmt::Debug for RowLimits {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RowLimits")
             .field("max_rows", &self.max_rows)
-            .field("tables", &self.tables)
+            .field("capacity", &self.capacity)
             .field("rows_per_page", &self.rows_per_page)
             .finish_non_exhaustive()
     }
@@ -89,7 +92,7 @@ impl RowCounter {
                 least,
             });
         }
-        let tables = limits.tables;
+        let tables = limits.capacity.len();
         Ok(Self {
             limits,
             rows: vec![0; tables],
@@ -123,7 +126,8 @@ impl RowCounter {
             |new_pages| (HELD_PAGES + touched_pages + new_pages) * self.limits.rows_per_page;
         let table = self.limits.opcode_table[opcode as usize];
         if opcode != Opcode::Ecall {
-            if page_rows(ACCESS_PAGES) > max || table.is_some_and(|t| self.rows[t] >= max) {
+            let capacity = &self.limits.capacity;
+            if page_rows(ACCESS_PAGES) > max || table.is_some_and(|t| self.rows[t] >= capacity[t]) {
                 return Err(Refusal::Full);
             }
             if let Some(table) = table {
@@ -136,16 +140,17 @@ impl RowCounter {
             if let Some(table) = table {
                 self.scratch[table] += 1;
             }
-            let tallest = self
+            let over = self
                 .scratch
                 .iter()
-                .copied()
-                .max()
-                .unwrap_or(0)
-                .max(page_rows(new_pages));
-            if tallest > max {
+                .zip(&self.limits.capacity)
+                .filter(|(rows, capacity)| rows > capacity)
+                .map(|(&rows, _)| rows)
+                .chain(Some(page_rows(new_pages)).filter(|&rows| rows > max))
+                .max();
+            if let Some(rows) = over {
                 return Err(match self.admitted {
-                    0 => Refusal::TooLarge { rows: tallest },
+                    0 => Refusal::TooLarge { rows },
                     _ => Refusal::Full,
                 });
             }

@@ -125,7 +125,8 @@ pub struct ShardOptions {
 
 /// Default most cycles per shard: 2^24, all one proof covers. With [`ShardOptions::row_limits`]
 /// a shard ends earlier where one of its tables fills, so each shard is as large as one proof
-/// holds (sha256 at the default preset: 11.2M cycles, about 0.37 rows per cycle in `bitwise`).
+/// holds (sha256 at the default preset runs to 2^24 cycles: its `bitwise` rows fit the table and
+/// its overflow twin).
 /// Aggregation costs the same per shard whatever its size, so the largest shards are the
 /// cheapest per cycle (BENCHMARKS.md, Continuations).
 pub const DEFAULT_SHARD_CYCLES: u64 = 1 << 24;

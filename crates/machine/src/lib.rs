@@ -97,6 +97,7 @@ pub mod lookup;
 pub mod lookup_tables;
 pub mod memory_access;
 pub mod memory_tables;
+pub mod overflow;
 pub mod paged_memory;
 pub mod program;
 pub mod proof;

@@ -15,6 +15,7 @@ use crate::chips::poseidon2::Poseidon2Table;
 use crate::chips::{instruction_chips, InstructionChip};
 use crate::lookup_tables::{ByteTable, RangeTable};
 use crate::memory_tables::{DynamicMemoryTable, ImageTable, RegisterTable};
+use crate::overflow::Overflow;
 use crate::paged_memory::merkle::{MerkleTable, SiblingTable};
 use crate::paged_memory::pages::PageTable;
 use crate::program::ProgramTable;
@@ -49,6 +50,9 @@ pub struct MachineTables {
     pub memory: MemoryTables,
     pub range: RangeTable,
     pub byte: ByteTable,
+    /// The overflow twins of the instruction chips, `load` and `store`, in that order
+    /// ([`crate::overflow`]): the last tables.
+    pub overflow: Vec<Overflow<dyn ProverTable>>,
 }
 
 impl MachineTables {
@@ -94,7 +98,14 @@ impl MachineTables {
             memory,
             range: RangeTable,
             byte: ByteTable,
+            overflow: overflow_twins(),
         }
+    }
+
+    /// The index (in proving order) of each table with an overflow twin, paired with its twin's.
+    pub fn twinned(&self) -> impl Iterator<Item = (usize, usize)> {
+        let first_twin = self.all().len() - self.overflow.len();
+        (0..self.overflow.len()).map(move |i| (1 + i, first_twin + i))
     }
 
     /// The tables as a verifier needs them (shapes and constraints, no program contents).
@@ -132,6 +143,7 @@ impl MachineTables {
             } => tables.extend([pages as &dyn ProverTable, merkle, siblings]),
         }
         tables.extend([&self.range as &dyn ProverTable, &self.byte]);
+        tables.extend(self.overflow.iter().map(|t| t as &dyn ProverTable));
         tables
     }
 
@@ -139,4 +151,19 @@ impl MachineTables {
     pub fn views(&self) -> Vec<&dyn Table> {
         self.all().into_iter().map(|t| t.as_table()).collect()
     }
+}
+
+/// The overflow twins of the tables that have one: the instruction chips, `load` and `store`,
+/// which are the first tables after the ROM, in the same order.
+fn overflow_twins() -> Vec<Overflow<dyn ProverTable>> {
+    let chips = instruction_chips()
+        .into_iter()
+        .map(|chip| chip as Box<dyn ProverTable>);
+    chips
+        .chain([
+            Box::new(LoadChip) as Box<dyn ProverTable>,
+            Box::new(StoreChip),
+        ])
+        .map(Overflow::of)
+        .collect()
 }

@@ -50,11 +50,11 @@ static RECURSION_VKEY_FILES: [&[u8]; 2] = [
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "e0c81a3a94d96807c2a6486bf6a44835f1bdea2e257acc738659464369041b16",
+        "80edfc62c8929845cae6624b0f523113ddfbe96da0ea74654de8396596e64b56",
     ),
     (
         "fast",
-        "a177d31e70681b6fdbc481430ae1903071b78603e282867670cccb3d7b574e44",
+        "7b86382e78d1470f1710140c3c6ff22b4225bf1b7666b8719f32e07d5057202c",
     ),
 ];
 

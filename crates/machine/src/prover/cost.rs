@@ -123,6 +123,7 @@ impl ProvingCost {
         for (_, f) in &functions {
             rows.iter_mut().zip(&f.rows).for_each(|(r, f)| *r += f);
         }
+        rules.split(&mut rows);
         let heights = rules.heights(&rows);
         let names = pk.tables.all();
         let tables = (0..rules.tables())

@@ -23,6 +23,7 @@ use droste_isa::Opcode;
 
 use crate::chips::ext_combine::BLOCK_DWORDS;
 use crate::chips::poseidon2::WIDTH as POSEIDON2_WORDS;
+use crate::overflow::split_rows;
 use crate::paged_memory::{CHUNKS, PAGE_DWORDS, PAGE_SHIFT};
 use crate::prover::witness::{image_len, syscall_buffer};
 use crate::prover::ProvingKey;
@@ -42,6 +43,10 @@ pub struct RowRules {
     /// The first doubleword after the image table's: touched doublewords from here on are rows
     /// of the dynamic table.
     image_end: u64,
+    /// Each table with an overflow twin and its twin ([`crate::overflow`]).
+    twins: Vec<(usize, usize)>,
+    /// The most rows a table may have under the key's blowup.
+    max_height: usize,
 }
 
 impl RowRules {
@@ -78,6 +83,8 @@ impl RowRules {
             dynamic: ecall + 7,
             fixed,
             image_end: PROGRAM_START / 8 + image_len(&pk.program) as u64,
+            twins: pk.tables.twinned().collect(),
+            max_height: pk.max_table_height(),
         };
         debug_assert_eq!(
             [
@@ -153,7 +160,15 @@ impl RowRules {
         self.fixed[table].is_some()
     }
 
-    /// The height of each table with `rows` real rows: padded to a power of two, 0 for an event
+    /// Shares the rows counted for each table with an overflow twin between the two, as trace
+    /// generation does ([`split_rows`]).
+    pub fn split(&self, rows: &mut [usize]) {
+        for &(table, twin) in &self.twins {
+            (rows[table], rows[twin]) = split_rows(rows[table] + rows[twin], self.max_height);
+        }
+    }
+
+    /// The height of each table with `rows` real rows (after [`Self::split`]): padded to a power of two, 0 for an event
     /// table without events (left out of the proof). A fixed table's rows are its height.
     pub fn heights(&self, rows: &[usize]) -> Vec<usize> {
         rows.iter().map(|&rows| event_table_height(rows)).collect()
@@ -182,12 +197,21 @@ pub fn whole_run_row_limits(pk: &ProvingKey, max_rows: usize) -> RowLimits {
     row_limits(pk, max_rows, PAGE_DWORDS)
 }
 
+/// A table with an overflow twin holds twice `max_rows` when that is the most one table may have
+/// (the rows past it go to the twin); under a smaller limit it holds the limit, since trace
+/// generation splits rows by the key's maximum, not by a caller's limit.
 fn row_limits(pk: &ProvingKey, max_rows: usize, rows_per_page: usize) -> RowLimits {
     let rules = Arc::new(RowRules::new(pk));
     let syscall_rules = Arc::clone(&rules);
+    let mut capacity = vec![max_rows; rules.tables()];
+    if max_rows == rules.max_height {
+        for &(table, _) in &rules.twins {
+            capacity[table] = 2 * max_rows;
+        }
+    }
     RowLimits {
         max_rows,
-        tables: rules.tables(),
+        capacity,
         opcode_table: rules.table_of.clone(),
         rows_per_page,
         syscall_rows: Arc::new(move |number, args, rows: &mut [usize]| {
@@ -274,6 +298,7 @@ pub fn table_rows(pk: &ProvingKey, record: &ExecutionRecord) -> Vec<usize> {
             rules.add_dword(&mut rows, &mut touched, dword);
         }
     }
+    rules.split(&mut rows);
     rows
 }
 

@@ -27,9 +27,10 @@ use crate::key::{digest_words, public_endpoints, ProofOptions, PublicValues, Ver
 use crate::lookup::LookupCounter;
 use crate::lookup_tables::{ByteTable, RangeTable};
 use crate::memory_tables::{DynamicMemoryTable, ImageTable, RegisterTable};
+use crate::overflow::split_rows;
 use crate::program::ProgramTable;
 use crate::tables::MachineTables;
-use crate::trace::padded_height;
+use crate::trace::{event_table_height, padded_height};
 use witness::{build_witness, image_cells, InitialMemory, Witness};
 
 /// Most cycles a proof may cover: timestamps `8 * clk + slot` must stay below `2^27`.
@@ -84,6 +85,11 @@ impl ProvingKey {
     /// The program the keys are for.
     pub fn program(&self) -> &Program {
         &self.program
+    }
+
+    /// The most rows a table of these keys' proofs may have.
+    pub(crate) fn max_table_height(&self) -> usize {
+        max_table_height(self.vk.stark.fri.log_blowup)
     }
 }
 
@@ -226,6 +232,7 @@ impl MachineProver {
         ));
         traces.push(RangeTable::generate_trace(&lookups));
         traces.push(ByteTable::generate_trace(&lookups));
+        append_overflow(tables, &mut traces, &witness, pk.max_table_height());
         let public = PublicValues {
             vkey_digest: pk.vk.digest_words()?,
             exit_code: run.exit_code,
@@ -238,6 +245,39 @@ impl MachineProver {
     pub fn tables(pk: &ProvingKey) -> Vec<&dyn ProverTable> {
         pk.tables.all()
     }
+}
+
+/// Moves the rows of each table with an overflow twin that [`split_rows`] gives the twin into a
+/// trace of its own, appended in the twins' order: `traces` holds every other table's trace, in
+/// proving order, each padded from the witness's events.
+pub(crate) fn append_overflow(
+    tables: &MachineTables,
+    traces: &mut Vec<RowMajorMatrix<Val>>,
+    witness: &Witness,
+    max_height: usize,
+) {
+    let rows = witness
+        .frames
+        .iter()
+        .map(Vec::len)
+        .chain([witness.loads.len(), witness.stores.len()]);
+    let twins: Vec<RowMajorMatrix<Val>> = tables
+        .twinned()
+        .zip(rows)
+        .map(|((table, _), rows)| {
+            let trace = &mut traces[table];
+            let (kept, moved) = split_rows(rows, max_height);
+            let width = trace.width;
+            if moved == 0 {
+                return RowMajorMatrix::new(Vec::new(), width);
+            }
+            let twin_rows = kept..kept + event_table_height(moved);
+            let twin = trace.values[twin_rows.start * width..twin_rows.end * width].to_vec();
+            trace.values.truncate(kept * width);
+            RowMajorMatrix::new(twin, width)
+        })
+        .collect();
+    traces.extend(twins);
 }
 
 /// The traces of the tables every proof has, from the ROM to the registers, in proving order.

@@ -9,7 +9,7 @@ use p3_field::{PrimeCharacteristicRing, PrimeField32};
 use p3_matrix::dense::RowMajorMatrix;
 
 use super::witness::{build_witness, InitialMemory};
-use super::{execution_traces, MachineProver, ProvingKey, MAX_CYCLES};
+use super::{append_overflow, execution_traces, MachineProver, ProvingKey, MAX_CYCLES};
 use crate::error::MachineError;
 use crate::key::ProofOptions;
 use crate::lookup::LookupCounter;
@@ -145,6 +145,7 @@ impl MachineProver {
         traces.push(SiblingTable::generate_trace(&siblings));
         traces.push(RangeTable::generate_trace(&lookups));
         traces.push(ByteTable::generate_trace(&lookups));
+        append_overflow(tables, &mut traces, &witness, pk.max_table_height());
 
         let words = |d: &[Val; 8]| d.map(|v| v.as_canonical_u32());
         let exit = shard.end.exit.as_ref();
