@@ -40,10 +40,10 @@ use droste_stark::Table;
 use p3_air::{Air, AirBuilder, BaseAir};
 use p3_matrix::dense::RowMajorMatrix;
 
-/// The smallest power of two a table keeps when its rows are split: below it the cells a split
-/// saves (at most `MIN_SPLIT_HEIGHT / 2` rows of the table's width) cost less to prove than the
-/// twin's openings cost a recursion guest to verify (about 10^5 guest cycles, some 1.6 x 10^7
-/// cells of the aggregation proof).
+/// The smallest power of two a table keeps when its rows are split. A twin in use costs a
+/// recursion guest a few 10^4 cycles to verify (its openings' leaf hashes and DEEP terms, its
+/// constraints at the out-of-domain point), a few million cells of the proof that verifies it;
+/// from here on a split saves at least 2^18 rows, over 8 x 10^6 cells even for the narrowest.
 pub const MIN_SPLIT_HEIGHT: usize = 1 << 19;
 
 /// How `rows` real rows of a table with an overflow twin are shared: `(table, twin)`. The table

@@ -6,7 +6,7 @@
 //! shard's and each aggregation's time as they finish, then the totals: cycles, shards, tree
 //! levels, time and kHz (overall, shards only), peak memory (VmHWM of this process), the final
 //! proof's size and native verify time. Before proving it cuts the run into shard snapshots (the
-//! //! jobs for other machines) and prints their sizes. With `--compare` it first proves a run of the
+//! jobs for other machines) and prints their sizes. With `--compare` it first proves a run of the
 //! same guest of about 2^22 cycles as a single proof (the reference) and prints the
 //! per-cycle ratio.
 
