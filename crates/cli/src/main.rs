@@ -42,6 +42,9 @@ enum Command {
     Vkey(commands::vkey::Args),
 }
 
+#[global_allocator]
+static ALLOCATOR: droste_sdk::ProvingAllocator = droste_sdk::ProvingAllocator;
+
 fn main() -> ExitCode {
     quit_quietly_on_closed_output();
     droste_sdk::tune_allocator_for_proving();

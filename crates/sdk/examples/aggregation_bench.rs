@@ -54,6 +54,9 @@ struct Args {
     twice: Option<PathBuf>,
 }
 
+#[global_allocator]
+static ALLOCATOR: droste_sdk::ProvingAllocator = droste_sdk::ProvingAllocator;
+
 fn main() -> ExitCode {
     droste_sdk::tune_allocator_for_proving();
     let args = Args::parse();

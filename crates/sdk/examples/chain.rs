@@ -44,6 +44,9 @@ struct Args {
     verify_each: bool,
 }
 
+#[global_allocator]
+static ALLOCATOR: droste_sdk::ProvingAllocator = droste_sdk::ProvingAllocator;
+
 fn main() -> ExitCode {
     droste_sdk::tune_allocator_for_proving();
     match run(Args::parse()) {

@@ -33,6 +33,9 @@ struct Args {
     compare: bool,
 }
 
+#[global_allocator]
+static ALLOCATOR: droste_sdk::ProvingAllocator = droste_sdk::ProvingAllocator;
+
 fn main() -> ExitCode {
     droste_sdk::tune_allocator_for_proving();
     let args = Args::parse();

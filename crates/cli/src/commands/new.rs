@@ -215,6 +215,10 @@ const HOST_MAIN_RS: &str = r#"//! The host side: builds the guest, runs it, prov
 
 use droste_sdk::{build_guest, execute, prove, verify, ExecOptions, Input, ProofOptions, PublicOutput};
 
+// The system allocator, with huge pages for the prover's large buffers (faster proving).
+#[global_allocator]
+static ALLOCATOR: droste_sdk::ProvingAllocator = droste_sdk::ProvingAllocator;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     droste_sdk::tune_allocator_for_proving();
     let n: u64 = match std::env::args().nth(1) {

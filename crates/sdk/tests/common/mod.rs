@@ -7,6 +7,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use droste_sdk::{execute, ExecOptions, Execution, Input, Program};
 
+/// Proving in the tests is as fast as in the CLI (`droste_sdk::ProvingAllocator`).
+#[global_allocator]
+static ALLOCATOR: droste_sdk::ProvingAllocator = droste_sdk::ProvingAllocator;
+
 /// The loaded program of `guests/<name>`, built on first use (later calls reuse it; cargo's
 /// shared guest target directory makes rebuilds in other test binaries no-ops).
 pub fn guest(name: &str) -> Arc<Program> {
