@@ -234,7 +234,8 @@ fn splice(value: u64, offset: u32, bytes: &[u8]) -> u64 {
 /// A system call's stores grouped by the doubleword they fall in, each group in the order the
 /// call made them: what its buffer's rows write, looked up per piece. (Scanning the call's events
 /// for every piece was quadratic in the buffer: an `INPUT_READ` of a 1.5 MiB proof is 2^17.6
-/// pieces, and the recursion guest's trace generation took 100 s instead of 2 s.)
+/// pieces, and the recursion guest's trace generation for two shard proofs took 99.9 s instead
+/// of 18.5 s.)
 fn writes_by_dword(events: &[MemoryEvent]) -> BTreeMap<u32, Vec<&MemoryEvent>> {
     let mut writes: BTreeMap<u32, Vec<_>> = BTreeMap::new();
     for e in events.iter().filter(|e| e.write) {
