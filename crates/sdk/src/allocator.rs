@@ -181,7 +181,7 @@ mod tests {
     }
 
     #[test]
-    fn small_blocks_are_the_system_allocators() {
+    fn small_blocks_are_aligned_and_writable() {
         let allocator = ProvingAllocator;
         let layout = Layout::from_size_align(4096, 64).unwrap();
         // SAFETY: as above, for one small block.
