@@ -36,7 +36,7 @@ use crate::columns::{Word, WORD_LIMBS};
 use crate::fetch::REGISTERS;
 use crate::lookup::{range_check, LookupCounter};
 use crate::memory_access::TS_BITS;
-use crate::trace::padded_height;
+use crate::trace::{padded_height, LIFTED_ROWS};
 
 /// Final state of a cell: `(ts, value)` of its last access.
 pub type CellState = (u32, u64);
@@ -91,8 +91,12 @@ crate::columns! {
     }
 }
 
-/// Rows of the register table: [`REGISTERS`] padded to a power of two.
-const REGISTER_ROWS: usize = REGISTERS.next_power_of_two();
+/// Rows of the register table: [`REGISTERS`] padded to [`LIFTED_ROWS`], the height a large
+/// proof lifts its short tables to. The table is preprocessed, so its height is the key's in
+/// every proof: at 64 rows it would cap FRI's final polynomial at 64 coefficients
+/// ([`crate::trace::lifted_heights`]).
+const REGISTER_ROWS: usize = LIFTED_ROWS;
+const _: () = assert!(REGISTERS <= REGISTER_ROWS);
 
 /// The register table: one row per register.
 #[derive(Clone, Debug)]

@@ -23,7 +23,11 @@ pub struct FriParameters {
     pub query_pow_bits: u8,
     /// log2 of the folding arity (1 = fold by 2, 2 = by 4, 3 = by 8).
     pub log_folding_arity: u8,
-    /// log2 of the number of coefficients of the final polynomial sent in clear.
+    /// log2 of the number of coefficients of the final polynomial sent in clear (a proof sends at
+    /// most as many as its shortest trace has rows). The presets send `2^10`: a longer
+    /// final polynomial ends FRI earlier, and with arity 8 each three more bits save a folding
+    /// round, whose cosets and Merkle paths cost a guest verifier far more per query than
+    /// evaluating 1,024 coefficients by EXT_COMBINE (`verifier/final_poly.rs`).
     pub log_final_poly_len: u8,
     /// Proof-of-work bits the STARK grinds after committing to the quotient and before drawing
     /// the out-of-domain point `zeta`: they add to the DEEP term of the security calculator,
@@ -100,7 +104,7 @@ impl FriParameters {
             num_queries: 124,
             query_pow_bits: 16,
             log_folding_arity: 3,
-            log_final_poly_len: 3,
+            log_final_poly_len: 10,
             deep_pow_bits: 1,
             logup_pow_bits: 13,
         }
@@ -114,7 +118,7 @@ impl FriParameters {
             num_queries: 85,
             query_pow_bits: 16,
             log_folding_arity: 3,
-            log_final_poly_len: 3,
+            log_final_poly_len: 10,
             deep_pow_bits: 1,
             logup_pow_bits: 13,
         }

@@ -177,7 +177,7 @@ fn main() -> ExitCode {
             peak_resident_kib().unwrap_or(0) as f64 / (1 << 20) as f64
         );
         for (phase, time) in &proof.stats().phases {
-            println!("  {phase:?}: {:.1} s", time.as_secs_f64());
+            println!("  {}: {:.1} s", phase.name(), time.as_secs_f64());
         }
         if let Some(path) = &args.save {
             std::fs::write(path, proof.bytes()).unwrap();

@@ -50,11 +50,11 @@ static RECURSION_VKEY_FILES: [&[u8]; 2] = [
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "80edfc62c8929845cae6624b0f523113ddfbe96da0ea74654de8396596e64b56",
+        "ff6ef31859f2fb6d51e4e73471dbf411353b521fc27dca0fc388bd5235f4f371",
     ),
     (
         "fast",
-        "7b86382e78d1470f1710140c3c6ff22b4225bf1b7666b8719f32e07d5057202c",
+        "0b6a317c171d0a53773b321542c9442c5e850970de6f465e7862a52edb02c031",
     ),
 ];
 

@@ -77,8 +77,10 @@ pub enum VerifyError {
     /// proof's word for its own security.
     #[error(
         "the proof uses options that are no preset (log_blowup {}, {} queries, {} bits of proof of \
-         work): only the presets are accepted",
-        .0.log_blowup, .0.num_queries, .0.query_pow_bits
+         work, folding arity 2^{}, final polynomial of up to 2^{} coefficients): only the presets \
+         are accepted (a proof made under an older version's presets has to be made again)",
+        .0.log_blowup, .0.num_queries, .0.query_pow_bits, .0.log_folding_arity,
+        .0.log_final_poly_len
     )]
     NotAPreset(droste_pcs::FriParameters),
     /// The proof does not verify.

@@ -10,7 +10,8 @@
 //! row per event, the buffer table one per doubleword piece of a system call buffer, the
 //! `poseidon2` and `ext_combine` tables one per call, `ext_combine_rows` one per doubleword of
 //! the call's values, the dynamic memory table one per touched doubleword outside
-//! the image plus the input header's two; every table is then padded ([`event_table_height`]).
+//! the image plus the input header's two; every table is then padded ([`event_table_height`])
+//! and, in a large proof, lifted ([`lifted_heights`]).
 //! Tests compare these heights with the generated traces for every program they prove, so the
 //! two cannot drift apart.
 
@@ -27,7 +28,7 @@ use crate::overflow::split_rows;
 use crate::paged_memory::{CHUNKS, PAGE_DWORDS, PAGE_SHIFT};
 use crate::prover::witness::{image_len, syscall_buffer};
 use crate::prover::ProvingKey;
-use crate::trace::event_table_height;
+use crate::trace::{event_table_height, lifted_heights};
 
 /// Where the rows of a run's events go, for one program: indices are tables in proving order.
 pub struct RowRules {
@@ -47,6 +48,9 @@ pub struct RowRules {
     twins: Vec<(usize, usize)>,
     /// The most rows a table may have under the key's blowup.
     max_height: usize,
+    /// Whether each table pads with zero rows, so that a large proof lifts it
+    /// ([`crate::trace::lifted_heights`]).
+    liftable: Vec<bool>,
 }
 
 impl RowRules {
@@ -85,6 +89,7 @@ impl RowRules {
             image_end: PROGRAM_START / 8 + image_len(&pk.program) as u64,
             twins: pk.tables.twinned().collect(),
             max_height: pk.max_table_height(),
+            liftable: pk.tables.all().iter().map(|t| t.may_be_empty()).collect(),
         };
         debug_assert_eq!(
             [
@@ -168,10 +173,13 @@ impl RowRules {
         }
     }
 
-    /// The height of each table with `rows` real rows (after [`Self::split`]): padded to a power of two, 0 for an event
-    /// table without events (left out of the proof). A fixed table's rows are its height.
+    /// The height of each table with `rows` real rows (after [`Self::split`]): padded to a power
+    /// of two, 0 for an event table without events (left out of the proof), then lifted as trace
+    /// generation lifts them ([`crate::trace::lifted_heights`]). A fixed table's rows are its
+    /// height.
     pub fn heights(&self, rows: &[usize]) -> Vec<usize> {
-        rows.iter().map(|&rows| event_table_height(rows)).collect()
+        let padded: Vec<usize> = rows.iter().map(|&rows| event_table_height(rows)).collect();
+        lifted_heights(&padded, |table| self.liftable[table])
     }
 }
 

@@ -30,7 +30,7 @@ use crate::memory_tables::{DynamicMemoryTable, ImageTable, RegisterTable};
 use crate::overflow::split_rows;
 use crate::program::ProgramTable;
 use crate::tables::MachineTables;
-use crate::trace::{event_table_height, padded_height};
+use crate::trace::{event_table_height, lift_traces, padded_height};
 use witness::{build_witness, image_cells, InitialMemory, Witness};
 
 /// Most cycles a proof may cover: timestamps `8 * clk + slot` must stay below `2^27`.
@@ -233,6 +233,7 @@ impl MachineProver {
         traces.push(RangeTable::generate_trace(&lookups));
         traces.push(ByteTable::generate_trace(&lookups));
         append_overflow(tables, &mut traces, &witness, pk.max_table_height());
+        lift_traces(&tables.all(), &mut traces);
         let public = PublicValues {
             vkey_digest: pk.vk.digest_words()?,
             exit_code: run.exit_code,

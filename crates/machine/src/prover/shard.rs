@@ -20,6 +20,7 @@ use crate::paged_memory::{POST, PRE, ROOT_CHILD_LEVEL};
 use crate::program::ProgramTable;
 use crate::shard::{ShardProof, ShardStatement, ShardVerifyingKey};
 use crate::tables::MachineTables;
+use crate::trace::lift_traces;
 use droste_executor::Program;
 
 /// What the prover keeps of a program's shard keys (part of its [`ProvingKey`]).
@@ -146,6 +147,7 @@ impl MachineProver {
         traces.push(RangeTable::generate_trace(&lookups));
         traces.push(ByteTable::generate_trace(&lookups));
         append_overflow(tables, &mut traces, &witness, pk.max_table_height());
+        lift_traces(&tables.all(), &mut traces);
 
         let words = |d: &[Val; 8]| d.map(|v| v.as_canonical_u32());
         let exit = shard.end.exit.as_ref();

@@ -11,6 +11,7 @@ use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing};
 use rkyv::vec::ArchivedVec;
 
 use super::deep::Reduced;
+use super::final_poly::FinalPoly;
 use crate::codec::{exts_in_place, Use};
 #[cfg(not(target_os = "zkvm"))]
 use crate::fold::fold_coset;
@@ -26,7 +27,7 @@ pub(super) struct FriCheck<'a> {
     pub plan: &'a FoldPlan,
     pub roots: &'a [Digest],
     pub betas: &'a [Challenge],
-    pub final_poly: &'a [Challenge],
+    pub final_poly: FinalPoly<'a>,
 }
 
 impl FriCheck<'_> {
@@ -211,12 +212,7 @@ impl FriCheck<'_> {
         distinct_shifted(indices, log_max - log_n, &mut cosets);
         for (&position, &value) in cosets.iter().zip(&current) {
             let x = bitrev_point(log_n, shift, position);
-            let expected = self
-                .final_poly
-                .iter()
-                .rev()
-                .fold(Challenge::ZERO, |acc, &c| acc * x + c);
-            if expected != value {
+            if self.final_poly.eval(x) != value {
                 return Err(PcsError::FinalPolyMismatch { position });
             }
         }

@@ -4,6 +4,7 @@
 mod combine;
 mod deep;
 mod divide;
+mod final_poly;
 mod fri;
 #[cfg(any(target_os = "zkvm", test))]
 mod interpolate;
@@ -15,7 +16,7 @@ use alloc::vec::Vec;
 use p3_field::{PrimeCharacteristicRing, TwoAdicField};
 
 use crate::batch::{batch_exponents, BatchShape};
-use crate::codec::{digest_from_archived, ext_from_archived};
+use crate::codec::{digest_from_archived, exts_in_place, Use};
 use crate::fold::FoldPlan;
 use crate::merkle::{MatrixShape, MultiScratch};
 use crate::proof::ArchivedOpeningProof;
@@ -136,12 +137,8 @@ pub fn verify(
             got: proof.final_poly.len(),
         });
     }
-    let mut final_poly = Vec::with_capacity(expected_final);
-    for c in proof.final_poly.iter() {
-        let c = ext_from_archived(c)?;
-        t.observe_ext(c);
-        final_poly.push(c);
-    }
+    let final_poly = exts_in_place(&proof.final_poly, Use::HashFirst)?;
+    t.observe_exts(final_poly);
     if !t.check_grind(params.query_pow_bits, proof.pow_witness.to_native()) {
         return Err(PcsError::ProofOfWork {
             bits: params.query_pow_bits,
@@ -186,7 +183,7 @@ pub fn verify(
         plan: &plan,
         roots: &fold_roots,
         betas: &betas,
-        final_poly: &final_poly,
+        final_poly: final_poly::FinalPoly::new(final_poly),
     };
     crate::phase::mark::<{ crate::phase::FRI }>();
     fri.verify(&indices, &reduced, &proof.folds, &mut scratch)

@@ -37,7 +37,16 @@ pub(super) trait CombineCall {
 
 /// Two values where EXT_COMBINE can read them.
 #[repr(C, align(8))]
-struct Pair([Val; 2]);
+pub(super) struct Pair(pub [Val; 2]);
+
+impl Pair {
+    /// The values of `pairs` in order: an 8-byte aligned run of even length.
+    pub fn values(pairs: &[Pair]) -> &[Val] {
+        // SAFETY: `Pair` is `repr(C)` over `[Val; 2]` with no padding (8 bytes, aligned to 8),
+        // so `pairs` is `2 * pairs.len()` values back to back.
+        unsafe { core::slice::from_raw_parts(pairs.as_ptr().cast::<Val>(), 2 * pairs.len()) }
+    }
+}
 
 /// How the calls cover a row whose first word has one parity.
 struct Cover<B> {
