@@ -1,7 +1,8 @@
 //! Lifting: a large proof pads its short event tables with zero rows up to `LIFTED_ROWS`
 //! (`droste_machine::trace::lift_traces`), so that FRI's final polynomial can be longer. Zero rows
 //! are padding in every table that may be empty, so a lifted proof proves exactly what the
-//! unlifted one does, and a lifted row that is not padding is caught like any other row.
+//! unlifted one does, and a lifted row that is not padding is caught like any other row (shard
+//! proofs, with their `merkle` and `siblings` tables: `tests/shards.rs`).
 
 mod common;
 
@@ -17,7 +18,6 @@ use droste_machine::{MachineProver, ProvingKey, PublicValues};
 use droste_stark::Val;
 use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
-use p3_matrix::Matrix;
 
 /// A load, a store, an `addi` and a commit: rows in a handful of event tables.
 fn sample() -> droste_executor::Program {
@@ -38,14 +38,7 @@ fn sample() -> droste_executor::Program {
 fn lifted() -> (ProvingKey, Vec<RowMajorMatrix<Val>>, PublicValues) {
     let (pk, _) = keys(&sample());
     let (mut traces, public) = traces(&pk, &Input::default());
-    let tables = MachineProver::tables(&pk);
-    let mut lifted = 0;
-    for (table, trace) in tables.iter().zip(&mut traces) {
-        if table.may_be_empty() && trace.height() > 0 {
-            trace.values.resize(LIFTED_ROWS * trace.width, Val::ZERO);
-            lifted += 1;
-        }
-    }
+    let lifted = lift_every_table(&MachineProver::tables(&pk), &mut traces);
     assert!(lifted >= 4, "only {lifted} tables lifted");
     (pk, traces, public)
 }

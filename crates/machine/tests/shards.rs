@@ -16,6 +16,7 @@ use droste_machine::bus::{MEMORY, NODE};
 use droste_machine::lookup_tables::RangeCountCols;
 use droste_machine::paged_memory::merkle::SiblingCols;
 use droste_machine::paged_memory::pages::PageCols;
+use droste_machine::trace::LIFTED_ROWS;
 use droste_machine::{
     shard_row_limits, whole_run_row_limits, MachineError, MachineProver, ProvingKey, ShardStatement,
 };
@@ -184,6 +185,27 @@ fn every_shard_proves_and_the_statements_chain_into_the_run() {
         let cycles_total: u64 = statements.iter().map(|s| u64::from(s.cycles)).sum();
         assert_eq!(cycles_total, whole.cycles);
     }
+}
+
+/// A shard proof whose short tables are lifted (as a large shard's are, `droste_machine::trace::
+/// lift_traces`), its `merkle` and `siblings` tables among them, proves the same statement.
+#[test]
+fn a_lifted_shard_proves_the_same_statement() {
+    let (pk, vk) = shard_keys(&test_program());
+    let (mut traces, statement) = honest_shards(&pk).swap_remove(1);
+    let lifted = lift_every_table(&pk.shard.tables(), &mut traces);
+    for name in ["merkle", "siblings"] {
+        assert_eq!(
+            traces[shard_table(&pk, name)].height(),
+            LIFTED_ROWS,
+            "{name}"
+        );
+    }
+    assert!(lifted >= 6, "only {lifted} tables lifted");
+    check_shard(&pk, &traces, &statement).expect("lifted honest shard");
+    let proof = MachineProver::prove_shard_traces(&pk, traces, statement.clone()).unwrap();
+    let verified = droste_machine::verify_shard_bytes(&vk, &proof.to_bytes()).unwrap();
+    assert_eq!(verified.statement, statement);
 }
 
 /// A shard's traces (in proving order) and statement.

@@ -10,6 +10,7 @@ use droste_machine::{
     MachineError, MachineProver, ProofOptions, ProvingCost, ProvingKey, PublicValues, VerifyingKey,
 };
 use droste_stark::{check_constraints, ConstraintViolation, FriParameters, Val};
+use p3_field::PrimeCharacteristicRing;
 use p3_matrix::dense::RowMajorMatrix;
 use p3_matrix::Matrix;
 
@@ -153,6 +154,24 @@ pub fn prove_and_verify(program: &Program, input: &Input) -> PublicValues {
     verified
 }
 
+/// Lifts every table of `tables` that may be empty and has rows to
+/// [`droste_machine::trace::LIFTED_ROWS`] rows with zero rows, as trace generation lifts a large
+/// proof's short tables whatever their height; returns how many it lifted.
+pub fn lift_every_table(
+    tables: &[&dyn droste_stark::ProverTable],
+    traces: &mut [RowMajorMatrix<Val>],
+) -> usize {
+    let rows = droste_machine::trace::LIFTED_ROWS;
+    let mut lifted = 0;
+    for (table, trace) in tables.iter().zip(traces) {
+        if table.may_be_empty() && trace.height() > 0 && trace.height() < rows {
+            trace.values.resize(rows * trace.width, Val::ZERO);
+            lifted += 1;
+        }
+    }
+    lifted
+}
+
 /// Row `row` of `trace`, mutable, for tampering.
 pub fn row_mut(trace: &mut RowMajorMatrix<Val>, row: usize) -> &mut [Val] {
     let w = trace.width;
@@ -198,7 +217,6 @@ pub fn forge_modulus_limbs(
     ) -> &mut droste_machine::gadgets::canonical_word::CanonicalWord<Val>,
 ) {
     use core::borrow::BorrowMut;
-    use p3_field::PrimeCharacteristicRing;
     let word = word(traces);
     assert_eq!(
         (word.lo, word.hi, word.lo_zero),
