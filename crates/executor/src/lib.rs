@@ -42,7 +42,9 @@ pub use profile::{
     NO_SYMBOL,
 };
 pub use program::{Program, Segment, Symbol, MAX_CODE_SPAN};
-pub use record::{ExecutionRecord, MemoryEvent, Poseidon2Event, StepEvent, SyscallEvent};
+pub use record::{
+    ExecutionRecord, MemoryEvent, Poseidon2Event, Poseidon2Source, StepEvent, SyscallEvent,
+};
 pub use shard_rows::{RowLimits, SyscallRows};
 pub use shards::{
     run_shard, IoCursor, Shard, ShardEnd, ShardOptions, ShardStart, Shards, DEFAULT_SHARD_CYCLES,

@@ -65,10 +65,25 @@ pub struct Poseidon2Event {
     pub addr: u32,
     /// The words are Montgomery forms (`a1 = 1`), not canonical integers.
     pub montgomery: bool,
-    /// The 16 words before the call (each below the KoalaBear modulus).
+    /// The 16 words at `addr` before the call (each below the KoalaBear modulus, except in the
+    /// half a POSEIDON2_FROM source replaces).
     pub input: [u32; 16],
+    /// POSEIDON2_FROM's source; `None` for POSEIDON2.
+    pub source: Option<Poseidon2Source>,
     /// The 16 words the call wrote.
     pub output: [u32; 16],
+}
+
+/// The 8 words a POSEIDON2_FROM call read at `a2`, and the half of the state they replaced in
+/// the permutation's input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Poseidon2Source {
+    /// Address of the words (8-byte aligned, in RAM).
+    pub addr: u32,
+    /// They replaced words 8..16 (else 0..8).
+    pub second_half: bool,
+    /// The words (each below the KoalaBear modulus).
+    pub words: [u32; 8],
 }
 
 /// Everything a run did, in order.

@@ -1,6 +1,7 @@
 //! System calls (`ecall`), as fixed by [`droste_isa::abi`].
 
-use droste_isa::abi::{ext_combine, fd, poseidon2::STATE_BYTES, syscall, PANIC_EXIT_CODE};
+use droste_isa::abi::poseidon2::{HALF_BYTES, STATE_BYTES};
+use droste_isa::abi::{ext_combine, fd, syscall, PANIC_EXIT_CODE};
 use rand_chacha::rand_core::RngCore;
 
 use crate::error::ExecError;
@@ -19,7 +20,8 @@ pub(crate) struct EcallDone {
     /// The call, as the record keeps it.
     pub call: SyscallEvent,
     /// The guest memory the call read or wrote, `(addr, len)`: its buffer, a precompile's
-    /// state, or EXT_COMBINE's values and block (for the profiler's first touches).
+    /// state (and POSEIDON2_FROM's source), or EXT_COMBINE's values and block (for the
+    /// profiler's first touches).
     pub memory: [Option<(u64, u64)>; 2],
 }
 
@@ -43,7 +45,8 @@ impl Machine<'_> {
         let number = self.regs[A7];
         let (a0, a1, a2) = (self.regs[A0], self.regs[A1], self.regs[A2]);
         let mut halted = false;
-        // Each arm names the guest memory it read or wrote; EXT_COMBINE also its block.
+        // Each arm names the guest memory it read or wrote; EXT_COMBINE also its block,
+        // POSEIDON2_FROM its source.
         let mut block = None;
         let memory = match number {
             syscall::HALT => {
@@ -127,7 +130,12 @@ impl Machine<'_> {
                 Some((a0, a1))
             }
             syscall::POSEIDON2 => {
-                self.poseidon2::<RECORD>(pc, clk, a0, a1, record)?;
+                self.poseidon2::<RECORD>(pc, clk, (a0, a1), None, record)?;
+                Some((a0, STATE_BYTES))
+            }
+            syscall::POSEIDON2_FROM => {
+                self.poseidon2::<RECORD>(pc, clk, (a0, a1), Some(a2), record)?;
+                block = Some((a2, HALF_BYTES));
                 Some((a0, STATE_BYTES))
             }
             syscall::EXT_COMBINE => {

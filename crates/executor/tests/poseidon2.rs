@@ -189,6 +189,7 @@ fn records_and_profiles_show_each_call() {
             addr: DATA as u32,
             montgomery: true,
             input,
+            source: None,
             output: droste_executor::poseidon2::permute_words(&input, true),
         }]
     );

@@ -94,6 +94,15 @@ pub mod syscall {
     /// values `v_c` at `a0` (8-byte aligned, `a1` even, in RAM), with `alpha` and `w` degree-4
     /// extension elements read from the same block; see [`super::ext_combine`].
     pub const EXT_COMBINE: u64 = PRECOMPILE_BASE + 1;
+    /// [`POSEIDON2`] with one half of its input taken from elsewhere: the 8 KoalaBear words at
+    /// `a2` (32 bytes, 8-byte aligned, in RAM) stand in for the state's first half (words 0..8)
+    /// when `a1` is a representation, for its second half (words 8..16) when `a1` is a
+    /// representation plus [`super::poseidon2::SECOND_HALF`]. The permutation of that input
+    /// overwrites the 16 words at `a0`. The words at `a2` and the state's other half must be
+    /// below [`super::poseidon2::MODULUS`]; the replaced half is not read as field elements.
+    /// `a2` is read before the state is written, so it may lie in the state. A sponge absorbs a
+    /// block, or a Merkle path takes in a sibling, without copying it into the state first.
+    pub const POSEIDON2_FROM: u64 = PRECOMPILE_BASE + 2;
 }
 
 /// The [`syscall::EXT_COMBINE`] precompile's block layout.
@@ -138,6 +147,13 @@ pub mod poseidon2 {
     /// `a1`: each word is `x * 2^32 mod p` for the field element `x` (the in-memory form of
     /// Plonky3's `KoalaBear`, so a `[KoalaBear; 16]` can be passed as it is).
     pub const MONTGOMERY: u64 = 1;
+    /// [`super::syscall::POSEIDON2_FROM`]'s `a1`: added to the representation when the words
+    /// at `a2` replace the state's second half rather than its first.
+    pub const SECOND_HALF: u64 = 2;
+    /// Words [`super::syscall::POSEIDON2_FROM`] reads at `a2`: half the state.
+    pub const HALF: usize = WIDTH / 2;
+    /// Bytes [`super::syscall::POSEIDON2_FROM`] reads at `a2`.
+    pub const HALF_BYTES: u64 = STATE_BYTES / 2;
 }
 
 /// Exit code reported when a guest panics (the same as a panicking native Rust program).

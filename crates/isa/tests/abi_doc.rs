@@ -41,6 +41,7 @@ fn the_syscall_table_matches_abi_rs() {
     let hex_calls = [
         ("POSEIDON2", syscall::POSEIDON2),
         ("EXT_COMBINE", syscall::EXT_COMBINE),
+        ("POSEIDON2_FROM", syscall::POSEIDON2_FROM),
     ];
     for (name, number) in calls {
         let row = format!("| {number} | `{name}` |");

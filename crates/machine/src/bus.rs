@@ -18,7 +18,7 @@
 //! | [`EXIT`] | `(code_lo16, code_hi16, output_len)` |
 //! | [`BUFFER`] | `(clk, addr, remaining, output_index, is_write, is_output)` |
 //! | [`IMAGE_END`] | `(last_image_doubleword)` |
-//! | [`POSEIDON2`] | `(clk, addr, montgomery)` |
+//! | [`POSEIDON2`] | `(clk, addr, mode, from, source)` |
 //! | [`EXT_COMBINE`] | `(clk, values, count, block)` |
 //! | [`EXT_COMBINE_ROW`] | `(clk, addr, alpha[4], acc[4])` |
 //! | [`NODE`] | `(tree, level, index, digest[8])`, shard proofs only |
@@ -57,7 +57,9 @@ pub const EXIT: Bus = 8;
 pub const BUFFER: Bus = 9;
 /// `(addr)`: the last doubleword of the memory image, where the dynamic memory table starts.
 pub const IMAGE_END: Bus = 10;
-/// `(clk, addr, montgomery)`: a POSEIDON2 call, from its `ecall` row to its `poseidon2` row.
+/// `(clk, addr, mode, from, source)`: a POSEIDON2 (`from = 0`) or POSEIDON2_FROM (`from = 1`)
+/// call, from its `ecall` row to its `poseidon2` row; `mode` is the call's `a1`, `source` its
+/// `a2` (POSEIDON2_FROM) or 0.
 pub const POSEIDON2: Bus = 11;
 /// `(clk, values, count, block)`: an EXT_COMBINE call, from its `ecall` row to its
 /// `ext_combine` row.

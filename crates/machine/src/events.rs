@@ -96,7 +96,8 @@ pub struct EcallEvent {
     pub output_min_clk: u32,
 }
 
-/// A POSEIDON2 call: the state's words before and after, and its 8 doubleword accesses.
+/// A POSEIDON2 or POSEIDON2_FROM call: the state's words before and after, its 8 doubleword
+/// accesses, and POSEIDON2_FROM's source.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Poseidon2Event {
     pub clk: u32,
@@ -108,6 +109,20 @@ pub struct Poseidon2Event {
     pub output: [u32; 16],
     /// The doublewords `addr + 8 j`, read as the input and written as the output.
     pub accesses: [DwordAccess; 8],
+    /// POSEIDON2_FROM's source (`None` for POSEIDON2).
+    pub source: Option<SourceRead>,
+}
+
+/// The 8 words a POSEIDON2_FROM call read in place of one half of its state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SourceRead {
+    /// Address of the words (8-byte aligned).
+    pub addr: u32,
+    /// They stand in for the state's words 8..16 (else 0..8).
+    pub second_half: bool,
+    pub words: [u32; 8],
+    /// The doublewords `addr + 8 j`, read (before the state's accesses).
+    pub accesses: [DwordAccess; 4],
 }
 
 /// An EXT_COMBINE call: its block's words, the rows' Horner sum and its 6 doubleword accesses.

@@ -31,10 +31,11 @@ const ROUNDS: i32 = 4;
 /// misaligned store at `p + 1020` straddles pages.
 const STRIDE: i32 = 1030;
 const STATE: i32 = 0x9_0000;
+const SOURCE: i32 = 0xa_0000;
 
 /// Each round: loads from the private input, stores (one misaligned, one on the stack), reads a
-/// stream item, draws random bytes, permutes a POSEIDON2 state, writes stdout and commits
-/// output; then halts with the sum it loaded.
+/// stream item, draws random bytes, permutes a POSEIDON2 state (and again with half of it from
+/// elsewhere), writes stdout and commits output; then halts with the sum it loaded.
 fn test_program() -> Program {
     let (count, ptr, input, acc, tmp) = (5, 6, 9, 8, 7);
     let mut code = li(count, ROUNDS);
@@ -57,6 +58,10 @@ fn test_program() -> Program {
     code.extend(li(10, STATE));
     code.push(I::i(Opcode::Addi, 11, 0, poseidon2::CANONICAL as i32));
     code.extend(ecall(syscall::POSEIDON2));
+    // Its second half from a page that nothing else touches.
+    code.push(I::i(Opcode::Addi, 11, 0, poseidon2::SECOND_HALF as i32));
+    code.extend(li(12, SOURCE));
+    code.extend(ecall(syscall::POSEIDON2_FROM));
     code.push(I::i(Opcode::Addi, 10, 0, 1));
     code.push(I::i(Opcode::Addi, 11, ptr, 0));
     code.push(I::i(Opcode::Addi, 12, 0, 2));
@@ -734,9 +739,14 @@ fn a_run_within_the_whole_run_limits_fits_one_proof_and_one_past_them_does_not()
 
 #[test]
 fn a_system_call_with_addresses_past_the_address_space_is_an_error_when_counted() {
-    // EXT_COMBINE over 2^62 values from the last doubleword, and a POSEIDON2 state there: the
-    // row counter sees the arguments before the executor checks them.
-    for call in [syscall::EXT_COMBINE, syscall::POSEIDON2] {
+    // EXT_COMBINE over 2^62 values from the last doubleword, and a POSEIDON2 state (and
+    // POSEIDON2_FROM source) there: the row counter sees the arguments before the executor
+    // checks them.
+    for call in [
+        syscall::EXT_COMBINE,
+        syscall::POSEIDON2,
+        syscall::POSEIDON2_FROM,
+    ] {
         let mut code = vec![I::i(Opcode::Addi, 10, 0, -8)];
         code.extend(li(11, 1 << 30));
         code.push(I::i(Opcode::Slli, 11, 11, 33));

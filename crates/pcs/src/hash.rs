@@ -244,6 +244,21 @@ pub(crate) trait PermuteState {
             self.permute_state(state);
         }
     }
+
+    /// Permutes `state` with its half `half` (0: words 0..8, 1: words 8..16) overwritten by
+    /// `words` first: a Merkle node taking in its sibling. The guest's precompile reads the
+    /// words where they are (POSEIDON2_FROM) when it can.
+    fn permute_from(&self, state: &mut State, half: usize, words: &Digest) {
+        overwrite_half(state, half, words);
+        self.permute_state(state);
+    }
+}
+
+/// Overwrites the half `half` (0: words 0..8, 1: words 8..16) of `state` with `words`.
+pub(crate) fn overwrite_half(state: &mut State, half: usize, words: &Digest) {
+    let half = &mut state.0[half * RATE..][..RATE];
+    // SAFETY: a half of the state and a digest are `RATE` words each.
+    unsafe { copy_block(half.as_mut_ptr(), words.as_ptr()) };
 }
 
 impl<F: Fn(&mut State)> PermuteState for F {

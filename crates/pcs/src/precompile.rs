@@ -14,8 +14,8 @@ use p3_field::{BasedVectorSpace, PrimeCharacteristicRing};
 use p3_symmetric::{CryptographicPermutation, Permutation};
 
 use crate::codec::{val_from_reduced, val_to_u32};
-use crate::hash::{PermuteState, State, RATE, WIDTH};
-use crate::{Challenge, Val, EXT_DEGREE};
+use crate::hash::{overwrite_half, PermuteState, State, RATE, WIDTH};
+use crate::{Challenge, Digest, Val, EXT_DEGREE};
 
 /// The POSEIDON2 precompile as a Plonky3 permutation of `[KoalaBear; 16]`.
 #[derive(Clone, Copy, Debug, Default)]
@@ -68,12 +68,36 @@ impl PermuteState for Poseidon2Precompile {
         unsafe { ecall(state.0.as_mut_ptr()) };
     }
 
-    /// Twelve instructions per block: four doubleword moves, the call, the loop. As a Rust
-    /// loop around [`ecall`] the compiler sets the call's three registers again for every
-    /// block (fifteen).
+    /// Four instructions per block where the blocks can be read in place (aligned, in RAM):
+    /// a POSEIDON2_FROM call on the next block, the loop. Elsewhere twelve: four doubleword
+    /// moves into the state, a POSEIDON2 call, the loop. As a Rust loop around [`ecall`] the
+    /// compiler sets the call's registers again for every block.
     fn absorb_blocks(&self, state: &mut State, blocks: &[Val]) {
         let count = blocks.len() / RATE;
         if count == 0 {
+            return;
+        }
+        if readable_in_place(blocks) {
+            // SAFETY: the loop reads `count` blocks of `RATE` Montgomery words (below p) from
+            // `blocks` (its length; aligned and in RAM, as just checked), each standing in for
+            // the state's first half, and permutes the state (16 Montgomery words below p,
+            // 8-byte aligned) in place. The call changes no register; the loop's own registers
+            // are declared clobbered.
+            unsafe {
+                asm!(
+                    "2:",
+                    "ecall",
+                    "addi a2, a2, 32",
+                    "addi {count}, {count}, -1",
+                    "bnez {count}, 2b",
+                    count = inout(reg) count => _,
+                    inout("a2") blocks.as_ptr() => _,
+                    in("a0") state.0.as_mut_ptr(),
+                    in("a1") poseidon2::MONTGOMERY,
+                    in("a7") syscall::POSEIDON2_FROM,
+                    options(nostack)
+                );
+            }
             return;
         }
         // SAFETY: the loop reads `count` blocks of `RATE` words from `blocks` (its length) and
@@ -105,6 +129,38 @@ impl PermuteState for Poseidon2Precompile {
             );
         }
     }
+
+    /// One POSEIDON2_FROM call where `words` can be read in place (aligned, in RAM); else the
+    /// copy into the state and a POSEIDON2 call.
+    fn permute_from(&self, state: &mut State, half: usize, words: &Digest) {
+        if !readable_in_place(words) {
+            overwrite_half(state, half, words);
+            self.permute_state(state);
+            return;
+        }
+        let mode = poseidon2::MONTGOMERY + half as u64 * poseidon2::SECOND_HALF;
+        // SAFETY: `words` are 8 Montgomery words below p, aligned and in RAM (just checked),
+        // standing in for the state's half `half`; the state is 16 Montgomery words below p,
+        // 8-byte aligned, permuted in place. The call changes no register.
+        unsafe {
+            asm!(
+                "ecall",
+                in("a7") syscall::POSEIDON2_FROM,
+                in("a0") state.0.as_mut_ptr(),
+                in("a1") mode,
+                in("a2") words.as_ptr(),
+                options(nostack, preserves_flags)
+            );
+        }
+    }
+}
+
+/// Whether POSEIDON2_FROM can read `words` where they are: 8-byte aligned and in RAM (below
+/// `STACK_TOP`; a proof read in place from the private input is not).
+fn readable_in_place(words: &[Val]) -> bool {
+    let start = words.as_ptr() as u64;
+    start % poseidon2::STATE_ALIGN == 0
+        && start + 4 * words.len() as u64 <= droste_isa::abi::STACK_TOP
 }
 
 /// EXT_COMBINE's block: `alpha`, `w`, the result, as Montgomery words.

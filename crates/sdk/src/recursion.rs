@@ -50,11 +50,11 @@ static RECURSION_VKEY_FILES: [&[u8]; 2] = [
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "ff6ef31859f2fb6d51e4e73471dbf411353b521fc27dca0fc388bd5235f4f371",
+        "7bb5c853868d3d407082644596559f733372e76cb482197ab5daed7254df0e61",
     ),
     (
         "fast",
-        "0b6a317c171d0a53773b321542c9442c5e850970de6f465e7862a52edb02c031",
+        "7495d14f585f4a46689a0c1304917e47cd6f2b6473bf9076f0ae813b21b94f79",
     ),
 ];
 

@@ -437,13 +437,19 @@ fn the_poseidon2_precompile_matches_the_native_permutation() {
         .write(&(state, state.map(montgomery)))
         .unwrap();
     let execution = run_ok("selftest", &input);
-    let (in_place, misaligned, in_montgomery) = PublicOutput::new(&execution.public_output)
-        .read::<([u32; 16], [u32; 16], [u32; 16])>()
-        .unwrap();
+    let (in_place, misaligned, in_montgomery, from_first, from_second) =
+        PublicOutput::new(&execution.public_output)
+            .read::<([u32; 16], [u32; 16], [u32; 16], [u32; 16], [u32; 16])>()
+            .unwrap();
     let expected = native_poseidon2(state);
     assert_eq!(in_place, expected);
     assert_eq!(misaligned, expected);
     assert_eq!(in_montgomery, expected.map(montgomery));
+    // POSEIDON2_FROM: the second half in place of the first; in place of itself.
+    let mut doubled = state;
+    doubled.copy_within(8..16, 0);
+    assert_eq!(from_first, native_poseidon2(doubled));
+    assert_eq!(from_second, expected);
 }
 
 #[test]

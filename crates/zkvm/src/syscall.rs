@@ -119,6 +119,27 @@ pub unsafe fn poseidon2(state: *mut u32, representation: u64) {
     }
 }
 
+/// Replaces the 16 words at `state` by the Poseidon2 permutation of those words with one half
+/// taken from the 8 words at `words` instead: `mode` is the representation
+/// (`droste_isa::abi::poseidon2`), plus `SECOND_HALF` for the second half.
+///
+/// # Safety
+/// `state` must be valid for reading and writing 64 bytes and 8-byte aligned; `words` valid for
+/// reading 32 bytes, 8-byte aligned and in RAM (below `STACK_TOP`).
+pub unsafe fn poseidon2_from(state: *mut u32, mode: u64, words: *const u32) {
+    // SAFETY: the caller guarantees `state` and `words`; the call changes only the state.
+    unsafe {
+        asm!(
+            "ecall",
+            in("a7") syscall::POSEIDON2_FROM,
+            in("a0") state,
+            in("a1") mode,
+            in("a2") words,
+            options(nostack, preserves_flags)
+        );
+    }
+}
+
 /// Writes `w * sum_c alpha^c v_c` over the `count` Montgomery words at `values` into the
 /// block at `block` (`droste_isa::abi::ext_combine`).
 ///

@@ -266,8 +266,11 @@ fn cycles() {
 }
 
 /// The POSEIDON2 precompile on canonical words (in place, and from a state at an address that
-/// is 4 mod 8, which goes through an aligned copy) and on Montgomery words.
+/// is 4 mod 8, which goes through an aligned copy) and on Montgomery words; POSEIDON2_FROM with
+/// the state's second half standing in for its first, and for itself from an address that is 4
+/// mod 8.
 fn poseidon2() {
+    use droste_zkvm::poseidon2::{permute_from, Half};
     let (canonical, montgomery): ([u32; 16], [u32; 16]) = io::read();
     let mut in_place = canonical;
     droste_zkvm::poseidon2::permute(&mut in_place);
@@ -279,7 +282,16 @@ fn poseidon2() {
     let misaligned = *misaligned;
     let mut montgomery = montgomery;
     droste_zkvm::poseidon2::permute_montgomery(&mut montgomery);
-    io::commit(&(in_place, misaligned, montgomery));
+    let second: [u32; 8] = canonical[8..].try_into().unwrap();
+    let mut from_first = canonical;
+    permute_from(&mut from_first, Half::First, &second);
+    let mut words = [0u32; 9];
+    let offset = usize::from(words.as_ptr() as usize % 8 == 0);
+    words[offset..offset + 8].copy_from_slice(&second);
+    let mut from_second = canonical;
+    let misaligned_words: &[u32; 8] = words[offset..offset + 8].try_into().unwrap();
+    permute_from(&mut from_second, Half::Second, misaligned_words);
+    io::commit(&(in_place, misaligned, montgomery, from_first, from_second));
 }
 
 /// The EXT_COMBINE precompile on the input's values: in place (aligned, even), from an address

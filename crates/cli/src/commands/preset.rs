@@ -5,9 +5,9 @@ use droste_sdk::ProofOptions;
 /// Proof options preset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Preset {
-    /// At least 100 provable bits (blowup 4, 124 queries).
+    /// At least 100 provable bits (blowup 4, 113 queries).
     Default,
-    /// At least 100 conjectured bits: faster proving, smaller proofs (blowup 2, 85 queries).
+    /// At least 100 conjectured bits: faster proving, smaller proofs (blowup 2, 77 queries).
     Fast,
 }
 

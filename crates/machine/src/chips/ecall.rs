@@ -6,8 +6,9 @@
 //! `a0` and `a1`, except for WRITE, whose buffer is `(a1, a2)`: its row reads registers one up
 //! (`10 + is_write_call`, `11 + is_write_call`, linear in the selector) and its file descriptor
 //! `a0` as a third access, `arg2`, which must be 1 or 2. So every buffer is `(arg0, arg1)` and
-//! the bus tuples stay linear. EXT_COMBINE reads its third argument `a2` (the block address) as
-//! that third access too (register `10 + 2 is_ext_combine`). Then, by call:
+//! the bus tuples stay linear. EXT_COMBINE and POSEIDON2_FROM read their third argument `a2`
+//! (the block's, the source's address) as that third access too (register
+//! `10 + 2 (is_ext_combine + is_poseidon2_from)`). Then, by call:
 //!
 //! - HALT / PANIC consume the output cursor and send the exit `(code, output_len)` on [`EXIT`];
 //!   they are the only rows that do not pass the state token on.
@@ -16,8 +17,9 @@
 //!   INPUT_READ and RANDOM write private bytes, WRITE and PANIC only prove the buffer readable
 //!   (what the executor requires; the bytes stay private). COMMIT also advances the output
 //!   cursor.
-//! - POSEIDON2 hands `(clk, a0, a1)` (the state's address and representation) to the
-//!   `poseidon2` table on [`POSEIDON2`], which reads and writes the state.
+//! - POSEIDON2 hands `(clk, a0, a1, 0, 0)` (the state's address and representation), and
+//!   POSEIDON2_FROM `(clk, a0, a1, 1, a2)` (also the half replaced, and the source's address), to
+//!   the `poseidon2` table on [`POSEIDON2`], which reads and writes the state.
 //! - EXT_COMBINE hands `(clk, a0, a1, a2)` (the values' address, their count below 2^27 and the
 //!   block's address) to the `ext_combine` table on [`EXT_COMBINE`].
 //!
@@ -44,7 +46,7 @@ use crate::memory_access::{slot, timestamp, timestamp_expr, AccessCols, MemoryAc
 use crate::trace::rows_from_events;
 
 /// The system calls in selector order: selector `i` is call number `CALLS[i]`.
-pub const CALLS: [u64; 10] = [
+pub const CALLS: [u64; 11] = [
     syscall::HALT,
     syscall::WRITE,
     syscall::COMMIT,
@@ -55,6 +57,7 @@ pub const CALLS: [u64; 10] = [
     syscall::RANDOM,
     syscall::POSEIDON2,
     syscall::EXT_COMBINE,
+    syscall::POSEIDON2_FROM,
 ];
 
 const fn call_index(number: u64) -> usize {
@@ -78,6 +81,7 @@ const INPUT_READ: usize = call_index(syscall::INPUT_READ);
 const RANDOM: usize = call_index(syscall::RANDOM);
 const POSEIDON2_CALL: usize = call_index(syscall::POSEIDON2);
 const EXT_COMBINE_CALL: usize = call_index(syscall::EXT_COMBINE);
+const POSEIDON2_FROM_CALL: usize = call_index(syscall::POSEIDON2_FROM);
 
 /// Bits of a buffer address and length (`< 2^30`).
 const ADDR_HI_BITS: u32 = 14;
@@ -92,7 +96,7 @@ crate::columns! {
         pub clk: T,
         pub pc: T,
         /// One-hot selector of the call, in [`CALLS`] order.
-        pub selector: [T; 10],
+        pub selector: [T; 11],
         pub a7_access: AccessCols<T>,
         /// The first argument (`a0`; WRITE: `a1`) before and after the call.
         pub arg0: Word<T>,
@@ -102,7 +106,7 @@ crate::columns! {
         pub arg1: Word<T>,
         pub arg1_access: AccessCols<T>,
         /// The third argument's limbs 0 and 1 (its upper limbs are zero): WRITE's file
-        /// descriptor `a0`, EXT_COMBINE's block address `a2`.
+        /// descriptor `a0`, EXT_COMBINE's block address `a2`, POSEIDON2_FROM's source `a2`.
         pub arg2: [T; 2],
         pub arg2_access: AccessCols<T>,
         /// Output cursor received by COMMIT, HALT and PANIC: bytes committed so far, and the
@@ -144,6 +148,8 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
         let writes_a0 = sel(CYCLE_COUNT) + sel(INPUT_LEN);
         let uses_cursor = sel(COMMIT) + ends.clone();
         let base = AB::Expr::from_u32(1 << 16);
+        let poseidon2 = sel(POSEIDON2_CALL) + sel(POSEIDON2_FROM_CALL);
+        let reads_a2 = sel(EXT_COMBINE_CALL) + sel(POSEIDON2_FROM_CALL);
 
         builder.receive(STATE, [local.clk.into(), local.pc.into()], is_real.clone());
         builder.send(
@@ -191,16 +197,12 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
         ];
         MemoryAccess {
             space: register(space::REGISTER),
-            addr: register(10) + sel(EXT_COMBINE_CALL) * AB::Expr::TWO,
+            addr: register(10) + reads_a2.clone() * AB::Expr::TWO,
             ts: timestamp_expr::<AB>(local.clk, slot::FD),
             prev_value: arg2.clone(),
             value: arg2,
         }
-        .eval(
-            builder,
-            &local.arg2_access,
-            sel(WRITE) + sel(EXT_COMBINE_CALL),
-        );
+        .eval(builder, &local.arg2_access, sel(WRITE) + reads_a2.clone());
         let fd: AB::Expr = local.arg2[0].into();
         builder.assert_zero(
             sel(WRITE)
@@ -229,14 +231,14 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
         cycle.assert_zero(local.arg0_new.0[2]);
         cycle.assert_zero(local.arg0_new.0[3]);
 
-        // Buffer calls: address a0 and length a1 below 2^30; POSEIDON2: address a0 below 2^30
-        // (its alignment is the memory's: only aligned cells exist) and a1 its representation.
+        // Buffer calls: address a0 and length a1 below 2^30; POSEIDON2(_FROM): address a0 below
+        // 2^30 (its alignment is the memory's: only aligned cells exist) and a1 its mode.
         // The high limb of a0 (which these calls leave unchanged) is checked together with the
         // cycle count's, which must be below 2^30 too so that its two limbs cannot wrap around
         // the field.
         let addr = local.arg0.0[0].into() + local.arg0.0[1].into() * base.clone();
         let len = local.arg1.0[0].into() + local.arg1.0[1].into() * base.clone();
-        let uses_address = uses_buffer.clone() + sel(POSEIDON2_CALL) + sel(EXT_COMBINE_CALL);
+        let uses_address = uses_buffer.clone() + poseidon2.clone() + sel(EXT_COMBINE_CALL);
         for limb in [local.arg0.0[2], local.arg0.0[3]] {
             builder.when(uses_address.clone()).assert_zero(limb);
         }
@@ -246,7 +248,7 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
                 .assert_zero(limb);
         }
         for limb in &local.arg1.0[1..] {
-            builder.when(sel(POSEIDON2_CALL)).assert_zero(*limb);
+            builder.when(poseidon2.clone()).assert_zero(*limb);
         }
         range_check(
             builder,
@@ -256,10 +258,18 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
         );
         // PANIC replaces its address by the exit code, so its address is checked before.
         range_check(builder, local.arg0.0[1], ADDR_HI_BITS, sel(PANIC));
+        // The source (POSEIDON2_FROM's a2, 0 for POSEIDON2) below 2^30 like EXT_COMBINE's block.
+        let arg2_addr = local.arg2[0].into() + local.arg2[1].into() * base.clone();
         builder.send(
             POSEIDON2,
-            [local.clk.into(), addr.clone(), local.arg1.0[0].into()],
-            sel(POSEIDON2_CALL),
+            [
+                local.clk.into(),
+                addr.clone(),
+                local.arg1.0[0].into(),
+                sel(POSEIDON2_FROM_CALL),
+                arg2_addr.clone(),
+            ],
+            poseidon2,
         );
         range_check(builder, local.arg1.0[1], ADDR_HI_BITS, uses_buffer.clone());
         // EXT_COMBINE: a0 below 2^30 (above), the count below 2^27, the block below 2^30.
@@ -269,15 +279,10 @@ impl<AB: MachineBuilder> Air<AB> for EcallChip {
             COUNT_HI_BITS,
             sel(EXT_COMBINE_CALL),
         );
-        range_check(builder, local.arg2[1], ADDR_HI_BITS, sel(EXT_COMBINE_CALL));
+        range_check(builder, local.arg2[1], ADDR_HI_BITS, reads_a2);
         builder.send(
             EXT_COMBINE,
-            [
-                local.clk.into(),
-                addr.clone(),
-                len.clone(),
-                local.arg2[0].into() + local.arg2[1].into() * base.clone(),
-            ],
+            [local.clk.into(), addr.clone(), len.clone(), arg2_addr],
             sel(EXT_COMBINE_CALL),
         );
         let is_write = sel(INPUT_READ) + sel(RANDOM);
@@ -364,13 +369,15 @@ fn populate(cols: &mut EcallCols<Val>, e: &EcallEvent, lookups: &LookupCounter) 
     cols.arg1_access
         .populate(e.arg1_prev_ts, timestamp(e.clk, slot::A1), lookups);
     let high = |value: u64| (value >> 16) as u32 & 0xffff;
-    if call == WRITE || call == EXT_COMBINE_CALL {
+    if matches!(call, WRITE | EXT_COMBINE_CALL | POSEIDON2_FROM_CALL) {
         cols.arg2 = [e.arg2 as u32 & 0xffff, high(e.arg2)].map(Val::from_u32);
         cols.arg2_access
             .populate(e.arg2_prev_ts, timestamp(e.clk, slot::FD), lookups);
     }
     if call == EXT_COMBINE_CALL {
         lookups.range(high(e.arg1), COUNT_HI_BITS);
+    }
+    if matches!(call, EXT_COMBINE_CALL | POSEIDON2_FROM_CALL) {
         lookups.range(high(e.arg2), ADDR_HI_BITS);
     }
     if call == CYCLE_COUNT || call == INPUT_LEN {
@@ -378,7 +385,14 @@ fn populate(cols: &mut EcallCols<Val>, e: &EcallEvent, lookups: &LookupCounter) 
     }
     if matches!(
         call,
-        CYCLE_COUNT | COMMIT | INPUT_READ | RANDOM | WRITE | POSEIDON2_CALL | EXT_COMBINE_CALL
+        CYCLE_COUNT
+            | COMMIT
+            | INPUT_READ
+            | RANDOM
+            | WRITE
+            | POSEIDON2_CALL
+            | EXT_COMBINE_CALL
+            | POSEIDON2_FROM_CALL
     ) {
         lookups.range(high(e.arg0_new), ADDR_HI_BITS);
     }

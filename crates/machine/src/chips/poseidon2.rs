@@ -1,11 +1,19 @@
-//! `poseidon2`: the POSEIDON2 precompile ([`droste_isa::abi::syscall::POSEIDON2`]), one row per
-//! call.
+//! `poseidon2`: the POSEIDON2 and POSEIDON2_FROM precompiles
+//! ([`droste_isa::abi::syscall::POSEIDON2`], [`droste_isa::abi::syscall::POSEIDON2_FROM`]), one
+//! row per call.
 //!
-//! The `ecall` row of the call sends `(clk, addr, montgomery)` on [`POSEIDON2`]; the row here
-//! receives it, reads the 16 input words from the 8 doublewords at `addr` and writes the 16
-//! output words back, one [`MemoryAccess`] per doubleword at the call's [`slot::RAM0`]. So the
+//! The `ecall` row of the call sends `(clk, addr, mode, from, source)` on [`POSEIDON2`]; the row
+//! here receives it, reads the 16 input words from the 8 doublewords at `addr` and writes the 16
+//! output words back, one [`MemoryAccess`] per doubleword at the call's [`slot::RAM1`]. So the
 //! state goes through memory like any store, and a row without its call (or a call without its
 //! row) leaves the bus unbalanced.
+//!
+//! POSEIDON2_FROM (`from = 1`) also reads the 8 words at `source` (4 doublewords, at
+//! [`slot::RAM0`], so before the state is written: the source may lie in the state), and they
+//! replace one half of the permutation's input: the first when `from_first`, the second when
+//! `from_second` (exactly one of them for POSEIDON2_FROM, both 0 for POSEIDON2; the call's `a1` is
+//! `mode = montgomery + 2 from_second`, which ties the choice to the call). The replaced half's
+//! memory words are not field elements of the call, so their canonical checks are off.
 //!
 //! The permutation itself is Plonky3's `p3-poseidon2-air` for KoalaBear width 16 (S-box `x^3`
 //! without registers, 4 + 4 full rounds, 20 partial rounds: degree 3, 164 columns), evaluated on
@@ -25,6 +33,7 @@ use core::borrow::{Borrow, BorrowMut};
 use core::mem::MaybeUninit;
 
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use droste_stark::Val;
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
@@ -171,8 +180,14 @@ crate::columns! {
         pub clk: T,
         /// Address of the state (8-byte aligned; the cells at `addr + 8 j` must exist).
         pub addr: T,
-        /// The words are Montgomery forms (`a1 = 1`).
+        /// The words are Montgomery forms (`a1 = 1`, or 3 for POSEIDON2_FROM's second half).
         pub montgomery: T,
+        /// POSEIDON2_FROM: the source replaces the input's first half (words 0..8) or its
+        /// second half (words 8..16); both 0 for POSEIDON2.
+        pub from_first: T,
+        pub from_second: T,
+        /// Address of POSEIDON2_FROM's source (8-byte aligned).
+        pub source: T,
         /// The permutation: its `inputs` are the field elements of the input words, its last
         /// full round's `post` those of the output words.
         pub perm: PermCols<T>,
@@ -180,6 +195,9 @@ crate::columns! {
         pub output: [CanonicalWord<T>; WIDTH],
         /// Timestamp witnesses of the 8 doublewords.
         pub access: [AccessCols<T>; WIDTH / 2],
+        /// POSEIDON2_FROM's source words and the timestamp witnesses of their 4 doublewords.
+        pub source_words: [CanonicalWord<T>; WIDTH / 2],
+        pub source_access: [AccessCols<T>; WIDTH / 4],
     }
 }
 
@@ -208,25 +226,62 @@ where
         let is_real: AB::Expr = local.is_real.into();
         builder.assert_bool(is_real.clone());
         builder.assert_bool(local.montgomery);
+        builder.assert_bool(local.from_first);
+        builder.assert_bool(local.from_second);
+        let from: AB::Expr = local.from_first.into() + local.from_second.into();
+        builder.assert_bool(from.clone());
+        builder.assert_zero((AB::Expr::ONE - is_real.clone()) * from.clone());
+        let mode = local.montgomery.into() + local.from_second.into() * AB::Expr::TWO;
         builder.receive(
             POSEIDON2,
-            [local.clk.into(), local.addr.into(), local.montgomery.into()],
+            [
+                local.clk.into(),
+                local.addr.into(),
+                mode,
+                from.clone(),
+                local.source.into(),
+            ],
             is_real.clone(),
         );
+        let sources: Vec<AB::Expr> = local
+            .source_words
+            .iter()
+            .map(|word| eval_canonical(builder, word, from.clone()))
+            .collect();
+        for (j, access) in local.source_access.iter().enumerate() {
+            let value = dword_limbs::<AB>(&local.source_words[2 * j..]);
+            MemoryAccess {
+                space: AB::Expr::from_u32(space::RAM),
+                addr: local.source.into() + AB::Expr::from_usize(8 * j),
+                ts: timestamp_expr::<AB>(local.clk, slot::RAM0),
+                prev_value: value.clone(),
+                value,
+            }
+            .eval(builder, access, from.clone());
+        }
 
         let perm = local.perm.cols();
         let r = montgomery_factor();
         let to_field = mode_factor::<AB>(local.montgomery, r.inverse());
         let to_word = mode_factor::<AB>(local.montgomery, r);
         let outputs = local.perm.output();
-        for (((word_in, &element_in), word_out), &element_out) in local
+        for (i, (((word_in, &element_in), word_out), &element_out)) in local
             .input
             .iter()
             .zip(&perm.inputs)
             .zip(&local.output)
             .zip(outputs)
+            .enumerate()
         {
-            let input = eval_canonical(builder, word_in, is_real.clone());
+            // The half the source replaces: its words are checked only when kept.
+            let replaced: AB::Expr = if i < WIDTH / 2 {
+                local.from_first.into()
+            } else {
+                local.from_second.into()
+            };
+            let kept = eval_canonical(builder, word_in, is_real.clone() - replaced.clone());
+            let source = sources[i % (WIDTH / 2)].clone();
+            let input = kept.clone() + replaced * (source - kept);
             builder.assert_eq(element_in, input * to_field.clone());
             range_check(builder, word_out.lo, 16, is_real.clone());
             range_check(builder, word_out.hi, 16, is_real.clone());
@@ -238,7 +293,7 @@ where
             MemoryAccess {
                 space: AB::Expr::from_u32(space::RAM),
                 addr: local.addr.into() + AB::Expr::from_usize(8 * j),
-                ts: timestamp_expr::<AB>(local.clk, slot::RAM0),
+                ts: timestamp_expr::<AB>(local.clk, slot::RAM1),
                 prev_value: dword_limbs::<AB>(&local.input[2 * j..]),
                 value: dword_limbs::<AB>(&local.output[2 * j..]),
             }
@@ -363,10 +418,34 @@ impl Poseidon2Table {
             cols.clk = Val::from_u32(e.clk);
             cols.addr = Val::from_u32(e.addr);
             cols.montgomery = Val::from_bool(e.montgomery);
+            let mut input = e.input;
+            let mut replaced = 0..0;
+            if let Some(source) = &e.source {
+                let half = WIDTH / 2;
+                replaced = if source.second_half {
+                    half..WIDTH
+                } else {
+                    0..half
+                };
+                input[replaced.clone()].copy_from_slice(&source.words);
+                cols.from_first = Val::from_bool(!source.second_half);
+                cols.from_second = Val::from_bool(source.second_half);
+                cols.source = Val::from_u32(source.addr);
+                for (word, &value) in cols.source_words.iter_mut().zip(&source.words) {
+                    word.populate(value, lookups);
+                }
+                for (access, dword) in cols.source_access.iter_mut().zip(&source.accesses) {
+                    access.populate(dword.prev_ts, timestamp(e.clk, slot::RAM0), lookups);
+                }
+            }
             cols.perm
-                .fill(e.input.map(|w| word_to_field(w, e.montgomery)), &constants);
-            for (word, &value) in cols.input.iter_mut().zip(&e.input) {
-                word.populate(value, lookups);
+                .fill(input.map(|w| word_to_field(w, e.montgomery)), &constants);
+            for (i, (word, &value)) in cols.input.iter_mut().zip(&e.input).enumerate() {
+                if replaced.contains(&i) {
+                    word.populate_unchecked(value);
+                } else {
+                    word.populate(value, lookups);
+                }
             }
             for (word, &value) in cols.output.iter_mut().zip(&e.output) {
                 word.populate(value, lookups);
@@ -374,7 +453,7 @@ impl Poseidon2Table {
                 lookups.range(value >> 16, 16);
             }
             for (access, dword) in cols.access.iter_mut().zip(&e.accesses) {
-                access.populate(dword.prev_ts, timestamp(e.clk, slot::RAM0), lookups);
+                access.populate(dword.prev_ts, timestamp(e.clk, slot::RAM1), lookups);
             }
         })
     }
@@ -391,10 +470,11 @@ mod tests {
 
     use super::*;
     use crate::columns::Col;
-    use crate::events::DwordAccess;
+    use crate::events::{DwordAccess, SourceRead};
     use crate::gadgets::row_check::{assert_honest, first_failure, RowFailure};
 
-    /// Calls on random states (and the extreme words), alternating the representation.
+    /// Calls on random states (and the extreme words), alternating the representation; every
+    /// third a POSEIDON2_FROM, on either half, whose replaced half holds any words.
     fn events() -> Vec<Poseidon2Event> {
         let mut rng = rand::rngs::StdRng::seed_from_u64(9);
         (0..12u32)
@@ -404,16 +484,42 @@ mod tests {
                     input[..3].copy_from_slice(&[0, 1, MODULUS - 1]);
                 }
                 let montgomery = i % 2 == 1;
-                Poseidon2Event {
+                let source = (i % 3 == 2).then(|| {
+                    let second_half = i % 4 == 0;
+                    let replaced = if second_half { 8..16 } else { 0..8 };
+                    for word in &mut input[replaced] {
+                        *word = rng.gen();
+                    }
+                    SourceRead {
+                        addr: 0x2_0000 + 32 * i,
+                        second_half,
+                        words: core::array::from_fn(|_| rng.gen_range(0..MODULUS)),
+                        accesses: [DwordAccess::default(); 4],
+                    }
+                });
+                let mut event = Poseidon2Event {
                     clk: i + 1,
                     addr: 0x1_0000 + 64 * i,
                     montgomery,
                     input,
-                    output: permute_words(&input, montgomery),
                     accesses: [DwordAccess::default(); 8],
-                }
+                    source,
+                    ..Poseidon2Event::default()
+                };
+                event.output = permute_words(&permutation_input(&event), montgomery);
+                event
             })
             .collect()
+    }
+
+    /// The words the call permutes: the state's, with the source's in the half it replaces.
+    fn permutation_input(e: &Poseidon2Event) -> [u32; 16] {
+        let mut input = e.input;
+        if let Some(source) = &e.source {
+            let at = if source.second_half { 8 } else { 0 };
+            input[at..at + 8].copy_from_slice(&source.words);
+        }
+        input
     }
 
     #[test]
@@ -424,7 +530,7 @@ mod tests {
         let native = default_koalabear_poseidon2_16();
         for (r, e) in events.iter().enumerate() {
             let cols: &Poseidon2Cols<Val> = trace.values[r * trace.width..][..trace.width].borrow();
-            let input = e.input.map(|w| word_to_field(w, e.montgomery));
+            let input = permutation_input(e).map(|w| word_to_field(w, e.montgomery));
             assert_eq!(cols.perm.cols().inputs, input);
             let output = cols.perm.cols().ending_full_rounds[HALF_FULL_ROUNDS - 1].post;
             assert_eq!(output, native.permute(input), "row {r}");
@@ -463,6 +569,52 @@ mod tests {
         );
         // Claiming the low limb zero when it is not.
         assert!(tampered(&|c| c.input[3].lo_zero = Val::ONE).is_some());
+    }
+
+    /// Row 2 is a POSEIDON2_FROM on the first half: its source words are pinned like the
+    /// state's, and the half it replaces is its own.
+    #[test]
+    fn a_source_is_pinned_to_its_limbs_and_its_half() {
+        let events = events();
+        assert!(matches!(
+            events[2].source,
+            Some(SourceRead {
+                second_half: false,
+                ..
+            })
+        ));
+        let trace = Poseidon2Table::generate_trace(&events, &LookupCounter::default());
+        let width = trace.width;
+        let tampered = |edit: &dyn Fn(&mut Poseidon2Cols<Val>)| {
+            let mut t = trace.clone();
+            edit(t.values[2 * width..3 * width].borrow_mut());
+            first_failure(&Poseidon2Table, &t, &[], 2)
+        };
+        assert!(tampered(&|c| c.source_words[4].hi += Val::ONE).is_some());
+        // A source word `y + p` as limbs: the canonical check looks up a negative value.
+        let forged = tampered(&|c| {
+            let word = &mut c.source_words[6];
+            let y = word.lo.as_canonical_u32() + (word.hi.as_canonical_u32() << 16);
+            let z = y + MODULUS;
+            word.lo = Val::from_u32(z & 0xffff);
+            word.hi = Val::from_u32(z >> 16);
+            word.lo_zero = Val::ZERO;
+        });
+        assert!(
+            matches!(&forged, Some(RowFailure::Lookup { bus: crate::bus::RANGE, values, .. })
+                if values[0] >= Val::ORDER_U32 - 0x8000),
+            "{forged:?}"
+        );
+        // The kept half's words are the permutation's input: changing one is caught, and so is
+        // claiming the other half.
+        assert!(tampered(&|c| c.input[12].lo += Val::ONE).is_some());
+        assert!(tampered(&|c| {
+            c.from_first = Val::ZERO;
+            c.from_second = Val::ONE;
+        })
+        .is_some());
+        // Both halves at once is no call.
+        assert!(tampered(&|c| c.from_second = Val::ONE).is_some());
     }
 
     #[test]

@@ -27,8 +27,8 @@ crate::columns! {
     }
 }
 
-/// Constrains `word` to be below `p` (its limbs being 16-bit, which the caller ensures) and
-/// returns its value.
+/// Constrains `word` to be below `p` (its limbs being 16-bit, which the caller ensures) where
+/// `is_real` is 1 (0 turns the check off) and returns its value.
 pub fn eval_canonical<AB: MachineBuilder>(
     builder: &mut AB,
     word: &CanonicalWord<AB::Var>,
@@ -48,11 +48,18 @@ pub fn eval_canonical<AB: MachineBuilder>(
 impl CanonicalWord<Val> {
     /// Fills the limbs of `word` (below `p`) and records the canonical check.
     pub fn populate(&mut self, word: u32, lookups: &LookupCounter) {
+        self.populate_unchecked(word);
+        let hi = word >> 16;
+        lookups.range(MAX_HI_WITH_LO + u32::from(word & 0xffff == 0) - hi, 16);
+    }
+
+    /// Fills the limbs of any `word` whose canonical check is off (`eval_canonical`'s gate 0):
+    /// a word that passes through without standing for a field element.
+    pub fn populate_unchecked(&mut self, word: u32) {
         let (lo, hi) = (word & 0xffff, word >> 16);
         self.lo = Val::from_u32(lo);
         self.hi = Val::from_u32(hi);
         self.lo_zero = Val::from_bool(lo == 0);
-        lookups.range(MAX_HI_WITH_LO + u32::from(lo == 0) - hi, 16);
     }
 }
 

@@ -136,13 +136,13 @@ impl RowRules {
     }
 
     /// The table rows of a system call besides its `ecall` row: one buffer row per doubleword
-    /// piece of its buffer, one `poseidon2` row per POSEIDON2 call, one `ext_combine` row per
+    /// piece of its buffer, one `poseidon2` row per POSEIDON2(_FROM) call, one `ext_combine` row per
     /// EXT_COMBINE call and one `ext_combine_rows` row per doubleword of its values. Returns the
     /// memory it touches ([`syscall_dwords`]).
     pub fn add_syscall(&self, rows: &mut [usize], number: u64, args: [u64; 3]) -> [Range<u64>; 2] {
         let dwords = syscall_dwords(number, args);
         match number {
-            syscall::POSEIDON2 => rows[self.poseidon2] += 1,
+            syscall::POSEIDON2 | syscall::POSEIDON2_FROM => rows[self.poseidon2] += 1,
             syscall::EXT_COMBINE => {
                 rows[self.ext_combine] += 1;
                 rows[self.ext_combine + 1] += (args[1] / 2) as usize;
@@ -232,8 +232,8 @@ fn row_limits(pk: &ProvingKey, max_rows: usize, rows_per_page: usize) -> RowLimi
     }
 }
 
-/// The doublewords a system call's buffer, a POSEIDON2 state or EXT_COMBINE's values and
-/// block cover: two ranges (empty where the call has fewer). Saturating: the arguments are the
+/// The doublewords a system call's buffer, a POSEIDON2 state (and POSEIDON2_FROM's source)
+/// or EXT_COMBINE's values and block cover: two ranges (empty where the call has fewer). Saturating: the arguments are the
 /// guest's, counted before the executor checks the addresses (a range past the address space
 /// only makes the call too large for a shard).
 fn syscall_dwords(number: u64, args: [u64; 3]) -> [Range<u64>; 2] {
@@ -245,11 +245,16 @@ fn syscall_dwords(number: u64, args: [u64; 3]) -> [Range<u64>; 2] {
         };
         return [addr / 8..end, 0..0];
     }
-    if number == syscall::POSEIDON2 {
+    if matches!(number, syscall::POSEIDON2 | syscall::POSEIDON2_FROM) {
         let first = args[0] / 8;
+        let state = first..first.saturating_add(POSEIDON2_WORDS as u64 / 2);
+        if number == syscall::POSEIDON2 {
+            return [state, 0..0];
+        }
+        let source = args[2] / 8;
         return [
-            first..first.saturating_add(POSEIDON2_WORDS as u64 / 2),
-            0..0,
+            state,
+            source..source.saturating_add(POSEIDON2_WORDS as u64 / 4),
         ];
     }
     if number == syscall::EXT_COMBINE {

@@ -19,7 +19,7 @@ use crate::chips::ext_combine::BLOCK_DWORDS;
 use crate::error::MachineError;
 use crate::events::{
     BufferEvent, DwordAccess, EcallEvent, ExtCombineEvent, ExtCombineRowEvent, FrameEvent,
-    MemoryInstructionEvent, Poseidon2Event,
+    MemoryInstructionEvent, Poseidon2Event, SourceRead,
 };
 use crate::fetch::{RegisterUse, REGISTERS, SINK};
 use crate::memory_access::{slot, timestamp};
@@ -311,10 +311,11 @@ pub fn build_witness(
             let (arg0_prev_ts, _) =
                 cells.reg_write((A0 + shift) as u8, timestamp(clk, slot::RS2), arg0_new);
             let (arg1_prev_ts, _) = cells.reg_read((A1 + shift) as u8, timestamp(clk, slot::A1));
-            // The third argument: WRITE's fd a0, EXT_COMBINE's block a2.
+            // The third argument: WRITE's fd a0, EXT_COMBINE's block a2, POSEIDON2_FROM's
+            // source a2.
             let arg2 = match call.number {
                 syscall::WRITE => Some((A0, call.args[0])),
-                syscall::EXT_COMBINE => Some((A2, call.args[2])),
+                syscall::EXT_COMBINE | syscall::POSEIDON2_FROM => Some((A2, call.args[2])),
                 _ => None,
             };
             let arg2_prev_ts = arg2.map_or(0, |(r, _)| {
@@ -335,7 +336,7 @@ pub fn build_witness(
                 output_cursor,
                 output_min_clk,
             });
-            if call.number == syscall::POSEIDON2 {
+            if matches!(call.number, syscall::POSEIDON2 | syscall::POSEIDON2_FROM) {
                 let call = poseidon2_calls
                     .next()
                     .expect("every POSEIDON2 ecall has its event");
@@ -531,7 +532,8 @@ fn paged_witness(cells: &Cells<'_>, registers: &[u64; 32], pages: &[Page]) -> Ve
     std::iter::once(register_page).chain(memory).collect()
 }
 
-/// The machine's view of a POSEIDON2 call: the 8 doublewords of the state, each read as the
+/// The machine's view of a POSEIDON2 or POSEIDON2_FROM call: the source's 4 doublewords read
+/// at slot 5 (POSEIDON2_FROM), then the 8 doublewords of the state at slot 6, each read as the
 /// input words and written as the output words.
 fn poseidon2_event(
     cells: &mut Cells<'_>,
@@ -541,11 +543,30 @@ fn poseidon2_event(
 ) -> Poseidon2Event {
     debug_assert_eq!(call.clk, first_clk + u64::from(clk));
     let dword =
-        |words: &[u32; 16], j: usize| u64::from(words[2 * j]) | u64::from(words[2 * j + 1]) << 32;
+        |words: &[u32], j: usize| u64::from(words[2 * j]) | u64::from(words[2 * j + 1]) << 32;
+    let source = call.source.map(|source| SourceRead {
+        addr: source.addr,
+        second_half: source.second_half,
+        words: source.words,
+        accesses: core::array::from_fn(|j| {
+            cells.dword(
+                source.addr + 8 * j as u32,
+                timestamp(clk, slot::RAM0),
+                |old| {
+                    debug_assert_eq!(
+                        old,
+                        dword(&source.words, j),
+                        "POSEIDON2_FROM source at clk {clk}"
+                    );
+                    old
+                },
+            )
+        }),
+    });
     let accesses = core::array::from_fn(|j| {
         let access = cells.dword(
             call.addr + 8 * j as u32,
-            timestamp(clk, slot::RAM0),
+            timestamp(clk, slot::RAM1),
             |old| {
                 debug_assert_eq!(old, dword(&call.input, j), "POSEIDON2 input at clk {clk}");
                 dword(&call.output, j)
@@ -561,6 +582,7 @@ fn poseidon2_event(
         input: call.input,
         output: call.output,
         accesses,
+        source,
     }
 }
 

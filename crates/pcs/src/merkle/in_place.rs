@@ -6,10 +6,11 @@
 //! both children into a scratch state and the parent out of it (24 doubleword moves per
 //! compression, plus the vectors' bookkeeping: about 85 cycles per compression, two thirds of
 //! the Merkle phase). Here node `k` of the frontier is the first half of `slots[k]`: a leaf is
-//! hashed in its slot; a parent is its left child's slot permuted after the right child's digest
-//! (or the proof's sibling) was copied into the slot's second half, and a left sibling from the
-//! proof swaps the halves first. The parents are packed to the front of the frontier as the
-//! level is walked, which moves a digest only when an earlier pair had both children open.
+//! hashed in its slot; a parent is its left child's slot permuted with the right child's digest
+//! (or the proof's sibling) as its second half, which the guest's POSEIDON2_FROM reads where it
+//! lies ([`PermuteState::permute_from`]); a left sibling from the proof moves the node to the
+//! second half first. The parents are packed to the front of the frontier as the level is walked,
+//! which moves a digest only when an earlier pair had both children open.
 //!
 //! The walk takes the same pairs ([`level_pairs`]'s rule), the same siblings in the same order
 //! and returns the same root and errors as the general one; the tests run both over the same
@@ -20,6 +21,13 @@ use alloc::vec::Vec;
 use super::multi::{rows_shape, siblings_shape, LevelRows};
 use crate::hash::{copy_block, sponge, zero_state, PermuteState, State};
 use crate::{Digest, PcsError, DIGEST_ELEMS};
+
+/// The digest in a slot: its first half.
+fn first_half(slot: &State) -> &Digest {
+    slot.0[..DIGEST_ELEMS]
+        .try_into()
+        .expect("a state's half is a digest")
+}
 
 /// The root that the opened `rows` and the proof's `siblings` lead to from `leaves` (sorted,
 /// distinct, below `2^log_height`, checked by the caller, as is the order of `rows`' levels),
@@ -48,12 +56,10 @@ pub(crate) fn walk(
                 if level == 0 {
                     sponge(&permute, row, slot);
                 } else {
-                    // `compress(node, hash(rows))`: the rows' digest into the second half.
+                    // `compress(node, hash(rows))`: the rows' digest as the second half.
                     let mut injected = zero_state();
                     sponge(&permute, row, &mut injected);
-                    // SAFETY: a half of `DIGEST_ELEMS` words and a digest, of distinct states.
-                    unsafe { copy_block(slot.0[DIGEST_ELEMS..].as_mut_ptr(), injected.0.as_ptr()) };
-                    permute.permute_state(slot);
+                    permute.permute_from(slot, 1, first_half(&injected));
                 }
             }
         }
@@ -67,32 +73,27 @@ pub(crate) fn walk(
         while pos < len {
             let (at, node) = (pos, nodes_now[pos]);
             let (head, tail) = slots_now.split_at_mut(at + 1);
-            let (left, right) = head[at].0.split_at_mut(DIGEST_ELEMS);
+            let slot = &mut head[at];
             if node & 1 == 1 {
                 // A right child: (sibling, node).
                 let sibling = siblings.next().ok_or_else(missing)?;
-                // SAFETY: the halves are `DIGEST_ELEMS` words each and disjoint; the sibling is
-                // a digest of the proof.
-                unsafe {
-                    copy_block(right.as_mut_ptr(), left.as_ptr());
-                    copy_block(left.as_mut_ptr(), sibling.as_ptr());
-                }
+                let (left, right) = slot.0.split_at_mut(DIGEST_ELEMS);
+                // SAFETY: the halves are `DIGEST_ELEMS` words each and disjoint.
+                unsafe { copy_block(right.as_mut_ptr(), left.as_ptr()) };
+                permute.permute_from(slot, 0, sibling);
                 pos += 1;
             } else if let Some((next, _)) =
                 tail.split_first().filter(|_| nodes_now[at + 1] == node + 1)
             {
-                // Both children are open: the right one's digest into the left one's slot.
-                // SAFETY: a half of `DIGEST_ELEMS` words and the next slot's digest.
-                unsafe { copy_block(right.as_mut_ptr(), next.0.as_ptr()) };
+                // Both children are open: the right one's digest, in its own slot.
+                permute.permute_from(slot, 1, first_half(next));
                 pos += 2;
             } else {
                 // A left child: (node, sibling).
                 let sibling = siblings.next().ok_or_else(missing)?;
-                // SAFETY: a half of `DIGEST_ELEMS` words and a digest of the proof.
-                unsafe { copy_block(right.as_mut_ptr(), sibling.as_ptr()) };
+                permute.permute_from(slot, 1, sibling);
                 pos += 1;
             }
-            permute.permute_state(&mut head[at]);
             if at != parents {
                 let (to, from) = head.split_at_mut(at);
                 // SAFETY: two distinct slots (`parents < at`), a digest's words each.
