@@ -55,7 +55,7 @@ pub fn page_digests<'a>(
         limbs.extend(page_limbs(page));
     }
     let mut out = Vec::with_capacity(count);
-    hasher.hash_rows_into(&limbs, PAGE_LIMBS, count, &mut out);
+    hasher.hash_rows_into((&limbs, PAGE_LIMBS, PAGE_LIMBS), count, &mut out);
     out
 }
 

@@ -10,14 +10,14 @@ use core::borrow::BorrowMut;
 
 use common::*;
 use droste_executor::poseidon2::permute_words;
-use droste_executor::{ExecError, Input};
+use droste_executor::Input;
 use droste_isa::abi::{poseidon2, syscall};
 use droste_machine::bus::{MEMORY, POSEIDON2, RANGE};
 use droste_machine::chips::ecall::EcallCols;
 use droste_machine::chips::poseidon2::Poseidon2Cols;
 use droste_machine::events::{DwordAccess, Poseidon2Event};
 use droste_machine::lookup::LookupCounter;
-use droste_machine::{MachineError, MachineProver, ProvingKey, PublicValues};
+use droste_machine::{ProvingKey, PublicValues};
 use droste_stark::{ConstraintViolation, Val};
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
 use p3_matrix::dense::RowMajorMatrix;
@@ -200,15 +200,9 @@ fn a_padding_row_reading_a_source_is_caught() {
 fn a_non_canonical_source_word_is_refused() {
     // Source word 0 is p itself: the executor refuses the call (the `poseidon2` table's unit
     // tests forge such a word's limbs in a row).
-    let refused = program_on(&memory(poseidon2::MODULUS));
-    let (pk, _) = keys(&refused);
-    let err = MachineProver::prove(&pk, &Input::default()).unwrap_err();
-    assert!(
-        matches!(
-            &err,
-            MachineError::Execution(ExecError::BadSyscall { syscall: "POSEIDON2_FROM", reason, .. })
-                if reason.contains("source word 0")
-        ),
-        "{err}"
+    refused_call(
+        &program_on(&memory(poseidon2::MODULUS)),
+        "POSEIDON2_FROM",
+        "source word 0",
     );
 }

@@ -9,6 +9,7 @@
 use p3_field::{BasedVectorSpace, PrimeField32};
 use rkyv::Archived;
 
+use crate::proof::{DigestDwords, ExtDwords};
 use crate::{Challenge, Digest, PcsError, Val, DIGEST_ELEMS, EXT_DEGREE};
 
 /// Encode a field element as its archived word (internal Montgomery form).
@@ -161,6 +162,57 @@ pub fn digests_in_place(
 /// Encode a digest.
 pub fn digest_to_u32s(d: &Digest) -> [u32; DIGEST_ELEMS] {
     d.map(val_to_u32)
+}
+
+/// The doubleword of words `lo` (first) and `hi` ([`crate::proof::Dword`]).
+pub fn dword(lo: u32, hi: u32) -> u64 {
+    u64::from(lo) | u64::from(hi) << 32
+}
+
+/// Words in pairs as doublewords; an odd count gets a zero word last.
+pub fn to_dwords(words: &[u32]) -> impl Iterator<Item = u64> + '_ {
+    words
+        .chunks(2)
+        .map(|pair| dword(pair[0], pair.get(1).copied().unwrap_or(0)))
+}
+
+/// Encode a digest as doublewords.
+pub fn digest_to_dwords(d: &Digest) -> DigestDwords {
+    let words = digest_to_u32s(d);
+    core::array::from_fn(|k| dword(words[2 * k], words[2 * k + 1]))
+}
+
+/// Encode an extension element as doublewords.
+pub fn ext_to_dwords(x: &Challenge) -> ExtDwords {
+    let words = ext_to_u32s(x);
+    core::array::from_fn(|k| dword(words[2 * k], words[2 * k + 1]))
+}
+
+/// Archived doublewords as their archived words, in place: an archived `u64` is rend's
+/// `u64_le`, 8 little-endian bytes (8-byte aligned), which are the two `u32_le` words low first
+/// on this little-endian target (lib.rs refuses others).
+pub fn dword_words(raw: &[Archived<u64>]) -> &[Archived<u32>] {
+    const {
+        assert!(size_of::<Archived<u64>>() == 2 * size_of::<Archived<u32>>());
+        assert!(align_of::<Archived<u64>>() >= align_of::<Archived<u32>>());
+    }
+    // SAFETY: as said above; sizes and alignments are checked at compile time.
+    unsafe { core::slice::from_raw_parts(raw.as_ptr().cast::<Archived<u32>>(), 2 * raw.len()) }
+}
+
+/// Arrays of `D` archived doublewords as arrays of `W = 2 D` archived words, in place, like
+/// [`dword_words`].
+pub fn dword_arrays<const D: usize, const W: usize>(
+    raw: &[[Archived<u64>; D]],
+) -> &[[Archived<u32>; W]] {
+    const {
+        assert!(W == 2 * D);
+        assert!(size_of::<[Archived<u64>; D]>() == size_of::<[Archived<u32>; W]>());
+        assert!(align_of::<[Archived<u64>; D]>() >= align_of::<[Archived<u32>; W]>());
+    }
+    // SAFETY: each array is `D` doublewords, `2 D` words in order (see `dword_words`); sizes
+    // and alignments are checked at compile time.
+    unsafe { core::slice::from_raw_parts(raw.as_ptr().cast::<[Archived<u32>; W]>(), raw.len()) }
 }
 
 /// Decode an archived digest.

@@ -131,27 +131,32 @@ impl Hasher {
         self.node.compress([*left, *right])
     }
 
-    /// Append to `out` the leaf hash of each of `count` rows of `width` elements stored back to
-    /// back in `rows` (`rows.len() == count * width`, checked by the caller).
+    /// Append to `out` the leaf hash of each of `count` rows of `width` elements, one every
+    /// `stride` elements of `rows` (`rows.len() == count * stride`, checked by the caller).
     ///
     /// Why batched: a verifier hashes every opened leaf of a tree at once, and the packed
     /// permutation hashes [`LANES`] independent inputs in about the time of one scalar call
     /// (AVX2: 8 lanes); on targets without packing (the guest) `LANES` is 1 and this is the
     /// scalar sponge.
-    pub fn hash_rows_into(&self, rows: &[Val], width: usize, count: usize, out: &mut Vec<Digest>) {
-        debug_assert_eq!(rows.len(), width * count);
+    pub fn hash_rows_into(
+        &self,
+        (rows, width, stride): (&[Val], usize, usize),
+        count: usize,
+        out: &mut Vec<Digest>,
+    ) {
+        debug_assert!(width <= stride && rows.len() == stride * count);
+        let row = |r: usize| &rows[r * stride..r * stride + width];
         out.reserve(count);
         if LANES == 1 {
             // In a guest the digests go straight from the precompile's state into `out`.
             #[cfg(target_os = "zkvm")]
             for r in 0..count {
                 let mut state = zero_state();
-                let row = &rows[r * width..(r + 1) * width];
-                sponge(&crate::precompile::Poseidon2Precompile, row, &mut state);
+                sponge(&crate::precompile::Poseidon2Precompile, row(r), &mut state);
                 push_digest(out, &state);
             }
             #[cfg(not(target_os = "zkvm"))]
-            out.extend((0..count).map(|r| self.hash_slice(&rows[r * width..(r + 1) * width])));
+            out.extend((0..count).map(|r| self.hash_slice(row(r))));
             return;
         }
         let mut first = 0;
@@ -159,13 +164,13 @@ impl Hasher {
             let lanes = LANES.min(count - first);
             let packed: [Packed; DIGEST_ELEMS] = self.leaf.hash_iter((0..width).map(|c| {
                 // Lanes past the last row repeat it; their digests are discarded.
-                Packed::from_fn(|lane| rows[(first + lane.min(lanes - 1)) * width + c])
+                Packed::from_fn(|lane| row(first + lane.min(lanes - 1))[c])
             }));
             out.extend((0..lanes).map(|lane| unpack(&packed, lane)));
             first += lanes;
         }
         if first < count {
-            out.push(self.hash_slice(&rows[first * width..]));
+            out.push(self.hash_slice(row(first)));
         }
     }
 
@@ -402,7 +407,7 @@ mod tests {
                     .map(|i| Val::from_u32(i * 31 + 7))
                     .collect();
                 let mut batched = Vec::new();
-                h.hash_rows_into(&rows, width, count, &mut batched);
+                h.hash_rows_into((&rows, width, width), count, &mut batched);
                 let single: Vec<Digest> = (0..count)
                     .map(|r| h.hash_slice(&rows[r * width..(r + 1) * width]))
                     .collect();

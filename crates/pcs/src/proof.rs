@@ -15,6 +15,17 @@ pub type DigestWords = [u32; DIGEST_ELEMS];
 /// An extension element as archived words (basis coefficients).
 pub type ExtWords = [u32; EXT_DEGREE];
 
+/// Two words in one `u64`: word `2k` in the low half, word `2k + 1` in the high half, so that
+/// the little-endian archive holds them in order. The multi-openings carry their words as
+/// doublewords because rkyv aligns a vector's contents to its element type: their rows and
+/// digests then lie 8-byte aligned in an aligned proof buffer, where a guest verifier hashes
+/// them in place (POSEIDON2_FROM reads whole aligned doublewords; docs/pcs.md).
+pub type Dword = u64;
+/// A digest as archived doublewords.
+pub type DigestDwords = [Dword; DIGEST_ELEMS / 2];
+/// An extension element as archived doublewords.
+pub type ExtDwords = [Dword; EXT_DEGREE / 2];
+
 /// Everything the verifier needs beyond the caller's claims: the batching proof of work, FRI
 /// commit-phase roots, the final polynomial, the query proof of work and the multi-openings
 /// answering the queries.
@@ -39,10 +50,11 @@ pub struct OpeningProof {
 pub struct BatchMultiOpening {
     /// Opened rows, by height from the tallest matrices down; within a height, for each distinct
     /// row index the queries reach (increasing), the rows of the matrices of that height
-    /// concatenated in batch order.
-    pub values: Vec<u32>,
+    /// concatenated in batch order, and a zero word when that makes an odd count (so every row
+    /// starts on a doubleword).
+    pub values: Vec<Dword>,
     /// Sibling digests in the order of [`crate::merkle`]'s frontier walk.
-    pub siblings: Vec<DigestWords>,
+    pub siblings: Vec<DigestDwords>,
 }
 
 /// All queried folding cosets of one FRI round.
@@ -50,7 +62,7 @@ pub struct BatchMultiOpening {
 pub struct FoldMultiOpening {
     /// For each distinct coset the queries reach (increasing), its members at the positions no
     /// query reaches (increasing): the verifier computes the others itself.
-    pub values: Vec<ExtWords>,
+    pub values: Vec<ExtDwords>,
     /// Sibling digests in the order of [`crate::merkle`]'s frontier walk.
-    pub siblings: Vec<DigestWords>,
+    pub siblings: Vec<DigestDwords>,
 }

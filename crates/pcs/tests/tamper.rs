@@ -22,6 +22,13 @@ fn bump(word: &mut u32) {
     *word = droste_pcs::codec::val_to_u32(v);
 }
 
+/// [`bump`] on word `k` (0: the low half, 1: the high half) of an archived doubleword.
+fn bump_in(dword: &mut u64, k: usize) {
+    let mut word = (*dword >> (32 * k)) as u32;
+    bump(&mut word);
+    *dword = *dword & !(0xffff_ffff << (32 * k)) | u64::from(word) << (32 * k);
+}
+
 /// A named edit of a proof.
 type Mutation = (String, Box<dyn Fn(&mut OpeningProof)>);
 
@@ -50,17 +57,18 @@ fn every_word(proof: &OpeningProof) -> Vec<Mutation> {
         Box::new(|p| p.batch_pow_witness += 1),
     ));
     for (r, round) in proof.rounds.iter().enumerate() {
-        for i in 0..round.values.len() {
+        // Every word, a row's zero padding included.
+        for i in 0..2 * round.values.len() {
             out.push((
-                format!("rounds[{r}].values[{i}]"),
-                Box::new(move |p| bump(&mut p.rounds[r].values[i])),
+                format!("rounds[{r}].values word {i}"),
+                Box::new(move |p| bump_in(&mut p.rounds[r].values[i / 2], i % 2)),
             ));
         }
         for j in 0..round.siblings.len() {
             for k in 0..8 {
                 out.push((
-                    format!("rounds[{r}].siblings[{j}][{k}]"),
-                    Box::new(move |p| bump(&mut p.rounds[r].siblings[j][k])),
+                    format!("rounds[{r}].siblings[{j}] word {k}"),
+                    Box::new(move |p| bump_in(&mut p.rounds[r].siblings[j][k / 2], k % 2)),
                 ));
             }
         }
@@ -69,16 +77,16 @@ fn every_word(proof: &OpeningProof) -> Vec<Mutation> {
         for v in 0..fold.values.len() {
             for k in 0..4 {
                 out.push((
-                    format!("folds[{f}].values[{v}][{k}]"),
-                    Box::new(move |p| bump(&mut p.folds[f].values[v][k])),
+                    format!("folds[{f}].values[{v}] word {k}"),
+                    Box::new(move |p| bump_in(&mut p.folds[f].values[v][k / 2], k % 2)),
                 ));
             }
         }
         for j in 0..fold.siblings.len() {
             for k in 0..8 {
                 out.push((
-                    format!("folds[{f}].siblings[{j}][{k}]"),
-                    Box::new(move |p| bump(&mut p.folds[f].siblings[j][k])),
+                    format!("folds[{f}].siblings[{j}] word {k}"),
+                    Box::new(move |p| bump_in(&mut p.folds[f].siblings[j][k / 2], k % 2)),
                 ));
             }
         }
@@ -108,7 +116,8 @@ fn non_canonical_words_are_rejected() {
     let h = honest();
     let p_word = Val::ORDER_U32;
     let mut p = h.proof.clone();
-    p.rounds[0].values[0] = p_word;
+    let first = &mut p.rounds[0].values[0];
+    *first = *first & !0xffff_ffff | u64::from(p_word);
     assert_eq!(
         h.verify_proof(&p),
         Err(droste_pcs::PcsError::NonCanonical { value: p_word })
@@ -165,7 +174,7 @@ fn every_list_length_is_checked() {
         ("drop fold value", |p| {
             p.folds[1].values.pop();
         }),
-        ("extra fold value", |p| p.folds[0].values.push([0; 4])),
+        ("extra fold value", |p| p.folds[0].values.push([0; 2])),
         ("drop fold sibling", |p| {
             p.folds[0].siblings.pop();
         }),

@@ -50,11 +50,11 @@ static RECURSION_VKEY_FILES: [&[u8]; 2] = [
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "7bb5c853868d3d407082644596559f733372e76cb482197ab5daed7254df0e61",
+        "207a102f1a60197a4c4ff55be8f98972ee02882db0d2f5563edfd743a9e0550e",
     ),
     (
         "fast",
-        "7495d14f585f4a46689a0c1304917e47cd6f2b6473bf9076f0ae813b21b94f79",
+        "c82c305b5158d2367f488948c3fbe141cfa51f151cee1e167430e979d8528468",
     ),
 ];
 

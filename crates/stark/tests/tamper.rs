@@ -61,7 +61,16 @@ fn fixture() -> &'static Fixture {
     })
 }
 
-/// Every field-element word of the proof, in a fixed order.
+/// The two words of a multi-opening's doubleword (`droste_pcs::proof::Dword`), low first.
+fn halves(dword: &mut u64) -> [&mut u32; 2] {
+    // SAFETY: a `u64` is two `u32`s of no stricter alignment; on this little-endian host the low
+    // word comes first, as in the archive.
+    let [low, high] = unsafe { &mut *(dword as *mut u64).cast::<[u32; 2]>() };
+    [low, high]
+}
+
+/// Every field-element word of the proof (and the zero words padding odd opened rows), in a
+/// fixed order.
 fn words_mut(proof: &mut Proof) -> Vec<&mut u32> {
     let mut words: Vec<&mut u32> = Vec::new();
     words.extend(proof.main_commitment.iter_mut());
@@ -85,12 +94,12 @@ fn words_mut(proof: &mut Proof) -> Vec<&mut u32> {
     words.extend(opening.fold_roots.iter_mut().flatten());
     words.extend(opening.final_poly.iter_mut().flatten());
     for round in &mut opening.rounds {
-        words.extend(round.values.iter_mut());
-        words.extend(round.siblings.iter_mut().flatten());
+        words.extend(round.values.iter_mut().flat_map(halves));
+        words.extend(round.siblings.iter_mut().flatten().flat_map(halves));
     }
     for fold in &mut opening.folds {
-        words.extend(fold.values.iter_mut().flatten());
-        words.extend(fold.siblings.iter_mut().flatten());
+        words.extend(fold.values.iter_mut().flatten().flat_map(halves));
+        words.extend(fold.siblings.iter_mut().flatten().flat_map(halves));
     }
     words
 }
@@ -207,7 +216,7 @@ fn changing_list_lengths_is_rejected() {
         Box::new(|p| {
             p.opening_proof.folds[0].values.pop();
         }),
-        Box::new(|p| p.opening_proof.folds[0].values.push([0; 4])),
+        Box::new(|p| p.opening_proof.folds[0].values.push([0; 2])),
         Box::new(|p| {
             p.opening_proof.folds[0].siblings.pop();
         }),

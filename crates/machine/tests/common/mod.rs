@@ -230,3 +230,19 @@ pub fn forge_modulus_limbs(
         row_mut(&mut traces[range], 0x7f00).borrow_mut();
     counts.count[0] -= Val::ONE;
 }
+
+/// The keys of `program`, whose proving the executor refuses: a `syscall` call with bad
+/// arguments, the reason naming `part`.
+pub fn refused_call(program: &Program, syscall: &str, part: &str) -> ProvingKey {
+    let (pk, _) = keys(program);
+    let err = MachineProver::prove(&pk, &Input::default()).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            MachineError::Execution(droste_executor::ExecError::BadSyscall { syscall: s, reason, .. })
+                if *s == syscall && reason.contains(part)
+        ),
+        "{err}"
+    );
+    pk
+}

@@ -50,9 +50,9 @@ pub(crate) fn walk(
     for level in 0..=log_height {
         if let Some(level_rows) = rows.next_if(|r| r.level == level) {
             rows_shape(level_rows, nodes.len())?;
-            let width = level_rows.width;
+            let (width, stride) = (level_rows.width, level_rows.stride);
             for (i, slot) in slots.iter_mut().enumerate() {
-                let row = &level_rows.rows[i * width..(i + 1) * width];
+                let row = &level_rows.rows[i * stride..][..width];
                 if level == 0 {
                     sponge(&permute, row, slot);
                 } else {

@@ -22,9 +22,11 @@ use alloc::vec::Vec;
 
 use rkyv::Archived;
 
-use crate::codec::{digests_in_place, Use};
+use p3_field::PrimeCharacteristicRing;
+
+use crate::codec::{digests_in_place, dword_arrays, Use};
 use crate::hash::Hasher;
-use crate::proof::DigestWords;
+use crate::proof::DigestDwords;
 use crate::{Digest, PcsError, Val};
 
 /// How a frontier node meets its sibling on the way up.
@@ -90,15 +92,18 @@ pub fn sibling_count(leaves: &[usize], log_height: usize) -> usize {
 }
 
 /// Rows hashed into a tree at one level: `width` elements for each node of that level's
-/// frontier, in increasing node order, back to back (each node's row is the concatenation of
-/// the rows of the matrices entering at that level, in batch order).
+/// frontier, in increasing node order, each followed by zero padding up to `stride` elements
+/// (each node's row is the concatenation of the rows of the matrices entering at that level, in
+/// batch order).
 #[derive(Clone, Copy, Debug)]
 pub struct LevelRows<'a> {
     /// Level above the leaves (0 = the leaves, the tallest matrices).
     pub level: usize,
     /// Elements per node.
     pub width: usize,
-    /// `width * frontier length` elements.
+    /// Elements from one node's row to the next: `width` and its padding, which must be zero.
+    pub stride: usize,
+    /// `stride * frontier length` elements.
     pub rows: &'a [Val],
 }
 
@@ -131,7 +136,7 @@ pub fn verify_multi(
     log_height: usize,
     leaves: &[usize],
     rows: &[LevelRows<'_>],
-    siblings: &[Archived<DigestWords>],
+    siblings: &[Archived<DigestDwords>],
     scratch: &mut MultiScratch,
 ) -> Result<bool, PcsError> {
     check_frontier(leaves, log_height)?;
@@ -143,7 +148,7 @@ pub fn verify_multi(
             "opened rows must start at the leaves, by increasing level",
         ));
     }
-    let siblings = digests_in_place(siblings, Use::HashFirst)?;
+    let siblings = digests_in_place(dword_arrays(siblings), Use::HashFirst)?;
     #[cfg(target_os = "zkvm")]
     let reached = {
         let _ = hasher;
@@ -192,7 +197,13 @@ fn walk_batched(
         if let Some(level_rows) = rows.next_if(|r| r.level == level) {
             rows_shape(level_rows, nodes.len())?;
             injected.clear();
-            hasher.hash_rows_into(level_rows.rows, level_rows.width, nodes.len(), injected);
+            let LevelRows {
+                width,
+                stride,
+                rows,
+                ..
+            } = *level_rows;
+            hasher.hash_rows_into((rows, width, stride), nodes.len(), injected);
             if level == 0 {
                 core::mem::swap(digests, injected);
             } else {
@@ -235,15 +246,32 @@ fn walk_batched(
     Ok(digests[0])
 }
 
-/// The rows of a level hold `width` elements for each of the frontier's `nodes`.
+/// The rows of a level hold `stride` elements for each of the frontier's `nodes`, of which
+/// those past `width` are zero (padding is not hashed, so it is held to one value: a proof has
+/// one encoding).
 pub(super) fn rows_shape(level_rows: &LevelRows<'_>, nodes: usize) -> Result<(), PcsError> {
-    let expected = level_rows.width.checked_mul(nodes);
-    if expected != Some(level_rows.rows.len()) {
+    let LevelRows {
+        width,
+        stride,
+        rows,
+        ..
+    } = *level_rows;
+    let expected = stride.checked_mul(nodes).filter(|_| width <= stride);
+    if expected != Some(rows.len()) {
         return Err(PcsError::Shape {
             what: "opened rows",
             expected: expected.unwrap_or(usize::MAX),
-            got: level_rows.rows.len(),
+            got: rows.len(),
         });
+    }
+    if stride > width
+        && rows
+            .chunks_exact(stride)
+            .any(|row| row[width..].iter().any(|&v| v != Val::ZERO))
+    {
+        return Err(PcsError::InvalidClaim(
+            "non-zero padding after an opened row",
+        ));
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use rkyv::Archived;
 use super::*;
 use crate::codec::{val_from_u32, val_to_u32};
 use crate::hash::Hasher;
-use crate::proof::DigestWords;
+use crate::proof::{DigestDwords, DigestWords};
 use crate::{Digest, PcsError, Val};
 
 fn matrix(log_height: usize, width: usize, seed: u32) -> RowMajorMatrix<Val> {
@@ -18,10 +18,15 @@ fn matrix(log_height: usize, width: usize, seed: u32) -> RowMajorMatrix<Val> {
     RowMajorMatrix::new(values, width)
 }
 
-fn archived(siblings: &[DigestWords]) -> Vec<Archived<DigestWords>> {
+/// The siblings as the proof archives them: doublewords.
+fn archived(siblings: &[DigestWords]) -> Vec<Archived<DigestDwords>> {
     siblings
         .iter()
-        .map(|d| d.map(Archived::<u32>::from_native))
+        .map(|d| {
+            core::array::from_fn(|k| {
+                Archived::<u64>::from_native(crate::codec::dword(d[2 * k], d[2 * k + 1]))
+            })
+        })
         .collect()
 }
 
@@ -88,7 +93,12 @@ impl Fixture {
         }
         Opening {
             levels,
-            siblings: self.tree.multi_siblings(&self.hasher, &self.refs(), leaves),
+            siblings: self
+                .tree
+                .multi_siblings(&self.hasher, &self.refs(), leaves)
+                .iter()
+                .map(|d| core::array::from_fn(|i| (d[i / 2] >> (32 * (i % 2))) as u32))
+                .collect(),
         }
     }
 
@@ -99,17 +109,29 @@ impl Fixture {
             .map(|(level, width, rows)| LevelRows {
                 level: *level,
                 width: *width,
+                stride: *width,
                 rows,
             })
             .collect();
+        self.check_rows(leaves, &rows, &o.siblings)
+    }
+
+    /// [`Self::check`] on rows laid out as given (padded or not).
+    fn check_rows(
+        &self,
+        leaves: &[usize],
+        rows: &[LevelRows<'_>],
+        siblings: &[DigestWords],
+    ) -> Result<bool, PcsError> {
+        let o_siblings = siblings;
         let root = self.tree.root();
-        let siblings = archived(&o.siblings);
+        let siblings = archived(o_siblings);
         let general = verify_multi(
             &self.hasher,
             &root,
             self.log_max(),
             leaves,
-            &rows,
+            rows,
             &siblings,
             &mut MultiScratch::default(),
         );
@@ -117,15 +139,14 @@ impl Fixture {
         // root for the same opening, the same error for a malformed one (claims that fail
         // before the walk are checked once, by `verify_multi`).
         if matches!(general, Ok(_) | Err(PcsError::Shape { .. })) {
-            let siblings: Vec<Digest> = o
-                .siblings
+            let siblings: Vec<Digest> = o_siblings
                 .iter()
                 .map(|d| d.map(|w| val_from_u32(w).unwrap()))
                 .collect();
             let permute = |state: &mut crate::hash::State| self.hasher.permute(&mut state.0);
             let buffers = (&mut Vec::new(), &mut Vec::new());
             let in_place =
-                in_place::walk(permute, self.log_max(), leaves, &rows, &siblings, buffers)
+                in_place::walk(permute, self.log_max(), leaves, rows, &siblings, buffers)
                     .map(|reached| reached == root);
             assert_eq!(in_place, general, "leaves {leaves:?}");
         }
@@ -135,6 +156,50 @@ impl Fixture {
 
 fn bump(word: &mut u32) {
     *word = val_to_u32(val_from_u32(*word).unwrap() + Val::ONE);
+}
+
+/// Rows padded to a stride (as the proof lays out odd-width rows) open alike when the padding
+/// is zero, and a non-zero padding element is refused (it is not hashed).
+#[test]
+fn padded_rows_open_and_their_padding_must_be_zero() {
+    let f = fixture();
+    let leaves = [3, 17, 40];
+    let o = f.open(&leaves);
+    let padded: Vec<(usize, usize, Vec<Val>)> = o
+        .levels
+        .iter()
+        .map(|(level, width, rows)| {
+            let rows = rows
+                .chunks_exact(*width)
+                .flat_map(|row| row.iter().copied().chain([Val::ZERO]))
+                .collect();
+            (*level, *width, rows)
+        })
+        .collect();
+    fn level_rows(levels: &[(usize, usize, Vec<Val>)]) -> Vec<LevelRows<'_>> {
+        levels
+            .iter()
+            .map(|(level, width, rows)| LevelRows {
+                level: *level,
+                width: *width,
+                stride: width + 1,
+                rows,
+            })
+            .collect()
+    }
+    assert_eq!(
+        f.check_rows(&leaves, &level_rows(&padded), &o.siblings),
+        Ok(true)
+    );
+    let mut dirty = padded.clone();
+    let (_, width, rows) = &mut dirty[1];
+    rows[2 * (*width + 1) - 1] = Val::ONE;
+    assert_eq!(
+        f.check_rows(&leaves, &level_rows(&dirty), &o.siblings),
+        Err(PcsError::InvalidClaim(
+            "non-zero padding after an opened row"
+        ))
+    );
 }
 
 #[test]

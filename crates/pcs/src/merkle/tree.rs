@@ -10,9 +10,9 @@ use p3_maybe_rayon::prelude::*;
 use p3_symmetric::{CryptographicHasher, Permutation, PseudoCompressionFunction};
 
 use super::multi::{distinct_shifted, level_pairs, Pair};
-use crate::codec::digest_to_u32s;
+use crate::codec::digest_to_dwords;
 use crate::hash::{Hasher, RATE, WIDTH};
-use crate::proof::DigestWords;
+use crate::proof::DigestDwords;
 use crate::{Digest, Val, DIGEST_ELEMS};
 
 type Packed = <Val as Field>::Packing;
@@ -138,7 +138,7 @@ impl MerkleTree {
         hasher: &Hasher,
         mats: &[&RowMajorMatrix<Val>],
         leaves: &[usize],
-    ) -> Vec<DigestWords> {
+    ) -> Vec<DigestDwords> {
         self.multi_siblings_with(hasher, leaves, |height, row| {
             hash_row(hasher, mats, height, row)
         })
@@ -152,7 +152,7 @@ impl MerkleTree {
         hasher: &Hasher,
         leaves: &[usize],
         row_digest: impl Fn(usize, usize) -> Digest,
-    ) -> Vec<DigestWords> {
+    ) -> Vec<DigestDwords> {
         let mut nodes = leaves.to_vec();
         let mut siblings = Vec::new();
         for layer in 0..self.log_height() {
@@ -162,7 +162,7 @@ impl MerkleTree {
                     Pair::RightFromProof => nodes[at] + 1,
                     Pair::LeftFromProof => nodes[at] - 1,
                 };
-                siblings.push(digest_to_u32s(&self.node(
+                siblings.push(digest_to_dwords(&self.node(
                     hasher,
                     &row_digest,
                     layer,

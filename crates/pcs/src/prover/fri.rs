@@ -8,7 +8,7 @@ use p3_matrix::dense::RowMajorMatrix;
 use p3_maybe_rayon::prelude::*;
 
 use super::Pcs;
-use crate::codec::ext_to_u32s;
+use crate::codec::ext_to_dwords;
 use crate::fold::{fold_pair, lde_shift, FoldPlan, RoundPlan};
 use crate::merkle::distinct_shifted;
 use crate::merkle::MerkleTree;
@@ -242,7 +242,7 @@ pub(super) fn open_queries(
                 for (part, (log_size, known)) in parts.iter().enumerate() {
                     for position in coset << log_size..(coset + 1) << log_size {
                         if known.binary_search(&position).is_err() {
-                            values.push(ext_to_u32s(&round.value(part, position)));
+                            values.push(ext_to_dwords(&round.value(part, position)));
                         }
                     }
                 }

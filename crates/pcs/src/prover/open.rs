@@ -132,7 +132,9 @@ impl Pcs {
             let row =
                 |r: usize| &class_rows[needed.binary_search(&r).expect("every needed row is read")];
             for &r in &rows {
-                values.extend(row(r).iter().map(|&v| codec::val_to_u32(v)));
+                // Each row from a doubleword: a zero word after an odd one (`to_dwords`).
+                let words: Vec<u32> = row(r).iter().map(|&v| codec::val_to_u32(v)).collect();
+                values.extend(codec::to_dwords(&words));
             }
             for r in elided {
                 row_digests.insert((height, r), self.hasher.hash_slice(row(r)));

@@ -15,7 +15,7 @@ use super::combine::combine;
 use super::combine::Weight;
 use super::divide::{batch_invert, InverseAt, Powers};
 use super::{MatrixTerms, RoundClaim};
-use crate::codec::{vals_in_place, Use};
+use crate::codec::{dword_words, vals_in_place, Use};
 use crate::fold::{bitrev_point, lde_shift};
 use crate::hash::Hasher;
 use crate::merkle::{distinct_shifted, verify_multi, LevelRows, MatrixShape, MultiScratch};
@@ -187,21 +187,24 @@ impl Inputs<'_> {
         {
             crate::phase::mark::<{ crate::phase::INPUT_OPENINGS }>();
             let groups = Groups::new(shapes, &per_height)?;
-            if opening.values.len() != groups.total {
+            // Counted in words: two per archived doubleword.
+            let words = dword_words(&opening.values);
+            if words.len() != groups.total {
                 return Err(PcsError::Shape {
                     what: "opened rows",
                     expected: groups.total,
-                    got: opening.values.len(),
+                    got: words.len(),
                 });
             }
-            let values = vals_in_place(&opening.values, Use::HashFirst)?;
+            let values = vals_in_place(words, Use::HashFirst)?;
             let level_rows: Vec<LevelRows<'_>> = groups
                 .levels
                 .iter()
                 .map(|g| LevelRows {
                     level: groups.log_tree - g.log_height,
                     width: g.width,
-                    rows: &values[g.start..g.start + g.width * g.count],
+                    stride: g.stride,
+                    rows: &values[g.start..g.start + g.stride * g.count],
                 })
                 .collect();
             let leaves = &per_height[groups.levels[0].height_at].rows;
@@ -291,30 +294,32 @@ impl Inputs<'_> {
     /// DEEP phase's loads (the recursion guest's tallest table is `load`).
     #[inline(never)]
     fn combine_rows(&self, run: &Run, group: &Group, values: &[Val], out: &mut Vec<Challenge>) {
-        let rows = &values[group.start..][..group.width * group.count][run.start..];
+        let rows = &values[group.start..][..group.stride * group.count][run.start..];
         #[cfg(target_os = "zkvm")]
         super::run_combine::combine_rows::<crate::precompile::CombineBlock>(
             (&self.alpha, self.weights, &run.weights),
             rows,
-            group.width,
+            group.stride,
             group.count,
             out,
         );
         #[cfg(not(target_os = "zkvm"))]
         out.extend(
             (0..group.count)
-                .map(|k| combine(&run.weights, &rows[k * group.width..][..run.weights.len()])),
+                .map(|k| combine(&run.weights, &rows[k * group.stride..][..run.weights.len()])),
         );
     }
 }
 
-/// One height of a round: its matrices' rows sit at `start..start + width * count` of the
-/// round's opened values.
+/// One height of a round: its matrices' rows sit at `start..start + stride * count` of the
+/// round's opened values, `width` values each and a zero after an odd count (the proof's rows
+/// start on doublewords).
 struct Group {
     log_height: usize,
     /// Index of this height in the verifier's list of input heights.
     height_at: usize,
     width: usize,
+    stride: usize,
     count: usize,
     start: usize,
 }
@@ -356,7 +361,8 @@ impl Groups {
                 .filter(|s| s.log_height == h.log_height)
                 .try_fold(0usize, |acc, s| acc.checked_add(s.width))
                 .ok_or(overflow)?;
-            let end = width
+            let stride = width.checked_add(width & 1).ok_or(overflow)?;
+            let end = stride
                 .checked_mul(h.rows.len())
                 .and_then(|size| total.checked_add(size))
                 .ok_or(overflow)?;
@@ -364,6 +370,7 @@ impl Groups {
                 log_height: h.log_height,
                 height_at,
                 width,
+                stride,
                 count: h.rows.len(),
                 start: total,
             });

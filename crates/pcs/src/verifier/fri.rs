@@ -12,7 +12,7 @@ use rkyv::vec::ArchivedVec;
 
 use super::deep::Reduced;
 use super::final_poly::FinalPoly;
-use crate::codec::{exts_in_place, Use};
+use crate::codec::{dword_arrays, exts_in_place, Use};
 #[cfg(not(target_os = "zkvm"))]
 use crate::fold::fold_coset;
 use crate::fold::{bitrev_point, lde_shift, CosetFold, FoldPlan};
@@ -97,7 +97,7 @@ impl FriCheck<'_> {
                     got: opening.values.len(),
                 });
             }
-            let sent = exts_in_place(&opening.values, Use::HashFirst)?;
+            let sent = exts_in_place(dword_arrays(&opening.values), Use::HashFirst)?;
             let mut sent: &[Challenge] = sent;
             let mut members: Vec<Challenge> = Vec::with_capacity(cosets.len() * leaf_len);
             let mut known: Vec<_> = parts
@@ -133,6 +133,7 @@ impl FriCheck<'_> {
             let leaf_rows = [LevelRows {
                 level: 0,
                 width: EXT_DEGREE * leaf_len,
+                stride: EXT_DEGREE * leaf_len,
                 rows: &leaves,
             }];
             let authentic = verify_multi(

@@ -20,6 +20,7 @@ pub struct SectionSize {
 const DIGEST: usize = size_of::<DigestWords>();
 const EXT: usize = size_of::<ExtWords>();
 const WORD: usize = size_of::<u32>();
+const DWORD: usize = size_of::<u64>();
 const POW_WITNESS: usize = size_of::<u64>();
 
 /// The sections of `proof`, whose bytes are `total` long.
@@ -50,7 +51,7 @@ pub fn sizes(proof: &MachineProof, total: usize) -> Vec<SectionSize> {
     ];
     for (round, name) in round_names(stark).iter().enumerate() {
         let (values, siblings) = opening.rounds.get(round).map_or((0, 0), |batch| {
-            (WORD * batch.values.len(), DIGEST * batch.siblings.len())
+            (DWORD * batch.values.len(), DIGEST * batch.siblings.len())
         });
         sections.push((format!("queries: {name} rows"), values));
         sections.push((format!("queries: {name} Merkle siblings"), siblings));
