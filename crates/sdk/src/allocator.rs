@@ -13,6 +13,16 @@ use std::alloc::{GlobalAlloc, Layout, System};
 /// the threshold raised, freed blocks stay in the heap for the next allocation (0.6 million
 /// faults, 1.9 s of system time, prove time 19 s; BENCHMARKS.md).
 ///
+/// It also keeps every thread on glibc's main heap (one arena) and that heap from being trimmed:
+/// rayon's worker threads allocate blocks of hundreds of MiB, which their own arenas (at most 64
+/// MiB each) cannot hold, so glibc mapped each afresh and unmapped it when freed, and the kernel
+/// faulted in and zeroed its pages again at every reuse. On a VM where that zeroing is slow, a
+/// sha256 proof of 2^22 cycles took 1.08 million page faults and 33.2 s of system time (81.1 s
+/// of proving); from one untrimmed heap, 28 thousand and 22.7 s (72.0 s), and a level-1
+/// aggregation of two shard proofs 190.5 s instead of 215.3 s, at the same peak memory
+/// (BENCHMARKS.md). The heap then keeps the process's peak size until it exits, ready for the
+/// next proof.
+///
 /// Call it once at the start of a program that proves (the `droste` CLI does). It only changes
 /// where glibc takes large blocks from; elsewhere than glibc it does nothing.
 pub fn tune_allocator_for_proving() {
@@ -21,6 +31,8 @@ pub fn tune_allocator_for_proving() {
     // values it does not support by returning 0, which leaves the default in place).
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, i32::MAX);
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
     }
 }
 
