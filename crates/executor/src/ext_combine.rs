@@ -21,6 +21,7 @@ use p3_koala_bear::KoalaBear;
 
 use crate::error::ExecError;
 use crate::machine::Machine;
+use crate::memory::in_ram;
 use crate::poseidon2::{field_to_word, word_to_field};
 
 /// The degree-4 extension of KoalaBear (`X^4 = 3`), droste's `Challenge`.
@@ -105,11 +106,7 @@ impl Machine<'_> {
             return Err(bad(pc, reason));
         }
         // The values are read in RAM only (the machine reads them as RAM cells).
-        let in_ram = count
-            .checked_mul(4)
-            .and_then(|len| values.checked_add(len))
-            .is_some_and(|end| values >= PROGRAM_START && end <= STACK_TOP);
-        if !in_ram {
+        if !count.checked_mul(4).is_some_and(|len| in_ram(values, len)) {
             let reason = format!(
                 "the {count} values at {values:#x} are not all in RAM [{PROGRAM_START:#x}, {STACK_TOP:#x})"
             );

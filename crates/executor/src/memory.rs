@@ -35,6 +35,13 @@ pub(crate) enum FaultKind {
     NotInSnapshot { page: u32 },
 }
 
+/// Whether the `len` bytes at `addr` lie in RAM, `[PROGRAM_START, STACK_TOP)`: where a
+/// precompile may read values the machine takes as RAM cells (the private input is another
+/// space).
+pub(crate) fn in_ram(addr: u64, len: u64) -> bool {
+    addr >= PROGRAM_START && addr.checked_add(len).is_some_and(|end| end <= STACK_TOP)
+}
+
 impl Fault {
     pub(crate) fn at(self, pc: u64) -> ExecError {
         let Fault {

@@ -20,6 +20,7 @@ use p3_symmetric::Permutation;
 
 use crate::error::ExecError;
 use crate::machine::Machine;
+use crate::memory::in_ram;
 use crate::record::{try_push, ExecutionRecord, Poseidon2Event, Poseidon2Source};
 
 /// The Montgomery factor `2^32 mod p`: a Montgomery word is the field element times it.
@@ -162,11 +163,7 @@ impl Machine<'_> {
             let reason = format!("source address {addr:#x} is not {STATE_ALIGN}-byte aligned");
             return Err(bad(reason));
         }
-        let in_ram = addr >= PROGRAM_START
-            && addr
-                .checked_add(HALF_BYTES)
-                .is_some_and(|end| end <= STACK_TOP);
-        if !in_ram {
+        if !in_ram(addr, HALF_BYTES) {
             let reason = format!(
                 "the source at {addr:#x} is not in RAM [{PROGRAM_START:#x}, {STACK_TOP:#x})"
             );
