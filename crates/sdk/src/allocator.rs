@@ -36,26 +36,6 @@ pub fn tune_allocator_for_proving() {
     }
 }
 
-/// Hands the heap's free memory back to the kernel: what a process that proves job after job
-/// calls between them.
-///
-/// Why: [`tune_allocator_for_proving`] keeps freed blocks in the heap so that one proof reuses
-/// them instead of faulting in fresh pages, but a long run proves shards and aggregations one
-/// after another, each with its own pattern of blocks, and a job whose blocks do not fit the
-/// holes the previous one left grows the heap past both: a continuation of 2^26 cycles peaked at
-/// 16.4 GiB from one untrimmed heap, against 14.0-14.3 GiB when glibc still trimmed it
-/// (BENCHMARKS.md). Trimming once per job costs one round of page faults per job, not one per
-/// buffer.
-///
-/// Elsewhere than glibc it does nothing.
-pub fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: `malloc_trim` only returns free heap pages to the kernel; live blocks are untouched.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// The peak resident memory of this process so far (`VmHWM`), in KiB: what benchmarks report as
 /// a prove's peak memory. `None` where `/proc/self/status` does not say (outside Linux).
 pub fn peak_resident_kib() -> Option<u64> {

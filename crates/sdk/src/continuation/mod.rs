@@ -268,9 +268,7 @@ impl Prover {
     /// aggregated as soon as both exist, and what is left when the run ends is aggregated from
     /// the right. The tree is the same as level by level (pairs, an odd node out going up), but
     /// only one node per level is kept (O(log n) proofs for n shards), and an aggregation that
-    /// fails does so after two shards, not after all of them. The heap's free memory goes back
-    /// to the kernel after each job ([`crate::release_free_memory`]), so that the peak is one
-    /// job's, whatever the run's length.
+    /// fails does so after two shards, not after all of them.
     pub fn prove_continued(
         &self,
         input: &Input,
@@ -291,7 +289,6 @@ impl Prover {
             let start = Instant::now();
             let bytes = self.prove_shard(&job)?;
             let elapsed = start.elapsed();
-            crate::release_free_memory();
             progress(ContinuationEvent::ShardProven {
                 index,
                 cycles: job.shard.cycles(),
@@ -355,7 +352,6 @@ impl Prover {
         let start = Instant::now();
         let proof = aggregate_pair(self, &nodes)?;
         let elapsed = start.elapsed();
-        crate::release_free_memory();
         stats.aggregation_time += elapsed;
         progress(ContinuationEvent::Aggregated {
             level,
