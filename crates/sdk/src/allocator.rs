@@ -23,6 +23,13 @@ use std::alloc::{GlobalAlloc, Layout, System};
 /// (BENCHMARKS.md). The heap then keeps the process's peak size until it exits, ready for the
 /// next proof.
 ///
+/// It is never trimmed, not even between the jobs of a continuation, because memory given back
+/// can be far dearer to take again than to keep: on a VM whose balloon driver reports free pages
+/// to the host (this one's `virtio_balloon`), the host reclaims them within seconds, and the
+/// next touch pays the host's fault on top of the kernel's zeroing. 2 GiB freed and touched
+/// again at once took 0.29 s, after 5 s 8.66 s, after 20 s 18.0 s (`scripts/first-touch.py`);
+/// a shard job holds about 14 GiB.
+///
 /// Call it once at the start of a program that proves (the `droste` CLI does). It only changes
 /// where glibc takes large blocks from; elsewhere than glibc it does nothing.
 pub fn tune_allocator_for_proving() {
