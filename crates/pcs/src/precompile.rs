@@ -68,10 +68,12 @@ impl PermuteState for Poseidon2Precompile {
         unsafe { ecall(state.0.as_mut_ptr()) };
     }
 
-    /// Four instructions per block where the blocks can be read in place (aligned, in RAM):
-    /// a POSEIDON2_FROM call on the next block, the loop. Elsewhere twelve: four doubleword
-    /// moves into the state, a POSEIDON2 call, the loop. As a Rust loop around [`ecall`] the
-    /// compiler sets the call's registers again for every block.
+    /// Three instructions per block where the blocks can be read in place (aligned, in RAM):
+    /// a POSEIDON2_FROM call on the next block, the step to the next block and the loop's
+    /// branch on the end pointer. Elsewhere eleven: four doubleword moves into the state, a
+    /// POSEIDON2 call, the step, the branch. As a Rust loop around [`ecall`] the compiler sets
+    /// the call's registers again for every block, and counts the blocks in a register of its
+    /// own (one more `addi` per block, a row of `add_imm`, the recursion guest's tallest table).
     fn absorb_blocks(&self, state: &mut State, blocks: &[Val]) {
         let count = blocks.len() / RATE;
         if count == 0 {
@@ -88,9 +90,8 @@ impl PermuteState for Poseidon2Precompile {
                     "2:",
                     "ecall",
                     "addi a2, a2, 32",
-                    "addi {count}, {count}, -1",
-                    "bnez {count}, 2b",
-                    count = inout(reg) count => _,
+                    "bne a2, {end}, 2b",
+                    end = in(reg) blocks[count * RATE..].as_ptr(),
                     inout("a2") blocks.as_ptr() => _,
                     in("a0") state.0.as_mut_ptr(),
                     in("a1") poseidon2::MONTGOMERY,
@@ -117,10 +118,9 @@ impl PermuteState for Poseidon2Precompile {
                 "sd {t}, 24(a0)",
                 "ecall",
                 "addi {src}, {src}, 32",
-                "addi {count}, {count}, -1",
-                "bnez {count}, 2b",
+                "bne {src}, {end}, 2b",
                 src = inout(reg) blocks.as_ptr() => _,
-                count = inout(reg) count => _,
+                end = in(reg) blocks[count * RATE..].as_ptr(),
                 t = out(reg) _,
                 in("a0") state.0.as_mut_ptr(),
                 in("a1") poseidon2::MONTGOMERY,

@@ -50,11 +50,11 @@ static RECURSION_VKEY_FILES: [&[u8]; 2] = [
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "207a102f1a60197a4c4ff55be8f98972ee02882db0d2f5563edfd743a9e0550e",
+        "157102595ab7d6572c315d4b5565bb0365f63321aac260787111521ff98a6a42",
     ),
     (
         "fast",
-        "c82c305b5158d2367f488948c3fbe141cfa51f151cee1e167430e979d8528468",
+        "d2831e61e41b54006ce6553ed7b770435aa2ae57fca14e4a30f3137d404ead5f",
     ),
 ];
 
