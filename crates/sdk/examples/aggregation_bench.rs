@@ -3,8 +3,9 @@
 //!
 //! `cargo run --release -p droste-sdk --example aggregation_bench -- --prove`
 //!
-//! Proves two consecutive shards of sha256 over `--bytes` (default: the 2^27-cycle run's 2 MiB;
-//! shards 1 and 2, full-sized ones without the input) at the default preset, once: the shard
+//! Proves `--shards` (default two; a continuation's level 1 takes three) consecutive shards of
+//! sha256 over `--bytes` (default: the 2^27-cycle run's 2 MiB; from shard 1, full-sized ones
+//! without the input) at the default preset, once: the shard
 //! proofs are kept in `--cache` and reused. Then runs the recursion guest (the shipped ELF, or
 //! `--elf`, e.g. an older one to compare) over them and prints its cycles and what proving that
 //! run costs, table by table; `--prove` also proves it and prints the time and peak memory
@@ -32,9 +33,13 @@ struct Args {
     /// Bytes hashed by the guest.
     #[arg(long, default_value_t = 2_113_536)]
     bytes: usize,
-    /// The first of the two consecutive shards aggregated.
+    /// The first of the consecutive shards aggregated.
     #[arg(long, default_value_t = 1)]
     first_shard: usize,
+    /// How many consecutive shards are aggregated: two, or three (what a continuation's
+    /// level-1 aggregation takes, `SHARDS_PER_AGGREGATION`).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=4))]
+    shards: u8,
     /// Where the shard proofs are kept between runs.
     #[arg(long, default_value = "target/aggregation-bench")]
     cache: PathBuf,
@@ -64,24 +69,28 @@ fn main() -> ExitCode {
     let elf = std::fs::read(build_guest(repo_root().join("guests/sha256")).unwrap()).unwrap();
     let prover = Prover::new(&elf, options).unwrap();
     let input = Input::new().write_slice(&vec![0x61; args.bytes]);
-    let shards = [args.first_shard, args.first_shard + 1];
+    let shards: Vec<usize> = (args.first_shard..).take(args.shards.into()).collect();
+    let last = shards[shards.len() - 1];
     std::fs::create_dir_all(&args.cache).unwrap();
-    let paths = shards.map(|i| {
-        args.cache
-            .join(format!("sha256-{}-shard{i}.proof", args.bytes))
-    });
+    let paths: Vec<PathBuf> = shards
+        .iter()
+        .map(|i| {
+            args.cache
+                .join(format!("sha256-{}-shard{i}.proof", args.bytes))
+        })
+        .collect();
     if !paths.iter().all(|p| p.exists()) {
         let snapshots = prover
             .shard_snapshots(&input, DEFAULT_SHARD_CYCLES)
             .unwrap()
-            .take(shards[1] + 1)
+            .take(last + 1)
             .collect::<Result<Vec<_>, _>>()
             .unwrap();
-        if snapshots.len() <= shards[1] {
+        if snapshots.len() <= last {
             eprintln!("the run has {} shards", snapshots.len());
             return ExitCode::FAILURE;
         }
-        for (&i, path) in shards.iter().zip(&paths) {
+        for (&i, path) in shards.iter().zip(&paths).filter(|(_, p)| !p.exists()) {
             let start = Instant::now();
             let proof = prover.prove_snapshot(&snapshots[i]).unwrap();
             println!(
@@ -157,8 +166,8 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     } else {
         println!(
-            "aggregation of shards {} and {}: {} recursion guest cycles",
-            shards[0], shards[1], run.cycles
+            "aggregation of shards {}-{last}: {} recursion guest cycles",
+            shards[0], run.cycles
         );
     }
     let cost = proving_cost(&recursion[..], run.profile.unwrap(), options).unwrap();

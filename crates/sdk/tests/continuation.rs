@@ -2,7 +2,7 @@
 //! run, and shards that do not continue each other are refused, by the host before proving and
 //! by the recursion guest itself.
 //!
-//! One continuation is proven (three shards of a small sha256 run, two aggregation levels, fast
+//! One continuation is proven (four shards of a small sha256 run, two aggregation levels, fast
 //! preset): aggregation proves the recursion guest, the expensive part. The refusals prove only
 //! shards (cheap) and execute the recursion guest.
 
@@ -39,16 +39,17 @@ fn a_run_proven_in_shards_verifies_like_one_proof_of_the_run() {
     let prover = Prover::new(&*program, ProofOptions::fast()).unwrap();
     let input = sha256_input(300);
     let run = execute(&*program, &input, &ExecOptions::default()).unwrap();
-    let shard_cycles = run.cycles.div_ceil(3);
+    let shard_cycles = run.cycles.div_ceil(4);
     let mut events = Vec::new();
     let (proof, stats) = prover
         .prove_continued(&input, shard_cycles, &mut |event| events.push(event))
         .unwrap();
     assert_eq!(
         (stats.shards, stats.levels, stats.cycles),
-        (3, 2, run.cycles)
+        (4, 2, run.cycles)
     );
-    // Aggregated eagerly: a pair as soon as both exist, the odd shard out at the end.
+    // Aggregated eagerly: three shards as soon as they exist, the last one with their aggregate
+    // (a shard and an aggregate chained in one aggregation).
     let order: Vec<String> = events
         .iter()
         .map(|event| match *event {
@@ -60,7 +61,7 @@ fn a_run_proven_in_shards_verifies_like_one_proof_of_the_run() {
         .collect();
     assert_eq!(
         order,
-        ["shard 0", "shard 1", "0-1 at 1", "shard 2", "0-2 at 2"]
+        ["shard 0", "shard 1", "shard 2", "0-2 at 1", "shard 3", "0-3 at 2"]
     );
 
     // The statement of a proof of the whole run: the program's own key digest, exit code and

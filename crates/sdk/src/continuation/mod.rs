@@ -1,16 +1,18 @@
 //! Runs of any length: continuations. A run is cut into shards of at most `shard_cycles`
 //! instructions, each shard is proven on its own (a shard proof, `droste_machine::shard`), and
-//! the recursion guest aggregates the shard proofs in a tree of pairs, chaining their boundaries
+//! the recursion guest aggregates the shard proofs in a tree (threes of shards, then pairs:
+//! [`SHARDS_PER_AGGREGATION`]), chaining their boundaries
 //! (pc, memory roots, input, output position), into one proof of the run's statement: the same
 //! statement, under the same verifying-key digest, as a proof of a short run, accepted by
 //! [`crate::verify`] like a compressed proof.
 //!
 //! The jobs are separate so that a scheduler can distribute them: [`ShardJobs`] streams the
 //! shard jobs of a run (executing it once, holding one shard at a time), [`Prover::prove_shard`]
-//! proves one, [`aggregate_pair`] proves two consecutive nodes of the tree (shards or
+//! proves one, [`aggregate_nodes`] proves consecutive nodes of the tree (shards or
 //! aggregates), and [`Prover::prove_continued`] runs them all here, in order.
 //! `docs/continuations.md` has the protocol, why it is sound, and what each job needs and makes.
 
+use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 use droste_executor::memory_root::{MemoryTree, ShardMemoryProof};
@@ -26,9 +28,12 @@ use crate::recursion::{aggregate_inner, recursion_key, Inner, InnerProof, InnerS
 use crate::Input;
 
 mod snapshot;
+mod tree;
 
 pub use droste_executor::DEFAULT_SHARD_CYCLES;
 pub use snapshot::{ShardSnapshot, ShardSnapshots, SnapshotError};
+pub use tree::SHARDS_PER_AGGREGATION;
+use tree::{Aggregator, Span, Tree};
 
 /// A shard to prove: the shard (its boundary states, pages and record) and its memory proof
 /// against the run's page tree.
@@ -119,15 +124,6 @@ pub enum Node {
     Aggregate(Proof),
 }
 
-/// A node of the aggregation tree with where it stands: its level (0 for a shard) and the
-/// shards it covers.
-struct Subtree {
-    level: usize,
-    first: usize,
-    last: usize,
-    node: Node,
-}
-
 impl Node {
     /// The node's proof bytes.
     pub fn bytes(&self) -> &[u8] {
@@ -148,9 +144,9 @@ pub enum ContinuationEvent {
         elapsed: Duration,
         bytes: usize,
     },
-    /// The aggregate of shards `first..=last`, at `level` of the tree (1: a pair of shards), was
+    /// The aggregate of shards `first..=last`, at `level` of the tree (1: of shards only), was
     /// proven in `elapsed`; the recursion guest ran `cycles` instructions to verify and chain
-    /// its two nodes.
+    /// its nodes.
     Aggregated {
         level: usize,
         first: usize,
@@ -264,11 +260,10 @@ impl Prover {
     /// Proves the run on `input` shard by shard and aggregates the shard proofs into one proof
     /// of the run's statement (a proof of the recursion guest, under the same preset).
     ///
-    /// Aggregation is eager, a binary counter over the shards: two nodes of the same level are
-    /// aggregated as soon as both exist, and what is left when the run ends is aggregated from
-    /// the right. The tree is the same as level by level (pairs, an odd node out going up), but
-    /// only one node per level is kept (O(log n) proofs for n shards), and an aggregation that
-    /// fails does so after two shards, not after all of them.
+    /// Aggregation is eager, in the tree's order (`continuation::tree`): each group of
+    /// [`SHARDS_PER_AGGREGATION`] shards as soon as it is proven, two aggregates of one level as
+    /// soon as both exist, what is left from the right at the end; an aggregation that fails
+    /// does so after the first group of shards, not after all of them.
     pub fn prove_continued(
         &self,
         input: &Input,
@@ -283,13 +278,39 @@ impl Prover {
             shard_time: Duration::ZERO,
             aggregation_time: Duration::ZERO,
         };
-        let mut tree = Vec::new();
+        // Shards and aggregations both report as they finish.
+        let progress = RefCell::new(progress);
+        let mut aggregation_time = Duration::ZERO;
+        let mut prove = |span: Span, nodes: &[&Node]| {
+            let start = Instant::now();
+            let proof = aggregate_nodes(self, nodes)?;
+            let elapsed = start.elapsed();
+            aggregation_time += elapsed;
+            (*progress.borrow_mut())(ContinuationEvent::Aggregated {
+                level: span.level,
+                first: span.first,
+                last: span.last,
+                cycles: proof.stats().cycles,
+                elapsed,
+            });
+            Ok(Node::Aggregate(proof))
+        };
+        let mut aggregator = Aggregator {
+            prove: &mut prove,
+            too_long: |error: &ProveError| {
+                matches!(
+                    error,
+                    ProveError::RecursionTooLong { .. } | ProveError::TableTooTall { .. }
+                )
+            },
+        };
+        let mut tree = Tree::default();
         for (index, job) in self.shard_jobs(input, shard_cycles)?.enumerate() {
             let job = job?;
             let start = Instant::now();
             let bytes = self.prove_shard(&job)?;
             let elapsed = start.elapsed();
-            progress(ContinuationEvent::ShardProven {
+            (*progress.borrow_mut())(ContinuationEvent::ShardProven {
                 index,
                 cycles: job.shard.cycles(),
                 elapsed,
@@ -298,76 +319,18 @@ impl Prover {
             stats.cycles += job.shard.cycles();
             stats.shards += 1;
             stats.shard_time += elapsed;
-            tree.push(Subtree {
-                level: 0,
-                first: index,
-                last: index,
-                node: Node::Shard(bytes),
-            });
-            while let [.., left, right] = tree.as_slice() {
-                if left.level != right.level {
-                    break;
-                }
-                self.aggregate_last(&mut tree, 2, &mut stats, progress)?;
+            tree.push_shard(index, Node::Shard(bytes), &mut aggregator)?;
+        }
+        let root = tree.finish(&mut aggregator)?;
+        stats.aggregation_time = aggregation_time;
+        match root {
+            Some((level, Node::Aggregate(proof))) => {
+                stats.levels = level;
+                Ok((proof, stats))
             }
+            Some((_, Node::Shard(_))) => unreachable!("the tree's root is an aggregate"),
+            None => Err(droste_machine::MachineError::Shard("the run has no shard").into()),
         }
-        if tree.is_empty() {
-            return Err(droste_machine::MachineError::Shard("the run has no shard").into());
-        }
-        while !matches!(
-            tree.as_slice(),
-            [Subtree {
-                node: Node::Aggregate(_),
-                ..
-            }]
-        ) {
-            // A run of one shard is aggregated alone, into a proof of the run's statement.
-            let count = tree.len().min(2);
-            self.aggregate_last(&mut tree, count, &mut stats, progress)?;
-        }
-        let Some(Subtree {
-            node: Node::Aggregate(proof),
-            level,
-            ..
-        }) = tree.pop()
-        else {
-            unreachable!("the loop ends at one aggregate")
-        };
-        stats.levels = level;
-        Ok((proof, stats))
-    }
-
-    /// Replaces the last `count` (one or two) subtrees of `tree` by their aggregate.
-    fn aggregate_last(
-        &self,
-        tree: &mut Vec<Subtree>,
-        count: usize,
-        stats: &mut ContinuationStats,
-        progress: &mut dyn FnMut(ContinuationEvent),
-    ) -> Result<(), ProveError> {
-        let parts = tree.split_off(tree.len() - count);
-        let level = 1 + parts.iter().map(|part| part.level).max().unwrap_or(0);
-        let (first, last) = (parts[0].first, parts[count - 1].last);
-        let nodes: Vec<Node> = parts.into_iter().map(|part| part.node).collect();
-        let start = Instant::now();
-        let proof = aggregate_pair(self, &nodes)?;
-        let elapsed = start.elapsed();
-        stats.aggregation_time += elapsed;
-        progress(ContinuationEvent::Aggregated {
-            level,
-            first,
-            last,
-            cycles: proof.stats().cycles,
-            elapsed,
-        });
-        let aggregate = Subtree {
-            level,
-            first,
-            last,
-            node: Node::Aggregate(proof),
-        };
-        tree.push(aggregate);
-        Ok(())
     }
 }
 
@@ -378,10 +341,12 @@ fn fitting_shard_cycles(cycles: u64, rows: usize, limit: usize) -> u64 {
     1 << scaled.max(1).ilog2()
 }
 
-/// Proves the aggregation of consecutive `nodes` (one or two) of `prover`'s program: a proof of
-/// the recursion guest under the prover's preset, whose aggregate holds the chained segment (or,
-/// once the segment is the whole run, the run's statement).
-pub fn aggregate_pair(prover: &Prover, nodes: &[Node]) -> Result<Proof, ProveError> {
+/// Proves the aggregation of consecutive `nodes` of `prover`'s program (at most
+/// [`SHARDS_PER_AGGREGATION`] shard proofs, or two nodes when one is an aggregate, fit one
+/// proof; more fail with [`ProveError::RecursionTooLong`]): a proof of the recursion guest
+/// under the prover's preset, whose aggregate holds the chained segment (or, once the segment
+/// is the whole run, the run's statement).
+pub fn aggregate_nodes(prover: &Prover, nodes: &[&Node]) -> Result<Proof, ProveError> {
     let recursion_vk = recursion_key(prover.options())?;
     let vk = prover.verifying_key();
     let shard_vk = &prover.proving_key().shard.vk;
