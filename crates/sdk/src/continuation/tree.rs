@@ -7,8 +7,9 @@
 //! of two aggregates took 12.56M guest cycles, a level-1 one of two shard proofs 10.17-10.28M, in
 //! the same 2^26 run), and the fewer nodes level 1 leaves, the fewer such aggregations there
 //! are: eight shards make three level-1 nodes instead of four and five aggregations instead of
-//! seven. Three shard proofs of the largest shards (2^24 cycles, default preset) verify in about
-//! 14.5M cycles, inside one proof's 2^24; four would not fit. Above level 1 a node is an
+//! seven (a 2^27-cycle run's aggregations: 877.6 s instead of 1,095.4 s, BENCHMARKS.md). Three
+//! shard proofs of the largest shards (2^24 cycles, default preset) verify in 14.52-14.63M
+//! cycles, inside one proof's 2^24; four would not fit. Above level 1 a node is an
 //! aggregate and two of them are all that fit.
 //!
 //! Shard proofs with many tables cost more to verify (every table's constraints are evaluated
