@@ -70,7 +70,7 @@ fn main() -> ExitCode {
     let prover = Prover::new(&elf, options).unwrap();
     let input = Input::new().write_slice(&vec![0x61; args.bytes]);
     let shards: Vec<usize> = (args.first_shard..).take(args.shards.into()).collect();
-    let last = shards[shards.len() - 1];
+    let last = *shards.last().expect("--shards is at least 1");
     std::fs::create_dir_all(&args.cache).unwrap();
     let paths: Vec<PathBuf> = shards
         .iter()

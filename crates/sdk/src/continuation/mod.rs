@@ -343,7 +343,8 @@ fn fitting_shard_cycles(cycles: u64, rows: usize, limit: usize) -> u64 {
 
 /// Proves the aggregation of consecutive `nodes` of `prover`'s program (at most
 /// [`SHARDS_PER_AGGREGATION`] shard proofs, or two nodes when one is an aggregate, fit one
-/// proof; more fail with [`ProveError::RecursionTooLong`]): a proof of the recursion guest
+/// proof; more fail with [`ProveError::RecursionTooLong`] or, when a table of the recursion
+/// guest's run outgrows one proof first, [`ProveError::TableTooTall`]): a proof of the recursion guest
 /// under the prover's preset, whose aggregate holds the chained segment (or, once the segment
 /// is the whole run, the run's statement).
 pub fn aggregate_nodes(prover: &Prover, nodes: &[&Node]) -> Result<Proof, ProveError> {
