@@ -50,11 +50,11 @@ static RECURSION_VKEY_FILES: [&[u8]; 2] = [
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "157102595ab7d6572c315d4b5565bb0365f63321aac260787111521ff98a6a42",
+        "f3eb3a6cce12640fe92bf277400c44104ceebf0369b1617c2379ed6c836e5f33",
     ),
     (
         "fast",
-        "d2831e61e41b54006ce6553ed7b770435aa2ae57fca14e4a30f3137d404ead5f",
+        "1a827014cb74e8447adabe56958c3d6e92f1981fc94f5e078a524051ef78dd64",
     ),
 ];
 

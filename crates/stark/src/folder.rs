@@ -5,6 +5,7 @@
 
 use alloc::vec::Vec;
 
+use droste_pcs::ext::PrecompiledExt;
 use p3_air::{AirBuilder, RowWindow};
 
 use crate::air::Direction;
@@ -15,10 +16,13 @@ use crate::{BusId, Challenge, Val};
 /// Evaluates constraints at one point from opened values and folds them with `alpha`
 /// (`acc = acc * alpha + c` per constraint), and evaluates the bus interactions the table
 /// declares in the same `eval` (their LogUp terms at that point, in declaration order).
+///
+/// Its expressions are [`PrecompiledExt`]: every extension product an AIR writes is
+/// [`droste_pcs::ext::mul`], one EXT_COMBINE call when the recursion guest verifies.
 #[derive(Debug)]
 pub struct VerifierFolder<'a> {
-    pub(crate) main: RowWindow<'a, Challenge>,
-    pub(crate) preprocessed: RowWindow<'a, Challenge>,
+    pub(crate) main: RowWindow<'a, PrecompiledExt>,
+    pub(crate) preprocessed: RowWindow<'a, PrecompiledExt>,
     pub(crate) is_first_row: Challenge,
     pub(crate) is_last_row: Challenge,
     pub(crate) is_transition: Challenge,
@@ -37,11 +41,11 @@ impl VerifierFolder<'_> {
         multiplicity: Challenge,
     ) where
         I: IntoIterator<Item = E>,
-        E: Into<Challenge>,
+        E: Into<PrecompiledExt>,
     {
         let (fingerprint, tuple_len) = self
             .challenges
-            .fingerprint_and_len(bus, values.into_iter().map(Into::into));
+            .fingerprint_and_len(bus, values.into_iter().map(|v| v.into().0));
         self.interactions.push(EvaluatedInteraction {
             bus,
             direction,
@@ -53,20 +57,20 @@ impl VerifierFolder<'_> {
 }
 
 impl BusBuilder for VerifierFolder<'_> {
-    fn send<I, E>(&mut self, bus: BusId, values: I, multiplicity: impl Into<Challenge>)
+    fn send<I, E>(&mut self, bus: BusId, values: I, multiplicity: impl Into<PrecompiledExt>)
     where
         I: IntoIterator<Item = E>,
-        E: Into<Challenge>,
+        E: Into<PrecompiledExt>,
     {
-        self.interact(bus, Direction::Send, values, multiplicity.into());
+        self.interact(bus, Direction::Send, values, multiplicity.into().0);
     }
 
-    fn receive<I, E>(&mut self, bus: BusId, values: I, multiplicity: impl Into<Challenge>)
+    fn receive<I, E>(&mut self, bus: BusId, values: I, multiplicity: impl Into<PrecompiledExt>)
     where
         I: IntoIterator<Item = E>,
-        E: Into<Challenge>,
+        E: Into<PrecompiledExt>,
     {
-        self.interact(bus, Direction::Receive, values, multiplicity.into());
+        self.interact(bus, Direction::Receive, values, multiplicity.into().0);
     }
 }
 
@@ -79,12 +83,12 @@ impl VerifierFolder<'_> {
 
 impl<'a> AirBuilder for VerifierFolder<'a> {
     type F = Val;
-    type Expr = Challenge;
-    type Var = Challenge;
-    type PreprocessedWindow = RowWindow<'a, Challenge>;
-    type MainWindow = RowWindow<'a, Challenge>;
+    type Expr = PrecompiledExt;
+    type Var = PrecompiledExt;
+    type PreprocessedWindow = RowWindow<'a, PrecompiledExt>;
+    type MainWindow = RowWindow<'a, PrecompiledExt>;
     type PublicVar = Val;
-    type PeriodicVar = Challenge;
+    type PeriodicVar = PrecompiledExt;
 
     fn main(&self) -> Self::MainWindow {
         self.main
@@ -95,19 +99,19 @@ impl<'a> AirBuilder for VerifierFolder<'a> {
     }
 
     fn is_first_row(&self) -> Self::Expr {
-        self.is_first_row
+        PrecompiledExt(self.is_first_row)
     }
 
     fn is_last_row(&self) -> Self::Expr {
-        self.is_last_row
+        PrecompiledExt(self.is_last_row)
     }
 
     fn is_transition(&self) -> Self::Expr {
-        self.is_transition
+        PrecompiledExt(self.is_transition)
     }
 
     fn assert_zero<I: Into<Self::Expr>>(&mut self, x: I) {
-        self.fold(x.into());
+        self.fold(x.into().0);
     }
 }
 

@@ -9,6 +9,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use droste_pcs::codec::{digest_from_archived, ext_from_archived, exts_in_place, Use};
+use droste_pcs::ext::{as_precompiled, PrecompiledExt};
 use droste_pcs::{MatrixClaim, RoundClaim, Transcript};
 use p3_air::{Air, BaseAir, RowWindow};
 use p3_field::{Field, PrimeCharacteristicRing, TwoAdicField};
@@ -422,19 +423,20 @@ pub(crate) fn max_tuple_len(vk: &ArchivedVerifyingKey, endpoints: &[PublicEndpoi
 type ArchivedExtWords = [Archived<u32>; EXT_DEGREE];
 
 /// A table's opened values, checked against its widths (all zero for a table left out).
-fn decode_openings(
+fn decode_openings<'a>(
     table: usize,
     meta: &ArchivedTableMeta,
     present: bool,
-    o: &ArchivedTableOpenings,
+    o: &'a ArchivedTableOpenings,
 ) -> Result<Opened, VerifyError> {
-    let decode = |what, expected: usize, words: &[ArchivedExtWords]| {
+    let decode = |what, expected: usize, words: &'a [ArchivedExtWords]| {
         expect_len(what, table, expected, words.len())?;
-        Ok::<_, VerifyError>(exts_in_place(words, Use::Compute)?.to_vec())
+        Ok::<_, VerifyError>(exts_in_place(words, Use::Compute)?)
     };
-    let both = |what_local, what_next, width: usize, local: &[ArchivedExtWords], next| {
-        let mut values = decode(what_local, width, local)?;
-        values.extend(decode(what_next, width, next)?);
+    let both = |what_local, what_next, width: usize, local, next| {
+        let mut values = Vec::with_capacity(2 * width);
+        values.extend_from_slice(decode(what_local, width, local)?);
+        values.extend_from_slice(decode(what_next, width, next)?);
         Ok::<_, VerifyError>(values)
     };
     let width = |w: usize| if present { w } else { 0 };
@@ -464,7 +466,7 @@ fn decode_openings(
             &o.aux_local,
             &o.aux_next,
         )?,
-        quotient: decode("quotient at zeta", quotient, &o.quotient)?,
+        quotient: decode("quotient at zeta", quotient, &o.quotient)?.to_vec(),
     })
 }
 
@@ -513,7 +515,7 @@ impl Selectors {
             return Ok(*at);
         }
         let zeta = self.zeta;
-        let zeta_n = zeta.exp_power_of_2(log_height);
+        let zeta_n = PrecompiledExt(zeta).exp_power_of_2(log_height).0;
         let vanishing = zeta_n - Challenge::ONE;
         let last_row = Val::two_adic_generator(log_height).inverse();
         let inv_last = (zeta - last_row).try_inverse();
@@ -524,8 +526,8 @@ impl Selectors {
             log_height,
             zeta_n,
             vanishing,
-            is_first_row: vanishing * self.inv_first,
-            is_last_row: vanishing * inv_last,
+            is_first_row: droste_pcs::ext::mul(vanishing, self.inv_first),
+            is_last_row: droste_pcs::ext::mul(vanishing, inv_last),
             is_transition: zeta - last_row,
         };
         self.heights.push(at);
@@ -547,8 +549,11 @@ fn check_constraints_at_zeta(
     let (main_local, main_next) = rows(&o.main);
     let (prep_local, prep_next) = rows(&o.preprocessed);
     let mut folder = VerifierFolder {
-        main: RowWindow::from_two_rows(main_local, main_next),
-        preprocessed: RowWindow::from_two_rows(prep_local, prep_next),
+        main: RowWindow::from_two_rows(as_precompiled(main_local), as_precompiled(main_next)),
+        preprocessed: RowWindow::from_two_rows(
+            as_precompiled(prep_local),
+            as_precompiled(prep_next),
+        ),
         is_first_row: at.is_first_row,
         is_last_row: at.is_last_row,
         is_transition: at.is_transition,
@@ -567,18 +572,20 @@ fn check_constraints_at_zeta(
             .iter()
             .map(|s| s.to_native() as usize)
             .collect();
-        let terms = folder
-            .interactions
-            .iter()
-            .map(|i| (i.signed_multiplicity, i.fingerprint));
+        let terms = folder.interactions.iter().map(|i| {
+            (
+                PrecompiledExt(i.signed_multiplicity),
+                PrecompiledExt(i.fingerprint),
+            )
+        });
         let mut logup = Vec::with_capacity(group_sizes.len());
         logup_constraints(
             terms,
             &group_sizes,
-            &aux_local,
-            &aux_next,
+            as_precompiled(&aux_local),
+            as_precompiled(&aux_next),
             claimed_share(claimed, at.log_height),
-            |c: Challenge| logup.push(c),
+            |c: PrecompiledExt| logup.push(c.0),
         );
         for c in logup {
             folder.fold(c);
@@ -588,8 +595,10 @@ fn check_constraints_at_zeta(
     let quotient = recombine(&o.quotient)
         .iter()
         .rev()
-        .fold(Challenge::ZERO, |acc, &chunk| acc * at.zeta_n + chunk);
-    if folder.accumulator != quotient * at.vanishing {
+        .fold(Challenge::ZERO, |acc, &chunk| {
+            droste_pcs::ext::mul(acc, at.zeta_n) + chunk
+        });
+    if folder.accumulator != droste_pcs::ext::mul(quotient, at.vanishing) {
         return Err(VerifyError::ConstraintMismatch { table: index });
     }
     Ok(())

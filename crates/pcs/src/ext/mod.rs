@@ -5,6 +5,10 @@ use p3_field::BasedVectorSpace;
 
 use crate::{Challenge, Val, EXT_DEGREE};
 
+mod precompiled;
+
+pub use precompiled::{as_precompiled, PrecompiledExt};
+
 /// The base field's modulus.
 const P: u64 = <Val as p3_field::PrimeField32>::ORDER_U32 as u64;
 
