@@ -50,11 +50,11 @@ static RECURSION_VKEY_FILES: [&[u8]; 2] = [
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "f3eb3a6cce12640fe92bf277400c44104ceebf0369b1617c2379ed6c836e5f33",
+        "6b2a9a2fb847254257b7fc4220a76337dfa7361cc5be271c3d2a295644222b48",
     ),
     (
         "fast",
-        "1a827014cb74e8447adabe56958c3d6e92f1981fc94f5e078a524051ef78dd64",
+        "c1d7327c35d5ee5fd1620210f37a941492776c460f57101721689067c772bd3a",
     ),
 ];
 

@@ -1,7 +1,9 @@
 //! Extension-field arithmetic the verifiers share.
 
+use alloc::vec::Vec;
+
 use p3_field::extension::BinomiallyExtendable;
-use p3_field::BasedVectorSpace;
+use p3_field::{BasedVectorSpace, Field};
 
 use crate::{Challenge, Val, EXT_DEGREE};
 
@@ -71,6 +73,27 @@ pub fn mul(a: Challenge, b: Challenge) -> Challenge {
     }
 }
 
+/// Inverts every value in place with one field inversion (Montgomery's trick), `mul` being the
+/// product to use ([`mul`] for extension values in a guest); false, with `values` unchanged,
+/// when one of them is zero.
+pub fn batch_invert<F: Field>(values: &mut [F], mul: impl Fn(F, F) -> F) -> bool {
+    let mut prefix = Vec::with_capacity(values.len());
+    let mut acc = F::ONE;
+    for &v in values.iter() {
+        prefix.push(acc);
+        acc = mul(acc, v);
+    }
+    let Some(mut inv) = acc.try_inverse() else {
+        return false;
+    };
+    for (v, p) in values.iter_mut().zip(prefix).rev() {
+        let value = *v;
+        *v = mul(inv, p);
+        inv = mul(inv, value);
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +110,19 @@ mod tests {
             .map(|(d, &v)| v * <Challenge as BasedVectorSpace<Val>>::ith_basis_element(d).unwrap())
             .sum();
         assert_eq!(recombine(&values), expected);
+    }
+
+    #[test]
+    fn batch_inversion_of_extension_values_inverts_and_refuses_zero() {
+        let mut values: Vec<Challenge> = (1..12u32)
+            .map(|k| Challenge::from_basis_coefficients_fn(|i| Val::from_u32(k * 31 + i as u32)))
+            .collect();
+        let expected: Vec<Challenge> = values.iter().map(|v| v.inverse()).collect();
+        assert!(batch_invert(&mut values, mul));
+        assert_eq!(values, expected);
+        let mut with_zero = [Challenge::ONE, Challenge::ZERO, Challenge::TWO];
+        assert!(!batch_invert(&mut with_zero, mul));
+        assert_eq!(with_zero, [Challenge::ONE, Challenge::ZERO, Challenge::TWO]);
+        assert!(batch_invert(&mut [] as &mut [Challenge], mul));
     }
 }

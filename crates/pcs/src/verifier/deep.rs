@@ -13,6 +13,8 @@ use rkyv::vec::ArchivedVec;
 #[cfg(not(target_os = "zkvm"))]
 use super::combine::combine;
 use super::combine::Weight;
+#[cfg(target_os = "zkvm")]
+use super::divide::RowWords;
 use super::divide::{batch_invert, InverseAt, Powers};
 use super::{MatrixTerms, RoundClaim};
 use crate::codec::{dword_words, vals_in_place, Use};
@@ -97,12 +99,14 @@ impl HeightRows {
             }
         }
         let powers: Vec<Powers> = self.points.iter().map(|&x| Powers::new(x)).collect();
+        #[cfg(target_os = "zkvm")]
+        let row_words: Vec<RowWords> = powers.iter().map(RowWords::new).collect();
         let inverse_at: Vec<InverseAt> = points.iter().map(|&z| InverseAt::new(z)).collect();
         // P_z(x) for every point, then row.
-        let mut norms: Vec<Val> = inverse_at
-            .iter()
-            .flat_map(|at| powers.iter().map(|x| at.norm(x)))
-            .collect();
+        let mut norms: Vec<Val> = Vec::with_capacity(inverse_at.len() * powers.len());
+        for at in &inverse_at {
+            norms.extend(powers.iter().map(|x| at.norm(x)));
+        }
         batch_invert(&mut norms)?;
         let mut ro = alloc::vec![Challenge::ZERO; self.rows.len()];
         let mut numerators = alloc::vec![Challenge::ZERO; self.rows.len()];
@@ -125,11 +129,12 @@ impl HeightRows {
                     }
                 }
             }
-            for (((r, &n), x), &norm_inv) in ro
-                .iter_mut()
-                .zip(&numerators)
-                .zip(&powers)
-                .zip(norm_inverses)
+            #[cfg(target_os = "zkvm")]
+            let rows = &row_words;
+            #[cfg(not(target_os = "zkvm"))]
+            let rows = &powers;
+            for (((r, &n), x), &norm_inv) in
+                ro.iter_mut().zip(&numerators).zip(rows).zip(norm_inverses)
             {
                 #[cfg(target_os = "zkvm")]
                 let quotient = at.divide_by_combination(

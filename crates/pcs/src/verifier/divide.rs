@@ -9,8 +9,6 @@
 //! point, against 390 for a batched extension-field inversion (three extension
 //! multiplications). `P(x) = 0` exactly when `x = z`.
 
-use alloc::vec::Vec;
-
 use p3_field::extension::HasFrobenius;
 use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing, PrimeField32};
 
@@ -42,6 +40,29 @@ impl Powers {
 /// product: so [`InverseAt::divide_by_combination`] multiplies by one `mul` and one `remu`.
 fn canonical(v: Val) -> u64 {
     u64::from(v.as_canonical_u32())
+}
+
+/// What [`InverseAt::divide_by_combination`] takes of a row's [`Powers`]: `x` and `x^2` as
+/// canonical integers and `x^3` as its Montgomery word, converted once per row rather than once
+/// per row and opening point.
+#[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
+#[derive(Clone, Copy)]
+pub(super) struct RowWords {
+    x1: u64,
+    x2: u64,
+    x3: u64,
+}
+
+impl RowWords {
+    #[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
+    pub(super) fn new(x: &Powers) -> Self {
+        let [x1, x2, x3, _] = x.0;
+        Self {
+            x1: canonical(x1),
+            x2: canonical(x2),
+            x3: u64::from(val_to_u32(x3)),
+        }
+    }
 }
 
 impl InverseAt {
@@ -103,20 +124,19 @@ impl InverseAt {
     pub(super) fn divide_by_combination(
         &self,
         v: Challenge,
-        x: &Powers,
+        x: &RowWords,
         norm_inv: Val,
         combine: impl FnOnce(&[Val], &Weight, &Weight) -> Challenge,
     ) -> Challenge {
         /// `A(x)`'s coordinates, aligned as EXT_COMBINE reads them.
         #[repr(C, align(8))]
         struct Coordinates([Val; EXT_DEGREE]);
-        let [x1, x2, x3, _] = x.0;
-        let (x1, x2) = (canonical(x1), canonical(x2));
+        let RowWords { x1, x2, x3 } = *x;
         let [a0, a1, a2] = &self.a;
         let word = |v: Val| u64::from(val_to_u32(v));
         // Each sum is below `4 p^2 < 2^64`; the monic term `x^3` adds to coordinate 0.
         let a_at_x = Coordinates(core::array::from_fn(|k| {
-            let monic = if k == 0 { word(x3) } else { 0 };
+            let monic = if k == 0 { x3 } else { 0 };
             let sum = word(a0[k]) + word(a1[k]) * x1 + word(a2[k]) * x2 + monic;
             val_from_reduced(reduce(sum) as u32)
         }));
@@ -136,26 +156,20 @@ impl InverseAt {
     }
 }
 
-/// Inverts every element in place with one field inversion (Montgomery's trick); a zero element
-/// (a query point equal to an opening point) is an error.
+/// Inverts every element in place with one field inversion ([`crate::ext::batch_invert`]); a
+/// zero element (a query point equal to an opening point) is an error.
 pub(super) fn batch_invert<F: Field>(values: &mut [F]) -> Result<(), PcsError> {
-    let mut prefix = Vec::with_capacity(values.len());
-    let mut acc = F::ONE;
-    for &v in values.iter() {
-        prefix.push(acc);
-        acc *= v;
+    if crate::ext::batch_invert(values, |a, b| a * b) {
+        Ok(())
+    } else {
+        Err(PcsError::PointInDomain)
     }
-    let mut inv = acc.try_inverse().ok_or(PcsError::PointInDomain)?;
-    for (v, p) in values.iter_mut().zip(prefix).rev() {
-        let value = *v;
-        *v = inv * p;
-        inv *= value;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use alloc::vec::Vec;
+
     use super::*;
 
     #[test]
@@ -174,7 +188,8 @@ mod tests {
                 let norm_inv = at.norm(&powers).inverse();
                 assert_eq!(at.inverse(&powers, norm_inv), expected);
                 let v = Challenge::from_basis_coefficients_fn(|i| Val::from_u32(17 + 5 * i as u32));
-                let by_combination = at.divide_by_combination(v, &powers, norm_inv, |a, x, w| {
+                let words = RowWords::new(&powers);
+                let by_combination = at.divide_by_combination(v, &words, norm_inv, |a, x, w| {
                     let word = |w: u32| crate::codec::val_from_u32(w).unwrap();
                     let ext = |w: &Weight| Challenge::from_basis_coefficients_fn(|d| word(w[d]));
                     ext(w)

@@ -96,11 +96,13 @@ pub fn verify(
         .flat_map(|r| r.matrices)
         .map(|m| m.width)
         .sum();
-    let weights: Vec<Weight> =
-        core::iter::successors(Some(Challenge::ONE), |&p| Some(crate::ext::mul(p, alpha)))
-            .take(first_slot)
-            .map(weight)
-            .collect();
+    #[cfg(target_os = "zkvm")]
+    let weights: Vec<Weight> = crate::precompile::ext_powers(alpha, first_slot);
+    #[cfg(not(target_os = "zkvm"))]
+    let weights: Vec<Weight> = core::iter::successors(Some(Challenge::ONE), |&p| Some(p * alpha))
+        .take(first_slot)
+        .map(weight)
+        .collect();
     let matrix_terms = matrix_terms(rounds, alpha, &weights);
 
     let mut heights: Vec<usize> = shapes.iter().flatten().map(|s| s.log_height).collect();
