@@ -8,9 +8,9 @@
 //! the same 2^26 run), and the fewer nodes level 1 leaves, the fewer such aggregations there
 //! are: eight shards make three level-1 nodes instead of four and five aggregations instead of
 //! seven (a 2^27-cycle run's aggregations: 877.6 s instead of 1,095.4 s, BENCHMARKS.md). Three
-//! shard proofs of the largest shards (2^24 cycles, default preset) verify in 14.52-14.63M
-//! cycles, inside one proof's 2^24; four would not fit. Above level 1 a node is an
-//! aggregate and two of them are all that fit.
+//! shard proofs of the largest shards (2^24 cycles, default preset) verify in 13.10M cycles,
+//! inside one proof's 2^24; four would not fit. Above level 1 a node is an aggregate, and
+//! aggregates go in pairs.
 //!
 //! Shard proofs with many tables cost more to verify (every table's constraints are evaluated
 //! at the out-of-domain point): when three are more than one proof of the recursion guest
