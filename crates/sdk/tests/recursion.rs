@@ -148,6 +148,23 @@ fn raw_input(proofs: &[(&droste_sdk::VerifyingKey, &[u8])]) -> Input {
     input
 }
 
+/// `bytes` (a machine proof) with the first main-trace value opened at zeta incremented (still
+/// a canonical word).
+fn with_a_main_opening_changed(bytes: &[u8]) -> Vec<u8> {
+    let archived = droste_machine::proof::access(bytes).unwrap();
+    let mut proof: droste_machine::proof::MachineProof =
+        rkyv::deserialize::<_, rkyv::rancor::Error>(archived).unwrap();
+    let table = proof
+        .proof
+        .openings
+        .iter_mut()
+        .find(|o| !o.main_local.is_empty())
+        .expect("a table with rows");
+    let word = &mut table.main_local[0][0];
+    *word = (*word + 1) % 0x7f00_0001;
+    proof.to_bytes().to_vec()
+}
+
 /// Runs the recursion guest and returns its exit code and panic message.
 fn run_recursion(input: &Input) -> (u32, String) {
     let run = execute(recursion_elf(), input, &ExecOptions::default()).unwrap();
@@ -174,17 +191,28 @@ fn the_recursion_guest_refuses_proofs_that_do_not_verify() {
         .position(|w| w == 13u64.to_le_bytes()) // fib(7)
         .expect("the public output is in the proof");
     forged[output] = 14;
+    // One main-trace value opened at zeta changed to another canonical word: the constraint
+    // check at zeta refuses it (natively that is the error; in the guest, the AIRs' products
+    // there are EXT_COMBINE calls, `droste_pcs::ext::PrecompiledExt`).
+    let opening = with_a_main_opening_changed(bytes);
+    let native = verify(&opening, &*guest("fibonacci"))
+        .unwrap_err()
+        .to_string();
+    assert!(native.contains("constraints at zeta"), "{native}");
     // A valid proof under another program's key.
     let other = Prover::new(&*guest("sha256"), options).unwrap();
     for (what, vk, proof) in [
         ("tampered proof", vk, &tampered[..]),
         ("forged statement", vk, &forged[..]),
+        ("a main opening at zeta", vk, &opening[..]),
         ("another key", other.verifying_key(), bytes),
     ] {
         let (exit_code, message) = run_recursion(&raw_input(&[(vk, proof)]));
         assert_eq!(exit_code, 101, "{what}: {message}");
         assert!(message.contains("does not verify"), "{what}: {message}");
     }
+    let (_, message) = run_recursion(&raw_input(&[(vk, &opening[..])]));
+    assert!(message.contains("constraints at zeta"), "{message}");
 }
 
 /// A word `>= p` anywhere in a proof never verifies in the guest: where the verifier computes
