@@ -54,6 +54,9 @@ fn echo_elf() -> Vec<u8> {
     elf.build()
 }
 
+/// The base field's modulus: every word of a proof is below it.
+const MODULUS: u32 = <droste_pcs::Val as p3_field::PrimeField32>::ORDER_U32;
+
 fn fibonacci(prover: &Prover, n: u64) -> Proof {
     prover
         .prove(&Input::new().write_slice(&n.to_le_bytes()))
@@ -161,7 +164,7 @@ fn with_a_main_opening_changed(bytes: &[u8]) -> Vec<u8> {
         .find(|o| !o.main_local.is_empty())
         .expect("a table with rows");
     let word = &mut table.main_local[0][0];
-    *word = (*word + 1) % 0x7f00_0001;
+    *word = (*word + 1) % MODULUS;
     proof.to_bytes().to_vec()
 }
 
@@ -225,7 +228,7 @@ fn the_recursion_guest_refuses_non_canonical_words() {
     let fib = Prover::new(&*guest("fibonacci"), options).unwrap();
     let proof = fibonacci(&fib, 7);
     let bytes = proof.bytes();
-    let modulus = 0x7f00_0001u32.to_le_bytes();
+    let modulus = MODULUS.to_le_bytes();
     let mut refused_by_the_precompile = 0;
     for eighth in 2..8 {
         let at = bytes.len() * eighth / 8 / 4 * 4;
