@@ -16,6 +16,7 @@ use alloc::vec::Vec;
 
 use droste_pcs::FriParameters;
 use droste_stark::canonical::{Layout, NotCanonical};
+use droste_stark::vk::DigestedKey;
 use droste_stark::wire::WireHeader;
 use droste_stark::{fields, PublicEndpoint, Val};
 use p3_field::{PrimeCharacteristicRing, PrimeField32};
@@ -241,17 +242,49 @@ pub struct VerifiedShard {
     pub statement: ShardStatement,
 }
 
+/// A shard key hashed once, for every shard proof verified under it: a recursion guest
+/// aggregating several shards of one program reads and digests its key once, not per proof.
+/// Only [`ArchivedShardVerifyingKey::digested`] makes one.
+#[derive(Clone, Copy, Debug)]
+pub struct DigestedShardKey<'a> {
+    stark: DigestedKey<'a>,
+    shard_key: [u32; 8],
+}
+
+impl DigestedShardKey<'_> {
+    /// The key's digest as canonical words (what a shard proof carries).
+    pub fn digest_words(&self) -> [u32; 8] {
+        self.shard_key
+    }
+}
+
+impl ArchivedShardVerifyingKey {
+    /// The key with its digest.
+    pub fn digested(&self) -> Result<DigestedShardKey<'_>, MachineError> {
+        let stark = self.stark.digested()?;
+        let shard_key = digest_words(stark.digest());
+        Ok(DigestedShardKey { stark, shard_key })
+    }
+}
+
 /// Verifies a shard proof under a shard key (both read in place).
 pub fn verify_shard_archived(
     vk: &ArchivedShardVerifyingKey,
     proof: &ArchivedShardProof,
 ) -> Result<VerifiedShard, MachineError> {
-    let stark_key = vk.stark.digested()?;
-    let shard_key = digest_words(stark_key.digest());
+    verify_shard_digested(&vk.digested()?, proof)
+}
+
+/// Verifies a shard proof (read in place) under a shard key digested before.
+pub fn verify_shard_digested(
+    key: &DigestedShardKey<'_>,
+    proof: &ArchivedShardProof,
+) -> Result<VerifiedShard, MachineError> {
+    let shard_key = key.shard_key;
     if proof.vkey_digest.map(|w| w.to_native()) != shard_key {
         return Err(MachineError::WrongKey);
     }
-    if FriParameters::from(&proof.fri) != stark_key.key().fri() {
+    if FriParameters::from(&proof.fri) != key.stark.key().fri() {
         return Err(MachineError::WrongOptions);
     }
     let statement: ShardStatement =
@@ -262,7 +295,7 @@ pub fn verify_shard_archived(
     }
     let tables = MachineTables::paged_for_verifier();
     droste_stark::verify_archived(
-        &stark_key,
+        &key.stark,
         &tables.views(),
         &proof.proof,
         &statement.endpoints(),

@@ -51,6 +51,14 @@ impl Input {
         self
     }
 
+    /// Appends a continuation shard proof of the program and shard key of the shard proof
+    /// before it as one input item, the proof alone (`InnerKind::NextShard`: the recursion guest
+    /// verifies it under the key it read before).
+    pub fn write_next_shard_proof(mut self, proof: &[u8]) -> Self {
+        self.inner.stream.push(proof.to_vec());
+        self
+    }
+
     /// Appends the stream items of `other` (its private input and entropy are not taken).
     pub(crate) fn extend(mut self, other: Input) -> Self {
         self.inner.stream.extend(other.inner.stream);

@@ -50,11 +50,11 @@ static RECURSION_VKEY_FILES: [&[u8]; 2] = [
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "6b2a9a2fb847254257b7fc4220a76337dfa7361cc5be271c3d2a295644222b48",
+        "7ddff802af4a2f7779258c2e7965c5690a0f771154670c1f0848c705d5e3901b",
     ),
     (
         "fast",
-        "c1d7327c35d5ee5fd1620210f37a941492776c460f57101721689067c772bd3a",
+        "b6e51f322b04352324c44e647ae2581d5d0b3e5c10b664640bec8429a6249c3e",
     ),
 ];
 
@@ -185,6 +185,9 @@ pub fn request_input(proofs: &[Inner<'_>], options: ProofOptions) -> Result<Inpu
     let mut kinds = Vec::with_capacity(proofs.len());
     let mut items = Input::new();
     let mut preview = Aggregate::new(recursion_vkey);
+    // The program and shard key of the shard entry just written: a shard of the same follows
+    // without its key.
+    let mut last_shard: Option<(ProgramIdentity, AlignedVec<16>)> = None;
     for (index, inner) in proofs.iter().enumerate() {
         let added = match *inner {
             Inner::Whole(inner) => {
@@ -192,18 +195,25 @@ pub fn request_input(proofs: &[Inner<'_>], options: ProofOptions) -> Result<Inpu
                     .map_err(|error| ProveError::InnerProof { index, error })?;
                 kinds.push(InnerKind::Whole);
                 items = items.write_proof(inner.proof, inner.vk);
+                last_shard = None;
                 preview.push(statement(public))
             }
             Inner::Shard(shard) => {
                 let program = program_identity(shard.vk)?;
-                let segment = droste_zkvm::verify::verify_shard(
-                    &program,
-                    &shard.shard_vk.to_bytes(),
-                    shard.proof,
-                )
-                .map_err(|error| ProveError::InnerProof { index, error })?;
-                kinds.push(InnerKind::Shard(program));
-                items = items.write_shard_proof(shard.proof, shard.shard_vk);
+                let key = shard.shard_vk.to_bytes();
+                let segment = droste_zkvm::verify::verify_shard(&program, &key, shard.proof)
+                    .map_err(|error| ProveError::InnerProof { index, error })?;
+                let same_key = last_shard
+                    .as_ref()
+                    .is_some_and(|(last, last_key)| *last == program && **last_key == *key);
+                if same_key {
+                    kinds.push(InnerKind::NextShard);
+                    items = items.write_next_shard_proof(shard.proof);
+                } else {
+                    kinds.push(InnerKind::Shard(program.clone()));
+                    items = items.write_shard_proof(shard.proof, shard.shard_vk);
+                    last_shard = Some((program, key));
+                }
                 preview.push_segment(segment)
             }
         };

@@ -39,16 +39,16 @@ fn a_run_proven_in_shards_verifies_like_one_proof_of_the_run() {
     let prover = Prover::new(&*program, ProofOptions::fast()).unwrap();
     let input = sha256_input(300);
     let run = execute(&*program, &input, &ExecOptions::default()).unwrap();
-    let shard_cycles = run.cycles.div_ceil(4);
+    let shard_cycles = run.cycles.div_ceil(5);
     let mut events = Vec::new();
     let (proof, stats) = prover
         .prove_continued(&input, shard_cycles, &mut |event| events.push(event))
         .unwrap();
     assert_eq!(
         (stats.shards, stats.levels, stats.cycles),
-        (4, 2, run.cycles)
+        (5, 2, run.cycles)
     );
-    // Aggregated eagerly: three shards as soon as they exist, the last one with their aggregate
+    // Aggregated eagerly: four shards as soon as they exist, the last one with their aggregate
     // (a shard and an aggregate chained in one aggregation).
     let order: Vec<String> = events
         .iter()
@@ -61,7 +61,7 @@ fn a_run_proven_in_shards_verifies_like_one_proof_of_the_run() {
         .collect();
     assert_eq!(
         order,
-        ["shard 0", "shard 1", "shard 2", "0-2 at 1", "shard 3", "0-3 at 2"]
+        ["shard 0", "shard 1", "shard 2", "shard 3", "0-3 at 1", "shard 4", "0-4 at 2"]
     );
 
     // The statement of a proof of the whole run: the program's own key digest, exit code and
@@ -134,18 +134,36 @@ fn shards_that_do_not_continue_each_other_are_refused() {
 
     // The recursion guest refuses them too when a host skips its own check.
     let identity = program_identity(vk).unwrap();
-    let request = RecursionRequest {
-        recursion_vkey: recursion_vkey(options).unwrap().0,
-        proofs: vec![InnerKind::Shard(identity); 2],
+    let recursion_vkey = recursion_vkey(options).unwrap().0;
+    let guest_refusal = |proofs: Vec<InnerKind>, items: &dyn Fn(Input) -> Input| {
+        let request = RecursionRequest {
+            recursion_vkey,
+            proofs,
+        };
+        let raw = items(Input::new().write(&request).unwrap());
+        let run = execute(recursion_elf(), &raw, &ExecOptions::default()).unwrap();
+        assert_ne!(run.exit_code, 0);
+        run.panic_message.unwrap()
     };
-    let mut raw = Input::new().write(&request).unwrap();
-    for bytes in [&ours[0], &ours[2]] {
-        raw = raw.write_shard_proof(bytes, shard_vk);
-    }
-    let run = execute(recursion_elf(), &raw, &ExecOptions::default()).unwrap();
-    assert_ne!(run.exit_code, 0);
-    let message = run.panic_message.unwrap();
+    let message = guest_refusal(vec![InnerKind::Shard(identity.clone()); 2], &|raw| {
+        raw.write_shard_proof(&ours[0], shard_vk)
+            .write_shard_proof(&ours[2], shard_vk)
+    });
     assert!(message.contains("shards out of order"), "{message}");
+    // The same with the key read once (what `request_input` writes for shards of one program).
+    let message = guest_refusal(
+        vec![InnerKind::Shard(identity), InnerKind::NextShard],
+        &|raw| {
+            raw.write_shard_proof(&ours[0], shard_vk)
+                .write_next_shard_proof(&ours[2])
+        },
+    );
+    assert!(message.contains("shards out of order"), "{message}");
+    // A next shard needs a shard (and its key) before it.
+    let message = guest_refusal(vec![InnerKind::NextShard], &|raw| {
+        raw.write_next_shard_proof(&ours[0])
+    });
+    assert!(message.contains("no shard before it"), "{message}");
 }
 
 #[test]

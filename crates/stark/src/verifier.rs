@@ -181,7 +181,9 @@ pub fn verify_archived(
         .iter()
         .map(|e| challenges.fingerprint(e.bus, e.values.iter().copied()))
         .collect();
-    if !droste_pcs::ext::batch_invert(&mut inverses, droste_pcs::ext::mul) {
+    if !droste_pcs::ext::batch_invert(&mut inverses, Challenge::ONE, droste_pcs::ext::mul, |v| {
+        v.try_inverse()
+    }) {
         return Err(VerifyError::DegenerateChallenge(
             "zero endpoint fingerprint",
         ));

@@ -34,11 +34,12 @@ pub struct Statement {
 pub struct RecursionRequest {
     /// The digest the recursion guest takes for its own.
     pub recursion_vkey: [u32; 8],
-    /// One entry per `(key, proof)` pair in the input stream after this item.
+    /// One entry per proof in the input stream after this item, each with its key before it
+    /// but for [`InnerKind::NextShard`].
     pub proofs: Vec<InnerKind>,
 }
 
-/// What a `(key, proof)` pair of a [`RecursionRequest`] is.
+/// What a proof of a [`RecursionRequest`] is, and whether its key comes with it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InnerKind {
     /// A proof of a whole run (a machine proof) and the program's verifying key: a
@@ -47,6 +48,10 @@ pub enum InnerKind {
     /// A proof of one continuation shard of `program` and the program's shard key: a
     /// [`Segment`] of one shard.
     Shard(ProgramIdentity),
+    /// A proof of one continuation shard of the program of the shard entry before it, under the
+    /// same shard key, which the stream does not repeat (the guest digests it once): only the
+    /// proof.
+    NextShard,
 }
 
 /// The parts of a program's verifying key whose hash is its digest (`droste_machine`'s

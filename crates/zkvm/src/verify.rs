@@ -33,33 +33,100 @@ pub fn verify_shard(
     shard_vk: &[u8],
     proof: &[u8],
 ) -> Result<Segment, MachineError> {
-    let verified = droste_machine::verify_shard_bytes(shard_vk, proof)?;
-    if verified.shard_key != program.shard_key {
-        return Err(MachineError::WrongKey);
+    let (mut vk_copy, mut proof_copy) = (None, None);
+    let vk =
+        droste_machine::shard::access_key(droste_machine::verify::aligned(shard_vk, &mut vk_copy))?;
+    let proof =
+        droste_machine::shard::access(droste_machine::verify::aligned(proof, &mut proof_copy))?;
+    ShardVerifier::new(program, vk)?.verify(proof)
+}
+
+/// The shard proofs of one program under one shard key: the key is digested, checked against
+/// the program's and the program's key digest computed once, for every proof that follows
+/// (`InnerKind::NextShard`: a recursion guest aggregating several shards reads the key once).
+pub struct ShardVerifier<'a> {
+    key: droste_machine::shard::DigestedShardKey<'a>,
+    program: ProgramIdentity,
+    vkey_digest: [u32; 8],
+}
+
+impl<'a> ShardVerifier<'a> {
+    /// The verifier of `program`'s shard proofs under `shard_vk`, which must be the program's
+    /// shard key.
+    pub fn new(
+        program: &ProgramIdentity,
+        shard_vk: &'a droste_machine::shard::ArchivedShardVerifyingKey,
+    ) -> Result<Self, MachineError> {
+        let key = shard_vk.digested()?;
+        if key.digest_words() != program.shard_key {
+            return Err(MachineError::WrongKey);
+        }
+        let vkey_digest = droste_machine::program_digest(
+            &program.stark_key,
+            program.entry,
+            &program.shard_key,
+            &program.initial_ram_root,
+        )?;
+        Ok(Self {
+            key,
+            program: program.clone(),
+            vkey_digest: droste_machine::key::digest_words(&vkey_digest),
+        })
     }
-    let vkey_digest = droste_machine::program_digest(
-        &program.stark_key,
-        program.entry,
-        &program.shard_key,
-        &program.initial_ram_root,
-    )?;
-    let s = verified.statement;
-    Ok(Segment {
-        vkey_digest: droste_machine::key::digest_words(&vkey_digest),
-        starts_run: s.start_pc == program.entry
-            && s.pre_ram_root == program.initial_ram_root
-            && s.output_offset == 0,
-        start_pc: s.start_pc,
-        pre_ram_root: s.pre_ram_root,
-        exit_code: s.halted.then_some(s.exit_code),
-        end_pc: s.end_pc,
-        post_ram_root: s.post_ram_root,
-        input_root: s.input_root,
-        input_len: s.input_len,
-        output_offset: s.output_offset,
-        output: s.output,
-        cycles: u64::from(s.cycles),
-    })
+
+    /// Verifies one shard proof (read in place) and returns the one-shard segment it proves.
+    pub fn verify(
+        &self,
+        proof: &droste_machine::shard::ArchivedShardProof,
+    ) -> Result<Segment, MachineError> {
+        let s = droste_machine::shard::verify_shard_digested(&self.key, proof)?.statement;
+        let program = &self.program;
+        Ok(Segment {
+            vkey_digest: self.vkey_digest,
+            starts_run: s.start_pc == program.entry
+                && s.pre_ram_root == program.initial_ram_root
+                && s.output_offset == 0,
+            start_pc: s.start_pc,
+            pre_ram_root: s.pre_ram_root,
+            exit_code: s.halted.then_some(s.exit_code),
+            end_pc: s.end_pc,
+            post_ram_root: s.post_ram_root,
+            input_root: s.input_root,
+            input_len: s.input_len,
+            output_offset: s.output_offset,
+            output: s.output,
+            cycles: u64::from(s.cycles),
+        })
+    }
+
+    /// Reads the next input item, a shard proof, verifies it in place and returns its segment.
+    /// Panics (ending the guest) if the item is missing or the proof does not verify.
+    #[cfg(target_os = "zkvm")]
+    #[track_caller]
+    pub fn read_verified(&self) -> Segment {
+        let proof = read_aligned("shard proof");
+        let verified = droste_machine::shard::access(&proof).and_then(|proof| self.verify(proof));
+        match verified {
+            Ok(segment) => segment,
+            Err(error) => panic!("verify::read_verified_shard: the shard does not verify: {error}"),
+        }
+    }
+}
+
+/// Reads the next input item, the shard key of `program`, and returns the verifier of the
+/// program's shard proofs under it (the key's buffer lives as long as the guest: a guest reads
+/// one key per program). Panics (ending the guest) if the item is missing or is not the
+/// program's shard key.
+#[cfg(target_os = "zkvm")]
+#[track_caller]
+pub fn read_shard_key(program: &ProgramIdentity) -> ShardVerifier<'static> {
+    let vk: &'static [u8] = Box::leak(Box::new(read_aligned("shard key")));
+    let verifier =
+        droste_machine::shard::access_key(vk).and_then(|vk| ShardVerifier::new(program, vk));
+    match verifier {
+        Ok(verifier) => verifier,
+        Err(error) => panic!("verify::read_shard_key: not the program's shard key: {error}"),
+    }
 }
 
 /// Reads the next two input items, a shard key and a shard proof of `program`, verifies the

@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 
 use p3_field::extension::BinomiallyExtendable;
-use p3_field::{BasedVectorSpace, Field};
+use p3_field::BasedVectorSpace;
 
 use crate::{Challenge, Val, EXT_DEGREE};
 
@@ -73,17 +73,23 @@ pub fn mul(a: Challenge, b: Challenge) -> Challenge {
     }
 }
 
-/// Inverts every value in place with one field inversion (Montgomery's trick), `mul` being the
-/// product to use ([`mul`] for extension values in a guest); false, with `values` unchanged,
-/// when one of them is zero.
-pub fn batch_invert<F: Field>(values: &mut [F], mul: impl Fn(F, F) -> F) -> bool {
+/// Inverts every value in place with one inversion (Montgomery's trick): `mul` is the product
+/// to use ([`mul`] for extension values in a guest, `mul` and `remu` for canonical words) and
+/// `invert` the inversion of the product, `None` for zero; false, with `values` unchanged, when
+/// one of them is zero.
+pub fn batch_invert<T: Copy>(
+    values: &mut [T],
+    one: T,
+    mul: impl Fn(T, T) -> T,
+    invert: impl FnOnce(T) -> Option<T>,
+) -> bool {
     let mut prefix = Vec::with_capacity(values.len());
-    let mut acc = F::ONE;
+    let mut acc = one;
     for &v in values.iter() {
         prefix.push(acc);
         acc = mul(acc, v);
     }
-    let Some(mut inv) = acc.try_inverse() else {
+    let Some(mut inv) = invert(acc) else {
         return false;
     };
     for (v, p) in values.iter_mut().zip(prefix).rev() {
@@ -97,7 +103,7 @@ pub fn batch_invert<F: Field>(values: &mut [F], mul: impl Fn(F, F) -> F) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
-    use p3_field::PrimeCharacteristicRing;
+    use p3_field::{Field, PrimeCharacteristicRing};
 
     #[test]
     fn recombination_equals_multiplying_by_the_basis() {
@@ -118,11 +124,14 @@ mod tests {
             .map(|k| Challenge::from_basis_coefficients_fn(|i| Val::from_u32(k * 31 + i as u32)))
             .collect();
         let expected: Vec<Challenge> = values.iter().map(|v| v.inverse()).collect();
-        assert!(batch_invert(&mut values, mul));
+        let invert = |values: &mut [Challenge]| {
+            batch_invert(values, Challenge::ONE, mul, |v| v.try_inverse())
+        };
+        assert!(invert(&mut values));
         assert_eq!(values, expected);
         let mut with_zero = [Challenge::ONE, Challenge::ZERO, Challenge::TWO];
-        assert!(!batch_invert(&mut with_zero, mul));
+        assert!(!invert(&mut with_zero));
         assert_eq!(with_zero, [Challenge::ONE, Challenge::ZERO, Challenge::TWO]);
-        assert!(batch_invert(&mut [] as &mut [Challenge], mul));
+        assert!(invert(&mut []));
     }
 }

@@ -164,19 +164,32 @@ pub(super) fn combine_ext_run(
 #[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
 fn by_coordinates(values: &[Challenge], combine: impl Fn(&[Val]) -> Challenge) -> Challenge {
     let len = values.len().next_multiple_of(2);
-    // Doublewords, so the buffer and (with `len` even) every coordinate's run are 8-byte aligned.
-    let mut buffer: Vec<u64> = alloc::vec![0; EXT_DEGREE * len / 2];
-    const { assert!(size_of::<[u64; 1]>() == 2 * size_of::<Val>()) };
-    // SAFETY: the buffer is `EXT_DEGREE * len` initialized words (zeros, the Montgomery form of
-    // zero), and `Val` is `repr(transparent)` over its `u32` word (`u64` alignment exceeds it).
-    let words: &mut [Val] = unsafe {
-        core::slice::from_raw_parts_mut(buffer.as_mut_ptr().cast::<Val>(), EXT_DEGREE * len)
+    // Doublewords, so the buffer and (with `len` even) every coordinate's run are 8-byte aligned;
+    // each written once, two words at a time (zeroing the buffer first was a `memset` call as
+    // long as the writes).
+    let mut buffer: Vec<u64> = Vec::with_capacity(EXT_DEGREE * len / 2);
+    // The doubleword holding two consecutive words.
+    let pair = |first: u32, second: u32| {
+        let (low, high) = if cfg!(target_endian = "little") {
+            (first, second)
+        } else {
+            (second, first)
+        };
+        u64::from(low) | u64::from(high) << 32
     };
-    for (c, v) in values.iter().enumerate() {
-        for (e, &coefficient) in v.as_basis_coefficients_slice().iter().enumerate() {
-            words[e * len + c] = coefficient;
-        }
+    for e in 0..EXT_DEGREE {
+        let word = |v: &Challenge| val_to_u32(v.as_basis_coefficients_slice()[e]);
+        let pairs = values.chunks_exact(2);
+        let last = pairs.remainder().first().map(|v| pair(word(v), 0));
+        buffer.extend(pairs.map(|two| pair(word(&two[0]), word(&two[1]))));
+        buffer.extend(last);
     }
+    const { assert!(size_of::<[u64; 1]>() == 2 * size_of::<Val>()) };
+    // SAFETY: the buffer is `EXT_DEGREE * len` initialized words (Montgomery words of field
+    // elements, zero the Montgomery form of zero), and `Val` is `repr(transparent)` over its
+    // `u32` word (`u64` alignment exceeds it).
+    let words: &[Val] =
+        unsafe { core::slice::from_raw_parts(buffer.as_ptr().cast::<Val>(), EXT_DEGREE * len) };
     let by_coordinate: [Challenge; EXT_DEGREE] =
         core::array::from_fn(|e| combine(&words[e * len..(e + 1) * len]));
     crate::ext::recombine(&by_coordinate)

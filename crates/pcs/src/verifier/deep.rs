@@ -13,9 +13,7 @@ use rkyv::vec::ArchivedVec;
 #[cfg(not(target_os = "zkvm"))]
 use super::combine::combine;
 use super::combine::Weight;
-#[cfg(target_os = "zkvm")]
-use super::divide::RowWords;
-use super::divide::{batch_invert, InverseAt, Powers};
+use super::divide::Divisions;
 use super::{MatrixTerms, RoundClaim};
 use crate::codec::{dword_words, vals_in_place, Use};
 use crate::fold::{bitrev_point, lde_shift};
@@ -90,7 +88,7 @@ impl HeightRows {
 
     /// `ro(x) = sum_z (numerator_z(x) - claimed_z) / (x - z)` at every queried row, each
     /// numerator the sum over its factors `s` of `s` times the combinations summed with it; the
-    /// divisions by norms ([`InverseAt`]), with one base-field inversion for all rows and points.
+    /// divisions by norms ([`Divisions`]), with one base-field inversion for all rows and points.
     fn reduced(&self) -> Result<Vec<Challenge>, PcsError> {
         let mut points: Vec<Challenge> = Vec::new();
         for sums in &self.by_point {
@@ -98,23 +96,10 @@ impl HeightRows {
                 points.push(sums.z);
             }
         }
-        let powers: Vec<Powers> = self.points.iter().map(|&x| Powers::new(x)).collect();
-        #[cfg(target_os = "zkvm")]
-        let row_words: Vec<RowWords> = powers.iter().map(RowWords::new).collect();
-        let inverse_at: Vec<InverseAt> = points.iter().map(|&z| InverseAt::new(z)).collect();
-        // P_z(x) for every point, then row.
-        let mut norms: Vec<Val> = Vec::with_capacity(inverse_at.len() * powers.len());
-        for at in &inverse_at {
-            norms.extend(powers.iter().map(|x| at.norm(x)));
-        }
-        batch_invert(&mut norms)?;
+        let divisions = Divisions::new(&self.points, &points)?;
         let mut ro = alloc::vec![Challenge::ZERO; self.rows.len()];
         let mut numerators = alloc::vec![Challenge::ZERO; self.rows.len()];
-        for ((&z, at), norm_inverses) in points
-            .iter()
-            .zip(&inverse_at)
-            .zip(norms.chunks_exact(self.rows.len()))
-        {
+        for (point, &z) in points.iter().enumerate() {
             numerators.fill(Challenge::ZERO);
             let mut claimed = Challenge::ZERO;
             for sums in self.by_point.iter().filter(|s| s.z == z) {
@@ -129,24 +114,7 @@ impl HeightRows {
                     }
                 }
             }
-            #[cfg(target_os = "zkvm")]
-            let rows = &row_words;
-            #[cfg(not(target_os = "zkvm"))]
-            let rows = &powers;
-            for (((r, &n), x), &norm_inv) in
-                ro.iter_mut().zip(&numerators).zip(rows).zip(norm_inverses)
-            {
-                #[cfg(target_os = "zkvm")]
-                let quotient = at.divide_by_combination(
-                    n - claimed,
-                    x,
-                    norm_inv,
-                    crate::precompile::ext_combine,
-                );
-                #[cfg(not(target_os = "zkvm"))]
-                let quotient = (n - claimed) * at.inverse(x, norm_inv);
-                *r += quotient;
-            }
+            divisions.add_quotients(point, &numerators, claimed, &mut ro);
         }
         Ok(ro)
     }

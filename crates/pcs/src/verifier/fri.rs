@@ -62,7 +62,7 @@ impl FriCheck<'_> {
         let mut cosets = Vec::new();
         let mut folded = Vec::new();
         #[cfg(target_os = "zkvm")]
-        let interpolation = super::interpolate::Interpolation::new();
+        let mut interpolation = super::interpolate::Interpolation::new();
         for (r, (round, opening)) in rounds.iter().zip(folds.iter()).enumerate() {
             let log_arity = round.log_arity;
             distinct_shifted(indices, log_max - (log_n - log_arity), &mut cosets);
@@ -176,7 +176,7 @@ impl FriCheck<'_> {
                         log_n,
                         (shift, shift_inv),
                         coset,
-                        &interpolation,
+                        &mut interpolation,
                     );
                 #[cfg(not(target_os = "zkvm"))]
                 let value = fold_coset(

@@ -55,13 +55,18 @@ const _: () = assert!(MAX_LOG_FOLDING_ARITY <= 3);
 #[repr(C, align(8))]
 struct Run([Val; MAX_TERMS]);
 
-/// What the interpolations of every coset share, computed once per verification.
+/// What the interpolations of every coset share, computed once per verification, and their
+/// scratch sums.
 pub(super) struct Interpolation {
     /// For a butterfly stage of span `2^s`, the canonical `omega_(2^s)^-j` for `j < 2^(s - 1)`,
     /// at `[2^(s - 1) - 1 + j]` (they depend on the stage, not on the DFT's size).
     twiddles: [u64; MAX_PART - 1],
     /// `2^-k` at `[k]`, as EXT_COMBINE weights.
     inverse_sizes: [Weight; MAX_LOG_FOLDING_ARITY as usize + 1],
+    /// One coordinate's sums: the codeword's part rewrites `sums[..=n]`, all that the inner
+    /// inputs add to and the run reads, so they are never cleared (a zeroed array per coset was
+    /// a `memset` call).
+    sums: [u64; MAX_PART + 1],
 }
 
 impl Interpolation {
@@ -86,6 +91,7 @@ impl Interpolation {
         Self {
             twiddles,
             inverse_sizes,
+            sums: [0; MAX_PART + 1],
         }
     }
 }
@@ -182,7 +188,7 @@ pub(super) fn fold_coset_interpolated<B: CombineCall>(
     log_n: usize,
     (shift, shift_inv): (Val, Val),
     coset: usize,
-    shared: &Interpolation,
+    shared: &mut Interpolation,
 ) -> Challenge {
     let log_arity = fold.log_arity();
     let n = 1 << log_arity;
@@ -198,13 +204,11 @@ pub(super) fn fold_coset_interpolated<B: CombineCall>(
     }
     let len = n + 2;
     let mut call = B::new(&weight(y), &shared.inverse_sizes[log_arity]);
-    // One buffer for the four coordinates: the codeword's part rewrites `sums[..=n]`, all that
-    // the inner inputs add to and the run reads (zeroing it per coordinate was a `memset` call).
-    let mut sums = [0u64; MAX_PART + 1];
+    let (twiddles, sums) = (&shared.twiddles, &mut shared.sums);
     let by_coordinate: [Challenge; EXT_DEGREE] = core::array::from_fn(|e| {
-        add_part_of_len(codeword, e, &shared.twiddles, &mut sums, None);
+        add_part_of_len(codeword, e, twiddles, sums, None);
         for (input, &step_scale) in inner.iter().zip(&steps) {
-            add_part_of_len(input, e, &shared.twiddles, &mut sums, Some(step_scale));
+            add_part_of_len(input, e, twiddles, sums, Some(step_scale));
         }
         // Every word written once: the sums, then zero padding (no zeroed buffer first).
         let run = Run(core::array::from_fn(|t| match sums.get(t) {
@@ -269,7 +273,7 @@ mod tests {
                         log_n,
                         (shift, shift_inv),
                         coset,
-                        &Interpolation::new(),
+                        &mut Interpolation::new(),
                     );
                     assert_eq!(
                         got, expected,

@@ -2,28 +2,29 @@
 //! proof of the recursion guest, decided as the shard proofs arrive.
 //!
 //! Level 1 aggregates up to [`SHARDS_PER_AGGREGATION`] consecutive shard proofs, higher levels
-//! pairs. Why three at the bottom: every aggregation above the first level re-verifies proofs
-//! of the recursion guest, which costs more than verifying shard proofs (a level-2 aggregation
-//! of two aggregates took 12.56M guest cycles, a level-1 one of two shard proofs 10.17-10.28M, in
-//! the same 2^26 run), and the fewer nodes level 1 leaves, the fewer such aggregations there
-//! are: eight shards make three level-1 nodes instead of four and five aggregations instead of
-//! seven (a 2^27-cycle run's aggregations: 877.6 s instead of 1,095.4 s, BENCHMARKS.md). Three
-//! shard proofs of the largest shards (2^24 cycles, default preset) verify in 13.10M cycles,
-//! inside one proof's 2^24; four would not fit. Above level 1 a node is an aggregate, and
-//! aggregates go in pairs.
+//! pairs. Why four at the bottom: every aggregation above the first level re-verifies proofs
+//! of the recursion guest, and the fewer nodes level 1 leaves, the fewer such aggregations
+//! there are: eight shards make two level-1 nodes and three aggregations, against three nodes
+//! and five aggregations in threes and four nodes and seven in pairs (a 2^27-cycle run's
+//! aggregations took 1,095.4 s in pairs and 838.0 s in threes, BENCHMARKS.md). Four shard
+//! proofs of the largest shards (2^24 cycles, default preset) verify in about 16.4M cycles,
+//! just inside one proof's 2^24 (`aggregation_bench -- --shards 4`); five would not fit. Above
+//! level 1 a node is an aggregate, and aggregates go in pairs.
 //!
 //! Shard proofs with many tables cost more to verify (every table's constraints are evaluated
-//! at the out-of-domain point): when three are more than one proof of the recursion guest
-//! holds, the first two are aggregated, the third waits, and the run goes on in pairs.
+//! at the out-of-domain point): when a group is more than one proof of the recursion guest
+//! holds, its first shards are aggregated as one group shorter, the others wait, and the run
+//! goes on in the shorter groups (down to pairs). Finding out costs a run of the guest, not a
+//! proof: the limit is met while executing.
 //!
 //! Aggregation is eager: a group of shards as soon as it is complete, two nodes of one level as
 //! soon as both exist (a binary counter above level 1), and what is left when the run ends from
-//! the right: the trailing shards together when there are two, else the last two nodes (a lone
-//! shard with the aggregate before it). Only one node per level is kept (O(log n) proofs for n
-//! shards), and an aggregation that fails does so after the first group of shards.
+//! the right: the trailing shards together when there are two or more, else the last two nodes
+//! (a lone shard with the aggregate before it). Only one node per level is kept (O(log n)
+//! proofs for n shards), and an aggregation that fails does so after the first group of shards.
 
 /// The most shard proofs one aggregation takes.
-pub const SHARDS_PER_AGGREGATION: usize = 3;
+pub const SHARDS_PER_AGGREGATION: usize = 4;
 
 /// Where an aggregation stands in the tree: its level (1 for one of shards only, one above its
 /// highest node otherwise) and the shards it covers.
@@ -54,8 +55,8 @@ struct Subtree<N> {
 /// shards).
 pub(super) struct Tree<N> {
     subtrees: Vec<Subtree<N>>,
-    /// How many shards a level-1 aggregation takes: [`SHARDS_PER_AGGREGATION`], two once three
-    /// were too long.
+    /// How many shards a level-1 aggregation takes: [`SHARDS_PER_AGGREGATION`], fewer once a
+    /// group was too long.
     group: usize,
 }
 
@@ -82,23 +83,35 @@ impl<N> Tree<N> {
             last: index,
         };
         self.subtrees.push(Subtree { span, node });
-        if self.trailing_shards() < self.group {
-            return Ok(());
+        while self.trailing_shards() >= self.group {
+            self.aggregate_shards(self.group, aggregator)?;
         }
-        match self.aggregate_last(self.group, aggregator) {
-            Err(error) if self.group > 2 && (aggregator.too_long)(&error) => {
-                self.group = 2;
-                let waiting = self.subtrees.pop().expect("a full group of shards");
-                self.aggregate_last(2, aggregator)?;
-                self.pair_up(aggregator)?;
-                self.subtrees.push(waiting);
-                Ok(())
-            }
-            done => {
-                done?;
-                self.pair_up(aggregator)
+        Ok(())
+    }
+
+    /// Aggregates the trailing `count` shards, or as many of the first of them as one proof of
+    /// the recursion guest holds (two at least): a group found too long makes the groups of the
+    /// rest of the run smaller, and the shards it leaves out wait for the next group. Then pairs
+    /// up what the new aggregate completes.
+    fn aggregate_shards<E>(
+        &mut self,
+        mut count: usize,
+        aggregator: &mut Aggregator<'_, N, E>,
+    ) -> Result<(), E> {
+        let mut waiting = Vec::new();
+        loop {
+            match self.aggregate_last(count, aggregator) {
+                Err(error) if count > 2 && (aggregator.too_long)(&error) => {
+                    count -= 1;
+                    self.group = self.group.min(count);
+                    waiting.push(self.subtrees.pop().expect("a shard of the group"));
+                }
+                done => break done?,
             }
         }
+        self.pair_up(aggregator)?;
+        self.subtrees.extend(waiting.into_iter().rev());
+        Ok(())
     }
 
     /// Aggregates what is left into one aggregate (a run of one shard too): its level and node.
@@ -114,12 +127,11 @@ impl<N> Tree<N> {
                 _ => {}
             }
             let shards = self.trailing_shards();
-            let count = if shards >= 2 {
-                shards
+            if shards >= 2 {
+                self.aggregate_shards(shards, aggregator)?;
             } else {
-                self.subtrees.len().min(2)
-            };
-            self.aggregate_last(count, aggregator)?;
+                self.aggregate_last(self.subtrees.len().min(2), aggregator)?;
+            }
         }
         let root = self.subtrees.pop().expect("one aggregate");
         Ok(Some((root.span.level, root.node)))
@@ -197,15 +209,47 @@ mod tests {
     }
 
     #[test]
-    fn shards_go_up_in_threes_then_pairs() {
-        assert_eq!(order(0, 3), (vec![], None));
+    fn shards_go_up_in_fours_then_pairs() {
+        assert_eq!(order(0, 4), (vec![], None));
         assert_eq!(
-            order(1, 3),
+            order(1, 4),
             (vec!["0-0@1".into()], Some((1, "(s0)".into())))
         );
-        assert_eq!(order(2, 3).1, Some((1, "(s0 s1)".into())));
-        assert_eq!(order(3, 3).1, Some((1, "(s0 s1 s2)".into())));
+        assert_eq!(order(2, 4).1, Some((1, "(s0 s1)".into())));
+        assert_eq!(order(3, 4).1, Some((1, "(s0 s1 s2)".into())));
+        assert_eq!(order(4, 4).1, Some((1, "(s0 s1 s2 s3)".into())));
         // A lone shard at the end joins the aggregate before it.
+        assert_eq!(
+            order(5, 4),
+            (
+                vec!["0-3@1".into(), "0-4@2".into()],
+                Some((2, "((s0 s1 s2 s3) s4)".into()))
+            )
+        );
+        // Two or three shards at the end are aggregated together first.
+        assert_eq!(order(6, 4).1, Some((2, "((s0 s1 s2 s3) (s4 s5))".into())));
+        assert_eq!(
+            order(7, 4).1,
+            Some((2, "((s0 s1 s2 s3) (s4 s5 s6))".into()))
+        );
+        assert_eq!(
+            order(8, 4),
+            (
+                vec!["0-3@1".into(), "4-7@1".into(), "0-7@2".into()],
+                Some((2, "((s0 s1 s2 s3) (s4 s5 s6 s7))".into()))
+            )
+        );
+        assert_eq!(
+            order(16, 4).1,
+            Some((
+                3,
+                "(((s0 s1 s2 s3) (s4 s5 s6 s7)) ((s8 s9 s10 s11) (s12 s13 s14 s15)))".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn four_shards_too_long_for_one_proof_go_on_in_threes() {
         assert_eq!(
             order(4, 3),
             (
@@ -213,8 +257,6 @@ mod tests {
                 Some((2, "((s0 s1 s2) s3)".into()))
             )
         );
-        // Two shards at the end are aggregated together first.
-        assert_eq!(order(5, 3).1, Some((2, "((s0 s1 s2) (s3 s4))".into())));
         assert_eq!(
             order(8, 3),
             (
@@ -228,17 +270,11 @@ mod tests {
                 Some((3, "(((s0 s1 s2) (s3 s4 s5)) (s6 s7))".into()))
             )
         );
-        assert_eq!(
-            order(12, 3).1,
-            Some((
-                3,
-                "(((s0 s1 s2) (s3 s4 s5)) ((s6 s7 s8) (s9 s10 s11)))".into()
-            ))
-        );
     }
 
     #[test]
-    fn three_shards_too_long_for_one_proof_go_on_in_pairs() {
+    fn groups_too_long_for_one_proof_go_on_in_pairs() {
+        // Three trailing shards at the end, too long: the first two, then the third.
         assert_eq!(
             order(3, 2),
             (
@@ -246,6 +282,7 @@ mod tests {
                 Some((2, "((s0 s1) s2)".into()))
             )
         );
+        // Four too long, three too long: two, and the other two of the group at once.
         assert_eq!(
             order(6, 2),
             (
@@ -269,12 +306,13 @@ mod tests {
             too_long: |error: &&str| *error == "too long",
         };
         let mut tree = Tree::default();
-        tree.push_shard(0, "s0".to_string(), &mut aggregator)
-            .unwrap();
-        tree.push_shard(1, "s1".to_string(), &mut aggregator)
-            .unwrap();
+        for index in 0..SHARDS_PER_AGGREGATION - 1 {
+            tree.push_shard(index, format!("s{index}"), &mut aggregator)
+                .unwrap();
+        }
+        let last = SHARDS_PER_AGGREGATION - 1;
         assert_eq!(
-            tree.push_shard(2, "s2".to_string(), &mut aggregator),
+            tree.push_shard(last, format!("s{last}"), &mut aggregator),
             Err("broken")
         );
     }
