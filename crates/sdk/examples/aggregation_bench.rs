@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p droste-sdk --example aggregation_bench -- --prove`
 //!
-//! Proves `--shards` (default two; a continuation's level 1 takes three) consecutive shards of
+//! Proves `--shards` (default two; a continuation's level 1 takes up to four) consecutive shards of
 //! sha256 over `--bytes` (default: the 2^27-cycle run's 2 MiB; from shard 1, full-sized ones
 //! without the input) at the default preset, once: the shard
 //! proofs are kept in `--cache` and reused. Then runs the recursion guest (the shipped ELF, or
@@ -36,8 +36,8 @@ struct Args {
     /// The first of the consecutive shards aggregated.
     #[arg(long, default_value_t = 1)]
     first_shard: usize,
-    /// How many consecutive shards are aggregated: two, or three (what a continuation's
-    /// level-1 aggregation takes, `SHARDS_PER_AGGREGATION`).
+    /// How many consecutive shards are aggregated: one to four (a continuation's level-1
+    /// aggregation takes up to four, `SHARDS_PER_AGGREGATION`).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=4))]
     shards: u8,
     /// Where the shard proofs are kept between runs.

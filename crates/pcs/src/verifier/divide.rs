@@ -87,8 +87,8 @@ impl RowWords {
 pub(super) struct NormWords([u64; 4]);
 
 impl NormWords {
-    /// `P(x)` as a canonical integer: four products summed below `4 p^2 + p < 2^64`, one
-    /// reduction.
+    /// `P(x)` as a canonical integer: three products and two canonical terms summed below
+    /// `3 p^2 + 2 p < 2^64`, one reduction.
     #[cfg_attr(not(any(target_os = "zkvm", test)), allow(dead_code))]
     pub(super) fn norm(&self, x: &RowWords) -> u64 {
         let [p0, p1, p2, p3] = self.0;

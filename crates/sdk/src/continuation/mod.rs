@@ -1,6 +1,6 @@
 //! Runs of any length: continuations. A run is cut into shards of at most `shard_cycles`
 //! instructions, each shard is proven on its own (a shard proof, `droste_machine::shard`), and
-//! the recursion guest aggregates the shard proofs in a tree (threes of shards, then pairs:
+//! the recursion guest aggregates the shard proofs in a tree (fours of shards, then pairs:
 //! [`SHARDS_PER_AGGREGATION`]), chaining their boundaries
 //! (pc, memory roots, input, output position), into one proof of the run's statement: the same
 //! statement, under the same verifying-key digest, as a proof of a short run, accepted by
