@@ -6,10 +6,10 @@
 //! of the recursion guest, and the fewer nodes level 1 leaves, the fewer such aggregations
 //! there are: eight shards make two level-1 nodes and three aggregations, against three nodes
 //! and five aggregations in threes and four nodes and seven in pairs (a 2^27-cycle run's
-//! aggregations took 1,095.4 s in pairs and 838.0 s in threes, BENCHMARKS.md). Four shard
-//! proofs of the largest shards (2^24 cycles, default preset) verify in 16.35M cycles,
-//! just inside one proof's 2^24 (`aggregation_bench -- --shards 4`); five would not fit. Above
-//! level 1 a node is an aggregate, and aggregates go in pairs.
+//! aggregations took 1,095.4 s in pairs, 838.0 s in threes and 634.5 s in fours,
+//! BENCHMARKS.md). Four shard proofs of the largest shards (2^24 cycles, default preset) verify
+//! in 16.35M cycles, 2.6% inside one proof's 2^24 (`aggregation_bench -- --shards 4`); five
+//! would not fit. Above level 1 a node is an aggregate, and aggregates go in pairs.
 //!
 //! Shard proofs with many tables cost more to verify (every table's constraints are evaluated
 //! at the out-of-domain point): when a group is more than one proof of the recursion guest
