@@ -308,8 +308,19 @@ pub fn verify_shard_digested(
 
 /// Verifies shard proof bytes against shard key bytes, at any alignment.
 pub fn verify_shard_bytes(vk: &[u8], proof: &[u8]) -> Result<VerifiedShard, MachineError> {
+    with_archives(vk, proof, verify_shard_archived)
+}
+
+/// Reads shard key bytes and shard proof bytes (wire formats, any alignment: unaligned bytes are
+/// copied once) in place and hands both archives to `use_them`: the one way from bytes to
+/// archives, for every caller that verifies shard bytes.
+pub fn with_archives<T>(
+    vk: &[u8],
+    proof: &[u8],
+    use_them: impl FnOnce(&ArchivedShardVerifyingKey, &ArchivedShardProof) -> Result<T, MachineError>,
+) -> Result<T, MachineError> {
     let (mut vk_copy, mut proof_copy) = (None, None);
     let vk = access_key(crate::verify::aligned(vk, &mut vk_copy))?;
     let proof = access(crate::verify::aligned(proof, &mut proof_copy))?;
-    verify_shard_archived(vk, proof)
+    use_them(vk, proof)
 }

@@ -88,11 +88,14 @@ pub enum Use {
     /// Computes with them: each word is checked here.
     Compute,
     /// Hashes every one of them (a Merkle-opened row, a sibling digest, a fold coset) with the
-    /// leaf or node hash before computing with any. Natively that is [`Use::Compute`]. In a
+    /// leaf or node hash, or absorbs it into the transcript (values opened at zeta, the final
+    /// polynomial), on every path that can accept. Natively that is [`Use::Compute`]. In a
     /// guest the hash is the POSEIDON2 precompile, whose table range-checks every input word
     /// (docs/abi.md): a run that hashes a word `>= p` stops with an execution error, so no proof
     /// of it exists, and a check here would only repeat that one at about three cycles per word,
-    /// the largest cost of opened rows after hashing them.
+    /// the largest cost of opened rows after hashing them. Arithmetic on such a word before
+    /// the hash is memory-safe (any `u32` is a valid bit pattern) and leads nowhere: the run
+    /// either refuses the proof or reaches the hash and stops.
     HashFirst,
 }
 

@@ -50,11 +50,11 @@ static RECURSION_VKEY_FILES: [&[u8]; 2] = [
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "7ddff802af4a2f7779258c2e7965c5690a0f771154670c1f0848c705d5e3901b",
+        "376f9b08447ad60276fc6853cf82ca4f1dd5cd30687a18519076576927742f29",
     ),
     (
         "fast",
-        "b6e51f322b04352324c44e647ae2581d5d0b3e5c10b664640bec8429a6249c3e",
+        "688ded21cc333251b15d4942b5b3990b5c3f703745e71f4469c64311c3d03273",
     ),
 ];
 

@@ -154,6 +154,20 @@ fn raw_input(proofs: &[(&droste_sdk::VerifyingKey, &[u8])]) -> Input {
 /// `bytes` (a machine proof) with the first main-trace value opened at zeta incremented (still
 /// a canonical word).
 fn with_a_main_opening_changed(bytes: &[u8]) -> Vec<u8> {
+    with_an_opening_at_zeta(
+        bytes,
+        |o| &mut o.main_local[0][0],
+        |word| (word + 1) % MODULUS,
+    )
+}
+
+/// The proof with one word opened at zeta (`at` picks it in the first table with rows) set to
+/// `change` of itself, re-serialized.
+fn with_an_opening_at_zeta(
+    bytes: &[u8],
+    at: impl FnOnce(&mut droste_stark::proof::TableOpenings) -> &mut u32,
+    change: impl FnOnce(u32) -> u32,
+) -> Vec<u8> {
     let archived = droste_machine::proof::access(bytes).unwrap();
     let mut proof: droste_machine::proof::MachineProof =
         rkyv::deserialize::<_, rkyv::rancor::Error>(archived).unwrap();
@@ -163,8 +177,8 @@ fn with_a_main_opening_changed(bytes: &[u8]) -> Vec<u8> {
         .iter_mut()
         .find(|o| !o.main_local.is_empty())
         .expect("a table with rows");
-    let word = &mut table.main_local[0][0];
-    *word = (*word + 1) % MODULUS;
+    let word = at(table);
+    *word = change(*word);
     proof.to_bytes().to_vec()
 }
 
@@ -252,6 +266,32 @@ fn the_recursion_guest_refuses_non_canonical_words() {
         refused_by_the_precompile > 0,
         "no forged word reached a hash"
     );
+    // The values opened at zeta are computed with before the PCS absorbs them into the
+    // transcript, which every accepting run reaches. The same element plus p passes the
+    // arithmetic at zeta and is refused by a precompile (natively by the decoding).
+    for (what, forged) in [
+        (
+            "main",
+            with_an_opening_at_zeta(bytes, |o| &mut o.main_next[0][1], |w| w + MODULUS),
+        ),
+        (
+            "quotient",
+            with_an_opening_at_zeta(bytes, |o| &mut o.quotient[0][2], |w| w + MODULUS),
+        ),
+    ] {
+        let native = verify(&forged, &*guest("fibonacci"))
+            .unwrap_err()
+            .to_string();
+        assert!(native.contains("non-canonical"), "{what}: {native}");
+        let input = raw_input(&[(fib.verifying_key(), &forged[..])]);
+        let error = execute(recursion_elf(), &input, &ExecOptions::default()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("not below the KoalaBear modulus"),
+            "{what}: {error}"
+        );
+    }
 }
 
 /// Proofs whose verification does not fit one recursion proof are refused with what to do, as

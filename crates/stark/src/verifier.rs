@@ -434,6 +434,12 @@ pub(crate) fn max_tuple_len(vk: &ArchivedVerifyingKey, endpoints: &[PublicEndpoi
 type ArchivedExtWords = [Archived<u32>; EXT_DEGREE];
 
 /// A table's opened values, checked against its widths (all zero for a table left out).
+///
+/// Read in place as [`Use::HashFirst`]: the PCS absorbs every one of them into the transcript
+/// before it samples its batching challenge (`droste_pcs::verifier::verify` observes each
+/// claim), and no proof is accepted without that step. In a guest the absorption is a POSEIDON2
+/// call, which stops the run on a word `>= p`; the constraints at zeta computed with such a
+/// word before then are never part of an accepting run. Natively every word is checked here.
 fn decode_openings<'a>(
     table: usize,
     meta: &ArchivedTableMeta,
@@ -442,7 +448,7 @@ fn decode_openings<'a>(
 ) -> Result<Opened, VerifyError> {
     let decode = |what, expected: usize, words: &'a [ArchivedExtWords]| {
         expect_len(what, table, expected, words.len())?;
-        Ok::<_, VerifyError>(exts_in_place(words, Use::Compute)?)
+        Ok::<_, VerifyError>(exts_in_place(words, Use::HashFirst)?)
     };
     let both = |what_local, what_next, width: usize, local, next| {
         let mut values = Vec::with_capacity(2 * width);

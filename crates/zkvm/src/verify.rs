@@ -33,12 +33,9 @@ pub fn verify_shard(
     shard_vk: &[u8],
     proof: &[u8],
 ) -> Result<Segment, MachineError> {
-    let (mut vk_copy, mut proof_copy) = (None, None);
-    let vk =
-        droste_machine::shard::access_key(droste_machine::verify::aligned(shard_vk, &mut vk_copy))?;
-    let proof =
-        droste_machine::shard::access(droste_machine::verify::aligned(proof, &mut proof_copy))?;
-    ShardVerifier::new(program, vk)?.verify(proof)
+    droste_machine::shard::with_archives(shard_vk, proof, |vk, proof| {
+        ShardVerifier::new(program, vk)?.verify(proof)
+    })
 }
 
 /// The shard proofs of one program under one shard key: the key is digested, checked against
@@ -108,7 +105,9 @@ impl<'a> ShardVerifier<'a> {
         let verified = droste_machine::shard::access(&proof).and_then(|proof| self.verify(proof));
         match verified {
             Ok(segment) => segment,
-            Err(error) => panic!("verify::read_verified_shard: the shard does not verify: {error}"),
+            Err(error) => {
+                panic!("ShardVerifier::read_verified: the shard does not verify: {error}")
+            }
         }
     }
 }
@@ -162,7 +161,7 @@ pub fn read_verified() -> Statement {
 #[track_caller]
 fn read_aligned(what: &str) -> rkyv::util::AlignedVec<16> {
     let Some(len) = crate::syscall::input_len() else {
-        panic!("verify::read_verified: the input stream has no {what} item")
+        panic!("verify: the input stream has no {what} item")
     };
     let mut buffer = rkyv::util::AlignedVec::<16>::with_capacity(len);
     // SAFETY: the buffer has capacity for `len` bytes, which INPUT_READ writes in full before
