@@ -50,11 +50,11 @@ static RECURSION_VKEY_FILES: [&[u8]; 2] = [
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "376f9b08447ad60276fc6853cf82ca4f1dd5cd30687a18519076576927742f29",
+        "0bca6a79a7238e2257ef6a356a45470091bc743c1c5f1965bfb7d277faa66f14",
     ),
     (
         "fast",
-        "688ded21cc333251b15d4942b5b3990b5c3f703745e71f4469c64311c3d03273",
+        "be840c760421517289509e1b036d4d45e76cbe5b0458816759085a28cc40a323",
     ),
 ];
 

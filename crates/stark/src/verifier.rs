@@ -56,16 +56,13 @@ pub fn verify_bytes(
 
 /// The values one table opened, decoded and checked, laid out as the PCS claims them
 /// (`[point][column]`: all columns at `zeta`, then all at `zeta * omega`).
-struct Opened {
-    preprocessed: Vec<Challenge>,
-    main: Vec<Challenge>,
-    aux: Vec<Challenge>,
-    quotient: Vec<Challenge>,
-}
-
-/// The `(zeta, zeta * omega)` rows of values opened at both points.
-fn rows(values: &[Challenge]) -> (&[Challenge], &[Challenge]) {
-    values.split_at(values.len() / 2)
+struct Opened<'a> {
+    /// At `zeta` and at `zeta * omega`, each row read in place.
+    preprocessed: [&'a [Challenge]; 2],
+    main: [&'a [Challenge]; 2],
+    aux: [&'a [Challenge]; 2],
+    /// At `zeta` only.
+    quotient: [&'a [Challenge]; 1],
 }
 
 /// Verifies an archived proof (already validated by `rkyv::access`) under an archived key, both
@@ -203,9 +200,7 @@ pub fn verify_archived(
             h => [zeta, zeta * Val::two_adic_generator(usize::from(h))],
         })
         .collect();
-    let claim = |i: usize, width, values, num_points| {
-        matrix_claim(log_heights[i], width, &points[i][..num_points], values)
-    };
+    let claim = |i: usize, width, values| matrix_claim(log_heights[i], width, &points[i], values);
     let prep_claims: Vec<MatrixClaim<'_>> = (0..num_tables)
         .filter(|&i| vk.tables[i].preprocessed_width > 0)
         .map(|i| {
@@ -213,7 +208,6 @@ pub fn verify_archived(
                 i,
                 vk.tables[i].preprocessed_width.to_native() as usize,
                 &opened[i].preprocessed,
-                2,
             )
         })
         .collect();
@@ -224,17 +218,16 @@ pub fn verify_archived(
                 i,
                 vk.tables[i].main_width.to_native() as usize,
                 &opened[i].main,
-                2,
             )
         })
         .collect();
     let aux_claims: Vec<MatrixClaim<'_>> = claimed_tables
         .iter()
-        .map(|&i| claim(i, opened[i].aux.len() / 2, &opened[i].aux, 2))
+        .map(|&i| claim(i, opened[i].aux[0].len(), &opened[i].aux))
         .collect();
     let quotient_claims: Vec<MatrixClaim<'_>> = present
         .iter()
-        .map(|&i| claim(i, opened[i].quotient.len(), &opened[i].quotient, 1))
+        .map(|&i| claim(i, opened[i].quotient[0].len(), &opened[i].quotient))
         .collect();
 
     let mut rounds = Vec::with_capacity(4);
@@ -262,16 +255,17 @@ pub fn verify_archived(
     Ok(())
 }
 
+/// The claim of a matrix opened at the first `values.len()` of a table's `points`.
 fn matrix_claim<'a>(
     log_height: u8,
     width: usize,
-    points: &'a [Challenge],
-    values: &'a [Challenge],
+    points: &'a [Challenge; 2],
+    values: &'a [&'a [Challenge]],
 ) -> MatrixClaim<'a> {
     MatrixClaim {
         log_height,
         width,
-        points,
+        points: &points[..values.len()],
         values,
     }
 }
@@ -445,16 +439,16 @@ fn decode_openings<'a>(
     meta: &ArchivedTableMeta,
     present: bool,
     o: &'a ArchivedTableOpenings,
-) -> Result<Opened, VerifyError> {
+) -> Result<Opened<'a>, VerifyError> {
     let decode = |what, expected: usize, words: &'a [ArchivedExtWords]| {
         expect_len(what, table, expected, words.len())?;
         Ok::<_, VerifyError>(exts_in_place(words, Use::HashFirst)?)
     };
     let both = |what_local, what_next, width: usize, local, next| {
-        let mut values = Vec::with_capacity(2 * width);
-        values.extend_from_slice(decode(what_local, width, local)?);
-        values.extend_from_slice(decode(what_next, width, next)?);
-        Ok::<_, VerifyError>(values)
+        Ok::<_, VerifyError>([
+            decode(what_local, width, local)?,
+            decode(what_next, width, next)?,
+        ])
     };
     let width = |w: usize| if present { w } else { 0 };
     let prep = width(meta.preprocessed_width.to_native() as usize);
@@ -483,7 +477,7 @@ fn decode_openings<'a>(
             &o.aux_local,
             &o.aux_next,
         )?,
-        quotient: decode("quotient at zeta", quotient, &o.quotient)?.to_vec(),
+        quotient: [decode("quotient at zeta", quotient, &o.quotient)?],
     })
 }
 
@@ -563,8 +557,8 @@ fn check_constraints_at_zeta(
     claimed: Challenge,
     alpha: Challenge,
 ) -> Result<(), VerifyError> {
-    let (main_local, main_next) = rows(&o.main);
-    let (prep_local, prep_next) = rows(&o.preprocessed);
+    let [main_local, main_next] = o.main;
+    let [prep_local, prep_next] = o.preprocessed;
     let mut folder = VerifierFolder {
         main: RowWindow::from_two_rows(as_precompiled(main_local), as_precompiled(main_next)),
         preprocessed: RowWindow::from_two_rows(
@@ -582,7 +576,7 @@ fn check_constraints_at_zeta(
     Air::<VerifierFolder<'_>>::eval(table, &mut folder);
     check_interactions(index, meta, &folder.interactions)?;
     if meta.aux_columns() > 0 {
-        let (aux_local, aux_next) = rows(&o.aux);
+        let [aux_local, aux_next] = o.aux;
         let (aux_local, aux_next) = (recombine(aux_local), recombine(aux_next));
         let group_sizes: Vec<usize> = meta
             .group_sizes
@@ -609,7 +603,7 @@ fn check_constraints_at_zeta(
         }
     }
     // q(zeta) = sum_j zeta^(j n) q_j(zeta).
-    let quotient = recombine(&o.quotient)
+    let quotient = recombine(o.quotient[0])
         .iter()
         .rev()
         .fold(Challenge::ZERO, |acc, &chunk| {

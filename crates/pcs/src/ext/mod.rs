@@ -59,6 +59,39 @@ pub(crate) fn reduce(x: u64) -> u64 {
     }
 }
 
+/// `a + b` on the coordinates' Montgomery words (addition is the same in Montgomery form):
+/// per coordinate one add and one reduction, which in a guest is one `remu` where Plonky3's
+/// compare-and-correct takes four instructions. The AIRs' expressions at `zeta` are mostly sums
+/// (the Poseidon2 tables' linear layers above all).
+#[inline(always)]
+pub fn add(a: Challenge, b: Challenge) -> Challenge {
+    let (a, b) = (words(a), words(b));
+    from_words(core::array::from_fn(|d| {
+        reduce(u64::from(a[d]) + u64::from(b[d]))
+    }))
+}
+
+/// `a - b` as [`add`] does it: `a + p - b`, reduced.
+#[inline(always)]
+pub fn sub(a: Challenge, b: Challenge) -> Challenge {
+    let (a, b) = (words(a), words(b));
+    from_words(core::array::from_fn(|d| {
+        reduce(u64::from(a[d]) + P - u64::from(b[d]))
+    }))
+}
+
+/// The Montgomery words of `c`'s coordinates.
+#[inline(always)]
+fn words(c: Challenge) -> [u32; EXT_DEGREE] {
+    core::array::from_fn(|d| crate::codec::val_to_u32(c.as_basis_coefficients_slice()[d]))
+}
+
+/// The element whose coordinates' Montgomery words are `words`, each reduced below p.
+#[inline(always)]
+fn from_words(words: [u64; EXT_DEGREE]) -> Challenge {
+    Challenge::from_basis_coefficients_fn(|d| crate::codec::val_from_reduced(words[d] as u32))
+}
+
 /// `a * b`: in a guest by one EXT_COMBINE call ([`crate::precompile::ext_mul`], about a fifth of
 /// the software product's instructions), natively Plonky3's product.
 #[inline(always)]
@@ -103,7 +136,7 @@ pub fn batch_invert<T: Copy>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use p3_field::{Field, PrimeCharacteristicRing};
+    use p3_field::{Field, PrimeCharacteristicRing, PrimeField32};
 
     #[test]
     fn recombination_equals_multiplying_by_the_basis() {
@@ -116,6 +149,33 @@ mod tests {
             .map(|(d, &v)| v * <Challenge as BasedVectorSpace<Val>>::ith_basis_element(d).unwrap())
             .sum();
         assert_eq!(recombine(&values), expected);
+    }
+
+    #[test]
+    fn sums_and_differences_of_words_are_the_fields() {
+        let edges = [
+            0,
+            1,
+            2,
+            Val::ORDER_U32 / 2,
+            Val::ORDER_U32 - 2,
+            Val::ORDER_U32 - 1,
+        ];
+        let values: Vec<Challenge> = edges
+            .iter()
+            .map(|&e| Challenge::from_basis_coefficients_fn(|i| Val::from_u32(e + i as u32 % 2)))
+            .chain((1..9u32).map(|k| {
+                Challenge::from_basis_coefficients_fn(|i| {
+                    Val::from_u32(k.wrapping_mul(0x9e37_79b9) ^ (i as u32 * 0x85eb_ca6b))
+                })
+            }))
+            .collect();
+        for &a in &values {
+            for &b in &values {
+                assert_eq!(add(a, b), a + b);
+                assert_eq!(sub(a, b), a - b);
+            }
+        }
     }
 
     #[test]

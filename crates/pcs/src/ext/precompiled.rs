@@ -9,8 +9,9 @@
 //! builder this type as its expression makes every product they write one EXT_COMBINE call in
 //! a guest (about 25 instructions). Natively it is Plonky3's arithmetic, unchanged.
 //!
-//! Only products of two extension values change; sums, negations and products by base-field
-//! values (four base products) stay Plonky3's, which is cheaper than a call for them.
+//! Products of two extension values change, and in a guest sums and differences of two
+//! extension values ([`super::add`], a `remu` per coordinate); negations, sums with base-field
+//! values and products by them (four base products) stay Plonky3's.
 
 use core::iter::{Product, Sum};
 use core::ops::{Add, AddAssign, Mul, MulAssign, Neg, Sub, SubAssign};
@@ -55,23 +56,22 @@ impl Neg for PrecompiledExt {
     }
 }
 
-/// The additive operations and the product by a base-field value, by each operand type, as
-/// Plonky3's on the inner value.
-macro_rules! plonky3_ops {
-    ($rhs:ty, $inner:expr) => {
+/// The additive operations by each operand type: `$add` and `$sub` of the inner values.
+macro_rules! additive_ops {
+    ($rhs:ty, $inner:expr, $add:path, $sub:path) => {
         impl Add<$rhs> for PrecompiledExt {
             type Output = Self;
 
             #[inline(always)]
             fn add(self, rhs: $rhs) -> Self {
-                Self(self.0 + $inner(rhs))
+                Self($add(self.0, $inner(rhs)))
             }
         }
 
         impl AddAssign<$rhs> for PrecompiledExt {
             #[inline(always)]
             fn add_assign(&mut self, rhs: $rhs) {
-                self.0 += $inner(rhs);
+                *self = *self + rhs;
             }
         }
 
@@ -80,22 +80,50 @@ macro_rules! plonky3_ops {
 
             #[inline(always)]
             fn sub(self, rhs: $rhs) -> Self {
-                Self(self.0 - $inner(rhs))
+                Self($sub(self.0, $inner(rhs)))
             }
         }
 
         impl SubAssign<$rhs> for PrecompiledExt {
             #[inline(always)]
             fn sub_assign(&mut self, rhs: $rhs) {
-                self.0 -= $inner(rhs);
+                *self = *self - rhs;
             }
         }
     };
 }
 
-plonky3_ops!(Self, |v: Self| v.0);
-plonky3_ops!(Challenge, |v: Challenge| v);
-plonky3_ops!(Val, |v: Val| v);
+/// The sum of two extension values: in a guest [`super::add`] (a `remu` per coordinate),
+/// natively Plonky3's.
+#[inline(always)]
+fn ext_add(a: Challenge, b: Challenge) -> Challenge {
+    #[cfg(target_os = "zkvm")]
+    {
+        super::add(a, b)
+    }
+    #[cfg(not(target_os = "zkvm"))]
+    {
+        a + b
+    }
+}
+
+/// The difference of two extension values, as [`ext_add`]: [`super::sub`] in a guest.
+#[inline(always)]
+fn ext_sub(a: Challenge, b: Challenge) -> Challenge {
+    #[cfg(target_os = "zkvm")]
+    {
+        super::sub(a, b)
+    }
+    #[cfg(not(target_os = "zkvm"))]
+    {
+        a - b
+    }
+}
+
+additive_ops!(Self, |v: Self| v.0, ext_add, ext_sub);
+additive_ops!(Challenge, |v: Challenge| v, ext_add, ext_sub);
+// A base-field operand changes one coordinate: Plonky3's.
+additive_ops!(Val, |v: Val| v, Add::add, Sub::sub);
 
 /// Products by an extension value: [`super::mul`].
 macro_rules! precompiled_mul {

@@ -94,12 +94,12 @@ fn prove_and_verify_claiming(
     let bytes = rkyv::to_bytes::<rkyv::rancor::Error>(&proof).unwrap();
     let archived =
         rkyv::access::<crate::ArchivedOpeningProof, rkyv::rancor::Error>(&bytes).unwrap();
-    let flat: Vec<Challenge> = values[0][0].iter().flatten().copied().collect();
+    let by_point: Vec<&[Challenge]> = values[0][0].iter().map(Vec::as_slice).collect();
     let matrices = [MatrixClaim {
         log_height: log_height as u8,
         width: 1,
         points: &points[0],
-        values: &flat,
+        values: &by_point,
     }];
     let claims = [RoundClaim {
         digest: c.root(),
@@ -171,11 +171,12 @@ fn opening_point_inside_the_lde_domain_is_an_error() {
     let archived =
         rkyv::access::<crate::ArchivedOpeningProof, rkyv::rancor::Error>(&bytes).unwrap();
     let in_domain = [Challenge::from(lde_shift())];
+    let at_the_point = [values[0][0][0].as_slice()];
     let matrices = [MatrixClaim {
         log_height: 0,
         width: 1,
         points: &in_domain,
-        values: &values[0][0][0],
+        values: &at_the_point,
     }];
     let claims = [RoundClaim {
         digest: c.root(),

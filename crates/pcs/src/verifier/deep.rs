@@ -60,8 +60,21 @@ struct HeightRows {
 struct PointSums {
     z: Challenge,
     shift: Challenge,
+    /// Empty until the first run's combinations ([`accumulate`]).
     combined: Vec<Challenge>,
     claimed: Challenge,
+}
+
+/// Adds `values` to the sums in `into` row by row, or, while `into` is empty (nothing summed
+/// yet), takes them as they are: no zeroed buffer, which a guest pays a store per word for.
+fn accumulate(into: &mut Vec<Challenge>, values: impl Iterator<Item = Challenge>) {
+    if into.is_empty() {
+        into.extend(values);
+    } else {
+        for (sum, v) in into.iter_mut().zip(values) {
+            *sum += v;
+        }
+    }
 }
 
 impl HeightRows {
@@ -78,7 +91,7 @@ impl HeightRows {
                 self.by_point.push(PointSums {
                     z,
                     shift,
-                    combined: alloc::vec![Challenge::ZERO; self.rows.len()],
+                    combined: Vec::new(),
                     claimed: Challenge::ZERO,
                 });
                 self.by_point.len() - 1
@@ -98,20 +111,20 @@ impl HeightRows {
         }
         let divisions = Divisions::new(&self.points, &points)?;
         let mut ro = alloc::vec![Challenge::ZERO; self.rows.len()];
-        let mut numerators = alloc::vec![Challenge::ZERO; self.rows.len()];
+        let mut numerators: Vec<Challenge> = Vec::with_capacity(self.rows.len());
         for (point, &z) in points.iter().enumerate() {
-            numerators.fill(Challenge::ZERO);
+            numerators.clear();
             let mut claimed = Challenge::ZERO;
             for sums in self.by_point.iter().filter(|s| s.z == z) {
                 claimed += sums.claimed;
+                let combined = sums.combined.iter().copied();
                 if sums.shift == Challenge::ONE {
-                    for (n, &c) in numerators.iter_mut().zip(&sums.combined) {
-                        *n += c;
-                    }
+                    accumulate(&mut numerators, combined);
                 } else {
-                    for (n, &c) in numerators.iter_mut().zip(&sums.combined) {
-                        *n += crate::ext::mul(sums.shift, c);
-                    }
+                    accumulate(
+                        &mut numerators,
+                        combined.map(|c| crate::ext::mul(sums.shift, c)),
+                    );
                 }
             }
             divisions.add_quotients(point, &numerators, claimed, &mut ro);
@@ -244,9 +257,7 @@ impl Inputs<'_> {
                 combined.clear();
                 self.combine_rows(run, group, values, &mut combined);
                 for &s in &run.sums {
-                    for (sum, &c) in height.by_point[s].combined.iter_mut().zip(&combined) {
-                        *sum += c;
-                    }
+                    accumulate(&mut height.by_point[s].combined, combined.iter().copied());
                 }
             }
         }

@@ -42,8 +42,9 @@ pub struct MatrixClaim<'a> {
     pub width: usize,
     /// Opening points (at least one).
     pub points: &'a [Challenge],
-    /// Claimed values, flattened `[point][column]` (`points.len() * width` entries).
-    pub values: &'a [Challenge],
+    /// Claimed values per point, each `width` long (a slice per point: a STARK reads each
+    /// point's row in place from its proof).
+    pub values: &'a [&'a [Challenge]],
 }
 
 /// What the DEEP reduction needs of one matrix, the same for every query: where its batching
@@ -81,7 +82,9 @@ pub fn verify(
     let shapes = check_claims(rounds, log_blowup)?;
 
     for m in rounds.iter().flat_map(|r| r.matrices) {
-        t.observe_exts(m.values);
+        for values in m.values {
+            t.observe_exts(values);
+        }
     }
     if !t.check_grind(params.query_pow_bits, proof.batch_pow_witness.to_native()) {
         return Err(PcsError::ProofOfWork {
@@ -218,7 +221,9 @@ fn check_claims(
                     if m.points.is_empty() {
                         return Err(PcsError::InvalidClaim("a matrix has no opening point"));
                     }
-                    if m.points.len().checked_mul(m.width) != Some(m.values.len()) {
+                    if m.values.len() != m.points.len()
+                        || m.values.iter().any(|v| v.len() != m.width)
+                    {
                         return Err(PcsError::InvalidClaim("values do not match points x width"));
                     }
                     Ok(MatrixShape {
@@ -278,7 +283,7 @@ fn matrix_terms(
                             }
                         },
                     };
-                    let values = &m.values[p * m.width..(p + 1) * m.width];
+                    let values = m.values[p];
                     let combined = combine_ext_run(&alpha_weight, row_weights, values);
                     PointTerm {
                         z,

@@ -143,11 +143,11 @@ impl Honest {
         }
         let zeta = t.sample_ext();
         assert_eq!(zeta, self.points[0][0][0], "test transcript replay");
-        let flat: Vec<Vec<Vec<Challenge>>> = values
+        let by_point: Vec<Vec<Vec<&[Challenge]>>> = values
             .iter()
             .map(|r| {
                 r.iter()
-                    .map(|m| m.iter().flatten().copied().collect())
+                    .map(|m| m.iter().map(Vec::as_slice).collect())
                     .collect()
             })
             .collect();
@@ -163,7 +163,7 @@ impl Honest {
                         log_height: h as u8,
                         width: w,
                         points: &self.points[r][m],
-                        values: &flat[r][m],
+                        values: &by_point[r][m],
                     })
                     .collect()
             })
