@@ -166,7 +166,9 @@ mod tests {
             .map(|&e| Challenge::from_basis_coefficients_fn(|i| Val::from_u32(e + i as u32 % 2)))
             .chain((1..9u32).map(|k| {
                 Challenge::from_basis_coefficients_fn(|i| {
-                    Val::from_u32(k.wrapping_mul(0x9e37_79b9) ^ (i as u32 * 0x85eb_ca6b))
+                    Val::from_u32(
+                        k.wrapping_mul(0x9e37_79b9) ^ (i as u32).wrapping_mul(0x85eb_ca6b),
+                    )
                 })
             }))
             .collect();

@@ -8,8 +8,9 @@
 //! and five aggregations in threes and four nodes and seven in pairs (a 2^27-cycle run's
 //! aggregations took 1,095.4 s in pairs, 838.0 s in threes and 634.5 s in fours,
 //! BENCHMARKS.md). Four shard proofs of the largest shards (2^24 cycles, default preset) verify
-//! in 16.35M cycles, 2.6% inside one proof's 2^24 (`aggregation_bench -- --shards 4`); five
-//! would not fit. Above level 1 a node is an aggregate, and aggregates go in pairs.
+//! in 15.2-15.9M cycles, 5-9% inside one proof's 2^24 (`aggregation_bench -- --shards 4`; the
+//! most for a group holding both the first and the last shard, whose proofs open more tables);
+//! five would not fit. Above level 1 a node is an aggregate, and aggregates go in pairs.
 //!
 //! Shard proofs with many tables cost more to verify (every table's constraints are evaluated
 //! at the out-of-domain point): when a group is more than one proof of the recursion guest
