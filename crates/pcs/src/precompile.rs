@@ -178,13 +178,10 @@ pub(crate) fn ext_mul(a: Challenge, b: Challenge) -> Challenge {
     /// `b`'s coordinates, aligned as the call needs.
     #[repr(C, align(8))]
     struct Values([Val; EXT_DEGREE]);
-    let words = |c: Challenge| -> [u32; EXT_DEGREE] {
-        core::array::from_fn(|d| val_to_u32(c.as_basis_coefficients_slice()[d]))
-    };
     // `X`: coordinates `(0, 1, 0, 0)`.
     let generator = [0, val_to_u32(Val::ONE), 0, 0];
     let values = Values(core::array::from_fn(|d| b.as_basis_coefficients_slice()[d]));
-    ext_combine(&values.0, &generator, &words(a))
+    ext_combine(&values.0, &generator, &crate::ext::words(a))
 }
 
 /// `w * sum_c alpha^c values[c]` by one EXT_COMBINE call; `alpha` and `w` are the Montgomery

@@ -50,11 +50,11 @@ static RECURSION_VKEY_FILES: [&[u8]; 2] = [
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "0bca6a79a7238e2257ef6a356a45470091bc743c1c5f1965bfb7d277faa66f14",
+        "84cccf1781b8ef612f86a51630005c6685cd6d30350b30677cd2db250a73ef0b",
     ),
     (
         "fast",
-        "be840c760421517289509e1b036d4d45e76cbe5b0458816759085a28cc40a323",
+        "3de9c070034cda4ff9c34f5cdfe4884b669c6811c58f2949d394f5019d583239",
     ),
 ];
 

@@ -200,34 +200,20 @@ pub fn verify_archived(
             h => [zeta, zeta * Val::two_adic_generator(usize::from(h))],
         })
         .collect();
-    let claim = |i: usize, width, values| matrix_claim(log_heights[i], width, &points[i], values);
+    let claim = |i: usize, values| matrix_claim(log_heights[i], &points[i], values);
     let prep_claims: Vec<MatrixClaim<'_>> = (0..num_tables)
         .filter(|&i| vk.tables[i].preprocessed_width > 0)
-        .map(|i| {
-            claim(
-                i,
-                vk.tables[i].preprocessed_width.to_native() as usize,
-                &opened[i].preprocessed,
-            )
-        })
+        .map(|i| claim(i, &opened[i].preprocessed))
         .collect();
-    let main_claims: Vec<MatrixClaim<'_>> = present
-        .iter()
-        .map(|&i| {
-            claim(
-                i,
-                vk.tables[i].main_width.to_native() as usize,
-                &opened[i].main,
-            )
-        })
-        .collect();
+    let main_claims: Vec<MatrixClaim<'_>> =
+        present.iter().map(|&i| claim(i, &opened[i].main)).collect();
     let aux_claims: Vec<MatrixClaim<'_>> = claimed_tables
         .iter()
-        .map(|&i| claim(i, opened[i].aux[0].len(), &opened[i].aux))
+        .map(|&i| claim(i, &opened[i].aux))
         .collect();
     let quotient_claims: Vec<MatrixClaim<'_>> = present
         .iter()
-        .map(|&i| claim(i, opened[i].quotient[0].len(), &opened[i].quotient))
+        .map(|&i| claim(i, &opened[i].quotient))
         .collect();
 
     let mut rounds = Vec::with_capacity(4);
@@ -255,16 +241,16 @@ pub fn verify_archived(
     Ok(())
 }
 
-/// The claim of a matrix opened at the first `values.len()` of a table's `points`.
+/// The claim of a matrix opened at the first `values.len()` (one or two) of a table's `points`.
+/// Its width is its values' length: [`decode_openings`] gave every slice the width the key sets.
 fn matrix_claim<'a>(
     log_height: u8,
-    width: usize,
     points: &'a [Challenge; 2],
     values: &'a [&'a [Challenge]],
 ) -> MatrixClaim<'a> {
     MatrixClaim {
         log_height,
-        width,
+        width: values[0].len(),
         points: &points[..values.len()],
         values,
     }

@@ -82,7 +82,7 @@ pub fn sub(a: Challenge, b: Challenge) -> Challenge {
 
 /// The Montgomery words of `c`'s coordinates.
 #[inline(always)]
-fn words(c: Challenge) -> [u32; EXT_DEGREE] {
+pub(crate) fn words(c: Challenge) -> [u32; EXT_DEGREE] {
     core::array::from_fn(|d| crate::codec::val_to_u32(c.as_basis_coefficients_slice()[d]))
 }
 
