@@ -13,7 +13,7 @@ use alloc::vec::Vec;
 
 use droste_pcs::Domain;
 use p3_air::RowWindow;
-use p3_dft::{Radix2DitParallel, TwoAdicSubgroupDft};
+use p3_dft::{Radix2DFTSmallBatch, TwoAdicSubgroupDft};
 use p3_field::{
     batch_multiplicative_inverse, BasedVectorSpace, Field, PackedFieldExtension, PackedValue,
     PrimeCharacteristicRing, TwoAdicField,
@@ -174,7 +174,7 @@ pub(crate) fn quotient_chunks<M: Matrix<Val> + Sync>(
     }
     drop(coset_values);
 
-    let coefficients = Radix2DitParallel::default().coset_idft_algebra(values, domain.shift);
+    let coefficients = Radix2DFTSmallBatch::default().coset_idft_algebra(values, domain.shift);
     let row_width = cosets * EXT_DEGREE;
     let mut matrix = Val::zero_vec(height * row_width);
     matrix

@@ -8,6 +8,7 @@ use p3_matrix::dense::RowMajorMatrix;
 
 use super::{bitrev_coset_points, Committed, Pcs, Storage};
 use crate::fold::lde_shift;
+use crate::hash::RATE;
 use crate::merkle::MerkleTree;
 use crate::{verify, Challenge, FriParameters, MatrixClaim, PcsError, RoundClaim, Transcript, Val};
 
@@ -280,6 +281,7 @@ fn column_blocks_commit_and_open_like_kept_ldes() {
         let kept = Pcs::new(params).unwrap().with_ldes_kept(true);
         let mut blocks = Pcs::new(params).unwrap().with_ldes_kept(false);
         blocks.lde_block_bytes = 1;
+        blocks.min_lde_block_columns = RATE;
         let (kept_root, kept_committed) = kept.commit_evaluations(mats.clone());
         let (blocks_root, blocks_committed) = blocks.commit_evaluations(mats.clone());
         assert_eq!(kept_root, blocks_root, "blowup 2^{log_blowup}: roots");
