@@ -113,3 +113,96 @@ pub(crate) fn generate<'a>(
     debug_assert!(phi.is_zero(), "the running sum closes its cycle");
     Some((RowMajorMatrix::new(aux, width), claimed))
 }
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec;
+
+    use p3_air::{BaseEntry, SymbolicExpression, SymbolicVariable};
+
+    use super::*;
+
+    fn column(index: usize, offset: usize) -> SymbolicExpression<Val> {
+        SymbolicVariable::new(BaseEntry::Main { offset }, index).into()
+    }
+
+    /// The auxiliary trace against the definition, row by row: group sums `sum s_i m_i / d_i`,
+    /// the claimed total, and the running sum in the last column; at heights of one chunk (down
+    /// to two rows) and of two.
+    #[test]
+    fn aux_rows_give_the_sums_of_the_definition() {
+        let interactions = vec![
+            Interaction::send(
+                1,
+                [column(0, 0), column(1, 1)],
+                SymbolicExpression::from(Val::ONE),
+            ),
+            // A product: evaluated by the tree walk, not as an affine combination.
+            Interaction::receive(2, [column(0, 0) * column(2, 0)], column(1, 0)),
+            Interaction::send(3, [column(2, 0) + Val::from_u32(7)], column(2, 1)),
+        ];
+        let group_sizes = [2, 1];
+        let x = Challenge::from_basis_coefficients_fn(|d| Val::from_u32(1_000_003 + d as u32));
+        let challenges = BusChallenges::new(x * x + x, x * x * x - Val::ONE, 2);
+        for log_height in [1, 3, 6, 13] {
+            let height = 1usize << log_height;
+            let values = (0..3 * height as u32)
+                .map(|i| Val::from_u32(i.wrapping_mul(2_654_435_761) >> 3))
+                .collect();
+            let main = RowMajorMatrix::new(values, 3);
+            let (aux, claimed) =
+                generate(&main, None, &interactions, &group_sizes, &challenges).unwrap();
+            assert_eq!(aux.width(), 2 * EXT_DEGREE);
+            let cell = |r: usize, c: usize| main.values[(r % height) * 3 + c];
+            let term = |direction, bus, tuple: &[Val], m: Val| {
+                let d: Challenge = challenges.fingerprint(bus, tuple.iter().copied());
+                d.inverse() * signed(direction, m)
+            };
+            let mut total = Challenge::ZERO;
+            let mut sums = Vec::with_capacity(height);
+            for r in 0..height {
+                let first = term(Direction::Send, 1, &[cell(r, 0), cell(r + 1, 1)], Val::ONE)
+                    + term(
+                        Direction::Receive,
+                        2,
+                        &[cell(r, 0) * cell(r, 2)],
+                        cell(r, 1),
+                    );
+                let last = term(
+                    Direction::Send,
+                    3,
+                    &[cell(r, 2) + Val::from_u32(7)],
+                    cell(r + 1, 2),
+                );
+                let row = &aux.values[r * aux.width()..(r + 1) * aux.width()];
+                let h = Challenge::from_basis_coefficients_slice(&row[..EXT_DEGREE]).unwrap();
+                assert_eq!(h, first, "height 2^{log_height}, row {r}: group 0");
+                total += first + last;
+                sums.push(first + last);
+            }
+            assert_eq!(claimed, total, "height 2^{log_height}: claimed sum");
+            let share = claimed_share(claimed, log_height);
+            let mut phi = Challenge::ZERO;
+            for (r, row_sum) in sums.iter().enumerate() {
+                let row = &aux.values[r * aux.width()..(r + 1) * aux.width()];
+                let stored = Challenge::from_basis_coefficients_slice(&row[EXT_DEGREE..]).unwrap();
+                assert_eq!(stored, phi, "height 2^{log_height}, row {r}: running sum");
+                phi += *row_sum - share;
+            }
+        }
+    }
+
+    #[test]
+    fn a_zero_fingerprint_is_reported() {
+        // gamma = bus + beta * 5: the tuple (5) has a zero fingerprint.
+        let beta = Challenge::from_basis_coefficients_fn(|d| Val::from_u32(3 + d as u32));
+        let gamma = Challenge::from(Val::from_u32(4)) + beta * Val::from_u32(5);
+        let challenges = BusChallenges::new(gamma, beta, 1);
+        let interactions = vec![Interaction::send(4, [column(0, 0)], column(0, 0))];
+        let values = (0..64)
+            .map(|i| Val::from_u32(if i == 37 { 5 } else { 6 }))
+            .collect();
+        let main = RowMajorMatrix::new(values, 1);
+        assert!(generate(&main, None, &interactions, &[1], &challenges).is_none());
+    }
+}
