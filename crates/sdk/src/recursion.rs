@@ -50,11 +50,11 @@ static RECURSION_VKEY_FILES: [&[u8]; 2] = [
 pub const RECURSION_VKEYS: [(&str, &str); 2] = [
     (
         "default",
-        "84cccf1781b8ef612f86a51630005c6685cd6d30350b30677cd2db250a73ef0b",
+        "d61f731b7b35f17da2121f7305bb4c39ac38a926e1d67539d25964394cbbee19",
     ),
     (
         "fast",
-        "3de9c070034cda4ff9c34f5cdfe4884b669c6811c58f2949d394f5019d583239",
+        "bffed859cf1d3f12bfdd706eb4cffc3c9de0eb382e0553233e9de12a486fb52d",
     ),
 ];
 
