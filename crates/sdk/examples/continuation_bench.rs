@@ -5,7 +5,9 @@
 //! Proves `guests/sha256` over `--bytes` bytes with shards of at most `--shard-cycles`, prints each
 //! shard's and each aggregation's time as they finish, then the totals: cycles, shards, tree
 //! levels, time and kHz (overall, shards only), peak memory (VmHWM of this process), the final
-//! proof's size and native verify time. Before proving it cuts the run into shard snapshots (the
+//! proof's size and native verify time. Each job's line also shows the process's resident memory
+//! when it finished and its peak during that job, to tell a job that needs more memory from a
+//! heap that only grows. Before proving it cuts the run into shard snapshots (the
 //! jobs for other machines) and prints their sizes. With `--compare` it first proves a run of the
 //! same guest of about 2^22 cycles as a single proof (the issue's reference), twice (on a fresh
 //! heap, then on the same heap again), and prints the per-cycle ratio against both.
@@ -15,7 +17,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use droste_sdk::recursion::verify_aggregate;
-use droste_sdk::{build_guest, peak_resident_kib, repo_root, verify, Input, Prover, PRESETS};
+use droste_sdk::{build_guest, repo_root, verify, Input, Prover, PRESETS};
 
 #[derive(Parser)]
 struct Args {
@@ -84,9 +86,15 @@ fn main() -> ExitCode {
         sizes.iter().max().copied().unwrap_or(0) as f64 / 1024.0,
         sizes.iter().sum::<usize>() as f64 / 1024.0
     );
+    // The per-job peaks reset VmHWM, so the overall peak is their maximum (and the compare runs').
+    let mut overall_peak = job_memory_mib().1;
     let start = Instant::now();
     let (proof, stats) = prover
-        .prove_continued(&input, args.shard_cycles, &mut |event| println!("{event}"))
+        .prove_continued(&input, args.shard_cycles, &mut |event| {
+            let (resident, peak) = job_memory_mib();
+            overall_peak = overall_peak.max(peak);
+            println!("{event} [RSS {resident} MiB, peak {peak} MiB]")
+        })
         .unwrap();
     let total = start.elapsed().as_secs_f64();
     // Against the guest (its keys derived from the ELF under both presets, as `droste verify`
@@ -117,7 +125,7 @@ fn main() -> ExitCode {
          the keys at hand), output {}, peak RSS {} MiB",
         proof.bytes().len() as f64 / 1024.0,
         hex::encode(&public.public_output),
-        peak_resident_kib().unwrap_or(0) / 1024
+        overall_peak.max(job_memory_mib().1)
     );
     if let Some((fresh, reused)) = single {
         let continued = total / stats.cycles as f64;
@@ -129,4 +137,19 @@ fn main() -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+/// The resident memory now and the peak since the last call (MiB), then a new peak window: Linux
+/// resets `VmHWM` to the current resident size when "5" is written to `/proc/self/clear_refs`.
+fn job_memory_mib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let mib = |field: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or(0, |kib| kib / 1024)
+    };
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    (mib("VmRSS:"), mib("VmHWM:"))
 }

@@ -2,6 +2,9 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
+#[cfg(target_os = "linux")]
+mod mappings;
+
 /// Has glibc serve large allocations from its heap rather than mapping a fresh block for each.
 ///
 /// A proof allocates and frees buffers of hundreds of MiB many times over: LDEs, DFT scratch,
@@ -29,6 +32,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 /// next touch pays the host's fault on top of the kernel's zeroing. 2 GiB freed and touched
 /// again at once took 0.29 s, after 5 s 8.66 s, after 20 s 18.0 s (`scripts/first-touch.py`);
 /// a shard job holds about 14 GiB.
+///
+/// With [`ProvingAllocator`] as the global allocator, blocks of 4 MiB and more do not reach
+/// glibc at all (see there): these settings then govern the smaller ones, and programs that
+/// prove without that allocator.
 ///
 /// Call it once at the start of a program that proves (the `droste` CLI does). It only changes
 /// where glibc takes large blocks from; elsewhere than glibc it does nothing.
@@ -68,8 +75,14 @@ pub fn peak_resident_kib() -> Option<u64> {
 ///
 /// Only blocks of at least [`ProvingAllocator::ADVISED_FROM`] bytes are advised, and only the
 /// 2 MiB-aligned part inside each, so small allocations and memory next to a block are as the
-/// system allocator leaves them. Everything else is [`System`]'s. Elsewhere than Linux it is
-/// [`System`].
+/// system allocator leaves them.
+///
+/// On Linux, blocks of 4 MiB and more are mappings of their own, kept mapped for reuse when
+/// freed but never more of them than the most bytes live at once (`mappings` module docs): the
+/// peak memory of a process that proves job after job is then the peak of its largest job, not
+/// a heap that fragmentation grows job by job. (glibc could not keep them either way: its mmap
+/// threshold is at most `i32::MAX`, so each 2 GiB block of LDE was mapped and unmapped afresh.)
+/// Everything else is [`System`]'s. Elsewhere than Linux it is [`System`].
 ///
 /// Declare it in a program that proves (the `droste` CLI, the SDK's examples and tests do):
 ///
@@ -82,6 +95,16 @@ pub struct ProvingAllocator;
 impl ProvingAllocator {
     /// The size of a transparent huge page on x86-64 and on arm64 with 4 KiB pages.
     const HUGE_PAGE: usize = 2 << 20;
+
+    /// The smallest page size of the targets droste runs on: the alignment every mapping has.
+    #[cfg(target_os = "linux")]
+    const PAGE: usize = 4096;
+
+    /// Whether a block of `layout` is served by [`mappings`] (large, page alignment enough).
+    #[cfg(target_os = "linux")]
+    fn is_mapped(layout: Layout) -> bool {
+        layout.size() >= mappings::LARGE && layout.align() <= Self::PAGE
+    }
 
     /// The smallest block advised: two huge pages, so that at least one aligned huge page lies
     /// inside it wherever it starts.
@@ -105,10 +128,18 @@ impl ProvingAllocator {
     }
 }
 
-// SAFETY: every method forwards to `System` with the caller's arguments and returns its result;
-// the advice on the returned block changes nothing `GlobalAlloc` promises about it.
+// SAFETY: blocks of at least `LARGE` bytes (with an alignment a page provides) come from
+// `Mappings`, which hands out page-aligned runs of mapped memory that no other block overlaps,
+// keeps the contents up to the smaller size when it resizes one, and zeroes what may be dirty
+// for `alloc_zeroed`; a layout's size and alignment decide its path the same way in every method,
+// so a block is freed or resized where it was allocated. Every other call forwards to `System`.
+// The advice on a returned block changes nothing `GlobalAlloc` promises about it.
 unsafe impl GlobalAlloc for ProvingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        #[cfg(target_os = "linux")]
+        if Self::is_mapped(layout) {
+            return mappings::lock().alloc(layout.size()).ptr;
+        }
         // SAFETY: the caller's contract for `alloc`, passed on.
         let ptr = unsafe { System.alloc(layout) };
         Self::advise(ptr, layout.size());
@@ -116,6 +147,15 @@ unsafe impl GlobalAlloc for ProvingAllocator {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        #[cfg(target_os = "linux")]
+        if Self::is_mapped(layout) {
+            let block = mappings::lock().alloc(layout.size());
+            if !block.ptr.is_null() {
+                // SAFETY: the block holds at least `layout.size()` bytes, all of them its own.
+                unsafe { block.ptr.write_bytes(0, block.dirty_len.min(layout.size())) };
+            }
+            return block.ptr;
+        }
         // SAFETY: the caller's contract for `alloc_zeroed`, passed on.
         let ptr = unsafe { System.alloc_zeroed(layout) };
         Self::advise(ptr, layout.size());
@@ -123,11 +163,36 @@ unsafe impl GlobalAlloc for ProvingAllocator {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        #[cfg(target_os = "linux")]
+        if Self::is_mapped(layout) {
+            return mappings::lock().dealloc(ptr, layout.size());
+        }
         // SAFETY: the caller's contract for `dealloc`, passed on.
         unsafe { System.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: the caller promises `new_size`, rounded up to the alignment, fits an `isize`.
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        #[cfg(target_os = "linux")]
+        match (Self::is_mapped(layout), Self::is_mapped(new_layout)) {
+            (true, true) => return mappings::lock().realloc(ptr, layout.size(), new_size),
+            (false, false) => {}
+            _ => {
+                // From one path to the other: a new block, the contents copied, the old freed.
+                // SAFETY: `new_layout` has a nonzero size (the caller's contract); the copy
+                // stays inside both blocks, which do not overlap; `ptr` was allocated with
+                // `layout` and is freed once.
+                unsafe {
+                    let new = self.alloc(new_layout);
+                    if !new.is_null() {
+                        new.copy_from_nonoverlapping(ptr, layout.size().min(new_size));
+                        self.dealloc(ptr, layout);
+                    }
+                    return new;
+                }
+            }
+        }
         // SAFETY: the caller's contract for `realloc`, passed on.
         let new = unsafe { System.realloc(ptr, layout, new_size) };
         Self::advise(new, new_size);
@@ -196,6 +261,33 @@ mod tests {
                     .any(|f| f == "hg"));
             }
             allocator.dealloc(block, grown);
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn mapped_blocks_are_zeroed_when_reused_and_keep_contents_across_paths() {
+        let allocator = ProvingAllocator;
+        let layout = Layout::from_size_align(mappings::LARGE + 12345, 8).unwrap();
+        let small = Layout::from_size_align(1000, 8).unwrap();
+        assert!(ProvingAllocator::is_mapped(layout) && !ProvingAllocator::is_mapped(small));
+        // SAFETY: each block is read and written within its size and freed (or resized) once,
+        // with the layout it has.
+        unsafe {
+            let dirty = allocator.alloc(layout);
+            std::slice::from_raw_parts_mut(dirty, layout.size()).fill(5);
+            allocator.dealloc(dirty, layout);
+            let zeroed = allocator.alloc_zeroed(layout);
+            let bytes = std::slice::from_raw_parts_mut(zeroed, layout.size());
+            assert!(bytes.iter().all(|&b| b == 0));
+            for (i, b) in bytes.iter_mut().enumerate() {
+                *b = i as u8;
+            }
+            let shrunk = allocator.realloc(zeroed, layout, small.size());
+            let grown = allocator.realloc(shrunk, small, layout.size());
+            let bytes = std::slice::from_raw_parts(grown, small.size());
+            assert!(bytes.iter().enumerate().all(|(i, &b)| b == i as u8));
+            allocator.dealloc(grown, layout);
         }
     }
 
