@@ -6,8 +6,9 @@
 //! shard's and each aggregation's time as they finish, then the totals: cycles, shards, tree
 //! levels, time and kHz (overall, shards only), peak memory (VmHWM of this process), the final
 //! proof's size and native verify time. Each job's line also shows the process's resident memory
-//! when it finished and its peak during that job, to tell a job that needs more memory from a
-//! heap that only grows. Before proving it cuts the run into shard snapshots (the
+//! when it finished and its peak during that job, and what `ProvingAllocator`'s large blocks hold
+//! (the rest of the resident memory is glibc's heap of smaller blocks and the program), to tell a
+//! job that needs more memory from memory that only grows. Before proving it cuts the run into shard snapshots (the
 //! jobs for other machines) and prints their sizes. With `--compare` it first proves a run of the
 //! same guest of about 2^22 cycles as a single proof (the issue's reference), twice (on a fresh
 //! heap, then on the same heap again), and prints the per-cycle ratio against both.
@@ -93,7 +94,14 @@ fn main() -> ExitCode {
         .prove_continued(&input, args.shard_cycles, &mut |event| {
             let (resident, peak) = job_memory_mib();
             overall_peak = overall_peak.max(peak);
-            println!("{event} [RSS {resident} MiB, peak {peak} MiB]")
+            let blocks = droste_sdk::ProvingAllocator::large_blocks();
+            println!(
+                "{event} [RSS {resident} MiB, peak {peak} MiB; large blocks {} MiB mapped, {} MiB \
+                 live, {} MiB most live]",
+                blocks.mapped >> 20,
+                blocks.live >> 20,
+                blocks.peak_live >> 20
+            )
         })
         .unwrap();
     let total = start.elapsed().as_secs_f64();

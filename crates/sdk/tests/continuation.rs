@@ -29,7 +29,7 @@ fn shard_proofs(prover: &Prover, input: &Input, shard_cycles: u64) -> Vec<Aligne
     prover
         .shard_jobs(input, shard_cycles)
         .unwrap()
-        .map(|job| prover.prove_shard(&job.unwrap()).unwrap())
+        .map(|job| prover.prove_shard(job.unwrap()).unwrap())
         .collect()
 }
 

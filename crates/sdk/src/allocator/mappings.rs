@@ -25,11 +25,12 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-/// The smallest block served here (4 MiB, two huge pages, as [`super::ProvingAllocator`] advises
-/// them). Smaller ones stay in glibc's heap, where they fragment little. At 32 MiB, blocks of a
-/// few MiB still grew it: an aggregation job left a heap of 1,048 MiB with 80 MiB in use, and the
-/// run's peak grew by as much again after its shard jobs (`continuation_bench`, BENCHMARKS.md).
-pub(super) const LARGE: usize = 4 << 20;
+/// The smallest block served here: [`super::ProvingAllocator::ADVISED_FROM`] (4 MiB, two huge
+/// pages). Smaller ones stay in glibc's heap, where they fragment little. From 32 MiB, blocks of
+/// a few MiB still grew it: an aggregation job left a heap of 1,048 MiB with 80 MiB in use, and
+/// the run's resident memory grew by as much again after its shard jobs (`continuation_bench`,
+/// BENCHMARKS.md).
+pub(super) const LARGE: usize = super::ProvingAllocator::ADVISED_FROM;
 
 /// Most free blocks listed; past it, the smallest is unmapped. Each is a kernel mapping (or part
 /// of one), of which a process may have about 65 thousand.
@@ -99,6 +100,15 @@ impl Mappings {
             mapped: 0,
             live: 0,
             peak_live: 0,
+        }
+    }
+
+    /// The bytes mapped, live and most ever live.
+    pub(super) fn counts(&self) -> super::LargeBlocks {
+        super::LargeBlocks {
+            mapped: self.mapped,
+            live: self.live,
+            peak_live: self.peak_live,
         }
     }
 

@@ -58,31 +58,42 @@ pub fn peak_resident_kib() -> Option<u64> {
     line.trim().trim_end_matches("kB").trim().parse().ok()
 }
 
-/// The system allocator, asking the kernel for transparent huge pages (2 MiB) for large blocks.
+/// What [`ProvingAllocator`] holds in large blocks (its own mappings), in bytes: all zero
+/// elsewhere than Linux, or where it is not the global allocator.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LargeBlocks {
+    /// Mapped: live blocks and freed ones kept for reuse (resident once touched).
+    pub mapped: usize,
+    /// Live: allocated and not yet freed.
+    pub live: usize,
+    /// The most ever live at once, which `mapped` never exceeds.
+    pub peak_live: usize,
+}
+
+/// The allocator for programs that prove: on Linux, large blocks as mappings kept for reuse and
+/// advised transparent huge pages (2 MiB); everything else the system allocator's.
 ///
-/// Why: a proof's buffers are hundreds of MiB each (traces, LDEs, DFT scratch), allocated and
-/// freed many times, and glibc maps a fresh block for each one a worker thread allocates (its
-/// per-thread arenas cannot hold them, whatever [`tune_allocator_for_proving`] sets). Each such
-/// block is faulted in and zeroed by the kernel 4 KiB at a time: on a sha256 proof of 2^22
-/// cycles at the default preset that was 7.0 million page faults and 53.6 s of system time out of
-/// 145 s of CPU. Where the kernel's transparent huge pages are enabled (`always` or `madvise` in
-/// `/sys/kernel/mm/transparent_hugepage/enabled`, the usual default), advising them for these
-/// blocks makes each fault map 2 MiB: 1.1 million faults, 13.0 s of system time, and 77.6 s of
-/// proving became 56.4 s with the same peak memory (BENCHMARKS.md). (glibc's own
-/// `GLIBC_TUNABLES=glibc.malloc.hugetlb=1`, which also advises its main heap as it grows, takes
-/// trace generation from 5.0 s to 1.2 s more: 53.3 s; it can only be set before the process
-/// starts.)
+/// Huge pages, why: a proof's buffers are hundreds of MiB each (traces, LDEs, DFT scratch),
+/// allocated and freed many times, and glibc maps a fresh block for each one a worker thread
+/// allocates (its per-thread arenas cannot hold them, whatever [`tune_allocator_for_proving`]
+/// sets). Each such block is faulted in and zeroed by the kernel 4 KiB at a time: on a sha256
+/// proof of 2^22 cycles at the default preset that was 7.0 million page faults and 53.6 s of
+/// system time out of 145 s of CPU. Where the kernel's transparent huge pages are enabled
+/// (`always` or `madvise` in `/sys/kernel/mm/transparent_hugepage/enabled`, the usual default),
+/// advising them for these blocks makes each fault map 2 MiB: 1.1 million faults, 13.0 s of
+/// system time, and 77.6 s of proving became 56.4 s with the same peak memory (BENCHMARKS.md).
+/// (glibc's own `GLIBC_TUNABLES=glibc.malloc.hugetlb=1`, which also advises its main heap as it
+/// grows, takes trace generation from 5.0 s to 1.2 s more: 53.3 s; it can only be set before the
+/// process starts.)
 ///
-/// Only blocks of at least [`ProvingAllocator::ADVISED_FROM`] bytes are advised, and only the
-/// 2 MiB-aligned part inside each, so small allocations and memory next to a block are as the
-/// system allocator leaves them.
-///
-/// On Linux, blocks of 4 MiB and more are mappings of their own, kept mapped for reuse when
-/// freed but never more of them than the most bytes live at once (`mappings` module docs): the
-/// peak memory of a process that proves job after job is then the peak of its largest job, not
-/// a heap that fragmentation grows job by job. (glibc could not keep them either way: its mmap
-/// threshold is at most `i32::MAX`, so each 2 GiB block of LDE was mapped and unmapped afresh.)
-/// Everything else is [`System`]'s. Elsewhere than Linux it is [`System`].
+/// Kept mappings, why: on Linux, blocks of at least [`ProvingAllocator::ADVISED_FROM`] bytes (4
+/// MiB) are mappings of their own, kept mapped for reuse when freed but never more of them than
+/// the most bytes live at once (`mappings` module docs): the memory of a process that proves job
+/// after job then stays at the peak of its largest job, where glibc's untrimmed heap grew job by
+/// job with fragmentation (and, its mmap threshold being at most `i32::MAX`, mapped each 2 GiB
+/// block of LDE afresh anyway). A large block that needs more than page alignment, and every
+/// block elsewhere than Linux, is the system allocator's, advised only in the 2 MiB-aligned part
+/// inside it so that memory next to it is as the system allocator leaves it.
 ///
 /// Declare it in a program that proves (the `droste` CLI, the SDK's examples and tests do):
 ///
@@ -104,6 +115,15 @@ impl ProvingAllocator {
     #[cfg(target_os = "linux")]
     fn is_mapped(layout: Layout) -> bool {
         layout.size() >= mappings::LARGE && layout.align() <= Self::PAGE
+    }
+
+    /// The process's large blocks so far: with the resident memory, it tells the memory held by
+    /// these blocks from that of glibc's heap (the `continuation_bench` example prints both).
+    pub fn large_blocks() -> LargeBlocks {
+        #[cfg(target_os = "linux")]
+        return mappings::lock().counts();
+        #[cfg(not(target_os = "linux"))]
+        LargeBlocks::default()
     }
 
     /// The smallest block advised: two huge pages, so that at least one aligned huge page lies
@@ -278,6 +298,8 @@ mod tests {
             std::slice::from_raw_parts_mut(dirty, layout.size()).fill(5);
             allocator.dealloc(dirty, layout);
             let zeroed = allocator.alloc_zeroed(layout);
+            let blocks = ProvingAllocator::large_blocks();
+            assert!(blocks.live >= layout.size() && blocks.mapped <= blocks.peak_live);
             let bytes = std::slice::from_raw_parts_mut(zeroed, layout.size());
             assert!(bytes.iter().all(|&b| b == 0));
             for (i, b) in bytes.iter_mut().enumerate() {

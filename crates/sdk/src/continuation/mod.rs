@@ -239,7 +239,11 @@ impl Prover {
     /// Proves one shard job: the shard proof's bytes. A shard with a table taller than one
     /// proof holds is refused once its traces are built, before the proof
     /// ([`ProveError::ShardTooTall`], which says what shard size fits).
-    pub fn prove_shard(&self, job: &ShardJob) -> Result<AlignedVec<16>, ProveError> {
+    ///
+    /// It takes the job by value because the job's record (about 3 GiB for a shard of 2^24
+    /// cycles) is only read to build the traces: freed then, it is not held through the proof's
+    /// commitments, where the proof's memory peaks.
+    pub fn prove_shard(&self, job: ShardJob) -> Result<AlignedVec<16>, ProveError> {
         let pk = self.proving_key();
         let (traces, statement) = MachineProver::shard_traces(pk, &job.shard, &job.memory)?;
         let limit = max_table_height(self.options().fri.log_blowup);
@@ -254,6 +258,7 @@ impl Prover {
                 fits: fitting_shard_cycles(job.shard.cycles(), trace.height(), limit),
             });
         }
+        drop(job);
         Ok(MachineProver::prove_shard_traces(pk, traces, statement)?.to_bytes())
     }
 
@@ -307,16 +312,17 @@ impl Prover {
         let mut tree = Tree::default();
         for (index, job) in self.shard_jobs(input, shard_cycles)?.enumerate() {
             let job = job?;
+            let cycles = job.shard.cycles();
             let start = Instant::now();
-            let bytes = self.prove_shard(&job)?;
+            let bytes = self.prove_shard(job)?;
             let elapsed = start.elapsed();
             (*progress.borrow_mut())(ContinuationEvent::ShardProven {
                 index,
-                cycles: job.shard.cycles(),
+                cycles,
                 elapsed,
                 bytes: bytes.len(),
             });
-            stats.cycles += job.shard.cycles();
+            stats.cycles += cycles;
             stats.shards += 1;
             stats.shard_time += elapsed;
             tree.push_shard(index, Node::Shard(bytes), &mut aggregator)?;

@@ -209,6 +209,6 @@ impl Prover {
     /// Proves the shard of `snapshot`: [`Prover::snapshot_job`], then [`Prover::prove_shard`]
     /// (the same proof as of the shard cut on this machine).
     pub fn prove_snapshot(&self, snapshot: &ShardSnapshot) -> Result<AlignedVec<16>, ProveError> {
-        self.prove_shard(&self.snapshot_job(snapshot)?)
+        self.prove_shard(self.snapshot_job(snapshot)?)
     }
 }
