@@ -346,6 +346,14 @@ mod tests {
 
     const MIB: usize = 1 << 20;
 
+    /// The `len` bytes at `ptr` (a grown block): `tag` in the first `kept`, zeros after.
+    fn assert_kept_then_zero(ptr: *mut u8, kept: usize, len: usize, tag: u8) {
+        // SAFETY: the caller's block holds `len` bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(ptr, len) };
+        assert!(bytes[..kept].iter().all(|&x| x == tag));
+        assert!(bytes[kept..].iter().all(|&x| x == 0));
+    }
+
     #[test]
     fn a_freed_block_is_reused_in_place_and_split() {
         let mut m = Mappings::new();
@@ -386,10 +394,7 @@ mod tests {
             (m.mapped, m.live, m.peak_live),
             (96 * MIB, 96 * MIB, 128 * MIB)
         );
-        // SAFETY: the grown block holds 96 MiB.
-        let bytes = unsafe { std::slice::from_raw_parts(grown, 96 * MIB) };
-        assert!(bytes[..64 * MIB].iter().all(|&x| x == 7));
-        assert!(bytes[64 * MIB..].iter().all(|&x| x == 0));
+        assert_kept_then_zero(grown, 64 * MIB, 96 * MIB, 7);
         let shrunk = m.realloc(grown, 96 * MIB, 10 * MIB);
         assert_eq!(shrunk, grown);
         assert_eq!(m.live, 10 * MIB);
@@ -415,11 +420,9 @@ mod tests {
             (m.mapped, m.live, m.peak_live),
             (16 * MIB, 16 * MIB, 16 * MIB)
         );
+        assert_kept_then_zero(grown, 8 * MIB, 16 * MIB, 3);
         // SAFETY: the grown block holds 16 MiB, all of it writable again.
-        let bytes = unsafe { std::slice::from_raw_parts_mut(grown, 16 * MIB) };
-        assert!(bytes[..8 * MIB].iter().all(|&x| x == 3));
-        assert!(bytes[8 * MIB..].iter().all(|&x| x == 0));
-        bytes.fill(4);
+        unsafe { grown.write_bytes(4, 16 * MIB) };
         m.dealloc(grown, 16 * MIB);
     }
 
