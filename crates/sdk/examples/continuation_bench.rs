@@ -8,8 +8,8 @@
 //! proof's size and native verify time. Each job's line also shows the process's resident memory
 //! when it finished and its peak during that job, and what `ProvingAllocator`'s large blocks hold
 //! (the rest of the resident memory is glibc's heap of smaller blocks and the program), to tell a
-//! job that needs more memory from memory that only grows. Before proving it cuts the run into shard snapshots (the
-//! jobs for other machines) and prints their sizes. With `--compare` it first proves a run of the
+//! job that needs more memory from memory that only grows. Before proving it cuts the run into
+//! shard snapshots (the jobs for other machines) and prints their sizes. With `--compare` it first proves a run of the
 //! same guest of about 2^22 cycles as a single proof (the reference), twice (on a fresh
 //! heap, then on the same heap again), and prints the per-cycle ratio against both.
 
@@ -18,7 +18,9 @@ use std::time::Instant;
 
 use clap::Parser;
 use droste_sdk::recursion::verify_aggregate;
-use droste_sdk::{build_guest, repo_root, verify, Input, Prover, PRESETS};
+use droste_sdk::{
+    build_guest, peak_resident_kib, repo_root, resident_kib, verify, Input, Prover, PRESETS,
+};
 
 #[derive(Parser)]
 struct Args {
@@ -150,14 +152,10 @@ fn main() -> ExitCode {
 /// The resident memory now and the peak since the last call (MiB), then a new peak window: Linux
 /// resets `VmHWM` to the current resident size when "5" is written to `/proc/self/clear_refs`.
 fn job_memory_mib() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let mib = |field: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(field))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map_or(0, |kib| kib / 1024)
-    };
+    let memory = (
+        resident_kib().unwrap_or(0) / 1024,
+        peak_resident_kib().unwrap_or(0) / 1024,
+    );
     let _ = std::fs::write("/proc/self/clear_refs", "5");
-    (mib("VmRSS:"), mib("VmHWM:"))
+    memory
 }

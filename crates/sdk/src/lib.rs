@@ -46,7 +46,9 @@ pub mod doc_examples {
     pub struct Chains;
 }
 
-pub use allocator::{peak_resident_kib, tune_allocator_for_proving, LargeBlocks, ProvingAllocator};
+pub use allocator::{
+    peak_resident_kib, resident_kib, tune_allocator_for_proving, LargeBlocks, ProvingAllocator,
+};
 pub use droste_executor::{ExecError, ExecOptions, Execution, Profile, Program};
 pub use droste_machine::{
     BucketCost, MachineError, ProofOptions, ProvingCost, PublicValues, TableCost, VerifyingKey,

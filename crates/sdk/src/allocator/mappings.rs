@@ -201,7 +201,8 @@ impl Mappings {
     /// with `mremap`, its pages moved rather than copied or faulted in again; should the kernel
     /// refuse that (a block spanning two of its mappings), it is unmapped and a fresh block
     /// mapped, holding a copy of its bytes if `keep`. `None` if the kernel refuses the memory:
-    /// then `base` is still mapped at its address and the counts are as before.
+    /// then `base` is still mapped at its address, and only the free blocks unmapped to make
+    /// room are gone.
     fn grow(
         &mut self,
         base: Option<(usize, usize)>,
@@ -214,8 +215,7 @@ impl Mappings {
         while self.mapped + growth > peak_live {
             let Some(i) = self.smallest_free() else { break };
             let block = self.take(i);
-            unmap(block.addr, block.len);
-            self.mapped -= block.len;
+            self.discard(block);
         }
         let grown = base.and_then(|(addr, old)| remap(addr, old, len));
         let (ptr, kept) = match grown {
@@ -245,16 +245,19 @@ impl Mappings {
         if self.free_count == SLOTS {
             let i = self.smallest_free().expect("the list is full");
             if self.free[i].len >= block.len {
-                unmap(block.addr, block.len);
-                self.mapped -= block.len;
-                return;
+                return self.discard(block);
             }
             let smallest = self.take(i);
-            unmap(smallest.addr, smallest.len);
-            self.mapped -= smallest.len;
+            self.discard(smallest);
         }
         self.free[self.free_count] = block;
         self.free_count += 1;
+    }
+
+    /// Unmaps a free block that is no longer listed.
+    fn discard(&mut self, block: Block) {
+        unmap(block.addr, block.len);
+        self.mapped -= block.len;
     }
 
     /// Removes free block `i` from the list.
@@ -291,7 +294,7 @@ impl Drop for Mappings {
     fn drop(&mut self) {
         while let Some(i) = self.smallest_free() {
             let block = self.take(i);
-            unmap(block.addr, block.len);
+            self.discard(block);
         }
     }
 }

@@ -53,8 +53,19 @@ pub fn tune_allocator_for_proving() {
 /// The peak resident memory of this process so far (`VmHWM`), in KiB: what benchmarks report as
 /// a prove's peak memory. `None` where `/proc/self/status` does not say (outside Linux).
 pub fn peak_resident_kib() -> Option<u64> {
+    status_kib("VmHWM:")
+}
+
+/// The resident memory of this process now (`VmRSS`), in KiB. `None` where `/proc/self/status`
+/// does not say (outside Linux).
+pub fn resident_kib() -> Option<u64> {
+    status_kib("VmRSS:")
+}
+
+/// A field of `/proc/self/status` given in kB.
+fn status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+    let line = status.lines().find_map(|l| l.strip_prefix(field))?;
     line.trim().trim_end_matches("kB").trim().parse().ok()
 }
 
